@@ -1,0 +1,137 @@
+"""Tasks function: tasks and subtasks (contract section 6). A thin HTTP adapter."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+
+from stint.api import (
+    caller,
+    create_app,
+    entity_response,
+    handler,
+    if_match,
+    list_response,
+    no_content,
+)
+from stint.models import (
+    SubtaskBody,
+    SubtaskEnvelope,
+    SubtaskList,
+    TaskBody,
+    TaskEnvelope,
+    TaskList,
+    TaskStatus,
+)
+from stint.services import tasks
+
+app = create_app()
+
+Limit = Annotated[int, Query(ge=1, le=500)]
+NextToken = Annotated[str | None, Query()]
+Cascade = Annotated[bool, Query()]
+
+
+@app.get("/v1/tasks")
+def list_tasks(
+    projectId: Annotated[str | None, Query()] = None,
+    status: Annotated[TaskStatus | None, Query()] = None,
+    isCompleted: Annotated[bool | None, Query()] = None,
+    limit: Limit = 100,
+    nextToken: NextToken = None,
+) -> Response[TaskList]:
+    found, token = tasks.list_tasks(
+        caller(app),
+        project_id=projectId,
+        status=status,
+        is_completed=isCompleted,
+        limit=limit,
+        next_token=nextToken,
+    )
+    return list_response("tasks", found, token)
+
+
+@app.get("/v1/projects/<projectId>/tasks")
+def list_project_tasks(
+    projectId: str,
+    status: Annotated[TaskStatus | None, Query()] = None,
+    isCompleted: Annotated[bool | None, Query()] = None,
+    limit: Limit = 100,
+    nextToken: NextToken = None,
+) -> Response[TaskList]:
+    found, token = tasks.list_tasks(
+        caller(app),
+        project_id=projectId,
+        status=status,
+        is_completed=isCompleted,
+        limit=limit,
+        next_token=nextToken,
+        project_must_exist=True,
+    )
+    return list_response("tasks", found, token)
+
+
+@app.post("/v1/tasks")
+def create_task(body: Annotated[TaskBody, Body()]) -> Response[TaskEnvelope]:
+    return entity_response(201, "task", tasks.create_task(caller(app), body.task))
+
+
+@app.post("/v1/projects/<projectId>/tasks")
+def create_project_task(
+    projectId: str, body: Annotated[TaskBody, Body()]
+) -> Response[TaskEnvelope]:
+    result = tasks.create_task(caller(app), body.task, path_project_id=projectId)
+    return entity_response(201, "task", result)
+
+
+@app.get("/v1/tasks/<taskId>")
+def get_task(taskId: str) -> Response[TaskEnvelope]:
+    return entity_response(200, "task", tasks.get_task(caller(app), taskId))
+
+
+@app.patch("/v1/tasks/<taskId>")
+def patch_task(taskId: str, body: Annotated[TaskBody, Body()]) -> Response[TaskEnvelope]:
+    return entity_response(
+        200, "task", tasks.update_task(caller(app), taskId, body.task, if_match(app))
+    )
+
+
+@app.delete("/v1/tasks/<taskId>")
+def delete_task(taskId: str, cascade: Cascade = False) -> Response[None]:
+    tasks.delete_task(caller(app), taskId, cascade=cascade, if_match=if_match(app))
+    return no_content()
+
+
+@app.get("/v1/tasks/<taskId>/subtasks")
+def list_subtasks(
+    taskId: str, limit: Limit = 100, nextToken: NextToken = None
+) -> Response[SubtaskList]:
+    found, token = tasks.list_subtasks(caller(app), taskId, limit=limit, next_token=nextToken)
+    return list_response("subtasks", found, token)
+
+
+@app.post("/v1/tasks/<taskId>/subtasks")
+def create_subtask(taskId: str, body: Annotated[SubtaskBody, Body()]) -> Response[SubtaskEnvelope]:
+    return entity_response(201, "subtask", tasks.create_subtask(caller(app), taskId, body.subtask))
+
+
+@app.get("/v1/subtasks/<subtaskId>")
+def get_subtask(subtaskId: str) -> Response[SubtaskEnvelope]:
+    return entity_response(200, "subtask", tasks.get_subtask(caller(app), subtaskId))
+
+
+@app.patch("/v1/subtasks/<subtaskId>")
+def patch_subtask(
+    subtaskId: str, body: Annotated[SubtaskBody, Body()]
+) -> Response[SubtaskEnvelope]:
+    result = tasks.update_subtask(caller(app), subtaskId, body.subtask, if_match(app))
+    return entity_response(200, "subtask", result)
+
+
+@app.delete("/v1/subtasks/<subtaskId>")
+def delete_subtask(subtaskId: str) -> Response[None]:
+    tasks.delete_subtask(caller(app), subtaskId, if_match=if_match(app))
+    return no_content()
+
+
+lambda_handler = handler(app)

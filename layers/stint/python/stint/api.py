@@ -1,0 +1,134 @@
+"""The HTTP adapter every function shares: one resolver setup, error mapping, responses.
+
+Each `functions/<group>/app.py` builds its resolver with `create_app()`, declares its routes,
+and exports `lambda_handler = handler(app)`. Domain errors become the contract's error body
+here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from stint.errors import NotFound, PayloadTooLarge, StintError, ValidationFailed
+from stint.services.common import Caller, Versioned
+from stint.services.users import ensure_profile
+
+MAX_BODY_BYTES = 256 * 1024
+JSON = "application/json"
+
+logger = Logger()
+
+
+def create_app() -> APIGatewayRestResolver:
+    app = APIGatewayRestResolver(enable_validation=True)
+    app.use(middlewares=[_limit_body_size, _known_caller])
+
+    @app.exception_handler(StintError)
+    def _domain_error(error: StintError) -> Response:
+        return error_response(error)
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid_request(error: RequestValidationError) -> Response:
+        return error_response(_validation_error(error.errors()))
+
+    @app.not_found
+    def _no_route(_: Exception) -> Response:
+        return error_response(NotFound("No such route"))
+
+    return app
+
+
+def handler(
+    app: APIGatewayRestResolver,
+) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+    """The Lambda entry point: structured logs with the request id and the user id."""
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+    def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        claims = (event.get("requestContext") or {}).get("authorizer", {}).get("claims") or {}
+        logger.append_keys(user_id=claims.get("sub"))
+        return app.resolve(event, context)
+
+    return lambda_handler
+
+
+# ----------------------------------------------------------------------------- request context
+
+
+def caller(app: APIGatewayRestResolver) -> Caller:
+    claims = app.current_event.request_context.authorizer.claims or {}
+    return Caller(user_id=claims["sub"], username=claims.get("username") or claims["sub"])
+
+
+def if_match(app: APIGatewayRestResolver) -> str | None:
+    return app.current_event.headers.get("if-match") or app.current_event.headers.get("If-Match")
+
+
+def _limit_body_size(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response:
+    body = app.current_event.body or ""
+    size = (
+        len(base64.b64decode(body)) if app.current_event.is_base64_encoded else len(body.encode())
+    )
+    if size > MAX_BODY_BYTES:
+        return error_response(PayloadTooLarge(f"The request body is over {MAX_BODY_BYTES} bytes"))
+    return next_middleware(app)
+
+
+def _known_caller(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response:
+    claims = app.current_event.request_context.authorizer.claims or {}
+    if not claims.get("sub"):  # API Gateway's authorizer always passes claims
+        return Response(401, JSON, json.dumps({"message": "Unauthorized"}))
+    ensure_profile(caller(app))
+    return next_middleware(app)
+
+
+# ----------------------------------------------------------------------------- responses
+
+
+def json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
+    # The resolver serializes the payload after checking it against the route's response model.
+    return Response(status, JSON, payload, headers=headers)
+
+
+def entity_response(status: int, key: str, result: Versioned) -> Response:
+    """A single-entity response, `{key: entity}`, with its ETag."""
+    return json_response(status, {key: result.entity}, {"ETag": result.etag})
+
+
+def list_response(key: str, items: list[dict[str, Any]], next_token: str | None) -> Response:
+    payload: dict[str, Any] = {key: items}
+    if next_token:
+        payload["nextToken"] = next_token
+    return json_response(200, payload)
+
+
+def no_content() -> Response:
+    return Response(204, JSON, "")
+
+
+def error_response(error: StintError) -> Response:
+    return json_response(error.status, error.body())
+
+
+def _validation_error(errors: Sequence[Any]) -> StintError:
+    details = []
+    for error in errors:
+        location = [
+            str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path")
+        ]
+        if error.get("type") == "json_invalid":
+            return ValidationFailed("The body is not valid JSON", code="invalid_json")
+        message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+        details.append({"field": ".".join(location) or "body", "message": message})
+    first = details[0] if details else {"field": "body", "message": "invalid"}
+    return ValidationFailed(f"{first['field']}: {first['message']}", details=details)

@@ -1,0 +1,65 @@
+"""Domain errors and their mapping to the contract's error body.
+
+Every error a service raises is a `StintError`; the HTTP layer (`stint.api`) turns it into
+`{"error": {"code", "message", "details"}}` with the error's status code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class StintError(Exception):
+    status = 500
+    code = "internal_error"
+
+    def __init__(self, message: str, *, code: str | None = None, details: list[Any] | None = None):
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        self.details = details or []
+
+    def body(self) -> dict[str, Any]:
+        error: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.details:
+            error["details"] = self.details
+        return {"error": error}
+
+
+class ValidationFailed(StintError):
+    status = 400
+    code = "validation_error"
+
+
+class Forbidden(StintError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(StintError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(StintError):
+    status = 409
+    code = "conflict"
+
+
+class PreconditionFailed(StintError):
+    status = 412
+    code = "precondition_failed"
+
+
+class PayloadTooLarge(StintError):
+    status = 413
+    code = "payload_too_large"
+
+
+def not_found(kind: str, entity_id: str) -> NotFound:
+    return NotFound(f"{kind} {entity_id!r} not found")
+
+
+def invalid_field(field: str, message: str) -> ValidationFailed:
+    return ValidationFailed(f"{field}: {message}", details=[{"field": field, "message": message}])

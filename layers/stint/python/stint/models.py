@@ -1,0 +1,234 @@
+"""Pydantic models: the entities of contract section 2 and the request bodies that make them.
+
+Request bodies forbid unknown fields (`400`), use strict types (no `"true"` for a bool), and
+accept the server-managed fields a client may send back unchanged (`lastUpdated`, ...), which
+the services ignore, so a client can send back what it got.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar, Literal, NotRequired
+
+from typing_extensions import TypedDict
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictStr,
+    model_validator,
+)
+
+CLIENT_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+TITLE_MAX = 500
+NOTE_MAX = 10_000
+
+
+def _trimmed_title(value: str) -> str:
+    trimmed = value.strip()
+    if not 1 <= len(trimmed) <= TITLE_MAX:
+        raise ValueError(f"must be 1..{TITLE_MAX} characters after trimming")
+    return trimmed
+
+
+ClientId = Annotated[StrictStr, Field(pattern=CLIENT_ID_PATTERN)]
+Title = Annotated[StrictStr, AfterValidator(_trimmed_title)]
+Color = Annotated[StrictStr, Field(min_length=1, max_length=32)]
+NonNegativeNumber = Annotated[float, Field(ge=0, strict=True)]
+NonNegativeSeconds = Annotated[int, Field(ge=0, strict=True)]
+RoundingMethod = Literal["down", "nearest", "up"]
+TaskType = Literal["default", "permanent"]
+TaskStatus = Literal["todo", "in_progress", "paused", "completed"]
+# Server-managed fields: accepted in a body (so a client can send back what it got), ignored.
+Ignored = Any
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    # Fields that may be left out but not sent as null.
+    NOT_NULL: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="after")
+    def _reject_nulls(self) -> _Body:
+        for name in sorted(self.NOT_NULL & self.model_fields_set):
+            if getattr(self, name) is None:
+                raise ValueError(f"{name} must not be null")
+        return self
+
+
+# ----------------------------------------------------------------------------- entities
+
+
+class User(BaseModel):
+    id: str
+    displayName: str
+    email: str
+    defaultProject: str
+
+
+class Project(BaseModel):
+    id: str
+    title: str | None = None
+    isArchived: bool = False
+    categoryId: str | None = None
+    color: str | None = None
+    roundingMethod: RoundingMethod = "nearest"
+    roundingMinutes: int = 0
+    hourlyRate: float | None = None
+    plannedDurationHours: float | None = None
+    plannedBudget: float | None = None
+    lastUpdated: str
+
+
+class Category(BaseModel):
+    id: str
+    title: str
+    lastUpdated: str
+
+
+class Task(BaseModel):
+    id: str
+    projectId: str
+    title: str | None = None
+    isCompleted: bool = False
+    taskType: TaskType = "default"
+    status: TaskStatus = "todo"
+    billable: bool = True
+    plannedDuration: int | None = None
+    lastUpdated: str
+
+
+class Subtask(BaseModel):
+    id: str
+    taskId: str
+    title: str
+    isCompleted: bool = False
+    plannedDuration: int | None = None
+    lastUpdated: str
+
+
+# ----------------------------------------------------------------------------- request bodies
+
+
+class UserPatch(_Body):
+    NOT_NULL = frozenset({"displayName", "defaultProject"})
+    displayName: Title | None = None
+    defaultProject: ClientId | None = None
+    id: Ignored = None
+    email: Ignored = None
+
+
+class ProjectFields(_Body):
+    """Writable project fields; a PATCH sets only those present."""
+
+    NOT_NULL = frozenset({"id", "isArchived", "roundingMethod", "roundingMinutes"})
+
+    title: Title | None = None
+    isArchived: StrictBool | None = None
+    categoryId: ClientId | None = None
+    color: Color | None = None
+    roundingMethod: RoundingMethod | None = None
+    roundingMinutes: Annotated[int, Field(ge=0, le=1440, strict=True)] | None = None
+    hourlyRate: NonNegativeNumber | None = None
+    plannedDurationHours: NonNegativeNumber | None = None
+    plannedBudget: NonNegativeNumber | None = None
+    id: ClientId | None = None
+    lastUpdated: Ignored = None
+
+
+class CategoryFields(_Body):
+    NOT_NULL = frozenset({"id", "title"})
+    title: Title | None = None
+    id: ClientId | None = None
+    lastUpdated: Ignored = None
+
+
+class TaskFields(_Body):
+    NOT_NULL = frozenset({"id", "projectId", "isCompleted", "taskType", "billable"})
+    title: Title | None = None
+    projectId: ClientId | None = None
+    isCompleted: StrictBool | None = None
+    taskType: TaskType | None = None
+    billable: StrictBool | None = None
+    plannedDuration: NonNegativeSeconds | None = None
+    id: ClientId | None = None
+    # Read-only: changed by isCompleted and by task events (contract section 7).
+    status: Ignored = None
+    lastUpdated: Ignored = None
+
+
+class SubtaskFields(_Body):
+    NOT_NULL = frozenset({"id", "title", "taskId", "isCompleted"})
+    title: Title | None = None
+    taskId: ClientId | None = None
+    isCompleted: StrictBool | None = None
+    plannedDuration: NonNegativeSeconds | None = None
+    id: ClientId | None = None
+    lastUpdated: Ignored = None
+
+
+class ProjectBody(_Body):
+    project: ProjectFields
+
+
+class CategoryBody(_Body):
+    category: CategoryFields
+
+
+class TaskBody(_Body):
+    task: TaskFields
+
+
+class SubtaskBody(_Body):
+    subtask: SubtaskFields
+
+
+# ----------------------------------------------------------------------------- responses
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    details: list[Any] | None = None
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+class ProjectEnvelope(BaseModel):
+    project: Project
+
+
+class ProjectList(TypedDict):
+    projects: list[Project]
+    nextToken: NotRequired[str]
+
+
+class CategoryEnvelope(BaseModel):
+    category: Category
+
+
+class CategoryList(TypedDict):
+    categories: list[Category]
+    nextToken: NotRequired[str]
+
+
+class TaskEnvelope(BaseModel):
+    task: Task
+
+
+class TaskList(TypedDict):
+    tasks: list[Task]
+    nextToken: NotRequired[str]
+
+
+class SubtaskEnvelope(BaseModel):
+    subtask: Subtask
+
+
+class SubtaskList(TypedDict):
+    subtasks: list[Subtask]
+    nextToken: NotRequired[str]

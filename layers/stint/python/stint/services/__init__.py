@@ -1,0 +1,1 @@
+"""Services: the rules of the contract, each in exactly one place."""

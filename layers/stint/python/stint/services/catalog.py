@@ -1,0 +1,222 @@
+"""Projects and categories (contract section 6)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from stint.errors import Conflict, invalid_field
+from stint.models import CategoryFields, ProjectFields
+from stint.services import users
+from stint.services.common import (
+    Caller,
+    Versioned,
+    check_if_match,
+    check_path_id,
+    load,
+    load_field,
+    new_id,
+    versioned,
+)
+from stint.services.tasks import task_deletion
+from stint.store import (
+    Change,
+    Delete,
+    Put,
+    Require,
+    Store,
+    children_prefix,
+    entity_of,
+    entity_sk,
+    parent_key,
+    retrying,
+)
+
+ArchivedFilter = Literal["false", "true", "all"]
+
+
+def _project_parent(project: dict[str, Any]) -> str | None:
+    category_id = project.get("categoryId")
+    return parent_key("category", category_id, "project", project["id"]) if category_id else None
+
+
+def _category_guard(category_id: str | None) -> list[Change]:
+    if not category_id:
+        return []
+    error = invalid_field("categoryId", f"no category with id {category_id!r}")
+    return [Require("category", category_id, on_conflict=error)]
+
+
+# ----------------------------------------------------------------------------- projects
+
+
+def create_project(caller: Caller, fields: ProjectFields) -> Versioned:
+    store = Store(caller.user_id)
+    values = fields.model_dump(exclude_unset=True, exclude={"id", "lastUpdated"})
+    project = users.new_project(fields.id or new_id(), **values)
+    if project["categoryId"]:
+        load_field(store, "category", project["categoryId"], "categoryId")
+    exists = Conflict(f"a project with id {project['id']!r} already exists")
+    committed = store.commit(
+        [
+            Put("project", project, parent=_project_parent(project), on_conflict=exists),
+            *_category_guard(project["categoryId"]),
+        ]
+    )
+    project["lastUpdated"] = committed.timestamp
+    return Versioned(project, committed.seq_of("project", project["id"]))
+
+
+def get_project(caller: Caller, project_id: str) -> Versioned:
+    return versioned(load(Store(caller.user_id), "project", project_id))
+
+
+def list_projects(
+    caller: Caller,
+    *,
+    archived: ArchivedFilter,
+    category_id: str | None,
+    limit: int,
+    next_token: str | None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    def keep(record: dict[str, Any]) -> bool:
+        return archived == "all" or bool(record.get("isArchived")) == (archived == "true")
+
+    store = Store(caller.user_id)
+    if category_id:
+        records, token = store.query_page(
+            prefix=children_prefix("category", category_id, "project"),
+            index="byParent",
+            limit=limit,
+            next_token=next_token,
+            keep=keep,
+        )
+    else:
+        records, token = store.query_page(
+            prefix=entity_sk("project", ""), limit=limit, next_token=next_token, keep=keep
+        )
+    return [entity_of(r) for r in records], token
+
+
+def update_project(
+    caller: Caller, project_id: str, fields: ProjectFields, if_match: str | None
+) -> Versioned:
+    check_path_id(fields.id, project_id)
+
+    def attempt() -> Versioned:
+        store = Store(caller.user_id)
+        record = load(store, "project", project_id)
+        on_conflict = check_if_match(if_match, record)
+        project = entity_of(record)
+        project.update(fields.model_dump(exclude_unset=True, exclude={"id", "lastUpdated"}))
+        archiving = project["isArchived"] and not record.get("isArchived")
+        if archiving and users.default_project_id(caller) == project_id:
+            raise Conflict("The default project cannot be archived", code="default_project")
+        guard: list[Change] = []
+        if project["categoryId"] != record.get("categoryId"):
+            if project["categoryId"]:
+                load_field(store, "category", project["categoryId"], "categoryId")
+            guard = _category_guard(project["categoryId"])
+        committed = store.commit(
+            [
+                Put(
+                    "project",
+                    project,
+                    expect_seq=int(record["seq"]),
+                    parent=_project_parent(project),
+                    on_conflict=on_conflict,
+                ),
+                *guard,
+            ]
+        )
+        project["lastUpdated"] = committed.timestamp
+        return Versioned(project, committed.seq_of("project", project_id))
+
+    return retrying(attempt)
+
+
+def delete_project(caller: Caller, project_id: str, *, cascade: bool, if_match: str | None) -> None:
+    def attempt() -> None:
+        store = Store(caller.user_id)
+        record = load(store, "project", project_id)
+        on_conflict = check_if_match(if_match, record)
+        if users.default_project_id(caller) == project_id:
+            raise Conflict("The default project cannot be deleted", code="default_project")
+        tasks_prefix = children_prefix("project", project_id, "task")
+        changes: list[Change] = []
+        if cascade:
+            for task in list(store.query_all(prefix=tasks_prefix, index="byParent")):
+                changes.extend(task_deletion(store, task, cascade=True))
+        elif store.has_any(prefix=tasks_prefix, index="byParent"):
+            raise Conflict(
+                "The project has tasks; delete them first or pass cascade=true", code="not_empty"
+            )
+        changes.append(Delete("project", project_id, int(record["seq"]), on_conflict=on_conflict))
+        store.commit(changes)
+
+    retrying(attempt)
+
+
+# ----------------------------------------------------------------------------- categories
+
+
+def create_category(caller: Caller, fields: CategoryFields) -> Versioned:
+    if fields.title is None:
+        raise invalid_field("category.title", "is required")
+    category = {"id": fields.id or new_id(), "title": fields.title}
+    exists = Conflict(f"a category with id {category['id']!r} already exists")
+    committed = Store(caller.user_id).commit([Put("category", category, on_conflict=exists)])
+    category["lastUpdated"] = committed.timestamp
+    return Versioned(category, committed.seq_of("category", category["id"]))
+
+
+def get_category(caller: Caller, category_id: str) -> Versioned:
+    return versioned(load(Store(caller.user_id), "category", category_id))
+
+
+def list_categories(
+    caller: Caller, *, limit: int, next_token: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    records, token = Store(caller.user_id).query_page(
+        prefix=entity_sk("category", ""), limit=limit, next_token=next_token
+    )
+    return [entity_of(r) for r in records], token
+
+
+def update_category(
+    caller: Caller, category_id: str, fields: CategoryFields, if_match: str | None
+) -> Versioned:
+    check_path_id(fields.id, category_id)
+
+    def attempt() -> Versioned:
+        store = Store(caller.user_id)
+        record = load(store, "category", category_id)
+        on_conflict = check_if_match(if_match, record)
+        category = entity_of(record)
+        if fields.title is not None:
+            category["title"] = fields.title
+        committed = store.commit(
+            [Put("category", category, expect_seq=int(record["seq"]), on_conflict=on_conflict)]
+        )
+        category["lastUpdated"] = committed.timestamp
+        return Versioned(category, committed.seq_of("category", category_id))
+
+    return retrying(attempt)
+
+
+def delete_category(caller: Caller, category_id: str, *, if_match: str | None) -> None:
+    """Delete a category; its projects stay, with `categoryId: null`."""
+
+    def attempt() -> None:
+        store = Store(caller.user_id)
+        record = load(store, "category", category_id)
+        on_conflict = check_if_match(if_match, record)
+        changes: list[Change] = []
+        prefix = children_prefix("category", category_id, "project")
+        for project_record in list(store.query_all(prefix=prefix, index="byParent")):
+            project = entity_of(project_record)
+            project["categoryId"] = None
+            changes.append(Put("project", project, expect_seq=int(project_record["seq"])))
+        changes.append(Delete("category", category_id, int(record["seq"]), on_conflict=on_conflict))
+        store.commit(changes)
+
+    retrying(attempt)

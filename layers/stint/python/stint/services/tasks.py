@@ -1,0 +1,296 @@
+"""Tasks and subtasks (contract section 6)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stint.errors import Conflict, StintError, invalid_field
+from stint.models import SubtaskFields, TaskFields
+from stint.services import users
+from stint.services.common import (
+    Caller,
+    Versioned,
+    check_if_match,
+    check_path_id,
+    load,
+    load_field,
+    new_id,
+    versioned,
+)
+from stint.store import (
+    Change,
+    Delete,
+    Put,
+    Require,
+    Store,
+    children_prefix,
+    entity_of,
+    entity_sk,
+    parent_key,
+    retrying,
+)
+
+# A task's children: its subtasks and its sessions.
+_CHILD_KINDS = ("subtask", "session")
+
+
+def _task_parent(task: dict[str, Any]) -> str:
+    return parent_key("project", task["projectId"], "task", task["id"])
+
+
+def _subtask_parent(subtask: dict[str, Any]) -> str:
+    return parent_key("task", subtask["taskId"], "subtask", subtask["id"])
+
+
+def _completion(task: dict[str, Any], is_completed: bool) -> None:
+    """Set isCompleted and keep status in agreement (completed iff isCompleted)."""
+    if is_completed:
+        task["status"] = "completed"
+    elif task.get("isCompleted"):
+        task["status"] = "todo"
+    task["isCompleted"] = is_completed
+
+
+def _project_guard(project_id: str, error: StintError) -> Require:
+    return Require("project", project_id, on_conflict=error)
+
+
+# ----------------------------------------------------------------------------- tasks
+
+
+def create_task(
+    caller: Caller, fields: TaskFields, *, path_project_id: str | None = None
+) -> Versioned:
+    store = Store(caller.user_id)
+    if path_project_id is not None:
+        load(store, "project", path_project_id)
+        if fields.projectId is not None and fields.projectId != path_project_id:
+            raise invalid_field("task.projectId", "must equal the project in the path")
+        project_id = path_project_id
+        missing: StintError = invalid_field("projectId", "the project was deleted")
+    elif fields.projectId is not None:
+        project_id = fields.projectId
+        load_field(store, "project", project_id, "task.projectId")
+        missing = invalid_field("task.projectId", f"no project with id {project_id!r}")
+    else:
+        project_id = users.default_project_id(caller)
+        missing = invalid_field("task.projectId", "the default project was deleted")
+    task: dict[str, Any] = {
+        "id": fields.id or new_id(),
+        "projectId": project_id,
+        "title": fields.title,
+        "isCompleted": False,
+        "taskType": fields.taskType or "default",
+        "status": "todo",
+        "billable": True if fields.billable is None else fields.billable,
+        "plannedDuration": fields.plannedDuration,
+    }
+    if fields.isCompleted:
+        _completion(task, True)
+    exists = Conflict(f"a task with id {task['id']!r} already exists")
+    committed = store.commit(
+        [
+            Put("task", task, parent=_task_parent(task), on_conflict=exists),
+            _project_guard(project_id, missing),
+        ]
+    )
+    task["lastUpdated"] = committed.timestamp
+    return Versioned(task, committed.seq_of("task", task["id"]))
+
+
+def get_task(caller: Caller, task_id: str) -> Versioned:
+    return versioned(load(Store(caller.user_id), "task", task_id))
+
+
+def list_tasks(
+    caller: Caller,
+    *,
+    project_id: str | None,
+    status: str | None,
+    is_completed: bool | None,
+    limit: int,
+    next_token: str | None,
+    project_must_exist: bool = False,
+) -> tuple[list[dict[str, Any]], str | None]:
+    def keep(record: dict[str, Any]) -> bool:
+        return (status is None or record.get("status") == status) and (
+            is_completed is None or bool(record.get("isCompleted")) == is_completed
+        )
+
+    store = Store(caller.user_id)
+    if project_id and project_must_exist:
+        load(store, "project", project_id)
+    if project_id:
+        records, token = store.query_page(
+            prefix=children_prefix("project", project_id, "task"),
+            index="byParent",
+            limit=limit,
+            next_token=next_token,
+            keep=keep,
+        )
+    else:
+        records, token = store.query_page(
+            prefix=entity_sk("task", ""), limit=limit, next_token=next_token, keep=keep
+        )
+    return [entity_of(r) for r in records], token
+
+
+def update_task(
+    caller: Caller, task_id: str, fields: TaskFields, if_match: str | None
+) -> Versioned:
+    check_path_id(fields.id, task_id)
+
+    def attempt() -> Versioned:
+        store = Store(caller.user_id)
+        record = load(store, "task", task_id)
+        on_conflict = check_if_match(if_match, record)
+        task = entity_of(record)
+        changes: list[Change] = []
+        for name in ("title", "taskType", "billable", "plannedDuration"):
+            if name in fields.model_fields_set:
+                task[name] = getattr(fields, name)
+        if fields.isCompleted is not None and fields.isCompleted != task.get("isCompleted"):
+            _completion(task, fields.isCompleted)
+        if fields.projectId is not None and fields.projectId != task["projectId"]:
+            load_field(store, "project", fields.projectId, "task.projectId")
+            task["projectId"] = fields.projectId
+            error = invalid_field("task.projectId", "the project was deleted")
+            changes.append(_project_guard(fields.projectId, error))
+        committed = store.commit(
+            [
+                Put(
+                    "task",
+                    task,
+                    expect_seq=int(record["seq"]),
+                    parent=_task_parent(task),
+                    on_conflict=on_conflict,
+                ),
+                *changes,
+            ]
+        )
+        task["lastUpdated"] = committed.timestamp
+        return Versioned(task, committed.seq_of("task", task_id))
+
+    return retrying(attempt)
+
+
+def task_deletion(
+    store: Store, task: dict[str, Any], *, cascade: bool, on_conflict: StintError | None = None
+) -> list[Change]:
+    """The changes that delete a task: its subtasks and sessions first (cascade), then it."""
+    children = list(store.query_all(prefix=children_prefix("task", task["id"]), index="byParent"))
+    if children and not cascade:
+        raise Conflict(
+            "The task has subtasks or sessions; delete them first or pass cascade=true",
+            code="not_empty",
+        )
+    changes: list[Change] = [
+        Delete(child["kind"], child["id"], int(child["seq"]))
+        for child in children
+        if child["kind"] in _CHILD_KINDS
+    ]
+    changes.append(Delete("task", task["id"], int(task["seq"]), on_conflict=on_conflict))
+    return changes
+
+
+def delete_task(caller: Caller, task_id: str, *, cascade: bool, if_match: str | None) -> None:
+    def attempt() -> None:
+        store = Store(caller.user_id)
+        record = load(store, "task", task_id)
+        on_conflict = check_if_match(if_match, record)
+        store.commit(task_deletion(store, record, cascade=cascade, on_conflict=on_conflict))
+
+    retrying(attempt)
+
+
+# ----------------------------------------------------------------------------- subtasks
+
+
+def create_subtask(caller: Caller, task_id: str, fields: SubtaskFields) -> Versioned:
+    store = Store(caller.user_id)
+    load(store, "task", task_id)
+    if fields.taskId is not None and fields.taskId != task_id:
+        raise invalid_field("subtask.taskId", "must equal the task in the path")
+    if fields.title is None:
+        raise invalid_field("subtask.title", "is required")
+    subtask: dict[str, Any] = {
+        "id": fields.id or new_id(),
+        "taskId": task_id,
+        "title": fields.title,
+        "isCompleted": bool(fields.isCompleted),
+        "plannedDuration": fields.plannedDuration,
+    }
+    exists = Conflict(f"a subtask with id {subtask['id']!r} already exists")
+    committed = store.commit(
+        [
+            Put("subtask", subtask, parent=_subtask_parent(subtask), on_conflict=exists),
+            Require("task", task_id, on_conflict=invalid_field("taskId", "the task was deleted")),
+        ]
+    )
+    subtask["lastUpdated"] = committed.timestamp
+    return Versioned(subtask, committed.seq_of("subtask", subtask["id"]))
+
+
+def list_subtasks(
+    caller: Caller, task_id: str, *, limit: int, next_token: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    store = Store(caller.user_id)
+    load(store, "task", task_id)
+    records, token = store.query_page(
+        prefix=children_prefix("task", task_id, "subtask"),
+        index="byParent",
+        limit=limit,
+        next_token=next_token,
+    )
+    return [entity_of(r) for r in records], token
+
+
+def get_subtask(caller: Caller, subtask_id: str) -> Versioned:
+    return versioned(load(Store(caller.user_id), "subtask", subtask_id))
+
+
+def update_subtask(
+    caller: Caller, subtask_id: str, fields: SubtaskFields, if_match: str | None
+) -> Versioned:
+    check_path_id(fields.id, subtask_id)
+
+    def attempt() -> Versioned:
+        store = Store(caller.user_id)
+        record = load(store, "subtask", subtask_id)
+        on_conflict = check_if_match(if_match, record)
+        subtask = entity_of(record)
+        changes: list[Change] = []
+        for name in ("title", "isCompleted", "plannedDuration"):
+            if name in fields.model_fields_set:
+                subtask[name] = getattr(fields, name)
+        if fields.taskId is not None and fields.taskId != subtask["taskId"]:
+            load_field(store, "task", fields.taskId, "subtask.taskId")
+            subtask["taskId"] = fields.taskId
+            error = invalid_field("subtask.taskId", "the task was deleted")
+            changes.append(Require("task", fields.taskId, on_conflict=error))
+        committed = store.commit(
+            [
+                Put(
+                    "subtask",
+                    subtask,
+                    expect_seq=int(record["seq"]),
+                    parent=_subtask_parent(subtask),
+                    on_conflict=on_conflict,
+                ),
+                *changes,
+            ]
+        )
+        subtask["lastUpdated"] = committed.timestamp
+        return Versioned(subtask, committed.seq_of("subtask", subtask_id))
+
+    return retrying(attempt)
+
+
+def delete_subtask(caller: Caller, subtask_id: str, *, if_match: str | None) -> None:
+    def attempt() -> None:
+        store = Store(caller.user_id)
+        record = load(store, "subtask", subtask_id)
+        on_conflict = check_if_match(if_match, record)
+        store.commit([Delete("subtask", subtask_id, int(record["seq"]), on_conflict=on_conflict)])
+
+    retrying(attempt)

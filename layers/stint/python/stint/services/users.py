@@ -1,0 +1,126 @@
+"""The user's profile and default project (contract section 3)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stint.config import settings
+from stint.errors import StintError, invalid_field
+from stint.models import UserPatch
+from stint.services.common import Caller, load_field, new_id
+from stint.store import Put, PutProfile, Require, Store
+
+DEFAULT_PROJECT_TITLE = "Inbox"
+
+# Users whose profile this container has seen; saves a read on every later request.
+_profiles_seen: set[str] = set()
+
+
+class _ProfileExists(StintError):
+    status = 409
+
+
+def new_project(entity_id: str, **fields: Any) -> dict[str, Any]:
+    """A project with the contract's defaults."""
+    return {
+        "id": entity_id,
+        "title": None,
+        "isArchived": False,
+        "categoryId": None,
+        "color": None,
+        "roundingMethod": "nearest",
+        "roundingMinutes": 0,
+        "hourlyRate": None,
+        "plannedDurationHours": None,
+        "plannedBudget": None,
+        **fields,
+    }
+
+
+def create_profile(user_id: str, email: str, display_name: str) -> dict[str, Any]:
+    """Create the profile and its default project once; return the profile that exists."""
+    store = Store(user_id)
+    inbox = new_project(new_id(), title=DEFAULT_PROJECT_TITLE)
+    profile = {
+        "id": user_id,
+        "email": email,
+        "displayName": display_name or email.split("@")[0],
+        "defaultProject": inbox["id"],
+    }
+    try:
+        store.commit(
+            [
+                PutProfile(profile, create=True, on_conflict=_ProfileExists("profile exists")),
+                Put("project", inbox),
+            ]
+        )
+    except _ProfileExists:
+        existing = store.get_profile()
+        assert existing is not None
+        return existing
+    return profile
+
+
+def ensure_profile(caller: Caller) -> None:
+    """Make sure the caller's profile exists (created on the spot where the trigger did not)."""
+    if caller.user_id in _profiles_seen:
+        return
+    if Store(caller.user_id).get_profile() is None:
+        email, name = _cognito_attributes(caller.username)
+        create_profile(caller.user_id, email, name)
+    _profiles_seen.add(caller.user_id)
+
+
+def _cognito_attributes(username: str) -> tuple[str, str]:
+    pool_id = settings().user_pool_id
+    if not pool_id:
+        return "", ""
+    import boto3
+
+    user = boto3.client("cognito-idp").admin_get_user(UserPoolId=pool_id, Username=username)
+    attributes = {a["Name"]: a["Value"] for a in user.get("UserAttributes", [])}
+    return attributes.get("email", ""), attributes.get("name", "")
+
+
+def profile(caller: Caller) -> dict[str, Any]:
+    ensure_profile(caller)
+    record = Store(caller.user_id).get_profile()
+    assert record is not None
+    return public_user(record)
+
+
+def public_user(record: dict[str, Any]) -> dict[str, Any]:
+    return {k: record[k] for k in ("id", "displayName", "email", "defaultProject")}
+
+
+def update_profile(caller: Caller, patch: UserPatch) -> dict[str, Any]:
+    ensure_profile(caller)
+    store = Store(caller.user_id)
+    record = store.get_profile()
+    assert record is not None
+    updated = public_user(record)
+    changes: list[Any] = []
+    if patch.displayName is not None:
+        updated["displayName"] = patch.displayName
+    if patch.defaultProject is not None:
+        project = load_field(store, "project", patch.defaultProject, "defaultProject")
+        if project.get("isArchived"):
+            raise invalid_field("defaultProject", "must not be an archived project")
+        updated["defaultProject"] = patch.defaultProject
+        changes.append(
+            Require(
+                "project",
+                patch.defaultProject,
+                on_conflict=invalid_field("defaultProject", "the project was deleted"),
+            )
+        )
+    changes.insert(0, PutProfile(updated, create=False))
+    store.commit(changes)
+    return updated
+
+
+def default_project_id(caller: Caller) -> str:
+    ensure_profile(caller)
+    record = Store(caller.user_id).get_profile()
+    assert record is not None
+    return str(record["defaultProject"])

@@ -1,0 +1,489 @@
+"""The DynamoDB store: every key format and every DynamoDB call of Stint lives here.
+
+One partition per user (`pk = USER#<sub>`). In it:
+
+    sk = PROFILE                 the user's profile
+    sk = COUNTER                 the user's change sequence (attribute `counter`)
+    sk = <KIND>#<id>             an entity (PROJECT, CATEGORY, TASK, SUBTASK, SESSION)
+    sk = TOMB#<KIND>#<id>        a deleted entity's tombstone, expiring by TTL (`expiresAt`)
+
+Every entity and tombstone carries `seq`: the value of the user's change sequence assigned by
+the transaction that last wrote it. A write reads the counter and commits its items together
+with `counter = new` under the condition `counter = old`, so one user's writes commit in `seq`
+order with no gap. The LSI `bySeq` (pk, seq) answers "what changed after seq N" with a
+consistent read; `byParent` (pk, parent) finds children (a project's tasks, a task's subtasks
+and sessions, a category's projects); `byStart` (pk, start) orders sessions by start time.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from stint.config import settings
+from stint.errors import Conflict, StintError, ValidationFailed
+from stint.timeutil import format_timestamp, utc_now
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+KIND_PREFIX = {
+    "project": "PROJECT",
+    "category": "CATEGORY",
+    "task": "TASK",
+    "subtask": "SUBTASK",
+    "session": "SESSION",
+}
+PROFILE_SK = "PROFILE"
+COUNTER_SK = "COUNTER"
+TOMBSTONE_PREFIX = "TOMB#"
+# Attributes that belong to the item, not to the entity.
+_ITEM_ONLY = frozenset({"pk", "sk", "kind", "seq", "parent", "start", "expiresAt"})
+# DynamoDB allows 100 actions a transaction; one is the counter.
+MAX_ACTIONS_PER_TRANSACTION = 99
+_MAX_ATTEMPTS = 8
+T = TypeVar("T")
+
+
+@lru_cache(maxsize=1)
+def dynamodb() -> DynamoDBClient:
+    """The DynamoDB client, created once per process on first use (not at import)."""
+    import boto3
+
+    return boto3.client("dynamodb")
+
+
+def user_pk(user_id: str) -> str:
+    return f"USER#{user_id}"
+
+
+def entity_sk(kind: str, entity_id: str) -> str:
+    return f"{KIND_PREFIX[kind]}#{entity_id}"
+
+
+def tombstone_sk(kind: str, entity_id: str) -> str:
+    return f"{TOMBSTONE_PREFIX}{entity_sk(kind, entity_id)}"
+
+
+def parent_key(parent_kind: str, parent_id: str, kind: str, entity_id: str) -> str:
+    """`byParent` sort key: e.g. PROJECT#p1#TASK#t1 (task t1 in project p1)."""
+    return f"{entity_sk(parent_kind, parent_id)}#{entity_sk(kind, entity_id)}"
+
+
+def children_prefix(parent_kind: str, parent_id: str, kind: str | None = None) -> str:
+    prefix = f"{entity_sk(parent_kind, parent_id)}#"
+    return prefix + (f"{KIND_PREFIX[kind]}#" if kind else "")
+
+
+def etag(seq: int) -> str:
+    return f'"{seq}"'
+
+
+# ----------------------------------------------------------------------------- (de)serialization
+
+
+def _to_dynamo(value: Any) -> dict[str, Any]:
+    if value is None:
+        return {"NULL": True}
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, int | float | Decimal):
+        return {"N": str(value)}
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, list):
+        return {"L": [_to_dynamo(v) for v in value]}
+    if isinstance(value, dict):
+        return {"M": {k: _to_dynamo(v) for k, v in value.items()}}
+    raise TypeError(f"cannot store {type(value).__name__}")
+
+
+def _from_dynamo(attr: dict[str, Any]) -> Any:
+    ((tag, value),) = attr.items()
+    if tag == "N":
+        number = Decimal(value)
+        return int(number) if number == number.to_integral_value() else float(number)
+    if tag == "L":
+        return [_from_dynamo(v) for v in value]
+    if tag == "M":
+        return {k: _from_dynamo(v) for k, v in value.items()}
+    if tag == "NULL":
+        return None
+    return value  # S, BOOL
+
+
+def to_item(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: _to_dynamo(v) for k, v in values.items()}
+
+
+def from_item(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _from_dynamo(v) for k, v in item.items()}
+
+
+def entity_of(record: dict[str, Any]) -> dict[str, Any]:
+    """The entity's fields of a stored record (drops keys and bookkeeping)."""
+    return {k: v for k, v in record.items() if k not in _ITEM_ONLY}
+
+
+# ----------------------------------------------------------------------------- changes
+
+
+class StaleRead(Exception):
+    """An item changed between the read and the write; the operation must run again."""
+
+
+@dataclass
+class Put:
+    """Write an entity. `expect_seq`: None = create (must not exist), else the seq read."""
+
+    kind: str
+    entity: dict[str, Any]
+    expect_seq: int | None = None
+    parent: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    # Raised when the condition fails; None means "re-run the operation" (StaleRead).
+    on_conflict: StintError | None = None
+
+
+@dataclass
+class Delete:
+    """Delete an entity read at `expect_seq`, leaving a tombstone for sync."""
+
+    kind: str
+    entity_id: str
+    expect_seq: int
+    on_conflict: StintError | None = None
+
+
+@dataclass
+class Require:
+    """Commit only if the entity exists (e.g. the project a new task goes into)."""
+
+    kind: str
+    entity_id: str
+    on_conflict: StintError
+
+
+@dataclass
+class PutProfile:
+    profile: dict[str, Any]
+    create: bool
+    on_conflict: StintError | None = None
+
+
+Change = Put | Delete | Require | PutProfile
+
+
+@dataclass
+class Committed:
+    """What a commit wrote: each changed entity's new seq and the timestamp it carries."""
+
+    seqs: dict[tuple[str, str], int]
+    timestamp: str
+
+    def seq_of(self, kind: str, entity_id: str) -> int:
+        return self.seqs[(kind, entity_id)]
+
+
+# ----------------------------------------------------------------------------- the store
+
+
+class Store:
+    def __init__(self, user_id: str):
+        self.user_id = user_id
+        self.pk = user_pk(user_id)
+
+    @property
+    def _table(self) -> str:
+        return settings().table_name
+
+    # ------------------------------------------------------------------- reads
+
+    def get(self, kind: str, entity_id: str) -> dict[str, Any] | None:
+        """The stored record (entity fields + `seq`), read consistently, or None."""
+        return self._get(entity_sk(kind, entity_id))
+
+    def get_profile(self) -> dict[str, Any] | None:
+        return self._get(PROFILE_SK)
+
+    def _get(self, sk: str) -> dict[str, Any] | None:
+        response = dynamodb().get_item(
+            TableName=self._table,
+            Key={"pk": {"S": self.pk}, "sk": {"S": sk}},
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        return from_item(item) if item else None
+
+    def query_page(
+        self,
+        *,
+        prefix: str,
+        index: str | None = None,
+        limit: int,
+        next_token: str | None,
+        keep: Callable[[dict[str, Any]], bool] = lambda _: True,
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of records whose sort key (sk, or `parent` on byParent) starts with prefix.
+
+        `keep` filters records; pages are filled up to `limit` across DynamoDB pages, and the
+        next token points after the last record returned, so nothing is skipped or repeated.
+        """
+        sort_attr = "parent" if index == "byParent" else "sk"
+        start_key = self._decode_page_token(next_token, sort_attr) if next_token else None
+        records: list[dict[str, Any]] = []
+        last_key: dict[str, Any] | None = None
+        exhausted = False
+        while len(records) < limit:
+            kwargs: dict[str, Any] = {
+                "TableName": self._table,
+                "KeyConditionExpression": "pk = :pk AND begins_with(#sort, :prefix)",
+                "ExpressionAttributeNames": {"#sort": sort_attr},
+                "ExpressionAttributeValues": {":pk": {"S": self.pk}, ":prefix": {"S": prefix}},
+                "ConsistentRead": True,
+                "Limit": limit - len(records),
+            }
+            if index:
+                kwargs["IndexName"] = index
+            if start_key:
+                kwargs["ExclusiveStartKey"] = start_key
+            response = dynamodb().query(**kwargs)
+            for raw in response.get("Items", []):
+                record = from_item(raw)
+                last_key = record
+                if keep(record):
+                    records.append(record)
+            start_key = response.get("LastEvaluatedKey")
+            if not start_key:
+                exhausted = True
+                break
+        if exhausted or last_key is None:
+            return records, None
+        return records, self._encode_page_token(last_key, sort_attr)
+
+    def query_all(self, *, prefix: str, index: str | None = None) -> Iterator[dict[str, Any]]:
+        token: str | None = None
+        while True:
+            page, token = self.query_page(
+                prefix=prefix, index=index, limit=MAX_ACTIONS_PER_TRANSACTION, next_token=token
+            )
+            yield from page
+            if not token:
+                return
+
+    def has_any(self, *, prefix: str, index: str | None = None) -> bool:
+        page, _ = self.query_page(prefix=prefix, index=index, limit=1, next_token=None)
+        return bool(page)
+
+    @staticmethod
+    def _encode_page_token(record: dict[str, Any], sort_attr: str) -> str:
+        key = {"sk": record["sk"]}
+        if sort_attr != "sk":
+            key[sort_attr] = record[sort_attr]
+        return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
+
+    def _decode_page_token(self, token: str, sort_attr: str) -> dict[str, Any]:
+        try:
+            padded = token + "=" * (-len(token) % 4)
+            key = json.loads(base64.urlsafe_b64decode(padded.encode()))
+            names = {"sk", sort_attr}
+            if set(key) != names or not all(isinstance(key[n], str) for n in names):
+                raise ValueError
+        except (ValueError, binascii.Error, UnicodeDecodeError) as error:
+            raise ValidationFailed(
+                "nextToken: malformed", details=[{"field": "nextToken"}]
+            ) from error
+        # The partition is always the caller's: a token cannot reach another user's items.
+        return {"pk": {"S": self.pk}, **{n: {"S": key[n]} for n in names}}
+
+    # ------------------------------------------------------------------- writes
+
+    def commit(self, changes: list[Change]) -> Committed:
+        """Commit changes atomically, each entity stamped with the next change sequence.
+
+        More than 99 actions (a cascade) are committed in several transactions, in order, so
+        put the parent's deletion last: an interruption then leaves the parent in place, and
+        repeating the request finishes the job.
+        """
+        timestamp = format_timestamp(utc_now())
+        seqs: dict[tuple[str, str], int] = {}
+        chunk: list[Change] = []
+        for change in changes:
+            chunk.append(change)
+            if len(self._actions_of(chunk)) > MAX_ACTIONS_PER_TRANSACTION:
+                chunk.pop()
+                seqs.update(self._commit_chunk(chunk, timestamp))
+                chunk = [change]
+        if chunk:
+            seqs.update(self._commit_chunk(chunk, timestamp))
+        return Committed(seqs, timestamp)
+
+    def _actions_of(self, changes: list[Change]) -> list[int]:
+        # Deletes take two actions (the item and its tombstone); creates clear a tombstone.
+        counts = []
+        for change in changes:
+            two = isinstance(change, Delete) or (
+                isinstance(change, Put) and change.expect_seq is None
+            )
+            counts.extend([1, 1] if two else [1])
+        return counts
+
+    def _commit_chunk(self, changes: list[Change], timestamp: str) -> dict[tuple[str, str], int]:
+        for attempt in range(_MAX_ATTEMPTS):
+            counter = self._read_counter()
+            actions, owners, seqs = self._build_actions(changes, counter, timestamp)
+            try:
+                dynamodb().transact_write_items(TransactItems=actions)  # type: ignore[arg-type]
+                return seqs
+            except dynamodb().exceptions.TransactionCanceledException as error:
+                reasons = error.response.get("CancellationReasons", [])
+                self._raise_for_conditions(reasons, owners)
+                # The counter moved (another write of this user) or a transaction conflict.
+                _backoff(attempt)
+        raise Conflict("Too many concurrent writes; retry the request")
+
+    def _read_counter(self) -> int:
+        record = self._get(COUNTER_SK)
+        return int(record["counter"]) if record else 0
+
+    def _build_actions(
+        self, changes: list[Change], counter: int, timestamp: str
+    ) -> tuple[list[dict[str, Any]], list[Change | None], dict[tuple[str, str], int]]:
+        table = self._table
+        seq = counter
+        actions: list[dict[str, Any]] = []
+        owners: list[Change | None] = []  # which change each action belongs to
+        seqs: dict[tuple[str, str], int] = {}
+        expires_at = int(
+            (utc_now() + timedelta(days=settings().tombstone_retention_days + 1)).timestamp()
+        )
+        for change in changes:
+            if isinstance(change, Require):
+                actions.append(
+                    {
+                        "ConditionCheck": {
+                            "TableName": table,
+                            "Key": self._key(entity_sk(change.kind, change.entity_id)),
+                            "ConditionExpression": "attribute_exists(pk)",
+                        }
+                    }
+                )
+                owners.append(change)
+            elif isinstance(change, PutProfile):
+                values = {"pk": self.pk, "sk": PROFILE_SK, "kind": "profile", **change.profile}
+                put: dict[str, Any] = {"TableName": table, "Item": to_item(values)}
+                put["ConditionExpression"] = (
+                    "attribute_not_exists(pk)" if change.create else "attribute_exists(pk)"
+                )
+                actions.append({"Put": put})
+                owners.append(change)
+            elif isinstance(change, Put):
+                seq += 1
+                entity_id = change.entity["id"]
+                seqs[(change.kind, entity_id)] = seq
+                values = {
+                    "pk": self.pk,
+                    "sk": entity_sk(change.kind, entity_id),
+                    "kind": change.kind,
+                    "seq": seq,
+                    **change.entity,
+                    "lastUpdated": timestamp,
+                    **change.extra,
+                }
+                if change.parent:
+                    values["parent"] = change.parent
+                put = {"TableName": table, "Item": to_item(values)}
+                if change.expect_seq is None:
+                    put["ConditionExpression"] = "attribute_not_exists(pk)"
+                else:
+                    put["ConditionExpression"] = "seq = :expected"
+                    put["ExpressionAttributeValues"] = {":expected": {"N": str(change.expect_seq)}}
+                actions.append({"Put": put})
+                owners.append(change)
+                if change.expect_seq is None:  # a re-created id supersedes its tombstone
+                    actions.append(
+                        {
+                            "Delete": {
+                                "TableName": table,
+                                "Key": self._key(tombstone_sk(change.kind, entity_id)),
+                            }
+                        }
+                    )
+                    owners.append(None)
+            else:  # Delete
+                seq += 1
+                seqs[(change.kind, change.entity_id)] = seq
+                actions.append(
+                    {
+                        "Delete": {
+                            "TableName": table,
+                            "Key": self._key(entity_sk(change.kind, change.entity_id)),
+                            "ConditionExpression": "seq = :expected",
+                            "ExpressionAttributeValues": {
+                                ":expected": {"N": str(change.expect_seq)}
+                            },
+                        }
+                    }
+                )
+                owners.append(change)
+                tombstone = {
+                    "pk": self.pk,
+                    "sk": tombstone_sk(change.kind, change.entity_id),
+                    "kind": "tombstone",
+                    "type": change.kind,
+                    "id": change.entity_id,
+                    "seq": seq,
+                    "lastUpdated": timestamp,
+                    "expiresAt": expires_at,
+                }
+                actions.append({"Put": {"TableName": table, "Item": to_item(tombstone)}})
+                owners.append(None)
+        counter_update: dict[str, Any] = {
+            "TableName": table,
+            "Key": self._key(COUNTER_SK),
+            "UpdateExpression": "SET #c = :new",
+            "ExpressionAttributeNames": {"#c": "counter"},
+            "ExpressionAttributeValues": {":new": {"N": str(seq)}},
+        }
+        if counter:
+            counter_update["ConditionExpression"] = "#c = :old"
+            counter_update["ExpressionAttributeValues"][":old"] = {"N": str(counter)}
+        else:
+            counter_update["ConditionExpression"] = "attribute_not_exists(#c)"
+        return [{"Update": counter_update}, *actions], [None, *owners], seqs
+
+    @staticmethod
+    def _raise_for_conditions(reasons: list[Any], owners: list[Change | None]) -> None:
+        """Turn a failed condition on an entity into its domain error (or StaleRead)."""
+        for reason, owner in zip(reasons, owners, strict=False):
+            if owner is None or reason.get("Code") != "ConditionalCheckFailed":
+                continue
+            if owner.on_conflict is not None:
+                raise owner.on_conflict
+            raise StaleRead()
+
+    def _key(self, sk: str) -> dict[str, Any]:
+        return {"pk": {"S": self.pk}, "sk": {"S": sk}}
+
+
+def _backoff(attempt: int) -> None:
+    time.sleep(random.uniform(0, 0.005 * 2**attempt))
+
+
+def retrying(operation: Callable[[], T]) -> T:
+    """Run a read-then-write operation, again from its reads when an item changed under it."""
+    for attempt in range(_MAX_ATTEMPTS):
+        try:
+            return operation()
+        except StaleRead:
+            _backoff(attempt)
+    raise Conflict("The entity is changing too often; retry the request")
