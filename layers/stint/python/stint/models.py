@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Literal, NotRequired
 
-from typing_extensions import TypedDict
-
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -20,6 +18,9 @@ from pydantic import (
     StrictStr,
     model_validator,
 )
+from typing_extensions import TypedDict
+
+from stint.timeutil import parse_timestamp
 
 CLIENT_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 TITLE_MAX = 500
@@ -33,6 +34,11 @@ def _trimmed_title(value: str) -> str:
     return trimmed
 
 
+def _rfc3339(value: str) -> str:
+    parse_timestamp(value)  # raises ValueError without an offset
+    return value
+
+
 ClientId = Annotated[StrictStr, Field(pattern=CLIENT_ID_PATTERN)]
 Title = Annotated[StrictStr, AfterValidator(_trimmed_title)]
 Color = Annotated[StrictStr, Field(min_length=1, max_length=32)]
@@ -43,6 +49,8 @@ TaskType = Literal["default", "permanent"]
 TaskStatus = Literal["todo", "in_progress", "paused", "completed"]
 # Server-managed fields: accepted in a body (so a client can send back what it got), ignored.
 Ignored = Any
+# A server-managed timestamp sent back: ignored, but it must still be a timestamp with an offset.
+IgnoredTimestamp = Annotated[StrictStr, AfterValidator(_rfc3339)]
 
 
 class _Body(BaseModel):
@@ -135,14 +143,14 @@ class ProjectFields(_Body):
     plannedDurationHours: NonNegativeNumber | None = None
     plannedBudget: NonNegativeNumber | None = None
     id: ClientId | None = None
-    lastUpdated: Ignored = None
+    lastUpdated: IgnoredTimestamp | None = None
 
 
 class CategoryFields(_Body):
     NOT_NULL = frozenset({"id", "title"})
     title: Title | None = None
     id: ClientId | None = None
-    lastUpdated: Ignored = None
+    lastUpdated: IgnoredTimestamp | None = None
 
 
 class TaskFields(_Body):
@@ -156,7 +164,7 @@ class TaskFields(_Body):
     id: ClientId | None = None
     # Read-only: changed by isCompleted and by task events (contract section 7).
     status: Ignored = None
-    lastUpdated: Ignored = None
+    lastUpdated: IgnoredTimestamp | None = None
 
 
 class SubtaskFields(_Body):
@@ -166,7 +174,7 @@ class SubtaskFields(_Body):
     isCompleted: StrictBool | None = None
     plannedDuration: NonNegativeSeconds | None = None
     id: ClientId | None = None
-    lastUpdated: Ignored = None
+    lastUpdated: IgnoredTimestamp | None = None
 
 
 class ProjectBody(_Body):

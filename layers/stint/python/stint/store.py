@@ -338,8 +338,10 @@ class Store:
         return counts
 
     def _commit_chunk(self, changes: list[Change], timestamp: str) -> dict[tuple[str, str], int]:
+        sequenced = any(isinstance(change, Put | Delete) for change in changes)
         for attempt in range(_MAX_ATTEMPTS):
-            counter = self._read_counter()
+            # Only writes of entities take part in the change sequence.
+            counter = self._read_counter() if sequenced else None
             actions, owners, seqs = self._build_actions(changes, counter, timestamp)
             try:
                 dynamodb().transact_write_items(TransactItems=actions)  # type: ignore[arg-type]
@@ -352,14 +354,15 @@ class Store:
         raise Conflict("Too many concurrent writes; retry the request")
 
     def _read_counter(self) -> int:
+        """The user's change sequence; -1 while the user has no counter item yet."""
         record = self._get(COUNTER_SK)
-        return int(record["counter"]) if record else 0
+        return int(record["counter"]) if record else -1
 
     def _build_actions(
-        self, changes: list[Change], counter: int, timestamp: str
+        self, changes: list[Change], counter: int | None, timestamp: str
     ) -> tuple[list[dict[str, Any]], list[Change | None], dict[tuple[str, str], int]]:
         table = self._table
-        seq = counter
+        seq = max(counter or 0, 0)
         actions: list[dict[str, Any]] = []
         owners: list[Change | None] = []  # which change each action belongs to
         seqs: dict[tuple[str, str], int] = {}
@@ -447,6 +450,8 @@ class Store:
                 }
                 actions.append({"Put": {"TableName": table, "Item": to_item(tombstone)}})
                 owners.append(None)
+        if counter is None:
+            return actions, owners, seqs
         counter_update: dict[str, Any] = {
             "TableName": table,
             "Key": self._key(COUNTER_SK),
@@ -454,7 +459,7 @@ class Store:
             "ExpressionAttributeNames": {"#c": "counter"},
             "ExpressionAttributeValues": {":new": {"N": str(seq)}},
         }
-        if counter:
+        if counter >= 0:
             counter_update["ConditionExpression"] = "#c = :old"
             counter_update["ExpressionAttributeValues"][":old"] = {"N": str(counter)}
         else:

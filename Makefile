@@ -1,0 +1,48 @@
+# Stint's developer interface. `make dev` runs the API locally; `make test` runs every check.
+# Both install what they need into virtual environments inside the repo.
+
+PYTHON ?= python3
+VENV := .venv
+SAM_VENV := .venv-sam
+PY := $(VENV)/bin/python
+SAM := $(SAM_VENV)/bin/sam
+export AWS_DEFAULT_REGION ?= us-east-1
+export SAM_CLI_TELEMETRY := 0
+
+.PHONY: dev test lint typecheck validate unit build clean
+
+$(VENV)/.installed: requirements-dev.txt layers/stint/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+# aws-sam-cli pins its own pydantic and boto3, so it lives in a venv of its own.
+$(SAM_VENV)/.installed: requirements-sam.txt
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --upgrade pip
+	$(SAM_VENV)/bin/pip install --quiet -r requirements-sam.txt
+	touch $@
+
+dev: $(VENV)/.installed  ## run the API on http://127.0.0.1:3000 (PORT overrides)
+	$(PY) -m local
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+
+typecheck: $(VENV)/.installed
+	$(VENV)/bin/mypy
+
+validate: $(SAM_VENV)/.installed  ## sam validate --lint (cfn-lint): no error, no warning
+	$(SAM) validate --lint --template template.yaml
+
+unit: $(VENV)/.installed
+	$(PY) -m pytest -q
+
+test: lint typecheck validate unit  ## everything CI runs
+
+build: $(SAM_VENV)/.installed  ## sam build, the layer built for the Lambda target (no Docker)
+	$(SAM) build --template template.yaml
+
+clean:
+	rm -rf .aws-sam .stint .pytest_cache .mypy_cache .ruff_cache

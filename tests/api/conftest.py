@@ -1,0 +1,106 @@
+"""API tests run over the real local stack (or a deployed one: STINT_OUTPUTS=outputs.json)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import pytest
+import requests
+
+from local.testing import start_local_stack, stop
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    process, outputs = start_local_stack(tmp_path_factory.mktemp("stack"))
+    yield outputs
+    stop(process)
+
+
+def cognito(stack: dict[str, Any]) -> Any:
+    return boto3.client(
+        "cognito-idp",
+        region_name=stack["Region"],
+        endpoint_url=stack.get("CognitoEndpointUrl"),
+    )
+
+
+def sign_up(stack: dict[str, Any], *, pool_id: str | None = None, client_id: str | None = None) -> dict[str, str]:
+    """Sign a new user up, confirm them and sign them in; returns Cognito's tokens."""
+    idp = cognito(stack)
+    email = f"user-{uuid.uuid4().hex[:12]}@example.com"
+    password = "Test-pass-1234"
+    client_id = client_id or stack["UserPoolClientId"]
+    idp.sign_up(
+        ClientId=client_id,
+        Username=email,
+        Password=password,
+        UserAttributes=[{"Name": "email", "Value": email}],
+    )
+    idp.admin_confirm_sign_up(UserPoolId=pool_id or stack["UserPoolId"], Username=email)
+    auth = idp.initiate_auth(
+        ClientId=client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": email, "PASSWORD": password},
+    )["AuthenticationResult"]
+    return {"email": email, **auth}
+
+
+@dataclass
+class Api:
+    """A signed-in user's HTTP client for the API."""
+
+    base: str
+    token: str
+    email: str = ""
+    session: requests.Session = field(default_factory=requests.Session)
+
+    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        headers = {"Authorization": f"Bearer {self.token}", **kwargs.pop("headers", {})}
+        return self.session.request(method, self.base + path, headers=headers, timeout=30, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("POST", path, **kwargs)
+
+    def patch(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("PATCH", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("DELETE", path, **kwargs)
+
+    def create(self, path: str, key: str, **fields: Any) -> dict[str, Any]:
+        response = self.post(path, json={key: fields})
+        assert response.status_code == 201, response.text
+        return dict(response.json()[key])
+
+
+def new_api(stack: dict[str, Any]) -> Api:
+    tokens = sign_up(stack)
+    return Api(stack["ApiUrl"], tokens["AccessToken"], tokens["email"])
+
+
+@pytest.fixture
+def api(stack: dict[str, Any]) -> Api:
+    """A fresh user for each test: tests never see each other's data."""
+    return new_api(stack)
+
+
+@pytest.fixture
+def other(stack: dict[str, Any]) -> Api:
+    return new_api(stack)
+
+
+def assert_error(response: requests.Response, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error"}, body
+    assert body["error"]["code"] == code, body
+    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+    return dict(body["error"])
