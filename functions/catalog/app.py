@@ -64,7 +64,7 @@ def patch_project(
 
 
 @app.delete("/v1/projects/<projectId>")
-def delete_project(projectId: str, cascade: Cascade = False) -> Response[None]:
+def delete_project(projectId: str, cascade: Cascade = False) -> None:
     catalog.delete_project(caller(app), projectId, cascade=cascade, if_match=if_match(app))
     return no_content()
 
@@ -94,7 +94,7 @@ def patch_category(
 
 
 @app.delete("/v1/categories/<categoryId>")
-def delete_category(categoryId: str) -> Response[None]:
+def delete_category(categoryId: str) -> None:
     catalog.delete_category(caller(app), categoryId, if_match=if_match(app))
     return no_content()
 

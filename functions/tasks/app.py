@@ -97,7 +97,7 @@ def patch_task(taskId: str, body: Annotated[TaskBody, Body()]) -> Response[TaskE
 
 
 @app.delete("/v1/tasks/<taskId>")
-def delete_task(taskId: str, cascade: Cascade = False) -> Response[None]:
+def delete_task(taskId: str, cascade: Cascade = False) -> None:
     tasks.delete_task(caller(app), taskId, cascade=cascade, if_match=if_match(app))
     return no_content()
 
@@ -129,7 +129,7 @@ def patch_subtask(
 
 
 @app.delete("/v1/subtasks/<subtaskId>")
-def delete_subtask(subtaskId: str) -> Response[None]:
+def delete_subtask(subtaskId: str) -> None:
     tasks.delete_subtask(caller(app), subtaskId, if_match=if_match(app))
     return no_content()
 

@@ -29,7 +29,9 @@ def cognito(stack: dict[str, Any]) -> Any:
     )
 
 
-def sign_up(stack: dict[str, Any], *, pool_id: str | None = None, client_id: str | None = None) -> dict[str, str]:
+def sign_up(
+    stack: dict[str, Any], *, pool_id: str | None = None, client_id: str | None = None
+) -> dict[str, str]:
     """Sign a new user up, confirm them and sign them in; returns Cognito's tokens."""
     idp = cognito(stack)
     email = f"user-{uuid.uuid4().hex[:12]}@example.com"

@@ -44,7 +44,9 @@ def test_refreshed_token_works(stack: dict[str, Any]) -> None:
     "authorization",
     [None, "", "Bearer", "Bearer not-a-jwt", "Bearer a.b.c", "Basic dXNlcjpwYXNz"],
 )
-def test_missing_or_malformed_token_is_401(stack: dict[str, Any], authorization: str | None) -> None:
+def test_missing_or_malformed_token_is_401(
+    stack: dict[str, Any], authorization: str | None
+) -> None:
     response = _get_me(stack, authorization)
     assert response.status_code == 401
     assert response.json() == UNAUTHORIZED
@@ -60,7 +62,9 @@ def test_tampered_token_is_401(stack: dict[str, Any]) -> None:
     header, payload, signature = sign_up(stack)["AccessToken"].split(".")
     claims = jwt.decode(f"{header}.{payload}.{signature}", options={"verify_signature": False})
     forged_payload = base64url_encode(json.dumps({**claims, "sub": str(uuid.uuid4())}).encode())
-    assert _get_me(stack, f"Bearer {header}.{forged_payload.decode()}.{signature}").status_code == 401
+    assert (
+        _get_me(stack, f"Bearer {header}.{forged_payload.decode()}.{signature}").status_code == 401
+    )
 
 
 @local_only
@@ -73,9 +77,13 @@ def test_expired_token_is_401(stack: dict[str, Any]) -> None:
     now = int(time.time())
     expired = jwt.encode(
         {**claims, "iat": now - 7200, "auth_time": now - 7200, "exp": now - 3600},
-        key.key, algorithm="RS256", headers={"kid": "dummy"},
+        key.key,
+        algorithm="RS256",
+        headers={"kid": "dummy"},
     )
-    valid = jwt.encode({**claims, "exp": now + 600}, key.key, algorithm="RS256", headers={"kid": "dummy"})
+    valid = jwt.encode(
+        {**claims, "exp": now + 600}, key.key, algorithm="RS256", headers={"kid": "dummy"}
+    )
     assert _get_me(stack, f"Bearer {valid}").status_code == 200  # the forgery itself is sound
     response = _get_me(stack, f"Bearer {expired}")
     assert response.status_code == 401 and response.json() == UNAUTHORIZED
@@ -84,10 +92,13 @@ def test_expired_token_is_401(stack: dict[str, Any]) -> None:
 @local_only
 def test_token_from_a_foreign_pool_is_401(stack: dict[str, Any]) -> None:
     idp = cognito(stack)
-    pool = idp.create_user_pool(PoolName=f"foreign-{uuid.uuid4().hex[:6]}", UsernameAttributes=["email"])
+    pool = idp.create_user_pool(
+        PoolName=f"foreign-{uuid.uuid4().hex[:6]}", UsernameAttributes=["email"]
+    )
     pool_id = pool["UserPool"]["Id"]
     client_id = idp.create_user_pool_client(
-        UserPoolId=pool_id, ClientName="foreign",
+        UserPoolId=pool_id,
+        ClientName="foreign",
         ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
     )["UserPoolClient"]["ClientId"]
     tokens = sign_up(stack, pool_id=pool_id, client_id=client_id)

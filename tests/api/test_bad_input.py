@@ -11,17 +11,31 @@ def test_body_over_256_kib_is_413_and_writes_nothing(api: Api) -> None:
     big = {"project": {"title": "Big", "color": "#000000", "padding": "x" * (256 * 1024)}}
     assert_error(api.post("/v1/projects", json=big), 413, "payload_too_large")
     blob = "x" * (256 * 1024 + 1)
-    assert_error(api.post("/v1/projects", data=blob, headers={"content-type": "application/json"}), 413, "payload_too_large")
-    assert_error(api.post("/v1/tasks", json={"task": {"title": "t" * 300_000}}), 413, "payload_too_large")
+    assert_error(
+        api.post("/v1/projects", data=blob, headers={"content-type": "application/json"}),
+        413,
+        "payload_too_large",
+    )
+    assert_error(
+        api.post("/v1/tasks", json={"task": {"title": "t" * 300_000}}), 413, "payload_too_large"
+    )
     assert _titles(api) == ["Inbox"]
     assert api.get("/v1/tasks").json()["tasks"] == []
 
 
 def test_invalid_json_and_wrong_types(api: Api) -> None:
     for text in ["{", "not json", '{"project": {"title": "a",}}']:
-        assert_error(api.post("/v1/projects", data=text, headers={"content-type": "application/json"}), 400, "invalid_json")
+        assert_error(
+            api.post("/v1/projects", data=text, headers={"content-type": "application/json"}),
+            400,
+            "invalid_json",
+        )
     assert_error(api.post("/v1/projects"), 400, "validation_error")
-    for body in [{"project": "Acme"}, {"project": {"title": ["a"]}}, {"project": {"isArchived": 1}}]:
+    for body in [
+        {"project": "Acme"},
+        {"project": {"title": ["a"]}},
+        {"project": {"isArchived": 1}},
+    ]:
         assert_error(api.post("/v1/projects", json=body), 400, "validation_error")
     assert _titles(api) == ["Inbox"]
 
@@ -30,8 +44,12 @@ def test_timestamps_without_offset_are_400(api: Api) -> None:
     project = api.create("/v1/projects", "project", title="Acme")
     for stamp in ["2026-11-22T09:30:00", "2026-11-22 09:30", "yesterday"]:
         error = assert_error(
-            api.patch(f"/v1/projects/{project['id']}", json={"project": {"title": "New", "lastUpdated": stamp}}),
-            400, "validation_error",
+            api.patch(
+                f"/v1/projects/{project['id']}",
+                json={"project": {"title": "New", "lastUpdated": stamp}},
+            ),
+            400,
+            "validation_error",
         )
         assert "offset" in error["message"] or "lastUpdated" in error["message"]
     ok = api.patch(
@@ -43,15 +61,27 @@ def test_timestamps_without_offset_are_400(api: Api) -> None:
 
 
 def test_unknown_fields_are_400_and_write_nothing(api: Api) -> None:
-    assert_error(api.post("/v1/tasks", json={"task": {"title": "t", "priority": 1}}), 400, "validation_error")
-    assert_error(api.post("/v1/categories", json={"category": {"title": "c"}, "x": 1}), 400, "validation_error")
+    assert_error(
+        api.post("/v1/tasks", json={"task": {"title": "t", "priority": 1}}), 400, "validation_error"
+    )
+    assert_error(
+        api.post("/v1/categories", json={"category": {"title": "c"}, "x": 1}),
+        400,
+        "validation_error",
+    )
     assert api.get("/v1/tasks").json()["tasks"] == []
     assert api.get("/v1/categories").json()["categories"] == []
 
 
 def test_titles_over_500_characters_are_400(api: Api) -> None:
-    assert_error(api.post("/v1/projects", json={"project": {"title": "p" * 501}}), 400, "validation_error")
-    assert_error(api.post("/v1/tasks", json={"task": {"title": "t" * 501}}), 400, "validation_error")
-    assert_error(api.post("/v1/categories", json={"category": {"title": "c" * 501}}), 400, "validation_error")
+    assert_error(
+        api.post("/v1/projects", json={"project": {"title": "p" * 501}}), 400, "validation_error"
+    )
+    assert_error(
+        api.post("/v1/tasks", json={"task": {"title": "t" * 501}}), 400, "validation_error"
+    )
+    assert_error(
+        api.post("/v1/categories", json={"category": {"title": "c" * 501}}), 400, "validation_error"
+    )
     ok = api.create("/v1/projects", "project", title=" " + "p" * 500 + " ")
     assert len(ok["title"]) == 500

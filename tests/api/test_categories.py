@@ -23,18 +23,39 @@ def test_category_lifecycle(api: Api) -> None:
 
 def test_category_errors(api: Api) -> None:
     assert_error(api.post("/v1/categories", json={"category": {}}), 400, "validation_error")
-    assert_error(api.post("/v1/categories", json={"category": {"title": ""}}), 400, "validation_error")
-    assert_error(api.post("/v1/categories", json={"category": {"title": "a", "color": "red"}}), 400, "validation_error")
+    assert_error(
+        api.post("/v1/categories", json={"category": {"title": ""}}), 400, "validation_error"
+    )
+    assert_error(
+        api.post("/v1/categories", json={"category": {"title": "a", "color": "red"}}),
+        400,
+        "validation_error",
+    )
     api.create("/v1/categories", "category", id="cat-1", title="One")
-    assert_error(api.post("/v1/categories", json={"category": {"id": "cat-1", "title": "Two"}}), 409, "conflict")
-    assert_error(api.patch("/v1/categories/cat-1", json={"category": {"title": None}}), 400, "validation_error")
-    assert_error(api.patch("/v1/categories/cat-1", json={"category": {"id": "cat-2"}}), 400, "validation_error")
+    assert_error(
+        api.post("/v1/categories", json={"category": {"id": "cat-1", "title": "Two"}}),
+        409,
+        "conflict",
+    )
+    assert_error(
+        api.patch("/v1/categories/cat-1", json={"category": {"title": None}}),
+        400,
+        "validation_error",
+    )
+    assert_error(
+        api.patch("/v1/categories/cat-1", json={"category": {"id": "cat-2"}}),
+        400,
+        "validation_error",
+    )
     assert [c["title"] for c in api.get("/v1/categories").json()["categories"]] == ["One"]
 
 
 def test_deleting_a_category_clears_its_projects(api: Api) -> None:
     category = api.create("/v1/categories", "category", title="Clients")
-    projects = [api.create("/v1/projects", "project", title=f"P{i}", categoryId=category["id"]) for i in range(3)]
+    projects = [
+        api.create("/v1/projects", "project", title=f"P{i}", categoryId=category["id"])
+        for i in range(3)
+    ]
     assert api.delete(f"/v1/categories/{category['id']}").status_code == 204
     for project in projects:
         assert api.get(f"/v1/projects/{project['id']}").json()["project"]["categoryId"] is None

@@ -3,8 +3,17 @@
 from tests.api.conftest import Api, assert_error
 
 PROJECT_FIELDS = {
-    "id", "title", "isArchived", "categoryId", "color", "roundingMethod", "roundingMinutes",
-    "hourlyRate", "plannedDurationHours", "plannedBudget", "lastUpdated",
+    "id",
+    "title",
+    "isArchived",
+    "categoryId",
+    "color",
+    "roundingMethod",
+    "roundingMinutes",
+    "hourlyRate",
+    "plannedDurationHours",
+    "plannedBudget",
+    "lastUpdated",
 }
 
 
@@ -27,9 +36,16 @@ def test_create_get_and_defaults(api: Api) -> None:
 def test_create_with_every_field_and_a_client_id(api: Api) -> None:
     category = api.create("/v1/categories", "category", title="Clients")
     fields = {
-        "id": "acme-2026", "title": "Acme", "isArchived": False, "categoryId": category["id"],
-        "color": "#ff8800", "roundingMethod": "up", "roundingMinutes": 15, "hourlyRate": 95.5,
-        "plannedDurationHours": 40, "plannedBudget": 3820,
+        "id": "acme-2026",
+        "title": "Acme",
+        "isArchived": False,
+        "categoryId": category["id"],
+        "color": "#ff8800",
+        "roundingMethod": "up",
+        "roundingMinutes": 15,
+        "hourlyRate": 95.5,
+        "plannedDurationHours": 40,
+        "plannedBudget": 3820,
     }
     project = api.create("/v1/projects", "project", **fields)
     assert {k: project[k] for k in fields} == fields
@@ -70,7 +86,9 @@ def test_patch_sets_only_given_fields_and_accepts_what_get_returned(api: Api) ->
     response = api.patch(f"/v1/projects/{project['id']}", json={"project": {"hourlyRate": 80}})
     assert response.status_code == 200, response.text
     patched = response.json()["project"]
-    assert patched["hourlyRate"] == 80 and patched["color"] == "#123456" and patched["title"] == "Acme"
+    assert (
+        patched["hourlyRate"] == 80 and patched["color"] == "#123456" and patched["title"] == "Acme"
+    )
     assert patched["lastUpdated"] >= project["lastUpdated"]
     # Send back what was got (server-managed fields included): accepted and unchanged.
     again = api.patch(f"/v1/projects/{project['id']}", json={"project": patched})
@@ -156,7 +174,9 @@ def test_delete_empty_project_and_not_empty_without_cascade(api: Api) -> None:
 
 def test_cascade_deletes_tasks_and_subtasks(api: Api) -> None:
     project = api.create("/v1/projects", "project", title="Doomed")
-    tasks = [api.create("/v1/tasks", "task", title=f"t{i}", projectId=project["id"]) for i in range(3)]
+    tasks = [
+        api.create("/v1/tasks", "task", title=f"t{i}", projectId=project["id"]) for i in range(3)
+    ]
     subtask = api.create(f"/v1/tasks/{tasks[0]['id']}/subtasks", "subtask", title="s")
     keeper = api.create("/v1/tasks", "task", title="keep")
     assert api.delete(f"/v1/projects/{project['id']}?cascade=true").status_code == 204

@@ -3,8 +3,15 @@
 from tests.api.conftest import Api, assert_error
 
 TASK_FIELDS = {
-    "id", "projectId", "title", "isCompleted", "taskType", "status", "billable",
-    "plannedDuration", "lastUpdated",
+    "id",
+    "projectId",
+    "title",
+    "isCompleted",
+    "taskType",
+    "status",
+    "billable",
+    "plannedDuration",
+    "lastUpdated",
 }
 
 
@@ -16,7 +23,10 @@ def test_create_in_default_project_and_get(api: Api) -> None:
     assert set(task) == TASK_FIELDS
     assert task["projectId"] == inbox
     assert (task["status"], task["isCompleted"], task["taskType"], task["billable"]) == (
-        "todo", False, "default", True,
+        "todo",
+        False,
+        "default",
+        True,
     )
     got = api.get(f"/v1/tasks/{task['id']}")
     assert got.json()["task"] == task and got.headers["ETag"] == response.headers["ETag"]
@@ -24,27 +34,47 @@ def test_create_in_default_project_and_get(api: Api) -> None:
 
 def test_create_under_a_project_both_ways(api: Api) -> None:
     project = api.create("/v1/projects", "project", title="Acme")
-    one = api.create("/v1/tasks", "task", title="one", projectId=project["id"], billable=False, plannedDuration=3600)
-    two = api.create(f"/v1/projects/{project['id']}/tasks", "task", title="two", taskType="permanent")
+    one = api.create(
+        "/v1/tasks",
+        "task",
+        title="one",
+        projectId=project["id"],
+        billable=False,
+        plannedDuration=3600,
+    )
+    two = api.create(
+        f"/v1/projects/{project['id']}/tasks", "task", title="two", taskType="permanent"
+    )
     assert one["projectId"] == two["projectId"] == project["id"]
     assert one["billable"] is False and one["plannedDuration"] == 3600
     assert two["taskType"] == "permanent"
     listed = api.get(f"/v1/projects/{project['id']}/tasks").json()["tasks"]
     assert {t["id"] for t in listed} == {one["id"], two["id"]}
     assert {t["id"] for t in api.get(f"/v1/tasks?projectId={project['id']}").json()["tasks"]} == {
-        one["id"], two["id"],
+        one["id"],
+        two["id"],
     }
 
 
 def test_create_errors(api: Api) -> None:
-    assert_error(api.post("/v1/projects/nope/tasks", json={"task": {"title": "x"}}), 404, "not_found")
+    assert_error(
+        api.post("/v1/projects/nope/tasks", json={"task": {"title": "x"}}), 404, "not_found"
+    )
     assert_error(api.get("/v1/projects/nope/tasks"), 404, "not_found")
-    error = assert_error(api.post("/v1/tasks", json={"task": {"projectId": "nope"}}), 400, "validation_error")
+    error = assert_error(
+        api.post("/v1/tasks", json={"task": {"projectId": "nope"}}), 400, "validation_error"
+    )
     assert "projectId" in error["message"]
-    assert_error(api.post("/v1/tasks", json={"task": {"taskType": "forever"}}), 400, "validation_error")
+    assert_error(
+        api.post("/v1/tasks", json={"task": {"taskType": "forever"}}), 400, "validation_error"
+    )
     assert_error(api.post("/v1/tasks", json={"task": {"billable": "yes"}}), 400, "validation_error")
-    assert_error(api.post("/v1/tasks", json={"task": {"plannedDuration": 1.5}}), 400, "validation_error")
-    assert_error(api.post("/v1/tasks", json={"task": {"title": "x" * 501}}), 400, "validation_error")
+    assert_error(
+        api.post("/v1/tasks", json={"task": {"plannedDuration": 1.5}}), 400, "validation_error"
+    )
+    assert_error(
+        api.post("/v1/tasks", json={"task": {"title": "x" * 501}}), 400, "validation_error"
+    )
     api.create("/v1/tasks", "task", id="task-1", title="x")
     assert_error(api.post("/v1/tasks", json={"task": {"id": "task-1"}}), 409, "conflict")
     assert len(api.get("/v1/tasks").json()["tasks"]) == 1
@@ -62,7 +92,9 @@ def test_completion_and_status_agree(api: Api) -> None:
     assert (reopened["isCompleted"], reopened["status"]) == (False, "todo")
     born_done = api.create("/v1/tasks", "task", title="d", isCompleted=True)
     assert born_done["status"] == "completed"
-    assert {t["id"] for t in api.get("/v1/tasks?isCompleted=true").json()["tasks"]} == {born_done["id"]}
+    assert {t["id"] for t in api.get("/v1/tasks?isCompleted=true").json()["tasks"]} == {
+        born_done["id"]
+    }
     assert {t["id"] for t in api.get("/v1/tasks?status=todo").json()["tasks"]} == {task["id"]}
     assert_error(api.get("/v1/tasks?status=sleeping"), 400, "validation_error")
 
@@ -74,7 +106,9 @@ def test_patch_moves_and_errors(api: Api) -> None:
     moved = api.patch(path, json={"task": {"projectId": target["id"], "title": "renamed"}})
     assert moved.status_code == 200, moved.text
     assert moved.json()["task"]["projectId"] == target["id"]
-    assert [t["id"] for t in api.get(f"/v1/projects/{target['id']}/tasks").json()["tasks"]] == [task["id"]]
+    assert [t["id"] for t in api.get(f"/v1/projects/{target['id']}/tasks").json()["tasks"]] == [
+        task["id"]
+    ]
     assert_error(api.patch(path, json={"task": {"projectId": "nope"}}), 400, "validation_error")
     assert_error(api.patch(path, json={"task": {"projectId": None}}), 400, "validation_error")
     assert_error(api.patch(path, json={"task": {"id": "other"}}), 400, "validation_error")
@@ -95,10 +129,20 @@ def test_delete_task_not_empty_and_cascade(api: Api) -> None:
 
 def test_subtask_lifecycle(api: Api) -> None:
     task = api.create("/v1/tasks", "task", title="t")
-    response = api.post(f"/v1/tasks/{task['id']}/subtasks", json={"subtask": {"title": "step", "plannedDuration": 600}})
+    response = api.post(
+        f"/v1/tasks/{task['id']}/subtasks",
+        json={"subtask": {"title": "step", "plannedDuration": 600}},
+    )
     assert response.status_code == 201, response.text
     subtask = response.json()["subtask"]
-    assert set(subtask) == {"id", "taskId", "title", "isCompleted", "plannedDuration", "lastUpdated"}
+    assert set(subtask) == {
+        "id",
+        "taskId",
+        "title",
+        "isCompleted",
+        "plannedDuration",
+        "lastUpdated",
+    }
     assert subtask["taskId"] == task["id"] and subtask["isCompleted"] is False
     path = f"/v1/subtasks/{subtask['id']}"
     assert api.get(path).json()["subtask"] == subtask
@@ -113,14 +157,31 @@ def test_subtask_lifecycle(api: Api) -> None:
 
 def test_subtask_errors(api: Api) -> None:
     task = api.create("/v1/tasks", "task", title="t")
-    assert_error(api.post("/v1/tasks/nope/subtasks", json={"subtask": {"title": "s"}}), 404, "not_found")
-    assert_error(api.get("/v1/tasks/nope/subtasks"), 404, "not_found")
-    assert_error(api.post(f"/v1/tasks/{task['id']}/subtasks", json={"subtask": {}}), 400, "validation_error")
     assert_error(
-        api.post(f"/v1/tasks/{task['id']}/subtasks", json={"subtask": {"title": "s", "taskId": "other"}}),
-        400, "validation_error",
+        api.post("/v1/tasks/nope/subtasks", json={"subtask": {"title": "s"}}), 404, "not_found"
+    )
+    assert_error(api.get("/v1/tasks/nope/subtasks"), 404, "not_found")
+    assert_error(
+        api.post(f"/v1/tasks/{task['id']}/subtasks", json={"subtask": {}}), 400, "validation_error"
+    )
+    assert_error(
+        api.post(
+            f"/v1/tasks/{task['id']}/subtasks", json={"subtask": {"title": "s", "taskId": "other"}}
+        ),
+        400,
+        "validation_error",
     )
     api.create(f"/v1/tasks/{task['id']}/subtasks", "subtask", id="sub-1", title="s")
-    assert_error(api.post(f"/v1/tasks/{task['id']}/subtasks", json={"subtask": {"id": "sub-1", "title": "s"}}), 409, "conflict")
-    assert_error(api.patch("/v1/subtasks/sub-1", json={"subtask": {"taskId": "nope"}}), 400, "validation_error")
+    assert_error(
+        api.post(
+            f"/v1/tasks/{task['id']}/subtasks", json={"subtask": {"id": "sub-1", "title": "s"}}
+        ),
+        409,
+        "conflict",
+    )
+    assert_error(
+        api.patch("/v1/subtasks/sub-1", json={"subtask": {"taskId": "nope"}}),
+        400,
+        "validation_error",
+    )
     assert_error(api.patch("/v1/subtasks/nope", json={"subtask": {"title": "x"}}), 404, "not_found")

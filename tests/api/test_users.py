@@ -27,12 +27,18 @@ def test_patch_display_name_and_default_project(api: Api) -> None:
 
 def test_patch_default_project_must_be_an_existing_unarchived_project(api: Api, other: Api) -> None:
     before = api.get("/v1/me").json()
-    error = assert_error(api.patch("/v1/me", json={"defaultProject": "nope"}), 400, "validation_error")
+    error = assert_error(
+        api.patch("/v1/me", json={"defaultProject": "nope"}), 400, "validation_error"
+    )
     assert "defaultProject" in error["message"]
     archived = api.create("/v1/projects", "project", title="Old", isArchived=True)
-    assert_error(api.patch("/v1/me", json={"defaultProject": archived["id"]}), 400, "validation_error")
+    assert_error(
+        api.patch("/v1/me", json={"defaultProject": archived["id"]}), 400, "validation_error"
+    )
     foreign = other.create("/v1/projects", "project", title="Theirs")
-    assert_error(api.patch("/v1/me", json={"defaultProject": foreign["id"]}), 400, "validation_error")
+    assert_error(
+        api.patch("/v1/me", json={"defaultProject": foreign["id"]}), 400, "validation_error"
+    )
     assert api.get("/v1/me").json() == before
 
 
@@ -42,7 +48,11 @@ def test_patch_rejects_bad_input(api: Api) -> None:
     assert_error(api.patch("/v1/me", json={"displayName": "x" * 501}), 400, "validation_error")
     assert_error(api.patch("/v1/me", json={"nickname": "x"}), 400, "validation_error")
     assert_error(api.patch("/v1/me", json={"displayName": None}), 400, "validation_error")
-    assert_error(api.patch("/v1/me", data="{nope", headers={"content-type": "application/json"}), 400, "invalid_json")
+    assert_error(
+        api.patch("/v1/me", data="{nope", headers={"content-type": "application/json"}),
+        400,
+        "invalid_json",
+    )
     assert api.get("/v1/me").json() == before
 
 

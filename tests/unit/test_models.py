@@ -70,7 +70,9 @@ def test_nullable_fields_accept_null_and_server_fields_are_ignored() -> None:
         {"color": None, "categoryId": None, "hourlyRate": 12, "lastUpdated": "2026-11-22T09:30:00Z"}
     )
     assert fields.model_dump(exclude_unset=True, exclude={"lastUpdated"}) == {
-        "color": None, "categoryId": None, "hourlyRate": 12,
+        "color": None,
+        "categoryId": None,
+        "hourlyRate": 12,
     }
     task = TaskFields.model_validate({"status": "in_progress", "title": "t"})
     assert task.title == "t"

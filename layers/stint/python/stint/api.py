@@ -8,6 +8,7 @@ here and nowhere else.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -100,6 +101,12 @@ def json_response(status: int, payload: Any, headers: dict[str, str] | None = No
     return Response(status, JSON, payload, headers=headers)
 
 
+def content_response(payload: dict[str, Any]) -> Response:
+    """A 200 for an entity without a change sequence (the profile): its ETag hashes it."""
+    digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:20]
+    return json_response(200, payload, {"ETag": f'"{digest}"'})
+
+
 def entity_response(status: int, key: str, result: Versioned) -> Response:
     """A single-entity response, `{key: entity}`, with its ETag."""
     return json_response(status, {key: result.entity}, {"ETag": result.etag})
@@ -112,8 +119,10 @@ def list_response(key: str, items: list[dict[str, Any]], next_token: str | None)
     return json_response(200, payload)
 
 
-def no_content() -> Response:
-    return Response(204, JSON, "")
+def no_content() -> Any:
+    """A 204 without a body. Routes that return it are annotated `-> None`, so the resolver
+    neither validates nor serializes a body (typed Any so that mypy accepts that)."""
+    return Response(204)
 
 
 def error_response(error: StintError) -> Response:
