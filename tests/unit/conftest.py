@@ -1,0 +1,34 @@
+"""Unit tests run against moto in-process, with the table built from template.yaml itself."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from local.resources import Provisioner
+from local.template import load_template
+from stint import config, store
+
+TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
+
+
+@pytest.fixture
+def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
+        monkeypatch.delenv(name, raising=False)
+    with mock_aws():
+        provisioner = Provisioner(load_template(TEMPLATE), lambda service: boto3.client(service))
+        table_name = str(provisioner.ref("StintTable"))
+        monkeypatch.setenv("TABLE_NAME", table_name)
+        config.settings.cache_clear()
+        store.dynamodb.cache_clear()
+        yield table_name
+        config.settings.cache_clear()
+        store.dynamodb.cache_clear()
