@@ -73,7 +73,7 @@ def test_expired_token_is_401(stack: dict[str, Any]) -> None:
     from moto.utilities.utils import load_resource
 
     claims = jwt.decode(sign_up(stack)["AccessToken"], options={"verify_signature": False})
-    key = jwt.PyJWK(load_resource("moto", "cognitoidp/resources/jwks-private.json"))
+    key = jwt.PyJWK(load_resource("cognitoidp/resources/jwks-private.json"))
     now = int(time.time())
     expired = jwt.encode(
         {**claims, "iat": now - 7200, "auth_time": now - 7200, "exp": now - 3600},

@@ -32,7 +32,7 @@ logger = Logger()
 
 def create_app() -> APIGatewayRestResolver:
     app = APIGatewayRestResolver(enable_validation=True)
-    app.use(middlewares=[_limit_body_size, _known_caller])
+    app.use(middlewares=[_known_caller])
 
     @app.exception_handler(StintError)
     def _domain_error(error: StintError) -> Response:
@@ -58,7 +58,7 @@ def handler(
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         claims = (event.get("requestContext") or {}).get("authorizer", {}).get("claims") or {}
         logger.append_keys(user_id=claims.get("sub"))
-        return app.resolve(event, context)
+        return _body_too_large(event) or app.resolve(event, context)
 
     return lambda_handler
 
@@ -75,14 +75,19 @@ def if_match(app: APIGatewayRestResolver) -> str | None:
     return app.current_event.headers.get("if-match") or app.current_event.headers.get("If-Match")
 
 
-def _limit_body_size(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response:
-    body = app.current_event.body or ""
-    size = (
-        len(base64.b64decode(body)) if app.current_event.is_base64_encoded else len(body.encode())
-    )
-    if size > MAX_BODY_BYTES:
-        return error_response(PayloadTooLarge(f"The request body is over {MAX_BODY_BYTES} bytes"))
-    return next_middleware(app)
+def _body_too_large(event: dict[str, Any]) -> dict[str, Any] | None:
+    """The 413 answer for a body over 256 KiB (decoded), checked before anything parses it."""
+    body = event.get("body") or ""
+    size = len(base64.b64decode(body)) if event.get("isBase64Encoded") else len(body.encode())
+    if size <= MAX_BODY_BYTES:
+        return None
+    error = PayloadTooLarge(f"The request body is over {MAX_BODY_BYTES} bytes")
+    return {
+        "statusCode": error.status,
+        "headers": {"Content-Type": JSON},
+        "body": json.dumps(error.body()),
+        "isBase64Encoded": False,
+    }
 
 
 def _known_caller(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response:
