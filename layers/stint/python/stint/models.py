@@ -47,6 +47,10 @@ NonNegativeSeconds = Annotated[int, Field(ge=0, strict=True)]
 RoundingMethod = Literal["down", "nearest", "up"]
 TaskType = Literal["default", "permanent"]
 TaskStatus = Literal["todo", "in_progress", "paused", "completed"]
+SessionType = Literal["session", "break", "long-break"]
+MAX_SESSION_SECONDS = 604_800
+# An RFC 3339 timestamp with an offset; kept as sent (the service normalizes it to UTC).
+Timestamp = Annotated[StrictStr, AfterValidator(_rfc3339)]
 # Server-managed fields: accepted in a body (so a client can send back what it got), ignored.
 Ignored = Any
 # A server-managed timestamp sent back: ignored, but it must still be a timestamp with an offset.
@@ -105,6 +109,21 @@ class Task(BaseModel):
     status: TaskStatus = "todo"
     billable: bool = True
     plannedDuration: int | None = None
+    lastUpdated: str
+
+
+class Session(BaseModel):
+    id: str
+    taskId: str
+    subtaskId: str | None = None
+    startTimestamp: str
+    duration: int | None
+    endTimestamp: str | None
+    running: bool
+    note: str | None = None
+    type: SessionType = "session"
+    edited: bool = False
+    retroAdded: bool = False
     lastUpdated: str
 
 
@@ -177,6 +196,51 @@ class SubtaskFields(_Body):
     lastUpdated: IgnoredTimestamp | None = None
 
 
+class SessionTaskRef(_Body):
+    """The session's task: an existing one by `id`, or one found or created by `title`."""
+
+    NOT_NULL = frozenset({"isCompleted"})
+
+    id: ClientId | None = None
+    title: Title | None = None
+    projectId: ClientId | None = None
+    isCompleted: StrictBool | None = None
+    lastUpdated: IgnoredTimestamp | None = None
+
+
+class SessionProjectRef(_Body):
+    """The task's project: an existing one by `id`, or one found or created by `title`."""
+
+    id: ClientId | None = None
+    title: Title | None = None
+    lastUpdated: IgnoredTimestamp | None = None
+
+
+class SessionFields(_Body):
+    NOT_NULL = frozenset({"id", "startTimestamp", "type", "retroAdded"})
+
+    id: ClientId | None = None
+    startTimestamp: Timestamp
+    # null: a running session (a running timer)
+    duration: Annotated[int, Field(ge=0, le=MAX_SESSION_SECONDS, strict=True)] | None
+    note: Annotated[StrictStr, Field(max_length=NOTE_MAX)] | None = None
+    type: SessionType = "session"
+    retroAdded: StrictBool = False
+    subtaskId: ClientId | None = None
+    # Server-managed: sent back, ignored.
+    taskId: Ignored = None
+    endTimestamp: Ignored = None
+    running: Ignored = None
+    edited: Ignored = None
+    lastUpdated: IgnoredTimestamp | None = None
+
+
+class SessionBody(_Body):
+    task: SessionTaskRef | None = None
+    project: SessionProjectRef | None = None
+    session: SessionFields
+
+
 class ProjectBody(_Body):
     project: ProjectFields
 
@@ -235,6 +299,38 @@ class TaskList(TypedDict):
 
 class SubtaskEnvelope(BaseModel):
     subtask: Subtask
+
+
+class SessionEnvelope(BaseModel):
+    session: Session
+
+
+class SessionWrite(TypedDict):
+    session: Session
+    task: NotRequired[Task]
+    project: NotRequired[Project]
+
+
+class SessionList(TypedDict):
+    sessions: list[Session]
+    nextToken: NotRequired[str]
+
+
+class Tombstone(BaseModel):
+    type: Literal["session", "task", "project", "category", "subtask"]
+    id: str
+    lastUpdated: str
+
+
+class SyncPage(TypedDict):
+    syncToken: str
+    hasMore: bool
+    sessions: NotRequired[list[Session]]
+    tasks: NotRequired[list[Task]]
+    projects: NotRequired[list[Project]]
+    categories: NotRequired[list[Category]]
+    subtasks: NotRequired[list[Subtask]]
+    deleted: NotRequired[list[Tombstone]]
 
 
 class SubtaskList(TypedDict):

@@ -6,6 +6,8 @@ One partition per user (`pk = USER#<sub>`). In it:
     sk = COUNTER                 the user's change sequence (attribute `counter`)
     sk = <KIND>#<id>             an entity (PROJECT, CATEGORY, TASK, SUBTASK, SESSION)
     sk = TOMB#<KIND>#<id>        a deleted entity's tombstone, expiring by TTL (`expiresAt`)
+    sk = RUNNING                 guard: `ref` = the user's running session
+    sk = TITLE#<KIND>#...#<hash> guard: `ref` = the active entity owning a normalized title
 
 Every entity and tombstone carries `seq`: the value of the user's change sequence assigned by
 the transaction that last wrote it. A write reads the counter and commits its items together
@@ -45,12 +47,16 @@ KIND_PREFIX = {
 }
 PROFILE_SK = "PROFILE"
 COUNTER_SK = "COUNTER"
+RUNNING_SK = "RUNNING"  # guard: the id of the user's running session (at most one)
+TITLE_PREFIX = "TITLE#"  # guards: the active project / task that owns a normalized title
 TOMBSTONE_PREFIX = "TOMB#"
 # Attributes that belong to the item, not to the entity.
 _ITEM_ONLY = frozenset({"pk", "sk", "kind", "seq", "parent", "start", "expiresAt"})
 # DynamoDB allows 100 actions a transaction; one is the counter.
 MAX_ACTIONS_PER_TRANSACTION = 99
 _MAX_ATTEMPTS = 8
+# The sort key of the table and of each string-keyed index.
+_SORT_ATTRIBUTE: dict[str | None, str] = {None: "sk", "byParent": "parent", "byStart": "start"}
 T = TypeVar("T")
 
 
@@ -170,7 +176,7 @@ class Require:
 
     kind: str
     entity_id: str
-    on_conflict: StintError
+    on_conflict: StintError | None = None
 
 
 @dataclass
@@ -180,7 +186,20 @@ class PutProfile:
     on_conflict: StintError | None = None
 
 
-Change = Put | Delete | Require | PutProfile
+@dataclass
+class Guard:
+    """Set (`ref`) or remove (`ref=None`) a bookkeeping item that is not an entity and takes
+    no part in sync: the user's running session, the owner of an active title. `expect` is the
+    `ref` it was read with (None: it must not exist), so two racing writers cannot both win.
+    """
+
+    sk: str
+    ref: str | None
+    expect: str | None
+    on_conflict: StintError | None = None
+
+
+Change = Put | Delete | Require | PutProfile | Guard
 
 
 @dataclass
@@ -215,6 +234,33 @@ class Store:
     def get_profile(self) -> dict[str, Any] | None:
         return self._get(PROFILE_SK)
 
+    def get_guard(self, sk: str) -> str | None:
+        record = self._get(sk)
+        return str(record["ref"]) if record else None
+
+    def change_sequence(self) -> int:
+        """The seq of the user's last committed write (0 before any)."""
+        return max(self._read_counter(), 0)
+
+    def changes(self, after: int, upto: int, limit: int) -> tuple[list[dict[str, Any]], bool]:
+        """Entities and tombstones written with `after < seq <= upto`, in seq order; and
+        whether more remain. One consistent query on `bySeq`: it reads only those items.
+        """
+        response = dynamodb().query(
+            TableName=self._table,
+            IndexName="bySeq",
+            KeyConditionExpression="pk = :pk AND seq BETWEEN :after AND :upto",
+            ExpressionAttributeValues={
+                ":pk": {"S": self.pk},
+                ":after": {"N": str(after + 1)},
+                ":upto": {"N": str(upto)},
+            },
+            ConsistentRead=True,
+            Limit=limit,
+        )
+        records = [from_item(item) for item in response.get("Items", [])]
+        return records, "LastEvaluatedKey" in response
+
     def _get(self, sk: str) -> dict[str, Any] | None:
         response = dynamodb().get_item(
             TableName=self._table,
@@ -227,18 +273,26 @@ class Store:
     def query_page(
         self,
         *,
-        prefix: str,
+        prefix: str | None = None,
+        between: tuple[str, str] | None = None,
         index: str | None = None,
         limit: int,
         next_token: str | None,
         keep: Callable[[dict[str, Any]], bool] = lambda _: True,
     ) -> tuple[list[dict[str, Any]], str | None]:
-        """One page of records whose sort key (sk, or `parent` on byParent) starts with prefix.
+        """One page of records whose sort key (sk, or the index's) starts with `prefix` or lies
+        in `between` (both ends inclusive), in sort-key order.
 
         `keep` filters records; pages are filled up to `limit` across DynamoDB pages, and the
         next token points after the last record returned, so nothing is skipped or repeated.
         """
-        sort_attr = "parent" if index == "byParent" else "sk"
+        sort_attr = _SORT_ATTRIBUTE[index]
+        if between is not None:
+            condition = "pk = :pk AND #sort BETWEEN :low AND :high"
+            values = {":low": {"S": between[0]}, ":high": {"S": between[1]}}
+        else:
+            condition = "pk = :pk AND begins_with(#sort, :prefix)"
+            values = {":prefix": {"S": prefix or ""}}
         start_key = self._decode_page_token(next_token, sort_attr) if next_token else None
         records: list[dict[str, Any]] = []
         last_key: dict[str, Any] | None = None
@@ -246,9 +300,9 @@ class Store:
         while len(records) < limit:
             kwargs: dict[str, Any] = {
                 "TableName": self._table,
-                "KeyConditionExpression": "pk = :pk AND begins_with(#sort, :prefix)",
+                "KeyConditionExpression": condition,
                 "ExpressionAttributeNames": {"#sort": sort_attr},
-                "ExpressionAttributeValues": {":pk": {"S": self.pk}, ":prefix": {"S": prefix}},
+                "ExpressionAttributeValues": {":pk": {"S": self.pk}, **values},
                 "ConsistentRead": True,
                 "Limit": limit - len(records),
             }
@@ -381,6 +435,9 @@ class Store:
                     }
                 )
                 owners.append(change)
+            elif isinstance(change, Guard):
+                actions.append(self._guard_action(change))
+                owners.append(change)
             elif isinstance(change, PutProfile):
                 values = {"pk": self.pk, "sk": PROFILE_SK, "kind": "profile", **change.profile}
                 put: dict[str, Any] = {"TableName": table, "Item": to_item(values)}
@@ -465,6 +522,19 @@ class Store:
         else:
             counter_update["ConditionExpression"] = "attribute_not_exists(#c)"
         return [{"Update": counter_update}, *actions], [None, *owners], seqs
+
+    def _guard_action(self, guard: Guard) -> dict[str, Any]:
+        action: dict[str, Any] = {"TableName": self._table}
+        if guard.expect is None:
+            action["ConditionExpression"] = "attribute_not_exists(pk)"
+        else:
+            action["ConditionExpression"] = "#ref = :expected"
+            action["ExpressionAttributeNames"] = {"#ref": "ref"}
+            action["ExpressionAttributeValues"] = {":expected": {"S": guard.expect}}
+        if guard.ref is None:
+            return {"Delete": {**action, "Key": self._key(guard.sk)}}
+        item = to_item({"pk": self.pk, "sk": guard.sk, "kind": "guard", "ref": guard.ref})
+        return {"Put": {**action, "Item": item}}
 
     @staticmethod
     def _raise_for_conditions(reasons: list[Any], owners: list[Change | None]) -> None:

@@ -18,8 +18,10 @@ from stint.services.common import (
     versioned,
 )
 from stint.store import (
+    RUNNING_SK,
     Change,
     Delete,
+    Guard,
     Put,
     Require,
     Store,
@@ -30,11 +32,8 @@ from stint.store import (
     retrying,
 )
 
-# A task's children: its subtasks and its sessions.
-_CHILD_KINDS = ("subtask", "session")
 
-
-def _task_parent(task: dict[str, Any]) -> str:
+def task_parent(task: dict[str, Any]) -> str:
     return parent_key("project", task["projectId"], "task", task["id"])
 
 
@@ -42,7 +41,7 @@ def _subtask_parent(subtask: dict[str, Any]) -> str:
     return parent_key("task", subtask["taskId"], "subtask", subtask["id"])
 
 
-def _completion(task: dict[str, Any], is_completed: bool) -> None:
+def set_completion(task: dict[str, Any], is_completed: bool) -> None:
     """Set isCompleted and keep status in agreement (completed iff isCompleted)."""
     if is_completed:
         task["status"] = "completed"
@@ -56,6 +55,21 @@ def _project_guard(project_id: str, error: StintError) -> Require:
 
 
 # ----------------------------------------------------------------------------- tasks
+
+
+def new_task(entity_id: str, project_id: str, **fields: Any) -> dict[str, Any]:
+    """A task with the contract's defaults."""
+    return {
+        "id": entity_id,
+        "projectId": project_id,
+        "title": None,
+        "isCompleted": False,
+        "taskType": "default",
+        "status": "todo",
+        "billable": True,
+        "plannedDuration": None,
+        **fields,
+    }
 
 
 def create_task(
@@ -75,22 +89,20 @@ def create_task(
     else:
         project_id = users.default_project_id(caller)
         missing = invalid_field("task.projectId", "the default project was deleted")
-    task: dict[str, Any] = {
-        "id": fields.id or new_id(),
-        "projectId": project_id,
-        "title": fields.title,
-        "isCompleted": False,
-        "taskType": fields.taskType or "default",
-        "status": "todo",
-        "billable": True if fields.billable is None else fields.billable,
-        "plannedDuration": fields.plannedDuration,
-    }
+    task = new_task(
+        fields.id or new_id(),
+        project_id,
+        title=fields.title,
+        taskType=fields.taskType or "default",
+        billable=True if fields.billable is None else fields.billable,
+        plannedDuration=fields.plannedDuration,
+    )
     if fields.isCompleted:
-        _completion(task, True)
+        set_completion(task, True)
     exists = Conflict(f"a task with id {task['id']!r} already exists")
     committed = store.commit(
         [
-            Put("task", task, parent=_task_parent(task), on_conflict=exists),
+            Put("task", task, parent=task_parent(task), on_conflict=exists),
             _project_guard(project_id, missing),
         ]
     )
@@ -150,7 +162,7 @@ def update_task(
             if name in fields.model_fields_set:
                 task[name] = getattr(fields, name)
         if fields.isCompleted is not None and fields.isCompleted != task.get("isCompleted"):
-            _completion(task, fields.isCompleted)
+            set_completion(task, fields.isCompleted)
         if fields.projectId is not None and fields.projectId != task["projectId"]:
             load_field(store, "project", fields.projectId, "task.projectId")
             task["projectId"] = fields.projectId
@@ -162,7 +174,7 @@ def update_task(
                     "task",
                     task,
                     expect_seq=int(record["seq"]),
-                    parent=_task_parent(task),
+                    parent=task_parent(task),
                     on_conflict=on_conflict,
                 ),
                 *changes,
@@ -184,12 +196,21 @@ def task_deletion(
             "The task has subtasks or sessions; delete them first or pass cascade=true",
             code="not_empty",
         )
-    changes: list[Change] = [
-        Delete(child["kind"], child["id"], int(child["seq"]))
-        for child in children
-        if child["kind"] in _CHILD_KINDS
-    ]
+    changes: list[Change] = []
+    for child in children:
+        if child["kind"] == "session":
+            changes.extend(session_deletion(child))
+        elif child["kind"] == "subtask":
+            changes.append(Delete("subtask", child["id"], int(child["seq"])))
     changes.append(Delete("task", task["id"], int(task["seq"]), on_conflict=on_conflict))
+    return changes
+
+
+def session_deletion(record: dict[str, Any], **kwargs: Any) -> list[Change]:
+    """Delete a session; a running one also frees the user's running-timer slot."""
+    changes: list[Change] = [Delete("session", record["id"], int(record["seq"]), **kwargs)]
+    if record.get("running"):
+        changes.append(Guard(RUNNING_SK, ref=None, expect=record["id"]))
     return changes
 
 

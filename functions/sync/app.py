@@ -1,0 +1,23 @@
+"""Sync function: GET /v1/sync, the delta sync of contract section 4. A thin HTTP adapter."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from stint.api import caller, create_app, handler, json_response
+from stint.models import SyncPage
+from stint.services import sync as sync_service
+
+app = create_app()
+
+
+@app.get("/v1/sync")
+def sync(
+    syncToken: Annotated[str | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+) -> Response[SyncPage]:
+    return json_response(200, sync_service.sync(caller(app), syncToken, limit))
+
+
+lambda_handler = handler(app)
