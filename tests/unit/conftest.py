@@ -9,9 +9,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from local import patches
 from local.resources import Provisioner
 from local.template import load_template
-from stint import config, store
+from stint import aws, config
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 
@@ -23,12 +24,13 @@ def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
         monkeypatch.delenv(name, raising=False)
+    patches.apply()  # moto copies whole tables per transaction action without it
     with mock_aws():
         provisioner = Provisioner(load_template(TEMPLATE), lambda service: boto3.client(service))
         table_name = str(provisioner.ref("StintTable"))
         monkeypatch.setenv("TABLE_NAME", table_name)
         config.settings.cache_clear()
-        store.dynamodb.cache_clear()
+        aws.reset()
         yield table_name
         config.settings.cache_clear()
-        store.dynamodb.cache_clear()
+        aws.reset()

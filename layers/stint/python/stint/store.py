@@ -28,9 +28,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from stint import aws
 from stint.config import settings
 from stint.errors import Conflict, StintError, ValidationFailed
 from stint.timeutil import format_timestamp, utc_now
@@ -54,18 +54,20 @@ TOMBSTONE_PREFIX = "TOMB#"
 _ITEM_ONLY = frozenset({"pk", "sk", "kind", "seq", "parent", "start", "expiresAt"})
 # DynamoDB allows 100 actions a transaction; one is the counter.
 MAX_ACTIONS_PER_TRANSACTION = 99
-_MAX_ATTEMPTS = 8
+# Writes of one user race for its counter; a loser backs off (full jitter, capped) and retries.
+# 20 attempts ride out a burst of 8 concurrent writers of one user (tests/api/test_concurrency).
+_MAX_ATTEMPTS = 20
+_BACKOFF_BASE_SECONDS = 0.005
+_BACKOFF_CAP_SECONDS = 0.25
 # The sort key of the table and of each string-keyed index.
 _SORT_ATTRIBUTE: dict[str | None, str] = {None: "sk", "byParent": "parent", "byStart": "start"}
 T = TypeVar("T")
 
 
-@lru_cache(maxsize=1)
 def dynamodb() -> DynamoDBClient:
     """The DynamoDB client, created once per process on first use (not at import)."""
-    import boto3
-
-    return boto3.client("dynamodb")
+    client: DynamoDBClient = aws.client("dynamodb")
+    return client
 
 
 def user_pk(user_id: str) -> str:
@@ -551,7 +553,7 @@ class Store:
 
 
 def _backoff(attempt: int) -> None:
-    time.sleep(random.uniform(0, 0.005 * 2**attempt))
+    time.sleep(random.uniform(0, min(_BACKOFF_CAP_SECONDS, _BACKOFF_BASE_SECONDS * 2**attempt)))
 
 
 def retrying(operation: Callable[[], T]) -> T:

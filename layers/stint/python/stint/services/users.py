@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from stint import aws
 from stint.config import settings
 from stint.errors import StintError, invalid_field
 from stint.models import UserPatch
@@ -75,9 +76,7 @@ def _cognito_attributes(username: str) -> tuple[str, str]:
     pool_id = settings().user_pool_id
     if not pool_id:
         return "", ""
-    import boto3
-
-    user = boto3.client("cognito-idp").admin_get_user(UserPoolId=pool_id, Username=username)
+    user = aws.client("cognito-idp").admin_get_user(UserPoolId=pool_id, Username=username)
     attributes = {a["Name"]: a["Value"] for a in user.get("UserAttributes", [])}
     return attributes.get("email", ""), attributes.get("name", "")
 

@@ -1,0 +1,21 @@
+"""Stint's local stack: template.yaml run on this machine, no AWS account, no Docker.
+
+`python -m local` starts an embedded moto emulator (DynamoDB with streams, Cognito),
+creates the resources that `template.yaml` declares, imports the real handlers from
+`functions/` with the layer on `sys.path`, and serves them on the routes the template
+gives them, behind a Cognito user-pool authorizer that checks what API Gateway checks.
+
+Modules, in the order a request meets them:
+
+- `template`   loads the template (CloudFormation short tags) and resolves intrinsics
+- `emulator`   moto's server app, every request into it serialized by one lock
+- `patches`    moto's TransactWriteItems without its whole-table copy per action
+- `resources`  creates the template's tables, user pools, clients, ... in the emulator
+- `functions`  the template's functions: environment, layers, handler import, invoke
+- `gateway`    the API Gateway REST front: routing, proxy events, gateway responses
+- `authorizer` the Cognito user-pool authorizer (signature, issuer, expiry, scopes)
+- `triggers`   Cognito Lambda triggers (post confirmation) run around emulator calls
+- `stack`      puts the pieces together and writes `.stint/outputs.json`
+- `servers`    the threaded werkzeug servers both listen with (127.0.0.1 only)
+- `testing`    starts a stack in a subprocess for tests (or reads a deployed stack's outputs)
+"""

@@ -1,0 +1,84 @@
+"""`python -m local`: run the Stint API on http://127.0.0.1:3000 until SIGINT / SIGTERM.
+
+See `python -m local --help` for the options and the environment variables behind them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from local.stack import REPO, LocalStack, Settings
+
+log = logging.getLogger("stint.local")
+
+
+def parse_settings(argv: list[str] | None = None) -> Settings:
+    parser = argparse.ArgumentParser(
+        prog="python -m local",
+        description="Run the Stint API on this machine, as template.yaml describes it.",
+    )
+    parser.add_argument(
+        "--template", type=Path, default=REPO / "template.yaml", help="the SAM template"
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("PORT") or 3000),
+        help="the API's port (env PORT, default 3000; 0 picks a free port)",
+    )
+    parser.add_argument(
+        "--moto-port",
+        type=int,
+        default=int(os.environ.get("STINT_MOTO_PORT") or 0),
+        help="the emulator's port (env STINT_MOTO_PORT, default: a free port)",
+    )
+    parser.add_argument(
+        "--state-dir",
+        type=Path,
+        default=Path(os.environ.get("STINT_STATE_DIR") or REPO / ".stint"),
+        help="where outputs.json is written (env STINT_STATE_DIR, default <repo>/.stint)",
+    )
+    args = parser.parse_args(argv)
+    return Settings(
+        template=args.template, port=args.port, moto_port=args.moto_port, state_dir=args.state_dir
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    settings = parse_settings(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S", stream=sys.stderr
+    )
+    for noisy in ("werkzeug", "botocore", "boto3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+    stopping = threading.Event()
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signal_number, lambda *_: stopping.set())
+
+    stack = LocalStack(settings)
+    try:
+        outputs = stack.start()
+    except SystemExit:  # werkzeug exits, after saying so, when a port is taken
+        stack.stop()
+        return 1
+    except Exception:
+        log.exception("the local stack could not start")
+        stack.stop()
+        return 1
+    print(f"Stint local stack listening on {outputs['ApiUrl']}", flush=True)
+    while not stopping.wait(timeout=0.2):
+        pass
+    log.info("stopping")
+    stack.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

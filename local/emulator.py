@@ -1,0 +1,146 @@
+"""The embedded AWS emulator: moto's server app, one request at a time.
+
+moto's threaded server loses updates under concurrent DynamoDB transactions (see
+GUIDE.md section 4), so every request into moto goes through one lock. The same endpoint
+serves every moto service; the stack uses DynamoDB (with streams) and Cognito.
+
+Hooks run after a successful call, keyed by its `X-Amz-Target`, *outside* the lock (a
+hook may call the emulator again, as a Cognito trigger's Lambda does) and before the
+response leaves, so the caller sees the hook's effects when the call returns.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+from collections.abc import Callable, Iterable
+from http import HTTPStatus
+from typing import Any
+
+import boto3
+from moto.moto_server.werkzeug_app import MotoRequestHandler
+
+from local.servers import QuietRequestHandler, Server
+from local.template import REGION
+
+# Any value works for moto; real-looking ones keep botocore's signer happy.
+CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+
+Hook = Callable[[dict[str, Any]], None]
+StartResponse = Callable[..., Any]
+
+
+class HookError(Exception):
+    """Raised by a hook: the caller gets this AWS JSON error instead of the success."""
+
+    def __init__(self, error_type: str, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.error_type = error_type
+        self.message = message
+        self.status = status
+
+    def response(self) -> tuple[str, list[tuple[str, str]], bytes]:
+        body = json.dumps({"__type": self.error_type, "message": self.message}).encode()
+        headers = [
+            ("Content-Type", "application/x-amz-json-1.1"),
+            ("x-amzn-ErrorType", self.error_type),
+            ("Content-Length", str(len(body))),
+        ]
+        return f"{self.status} {HTTPStatus(self.status).phrase}", headers, body
+
+
+class SerializedApp:
+    """A WSGI app that runs the wrapped app under one lock, then the matching hook."""
+
+    def __init__(self, app: Callable[[dict[str, Any], StartResponse], Iterable[bytes]]) -> None:
+        self._app = app
+        self._lock = threading.Lock()
+        self.hooks: dict[str, Hook] = {}
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
+        hook = self.hooks.get(environ.get("HTTP_X_AMZ_TARGET", ""))
+        params = _json_body(environ) if hook else {}
+        status, headers, body = self._serialized(environ)
+        if hook and status.startswith("2"):
+            try:
+                hook(params)
+            except HookError as error:
+                status, headers, body = error.response()
+        start_response(status, headers)
+        return [body]
+
+    def _serialized(self, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
+        """Run the app to completion (body included) while holding the lock."""
+        response: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            response.update(status=status, headers=headers)
+            return chunks.append
+
+        with self._lock:
+            result = self._app(environ, capture)
+            try:
+                chunks.extend(result)
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+        return response["status"], list(response["headers"]), b"".join(chunks)
+
+
+def _json_body(environ: dict[str, Any]) -> dict[str, Any]:
+    """The request's JSON body; the stream is replaced so the app can read it again."""
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    raw = environ["wsgi.input"].read(length) if length else b""
+    environ["wsgi.input"] = io.BytesIO(raw)
+    try:
+        body = json.loads(raw or b"{}")
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+class _MotoHandler(MotoRequestHandler, QuietRequestHandler):
+    """moto's header handling, without an access log line per emulator call."""
+
+
+class Emulator:
+    """moto on 127.0.0.1 (port 0: a free one), serialized, with boto3 clients for it."""
+
+    def __init__(self, port: int = 0, region: str = REGION) -> None:
+        from moto.server import DomainDispatcherApplication, create_backend_app
+
+        from local import patches
+
+        patches.apply()
+        self.region = region
+        self.app = SerializedApp(DomainDispatcherApplication(create_backend_app))
+        self._server = Server(self.app, port, handler=_MotoHandler)
+        # Typed Any: boto3-stubs only types clients whose service name is a literal.
+        self._session: Any = boto3.session.Session(
+            region_name=region,
+            aws_access_key_id=CREDENTIALS["aws_access_key_id"],
+            aws_secret_access_key=CREDENTIALS["aws_secret_access_key"],
+        )
+        self._clients: dict[str, Any] = {}
+        self._clients_lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        return self._server.url
+
+    def start(self) -> Emulator:
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.stop()
+
+    def client(self, service: str) -> Any:
+        """A boto3 client for `service` at the emulator (created once; safe across threads)."""
+        with self._clients_lock:
+            if service not in self._clients:
+                self._clients[service] = self._session.client(service, endpoint_url=self.url)
+            return self._clients[service]

@@ -1,0 +1,117 @@
+"""Workarounds for moto limitations that matter to the local stack, applied once.
+
+`TransactWriteItems`: moto deep-copies every table a transaction touches (items and
+stream records included, once per action) so it can roll back. The cost grows with the
+table, and every Stint write is a transaction, so a long-running local stack slowed down
+from milliseconds to seconds per write. The patch keeps moto's own implementation but
+turns its whole-table copy into a no-op, snapshotting instead only the items the
+transaction names and the length of each stream; on failure those items are put back and
+the stream records the transaction added are dropped, which is what moto's rollback
+achieved. It relies on the emulator's lock: nothing else runs in moto during the call.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import functools
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.dynamo_type import DynamoType, Item
+from moto.dynamodb.models.table import Table
+
+_APPLIED = "_stint_local_patched"
+
+
+def apply() -> None:
+    """Patch moto (idempotent)."""
+    original = DynamoDBBackend.transact_write_items
+    if getattr(original, _APPLIED, False):
+        return
+
+    @functools.wraps(original)
+    def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+        snapshot = _Snapshot.take(self, transact_items)
+        try:
+            with _tables_not_copied():
+                original(self, transact_items)
+        except Exception:
+            snapshot.restore()
+            raise
+
+    setattr(transact_write_items, _APPLIED, True)
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+
+
+@contextlib.contextmanager
+def _tables_not_copied() -> Iterator[None]:
+    """`copy.deepcopy(table)` returns the table itself while inside."""
+    own = Table.__dict__.get("__deepcopy__")
+    Table.__deepcopy__ = lambda table, memo: table  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        if own is None:
+            del Table.__deepcopy__  # type: ignore[attr-defined]
+        else:
+            Table.__deepcopy__ = own  # type: ignore[attr-defined]
+
+
+Key = tuple[DynamoType, DynamoType | None]
+
+
+@dataclass
+class _Snapshot:
+    """The items a transaction names, as they were, and each table's stream length."""
+
+    items: dict[tuple[str, Key], Item | None] = field(default_factory=dict)
+    stream_lengths: dict[str, int] = field(default_factory=dict)
+    tables: dict[str, Table] = field(default_factory=dict)
+
+    @classmethod
+    def take(cls, backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> _Snapshot:
+        snapshot = cls()
+        for action in transact_items:
+            for operation in action.values():
+                table = backend.tables.get(operation.get("TableName", ""))
+                key = _key(table, operation) if table is not None else None
+                if table is None or key is None:
+                    continue  # moto rejects it before writing anything
+                snapshot.tables[table.name] = table
+                if table.stream_shard is not None:
+                    snapshot.stream_lengths[table.name] = len(table.stream_shard.items)
+                current = table.get_item(*key)
+                snapshot.items[(table.name, key)] = copy.deepcopy(current)
+        return snapshot
+
+    def restore(self) -> None:
+        for (table_name, (hash_key, range_key)), item in self.items.items():
+            items: Any = self.tables[table_name].items  # {hash: item} or {hash: {range: item}}
+            if range_key is not None:
+                if item is None:
+                    items.get(hash_key, {}).pop(range_key, None)
+                else:
+                    items[hash_key][range_key] = item
+            elif item is None:
+                items.pop(hash_key, None)
+            else:
+                items[hash_key] = item
+        for table_name, length in self.stream_lengths.items():
+            shard = self.tables[table_name].stream_shard
+            if shard is not None:
+                del shard.items[length:]
+
+
+def _key(table: Table, operation: dict[str, Any]) -> Key | None:
+    attributes = operation.get("Item") or operation.get("Key") or {}
+    if table.hash_key_attr not in attributes:
+        return None
+    hash_key = DynamoType(attributes[table.hash_key_attr])
+    if table.range_key_attr is None:
+        return hash_key, None
+    if table.range_key_attr not in attributes:
+        return None
+    return hash_key, DynamoType(attributes[table.range_key_attr])

@@ -1,0 +1,177 @@
+"""The whole local stack: emulator, resources, functions, triggers, gateway, outputs.
+
+Start-up order: the emulator; the template's resources in it; the functions (environment
+pointing every AWS SDK call at the emulator, handlers imported); the Cognito triggers;
+the HTTP front; the demo user (signed up and confirmed through the emulator's HTTP
+endpoint, so the post-confirmation trigger creates its profile); and last the outputs
+file, written atomically once the front is listening.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from local.authorizer import JwksCache
+from local.emulator import CREDENTIALS, Emulator
+from local.functions import Function, Runtime, load_functions
+from local.gateway import Gateway
+from local.resources import Provisioner
+from local.routes import load_routes
+from local.servers import RawHeadersRequestHandler, Server
+from local.template import REGION, TemplateError, load_template
+from local.triggers import CognitoTriggers
+
+log = logging.getLogger("stint.local")
+
+REPO = Path(__file__).resolve().parent.parent
+OUTPUTS_FILE = "outputs.json"
+DEMO_USERNAME = "demo@stint.local"
+DEMO_DISPLAY_NAME = "Demo"
+# Upper and lower case, digits and a symbol: whatever the pool's policy requires.
+DEMO_PASSWORD = "Stint-Demo-2026"
+SERVED_EVENTS = {"Api", "Cognito"}  # routes (local.routes) and triggers (local.triggers)
+SERVED_TRIGGERS = {"PostConfirmation"}
+# Variables that would point the SDK at a real account's configuration.
+_FOREIGN_AWS_VARIABLES = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN")
+
+
+@dataclass(frozen=True)
+class Settings:
+    template: Path
+    port: int  # 0: a free port
+    moto_port: int  # 0: a free port
+    state_dir: Path
+
+
+def lambda_environment(endpoint_url: str) -> dict[str, str]:
+    """What Lambda and the local stack set for every function, besides the template's."""
+    return {
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": CREDENTIALS["aws_access_key_id"],
+        "AWS_SECRET_ACCESS_KEY": CREDENTIALS["aws_secret_access_key"],
+        # botocore's per-service variables (named after the service id, e.g. "DynamoDB
+        # Streams" -> DYNAMODB_STREAMS); AWS_ENDPOINT_URL catches every other service.
+        "AWS_ENDPOINT_URL": endpoint_url,
+        "AWS_ENDPOINT_URL_DYNAMODB": endpoint_url,
+        "AWS_ENDPOINT_URL_DYNAMODB_STREAMS": endpoint_url,
+        "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER": endpoint_url,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "TZ": "UTC",  # Lambda runs in UTC
+        "STINT_LOCAL": "1",
+    }
+
+
+class LocalStack:
+    """Starts and stops everything; `start()` returns the outputs it wrote."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.emulator: Emulator | None = None
+        self.front: Server | None = None
+
+    @property
+    def outputs_path(self) -> Path:
+        return self.settings.state_dir / OUTPUTS_FILE
+
+    def start(self) -> dict[str, Any]:
+        started = time.perf_counter()
+        self.outputs_path.unlink(missing_ok=True)  # never leave a stale stack's outputs
+        template = load_template(self.settings.template)
+        self.emulator = Emulator(self.settings.moto_port).start()
+        stack = Provisioner(template, self.emulator.client)
+        stack.provision_all()
+
+        for name in _FOREIGN_AWS_VARIABLES:
+            os.environ.pop(name, None)
+        runtime = Runtime(load_functions(stack))
+        warn_about_unserved_events(runtime.functions)
+        runtime.start(lambda_environment(self.emulator.url))
+        CognitoTriggers(self.emulator, runtime).install()
+
+        routes = load_routes(stack, runtime.functions, JwksCache(self.emulator.url))
+        gateway = Gateway(routes, runtime)
+        self.front = Server(gateway, self.settings.port, RawHeadersRequestHandler).start()
+
+        outputs = {
+            **resolve_outputs(stack),
+            "ApiUrl": self.front.url,
+            "Region": REGION,
+            "CognitoEndpointUrl": self.emulator.url,
+        }
+        if "UserPoolId" in outputs and "UserPoolClientId" in outputs:
+            outputs.update(
+                create_demo_user(self.emulator, outputs["UserPoolId"], outputs["UserPoolClientId"])
+            )
+        write_json_atomically(self.outputs_path, outputs)
+        log.info(
+            "%d functions, %d routes, emulator at %s; ready in %.1f s",
+            len(runtime.functions),
+            len(routes),
+            self.emulator.url,
+            time.perf_counter() - started,
+        )
+        return outputs
+
+    def stop(self) -> None:
+        if self.front is not None:
+            self.front.stop()
+        if self.emulator is not None:
+            self.emulator.stop()
+        self.outputs_path.unlink(missing_ok=True)
+
+
+def warn_about_unserved_events(functions: list[Function]) -> None:
+    """Say which of the template's event sources do not run locally."""
+    for function in functions:
+        for name, event in function.events.items():
+            kind = event.get("Type")
+            trigger = (event.get("Properties") or {}).get("Trigger")
+            triggers = trigger if isinstance(trigger, list) else [trigger]
+            if kind not in SERVED_EVENTS or (kind == "Cognito" and set(triggers) - SERVED_TRIGGERS):
+                log.warning("%s.%s: %s events do not run locally", function.logical_id, name, kind)
+
+
+def resolve_outputs(stack: Provisioner) -> dict[str, Any]:
+    """The template's Outputs, each Value resolved (those that cannot be are left out)."""
+    outputs = {}
+    for name, output in stack.template.section("Outputs").items():
+        try:
+            if stack.resolver.included(output):
+                outputs[name] = stack.resolve(output["Value"])
+        except TemplateError as error:
+            log.warning("output %s: %s", name, error)
+    return outputs
+
+
+def create_demo_user(emulator: Emulator, pool_id: str, client_id: str) -> dict[str, str]:
+    """Sign the demo user up and confirm them, as any client would (the trigger runs)."""
+    idp = emulator.client("cognito-idp")
+    pool = idp.describe_user_pool(UserPoolId=pool_id)["UserPool"]
+    minimum = int(pool.get("Policies", {}).get("PasswordPolicy", {}).get("MinimumLength", 8))
+    password = DEMO_PASSWORD + "0" * max(0, minimum - len(DEMO_PASSWORD))
+    idp.sign_up(
+        ClientId=client_id,
+        Username=DEMO_USERNAME,
+        Password=password,
+        UserAttributes=[
+            {"Name": "email", "Value": DEMO_USERNAME},
+            {"Name": "name", "Value": DEMO_DISPLAY_NAME},
+        ],
+    )
+    idp.admin_confirm_sign_up(UserPoolId=pool_id, Username=DEMO_USERNAME)
+    return {"DemoUsername": DEMO_USERNAME, "DemoPassword": password}
+
+
+def write_json_atomically(path: Path, content: dict[str, Any]) -> None:
+    """Readers see no file or the whole file, never half of it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(content, indent=2) + "\n", encoding="utf-8")
+    os.replace(temporary, path)

@@ -1,0 +1,153 @@
+"""Concurrent writers and a syncing reader: nothing missed, nothing duplicated (GUIDE 3)."""
+
+from __future__ import annotations
+
+import random
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from tests.api.conftest import Api
+from tests.api.test_sync import LISTS, sync_all
+
+KINDS = {
+    "sessions": "session",
+    "tasks": "task",
+    "projects": "project",
+    "categories": "category",
+    "subtasks": "subtask",
+}
+LIST_OF = {kind: key for key, kind in KINDS.items()}
+WRITERS = 8
+OPS_PER_WRITER = 12
+
+
+class Acks:
+    """What the API acknowledged: entities written and ids deleted."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.written: list[tuple[str, str, str]] = []  # (kind, id, lastUpdated)
+        self.deleted: set[tuple[str, str]] = set()
+
+    def wrote(self, kind: str, entity: dict[str, Any]) -> None:
+        with self.lock:
+            self.written.append((kind, entity["id"], entity["lastUpdated"]))
+
+    def gone(self, kind: str, entity_id: str) -> None:
+        with self.lock:
+            self.deleted.add((kind, entity_id))
+
+
+def _writer(api: Api, seed: int, shared_tasks: list[str], acks: Acks) -> None:
+    rng = random.Random(seed)
+    mine: list[dict[str, Any]] = []
+    for op in range(OPS_PER_WRITER):
+        choice = rng.choice(["session", "session", "task", "patch", "project", "delete"])
+        if choice == "session":
+            body = {
+                "task": {"id": rng.choice(shared_tasks)},
+                "session": {
+                    "startTimestamp": f"2026-11-{rng.randint(1, 28):02d}T10:00:00Z",
+                    "duration": 60,
+                },
+            }
+            response = api.post("/v1/sessions", json=body)
+            assert response.status_code == 201, response.text
+            session = response.json()["session"]
+            acks.wrote("session", session)
+            mine.append({"kind": "session", **session})
+        elif choice == "task":
+            response = api.post("/v1/tasks", json={"task": {"title": f"w{seed}-{op}"}})
+            assert response.status_code == 201, response.text
+            acks.wrote("task", response.json()["task"])
+            mine.append({"kind": "task", **response.json()["task"]})
+        elif choice == "patch":  # several writers edit the same tasks
+            task_id = rng.choice(shared_tasks)
+            response = api.patch(
+                f"/v1/tasks/{task_id}", json={"task": {"title": f"by {seed}/{op}"}}
+            )
+            assert response.status_code == 200, response.text
+            acks.wrote("task", response.json()["task"])
+        elif choice == "project":
+            response = api.post("/v1/projects", json={"project": {"title": f"p{seed}-{op}"}})
+            assert response.status_code == 201, response.text
+            acks.wrote("project", response.json()["project"])
+            mine.append({"kind": "project", **response.json()["project"]})
+        elif mine:
+            victim = mine.pop(rng.randrange(len(mine)))
+            path = {"session": "sessions", "task": "tasks", "project": "projects"}[victim["kind"]]
+            response = api.delete(f"/v1/{path}/{victim['id']}?cascade=true")
+            assert response.status_code == 204, response.text
+            acks.gone(victim["kind"], victim["id"])
+
+
+def test_writers_and_a_syncing_reader_agree(stack: dict[str, Any], api: Api) -> None:
+    shared_tasks = [api.create("/v1/tasks", "task", title=f"shared {i}")["id"] for i in range(3)]
+    replica: dict[str, dict[str, dict[str, Any]]] = {key: {} for key in LISTS}
+    seen: set[tuple[str, str, str]] = set()
+    seen_deleted: set[tuple[str, str]] = set()
+    token = "*"
+    acks = Acks()
+    done = threading.Event()
+
+    def read_page() -> bool:
+        nonlocal token
+        response = api.get(f"/v1/sync?syncToken={token}&limit=7")
+        assert response.status_code == 200, response.text
+        page = response.json()
+        for key in LISTS:
+            for entity in page.get(key, []):
+                replica[key][entity["id"]] = entity
+                seen.add((KINDS[key], entity["id"], entity["lastUpdated"]))
+        for gone in page.get("deleted", []):
+            replica[LIST_OF[gone["type"]]].pop(gone["id"], None)
+            seen_deleted.add((gone["type"], gone["id"]))
+        token = page["syncToken"]
+        return bool(page["hasMore"])
+
+    def reader() -> None:
+        while not done.is_set():
+            read_page()
+
+    with ThreadPoolExecutor(max_workers=WRITERS + 1) as pool:
+        reading = pool.submit(reader)
+        writers = [pool.submit(_writer, api, seed, shared_tasks, acks) for seed in range(WRITERS)]
+        try:
+            for future in writers:
+                future.result()
+        finally:
+            done.set()
+        reading.result()
+    while read_page():
+        pass
+
+    full, _, _ = sync_all(api)
+    for key in LISTS:
+        assert replica[key] == full[key], f"{key}: the replica differs from a full sync"
+    assert acks.deleted <= seen_deleted, "an acknowledged delete was never synced"
+    for kind, entity_id, last_updated in acks.written:
+        if (kind, entity_id) in acks.deleted:
+            continue
+        later = [u for k, i, u in seen if (k, i) == (kind, entity_id) and u >= last_updated]
+        assert later, f"acknowledged write of {kind} {entity_id} at {last_updated} never synced"
+    assert len(acks.written) >= WRITERS  # the run did real work
+
+
+def test_six_concurrent_creates_of_one_new_title_make_one_project_and_one_task(api: Api) -> None:
+    body = {
+        "task": {"title": "Same task"},
+        "project": {"title": "Same project"},
+        "session": {"startTimestamp": "2026-11-22T09:30:00Z", "duration": 60},
+    }
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        responses = list(pool.map(lambda _: api.post("/v1/sessions", json=body), range(6)))
+    assert [r.status_code for r in responses] == [201] * 6, [r.text for r in responses]
+    projects = [
+        p for p in api.get("/v1/projects").json()["projects"] if p["title"] == "Same project"
+    ]
+    tasks = [t for t in api.get("/v1/tasks").json()["tasks"] if t["title"] == "Same task"]
+    assert len(projects) == 1 and len(tasks) == 1
+    assert {r.json()["session"]["taskId"] for r in responses} == {tasks[0]["id"]}
+    assert sum("project" in r.json() for r in responses) == 1
+    assert sum("task" in r.json() for r in responses) == 1

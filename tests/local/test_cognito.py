@@ -1,0 +1,148 @@
+"""Cognito through the emulator's endpoint (boto3), the post-confirmation trigger, outputs."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.local.support import OUTPUT_KEYS, PASSWORD, call, echo, new_user
+
+
+def confirmation_event(dynamodb: Any, table: str, sub: str) -> dict[str, Any]:
+    """The event the fixture's trigger stored for user `sub`."""
+    item = dynamodb.get_item(
+        TableName=table, Key={"pk": {"S": f"CONFIRMED#{sub}"}}, ConsistentRead=True
+    ).get("Item")
+    assert item is not None, f"the post-confirmation trigger did not run for {sub}"
+    assert item["function"]["S"] == "stint-local-ConfirmedFunction"
+    event: dict[str, Any] = json.loads(item["event"]["S"])
+    return event
+
+
+def test_outputs(stack: dict[str, Any]) -> None:
+    assert set(stack) >= OUTPUT_KEYS
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+", stack["ApiUrl"])
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+", stack["CognitoEndpointUrl"])
+    assert stack["Region"] == "us-east-1"
+    assert stack["TableName"] == "stint-local-Table"
+    assert stack["StreamArn"].startswith(
+        "arn:aws:dynamodb:us-east-1:123456789012:table/stint-local-Table/stream/"
+    )
+
+
+def test_resources_follow_the_template(stack: dict[str, Any], idp: Any, dynamodb: Any) -> None:
+    table = dynamodb.describe_table(TableName=stack["TableName"])["Table"]
+    assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}
+    ttl = dynamodb.describe_time_to_live(TableName=stack["TableName"])["TimeToLiveDescription"]
+    assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expiresAt"}
+    pool = idp.describe_user_pool(UserPoolId=stack["UserPoolId"])["UserPool"]
+    assert pool["Name"] == "stint-local-fixture"
+    assert pool["Policies"]["PasswordPolicy"]["MinimumLength"] == 16
+    assert pool["LambdaConfig"]["PostConfirmation"].endswith(
+        ":function:stint-local-ConfirmedFunction"
+    )
+    client = idp.describe_user_pool_client(
+        UserPoolId=stack["UserPoolId"], ClientId=stack["UserPoolClientId"]
+    )["UserPoolClient"]
+    assert client["ClientName"] == "stint-local-PoolClient"
+
+
+def test_demo_user_signs_in_and_was_confirmed_through_the_trigger(
+    stack: dict[str, Any], idp: Any, dynamodb: Any
+) -> None:
+    assert len(stack["DemoPassword"]) >= 16  # the fixture pool's policy
+    tokens = idp.initiate_auth(
+        ClientId=stack["UserPoolClientId"],
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": stack["DemoUsername"], "PASSWORD": stack["DemoPassword"]},
+    )["AuthenticationResult"]
+    echo(call(stack, "GET", "/items", tokens["AccessToken"]))
+    demo = idp.admin_get_user(UserPoolId=stack["UserPoolId"], Username=stack["DemoUsername"])
+    event = confirmation_event(dynamodb, stack["TableName"], demo["Username"])
+    assert event["request"]["userAttributes"]["name"] == "Demo"
+
+
+def test_sign_up_confirm_sign_in_refresh(stack: dict[str, Any], idp: Any) -> None:
+    user = new_user(idp, stack["UserPoolId"], stack["UserPoolClientId"])
+    refreshed = idp.initiate_auth(
+        ClientId=stack["UserPoolClientId"],
+        AuthFlow="REFRESH_TOKEN_AUTH",
+        AuthParameters={"REFRESH_TOKEN": user.refresh_token},
+    )["AuthenticationResult"]
+    assert refreshed["AccessToken"] != user.access_token
+    claims = echo(call(stack, "GET", "/items", refreshed["AccessToken"]))["event"][
+        "requestContext"
+    ]["authorizer"]["claims"]
+    assert claims["sub"] == user.sub
+
+
+def test_admin_confirm_sign_up_runs_the_trigger(
+    stack: dict[str, Any], idp: Any, dynamodb: Any
+) -> None:
+    user = new_user(idp, stack["UserPoolId"], stack["UserPoolClientId"])
+    event = confirmation_event(dynamodb, stack["TableName"], user.sub)
+    assert event["triggerSource"] == "PostConfirmation_AdminConfirmSignUp"
+    assert event["version"] == "1"
+    assert event["region"] == "us-east-1"
+    assert event["userPoolId"] == stack["UserPoolId"]
+    assert event["userName"] == user.sub  # the pool signs users in by email: username is the sub
+    assert event["callerContext"] == {
+        "awsSdkVersion": "aws-sdk-unknown-unknown",
+        "clientId": "CLIENT_ID_NOT_APPLICABLE",
+    }
+    attributes = event["request"]["userAttributes"]
+    assert attributes["sub"] == user.sub
+    assert attributes["email"] == user.email
+    assert attributes["cognito:user_status"] == "CONFIRMED"
+    assert event["response"] == {}
+
+
+def test_confirm_sign_up_runs_the_trigger(stack: dict[str, Any], idp: Any, dynamodb: Any) -> None:
+    email = f"self-{uuid.uuid4().hex[:10]}@example.com"
+    sub = idp.sign_up(
+        ClientId=stack["UserPoolClientId"],
+        Username=email,
+        Password=PASSWORD,
+        UserAttributes=[{"Name": "email", "Value": email}],
+    )["UserSub"]
+    idp.confirm_sign_up(
+        ClientId=stack["UserPoolClientId"],
+        Username=email,
+        ConfirmationCode="123456",
+        ClientMetadata={"source": "test"},
+    )
+    event = confirmation_event(dynamodb, stack["TableName"], sub)
+    assert event["triggerSource"] == "PostConfirmation_ConfirmSignUp"
+    assert event["callerContext"]["clientId"] == stack["UserPoolClientId"]
+    assert event["request"]["clientMetadata"] == {"source": "test"}
+
+
+def test_failing_trigger_is_a_user_lambda_validation_error(stack: dict[str, Any], idp: Any) -> None:
+    email = f"reject-{uuid.uuid4().hex[:10]}@example.com"
+    idp.sign_up(
+        ClientId=stack["UserPoolClientId"],
+        Username=email,
+        Password=PASSWORD,
+        UserAttributes=[{"Name": "email", "Value": email}],
+    )
+    with pytest.raises(ClientError) as raised:
+        idp.admin_confirm_sign_up(UserPoolId=stack["UserPoolId"], Username=email)
+    error = raised.value.response["Error"]
+    assert error["Code"] == "UserLambdaValidationException"
+    assert error["Message"] == "PostConfirmation failed with error the fixture rejects this user."
+    user = idp.admin_get_user(UserPoolId=stack["UserPoolId"], Username=email)
+    assert user["UserStatus"] == "CONFIRMED"  # as in Cognito: confirmed, the trigger failed
+
+
+def test_pool_without_trigger_confirms_quietly(idp: Any) -> None:
+    pool = idp.create_user_pool(PoolName="no-trigger", UsernameAttributes=["email"])["UserPool"]
+    client = idp.create_user_pool_client(
+        UserPoolId=pool["Id"], ClientName="c", ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH"]
+    )["UserPoolClient"]
+    new_user(idp, pool["Id"], client["ClientId"])
