@@ -166,11 +166,6 @@ def test_rejected_requests_leave_nothing_behind(api: Api) -> None:
             "session": _session(subtaskId="nope"),
         },
         {
-            "task": {"id": "no-such-task"},
-            "project": {"title": "New project"},
-            "session": _session(),
-        },
-        {
             "task": {"title": "New task"},
             "project": {"id": "no-such-project"},
             "session": _session(),
@@ -186,6 +181,14 @@ def test_rejected_requests_leave_nothing_behind(api: Api) -> None:
     ]
     for body in bad:
         assert_error(api.post("/v1/sessions", json=body), 400, "validation_error")
+    # Contract section 5: an unknown task.id is a 404 (not a body-field 400).
+    unknown_task = {
+        "task": {"id": "no-such-task"},
+        "project": {"title": "New project"},
+        "session": _session(),
+    }
+    assert_error(api.post("/v1/sessions", json=unknown_task), 404, "not_found")
+    assert_error(api.put("/v1/sessions/s-x", json=unknown_task), 404, "not_found")
     assert counts() == before
 
 
@@ -333,8 +336,8 @@ def test_another_users_sessions_are_404(api: Api, other: Api) -> None:
     assert_error(other.delete(path), 404, "not_found")
     assert_error(
         other.post("/v1/sessions", json={"task": {"id": task["id"]}, "session": _session()}),
-        400,
-        "validation_error",
+        404,
+        "not_found",
     )
     assert other.get("/v1/sessions").json()["sessions"] == []
     # PUT on their id creates the caller's own session; theirs stays as it was.

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -30,8 +30,24 @@ JSON = "application/json"
 logger = Logger()
 
 
+class _Resolver(APIGatewayRestResolver):
+    """Powertools' resolver, with the current request pinned on the instance.
+
+    Powertools stores the current event on the `BaseRouter` class (fine in Lambda: one request
+    per process). The local stack runs several execution environments on threads of one
+    process, so each resolver keeps its own request in instance attributes, which shadow the
+    class's. Found by tests/api/test_concurrency.py, where bodies of concurrent requests to
+    different functions got mixed.
+    """
+
+    def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+        self.current_event = self._to_proxy_event(dict(event))  # type: ignore[assignment]
+        self.lambda_context = context
+        return super().resolve(event, context)
+
+
 def create_app() -> APIGatewayRestResolver:
-    app = APIGatewayRestResolver(enable_validation=True)
+    app = _Resolver(enable_validation=True)
     app.use(middlewares=[_known_caller])
 
     @app.exception_handler(StintError)

@@ -54,11 +54,13 @@ TOMBSTONE_PREFIX = "TOMB#"
 _ITEM_ONLY = frozenset({"pk", "sk", "kind", "seq", "parent", "start", "expiresAt"})
 # DynamoDB allows 100 actions a transaction; one is the counter.
 MAX_ACTIONS_PER_TRANSACTION = 99
-# Writes of one user race for its counter; a loser backs off (full jitter, capped) and retries.
-# 20 attempts ride out a burst of 8 concurrent writers of one user (tests/api/test_concurrency).
-_MAX_ATTEMPTS = 20
+# Writes of one user race for its counter; a loser backs off (full jitter, capped) and tries
+# again until a deadline, well inside the functions' 15 s timeout. A count of attempts is not
+# enough: with 8 concurrent writers of one user each attempt is won by one of them, and a
+# writer that kept losing 20 times in a row was seen (tests/api/test_concurrency.py).
+_RETRY_DEADLINE_SECONDS = 8.0
 _BACKOFF_BASE_SECONDS = 0.005
-_BACKOFF_CAP_SECONDS = 0.25
+_BACKOFF_CAP_SECONDS = 0.1
 # The sort key of the table and of each string-keyed index.
 _SORT_ATTRIBUTE: dict[str | None, str] = {None: "sk", "byParent": "parent", "byStart": "start"}
 T = TypeVar("T")
@@ -395,7 +397,7 @@ class Store:
 
     def _commit_chunk(self, changes: list[Change], timestamp: str) -> dict[tuple[str, str], int]:
         sequenced = any(isinstance(change, Put | Delete) for change in changes)
-        for attempt in range(_MAX_ATTEMPTS):
+        for attempt in _attempts():
             # Only writes of entities take part in the change sequence.
             counter = self._read_counter() if sequenced else None
             actions, owners, seqs = self._build_actions(changes, counter, timestamp)
@@ -552,13 +554,22 @@ class Store:
         return {"pk": {"S": self.pk}, "sk": {"S": sk}}
 
 
+def _attempts() -> Iterator[int]:
+    """Attempt numbers until the retry deadline has passed (at least one)."""
+    deadline = time.monotonic() + _RETRY_DEADLINE_SECONDS
+    attempt = 0
+    while attempt == 0 or time.monotonic() < deadline:
+        yield attempt
+        attempt += 1
+
+
 def _backoff(attempt: int) -> None:
     time.sleep(random.uniform(0, min(_BACKOFF_CAP_SECONDS, _BACKOFF_BASE_SECONDS * 2**attempt)))
 
 
 def retrying(operation: Callable[[], T]) -> T:
     """Run a read-then-write operation, again from its reads when an item changed under it."""
-    for attempt in range(_MAX_ATTEMPTS):
+    for attempt in _attempts():
         try:
             return operation()
         except StaleRead:

@@ -12,6 +12,7 @@ from stint.services.common import (
     Versioned,
     check_if_match,
     check_path_id,
+    list_page,
     load,
     load_field,
     new_id,
@@ -26,7 +27,6 @@ from stint.store import (
     Store,
     children_prefix,
     entity_of,
-    entity_sk,
     parent_key,
     retrying,
 )
@@ -81,20 +81,15 @@ def list_projects(
     def keep(record: dict[str, Any]) -> bool:
         return archived == "all" or bool(record.get("isArchived")) == (archived == "true")
 
-    store = Store(caller.user_id)
-    if category_id:
-        records, token = store.query_page(
-            prefix=children_prefix("category", category_id, "project"),
-            index="byParent",
-            limit=limit,
-            next_token=next_token,
-            keep=keep,
-        )
-    else:
-        records, token = store.query_page(
-            prefix=entity_sk("project", ""), limit=limit, next_token=next_token, keep=keep
-        )
-    return [entity_of(r) for r in records], token
+    parent = ("category", category_id) if category_id else None
+    return list_page(
+        Store(caller.user_id),
+        "project",
+        parent=parent,
+        limit=limit,
+        next_token=next_token,
+        keep=keep,
+    )
 
 
 def update_project(
@@ -176,10 +171,7 @@ def get_category(caller: Caller, category_id: str) -> Versioned:
 def list_categories(
     caller: Caller, *, limit: int, next_token: str | None
 ) -> tuple[list[dict[str, Any]], str | None]:
-    records, token = Store(caller.user_id).query_page(
-        prefix=entity_sk("category", ""), limit=limit, next_token=next_token
-    )
-    return [entity_of(r) for r in records], token
+    return list_page(Store(caller.user_id), "category", limit=limit, next_token=next_token)
 
 
 def update_category(

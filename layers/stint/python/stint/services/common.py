@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from stint.errors import PreconditionFailed, StintError, invalid_field, not_found
 from stint.models import CLIENT_ID_PATTERN
-from stint.store import Store, entity_of, etag
+from stint.store import Store, children_prefix, entity_of, entity_sk, etag
 
 ID_PATTERN = re.compile(CLIENT_ID_PATTERN)
 
@@ -77,3 +78,28 @@ def check_path_id(body_id: str | None, path_id: str) -> None:
     """A body may carry the entity's own id (sent back as it was got), never another one."""
     if body_id is not None and body_id != path_id:
         raise invalid_field("id", "must equal the id in the path")
+
+
+def list_page(
+    store: Store,
+    kind: str,
+    *,
+    parent: tuple[str, str] | None = None,
+    limit: int,
+    next_token: str | None,
+    keep: Callable[[dict[str, Any]], bool] = lambda _: True,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of the caller's entities of a kind, all of them or a parent's `(kind, id)`."""
+    if parent is not None:
+        records, token = store.query_page(
+            prefix=children_prefix(*parent, kind),
+            index="byParent",
+            limit=limit,
+            next_token=next_token,
+            keep=keep,
+        )
+    else:
+        records, token = store.query_page(
+            prefix=entity_sk(kind, ""), limit=limit, next_token=next_token, keep=keep
+        )
+    return [entity_of(r) for r in records], token

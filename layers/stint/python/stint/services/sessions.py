@@ -231,7 +231,7 @@ def _resolve_task(store: Store, plan: _Plan, caller: Caller, body: SessionBody) 
     if ref is None:
         raise invalid_field("task", "is required: an id or a title")
     if ref.id is not None:
-        record = load_field(store, "task", ref.id, "task.id")
+        record = load(store, "task", ref.id)  # contract section 5: an unknown task.id is a 404
         task = entity_of(record)
         if ref.isCompleted is not None and ref.isCompleted != task.get("isCompleted"):
             set_completion(task, ref.isCompleted)

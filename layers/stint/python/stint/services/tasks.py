@@ -12,6 +12,7 @@ from stint.services.common import (
     Versioned,
     check_if_match,
     check_path_id,
+    list_page,
     load,
     load_field,
     new_id,
@@ -27,7 +28,6 @@ from stint.store import (
     Store,
     children_prefix,
     entity_of,
-    entity_sk,
     parent_key,
     retrying,
 )
@@ -132,19 +132,8 @@ def list_tasks(
     store = Store(caller.user_id)
     if project_id and project_must_exist:
         load(store, "project", project_id)
-    if project_id:
-        records, token = store.query_page(
-            prefix=children_prefix("project", project_id, "task"),
-            index="byParent",
-            limit=limit,
-            next_token=next_token,
-            keep=keep,
-        )
-    else:
-        records, token = store.query_page(
-            prefix=entity_sk("task", ""), limit=limit, next_token=next_token, keep=keep
-        )
-    return [entity_of(r) for r in records], token
+    parent = ("project", project_id) if project_id else None
+    return list_page(store, "task", parent=parent, limit=limit, next_token=next_token, keep=keep)
 
 
 def update_task(
@@ -257,13 +246,7 @@ def list_subtasks(
 ) -> tuple[list[dict[str, Any]], str | None]:
     store = Store(caller.user_id)
     load(store, "task", task_id)
-    records, token = store.query_page(
-        prefix=children_prefix("task", task_id, "subtask"),
-        index="byParent",
-        limit=limit,
-        next_token=next_token,
-    )
-    return [entity_of(r) for r in records], token
+    return list_page(store, "subtask", parent=("task", task_id), limit=limit, next_token=next_token)
 
 
 def get_subtask(caller: Caller, subtask_id: str) -> Versioned:
