@@ -16,6 +16,7 @@ from stint.services.common import (
     load,
     load_field,
     new_id,
+    save,
     versioned,
 )
 from stint.services.tasks import task_deletion
@@ -56,14 +57,11 @@ def create_project(caller: Caller, fields: ProjectFields) -> Versioned:
     if project["categoryId"]:
         load_field(store, "category", project["categoryId"], "categoryId")
     exists = Conflict(f"a project with id {project['id']!r} already exists")
-    committed = store.commit(
-        [
-            Put("project", project, parent=_project_parent(project), on_conflict=exists),
-            *_category_guard(project["categoryId"]),
-        ]
+    return save(
+        store,
+        Put("project", project, parent=_project_parent(project), on_conflict=exists),
+        *_category_guard(project["categoryId"]),
     )
-    project["lastUpdated"] = committed.timestamp
-    return Versioned(project, committed.seq_of("project", project["id"]))
 
 
 def get_project(caller: Caller, project_id: str) -> Versioned:
@@ -111,20 +109,17 @@ def update_project(
             if project["categoryId"]:
                 load_field(store, "category", project["categoryId"], "categoryId")
             guard = _category_guard(project["categoryId"])
-        committed = store.commit(
-            [
-                Put(
-                    "project",
-                    project,
-                    expect_seq=int(record["seq"]),
-                    parent=_project_parent(project),
-                    on_conflict=on_conflict,
-                ),
-                *guard,
-            ]
+        return save(
+            store,
+            Put(
+                "project",
+                project,
+                expect_seq=int(record["seq"]),
+                parent=_project_parent(project),
+                on_conflict=on_conflict,
+            ),
+            *guard,
         )
-        project["lastUpdated"] = committed.timestamp
-        return Versioned(project, committed.seq_of("project", project_id))
 
     return retrying(attempt)
 
@@ -159,9 +154,7 @@ def create_category(caller: Caller, fields: CategoryFields) -> Versioned:
         raise invalid_field("category.title", "is required")
     category = {"id": fields.id or new_id(), "title": fields.title}
     exists = Conflict(f"a category with id {category['id']!r} already exists")
-    committed = Store(caller.user_id).commit([Put("category", category, on_conflict=exists)])
-    category["lastUpdated"] = committed.timestamp
-    return Versioned(category, committed.seq_of("category", category["id"]))
+    return save(Store(caller.user_id), Put("category", category, on_conflict=exists))
 
 
 def get_category(caller: Caller, category_id: str) -> Versioned:
@@ -186,11 +179,9 @@ def update_category(
         category = entity_of(record)
         if fields.title is not None:
             category["title"] = fields.title
-        committed = store.commit(
-            [Put("category", category, expect_seq=int(record["seq"]), on_conflict=on_conflict)]
+        return save(
+            store, Put("category", category, expect_seq=int(record["seq"]), on_conflict=on_conflict)
         )
-        category["lastUpdated"] = committed.timestamp
-        return Versioned(category, committed.seq_of("category", category_id))
 
     return retrying(attempt)
 

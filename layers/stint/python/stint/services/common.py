@@ -10,7 +10,7 @@ from typing import Any
 
 from stint.errors import PreconditionFailed, StintError, invalid_field, not_found
 from stint.models import CLIENT_ID_PATTERN
-from stint.store import Store, children_prefix, entity_of, entity_sk, etag
+from stint.store import Change, Put, Store, children_prefix, entity_of, entity_sk, etag
 
 ID_PATTERN = re.compile(CLIENT_ID_PATTERN)
 
@@ -41,6 +41,13 @@ def new_id() -> str:
 
 def versioned(record: dict[str, Any]) -> Versioned:
     return Versioned(entity_of(record), int(record["seq"]))
+
+
+def save(store: Store, put: Put, *with_it: Change) -> Versioned:
+    """Commit `put` (and what must commit with it); the entity as the API returns it."""
+    committed = store.commit([put, *with_it])
+    entity = {**put.entity, "lastUpdated": committed.timestamp}
+    return Versioned(entity, committed.seq_of(put.kind, put.entity["id"]))
 
 
 def load(store: Store, kind: str, entity_id: str) -> dict[str, Any]:

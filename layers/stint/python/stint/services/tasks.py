@@ -16,6 +16,7 @@ from stint.services.common import (
     load,
     load_field,
     new_id,
+    save,
     versioned,
 )
 from stint.store import (
@@ -100,14 +101,11 @@ def create_task(
     if fields.isCompleted:
         set_completion(task, True)
     exists = Conflict(f"a task with id {task['id']!r} already exists")
-    committed = store.commit(
-        [
-            Put("task", task, parent=task_parent(task), on_conflict=exists),
-            _project_guard(project_id, missing),
-        ]
+    return save(
+        store,
+        Put("task", task, parent=task_parent(task), on_conflict=exists),
+        _project_guard(project_id, missing),
     )
-    task["lastUpdated"] = committed.timestamp
-    return Versioned(task, committed.seq_of("task", task["id"]))
 
 
 def get_task(caller: Caller, task_id: str) -> Versioned:
@@ -157,20 +155,17 @@ def update_task(
             task["projectId"] = fields.projectId
             error = invalid_field("task.projectId", "the project was deleted")
             changes.append(_project_guard(fields.projectId, error))
-        committed = store.commit(
-            [
-                Put(
-                    "task",
-                    task,
-                    expect_seq=int(record["seq"]),
-                    parent=task_parent(task),
-                    on_conflict=on_conflict,
-                ),
-                *changes,
-            ]
+        return save(
+            store,
+            Put(
+                "task",
+                task,
+                expect_seq=int(record["seq"]),
+                parent=task_parent(task),
+                on_conflict=on_conflict,
+            ),
+            *changes,
         )
-        task["lastUpdated"] = committed.timestamp
-        return Versioned(task, committed.seq_of("task", task_id))
 
     return retrying(attempt)
 
@@ -231,14 +226,11 @@ def create_subtask(caller: Caller, task_id: str, fields: SubtaskFields) -> Versi
         "plannedDuration": fields.plannedDuration,
     }
     exists = Conflict(f"a subtask with id {subtask['id']!r} already exists")
-    committed = store.commit(
-        [
-            Put("subtask", subtask, parent=_subtask_parent(subtask), on_conflict=exists),
-            Require("task", task_id, on_conflict=invalid_field("taskId", "the task was deleted")),
-        ]
+    return save(
+        store,
+        Put("subtask", subtask, parent=_subtask_parent(subtask), on_conflict=exists),
+        Require("task", task_id, on_conflict=invalid_field("taskId", "the task was deleted")),
     )
-    subtask["lastUpdated"] = committed.timestamp
-    return Versioned(subtask, committed.seq_of("subtask", subtask["id"]))
 
 
 def list_subtasks(
@@ -272,20 +264,17 @@ def update_subtask(
             subtask["taskId"] = fields.taskId
             error = invalid_field("subtask.taskId", "the task was deleted")
             changes.append(Require("task", fields.taskId, on_conflict=error))
-        committed = store.commit(
-            [
-                Put(
-                    "subtask",
-                    subtask,
-                    expect_seq=int(record["seq"]),
-                    parent=_subtask_parent(subtask),
-                    on_conflict=on_conflict,
-                ),
-                *changes,
-            ]
+        return save(
+            store,
+            Put(
+                "subtask",
+                subtask,
+                expect_seq=int(record["seq"]),
+                parent=_subtask_parent(subtask),
+                on_conflict=on_conflict,
+            ),
+            *changes,
         )
-        subtask["lastUpdated"] = committed.timestamp
-        return Versioned(subtask, committed.seq_of("subtask", subtask_id))
 
     return retrying(attempt)
 
