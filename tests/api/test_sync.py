@@ -34,7 +34,8 @@ def sync_all(
             return merged, token, pages
 
 
-def test_full_sync_has_every_live_entity_and_no_tombstones(api: Api) -> None:
+def _one_of_each_kind(api: Api) -> tuple[dict[str, Any], ...]:
+    """A category > project > task > subtask, and a session on the task."""
     category = api.create("/v1/categories", "category", title="C")
     project = api.create("/v1/projects", "project", title="P", categoryId=category["id"])
     task = api.create("/v1/tasks", "task", title="T", projectId=project["id"])
@@ -46,6 +47,11 @@ def test_full_sync_has_every_live_entity_and_no_tombstones(api: Api) -> None:
             "session": {"startTimestamp": "2026-11-22T09:30:00Z", "duration": 60},
         },
     ).json()["session"]
+    return category, project, task, subtask, session
+
+
+def test_full_sync_has_every_live_entity_and_no_tombstones(api: Api) -> None:
+    category, _, task, subtask, session = _one_of_each_kind(api)
     gone = api.create("/v1/tasks", "task", title="gone")
     api.delete(f"/v1/tasks/{gone['id']}")
     for first_page in (api.get("/v1/sync").json(), api.get("/v1/sync?syncToken=*").json()):
@@ -81,17 +87,7 @@ def test_incremental_sync_returns_exactly_the_changes(api: Api) -> None:
 
 
 def test_cascades_take_part_in_sync(api: Api) -> None:
-    category = api.create("/v1/categories", "category", title="C")
-    project = api.create("/v1/projects", "project", title="P", categoryId=category["id"])
-    task = api.create("/v1/tasks", "task", title="T", projectId=project["id"])
-    subtask = api.create(f"/v1/tasks/{task['id']}/subtasks", "subtask", title="S")
-    session = api.post(
-        "/v1/sessions",
-        json={
-            "task": {"id": task["id"]},
-            "session": {"startTimestamp": "2026-11-22T09:30:00Z", "duration": 60},
-        },
-    ).json()["session"]
+    category, project, task, subtask, session = _one_of_each_kind(api)
     _, token, _ = sync_all(api)
     api.delete(f"/v1/categories/{category['id']}")
     changes, token, _ = sync_all(api, token)
