@@ -5,7 +5,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from stint.api import caller, content_response, create_app, handler
+from stint.api import bare_response, caller, create_app, handler, if_match
 from stint.models import User, UserPatch
 from stint.services import users
 
@@ -14,12 +14,12 @@ app = create_app()
 
 @app.get("/v1/me")
 def get_me() -> Response[User]:
-    return content_response(users.profile(caller(app)))
+    return bare_response(users.profile(caller(app)))
 
 
 @app.patch("/v1/me")
 def patch_me(body: Annotated[UserPatch, Body()]) -> Response[User]:
-    return content_response(users.update_profile(caller(app), body))
+    return bare_response(users.update_profile(caller(app), body, if_match(app)))
 
 
 lambda_handler = handler(app)

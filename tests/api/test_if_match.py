@@ -44,3 +44,48 @@ def test_stale_etag_is_412_on_session_put_and_delete(api: Api) -> None:
         "precondition_failed",
     )
     assert api.delete("/v1/sessions/s-etag", headers={"If-Match": "*"}).status_code == 204
+
+
+def test_profile_etag_and_if_match(api: Api) -> None:
+    got = api.get("/v1/me")
+    stale = got.headers["ETag"]
+    patched = api.patch("/v1/me", json={"displayName": "One"}, headers={"If-Match": stale})
+    assert patched.status_code == 200 and patched.headers["ETag"] != stale
+    assert api.get("/v1/me").headers["ETag"] == patched.headers["ETag"]
+    assert_error(
+        api.patch("/v1/me", json={"displayName": "Two"}, headers={"If-Match": stale}),
+        412,
+        "precondition_failed",
+    )
+    assert api.get("/v1/me").json()["displayName"] == "One"
+
+
+def test_two_concurrent_patches_with_one_etag_one_wins(api: Api) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    task = api.post("/v1/tasks", json={"task": {"title": "t"}})
+    etag = task.headers["ETag"]
+    path = f"/v1/tasks/{task.json()['task']['id']}"
+    for _ in range(3):
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            responses = list(
+                pool.map(
+                    lambda title, tag=etag: api.patch(
+                        path, json={"task": {"title": title}}, headers={"If-Match": tag}
+                    ),
+                    ["a", "b"],
+                )
+            )
+        assert sorted(r.status_code for r in responses) == [200, 412], [r.text for r in responses]
+        etag = next(r.headers["ETag"] for r in responses if r.status_code == 200)
+    me = api.get("/v1/me").headers["ETag"]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        responses = list(
+            pool.map(
+                lambda name: api.patch(
+                    "/v1/me", json={"displayName": name}, headers={"If-Match": me}
+                ),
+                ["a", "b"],
+            )
+        )
+    assert sorted(r.status_code for r in responses) == [200, 412]

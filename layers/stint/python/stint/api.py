@@ -8,7 +8,6 @@ here and nowhere else.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -20,6 +19,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from stint import idempotency
 from stint.errors import NotFound, PayloadTooLarge, StintError, ValidationFailed
 from stint.services.common import Caller, Versioned
 from stint.services.users import ensure_profile
@@ -74,7 +74,15 @@ def handler(
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         claims = (event.get("requestContext") or {}).get("authorizer", {}).get("claims") or {}
         logger.append_keys(user_id=claims.get("sub"))
-        return _body_too_large(event) or app.resolve(event, context)
+        too_large = _body_too_large(event)
+        if too_large or not claims.get("sub"):
+            return too_large or app.resolve(event, context)
+        return idempotency.run_once(
+            event,
+            claims["sub"],
+            lambda: app.resolve(event, context),
+            _raw_error,
+        )
 
     return lambda_handler
 
@@ -97,7 +105,11 @@ def _body_too_large(event: dict[str, Any]) -> dict[str, Any] | None:
     size = len(base64.b64decode(body)) if event.get("isBase64Encoded") else len(body.encode())
     if size <= MAX_BODY_BYTES:
         return None
-    error = PayloadTooLarge(f"The request body is over {MAX_BODY_BYTES} bytes")
+    return _raw_error(PayloadTooLarge(f"The request body is over {MAX_BODY_BYTES} bytes"))
+
+
+def _raw_error(error: StintError) -> dict[str, Any]:
+    """An error as a Lambda proxy response, for answers given before the resolver runs."""
     return {
         "statusCode": error.status,
         "headers": {"Content-Type": JSON},
@@ -122,10 +134,9 @@ def json_response(status: int, payload: Any, headers: dict[str, str] | None = No
     return Response(status, JSON, payload, headers=headers)
 
 
-def content_response(payload: dict[str, Any]) -> Response:
-    """A 200 for an entity without a change sequence (the profile): its ETag hashes it."""
-    digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:20]
-    return json_response(200, payload, {"ETag": f'"{digest}"'})
+def bare_response(result: Versioned) -> Response:
+    """A 200 with the entity itself as the body (the profile, seed 000), with its ETag."""
+    return json_response(200, result.entity, {"ETag": result.etag})
 
 
 def entity_response(status: int, key: str, result: Versioned) -> Response:

@@ -8,6 +8,7 @@ One partition per user (`pk = USER#<sub>`). In it:
     sk = TOMB#<KIND>#<id>        a deleted entity's tombstone, expiring by TTL (`expiresAt`)
     sk = RUNNING                 guard: `ref` = the user's running session
     sk = TITLE#<KIND>#...#<hash> guard: `ref` = the active entity owning a normalized title
+    sk = IDEMPOTENCY#<hash>      an Idempotency-Key: fingerprint, state, response (TTL 24 h)
 
 Every entity and tombstone carries `seq`: the value of the user's change sequence assigned by
 the transaction that last wrote it. A write reads the counter and commits its items together
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import random
 import time
@@ -49,6 +51,7 @@ PROFILE_SK = "PROFILE"
 COUNTER_SK = "COUNTER"
 RUNNING_SK = "RUNNING"  # guard: the id of the user's running session (at most one)
 TITLE_PREFIX = "TITLE#"  # guards: the active project / task that owns a normalized title
+IDEMPOTENCY_PREFIX = "IDEMPOTENCY#"  # a POST's Idempotency-Key: its state and first response
 TOMBSTONE_PREFIX = "TOMB#"
 # Attributes that belong to the item, not to the entity.
 _ITEM_ONLY = frozenset({"pk", "sk", "kind", "seq", "parent", "start", "expiresAt"})
@@ -92,6 +95,10 @@ def parent_key(parent_kind: str, parent_id: str, kind: str, entity_id: str) -> s
 def children_prefix(parent_kind: str, parent_id: str, kind: str | None = None) -> str:
     prefix = f"{entity_sk(parent_kind, parent_id)}#"
     return prefix + (f"{KIND_PREFIX[kind]}#" if kind else "")
+
+
+def _idempotency_sk(key: str) -> str:
+    return IDEMPOTENCY_PREFIX + hashlib.sha256(key.encode()).hexdigest()
 
 
 def etag(seq: int) -> str:
@@ -185,8 +192,11 @@ class Require:
 
 @dataclass
 class PutProfile:
+    """Write the profile: `expect_version` None creates it (version 1), else it must still be
+    at that version (its ETag) and the write takes the next one."""
+
     profile: dict[str, Any]
-    create: bool
+    expect_version: int | None
     on_conflict: StintError | None = None
 
 
@@ -363,6 +373,56 @@ class Store:
         # The partition is always the caller's: a token cannot reach another user's items.
         return {"pk": {"S": self.pk}, **{n: {"S": key[n]} for n in names}}
 
+    # ------------------------------------------------------------------- idempotency keys
+
+    def claim_idempotency_key(
+        self, key: str, fingerprint: str, *, now: int, expires_at: int, stale_before: int
+    ) -> dict[str, Any] | None:
+        """Record the key as in progress unless a live record holds it; return that record.
+
+        Expired records and in-progress ones older than `stale_before` (their function died)
+        are taken over. Not part of sync (no `seq`).
+        """
+        item = {
+            "pk": self.pk,
+            "sk": _idempotency_sk(key),
+            "kind": "idempotency",
+            "fingerprint": fingerprint,
+            "state": "in_progress",
+            "startedAt": now,
+            "expiresAt": expires_at,
+        }
+        try:
+            dynamodb().put_item(
+                TableName=self._table,
+                Item=to_item(item),
+                ConditionExpression=(
+                    "attribute_not_exists(pk) OR expiresAt < :now"
+                    " OR (#state = :in_progress AND startedAt < :stale)"
+                ),
+                ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeValues={
+                    ":now": {"N": str(now)},
+                    ":stale": {"N": str(stale_before)},
+                    ":in_progress": {"S": "in_progress"},
+                },
+            )
+        except dynamodb().exceptions.ConditionalCheckFailedException:
+            return self._get(_idempotency_sk(key)) or {"state": "in_progress"}
+        return None
+
+    def finish_idempotency_key(self, key: str, response: str) -> None:
+        dynamodb().update_item(
+            TableName=self._table,
+            Key=self._key(_idempotency_sk(key)),
+            UpdateExpression="SET #state = :done, #response = :response",
+            ExpressionAttributeNames={"#state": "state", "#response": "response"},
+            ExpressionAttributeValues={":done": {"S": "done"}, ":response": {"S": response}},
+        )
+
+    def release_idempotency_key(self, key: str) -> None:
+        dynamodb().delete_item(TableName=self._table, Key=self._key(_idempotency_sk(key)))
+
     # ------------------------------------------------------------------- writes
 
     def commit(self, changes: list[Change]) -> Committed:
@@ -443,11 +503,22 @@ class Store:
                 actions.append(self._guard_action(change))
                 owners.append(change)
             elif isinstance(change, PutProfile):
-                values = {"pk": self.pk, "sk": PROFILE_SK, "kind": "profile", **change.profile}
+                version = (change.expect_version or 0) + 1
+                values = {
+                    "pk": self.pk,
+                    "sk": PROFILE_SK,
+                    "kind": "profile",
+                    **change.profile,
+                    "version": version,
+                }
                 put: dict[str, Any] = {"TableName": table, "Item": to_item(values)}
-                put["ConditionExpression"] = (
-                    "attribute_not_exists(pk)" if change.create else "attribute_exists(pk)"
-                )
+                if change.expect_version is None:
+                    put["ConditionExpression"] = "attribute_not_exists(pk)"
+                else:
+                    put["ConditionExpression"] = "version = :version"
+                    put["ExpressionAttributeValues"] = {
+                        ":version": {"N": str(change.expect_version)}
+                    }
                 actions.append({"Put": put})
                 owners.append(change)
             elif isinstance(change, Put):

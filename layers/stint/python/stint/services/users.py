@@ -8,8 +8,8 @@ from stint import aws
 from stint.config import settings
 from stint.errors import StintError, invalid_field
 from stint.models import UserPatch
-from stint.services.common import Caller, load_field, new_id
-from stint.store import Put, PutProfile, Require, Store
+from stint.services.common import Caller, Versioned, check_if_match, load_field, new_id
+from stint.store import Put, PutProfile, Require, Store, retrying
 
 DEFAULT_PROJECT_TITLE = "Inbox"
 
@@ -51,7 +51,9 @@ def create_profile(user_id: str, email: str, display_name: str) -> dict[str, Any
     try:
         store.commit(
             [
-                PutProfile(profile, create=True, on_conflict=_ProfileExists("profile exists")),
+                PutProfile(
+                    profile, expect_version=None, on_conflict=_ProfileExists("profile exists")
+                ),
                 Put("project", inbox),
             ]
         )
@@ -81,41 +83,48 @@ def _cognito_attributes(username: str) -> tuple[str, str]:
     return attributes.get("email", ""), attributes.get("name", "")
 
 
-def profile(caller: Caller) -> dict[str, Any]:
+def profile(caller: Caller) -> Versioned:
+    """The caller's profile, versioned: its ETag is the profile's `version`."""
     ensure_profile(caller)
     record = Store(caller.user_id).get_profile()
     assert record is not None
-    return public_user(record)
+    return Versioned(public_user(record), int(record.get("version", 1)))
 
 
 def public_user(record: dict[str, Any]) -> dict[str, Any]:
     return {k: record[k] for k in ("id", "displayName", "email", "defaultProject")}
 
 
-def update_profile(caller: Caller, patch: UserPatch) -> dict[str, Any]:
+def update_profile(caller: Caller, patch: UserPatch, if_match: str | None = None) -> Versioned:
     ensure_profile(caller)
-    store = Store(caller.user_id)
-    record = store.get_profile()
-    assert record is not None
-    updated = public_user(record)
-    changes: list[Any] = []
-    if patch.displayName is not None:
-        updated["displayName"] = patch.displayName
-    if patch.defaultProject is not None:
-        project = load_field(store, "project", patch.defaultProject, "defaultProject")
-        if project.get("isArchived"):
-            raise invalid_field("defaultProject", "must not be an archived project")
-        updated["defaultProject"] = patch.defaultProject
-        changes.append(
-            Require(
-                "project",
-                patch.defaultProject,
-                on_conflict=invalid_field("defaultProject", "the project was deleted"),
+
+    def attempt() -> Versioned:
+        store = Store(caller.user_id)
+        record = store.get_profile()
+        assert record is not None
+        version = int(record.get("version", 1))
+        on_conflict = check_if_match(if_match, {"seq": version})
+        updated = public_user(record)
+        changes: list[Any] = []
+        if patch.displayName is not None:
+            updated["displayName"] = patch.displayName
+        if patch.defaultProject is not None:
+            project = load_field(store, "project", patch.defaultProject, "defaultProject")
+            if project.get("isArchived"):
+                raise invalid_field("defaultProject", "must not be an archived project")
+            updated["defaultProject"] = patch.defaultProject
+            changes.append(
+                Require(
+                    "project",
+                    patch.defaultProject,
+                    on_conflict=invalid_field("defaultProject", "the project was deleted"),
+                )
             )
-        )
-    changes.insert(0, PutProfile(updated, create=False))
-    store.commit(changes)
-    return updated
+        changes.insert(0, PutProfile(updated, expect_version=version, on_conflict=on_conflict))
+        store.commit(changes)
+        return Versioned(updated, version + 1)
+
+    return retrying(attempt)
 
 
 def default_project_id(caller: Caller) -> str:
