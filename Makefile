@@ -9,7 +9,7 @@ SAM := $(SAM_VENV)/bin/sam
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: dev test lint typecheck validate unit build clean
+.PHONY: dev test lint typecheck validate unit build clean openapi
 
 $(VENV)/.installed: requirements-dev.txt layers/stint/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,9 @@ unit: $(VENV)/.installed
 	$(PY) -m pytest -q
 
 test: lint typecheck validate unit  ## everything CI runs
+
+openapi: $(VENV)/.installed  ## regenerate openapi.json from the code (tests fail when it is stale)
+	$(PY) -m tools.openapi
 
 build: $(SAM_VENV)/.installed  ## sam build, the layer built for the Lambda target (no Docker)
 	$(SAM) build --template template.yaml

@@ -32,6 +32,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from local.resources import Provisioner
@@ -61,6 +62,7 @@ class Function:
     events: dict[str, dict[str, Any]]
     layer_paths: list[Path]
     handler: Handler | None = field(default=None, repr=False)  # the first environment's
+    module: ModuleType | None = field(default=None, repr=False)  # the first environment's
     import_error: str | None = None
     own_environment: dict[str, str] = field(default_factory=dict)
     _idle: list[Handler] = field(default_factory=list, repr=False)
@@ -234,8 +236,10 @@ def _environment(variables: dict[str, str]) -> Iterator[None]:
 
 def _import_handler(function: Function) -> None:
     """Import the first execution environment; an import error is kept for the routes."""
+    module_name = f"stint_local_{function.logical_id}"
     try:
-        function.handler = _load_handler(function, f"stint_local_{function.logical_id}")
+        function.handler = _load_handler(function, module_name)
+        function.module = sys.modules[module_name]
     except Exception:
         function.import_error = traceback.format_exc(limit=-3)
         log.error("%s: cannot import its handler:\n%s", function.logical_id, function.import_error)

@@ -6,6 +6,10 @@ methods), the route's Cognito authorizer (else UNAUTHORIZED), then the function 
 proxy event in payload format 1.0; its response is returned as API Gateway returns it.
 A failed function or a malformed proxy response is a 502 `Internal server error`.
 
+Besides the template's routes, the front serves documents without a token (the local stack's
+own addition, contract section 13): `GET /openapi.json` answers with the `openapi.json` beside
+the template, read on each request, so a regenerated file is served at once.
+
 The gateway's own error responses honour the API's `GatewayResponses` from the template
 (status code, `application/json` template, literal headers), falling back to DEFAULT_4XX /
 DEFAULT_5XX and then to API Gateway's defaults.
@@ -21,6 +25,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
@@ -99,9 +104,12 @@ class IncomingRequest:
 class Gateway:
     """The WSGI app that plays API Gateway for every route in the table."""
 
-    def __init__(self, routes: RouteTable, runtime: Runtime) -> None:
+    def __init__(
+        self, routes: RouteTable, runtime: Runtime, documents: dict[str, Path] | None = None
+    ) -> None:
         self.routes = routes
         self.runtime = runtime
+        self.documents = documents or {}  # path -> a JSON file served on GET without a token
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         started = time.perf_counter()
@@ -121,6 +129,9 @@ class Gateway:
             return self._error(None, "REQUEST_TOO_LARGE", request)
         match = self.routes.match(request.method, request.path)
         if match is None:
+            document = self.documents.get(request.path) if request.method == "GET" else None
+            if document is not None and document.is_file():
+                return Response(document.read_bytes(), headers={"Content-Type": "application/json"})
             return self._error(None, "MISSING_AUTHENTICATION_TOKEN", request)
         route, path_parameters = match
         if route.authorizer_error:

@@ -112,6 +112,32 @@ class Provisioner:
         return f"{STACK_NAME}-{logical_id}"
 
 
+class OfflineProvisioner(Provisioner):
+    """Resolves the template without an emulator: every resource gets a placeholder.
+
+    For tools that only read the template (tools/openapi.py imports the handlers, which need
+    their environment, e.g. TABLE_NAME): nothing is created and no AWS API is called. `Ref`
+    gives `<stack>-<LogicalId>`, `Fn::GetAtt` an ARN-like string for any attribute.
+    """
+
+    def __init__(self, template: Template) -> None:
+        super().__init__(template, _no_client)
+
+    def physical(self, logical_id: str) -> Physical:
+        if logical_id not in self.template.resources:
+            raise TemplateError(f"reference to unknown resource {logical_id!r}")
+        name = f"{STACK_NAME}-{logical_id}"
+        return Physical(name, {"Arn": _arn("local", name)})
+
+    def get_att(self, logical_id: str, attribute: str) -> Any:
+        arn = self.physical(logical_id).attributes["Arn"]
+        return arn if attribute == "Arn" else f"{arn}/{attribute}"
+
+
+def _no_client(service: str) -> Any:
+    raise TemplateError(f"an offline template resolution asked for a {service} client")
+
+
 # ----------------------------------------------------------------------------- shapes
 
 

@@ -13,6 +13,7 @@ resource (an exact method before ANY).
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,6 +52,7 @@ class Route:
     authorizer: CognitoAuthorizer | None
     scopes: tuple[str, ...]
     authorizer_error: str | None = None  # an authorizer the local stack cannot run
+    event: str = ""  # the name of the function's event that declares the route
 
     @property
     def segments(self) -> tuple[str, ...]:
@@ -85,6 +87,11 @@ class RouteTable:
 
     def __len__(self) -> int:
         return sum(len(methods) for methods in self._resources.values())
+
+    def __iter__(self) -> Iterator[Route]:
+        """Every route, in the template's order."""
+        for methods in self._resources.values():
+            yield from methods.values()
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
         """The route for `method` on `path` (raw, still percent-encoded) and its parameters."""
@@ -146,13 +153,12 @@ def load_routes(stack: Provisioner, functions: list[Function], jwks: JwksCache) 
             if api_id not in apis:
                 apis[api_id] = _api(stack, api_id, _implicit_api_properties(stack), jwks)
             properties = stack.resolve({k: v for k, v in raw.items() if k != "RestApiId"})
-            routes.append(
-                _route(apis[api_id], function, f"{function.logical_id}.{event_name}", properties)
-            )
+            routes.append(_route(apis[api_id], function, event_name, properties))
     return RouteTable(routes, apis or {IMPLICIT_API: Api(IMPLICIT_API, "local", IMPLICIT_STAGE)})
 
 
-def _route(api: Api, function: Function, where: str, properties: dict[str, Any]) -> Route:
+def _route(api: Api, function: Function, event: str, properties: dict[str, Any]) -> Route:
+    where = f"{function.logical_id}.{event}"
     auth = properties.get("Auth") or {}
     name = auth.get("Authorizer", api.default_authorizer)
     authorizer = api.authorizers.get(name) if name and name != "NONE" else None
@@ -169,6 +175,7 @@ def _route(api: Api, function: Function, where: str, properties: dict[str, Any])
         authorizer=authorizer,
         scopes=tuple(scopes),
         authorizer_error=error,
+        event=event,
     )
 
 

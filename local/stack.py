@@ -31,6 +31,7 @@ log = logging.getLogger("stint.local")
 
 REPO = Path(__file__).resolve().parent.parent
 OUTPUTS_FILE = "outputs.json"
+OPENAPI_FILE = "openapi.json"  # beside the template; served at GET /openapi.json (no token)
 DEMO_USERNAME = "demo@stint.local"
 DEMO_DISPLAY_NAME = "Demo"
 # Upper and lower case, digits and a symbol: whatever the pool's policy requires.
@@ -96,7 +97,7 @@ class LocalStack:
         CognitoTriggers(self.emulator, runtime).install()
 
         routes = load_routes(stack, runtime.functions, JwksCache(self.emulator.url))
-        gateway = Gateway(routes, runtime)
+        gateway = Gateway(routes, runtime, {"/openapi.json": template.directory / OPENAPI_FILE})
         self.front = Server(gateway, self.settings.port, RawHeadersRequestHandler).start()
 
         outputs = {

@@ -21,6 +21,9 @@ from stint.models import (
     ProjectBody,
     ProjectEnvelope,
     ProjectList,
+    fails,
+    returns,
+    returns_nothing,
 )
 from stint.services import catalog
 from stint.services.catalog import ArchivedFilter
@@ -32,7 +35,7 @@ NextToken = Annotated[str | None, Query()]
 Cascade = Annotated[bool, Query()]
 
 
-@app.get("/v1/projects")
+@app.get("/v1/projects", responses={200: returns("A page of projects")})
 def list_projects(
     archived: Annotated[ArchivedFilter, Query()] = "false",
     categoryId: Annotated[str | None, Query()] = None,
@@ -45,17 +48,29 @@ def list_projects(
     return list_response("projects", projects, token)
 
 
-@app.post("/v1/projects")
+@app.post(
+    "/v1/projects",
+    responses={
+        201: returns("The project, created", etag=True),
+        409: fails("`conflict`: a project with that id exists"),
+    },
+)
 def create_project(body: Annotated[ProjectBody, Body()]) -> Response[ProjectEnvelope]:
     return entity_response(201, "project", catalog.create_project(caller(app), body.project))
 
 
-@app.get("/v1/projects/<projectId>")
+@app.get("/v1/projects/<projectId>", responses={200: returns("The project", etag=True)})
 def get_project(projectId: str) -> Response[ProjectEnvelope]:
     return entity_response(200, "project", catalog.get_project(caller(app), projectId))
 
 
-@app.patch("/v1/projects/<projectId>")
+@app.patch(
+    "/v1/projects/<projectId>",
+    responses={
+        200: returns("The project, changed", etag=True),
+        409: fails("`default_project`: the default project cannot be archived"),
+    },
+)
 def patch_project(
     projectId: str, body: Annotated[ProjectBody, Body()]
 ) -> Response[ProjectEnvelope]:
@@ -63,29 +78,47 @@ def patch_project(
     return entity_response(200, "project", result)
 
 
-@app.delete("/v1/projects/<projectId>")
+@app.delete(
+    "/v1/projects/<projectId>",
+    responses={
+        204: returns_nothing("Deleted (`cascade=true`: with its tasks, subtasks and sessions)"),
+        409: fails(
+            "`not_empty`: the project has tasks and `cascade` is not true; "
+            "`default_project`: the default project cannot be deleted"
+        ),
+    },
+)
 def delete_project(projectId: str, cascade: Cascade = False) -> None:
     catalog.delete_project(caller(app), projectId, cascade=cascade, if_match=if_match(app))
     return no_content()
 
 
-@app.get("/v1/categories")
+@app.get("/v1/categories", responses={200: returns("A page of categories")})
 def list_categories(limit: Limit = 100, nextToken: NextToken = None) -> Response[CategoryList]:
     categories, token = catalog.list_categories(caller(app), limit=limit, next_token=nextToken)
     return list_response("categories", categories, token)
 
 
-@app.post("/v1/categories")
+@app.post(
+    "/v1/categories",
+    responses={
+        201: returns("The category, created", etag=True),
+        409: fails("`conflict`: a category with that id exists"),
+    },
+)
 def create_category(body: Annotated[CategoryBody, Body()]) -> Response[CategoryEnvelope]:
     return entity_response(201, "category", catalog.create_category(caller(app), body.category))
 
 
-@app.get("/v1/categories/<categoryId>")
+@app.get("/v1/categories/<categoryId>", responses={200: returns("The category", etag=True)})
 def get_category(categoryId: str) -> Response[CategoryEnvelope]:
     return entity_response(200, "category", catalog.get_category(caller(app), categoryId))
 
 
-@app.patch("/v1/categories/<categoryId>")
+@app.patch(
+    "/v1/categories/<categoryId>",
+    responses={200: returns("The category, changed", etag=True)},
+)
 def patch_category(
     categoryId: str, body: Annotated[CategoryBody, Body()]
 ) -> Response[CategoryEnvelope]:
@@ -93,7 +126,10 @@ def patch_category(
     return entity_response(200, "category", result)
 
 
-@app.delete("/v1/categories/<categoryId>")
+@app.delete(
+    "/v1/categories/<categoryId>",
+    responses={204: returns_nothing("Deleted; its projects get `categoryId: null`")},
+)
 def delete_category(categoryId: str) -> None:
     catalog.delete_category(caller(app), categoryId, if_match=if_match(app))
     return no_content()

@@ -15,16 +15,24 @@ from stint.api import (
     list_response,
     no_content,
 )
-from stint.models import SessionBody, SessionEnvelope, SessionList, SessionWrite
+from stint.models import (
+    SessionBody,
+    SessionEnvelope,
+    SessionList,
+    SessionWrite,
+    fails,
+    returns,
+    returns_nothing,
+)
 from stint.services import sessions
 
 app = create_app()
 
 
-@app.get("/v1/sessions")
+@app.get("/v1/sessions", responses={200: returns("A page of sessions, by startTimestamp")})
 def list_sessions(
-    start: Annotated[str | None, Query()] = None,
-    end: Annotated[str | None, Query()] = None,
+    start: Annotated[str | None, Query(json_schema_extra={"format": "date-time"})] = None,
+    end: Annotated[str | None, Query(json_schema_extra={"format": "date-time"})] = None,
     taskId: Annotated[str | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     nextToken: Annotated[str | None, Query()] = None,
@@ -35,25 +43,39 @@ def list_sessions(
     return list_response("sessions", found, token)
 
 
-@app.get("/v1/sessions/<sessionId>")
+@app.get("/v1/sessions/<sessionId>", responses={200: returns("The session", etag=True)})
 def get_session(sessionId: str) -> Response[SessionEnvelope]:
     return entity_response(200, "session", sessions.get_session(caller(app), sessionId))
 
 
-@app.post("/v1/sessions")
+@app.post(
+    "/v1/sessions",
+    responses={
+        201: returns("The session, and the task and project if it created them", etag=True),
+        404: fails("`not_found`: `task.id` names no task of the caller"),
+        409: fails("`conflict`: a session with that id exists"),
+    },
+)
 def create_session(body: Annotated[SessionBody, Body()]) -> Response[SessionWrite]:
     result = sessions.write_session(caller(app), body)
     return json_response(201, result.payload(), {"ETag": result.session.etag})
 
 
-@app.put("/v1/sessions/<sessionId>")
+@app.put(
+    "/v1/sessions/<sessionId>",
+    responses={
+        200: returns("The session, replaced (`edited: true`)", etag=True),
+        201: returns("The session, created with that id (`edited: false`)", etag=True),
+        404: fails("`not_found`: `task.id` names no task of the caller"),
+    },
+)
 def replace_session(sessionId: str, body: Annotated[SessionBody, Body()]) -> Response[SessionWrite]:
     result = sessions.write_session(caller(app), body, path_id=sessionId, if_match=if_match(app))
     status = 201 if result.created else 200
     return json_response(status, result.payload(), {"ETag": result.session.etag})
 
 
-@app.delete("/v1/sessions/<sessionId>")
+@app.delete("/v1/sessions/<sessionId>", responses={204: returns_nothing("Deleted")})
 def delete_session(sessionId: str) -> None:
     sessions.delete_session(caller(app), sessionId, if_match=if_match(app))
     return no_content()

@@ -6,13 +6,20 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from stint.api import caller, create_app, handler, json_response
-from stint.models import SyncPage
+from stint.models import SyncPage, fails, returns
 from stint.services import sync as sync_service
 
 app = create_app()
 
 
-@app.get("/v1/sync")
+@app.get(
+    "/v1/sync",
+    responses={
+        200: returns("A page of changes since the token (`*` or none: everything)"),
+        400: fails("`invalid_sync_token`: not a token this API issued to the caller"),
+        410: fails("`sync_token_expired`: older than the tombstone retention; sync `*`"),
+    },
+)
 def sync(
     syncToken: Annotated[str | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,

@@ -22,6 +22,9 @@ from stint.models import (
     TaskEnvelope,
     TaskList,
     TaskStatus,
+    fails,
+    returns,
+    returns_nothing,
 )
 from stint.services import tasks
 
@@ -32,7 +35,7 @@ NextToken = Annotated[str | None, Query()]
 Cascade = Annotated[bool, Query()]
 
 
-@app.get("/v1/tasks")
+@app.get("/v1/tasks", responses={200: returns("A page of tasks")})
 def list_tasks(
     projectId: Annotated[str | None, Query()] = None,
     status: Annotated[TaskStatus | None, Query()] = None,
@@ -51,7 +54,10 @@ def list_tasks(
     return list_response("tasks", found, token)
 
 
-@app.get("/v1/projects/<projectId>/tasks")
+@app.get(
+    "/v1/projects/<projectId>/tasks",
+    responses={200: returns("A page of the project's tasks")},
+)
 def list_project_tasks(
     projectId: str,
     status: Annotated[TaskStatus | None, Query()] = None,
@@ -71,12 +77,24 @@ def list_project_tasks(
     return list_response("tasks", found, token)
 
 
-@app.post("/v1/tasks")
+@app.post(
+    "/v1/tasks",
+    responses={
+        201: returns("The task, created", etag=True),
+        409: fails("`conflict`: a task with that id exists"),
+    },
+)
 def create_task(body: Annotated[TaskBody, Body()]) -> Response[TaskEnvelope]:
     return entity_response(201, "task", tasks.create_task(caller(app), body.task))
 
 
-@app.post("/v1/projects/<projectId>/tasks")
+@app.post(
+    "/v1/projects/<projectId>/tasks",
+    responses={
+        201: returns("The task, created in the project", etag=True),
+        409: fails("`conflict`: a task with that id exists"),
+    },
+)
 def create_project_task(
     projectId: str, body: Annotated[TaskBody, Body()]
 ) -> Response[TaskEnvelope]:
@@ -84,25 +102,31 @@ def create_project_task(
     return entity_response(201, "task", result)
 
 
-@app.get("/v1/tasks/<taskId>")
+@app.get("/v1/tasks/<taskId>", responses={200: returns("The task", etag=True)})
 def get_task(taskId: str) -> Response[TaskEnvelope]:
     return entity_response(200, "task", tasks.get_task(caller(app), taskId))
 
 
-@app.patch("/v1/tasks/<taskId>")
+@app.patch("/v1/tasks/<taskId>", responses={200: returns("The task, changed", etag=True)})
 def patch_task(taskId: str, body: Annotated[TaskBody, Body()]) -> Response[TaskEnvelope]:
     return entity_response(
         200, "task", tasks.update_task(caller(app), taskId, body.task, if_match(app))
     )
 
 
-@app.delete("/v1/tasks/<taskId>")
+@app.delete(
+    "/v1/tasks/<taskId>",
+    responses={
+        204: returns_nothing("Deleted (`cascade=true`: with its subtasks and sessions)"),
+        409: fails("`not_empty`: the task has subtasks or sessions and `cascade` is not true"),
+    },
+)
 def delete_task(taskId: str, cascade: Cascade = False) -> None:
     tasks.delete_task(caller(app), taskId, cascade=cascade, if_match=if_match(app))
     return no_content()
 
 
-@app.get("/v1/tasks/<taskId>/subtasks")
+@app.get("/v1/tasks/<taskId>/subtasks", responses={200: returns("A page of the task's subtasks")})
 def list_subtasks(
     taskId: str, limit: Limit = 100, nextToken: NextToken = None
 ) -> Response[SubtaskList]:
@@ -110,17 +134,23 @@ def list_subtasks(
     return list_response("subtasks", found, token)
 
 
-@app.post("/v1/tasks/<taskId>/subtasks")
+@app.post(
+    "/v1/tasks/<taskId>/subtasks",
+    responses={
+        201: returns("The subtask, created", etag=True),
+        409: fails("`conflict`: a subtask with that id exists"),
+    },
+)
 def create_subtask(taskId: str, body: Annotated[SubtaskBody, Body()]) -> Response[SubtaskEnvelope]:
     return entity_response(201, "subtask", tasks.create_subtask(caller(app), taskId, body.subtask))
 
 
-@app.get("/v1/subtasks/<subtaskId>")
+@app.get("/v1/subtasks/<subtaskId>", responses={200: returns("The subtask", etag=True)})
 def get_subtask(subtaskId: str) -> Response[SubtaskEnvelope]:
     return entity_response(200, "subtask", tasks.get_subtask(caller(app), subtaskId))
 
 
-@app.patch("/v1/subtasks/<subtaskId>")
+@app.patch("/v1/subtasks/<subtaskId>", responses={200: returns("The subtask, changed", etag=True)})
 def patch_subtask(
     subtaskId: str, body: Annotated[SubtaskBody, Body()]
 ) -> Response[SubtaskEnvelope]:
@@ -128,7 +158,7 @@ def patch_subtask(
     return entity_response(200, "subtask", result)
 
 
-@app.delete("/v1/subtasks/<subtaskId>")
+@app.delete("/v1/subtasks/<subtaskId>", responses={204: returns_nothing("Deleted")})
 def delete_subtask(subtaskId: str) -> None:
     tasks.delete_subtask(caller(app), subtaskId, if_match=if_match(app))
     return no_content()

@@ -6,18 +6,18 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from stint.api import bare_response, caller, create_app, handler, if_match
-from stint.models import User, UserPatch
+from stint.models import User, UserPatch, returns
 from stint.services import users
 
 app = create_app()
 
 
-@app.get("/v1/me")
+@app.get("/v1/me", responses={200: returns("The caller's profile", etag=True)})
 def get_me() -> Response[User]:
     return bare_response(users.profile(caller(app)))
 
 
-@app.patch("/v1/me")
+@app.patch("/v1/me", responses={200: returns("The caller's profile, changed", etag=True)})
 def patch_me(body: Annotated[UserPatch, Body()]) -> Response[User]:
     return bare_response(users.update_profile(caller(app), body, if_match(app)))
 

@@ -74,9 +74,9 @@ def handler(
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         claims = (event.get("requestContext") or {}).get("authorizer", {}).get("claims") or {}
         logger.append_keys(user_id=claims.get("sub"))
-        too_large = _body_too_large(event)
-        if too_large or not claims.get("sub"):
-            return too_large or app.resolve(event, context)
+        refused = _body_too_large(event) or _body_not_json(event)
+        if refused or not claims.get("sub"):
+            return refused or app.resolve(event, context)
         return idempotency.run_once(
             event,
             claims["sub"],
@@ -106,6 +106,20 @@ def _body_too_large(event: dict[str, Any]) -> dict[str, Any] | None:
     if size <= MAX_BODY_BYTES:
         return None
     return _raw_error(PayloadTooLarge(f"The request body is over {MAX_BODY_BYTES} bytes"))
+
+
+def _body_not_json(event: dict[str, Any]) -> dict[str, Any] | None:
+    """A 400 for a body sent as something other than JSON (no Content-Type: taken as JSON)."""
+    if not event.get("body"):
+        return None
+    headers = event.get("headers") or {}
+    content_type = next((str(v) for k, v in headers.items() if k.lower() == "content-type"), "")
+    media_type = content_type.split(";")[0].strip().lower()
+    if not media_type or media_type == JSON or media_type.endswith("+json"):
+        return None
+    return _raw_error(
+        ValidationFailed(f"Content-Type: must be {JSON}, not {media_type}", code="invalid_json")
+    )
 
 
 def _raw_error(error: StintError) -> dict[str, Any]:

@@ -7,7 +7,7 @@ the services ignore, so a client can send back what it got.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Literal, NotRequired
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, NotRequired, cast
 
 from pydantic import (
     AfterValidator,
@@ -22,6 +22,9 @@ from typing_extensions import TypedDict
 
 from stint.timeutil import parse_timestamp
 
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+
 CLIENT_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 TITLE_MAX = 500
 NOTE_MAX = 10_000
@@ -35,7 +38,10 @@ def _trimmed_title(value: str) -> str:
 
 
 def _rfc3339(value: str) -> str:
-    parse_timestamp(value)  # raises ValueError without an offset
+    try:
+        parse_timestamp(value)  # raises ValueError without an offset
+    except OverflowError as error:  # e.g. 0001-01-01T00:00:00+01:00 is before year 1 in UTC
+        raise ValueError("is out of range in UTC") from error
     return value
 
 
@@ -49,12 +55,14 @@ TaskType = Literal["default", "permanent"]
 TaskStatus = Literal["todo", "in_progress", "paused", "completed"]
 SessionType = Literal["session", "break", "long-break"]
 MAX_SESSION_SECONDS = 604_800
+# JSON Schema's `date-time` is RFC 3339's date-time, which always has an offset.
+DATE_TIME = Field(json_schema_extra={"format": "date-time"})
 # An RFC 3339 timestamp with an offset; kept as sent (the service normalizes it to UTC).
-Timestamp = Annotated[StrictStr, AfterValidator(_rfc3339)]
+Timestamp = Annotated[StrictStr, AfterValidator(_rfc3339), DATE_TIME]
 # Server-managed fields: accepted in a body (so a client can send back what it got), ignored.
 Ignored = Any
 # A server-managed timestamp sent back: ignored, but it must still be a timestamp with an offset.
-IgnoredTimestamp = Annotated[StrictStr, AfterValidator(_rfc3339)]
+IgnoredTimestamp = Annotated[StrictStr, AfterValidator(_rfc3339), DATE_TIME]
 
 
 class _Body(BaseModel):
@@ -260,14 +268,22 @@ class SubtaskBody(_Body):
 # ----------------------------------------------------------------------------- responses
 
 
-class ErrorDetail(BaseModel):
+class ErrorDetail(TypedDict):
     code: str
     message: str
-    details: list[Any] | None = None
+    details: NotRequired[list[Any]]
 
 
 class ErrorBody(BaseModel):
+    """Every error other than the authorizer's 401 (contract section 1)."""
+
     error: ErrorDetail
+
+
+class GatewayMessage(BaseModel):
+    """API Gateway's own answer, as its authorizer's 401: `{"message": "Unauthorized"}`."""
+
+    message: str
 
 
 class ProjectEnvelope(BaseModel):
@@ -336,3 +352,35 @@ class SyncPage(TypedDict):
 class SubtaskList(TypedDict):
     subtasks: list[Subtask]
     nextToken: NotRequired[str]
+
+
+# ----------------------------------------------------------------------------- OpenAPI
+
+# A route's decorator declares its own responses (`responses=`): its success responses and the
+# errors the contract names for that route. What every route shares (contract section 1: 400,
+# 401, 403, 404 on a path id, 409 on writes, 412, 413, 429, the Idempotency-Key and If-Match
+# headers, the security requirement) is added by tools/openapi.py, which writes openapi.json.
+
+_ETAG = {
+    "description": "The entity's version; send it back in `If-Match` to update or delete it",
+    "required": True,
+    "schema": {"type": "string"},
+}
+
+
+def returns(description: str, *, etag: bool = False) -> OpenAPIResponse:
+    """A success response whose body is the route's return annotation (with `ETag`: one entity)."""
+    response: OpenAPIResponse = {"description": description}
+    if etag:
+        response["headers"] = {"ETag": cast(Any, _ETAG)}
+    return response
+
+
+def returns_nothing(description: str) -> OpenAPIResponse:
+    """A success response without a body (204)."""
+    return {"description": description, "content": {}}
+
+
+def fails(description: str) -> OpenAPIResponse:
+    """An error response: the contract's error body, `{"error": {code, message, details?}}`."""
+    return {"description": description, "content": {"application/json": {"model": ErrorBody}}}

@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from stint.errors import Conflict, PreconditionFailed, invalid_field
+from stint.errors import Conflict, PreconditionFailed, invalid_field, not_found
 from stint.models import MAX_SESSION_SECONDS, SessionBody, SessionFields
 from stint.services import users
 from stint.services.common import (
+    ID_PATTERN,
     Caller,
     Versioned,
     check_if_match,
@@ -61,7 +62,7 @@ class SessionWrite:
 
 
 @dataclass
-class _Plan:
+class Plan:
     """The changes one request commits together, and the entities it creates."""
 
     changes: list[Change] = field(default_factory=list)
@@ -98,7 +99,10 @@ def session_entity(
 
 
 def _timing(start: datetime, duration: int | None) -> dict[str, Any]:
-    end = None if duration is None else format_timestamp(start + timedelta(seconds=duration))
+    try:
+        end = None if duration is None else format_timestamp(start + timedelta(seconds=duration))
+    except OverflowError as error:  # past 9999-12-31T23:59:59Z
+        raise invalid_field("session.duration", "the session would end after year 9999") from error
     return {"duration": duration, "endTimestamp": end, "running": duration is None}
 
 
@@ -126,7 +130,7 @@ def stopped(record: dict[str, Any], now: datetime, note: str | None = None) -> d
 
 
 def stop_running(
-    store: Store, plan: _Plan, *, keep: str | None = None
+    store: Store, plan: Plan, *, keep: str | None = None
 ) -> tuple[dict[str, Any] | None, str | None]:
     """Stop the caller's running session (unless it is `keep`) in the plan's transaction.
 
@@ -158,7 +162,7 @@ def _title_guard_sk(kind: str, scope: str, title: str) -> str:
 
 def _find_or_create_by_title(
     store: Store,
-    plan: _Plan,
+    plan: Plan,
     *,
     kind: str,
     title: str,
@@ -199,7 +203,7 @@ def _find_or_create_by_title(
     return entity, None
 
 
-def _resolve_project(store: Store, plan: _Plan, caller: Caller, body: SessionBody) -> str:
+def _resolve_project(store: Store, plan: Plan, caller: Caller, body: SessionBody) -> str:
     ref = body.project
     if ref is not None and ref.id is not None:
         return str(load_field(store, "project", ref.id, "project.id")["id"])
@@ -226,7 +230,7 @@ def _resolve_project(store: Store, plan: _Plan, caller: Caller, body: SessionBod
     return users.default_project_id(caller)
 
 
-def _resolve_task(store: Store, plan: _Plan, caller: Caller, body: SessionBody) -> str:
+def _resolve_task(store: Store, plan: Plan, caller: Caller, body: SessionBody) -> str:
     ref = body.task
     if ref is None:
         raise invalid_field("task", "is required: an id or a title")
@@ -289,11 +293,13 @@ def write_session(
 ) -> SessionWrite:
     """POST (path_id None) or PUT (replace, or create with that id) a session."""
     if path_id is not None:
+        if not ID_PATTERN.match(path_id):  # not an id: a 404, as on every route (no create)
+            raise not_found("session", path_id)
         check_path_id(body.session.id, path_id)
 
     def attempt() -> SessionWrite:
         store = Store(caller.user_id)
-        plan = _Plan()
+        plan = Plan()
         session_id = path_id or body.session.id or new_id()
         existing = store.get("session", session_id) if path_id is not None else None
         if existing is None and if_match is not None:
@@ -359,7 +365,7 @@ def _bound(name: str, value: str | None) -> str | None:
         return None
     try:
         return format_timestamp(parse_timestamp(value))
-    except ValueError as error:
+    except (ValueError, OverflowError) as error:  # OverflowError: out of range in UTC
         raise invalid_field(name, str(error)) from error
 
 

@@ -1,0 +1,199 @@
+"""openapi.json: committed, current, and in agreement with template.yaml and the contract."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from local.template import load_template
+from tools.openapi import OUTPUT, build_document, render
+
+REPO = Path(__file__).resolve().parent.parent
+REF = "#/components/schemas/"
+METHODS = ("get", "post", "put", "patch", "delete")
+
+# The status codes the contract's tables (../shared/CONTRACT.md) name for each route, besides
+# the errors every route shares (checked by the rules below). Routes the contract names but the
+# API does not serve yet are listed too, so a new route only has to agree with them.
+CONTRACT: dict[tuple[str, str], set[int]] = {
+    # 3. User
+    ("GET", "/v1/me"): {200},
+    ("PATCH", "/v1/me"): {200},
+    # 4. Sync
+    ("GET", "/v1/sync"): {200, 400, 410},
+    # 5. Sessions (an unknown task.id is a 404)
+    ("GET", "/v1/sessions"): {200},
+    ("GET", "/v1/sessions/{sessionId}"): {200, 404},
+    ("POST", "/v1/sessions"): {201, 404, 409},
+    ("PUT", "/v1/sessions/{sessionId}"): {200, 201, 404},
+    ("DELETE", "/v1/sessions/{sessionId}"): {204, 404},
+    # 6. Projects, categories, tasks, subtasks (a client id that exists is 409 conflict)
+    ("GET", "/v1/projects"): {200},
+    ("POST", "/v1/projects"): {201, 409},
+    ("GET", "/v1/projects/{projectId}"): {200, 404},
+    ("PATCH", "/v1/projects/{projectId}"): {200, 404},
+    ("DELETE", "/v1/projects/{projectId}"): {204, 404, 409},  # not_empty, default_project
+    ("GET", "/v1/categories"): {200},
+    ("POST", "/v1/categories"): {201, 409},
+    ("GET", "/v1/categories/{categoryId}"): {200, 404},
+    ("PATCH", "/v1/categories/{categoryId}"): {200, 404},
+    ("DELETE", "/v1/categories/{categoryId}"): {204, 404},
+    ("GET", "/v1/tasks"): {200},
+    ("GET", "/v1/projects/{projectId}/tasks"): {200, 404},
+    ("POST", "/v1/tasks"): {201, 409},
+    ("POST", "/v1/projects/{projectId}/tasks"): {201, 404, 409},
+    ("GET", "/v1/tasks/{taskId}"): {200, 404},
+    ("PATCH", "/v1/tasks/{taskId}"): {200, 404},
+    ("DELETE", "/v1/tasks/{taskId}"): {204, 404, 409},  # not_empty
+    ("POST", "/v1/tasks/{taskId}/events"): {200, 404, 409},  # permanent_task, conflict
+    ("GET", "/v1/tasks/{taskId}/subtasks"): {200, 404},
+    ("POST", "/v1/tasks/{taskId}/subtasks"): {201, 404, 409},
+    ("GET", "/v1/subtasks/{subtaskId}"): {200, 404},
+    ("PATCH", "/v1/subtasks/{subtaskId}"): {200, 404},
+    ("DELETE", "/v1/subtasks/{subtaskId}"): {204, 404},
+    # 7. Timers
+    ("GET", "/v1/timer"): {200},
+    ("POST", "/v1/timer"): {201},
+    ("POST", "/v1/timer/stop"): {200, 404},  # no_running_timer
+    # 8. Teams
+    ("POST", "/v1/teams"): {201},
+    ("GET", "/v1/teams"): {200},
+    ("GET", "/v1/teams/{teamId}"): {200, 404},
+    ("POST", "/v1/teams/{teamId}/members"): {201, 404},
+    ("DELETE", "/v1/teams/{teamId}/members/{userId}"): {204, 404, 409},
+    ("GET", "/v1/teams/{teamId}/timers"): {200, 404},
+    ("POST", "/v1/teams/{teamId}/timers/{timerId}/stop"): {200, 404},
+    # 9-11. Reports, search, webhooks
+    ("GET", "/v1/reports/summary"): {200},
+    ("GET", "/v1/search"): {200},
+    ("POST", "/v1/webhooks"): {201},
+    ("GET", "/v1/webhooks"): {200},
+    ("DELETE", "/v1/webhooks/{webhookId}"): {204, 404},
+}
+# Success responses that are not one entity, so carry no ETag (contract section 1).
+NOT_ONE_ENTITY = re.compile(r"List$|^SyncPage$")
+
+
+@pytest.fixture(scope="module")
+def document() -> dict[str, Any]:
+    content: dict[str, Any] = json.loads(OUTPUT.read_text(encoding="utf-8"))
+    return content
+
+
+def operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (method.upper(), path, operation)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if method in METHODS
+    ]
+
+
+def template_routes() -> dict[tuple[str, str], list[str]]:
+    """(METHOD, path) -> AuthorizationScopes, for every Api event of template.yaml."""
+    template = load_template(REPO / "template.yaml")
+    routes = {}
+    for logical_id in template.resources_of_type("AWS::Serverless::Function"):
+        for event in (template.properties(logical_id).get("Events") or {}).values():
+            if event.get("Type") == "Api":
+                props = event["Properties"]
+                scopes = (props.get("Auth") or {}).get("AuthorizationScopes") or []
+                routes[(str(props["Method"]).upper(), str(props["Path"]))] = list(scopes)
+    return routes
+
+
+def test_committed_document_is_current() -> None:
+    """Regenerate with `.venv/bin/python -m tools.openapi` (`make openapi`) and commit it."""
+    generated = render(build_document())
+    committed = OUTPUT.read_text(encoding="utf-8") if OUTPUT.exists() else ""
+    if committed != generated:
+        pytest.fail("openapi.json is stale: run `.venv/bin/python -m tools.openapi` and commit it")
+    assert render(json.loads(committed)) == committed  # sorted, 2-space indent, newline
+
+
+def test_routes_are_the_templates(document: dict[str, Any]) -> None:
+    documented = {(method, path) for method, path, _ in operations(document)}
+    assert documented == set(template_routes())
+    assert document["openapi"] == "3.1.0"
+    assert document["info"]["title"] == "Stint"
+    assert "servers" not in document
+
+
+def test_each_route_documents_the_contracts_status_codes(document: dict[str, Any]) -> None:
+    for method, path, operation in operations(document):
+        assert (method, path) in CONTRACT, f"{method} {path}: add its contract codes to CONTRACT"
+        documented = {int(status) for status in operation["responses"]}
+        missing = CONTRACT[(method, path)] - documented
+        assert not missing, f"{method} {path}: {sorted(missing)} not documented"
+
+
+def test_every_route_documents_the_shared_errors(document: dict[str, Any]) -> None:
+    for method, path, operation in operations(document):
+        where = f"{method} {path}"
+        responses = operation["responses"]
+        has_body = "requestBody" in operation
+        expected = {401, 403, 429}
+        if operation.get("parameters") or has_body:
+            expected.add(400)
+        if "{" in path:
+            expected.add(404)
+        if method == "POST":
+            expected.add(409)
+            assert "idempotency_conflict" in responses["409"]["description"], where
+        if method in ("PATCH", "PUT", "DELETE"):
+            expected.add(412)
+        if has_body:
+            expected.add(413)
+        assert expected <= {int(status) for status in responses}, where
+        assert "422" not in responses, where
+        for status, response in responses.items():
+            body = (response.get("content") or {}).get("application/json", {}).get("schema")
+            if status == "401":
+                assert body == {"$ref": REF + "GatewayMessage"}, where
+            elif status.startswith("4"):
+                assert body == {"$ref": REF + "ErrorBody"}, f"{where} {status}"
+
+
+def test_success_responses(document: dict[str, Any]) -> None:
+    allowed = {"GET": {200}, "POST": {200, 201}, "PATCH": {200}, "PUT": {200, 201}}
+    for method, path, operation in operations(document):
+        success = {s: r for s, r in operation["responses"].items() if s.startswith("2")}
+        if method == "DELETE":
+            assert list(success) == ["204"] and "content" not in success["204"], path
+            continue
+        assert success and {int(s) for s in success} <= allowed[method], f"{method} {path}"
+        for status, response in success.items():
+            name = response["content"]["application/json"]["schema"]["$ref"].removeprefix(REF)
+            if NOT_ONE_ENTITY.search(name):
+                continue
+            etag = (response.get("headers") or {}).get("ETag")
+            assert etag and etag["required"], f"{method} {path} {status}: one entity, no ETag"
+
+
+def test_request_headers(document: dict[str, Any]) -> None:
+    for method, path, operation in operations(document):
+        headers = {p["name"]: p for p in operation.get("parameters", []) if p["in"] == "header"}
+        if method == "POST":
+            assert headers["Idempotency-Key"]["schema"]["maxLength"] == 255, path
+        else:
+            assert "Idempotency-Key" not in headers, path
+        assert ("If-Match" in headers) == (method in ("PATCH", "PUT", "DELETE")), path
+
+
+def test_security_has_the_templates_scopes(document: dict[str, Any]) -> None:
+    scheme = document["components"]["securitySchemes"]["cognito"]
+    assert scheme["type"] == "http" and scheme["scheme"] == "bearer"
+    routes = template_routes()
+    for method, path, operation in operations(document):
+        granted = {scope for option in operation["security"] for scope in option["cognito"]}
+        assert granted == set(routes[(method, path)]), f"{method} {path}"
+
+
+def test_operation_ids_are_unique(document: dict[str, Any]) -> None:
+    ids = [operation["operationId"] for _, _, operation in operations(document)]
+    assert len(ids) == len(set(ids))
+    assert all(re.fullmatch(r"[a-z][A-Za-z0-9]*", name) for name in ids), ids

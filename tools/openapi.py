@@ -1,0 +1,400 @@
+"""openapi.json: the OpenAPI 3.1 document of the whole API, generated from the code.
+
+    .venv/bin/python -m tools.openapi           # (re)write openapi.json (`make openapi`)
+    .venv/bin/python -m tools.openapi --check   # exit 1 when the committed file is stale
+
+Where each part of the document comes from:
+
+- The routes: template.yaml's `Api` events (path, method, AuthorizationScopes), read with the
+  local stack's own loaders (`local.routes`) over the template resolved offline: nothing is
+  created and no AWS API is called.
+- The operations: each function with `Api` events is imported as the local stack imports it
+  (`local.functions`: its layers on sys.path, its environment set), and its resolver's
+  Powertools schema is taken: parameters, request body and the responses its route
+  decorators declare (`responses=`, built with `stint.models.returns` / `fails`: the success
+  responses with their `ETag` header, and the errors the contract names for that route).
+  The functions' documents are merged into one; a component schema that two functions define
+  differently is an error, as is a route of the template that no function serves (or the
+  other way round). Each operationId is its template event's name (`ListProjects` ->
+  `listProjects`), so it stays put while handlers are renamed.
+- Then what every route shares, which no decorator repeats (contract section 1, API Gateway):
+  Powertools' 422 is removed (a request that fails validation is a 400 with the contract's
+  error body); 400 (routes with parameters or a body), 401 (API Gateway's body), 403, 404 (a
+  path id), 409 (every write: a retry after concurrent writes; every POST: the
+  Idempotency-Key reused with another body), 412 (PATCH, PUT, DELETE), 413 (a body) and
+  429 are added; `Idempotency-Key` on every POST (and `Idempotent-Replayed` on its success
+  responses) and `If-Match` on every PATCH, PUT and DELETE; path ids get their pattern; each
+  operation gets the template's scopes (any one of them is enough: alternative requirements).
+
+The output is stable: sorted keys, 2-space indent, a trailing newline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import copy
+import difflib
+import json
+import os
+import re
+import sys
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+TEMPLATE = REPO / "template.yaml"
+OUTPUT = REPO / "openapi.json"
+TITLE = "Stint"
+OPENAPI_VERSION = "3.1.0"
+SECURITY_SCHEME = "cognito"
+JSON = "application/json"
+REF = "#/components/schemas/"
+# Components Powertools adds for its own 422 answers, which this API never gives.
+POWERTOOLS_COMPONENTS = ("HTTPValidationError", "ValidationError", "ResponseValidationError")
+SUCCESS = {"GET": {200}, "POST": {200, 201}, "PATCH": {200}, "PUT": {200, 201}, "DELETE": {204}}
+# Importing a handler must not call AWS; if it tried, it would fail fast here, not reach one.
+OFFLINE_ENVIRONMENT = {
+    "AWS_REGION": "us-east-1",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "offline",
+    "AWS_SECRET_ACCESS_KEY": "offline",
+    "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+
+DESCRIPTION = """\
+Stint, a serverless time-tracking API. Every route needs a Cognito access token
+(`Authorization: Bearer <token>`; a raw token is accepted too). Errors other than the
+authorizer's 401 are `{"error": {"code", "message", "details"?}}`. Single-entity responses carry
+an `ETag`; `PATCH`, `PUT` and `DELETE` honour `If-Match` (a mismatch is 412). Every `POST` honours
+an `Idempotency-Key`: the same key and body within 24 h return the first response."""
+
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": (
+        "Makes a retry safe: the same key and body within 24 h return the first response and "
+        "change nothing; the same key with another body is 409 `idempotency_conflict`"
+    ),
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+}
+REPLAYED = {
+    "description": "`true` when this is the first response to the key, replayed",
+    "schema": {"type": "string", "enum": ["true"]},
+}
+IF_MATCH = {
+    "name": "If-Match",
+    "in": "header",
+    "required": False,
+    "description": "The ETag the change is based on; a mismatch is 412 `precondition_failed`",
+    "schema": {"type": "string"},
+}
+
+
+class OpenAPIError(Exception):
+    """The code and the template do not make one consistent document."""
+
+
+# ----------------------------------------------------------------------------- building
+
+
+def build_document() -> dict[str, Any]:
+    """The whole API's OpenAPI document (process state is restored afterwards)."""
+    with _process_state_restored():
+        routes, apps = _load_routes_and_apps()
+        from stint.models import CLIENT_ID_PATTERN, ErrorBody, GatewayMessage
+
+        document = _merge([_powertools_document(app) for app in apps])
+        _check_routes(document, routes)
+        for model in (ErrorBody, GatewayMessage):
+            schema = model.model_json_schema(ref_template=REF + "{model}")
+            _add_components(document, _pydantic_components(schema))
+        for route in routes:
+            operation = document["paths"][route.path][route.method.lower()]
+            _complete_operation(operation, route, CLIENT_ID_PATTERN)
+        _drop_unused_powertools_components(document)
+    return document
+
+
+def render(document: dict[str, Any]) -> str:
+    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _load_routes_and_apps() -> tuple[list[Any], list[Any]]:
+    """The template's API routes, and the resolver (`app`) of each function that serves them."""
+    from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+
+    from local.authorizer import JwksCache
+    from local.functions import Runtime, load_functions
+    from local.resources import OfflineProvisioner
+    from local.routes import load_routes
+    from local.template import load_template
+
+    stack = OfflineProvisioner(load_template(TEMPLATE))
+    functions = [
+        function
+        for function in load_functions(stack)
+        if any(event.get("Type") == "Api" for event in function.events.values())
+    ]
+    routes = list(load_routes(stack, functions, JwksCache("http://127.0.0.1:9")))
+    for route in routes:
+        if route.method not in SUCCESS:
+            raise OpenAPIError(f"{route.method} {route.path}: method not documented by this tool")
+    Runtime(functions).start(OFFLINE_ENVIRONMENT)
+    apps = []
+    for function in functions:
+        if function.import_error or function.module is None:
+            raise OpenAPIError(f"{function.logical_id}: cannot import:\n{function.import_error}")
+        app = getattr(function.module, "app", None)
+        if not isinstance(app, APIGatewayRestResolver):
+            raise OpenAPIError(f"{function.handler_file}: no APIGatewayRestResolver named `app`")
+        apps.append(app)
+    return routes, apps
+
+
+@contextlib.contextmanager
+def _process_state_restored() -> Iterator[None]:
+    """Importing the handlers sets environment variables and sys.path; undo that after."""
+    environment, path = dict(os.environ), list(sys.path)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(environment)
+        sys.path[:] = path
+
+
+def _powertools_document(app: Any) -> dict[str, Any]:
+    text = app.get_openapi_json_schema(
+        title=TITLE, version=_version(), openapi_version=OPENAPI_VERSION
+    )
+    document: dict[str, Any] = json.loads(text)
+    return document
+
+
+def _version() -> str:
+    with (REPO / "pyproject.toml").open("rb") as stream:
+        return str(tomllib.load(stream)["project"]["version"])
+
+
+def _merge(documents: list[dict[str, Any]]) -> dict[str, Any]:
+    merged: dict[str, Any] = {
+        "openapi": OPENAPI_VERSION,
+        "info": {"title": TITLE, "version": _version(), "description": DESCRIPTION},
+        "paths": {},
+        "components": {
+            "schemas": {},
+            "securitySchemes": {
+                SECURITY_SCHEME: {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "JWT",
+                    "description": (
+                        "An access token of the stack's Cognito user pool. Each operation lists "
+                        "the scopes it accepts, any one of them is enough: "
+                        "`aws.cognito.signin.user.admin` (first-party sign-in) allows every "
+                        "route, `stint/read` the GET routes, `stint/write` the others."
+                    ),
+                }
+            },
+        },
+    }
+    for document in documents:
+        for path, item in document.get("paths", {}).items():
+            target = merged["paths"].setdefault(path, {})
+            for method, operation in item.items():
+                if method in target:
+                    raise OpenAPIError(f"{method.upper()} {path} is served by two functions")
+                target[method] = operation
+        _add_components(merged, document.get("components", {}).get("schemas", {}))
+    return merged
+
+
+def _add_components(document: dict[str, Any], schemas: dict[str, Any]) -> None:
+    """Add component schemas; one name with two different schemas is an error."""
+    known = document["components"]["schemas"]
+    for name, schema in schemas.items():
+        if name in known and known[name] != schema:
+            raise OpenAPIError(
+                f"component schema {name!r} is defined differently by two functions (or models):"
+                f"\n{json.dumps(known[name], sort_keys=True)}\n{json.dumps(schema, sort_keys=True)}"
+            )
+        known[name] = schema
+
+
+def _pydantic_components(schema: dict[str, Any]) -> dict[str, Any]:
+    """A pydantic model's JSON schema as components: itself and its `$defs`."""
+    schema = copy.deepcopy(schema)
+    definitions = schema.pop("$defs", {})
+    return {**definitions, schema["title"]: schema}
+
+
+def _check_routes(document: dict[str, Any], routes: list[Any]) -> None:
+    served = {(method.upper(), path) for path, item in document["paths"].items() for method in item}
+    routed = {(route.method, route.path) for route in routes}
+    problems = [f"{m} {p}: in template.yaml, but no function serves it" for m, p in routed - served]
+    problems += [
+        f"{m} {p}: served, but no event of template.yaml routes it" for m, p in served - routed
+    ]
+    names: dict[str, str] = {}
+    for route in routes:
+        name = _operation_id(route.event)
+        if name in names:
+            problems.append(
+                f"{route.method} {route.path} and {names[name]}: both events are named "
+                f"{route.event!r}; operationIds are the events' names, so rename one"
+            )
+        names[name] = f"{route.method} {route.path}"
+    if problems:
+        raise OpenAPIError("\n".join(sorted(problems)))
+
+
+def _operation_id(event_name: str) -> str:
+    """The template event's name, lowerCamelCase: `ListProjects` -> `listProjects`."""
+    return event_name[:1].lower() + event_name[1:]
+
+
+# ------------------------------------------------------------------------ shared by every route
+
+
+def _complete_operation(operation: dict[str, Any], route: Any, id_pattern: str) -> None:
+    method = route.method
+    operation["operationId"] = _operation_id(route.event)
+    responses: dict[str, Any] = operation["responses"]
+    responses.pop("422", None)
+    for status in list(responses):
+        if status.startswith("2") and int(status) not in SUCCESS[method]:
+            raise OpenAPIError(f"{method} {route.path}: a {status} success is not {method}'s")
+        if status == "204":
+            responses[status].pop("content", None)
+    if not any(status.startswith("2") for status in responses):
+        raise OpenAPIError(f"{method} {route.path}: no success response")
+
+    parameters: list[dict[str, Any]] = operation.setdefault("parameters", [])
+    path_ids = []
+    for parameter in parameters:
+        if parameter["in"] == "path":
+            path_ids.append(parameter["name"])
+            parameter["schema"] = {**parameter["schema"], "pattern": id_pattern}
+            parameter.setdefault(
+                "description", f"The {_kind(parameter['name'])}'s id (another one is a 404)"
+            )
+    has_body = "requestBody" in operation
+    has_input = bool(parameters) or has_body
+    if method == "POST":
+        _add_header(parameters, IDEMPOTENCY_KEY)
+        for status, response in responses.items():
+            if status.startswith("2"):
+                response.setdefault("headers", {})["Idempotent-Replayed"] = dict(REPLAYED)
+    if method in ("PATCH", "PUT", "DELETE"):
+        _add_header(parameters, IF_MATCH)
+    if not parameters:
+        del operation["parameters"]
+
+    errors: dict[int, str] = {}
+    if has_input:
+        errors[400] = (
+            "`validation_error`: a parameter or the body breaks a rule "
+            "(`invalid_json`: the body is not JSON)"
+        )
+    errors[403] = "`forbidden`: authenticated, but not allowed"
+    if path_ids:
+        kinds = " or ".join(_kind(name) for name in path_ids)
+        errors[404] = f"`not_found`: no such {kinds} of the caller"
+    if method != "GET":
+        errors[409] = "`conflict`: concurrent writes kept this one from committing (retry)"
+    if method == "POST":
+        errors[409] += "; `idempotency_conflict`: the Idempotency-Key was used with another body"
+    if method in ("PATCH", "PUT", "DELETE"):
+        errors[412] = "`precondition_failed`: If-Match does not match the current ETag"
+    if has_body:
+        errors[413] = "`payload_too_large`: the body is over 256 KiB"
+    errors[429] = "`throttled`: too many requests; retry later"
+    for code, description in errors.items():
+        _add_error(responses, code, description)
+    responses["401"] = {
+        "description": "No valid token (API Gateway's authorizer; not the error body)",
+        "content": {JSON: {"schema": {"$ref": REF + "GatewayMessage"}}},
+    }
+
+    if route.authorizer is not None:
+        scopes = sorted(route.scopes)
+        operation["security"] = [{SECURITY_SCHEME: [scope]} for scope in scopes] or [
+            {SECURITY_SCHEME: []}
+        ]
+    else:
+        operation["security"] = []
+
+
+def _add_header(parameters: list[dict[str, Any]], header: dict[str, Any]) -> None:
+    """Add a header parameter unless the route declares it itself."""
+    names = {(p["in"], p["name"].lower()) for p in parameters}
+    if ("header", header["name"].lower()) not in names:
+        parameters.append(copy.deepcopy(header))
+
+
+def _add_error(responses: dict[str, Any], status: int, description: str) -> None:
+    """Add an error response with the error body; merged into one the route declares."""
+    body = {JSON: {"schema": {"$ref": REF + "ErrorBody"}}}
+    declared = responses.get(str(status))
+    if declared is None:
+        responses[str(status)] = {"description": description, "content": body}
+        return
+    if declared.get("content") != body:
+        raise OpenAPIError(f"a declared {status} must have the error body (stint.models.fails)")
+    declared["description"] = f"{declared['description']}; {description}"
+
+
+def _kind(path_parameter: str) -> str:
+    """`projectId` -> `project`."""
+    return re.sub(r"Id$", "", path_parameter)
+
+
+def _drop_unused_powertools_components(document: dict[str, Any]) -> None:
+    text = json.dumps(document["paths"])
+    schemas = document["components"]["schemas"]
+    for name in POWERTOOLS_COMPONENTS:
+        if name in schemas and f'"{REF}{name}"' not in text:
+            del schemas[name]
+
+
+# ----------------------------------------------------------------------------- command line
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.openapi", description=__doc__)
+    parser.add_argument(
+        "--check", action="store_true", help="exit 1 if openapi.json is not what the code makes"
+    )
+    args = parser.parse_args(argv)
+    try:
+        text = render(build_document())
+    except OpenAPIError as error:
+        print(f"tools.openapi: {error}", file=sys.stderr)
+        return 2
+    if not args.check:
+        OUTPUT.write_text(text, encoding="utf-8")
+        print(f"wrote {OUTPUT.relative_to(REPO)}")
+        return 0
+    committed = OUTPUT.read_text(encoding="utf-8") if OUTPUT.exists() else ""
+    if committed == text:
+        print(f"{OUTPUT.relative_to(REPO)} is up to date")
+        return 0
+    diff = difflib.unified_diff(
+        committed.splitlines(), text.splitlines(), "openapi.json", "generated", lineterm="", n=2
+    )
+    print(
+        f"{OUTPUT.relative_to(REPO)} is stale: the code documents something else. Run "
+        "`.venv/bin/python -m tools.openapi` (or `make openapi`) and commit the result.\n"
+        + "\n".join(list(diff)[:60]),
+        file=sys.stderr,
+    )
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
