@@ -172,3 +172,19 @@ def test_a_body_that_is_not_json_gets_the_error_body(
     )
     assert 400 <= response.status_code < 500, response.text
     assert set(response.json()) == {"error"}, response.text
+
+
+# Found by test_workflows: a nextToken that is base64 JSON but not an object (`MA` is `0`,
+# `bnVsbA` is `null`) makes stint.store.Store._decode_page_token raise TypeError, a 502 on
+# every list route. The fix belongs in store.py (check that the decoded key is a dict); until
+# then this is an expected failure.
+@pytest.mark.parametrize("path", ["/v1/projects", "/v1/categories", "/v1/tasks", "/v1/sessions"])
+@pytest.mark.parametrize("next_token", ["MA", "bnVsbA"])
+def test_a_next_token_that_is_not_a_json_object_is_a_400(
+    stack: dict[str, Any], token: str, path: str, next_token: str
+) -> None:
+    response = requests.get(
+        stack["ApiUrl"] + path, params={"nextToken": next_token}, headers=auth(token), timeout=30
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["code"] == "validation_error", response.text

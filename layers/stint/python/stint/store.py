@@ -363,6 +363,8 @@ class Store:
         try:
             padded = token + "=" * (-len(token) % 4)
             key = json.loads(base64.urlsafe_b64decode(padded.encode()))
+            if not isinstance(key, dict):
+                raise ValueError
             names = {"sk", sort_attr}
             if set(key) != names or not all(isinstance(key[n], str) for n in names):
                 raise ValueError
