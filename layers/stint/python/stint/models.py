@@ -38,10 +38,7 @@ def _trimmed_title(value: str) -> str:
 
 
 def _rfc3339(value: str) -> str:
-    try:
-        parse_timestamp(value)  # raises ValueError without an offset
-    except OverflowError as error:  # e.g. 0001-01-01T00:00:00+01:00 is before year 1 in UTC
-        raise ValueError("is out of range in UTC") from error
+    parse_timestamp(value)  # raises ValueError without an offset or out of range
     return value
 
 

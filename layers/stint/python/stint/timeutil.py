@@ -19,7 +19,10 @@ def parse_timestamp(value: str) -> datetime:
     fraction = re.search(r"\.(\d+)", text)
     if fraction and len(fraction.group(1)) > 6:  # Python parses at most microseconds
         text = text.replace(fraction.group(0), "." + fraction.group(1)[:6])
-    return datetime.fromisoformat(text).astimezone(UTC)
+    try:
+        return datetime.fromisoformat(text).astimezone(UTC)
+    except OverflowError as error:  # e.g. 0001-01-01T00:00:00+01:00 is before year 1 in UTC
+        raise ValueError("is out of range in UTC") from error
 
 
 def format_timestamp(moment: datetime) -> str:

@@ -365,7 +365,7 @@ def _bound(name: str, value: str | None) -> str | None:
         return None
     try:
         return format_timestamp(parse_timestamp(value))
-    except (ValueError, OverflowError) as error:  # OverflowError: out of range in UTC
+    except ValueError as error:
         raise invalid_field(name, str(error)) from error
 
 
