@@ -11,22 +11,28 @@ from stint.api import (
     entity_response,
     handler,
     if_match,
+    json_response,
     list_response,
     no_content,
 )
+from stint.errors import ValidationFailed
 from stint.models import (
     SubtaskBody,
     SubtaskEnvelope,
     SubtaskList,
     TaskBody,
     TaskEnvelope,
+    TaskEvent,
+    TaskEventBody,
+    TaskEventNote,
+    TaskEventResult,
     TaskList,
     TaskStatus,
     fails,
     returns,
     returns_nothing,
 )
-from stint.services import tasks
+from stint.services import tasks, timer
 
 app = create_app()
 
@@ -107,11 +113,58 @@ def get_task(taskId: str) -> Response[TaskEnvelope]:
     return entity_response(200, "task", tasks.get_task(caller(app), taskId))
 
 
-@app.patch("/v1/tasks/<taskId>", responses={200: returns("The task, changed", etag=True)})
-def patch_task(taskId: str, body: Annotated[TaskBody, Body()]) -> Response[TaskEnvelope]:
+_EVENT_ERRORS = {
+    404: fails("`not_found`: no such task for the caller"),
+    409: fails(
+        "`conflict`: starting, stopping or pausing a completed task;"
+        " `permanent_task`: finishing a permanent task"
+    ),
+}
+
+
+@app.patch(
+    "/v1/tasks/<taskId>",
+    responses={
+        200: returns(
+            "The task, changed. With `?event=` (Time Magic): the task and the session the"
+            " event started or stopped, as `POST /v1/tasks/{taskId}/events`",
+            etag=True,
+        ),
+        **_EVENT_ERRORS,
+    },
+)
+def patch_task(
+    taskId: str,
+    body: Annotated[TaskBody | TaskEventNote | None, Body()] = None,
+    event: Annotated[TaskEvent | None, Query()] = None,
+) -> Response[TaskEnvelope | TaskEventResult]:
+    if event is not None:  # Time Magic's form of a task event; the body, if any, is {note}
+        if isinstance(body, TaskBody):
+            raise ValidationFailed("With ?event= the body is {\"note\": ...} or nothing")
+        return _task_event(taskId, event, body.note if body else None)
+    if not isinstance(body, TaskBody):
+        raise ValidationFailed("The body must be {\"task\": {...}} (or pass ?event=)")
     return entity_response(
         200, "task", tasks.update_task(caller(app), taskId, body.task, if_match(app))
     )
+
+
+@app.post(
+    "/v1/tasks/<taskId>/events",
+    responses={
+        200: returns("The task and the session the event started or stopped", etag=True),
+        **_EVENT_ERRORS,
+    },
+)
+def post_task_event(
+    taskId: str, body: Annotated[TaskEventBody, Body()]
+) -> Response[TaskEventResult]:
+    return _task_event(taskId, body.event, body.note)
+
+
+def _task_event(task_id: str, event: TaskEvent, note: str | None) -> Response:
+    result = timer.apply_event(caller(app), task_id, event, note, if_match(app))
+    return json_response(200, result.payload(), {"ETag": result.task.etag})
 
 
 @app.delete(

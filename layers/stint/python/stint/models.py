@@ -351,6 +351,134 @@ class SubtaskList(TypedDict):
     nextToken: NotRequired[str]
 
 
+# ----------------------------------------------------------------------------- timers and teams
+
+TaskEvent = Literal[
+    "start_tracking", "stop_tracking", "pause", "start_without_tracking", "finish", "reopen"
+]
+TeamRole = Literal["admin", "member"]
+Note = Annotated[StrictStr, Field(max_length=NOTE_MAX)]
+# Enough to refuse what cannot be an address (and quotes, which Cognito's ListUsers filter
+# would need escaped); Cognito decides whether a user has it.
+Email = Annotated[
+    StrictStr, Field(min_length=3, max_length=254, pattern=r'^[^@\s"\\]+@[^@\s"\\]+$')
+]
+
+
+class TaskEventBody(_Body):
+    """`POST /v1/tasks/{taskId}/events` (contract section 7)."""
+
+    event: TaskEvent
+    note: Note | None = None
+
+
+class TaskEventNote(_Body):
+    """The optional body of Time Magic's `PATCH /v1/tasks/{taskId}?event=...`."""
+
+    note: Note | None = None
+
+
+class TimerStart(_Body):
+    NOT_NULL = frozenset({"type"})
+    taskId: ClientId
+    subtaskId: ClientId | None = None
+    note: Note | None = None
+    type: SessionType = "session"
+
+
+class TimerStop(_Body):
+    note: Note | None = None
+
+
+class TeamFields(_Body):
+    name: Title
+
+
+class TeamBody(_Body):
+    team: TeamFields
+
+
+class MemberBody(_Body):
+    NOT_NULL = frozenset({"role"})
+    email: Email
+    role: TeamRole = "member"
+
+
+class TaskEventResult(TypedDict):
+    task: Task
+    session: NotRequired[Session]
+
+
+class Timer(BaseModel):
+    session: Session
+    task: Task
+    project: Project
+    elapsed: int = Field(description="Seconds since the session started")
+
+
+class TimerEnvelope(BaseModel):
+    timer: Timer | None
+
+
+class TimerStarted(TypedDict):
+    timer: Timer
+    stopped: NotRequired[Session]
+
+
+class Member(BaseModel):
+    userId: str
+    email: str
+    displayName: str
+    role: TeamRole
+
+
+class Team(BaseModel):
+    id: str
+    name: str
+    members: list[Member]
+
+
+class TeamEnvelope(BaseModel):
+    team: Team
+
+
+class TeamList(TypedDict):
+    teams: list[Team]
+    nextToken: NotRequired[str]
+
+
+class TimerUser(BaseModel):
+    id: str
+    email: str
+    displayName: str
+
+
+class TimerProject(BaseModel):
+    id: str
+    title: str | None
+
+
+class TimerTask(BaseModel):
+    id: str
+    title: str | None
+    project: TimerProject
+
+
+class TeamTimer(BaseModel):
+    """A member's running timer as the team sees it (Worksection's get_timers)."""
+
+    id: str = Field(description="The running session's id")
+    startTimestamp: str
+    elapsed: int
+    note: str | None = None
+    user: TimerUser
+    task: TimerTask
+
+
+class TeamTimers(TypedDict):
+    timers: list[TeamTimer]
+
+
 # ----------------------------------------------------------------------------- OpenAPI
 
 # A route's decorator declares its own responses (`responses=`): its success responses and the

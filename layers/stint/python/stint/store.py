@@ -9,6 +9,10 @@ One partition per user (`pk = USER#<sub>`). In it:
     sk = RUNNING                 guard: `ref` = the user's running session
     sk = TITLE#<KIND>#...#<hash> guard: `ref` = the active entity owning a normalized title
     sk = IDEMPOTENCY#<hash>      an Idempotency-Key: fingerprint, state, response (TTL 24 h)
+    sk = MEMBERSHIP#<teamId>     the user belongs to that team (lists the user's teams)
+
+A team is shared, so it has a partition of its own (`pk = TEAM#<id>`, `sk = TEAM`): its name,
+its members (at most 100, each with userId, email, displayName, role) and a `version`.
 
 Every entity and tombstone carries `seq`: the value of the user's change sequence assigned by
 the transaction that last wrote it. A write reads the counter and commits its items together
@@ -53,6 +57,10 @@ RUNNING_SK = "RUNNING"  # guard: the id of the user's running session (at most o
 TITLE_PREFIX = "TITLE#"  # guards: the active project / task that owns a normalized title
 IDEMPOTENCY_PREFIX = "IDEMPOTENCY#"  # a POST's Idempotency-Key: its state and first response
 TOMBSTONE_PREFIX = "TOMB#"
+MEMBERSHIP_PREFIX = "MEMBERSHIP#"  # the teams a user belongs to
+TEAM_SK = "TEAM"
+# BatchGetItem reads at most 100 keys a call.
+MAX_KEYS_PER_BATCH = 100
 # Attributes that belong to the item, not to the entity.
 _ITEM_ONLY = frozenset({"pk", "sk", "kind", "seq", "parent", "start", "expiresAt"})
 # DynamoDB allows 100 actions a transaction; one is the counter.
@@ -95,6 +103,10 @@ def parent_key(parent_kind: str, parent_id: str, kind: str, entity_id: str) -> s
 def children_prefix(parent_kind: str, parent_id: str, kind: str | None = None) -> str:
     prefix = f"{entity_sk(parent_kind, parent_id)}#"
     return prefix + (f"{KIND_PREFIX[kind]}#" if kind else "")
+
+
+def team_pk(team_id: str) -> str:
+    return f"TEAM#{team_id}"
 
 
 def _idempotency_sk(key: str) -> str:
@@ -648,3 +660,127 @@ def retrying(operation: Callable[[], T]) -> T:
         except StaleRead:
             _backoff(attempt)
     raise Conflict("The entity is changing too often; retry the request")
+
+
+# ----------------------------------------------------------------------------- teams and reads
+# across users (contract section 8)
+
+
+def batch_get(keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """Read many items by `(pk, sk)` in one BatchGetItem (consistent), by key.
+
+    At most 100 keys: one round trip, so a team's reads cost the same whatever its size.
+    Keys DynamoDB leaves unprocessed (throttling) are read again after a backoff.
+    """
+    if len(keys) > MAX_KEYS_PER_BATCH:
+        raise ValueError(f"at most {MAX_KEYS_PER_BATCH} keys a batch")
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    pending: list[Any] = [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in dict.fromkeys(keys)]
+    table = settings().table_name
+    for attempt in _attempts():
+        if not pending:
+            break
+        response = dynamodb().batch_get_item(
+            RequestItems={table: {"Keys": pending, "ConsistentRead": True}}
+        )
+        for item in response.get("Responses", {}).get(table, []):
+            record = from_item(item)
+            found[(record["pk"], record["sk"])] = record
+        unprocessed: Any = response.get("UnprocessedKeys", {})
+        pending = unprocessed.get(table, {}).get("Keys", [])
+        if pending:
+            _backoff(attempt)
+    return found
+
+
+def running_refs(user_ids: list[str]) -> dict[str, str]:
+    """Each user's running session id (their RUNNING guard), for users that have one."""
+    records = batch_get([(user_pk(user_id), RUNNING_SK) for user_id in user_ids])
+    return {
+        user_id: str(records[(user_pk(user_id), RUNNING_SK)]["ref"])
+        for user_id in user_ids
+        if (user_pk(user_id), RUNNING_SK) in records
+    }
+
+
+def entities_of_users(kind: str, refs: list[tuple[str, str]]) -> dict[tuple[str, str], Any]:
+    """Entities of several users by `(user_id, entity_id)`, in one batch."""
+    records = batch_get([(user_pk(user_id), entity_sk(kind, eid)) for user_id, eid in refs])
+    return {
+        (user_id, eid): records[(user_pk(user_id), entity_sk(kind, eid))]
+        for user_id, eid in refs
+        if (user_pk(user_id), entity_sk(kind, eid)) in records
+    }
+
+
+class TeamStore:
+    """Teams: one item per team in its own partition, and a membership item in each member's
+    partition (not an entity: no `seq`, no part in sync)."""
+
+    @staticmethod
+    def get(team_id: str) -> dict[str, Any] | None:
+        response = dynamodb().get_item(
+            TableName=settings().table_name,
+            Key={"pk": {"S": team_pk(team_id)}, "sk": {"S": TEAM_SK}},
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        return from_item(item) if item else None
+
+    @staticmethod
+    def get_many(team_ids: list[str]) -> list[dict[str, Any]]:
+        """Teams by id, in the order given (missing ones left out); any number of ids."""
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        for start in range(0, len(team_ids), MAX_KEYS_PER_BATCH):
+            chunk = team_ids[start : start + MAX_KEYS_PER_BATCH]
+            found.update(batch_get([(team_pk(team_id), TEAM_SK) for team_id in chunk]))
+        keys = [(team_pk(team_id), TEAM_SK) for team_id in team_ids]
+        return [found[key] for key in keys if key in found]
+
+    @staticmethod
+    def memberships(
+        user_id: str, *, limit: int, next_token: str | None
+    ) -> tuple[list[str], str | None]:
+        """A page of the ids of the teams the user belongs to."""
+        records, token = Store(user_id).query_page(
+            prefix=MEMBERSHIP_PREFIX, limit=limit, next_token=next_token
+        )
+        return [str(record["teamId"]) for record in records], token
+
+    @staticmethod
+    def write(
+        team: dict[str, Any],
+        *,
+        expect_version: int | None,
+        joining: tuple[str, ...] = (),
+        leaving: tuple[str, ...] = (),
+    ) -> int:
+        """Write the team (created when `expect_version` is None, else conditioned on it) and
+        the membership items of the users joining or leaving, in one transaction. Returns the
+        team's new version; StaleRead when it changed since it was read."""
+        table = settings().table_name
+        version = (expect_version or 0) + 1
+        item = {"pk": team_pk(team["id"]), "sk": TEAM_SK, "kind": "team", **team}
+        put: dict[str, Any] = {"TableName": table, "Item": to_item({**item, "version": version})}
+        if expect_version is None:
+            put["ConditionExpression"] = "attribute_not_exists(pk)"
+        else:
+            put["ConditionExpression"] = "version = :version"
+            put["ExpressionAttributeValues"] = {":version": {"N": str(expect_version)}}
+        actions: list[dict[str, Any]] = [{"Put": put}]
+        for user_id in joining:
+            membership = {
+                "pk": user_pk(user_id),
+                "sk": MEMBERSHIP_PREFIX + team["id"],
+                "kind": "membership",
+                "teamId": team["id"],
+            }
+            actions.append({"Put": {"TableName": table, "Item": to_item(membership)}})
+        for user_id in leaving:
+            key = {"pk": {"S": user_pk(user_id)}, "sk": {"S": MEMBERSHIP_PREFIX + team["id"]}}
+            actions.append({"Delete": {"TableName": table, "Key": key}})
+        try:
+            dynamodb().transact_write_items(TransactItems=actions)  # type: ignore[arg-type]
+        except dynamodb().exceptions.TransactionCanceledException as error:
+            raise StaleRead() from error
+        return version

@@ -129,6 +129,19 @@ def stopped(record: dict[str, Any], now: datetime, note: str | None = None) -> d
     return session
 
 
+def running_session(store: Store) -> tuple[dict[str, Any] | None, str | None]:
+    """The user's running session record (None if there is none) and the RUNNING guard as
+    read. A guard naming a session that is gone or stopped is stale: the next start or stop
+    overwrites it, conditioned on the value read here."""
+    running_id = store.get_guard(RUNNING_SK)
+    if running_id is None:
+        return None, None
+    record = store.get("session", running_id)
+    if record is None or not record.get("running"):
+        return None, running_id
+    return record, running_id
+
+
 def stop_running(
     store: Store, plan: Plan, *, keep: str | None = None
 ) -> tuple[dict[str, Any] | None, str | None]:
@@ -137,12 +150,9 @@ def stop_running(
     Returns the stopped session and the RUNNING guard as read; the caller writes the guard's
     new value conditioned on that, so two concurrent starts cannot both leave one running.
     """
-    running_id = store.get_guard(RUNNING_SK)
-    if running_id is None or running_id == keep:
+    record, running_id = running_session(store)
+    if record is None or running_id == keep:
         return None, running_id
-    record = store.get("session", running_id)
-    if record is None or not record.get("running"):
-        return None, running_id  # a stale guard: the caller overwrites it
     session = stopped(record, utc_now())
     plan.changes.append(session_put(session, expect_seq=int(record["seq"])))
     return session, running_id
@@ -273,12 +283,15 @@ def _resolve_task(store: Store, plan: Plan, caller: Caller, body: SessionBody) -
     return str(task["id"])
 
 
-def _check_subtask(store: Store, subtask_id: str | None, task_id: str) -> None:
+def check_subtask(
+    store: Store, subtask_id: str | None, task_id: str, field: str = "session.subtaskId"
+) -> None:
+    """A session's subtask must be a subtask of its task (400 naming the body field)."""
     if subtask_id is None:
         return
-    subtask = load_field(store, "subtask", subtask_id, "session.subtaskId")
+    subtask = load_field(store, "subtask", subtask_id, field)
     if subtask["taskId"] != task_id:
-        raise invalid_field("session.subtaskId", "must be a subtask of the session's task")
+        raise invalid_field(field, "must be a subtask of the session's task")
 
 
 # ----------------------------------------------------------------------------- routes
@@ -306,7 +319,7 @@ def write_session(
             raise PreconditionFailed("If-Match given, but there is no such session")
         on_conflict = check_if_match(if_match, existing) if existing else None
         task_id = _resolve_task(store, plan, caller, body)
-        _check_subtask(store, body.session.subtaskId, task_id)
+        check_subtask(store, body.session.subtaskId, task_id)
         session = session_entity(session_id, task_id, body.session, edited=existing is not None)
         if session["running"]:
             _, running_id = stop_running(store, plan, keep=session_id)

@@ -49,6 +49,15 @@ def set_completion(task: dict[str, Any], is_completed: bool) -> None:
     elif task.get("isCompleted"):
         task["status"] = "todo"
     task["isCompleted"] = is_completed
+    check_not_completed_permanent(task)
+
+
+def check_not_completed_permanent(task: dict[str, Any]) -> None:
+    """A permanent task (Time Magic) is never completed: finishing it is `409 permanent_task`,
+    and so is any other way of completing it (isCompleted, or making a completed task
+    permanent)."""
+    if task.get("taskType") == "permanent" and task.get("isCompleted"):
+        raise Conflict("A permanent task cannot be completed", code="permanent_task")
 
 
 def _project_guard(project_id: str, error: StintError) -> Require:
@@ -150,6 +159,7 @@ def update_task(
                 task[name] = getattr(fields, name)
         if fields.isCompleted is not None and fields.isCompleted != task.get("isCompleted"):
             set_completion(task, fields.isCompleted)
+        check_not_completed_permanent(task)
         if fields.projectId is not None and fields.projectId != task["projectId"]:
             load_field(store, "project", fields.projectId, "task.projectId")
             task["projectId"] = fields.projectId

@@ -1,0 +1,110 @@
+"""Teams function: teams, members and their running timers (contract section 8)."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+
+from stint.api import (
+    caller,
+    create_app,
+    entity_response,
+    handler,
+    json_response,
+    list_response,
+    no_content,
+)
+from stint.models import (
+    MemberBody,
+    SessionEnvelope,
+    TeamBody,
+    TeamEnvelope,
+    TeamList,
+    TeamTimers,
+    TimerStop,
+    fails,
+    returns,
+    returns_nothing,
+)
+from stint.services import teams
+
+app = create_app()
+
+_NOT_A_MEMBER = fails("`not_found`: no such team, or the caller is not a member")
+
+
+@app.post("/v1/teams", responses={201: returns("The team; the caller is its admin", etag=True)})
+def create_team(body: Annotated[TeamBody, Body()]) -> Response[TeamEnvelope]:
+    return entity_response(201, "team", teams.create_team(caller(app), body.team))
+
+
+@app.get("/v1/teams", responses={200: returns("The teams the caller belongs to")})
+def list_teams(
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    nextToken: Annotated[str | None, Query()] = None,
+) -> Response[TeamList]:
+    found, token = teams.list_teams(caller(app), limit=limit, next_token=nextToken)
+    return list_response("teams", found, token)
+
+
+@app.get(
+    "/v1/teams/<teamId>",
+    responses={200: returns("The team", etag=True), 404: _NOT_A_MEMBER},
+)
+def get_team(teamId: str) -> Response[TeamEnvelope]:
+    return entity_response(200, "team", teams.get_team(caller(app), teamId))
+
+
+@app.post(
+    "/v1/teams/<teamId>/members",
+    responses={
+        201: returns("The team with its new member", etag=True),
+        403: fails("`forbidden`: the caller is not an admin of the team"),
+        404: fails("`not_found`: no such team for the caller, or no user with that email"),
+        409: fails("`conflict`: already a member, or the team has 100 members"),
+    },
+)
+def add_member(teamId: str, body: Annotated[MemberBody, Body()]) -> Response[TeamEnvelope]:
+    return entity_response(201, "team", teams.add_member(caller(app), teamId, body))
+
+
+@app.delete(
+    "/v1/teams/<teamId>/members/<userId>",
+    responses={
+        204: returns_nothing("Removed (or left)"),
+        403: fails("`forbidden`: only an admin removes another member"),
+        404: fails("`not_found`: no such team for the caller, or no such member"),
+        409: fails("`conflict`: the team's last admin cannot leave"),
+    },
+)
+def remove_member(teamId: str, userId: str) -> None:
+    teams.remove_member(caller(app), teamId, userId)
+    return no_content()
+
+
+@app.get(
+    "/v1/teams/<teamId>/timers",
+    responses={200: returns("Every running timer of the team's members"), 404: _NOT_A_MEMBER},
+)
+def team_timers(teamId: str) -> Response[TeamTimers]:
+    return json_response(200, {"timers": teams.team_timers(caller(app), teamId)})
+
+
+@app.post(
+    "/v1/teams/<teamId>/timers/<timerId>/stop",
+    responses={
+        200: returns("The member's session, stopped", etag=True),
+        403: fails("`forbidden`: only an admin stops another member's timer"),
+        404: fails("`not_found`: no such team for the caller, or no such running timer"),
+        409: fails("`conflict`: several members run a timer with that (client-chosen) id"),
+    },
+)
+def stop_team_timer(
+    teamId: str, timerId: str, body: Annotated[TimerStop | None, Body()] = None
+) -> Response[SessionEnvelope]:
+    note = body.note if body else None
+    result = teams.stop_team_timer(caller(app), teamId, timerId, note)
+    return entity_response(200, "session", result)
+
+
+lambda_handler = handler(app)

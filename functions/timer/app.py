@@ -1,0 +1,51 @@
+"""Timer function: the caller's running timer (contract section 7, Worksection's my timer)."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+
+from stint.api import caller, create_app, entity_response, handler, json_response
+from stint.models import (
+    SessionEnvelope,
+    TimerEnvelope,
+    TimerStart,
+    TimerStarted,
+    TimerStop,
+    fails,
+    returns,
+)
+from stint.services import timer
+
+app = create_app()
+
+
+@app.get("/v1/timer", responses={200: returns("The running timer, or `{timer: null}`")})
+def get_timer() -> Response[TimerEnvelope]:
+    return json_response(200, {"timer": timer.get_timer(caller(app))})
+
+
+@app.post(
+    "/v1/timer",
+    responses={
+        201: returns("The timer started; `stopped`: the running session it stopped first"),
+        409: fails("`conflict`: the task is completed"),
+    },
+)
+def start_timer(body: Annotated[TimerStart, Body()]) -> Response[TimerStarted]:
+    return json_response(201, timer.start_timer(caller(app), body).payload())
+
+
+@app.post(
+    "/v1/timer/stop",
+    responses={
+        200: returns("The session, stopped", etag=True),
+        404: fails("`no_running_timer`: the caller has no running timer"),
+    },
+)
+def stop_timer(body: Annotated[TimerStop | None, Body()] = None) -> Response[SessionEnvelope]:
+    note = body.note if body else None
+    return entity_response(200, "session", timer.stop_timer(caller(app).user_id, note))
+
+
+lambda_handler = handler(app)
