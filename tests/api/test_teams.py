@@ -169,6 +169,9 @@ def test_an_admin_stops_a_members_timer(
     assert_error(denied, 403, "forbidden")
     outsider = new_api(stack)
     assert_error(outsider.post(stop_path.format(theirs["session"]["id"])), 404, "not_found")
+    assert_error(outsider.get(f"/v1/teams/{team['id']}/timers"), 404, "not_found")
+    other_id = me(other)["id"]
+    assert_error(outsider.delete(f"/v1/teams/{team['id']}/members/{other_id}"), 404, "not_found")
     assert_error(api.post(stop_path.format("no-such-timer")), 404, "not_found")
     stopped = api.post(stop_path.format(theirs["session"]["id"]), json={"note": "stopped by admin"})
     assert stopped.status_code == 200, stopped.text
