@@ -21,7 +21,13 @@ from stint.services.common import (
     new_id,
     versioned,
 )
-from stint.services.tasks import new_task, session_deletion, set_completion, task_parent
+from stint.services.tasks import (
+    new_task,
+    session_deletion,
+    set_completion,
+    task_parent,
+    task_update,
+)
 from stint.store import (
     RUNNING_SK,
     TITLE_PREFIX,
@@ -249,9 +255,7 @@ def _resolve_task(store: Store, plan: Plan, caller: Caller, body: SessionBody) -
         task = entity_of(record)
         if ref.isCompleted is not None and ref.isCompleted != task.get("isCompleted"):
             set_completion(task, ref.isCompleted)
-            plan.changes.append(
-                Put("task", task, expect_seq=int(record["seq"]), parent=task_parent(task))
-            )
+            plan.changes.append(task_update(record, task))
         else:
             plan.require("task", task["id"])
         return str(task["id"])

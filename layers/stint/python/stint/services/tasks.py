@@ -42,6 +42,14 @@ def _subtask_parent(subtask: dict[str, Any]) -> str:
     return parent_key("task", subtask["taskId"], "subtask", subtask["id"])
 
 
+def task_update(
+    record: dict[str, Any], task: dict[str, Any], on_conflict: StintError | None = None
+) -> Put:
+    """The write of a changed task, conditioned on the seq its `record` was read at."""
+    seq = int(record["seq"])
+    return Put("task", task, expect_seq=seq, parent=task_parent(task), on_conflict=on_conflict)
+
+
 def set_completion(task: dict[str, Any], is_completed: bool) -> None:
     """Set isCompleted and keep status in agreement (completed iff isCompleted)."""
     if is_completed:
@@ -165,17 +173,7 @@ def update_task(
             task["projectId"] = fields.projectId
             error = invalid_field("task.projectId", "the project was deleted")
             changes.append(_project_guard(fields.projectId, error))
-        return save(
-            store,
-            Put(
-                "task",
-                task,
-                expect_seq=int(record["seq"]),
-                parent=task_parent(task),
-                on_conflict=on_conflict,
-            ),
-            *changes,
-        )
+        return save(store, task_update(record, task, on_conflict), *changes)
 
     return retrying(attempt)
 

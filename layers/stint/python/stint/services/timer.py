@@ -34,8 +34,8 @@ from stint.services.sessions import (
     session_put,
     stopped,
 )
-from stint.services.tasks import set_completion, task_parent
-from stint.store import RUNNING_SK, Committed, Guard, Put, Store, entity_of, retrying
+from stint.services.tasks import set_completion, task_update
+from stint.store import RUNNING_SK, Committed, Guard, Store, entity_of, retrying
 from stint.timeutil import format_timestamp, parse_timestamp, utc_now
 
 # Events that stop the task's running session, if it has one.
@@ -91,15 +91,7 @@ class Tracking:
     def write_task(
         self, record: dict[str, Any], task: dict[str, Any], on_conflict: Any = None
     ) -> None:
-        self.plan.changes.append(
-            Put(
-                "task",
-                task,
-                expect_seq=int(record["seq"]),
-                parent=task_parent(task),
-                on_conflict=on_conflict,
-            )
-        )
+        self.plan.changes.append(task_update(record, task, on_conflict))
 
     def commit(self) -> Committed:
         return self.store.commit(self.plan.changes)
