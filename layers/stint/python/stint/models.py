@@ -479,6 +479,40 @@ class TeamTimers(TypedDict):
     timers: list[TeamTimer]
 
 
+# ----------------------------------------------------------------------------- webhooks
+
+TriggerType = Literal["category", "project", "task", "subtask", "time", "stopped_time"]
+HOOK_URL_MAX = 2048
+
+
+class WebhookFields(_Body):
+    """`POST /v1/webhooks` (contract section 11)."""
+
+    hookUrl: Annotated[StrictStr, Field(min_length=1, max_length=HOOK_URL_MAX)]
+    triggerType: TriggerType
+
+
+class Webhook(BaseModel):
+    id: str
+    hookUrl: str
+    triggerType: TriggerType
+    status: Literal["active", "disabled"]
+    createdAt: str
+
+
+class WebhookCreated(Webhook):
+    secret: str = Field(description="`whsec_...`: shown only in this response")
+
+
+class WebhookEnvelope(BaseModel):
+    webhook: WebhookCreated
+
+
+class WebhookList(TypedDict):
+    webhooks: list[Webhook]
+    nextToken: NotRequired[str]
+
+
 # ----------------------------------------------------------------------------- OpenAPI
 
 # A route's decorator declares its own responses (`responses=`): its success responses and the

@@ -10,6 +10,8 @@ One partition per user (`pk = USER#<sub>`). In it:
     sk = TITLE#<KIND>#...#<hash> guard: `ref` = the active entity owning a normalized title
     sk = IDEMPOTENCY#<hash>      an Idempotency-Key: fingerprint, state, response (TTL 24 h)
     sk = MEMBERSHIP#<teamId>     the user belongs to that team (lists the user's teams)
+    sk = WEBHOOK#<id>            a webhook subscription (with its secret)
+    sk = WEBHOOKS                how many webhooks the user has (`count`, at most 20)
 
 A team is shared, so it has a partition of its own (`pk = TEAM#<id>`, `sk = TEAM`): its name,
 its members (at most 100, each with userId, email, displayName, role) and a `version`.
@@ -58,6 +60,8 @@ TITLE_PREFIX = "TITLE#"  # guards: the active project / task that owns a normali
 IDEMPOTENCY_PREFIX = "IDEMPOTENCY#"  # a POST's Idempotency-Key: its state and first response
 TOMBSTONE_PREFIX = "TOMB#"
 MEMBERSHIP_PREFIX = "MEMBERSHIP#"  # the teams a user belongs to
+WEBHOOK_PREFIX = "WEBHOOK#"
+WEBHOOK_COUNT_SK = "WEBHOOKS"
 TEAM_SK = "TEAM"
 # BatchGetItem reads at most 100 keys a call.
 MAX_KEYS_PER_BATCH = 100
@@ -436,6 +440,103 @@ class Store:
 
     def release_idempotency_key(self, key: str) -> None:
         dynamodb().delete_item(TableName=self._table, Key=self._key(_idempotency_sk(key)))
+
+    # ------------------------------------------------------------------- webhooks
+
+    def create_webhook(self, webhook: dict[str, Any], *, limit: int, full: StintError) -> None:
+        """Store a subscription and count it, unless the user already has `limit` (`full`)."""
+        table = self._table
+        count: dict[str, Any] = {
+            "TableName": table,
+            "Key": self._key(WEBHOOK_COUNT_SK),
+            "UpdateExpression": "SET #n = if_not_exists(#n, :zero) + :one",
+            "ConditionExpression": "attribute_not_exists(#n) OR #n < :limit",
+            "ExpressionAttributeNames": {"#n": "count"},
+            "ExpressionAttributeValues": {
+                ":zero": {"N": "0"},
+                ":one": {"N": "1"},
+                ":limit": {"N": str(limit)},
+            },
+        }
+        item = {"pk": self.pk, "sk": WEBHOOK_PREFIX + webhook["id"], "kind": "webhook", **webhook}
+        put: dict[str, Any] = {
+            "TableName": table,
+            "Item": to_item(item),
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+        try:
+            actions: list[Any] = [{"Update": count}, {"Put": put}]
+            dynamodb().transact_write_items(TransactItems=actions)
+        except dynamodb().exceptions.TransactionCanceledException as error:
+            reasons = error.response.get("CancellationReasons", [])
+            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+                raise full from error
+            raise StaleRead() from error
+
+    def webhooks(self) -> list[dict[str, Any]]:
+        return list(self.query_all(prefix=WEBHOOK_PREFIX))
+
+    def get_webhook(self, webhook_id: str) -> dict[str, Any] | None:
+        return self._get(WEBHOOK_PREFIX + webhook_id)
+
+    def delete_webhook(self, webhook_id: str) -> bool:
+        """Delete a subscription and uncount it; False when there is no such subscription."""
+        table = self._table
+        delete: dict[str, Any] = {
+            "TableName": table,
+            "Key": self._key(WEBHOOK_PREFIX + webhook_id),
+            "ConditionExpression": "attribute_exists(pk)",
+        }
+        count: dict[str, Any] = {
+            "TableName": table,
+            "Key": self._key(WEBHOOK_COUNT_SK),
+            "UpdateExpression": "ADD #n :minus_one",
+            "ExpressionAttributeNames": {"#n": "count"},
+            "ExpressionAttributeValues": {":minus_one": {"N": "-1"}},
+        }
+        try:
+            actions: list[Any] = [{"Delete": delete}, {"Update": count}]
+            dynamodb().transact_write_items(TransactItems=actions)
+        except dynamodb().exceptions.TransactionCanceledException as error:
+            reasons = error.response.get("CancellationReasons", [])
+            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+                return False
+            raise StaleRead() from error
+        return True
+
+    def record_delivery(self, webhook_id: str, *, delivered: bool, disable_after: int) -> None:
+        """Count the subscription's events dead-lettered in a row (a delivery resets it);
+        after `disable_after` of them the subscription is `disabled`."""
+        key = self._key(WEBHOOK_PREFIX + webhook_id)
+        try:
+            if delivered:
+                dynamodb().update_item(
+                    TableName=self._table,
+                    Key=key,
+                    UpdateExpression="SET deadLettered = :zero",
+                    ConditionExpression="attribute_exists(pk) AND deadLettered > :zero",
+                    ExpressionAttributeValues={":zero": {"N": "0"}},
+                )
+                return
+            response = dynamodb().update_item(
+                TableName=self._table,
+                Key=key,
+                UpdateExpression="SET deadLettered = if_not_exists(deadLettered, :zero) + :one",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues={":zero": {"N": "0"}, ":one": {"N": "1"}},
+                ReturnValues="UPDATED_NEW",
+            )
+            if int(response["Attributes"]["deadLettered"]["N"]) >= disable_after:
+                dynamodb().update_item(
+                    TableName=self._table,
+                    Key=key,
+                    UpdateExpression="SET #status = :disabled",
+                    ConditionExpression="attribute_exists(pk)",
+                    ExpressionAttributeNames={"#status": "status"},
+                    ExpressionAttributeValues={":disabled": {"S": "disabled"}},
+                )
+        except dynamodb().exceptions.ConditionalCheckFailedException:
+            return  # deleted meanwhile, or nothing to reset
 
     # ------------------------------------------------------------------- writes
 
