@@ -7,15 +7,20 @@ the services ignore, so a client can send back what it got.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, NotRequired, cast
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
     StrictBool,
     StrictStr,
+    WithJsonSchema,
     model_validator,
 )
 from typing_extensions import TypedDict
@@ -61,6 +66,57 @@ Ignored = Any
 # A server-managed timestamp sent back: ignored, but it must still be a timestamp with an offset.
 IgnoredTimestamp = Annotated[StrictStr, AfterValidator(_rfc3339), DATE_TIME]
 
+# Money is exact (Decimal, stored as DynamoDB N as sent, never float). Bodies are parsed with
+# `parse_float=Decimal` (stint.api), so 95.55 arrives as Decimal("95.55"), not as a float. The
+# bounds keep every amount a report can reach (367 days x 24 h x the highest rate) within 15
+# significant digits, so its JSON text (float's shortest repr, as Powertools writes numbers) is
+# exactly the decimal value.
+HOURLY_RATE_MAX = Decimal(100_000_000)
+PLANNED_BUDGET_MAX = Decimal(1_000_000_000_000)
+_CENT = Decimal("0.01")
+
+
+def _json_number(value: Decimal) -> int | float:
+    """A Decimal as a JSON number: 95 stays 95, 95.5 stays 95.5 (pydantic would write "95.5")."""
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _money(maximum: Decimal) -> Callable[[Any], Decimal]:
+    def validate(value: Any) -> Decimal:
+        if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+            raise ValueError("must be a number")
+        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+        if not number.is_finite() or not 0 <= number <= maximum:
+            raise ValueError(f"must be a number from 0 to {maximum}")
+        if number != number.quantize(_CENT):
+            raise ValueError("must have at most 2 decimals")
+        # One form per value: 95.0 is stored and returned as 95, 95.50 as 95.5.
+        return Decimal(int(number)) if number == number.to_integral_value() else number.normalize()
+
+    return validate
+
+
+def _money_schema(maximum: Decimal) -> dict[str, Any]:
+    limits = {"minimum": 0, "maximum": int(maximum)}
+    return {"type": "number", **limits, "description": "at most 2 decimals"}
+
+
+_AS_JSON_NUMBER = PlainSerializer(_json_number, when_used="json")
+HourlyRate = Annotated[
+    Decimal,
+    BeforeValidator(_money(HOURLY_RATE_MAX)),
+    _AS_JSON_NUMBER,
+    WithJsonSchema(_money_schema(HOURLY_RATE_MAX)),
+]
+PlannedBudget = Annotated[
+    Decimal,
+    BeforeValidator(_money(PLANNED_BUDGET_MAX)),
+    _AS_JSON_NUMBER,
+    WithJsonSchema(_money_schema(PLANNED_BUDGET_MAX)),
+]
+# An exact number in a response (a stored rate or budget, a report's amount).
+ExactNumber = Annotated[Decimal, _AS_JSON_NUMBER, WithJsonSchema({"type": "number"})]
+
 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -93,9 +149,9 @@ class Project(BaseModel):
     color: str | None = None
     roundingMethod: RoundingMethod = "nearest"
     roundingMinutes: int = 0
-    hourlyRate: float | None = None
-    plannedDurationHours: float | None = None
-    plannedBudget: float | None = None
+    hourlyRate: ExactNumber | None = None
+    plannedDurationHours: ExactNumber | None = None
+    plannedBudget: ExactNumber | None = None
     lastUpdated: str
 
 
@@ -163,9 +219,9 @@ class ProjectFields(_Body):
     color: Color | None = None
     roundingMethod: RoundingMethod | None = None
     roundingMinutes: Annotated[int, Field(ge=0, le=1440, strict=True)] | None = None
-    hourlyRate: NonNegativeNumber | None = None
+    hourlyRate: HourlyRate | None = None
     plannedDurationHours: NonNegativeNumber | None = None
-    plannedBudget: NonNegativeNumber | None = None
+    plannedBudget: PlannedBudget | None = None
     id: ClientId | None = None
     lastUpdated: IgnoredTimestamp | None = None
 
@@ -381,3 +437,4 @@ def returns_nothing(description: str) -> OpenAPIResponse:
 def fails(description: str) -> OpenAPIResponse:
     """An error response: the contract's error body, `{"error": {code, message, details?}}`."""
     return {"description": description, "content": {"application/json": {"model": ErrorBody}}}
+

@@ -113,7 +113,9 @@ def _to_dynamo(value: Any) -> dict[str, Any]:
         return {"NULL": True}
     if isinstance(value, bool):
         return {"BOOL": value}
-    if isinstance(value, int | float | Decimal):
+    if isinstance(value, Decimal):
+        return {"N": format(value, "f")}  # positional: never "1E+2"
+    if isinstance(value, int | float):
         return {"N": str(value)}
     if isinstance(value, str):
         return {"S": value}
@@ -127,8 +129,9 @@ def _to_dynamo(value: Any) -> dict[str, Any]:
 def _from_dynamo(attr: dict[str, Any]) -> Any:
     ((tag, value),) = attr.items()
     if tag == "N":
+        # Exact: an integer as int, anything else as Decimal (never float: money, contract 2).
         number = Decimal(value)
-        return int(number) if number == number.to_integral_value() else float(number)
+        return int(number) if number == number.to_integral_value() else number
     if tag == "L":
         return [_from_dynamo(v) for v in value]
     if tag == "M":
