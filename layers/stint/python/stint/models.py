@@ -438,3 +438,63 @@ def fails(description: str) -> OpenAPIResponse:
     """An error response: the contract's error body, `{"error": {code, message, details?}}`."""
     return {"description": description, "content": {"application/json": {"model": ErrorBody}}}
 
+
+# ----------------------------------------------------------------------------- reports and search
+
+ReportGroupBy = Literal["project", "task", "day"]
+ReportFormat = Literal["json", "csv"]
+SearchType = Literal["category", "project", "task", "subtask"]
+# A report's amount: an exact number of cents, written as a JSON number (at most 2 decimals).
+Amount = Annotated[
+    Decimal,
+    _AS_JSON_NUMBER,
+    WithJsonSchema({"type": "number", "minimum": 0, "description": "at most 2 decimals"}),
+]
+
+
+class ReportTotals(TypedDict):
+    sessions: int
+    duration: int
+    roundedDuration: int
+    billableDuration: int
+    amount: Amount
+    breakDuration: int
+
+
+class ReportGroup(TypedDict):
+    id: str  # a project id, a task id or a day, YYYY-MM-DD
+    title: str | None
+    sessions: int
+    duration: int
+    roundedDuration: int
+    billableDuration: int
+    amount: Amount
+    # Project groups only.
+    plannedDurationHours: NotRequired[ExactNumber | None]
+    plannedBudget: NotRequired[ExactNumber | None]
+
+
+# Functional form: `from` is a Python keyword.
+SummaryReport = TypedDict(
+    "SummaryReport",
+    {
+        "from": Annotated[str, DATE_TIME],
+        "to": Annotated[str, DATE_TIME],
+        "tz": str,
+        "groupBy": ReportGroupBy,
+        "totals": ReportTotals,
+        "groups": list[ReportGroup],
+    },
+)
+
+
+class SearchResult(TypedDict):
+    type: SearchType
+    id: str
+    title: str | None
+    parentId: str | None
+    active: bool
+
+
+class SearchResults(TypedDict):
+    results: list[SearchResult]
