@@ -123,6 +123,15 @@ class _Body(BaseModel):
     # Fields that may be left out but not sent as null.
     NOT_NULL: ClassVar[frozenset[str]] = frozenset()
 
+    @model_validator(mode="before")
+    @classmethod
+    def _only_objects(cls, data: Any) -> Any:
+        # Powertools validates bodies with from_attributes=True, which takes any object that is
+        # not a builtin (such as the Decimal a JSON number is parsed into) for an empty body.
+        if not isinstance(data, dict | BaseModel):
+            raise ValueError("must be a JSON object")
+        return data
+
     @model_validator(mode="after")
     def _reject_nulls(self) -> _Body:
         for name in sorted(self.NOT_NULL & self.model_fields_set):
