@@ -32,7 +32,7 @@ import hashlib
 import json
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
@@ -76,6 +76,8 @@ MAX_ACTIONS_PER_TRANSACTION = 99
 _RETRY_DEADLINE_SECONDS = 8.0
 _BACKOFF_BASE_SECONDS = 0.005
 _BACKOFF_CAP_SECONDS = 0.1
+# BatchGetItem reads at most 100 keys a call.
+_BATCH_GET_KEYS = 100
 # The sort key of the table and of each string-keyed index.
 _SORT_ATTRIBUTE: dict[str | None, str] = {None: "sk", "byParent": "parent", "byStart": "start"}
 T = TypeVar("T")
@@ -129,7 +131,9 @@ def _to_dynamo(value: Any) -> dict[str, Any]:
         return {"NULL": True}
     if isinstance(value, bool):
         return {"BOOL": value}
-    if isinstance(value, int | float | Decimal):
+    if isinstance(value, Decimal):
+        return {"N": format(value, "f")}  # positional: never "1E+2"
+    if isinstance(value, int | float):
         return {"N": str(value)}
     if isinstance(value, str):
         return {"S": value}
@@ -143,8 +147,9 @@ def _to_dynamo(value: Any) -> dict[str, Any]:
 def _from_dynamo(attr: dict[str, Any]) -> Any:
     ((tag, value),) = attr.items()
     if tag == "N":
+        # Exact: an integer as int, anything else as Decimal (never float: money, contract 2).
         number = Decimal(value)
-        return int(number) if number == number.to_integral_value() else float(number)
+        return int(number) if number == number.to_integral_value() else number
     if tag == "L":
         return [_from_dynamo(v) for v in value]
     if tag == "M":
@@ -354,15 +359,51 @@ class Store:
             return records, None
         return records, self._encode_page_token(last_key, sort_attr)
 
-    def query_all(self, *, prefix: str, index: str | None = None) -> Iterator[dict[str, Any]]:
+    def query_all(
+        self,
+        *,
+        prefix: str | None = None,
+        between: tuple[str, str] | None = None,
+        index: str | None = None,
+        page_size: int = MAX_ACTIONS_PER_TRANSACTION,
+        keep: Callable[[dict[str, Any]], bool] = lambda _: True,
+    ) -> Iterator[dict[str, Any]]:
+        """Every record `query_page` would return, page after page of `page_size`."""
         token: str | None = None
         while True:
             page, token = self.query_page(
-                prefix=prefix, index=index, limit=MAX_ACTIONS_PER_TRANSACTION, next_token=token
+                prefix=prefix,
+                between=between,
+                index=index,
+                limit=page_size,
+                next_token=token,
+                keep=keep,
             )
             yield from page
             if not token:
                 return
+
+    def get_many(self, kind: str, entity_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The caller's entities of a kind with these ids, by id, read consistently with
+        BatchGetItem (100 keys a call); ids that name nothing are left out."""
+        keys = [self._key(entity_sk(kind, entity_id)) for entity_id in dict.fromkeys(entity_ids)]
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(keys), _BATCH_GET_KEYS):
+            pending: dict[str, Any] = {
+                self._table: {"Keys": keys[start : start + _BATCH_GET_KEYS], "ConsistentRead": True}
+            }
+            for attempt in _attempts():
+                response = dynamodb().batch_get_item(RequestItems=pending)
+                for raw in response.get("Responses", {}).get(self._table, []):
+                    record = from_item(raw)
+                    found[str(record["id"])] = record
+                pending = response.get("UnprocessedKeys") or {}
+                if not pending:
+                    break
+                _backoff(attempt)  # throttled: DynamoDB handed some keys back
+            if pending:
+                raise Conflict("DynamoDB kept throttling the reads; retry the request")
+        return found
 
     def has_any(self, *, prefix: str, index: str | None = None) -> bool:
         page, _ = self.query_page(prefix=prefix, index=index, limit=1, next_token=None)
