@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from local import iam
 from local.authorizer import JwksCache
 from local.emulator import CREDENTIALS, Emulator
 from local.functions import Function, Runtime, load_functions
@@ -94,7 +95,11 @@ class LocalStack:
 
         for name in _FOREIGN_AWS_VARIABLES:
             os.environ.pop(name, None)
-        runtime = Runtime(load_functions(stack))
+        functions = load_functions(stack)
+        for function in functions:
+            function.policy = iam.policy_of(stack, function.logical_id)
+        iam.enforce()
+        runtime = Runtime(functions)
         warn_about_unserved_events(runtime.functions)
         runtime.start(lambda_environment(self.emulator.url))
         CognitoTriggers(self.emulator, runtime).install()

@@ -20,6 +20,7 @@ Standard Webhooks library.
 from __future__ import annotations
 
 import base64
+import contextvars
 import hashlib
 import hmac
 import http.client
@@ -137,8 +138,12 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
 
 def handle(records: list[dict[str, Any]]) -> dict[str, Any]:
     """An SQS batch: deliver each message (concurrently); report those to try again."""
+    # Each worker runs in a copy of the invocation's context (Powertools' logger keys, and
+    # the local stack's IAM check, follow the work).
+    contexts = [contextvars.copy_context() for _ in records]
     with ThreadPoolExecutor(max_workers=max(1, len(records))) as pool:
-        retry = [r["messageId"] for r in pool.map(_handle_one, records) if r is not None]
+        handled = pool.map(lambda c, r: c.run(_handle_one, r), contexts, records)
+        retry = [r["messageId"] for r in handled if r is not None]
     return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in retry]}
 
 
