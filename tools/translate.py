@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from samtranslator.translator.transform import transform
 
 from local.template import CloudFormationLoader
 
@@ -38,6 +37,9 @@ def artifact_key(local_path: str) -> str:
 
 
 def translate(path: Path) -> dict[str, Any]:
+    # Only the SAM venv has it (tests import this module's constants from the project's venv).
+    from samtranslator.translator.transform import transform
+
     template = yaml.load(path.read_text(encoding="utf-8"), Loader=CloudFormationLoader)
     for resource in template["Resources"].values():
         key = _LOCAL_CODE.get(resource.get("Type"))
