@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -12,6 +13,10 @@ import pytest
 import requests
 
 from local.testing import start_local_stack, stop
+
+# Against a deployed stack (STINT_OUTPUTS): what needs the local stack itself is skipped.
+DEPLOYED = bool(os.environ.get("STINT_OUTPUTS"))
+local_only = pytest.mark.skipif(DEPLOYED, reason="needs the local stack (emulator, 127.0.0.1)")
 
 
 @pytest.fixture(scope="session")
