@@ -48,7 +48,7 @@ def translate(path: Path) -> dict[str, Any]:
             properties[key] = f"s3://{ARTIFACTS_BUCKET}/{artifact_key(properties[key])}"
         resource.get("Metadata", {}).pop("BuildMethod", None)
     parameters = {"AWS::Region": "us-east-1", "AWS::AccountId": "123456789012"}
-    result: dict[str, Any] = transform(template, parameters, _NoManagedPolicies())  # type: ignore[arg-type]
+    result: dict[str, Any] = transform(template, parameters, _NoManagedPolicies())
     return result
 
 
