@@ -189,3 +189,16 @@ def test_an_admin_stops_a_members_timer(
     assert third.post(stop_path.format(own["session"]["id"])).status_code == 200
     timers = api.get(f"/v1/teams/{team['id']}/timers").json()["timers"]
     assert [t["id"] for t in timers] == [mine["session"]["id"]]
+
+
+def test_a_renamed_member_is_renamed_in_their_teams(api: Api, other: Api) -> None:
+    first = add(api, create_team(api, "One"), other)
+    second = add(api, create_team(api, "Two"), other)
+    renamed = other.patch("/v1/me", json={"displayName": "Grace H."})
+    assert renamed.status_code == 200, renamed.text
+    for team in (first, second):
+        members = api.get(f"/v1/teams/{team['id']}").json()["team"]["members"]
+        assert [m["displayName"] for m in members] == [me(api)["displayName"], "Grace H."]
+    start_timer(other, "renamed")
+    (timer,) = api.get(f"/v1/teams/{first['id']}/timers").json()["timers"]
+    assert timer["user"]["displayName"] == "Grace H."

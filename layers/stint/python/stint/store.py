@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import json
 import random
@@ -888,6 +889,30 @@ class TeamStore:
             prefix=MEMBERSHIP_PREFIX, limit=limit, next_token=next_token
         )
         return [str(record["teamId"]) for record in records], token
+
+    @staticmethod
+    def refresh_member(user_id: str, fields: dict[str, Any]) -> None:
+        """Copy a member's new profile fields (email, displayName) into each of their teams."""
+        token: str | None = None
+        while True:
+            team_ids, token = TeamStore.memberships(user_id, limit=100, next_token=token)
+            for team_id in team_ids:
+                retrying(functools.partial(TeamStore._refresh_in, team_id, user_id, fields))
+            if not token:
+                return
+
+    @staticmethod
+    def _refresh_in(team_id: str, user_id: str, fields: dict[str, Any]) -> None:
+        record = TeamStore.get(team_id)
+        if record is None:
+            return
+        members = [
+            {**member, **fields} if member["userId"] == user_id else member
+            for member in record["members"]
+        ]
+        if members != record["members"]:
+            team = {key: record[key] for key in ("id", "name")}
+            TeamStore.write({**team, "members": members}, expect_version=int(record["version"]))
 
     @staticmethod
     def write(

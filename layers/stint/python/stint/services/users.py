@@ -9,7 +9,7 @@ from stint.config import settings
 from stint.errors import StintError, invalid_field
 from stint.models import UserPatch
 from stint.services.common import Caller, Versioned, check_if_match, load_field, new_id
-from stint.store import Put, PutProfile, Require, Store, retrying
+from stint.store import Put, PutProfile, Require, Store, TeamStore, retrying
 
 DEFAULT_PROJECT_TITLE = "Inbox"
 
@@ -124,7 +124,10 @@ def update_profile(caller: Caller, patch: UserPatch, if_match: str | None = None
         store.commit(changes)
         return Versioned(updated, version + 1)
 
-    return retrying(attempt)
+    result = retrying(attempt)
+    if patch.displayName is not None:  # teams show their members' display names
+        TeamStore.refresh_member(caller.user_id, {"displayName": result.entity["displayName"]})
+    return result
 
 
 def default_project_id(caller: Caller) -> str:
