@@ -564,6 +564,8 @@ def test_token_endpoint_errors(stack: dict[str, Any]) -> None:
     twice = token_call(url, data=[("grant_type", "refresh_token")] * 2 + list(client.items()))
     assert_oauth_error(twice, 400, "invalid_request")
     assert requests.get(url, timeout=TIMEOUT).status_code == 405
+    too_large = token_call(url, data={"grant_type": "refresh_token", "x": "y" * 70_000})
+    assert_oauth_error(too_large, 413, "invalid_request")
 
 
 # ----------------------------------------------------------------------------- junk
