@@ -671,6 +671,7 @@ class UserPoolDomain:
         for function in functions:
             function.environment = {k: local(v) for k, v in function.environment.items()}
             function.own_environment = {k: local(v) for k, v in function.own_environment.items()}
+        log.info("user pool domain %s: served at %s/oauth2/", self.url, front_url)
         localized = {name: local(value) for name, value in outputs.items()}
         for name, value in outputs.items():
             client = self.server.client(value) if isinstance(value, str) else None

@@ -21,7 +21,7 @@ from authlib.integrations.requests_client import OAuth2Session
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.api.conftest import PASSWORD, Api, sign_up
+from tests.api.conftest import PASSWORD, Api, cognito, sign_up
 
 # The template's default callback URLs (parameters AppCallbackUrls, IntegrationCallbackUrls).
 APP_CALLBACK = "http://localhost:8080/callback"
@@ -159,6 +159,20 @@ def assert_oauth_error(response: requests.Response, status: int, error: str) -> 
 
 
 # ----------------------------------------------------------------------------- the code flow
+
+
+def test_pool_has_the_domain_the_resource_server_and_the_clients(stack: dict[str, Any]) -> None:
+    idp = cognito(stack)
+    pool = idp.describe_user_pool(UserPoolId=stack["UserPoolId"])["UserPool"]
+    assert pool["Domain"] == stack["UserPoolDomain"]
+    server = idp.describe_resource_server(UserPoolId=stack["UserPoolId"], Identifier="stint")
+    scopes = {scope["ScopeName"] for scope in server["ResourceServer"]["Scopes"]}
+    assert scopes == {"read", "write"}
+    integration = idp.describe_user_pool_client(
+        UserPoolId=stack["UserPoolId"], ClientId=stack["IntegrationClientId"]
+    )["UserPoolClient"]
+    assert integration["ClientSecret"] and integration["AllowedOAuthFlows"] == ["code"]
+    assert integration["CallbackURLs"] == [INTEGRATION_CALLBACK]
 
 
 def test_public_client_code_flow_with_pkce_refresh_and_a_read_only_token(
