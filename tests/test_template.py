@@ -147,7 +147,8 @@ def test_every_other_route_takes_the_first_party_scope_or_its_methods_stint_scop
                 continue
             expected = {ADMIN, "stint/read" if route[0] == "GET" else "stint/write"}
             assert set(properties["Auth"]["AuthorizationScopes"]) == expected, route
-            assert "Authorizer" not in properties["Auth"], route  # the API's Cognito one
+            authorizer = properties["Auth"].get("Authorizer", "CognitoAuthorizer")  # the default
+            assert authorizer == "CognitoAuthorizer", route
     assert seen > OAUTH_ROUTES  # and other routes too
     api = template.properties("StintApi")["Auth"]
     assert api["DefaultAuthorizer"] == "CognitoAuthorizer"
