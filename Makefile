@@ -36,7 +36,7 @@ typecheck: $(VENV)/.installed
 validate: $(SAM_VENV)/.installed  ## sam validate --lint (cfn-lint): no error, no warning
 	$(SAM) validate --lint --template template.yaml
 
-unit: $(VENV)/.installed
+unit: $(VENV)/.installed $(SAM_VENV)/.installed  ## tests/test_cloudformation.py translates with the SAM venv
 	$(PY) -m pytest -q
 
 test: lint typecheck validate unit  ## everything CI runs

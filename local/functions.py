@@ -35,6 +35,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from local import iam
 from local.resources import Provisioner
 from local.template import ref_target, string
 
@@ -65,6 +66,7 @@ class Function:
     module: ModuleType | None = field(default=None, repr=False)  # the first environment's
     import_error: str | None = None
     own_environment: dict[str, str] = field(default_factory=dict)
+    policy: iam.Policy | None = None  # what its calls are checked against (local.iam)
     _idle: list[Handler] = field(default_factory=list, repr=False)
     _environments: int = 0
     _pool_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -188,9 +190,11 @@ class Runtime:
         context = LambdaContext(function, request_id or str(uuid.uuid4()))
         handler = function.take_environment()
         started = time.monotonic()
+        checked = iam.current.set(function.policy)
         try:
             return handler(event, context)
         finally:
+            iam.current.reset(checked)
             function.release_environment(handler)
             elapsed = time.monotonic() - started
             if elapsed > function.timeout_s:  # not enforced: the emulator's lock is not Lambda

@@ -1,10 +1,10 @@
 """The whole local stack: emulator, resources, functions, triggers, gateway, outputs.
 
 Start-up order: the emulator; the template's resources in it; the functions (environment
-pointing every AWS SDK call at the emulator, handlers imported); the Cognito triggers;
-the HTTP front; the demo user (signed up and confirmed through the emulator's HTTP
-endpoint, so the post-confirmation trigger creates its profile); and last the outputs
-file, written atomically once the front is listening.
+pointing every AWS SDK call at the emulator, handlers imported); the Cognito triggers; the
+event source mappings (stream and queue pollers); the HTTP front; the demo user (signed up
+and confirmed through the emulator's HTTP endpoint, so the post-confirmation trigger creates
+its profile); and last the outputs file, written atomically once the front is listening.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from local import iam
 from local.authorizer import JwksCache
 from local.emulator import CREDENTIALS, Emulator
 from local.functions import Function, Runtime, load_functions
@@ -25,6 +26,7 @@ from local.oauth import UserPoolDomain
 from local.resources import Provisioner
 from local.routes import load_routes
 from local.servers import RawHeadersRequestHandler, Server
+from local.streams import EventSources
 from local.template import REGION, TemplateError, load_template
 from local.triggers import CognitoTriggers
 
@@ -37,7 +39,8 @@ DEMO_USERNAME = "demo@stint.local"
 DEMO_DISPLAY_NAME = "Demo"
 # Upper and lower case, digits and a symbol: whatever the pool's policy requires.
 DEMO_PASSWORD = "Stint-Demo-2026"
-SERVED_EVENTS = {"Api", "Cognito"}  # routes (local.routes) and triggers (local.triggers)
+# Routes (local.routes), triggers (local.triggers), event source mappings (local.streams).
+SERVED_EVENTS = {"Api", "Cognito", "DynamoDB", "SQS"}
 SERVED_TRIGGERS = {"PostConfirmation"}
 # Variables that would point the SDK at a real account's configuration.
 _FOREIGN_AWS_VARIABLES = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN")
@@ -77,6 +80,7 @@ class LocalStack:
         self.settings = settings
         self.emulator: Emulator | None = None
         self.front: Server | None = None
+        self.event_sources: EventSources | None = None
 
     @property
     def outputs_path(self) -> Path:
@@ -92,10 +96,16 @@ class LocalStack:
 
         for name in _FOREIGN_AWS_VARIABLES:
             os.environ.pop(name, None)
-        runtime = Runtime(load_functions(stack))
+        functions = load_functions(stack)
+        for function in functions:
+            function.policy = iam.policy_of(stack, function.logical_id)
+        iam.enforce()
+        runtime = Runtime(functions)
         warn_about_unserved_events(runtime.functions)
         runtime.start(lambda_environment(self.emulator.url))
         CognitoTriggers(self.emulator, runtime).install()
+        self.event_sources = EventSources(stack, self.emulator, runtime)
+        self.event_sources.start()
 
         jwks = JwksCache(self.emulator.url)
         routes = load_routes(stack, runtime.functions, jwks)
@@ -127,6 +137,8 @@ class LocalStack:
         return outputs
 
     def stop(self) -> None:
+        if self.event_sources is not None:
+            self.event_sources.stop()
         if self.front is not None:
             self.front.stop()
         if self.emulator is not None:

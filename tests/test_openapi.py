@@ -68,14 +68,19 @@ CONTRACT: dict[tuple[str, str], set[int]] = {
     ("GET", "/v1/teams/{teamId}/timers"): {200, 404},
     ("POST", "/v1/teams/{teamId}/timers/{timerId}/stop"): {200, 403, 404},  # admins
     # 9-11. Reports, search, webhooks
-    ("GET", "/v1/reports/summary"): {200},
-    ("GET", "/v1/search"): {200},
-    ("POST", "/v1/webhooks"): {201},
+    # a projectId / parentId that names nothing of the caller's is a 404 (contract section 6)
+    ("GET", "/v1/reports/summary"): {200, 404},
+    ("GET", "/v1/search"): {200, 404},
+    ("POST", "/v1/webhooks"): {201, 409},  # at most 20 a user
     ("GET", "/v1/webhooks"): {200},
     ("DELETE", "/v1/webhooks/{webhookId}"): {204, 404},
 }
 # Success responses that are not one entity, so carry no ETag (contract section 1).
-NOT_ONE_ENTITY = re.compile(r"List$|^SyncPage$|^TeamTimers$|^Timer(Envelope|Started)$")
+NOT_ONE_ENTITY = re.compile(
+    # A webhook is not versioned: it is created and deleted, never changed (no If-Match).
+    r"List$|^SyncPage$|^TeamTimers$|^Timer(Envelope|Started)$|^WebhookEnvelope$"
+    r"|^SummaryReport$|^SearchResults$"
+)
 
 
 @pytest.fixture(scope="module")

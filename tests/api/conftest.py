@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -14,6 +15,9 @@ import requests
 from local.testing import start_local_stack, stop
 
 PASSWORD = "Test-pass-1234"  # every user sign_up makes has it
+# Against a deployed stack (STINT_OUTPUTS): what needs the local stack itself is skipped.
+DEPLOYED = bool(os.environ.get("STINT_OUTPUTS"))
+local_only = pytest.mark.skipif(DEPLOYED, reason="needs the local stack (emulator, 127.0.0.1)")
 
 
 @pytest.fixture(scope="session")

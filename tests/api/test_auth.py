@@ -1,7 +1,6 @@
 """The Cognito authorizer in front of every /v1 route: only valid access tokens of the pool."""
 
 import json
-import os
 import time
 import uuid
 from typing import Any
@@ -11,12 +10,9 @@ import pytest
 import requests
 from jwt.utils import base64url_encode
 
-from tests.api.conftest import Api, cognito, sign_up
+from tests.api.conftest import Api, cognito, local_only, sign_up
 
 UNAUTHORIZED = {"message": "Unauthorized"}
-local_only = pytest.mark.skipif(
-    bool(os.environ.get("STINT_OUTPUTS")), reason="needs the local emulator's admin access"
-)
 
 
 def _get_me(stack: dict[str, Any], authorization: str | None) -> requests.Response:

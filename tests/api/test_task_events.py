@@ -192,9 +192,7 @@ def test_event_errors(api: Api, other: Api) -> None:
     mixed = api.patch(f"/v1/tasks/{task['id']}?event=pause", json={"task": {"title": "y"}})
     assert_error(mixed, 400, "validation_error")
     assert_error(api.patch(f"/v1/tasks/{task['id']}"), 400, "validation_error")
-    assert_error(
-        api.patch(f"/v1/tasks/{task['id']}", json={"note": "x"}), 400, "validation_error"
-    )
+    assert_error(api.patch(f"/v1/tasks/{task['id']}", json={"note": "x"}), 400, "validation_error")
     assert api.get(f"/v1/tasks/{task['id']}").json()["task"] == task
     assert running(api) is None
 

@@ -84,9 +84,7 @@ def test_start_errors(api: Api, other: Api) -> None:
     elsewhere = api.create("/v1/tasks", "task", title="elsewhere")
     foreign_subtask = api.create(f"/v1/tasks/{elsewhere['id']}/subtasks", "subtask", title="s")
     assert_error(other.post("/v1/timer", json={"taskId": task["id"]}), 400, "validation_error")
-    unknown = assert_error(
-        api.post("/v1/timer", json={"taskId": "nope"}), 400, "validation_error"
-    )
+    unknown = assert_error(api.post("/v1/timer", json={"taskId": "nope"}), 400, "validation_error")
     assert unknown["details"][0]["field"] == "taskId"
     wrong_subtask = api.post(
         "/v1/timer", json={"taskId": task["id"], "subtaskId": foreign_subtask["id"]}
@@ -125,9 +123,7 @@ def test_concurrent_starts_leave_exactly_one_running(api: Api) -> None:
     # Each start but the first stopped exactly the session that ran before it.
     stopped = [r.json()["stopped"]["id"] for r in responses if "stopped" in r.json()]
     assert len(stopped) == 7 and len(set(stopped)) == 7 and running[0]["id"] not in stopped
-    in_progress = [
-        t for t in api.get("/v1/tasks").json()["tasks"] if t["status"] == "in_progress"
-    ]
+    in_progress = [t for t in api.get("/v1/tasks").json()["tasks"] if t["status"] == "in_progress"]
     assert [t["id"] for t in in_progress] == [running[0]["taskId"]]
 
 

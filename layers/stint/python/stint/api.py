@@ -10,6 +10,8 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -47,7 +49,12 @@ class _Resolver(APIGatewayRestResolver):
 
 
 def create_app() -> APIGatewayRestResolver:
-    app = _Resolver(enable_validation=True)
+    # JSON numbers with a fraction are parsed as Decimal, so money is exact from the first byte
+    # (95.55 is never the float 95.549999...); pydantic turns them into floats where a field is
+    # a float, and into nothing else: a strict int still refuses 1500.0.
+    app = _Resolver(
+        enable_validation=True, json_body_deserializer=partial(json.loads, parse_float=Decimal)
+    )
     app.use(middlewares=[_known_caller])
 
     @app.exception_handler(StintError)

@@ -13,6 +13,9 @@ class Settings(BaseModel):
     user_pool_id: str | None = None
     # Tombstones (and with them sync tokens) live this long; contract: at least 30 days.
     tombstone_retention_days: int = Field(default=30, ge=30)
+    # Webhooks: the queue of deliveries and the dead-letter queue after the last attempt.
+    delivery_queue_url: str | None = None
+    dead_letter_queue_url: str | None = None
 
 
 @lru_cache(maxsize=1)
@@ -21,4 +24,6 @@ def settings() -> Settings:
         table_name=os.environ.get("TABLE_NAME", ""),
         user_pool_id=os.environ.get("USER_POOL_ID") or None,
         tombstone_retention_days=int(os.environ.get("TOMBSTONE_RETENTION_DAYS", "30")),
+        delivery_queue_url=os.environ.get("DELIVERY_QUEUE_URL") or None,
+        dead_letter_queue_url=os.environ.get("DEAD_LETTER_QUEUE_URL") or None,
     )

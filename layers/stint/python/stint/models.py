@@ -7,15 +7,20 @@ the services ignore, so a client can send back what it got.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, NotRequired, cast
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
     StrictBool,
     StrictStr,
+    WithJsonSchema,
     model_validator,
 )
 from typing_extensions import TypedDict
@@ -61,11 +66,71 @@ Ignored = Any
 # A server-managed timestamp sent back: ignored, but it must still be a timestamp with an offset.
 IgnoredTimestamp = Annotated[StrictStr, AfterValidator(_rfc3339), DATE_TIME]
 
+# Money is exact (Decimal, stored as DynamoDB N as sent, never float). Bodies are parsed with
+# `parse_float=Decimal` (stint.api), so 95.55 arrives as Decimal("95.55"), not as a float. The
+# bounds keep every amount a report can reach (367 days x 24 h x the highest rate) within 15
+# significant digits, so its JSON text (float's shortest repr, as Powertools writes numbers) is
+# exactly the decimal value.
+HOURLY_RATE_MAX = Decimal(100_000_000)
+PLANNED_BUDGET_MAX = Decimal(1_000_000_000_000)
+_CENT = Decimal("0.01")
+
+
+def _json_number(value: Decimal) -> int | float:
+    """A Decimal as a JSON number: 95 stays 95, 95.5 stays 95.5 (pydantic would write "95.5")."""
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _money(maximum: Decimal) -> Callable[[Any], Decimal]:
+    def validate(value: Any) -> Decimal:
+        if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+            raise ValueError("must be a number")
+        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+        if not number.is_finite() or not 0 <= number <= maximum:
+            raise ValueError(f"must be a number from 0 to {maximum}")
+        if number != number.quantize(_CENT):
+            raise ValueError("must have at most 2 decimals")
+        # One form per value: 95.0 is stored and returned as 95, 95.50 as 95.5.
+        return Decimal(int(number)) if number == number.to_integral_value() else number.normalize()
+
+    return validate
+
+
+def _money_schema(maximum: Decimal) -> dict[str, Any]:
+    limits = {"minimum": 0, "maximum": int(maximum)}
+    return {"type": "number", **limits, "description": "at most 2 decimals"}
+
+
+_AS_JSON_NUMBER = PlainSerializer(_json_number, when_used="json")
+HourlyRate = Annotated[
+    Decimal,
+    BeforeValidator(_money(HOURLY_RATE_MAX)),
+    _AS_JSON_NUMBER,
+    WithJsonSchema(_money_schema(HOURLY_RATE_MAX)),
+]
+PlannedBudget = Annotated[
+    Decimal,
+    BeforeValidator(_money(PLANNED_BUDGET_MAX)),
+    _AS_JSON_NUMBER,
+    WithJsonSchema(_money_schema(PLANNED_BUDGET_MAX)),
+]
+# An exact number in a response (a stored rate or budget, a report's amount).
+ExactNumber = Annotated[Decimal, _AS_JSON_NUMBER, WithJsonSchema({"type": "number"})]
+
 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
     # Fields that may be left out but not sent as null.
     NOT_NULL: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _only_objects(cls, data: Any) -> Any:
+        # Powertools validates bodies with from_attributes=True, which takes any object that is
+        # not a builtin (such as the Decimal a JSON number is parsed into) for an empty body.
+        if not isinstance(data, dict | BaseModel):
+            raise ValueError("must be a JSON object")
+        return data
 
     @model_validator(mode="after")
     def _reject_nulls(self) -> _Body:
@@ -93,9 +158,9 @@ class Project(BaseModel):
     color: str | None = None
     roundingMethod: RoundingMethod = "nearest"
     roundingMinutes: int = 0
-    hourlyRate: float | None = None
-    plannedDurationHours: float | None = None
-    plannedBudget: float | None = None
+    hourlyRate: ExactNumber | None = None
+    plannedDurationHours: ExactNumber | None = None
+    plannedBudget: ExactNumber | None = None
     lastUpdated: str
 
 
@@ -163,9 +228,9 @@ class ProjectFields(_Body):
     color: Color | None = None
     roundingMethod: RoundingMethod | None = None
     roundingMinutes: Annotated[int, Field(ge=0, le=1440, strict=True)] | None = None
-    hourlyRate: NonNegativeNumber | None = None
+    hourlyRate: HourlyRate | None = None
     plannedDurationHours: NonNegativeNumber | None = None
-    plannedBudget: NonNegativeNumber | None = None
+    plannedBudget: PlannedBudget | None = None
     id: ClientId | None = None
     lastUpdated: IgnoredTimestamp | None = None
 
@@ -479,6 +544,40 @@ class TeamTimers(TypedDict):
     timers: list[TeamTimer]
 
 
+# ----------------------------------------------------------------------------- webhooks
+
+TriggerType = Literal["category", "project", "task", "subtask", "time", "stopped_time"]
+HOOK_URL_MAX = 2048
+
+
+class WebhookFields(_Body):
+    """`POST /v1/webhooks` (contract section 11)."""
+
+    hookUrl: Annotated[StrictStr, Field(min_length=1, max_length=HOOK_URL_MAX)]
+    triggerType: TriggerType
+
+
+class Webhook(BaseModel):
+    id: str
+    hookUrl: str
+    triggerType: TriggerType
+    status: Literal["active", "disabled"]
+    createdAt: str
+
+
+class WebhookCreated(Webhook):
+    secret: str = Field(description="`whsec_...`: shown only in this response")
+
+
+class WebhookEnvelope(BaseModel):
+    webhook: WebhookCreated
+
+
+class WebhookList(TypedDict):
+    webhooks: list[Webhook]
+    nextToken: NotRequired[str]
+
+
 # ----------------------------------------------------------------------------- OpenAPI
 
 # A route's decorator declares its own responses (`responses=`): its success responses and the
@@ -509,3 +608,64 @@ def returns_nothing(description: str) -> OpenAPIResponse:
 def fails(description: str) -> OpenAPIResponse:
     """An error response: the contract's error body, `{"error": {code, message, details?}}`."""
     return {"description": description, "content": {"application/json": {"model": ErrorBody}}}
+
+
+# ----------------------------------------------------------------------------- reports and search
+
+ReportGroupBy = Literal["project", "task", "day"]
+ReportFormat = Literal["json", "csv"]
+SearchType = Literal["category", "project", "task", "subtask"]
+# A report's amount: an exact number of cents, written as a JSON number (at most 2 decimals).
+Amount = Annotated[
+    Decimal,
+    _AS_JSON_NUMBER,
+    WithJsonSchema({"type": "number", "minimum": 0, "description": "at most 2 decimals"}),
+]
+
+
+class ReportTotals(TypedDict):
+    sessions: int
+    duration: int
+    roundedDuration: int
+    billableDuration: int
+    amount: Amount
+    breakDuration: int
+
+
+class ReportGroup(TypedDict):
+    id: str  # a project id, a task id or a day, YYYY-MM-DD
+    title: str | None
+    sessions: int
+    duration: int
+    roundedDuration: int
+    billableDuration: int
+    amount: Amount
+    # Project groups only.
+    plannedDurationHours: NotRequired[ExactNumber | None]
+    plannedBudget: NotRequired[ExactNumber | None]
+
+
+# Functional form: `from` is a Python keyword.
+SummaryReport = TypedDict(
+    "SummaryReport",
+    {
+        "from": Annotated[str, DATE_TIME],
+        "to": Annotated[str, DATE_TIME],
+        "tz": str,
+        "groupBy": ReportGroupBy,
+        "totals": ReportTotals,
+        "groups": list[ReportGroup],
+    },
+)
+
+
+class SearchResult(TypedDict):
+    type: SearchType
+    id: str
+    title: str | None
+    parentId: str | None
+    active: bool
+
+
+class SearchResults(TypedDict):
+    results: list[SearchResult]

@@ -10,6 +10,8 @@ One partition per user (`pk = USER#<sub>`). In it:
     sk = TITLE#<KIND>#...#<hash> guard: `ref` = the active entity owning a normalized title
     sk = IDEMPOTENCY#<hash>      an Idempotency-Key: fingerprint, state, response (TTL 24 h)
     sk = MEMBERSHIP#<teamId>     the user belongs to that team (lists the user's teams)
+    sk = WEBHOOK#<id>            a webhook subscription (with its secret)
+    sk = WEBHOOKS                how many webhooks the user has (`count`, at most 20)
 
 A team is shared, so it has a partition of its own (`pk = TEAM#<id>`, `sk = TEAM`): its name,
 its members (at most 100, each with userId, email, displayName, role) and a `version`.
@@ -30,7 +32,7 @@ import hashlib
 import json
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
@@ -58,6 +60,8 @@ TITLE_PREFIX = "TITLE#"  # guards: the active project / task that owns a normali
 IDEMPOTENCY_PREFIX = "IDEMPOTENCY#"  # a POST's Idempotency-Key: its state and first response
 TOMBSTONE_PREFIX = "TOMB#"
 MEMBERSHIP_PREFIX = "MEMBERSHIP#"  # the teams a user belongs to
+WEBHOOK_PREFIX = "WEBHOOK#"
+WEBHOOK_COUNT_SK = "WEBHOOKS"
 TEAM_SK = "TEAM"
 # BatchGetItem reads at most 100 keys a call.
 MAX_KEYS_PER_BATCH = 100
@@ -72,6 +76,8 @@ MAX_ACTIONS_PER_TRANSACTION = 99
 _RETRY_DEADLINE_SECONDS = 8.0
 _BACKOFF_BASE_SECONDS = 0.005
 _BACKOFF_CAP_SECONDS = 0.1
+# BatchGetItem reads at most 100 keys a call.
+_BATCH_GET_KEYS = 100
 # The sort key of the table and of each string-keyed index.
 _SORT_ATTRIBUTE: dict[str | None, str] = {None: "sk", "byParent": "parent", "byStart": "start"}
 T = TypeVar("T")
@@ -125,7 +131,9 @@ def _to_dynamo(value: Any) -> dict[str, Any]:
         return {"NULL": True}
     if isinstance(value, bool):
         return {"BOOL": value}
-    if isinstance(value, int | float | Decimal):
+    if isinstance(value, Decimal):
+        return {"N": format(value, "f")}  # positional: never "1E+2"
+    if isinstance(value, int | float):
         return {"N": str(value)}
     if isinstance(value, str):
         return {"S": value}
@@ -139,8 +147,9 @@ def _to_dynamo(value: Any) -> dict[str, Any]:
 def _from_dynamo(attr: dict[str, Any]) -> Any:
     ((tag, value),) = attr.items()
     if tag == "N":
+        # Exact: an integer as int, anything else as Decimal (never float: money, contract 2).
         number = Decimal(value)
-        return int(number) if number == number.to_integral_value() else float(number)
+        return int(number) if number == number.to_integral_value() else number
     if tag == "L":
         return [_from_dynamo(v) for v in value]
     if tag == "M":
@@ -350,15 +359,51 @@ class Store:
             return records, None
         return records, self._encode_page_token(last_key, sort_attr)
 
-    def query_all(self, *, prefix: str, index: str | None = None) -> Iterator[dict[str, Any]]:
+    def query_all(
+        self,
+        *,
+        prefix: str | None = None,
+        between: tuple[str, str] | None = None,
+        index: str | None = None,
+        page_size: int = MAX_ACTIONS_PER_TRANSACTION,
+        keep: Callable[[dict[str, Any]], bool] = lambda _: True,
+    ) -> Iterator[dict[str, Any]]:
+        """Every record `query_page` would return, page after page of `page_size`."""
         token: str | None = None
         while True:
             page, token = self.query_page(
-                prefix=prefix, index=index, limit=MAX_ACTIONS_PER_TRANSACTION, next_token=token
+                prefix=prefix,
+                between=between,
+                index=index,
+                limit=page_size,
+                next_token=token,
+                keep=keep,
             )
             yield from page
             if not token:
                 return
+
+    def get_many(self, kind: str, entity_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The caller's entities of a kind with these ids, by id, read consistently with
+        BatchGetItem (100 keys a call); ids that name nothing are left out."""
+        keys = [self._key(entity_sk(kind, entity_id)) for entity_id in dict.fromkeys(entity_ids)]
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(keys), _BATCH_GET_KEYS):
+            pending: dict[str, Any] = {
+                self._table: {"Keys": keys[start : start + _BATCH_GET_KEYS], "ConsistentRead": True}
+            }
+            for attempt in _attempts():
+                response = dynamodb().batch_get_item(RequestItems=pending)
+                for raw in response.get("Responses", {}).get(self._table, []):
+                    record = from_item(raw)
+                    found[str(record["id"])] = record
+                pending = response.get("UnprocessedKeys") or {}
+                if not pending:
+                    break
+                _backoff(attempt)  # throttled: DynamoDB handed some keys back
+            if pending:
+                raise Conflict("DynamoDB kept throttling the reads; retry the request")
+        return found
 
     def has_any(self, *, prefix: str, index: str | None = None) -> bool:
         page, _ = self.query_page(prefix=prefix, index=index, limit=1, next_token=None)
@@ -436,6 +481,103 @@ class Store:
 
     def release_idempotency_key(self, key: str) -> None:
         dynamodb().delete_item(TableName=self._table, Key=self._key(_idempotency_sk(key)))
+
+    # ------------------------------------------------------------------- webhooks
+
+    def create_webhook(self, webhook: dict[str, Any], *, limit: int, full: StintError) -> None:
+        """Store a subscription and count it, unless the user already has `limit` (`full`)."""
+        table = self._table
+        count: dict[str, Any] = {
+            "TableName": table,
+            "Key": self._key(WEBHOOK_COUNT_SK),
+            "UpdateExpression": "SET #n = if_not_exists(#n, :zero) + :one",
+            "ConditionExpression": "attribute_not_exists(#n) OR #n < :limit",
+            "ExpressionAttributeNames": {"#n": "count"},
+            "ExpressionAttributeValues": {
+                ":zero": {"N": "0"},
+                ":one": {"N": "1"},
+                ":limit": {"N": str(limit)},
+            },
+        }
+        item = {"pk": self.pk, "sk": WEBHOOK_PREFIX + webhook["id"], "kind": "webhook", **webhook}
+        put: dict[str, Any] = {
+            "TableName": table,
+            "Item": to_item(item),
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+        try:
+            actions: list[Any] = [{"Update": count}, {"Put": put}]
+            dynamodb().transact_write_items(TransactItems=actions)
+        except dynamodb().exceptions.TransactionCanceledException as error:
+            reasons = error.response.get("CancellationReasons", [])
+            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+                raise full from error
+            raise StaleRead() from error
+
+    def webhooks(self) -> list[dict[str, Any]]:
+        return list(self.query_all(prefix=WEBHOOK_PREFIX))
+
+    def get_webhook(self, webhook_id: str) -> dict[str, Any] | None:
+        return self._get(WEBHOOK_PREFIX + webhook_id)
+
+    def delete_webhook(self, webhook_id: str) -> bool:
+        """Delete a subscription and uncount it; False when there is no such subscription."""
+        table = self._table
+        delete: dict[str, Any] = {
+            "TableName": table,
+            "Key": self._key(WEBHOOK_PREFIX + webhook_id),
+            "ConditionExpression": "attribute_exists(pk)",
+        }
+        count: dict[str, Any] = {
+            "TableName": table,
+            "Key": self._key(WEBHOOK_COUNT_SK),
+            "UpdateExpression": "ADD #n :minus_one",
+            "ExpressionAttributeNames": {"#n": "count"},
+            "ExpressionAttributeValues": {":minus_one": {"N": "-1"}},
+        }
+        try:
+            actions: list[Any] = [{"Delete": delete}, {"Update": count}]
+            dynamodb().transact_write_items(TransactItems=actions)
+        except dynamodb().exceptions.TransactionCanceledException as error:
+            reasons = error.response.get("CancellationReasons", [])
+            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+                return False
+            raise StaleRead() from error
+        return True
+
+    def record_delivery(self, webhook_id: str, *, delivered: bool, disable_after: int) -> None:
+        """Count the subscription's events dead-lettered in a row (a delivery resets it);
+        after `disable_after` of them the subscription is `disabled`."""
+        key = self._key(WEBHOOK_PREFIX + webhook_id)
+        try:
+            if delivered:
+                dynamodb().update_item(
+                    TableName=self._table,
+                    Key=key,
+                    UpdateExpression="SET deadLettered = :zero",
+                    ConditionExpression="attribute_exists(pk) AND deadLettered > :zero",
+                    ExpressionAttributeValues={":zero": {"N": "0"}},
+                )
+                return
+            response = dynamodb().update_item(
+                TableName=self._table,
+                Key=key,
+                UpdateExpression="SET deadLettered = if_not_exists(deadLettered, :zero) + :one",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues={":zero": {"N": "0"}, ":one": {"N": "1"}},
+                ReturnValues="UPDATED_NEW",
+            )
+            if int(response["Attributes"]["deadLettered"]["N"]) >= disable_after:
+                dynamodb().update_item(
+                    TableName=self._table,
+                    Key=key,
+                    UpdateExpression="SET #status = :disabled",
+                    ConditionExpression="attribute_exists(pk)",
+                    ExpressionAttributeNames={"#status": "status"},
+                    ExpressionAttributeValues={":disabled": {"S": "disabled"}},
+                )
+        except dynamodb().exceptions.ConditionalCheckFailedException:
+            return  # deleted meanwhile, or nothing to reset
 
     # ------------------------------------------------------------------- writes
 

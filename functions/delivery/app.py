@@ -1,0 +1,15 @@
+"""Delivery function: webhook deliveries from the delivery queue (contract section 11)."""
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from stint import delivery
+
+logger = Logger()
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return delivery.handle(event.get("Records") or [])

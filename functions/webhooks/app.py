@@ -1,0 +1,45 @@
+"""Webhooks function: webhook subscriptions (contract section 11). A thin HTTP adapter."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+
+from stint.api import caller, create_app, handler, json_response, no_content
+from stint.models import (
+    WebhookEnvelope,
+    WebhookFields,
+    WebhookList,
+    fails,
+    returns,
+    returns_nothing,
+)
+from stint.services import webhooks
+
+app = create_app()
+
+
+@app.post(
+    "/v1/webhooks",
+    responses={
+        201: returns("The subscription, with its secret (shown only here)"),
+        400: fails("`validation_error`: e.g. a hookUrl that is not https or not public"),
+        409: fails("`conflict`: the caller has 20 webhooks"),
+    },
+)
+def create_webhook(body: Annotated[WebhookFields, Body()]) -> Response[WebhookEnvelope]:
+    return json_response(201, {"webhook": webhooks.create_webhook(caller(app), body)})
+
+
+@app.get("/v1/webhooks", responses={200: returns("The caller's webhooks, without secrets")})
+def list_webhooks() -> Response[WebhookList]:
+    return json_response(200, {"webhooks": webhooks.list_webhooks(caller(app))})
+
+
+@app.delete("/v1/webhooks/<webhookId>", responses={204: returns_nothing("Deleted")})
+def delete_webhook(webhookId: str) -> None:
+    webhooks.delete_webhook(caller(app), webhookId)
+    return no_content()
+
+
+lambda_handler = handler(app)

@@ -1,0 +1,179 @@
+"""Webhook deliveries (contract section 11), fed by the delivery queue.
+
+Each message is one event for one subscription. A delivery POSTs the event to the hook URL
+with Standard Webhooks headers (`webhook-id`: the event id, the same on every attempt;
+`webhook-timestamp`: this attempt's time; `webhook-signature`: `v1,<base64 HMAC-SHA256 of
+"id.timestamp.body">` keyed by the secret's bytes), so a receiver verifies it with a stock
+Standard Webhooks library.
+
+- The URL is checked again (`stint.hook_urls`): DNS may have changed since the subscription.
+  The connection goes to the address that was checked, redirects are not followed (a 3xx is a
+  failed attempt), and an attempt gives up after 10 s.
+- A non-2xx, a timeout or a refused URL fails the attempt: the message goes back on the queue,
+  visible again after a backoff that doubles from `retry_base` seconds. The attempt that
+  reaches `MAX_ATTEMPTS` sends the event to the dead-letter queue instead.
+- A subscription whose events were dead-lettered `DISABLE_AFTER` times in a row is set
+  `disabled` (a delivered event resets the count); disabled and deleted subscriptions get
+  nothing more.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextvars
+import hashlib
+import hmac
+import http.client
+import json
+import logging
+import socket
+import ssl
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from stint import aws, hook_urls
+from stint.config import settings
+from stint.store import Store
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5  # the first attempt and 4 retries
+DISABLE_AFTER = 5  # events dead-lettered in a row
+TIMEOUT_SECONDS = 10.0
+USER_AGENT = "Stint-Webhooks/1"
+
+
+def retry_delays() -> tuple[int, int]:
+    """(first delay, longest delay) in seconds between attempts. The local stack backs off
+    from 1 s (capped at 2 s) so that retries are seen within seconds; AWS from 30 s to 15 min."""
+    return (1, 2) if hook_urls.local_mode() else (30, 900)
+
+
+def backoff_seconds(attempt: int) -> int:
+    """The delay after failed attempt number `attempt` (1-based)."""
+    first, longest = retry_delays()
+    return int(min(longest, first * 2 ** (attempt - 1)))
+
+
+def sign(secret: str, message_id: str, timestamp: int, body: str) -> str:
+    """The Standard Webhooks `webhook-signature` header value."""
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    digest = hmac.new(key, f"{message_id}.{timestamp}.{body}".encode(), hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode()
+
+
+@dataclass
+class Outcome:
+    delivered: bool
+    reason: str = ""
+
+
+def deliver(message: dict[str, Any], webhook: dict[str, Any]) -> Outcome:
+    """One attempt to deliver the event in `message` to the subscription `webhook`."""
+    try:
+        target = hook_urls.check(str(webhook["hookUrl"]))
+    except hook_urls.ForbiddenUrl as error:
+        return Outcome(False, f"hookUrl {error}")
+    event = {key: message[key] for key in ("id", "type", "triggerType", "occurredAt", "data")}
+    body = json.dumps(event, separators=(",", ":"))
+    timestamp = int(time.time())
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "webhook-id": message["id"],
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": sign(str(webhook["secret"]), message["id"], timestamp, body),
+    }
+    path = target.url.path or "/"
+    if target.url.query:
+        path += "?" + target.url.query
+    connection = _connection(target)
+    try:
+        connection.request("POST", path, body=body.encode(), headers=headers)
+        status = connection.getresponse().status
+    except (OSError, http.client.HTTPException) as error:  # timeouts are OSErrors
+        return Outcome(False, f"{type(error).__name__}: {error}")
+    finally:
+        connection.close()
+    if 200 <= status < 300:
+        return Outcome(True)
+    return Outcome(False, f"HTTP {status}")
+
+
+def _connection(target: hook_urls.Target) -> http.client.HTTPConnection:
+    if target.url.scheme == "https":
+        return _PinnedHTTPSConnection(target)
+    return _PinnedHTTPConnection(target)
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Connects to the checked address, whatever the name resolves to by now."""
+
+    def __init__(self, target: hook_urls.Target) -> None:
+        super().__init__(target.host, target.port, timeout=TIMEOUT_SECONDS)
+        self._address = target.address
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """TLS to the checked address, the certificate checked against the URL's host name."""
+
+    def __init__(self, target: hook_urls.Target) -> None:
+        context = ssl.create_default_context()
+        super().__init__(target.host, target.port, timeout=TIMEOUT_SECONDS, context=context)
+        self._address = target.address
+        self._tls = context
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._tls.wrap_socket(sock, server_hostname=self.host)
+
+
+# ----------------------------------------------------------------------------- the queue
+
+
+def handle(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """An SQS batch: deliver each message (concurrently); report those to try again."""
+    # Each worker runs in a copy of the invocation's context (Powertools' logger keys, and
+    # the local stack's IAM check, follow the work).
+    contexts = [contextvars.copy_context() for _ in records]
+    with ThreadPoolExecutor(max_workers=max(1, len(records))) as pool:
+        handled = pool.map(lambda c, r: c.run(_handle_one, r), contexts, records)
+        retry = [r["messageId"] for r in handled if r is not None]
+    return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in retry]}
+
+
+def _handle_one(record: dict[str, Any]) -> dict[str, Any] | None:
+    """Returns the record when it must be tried again, None when it is done with."""
+    message = json.loads(record["body"])
+    attempt = int(record.get("attributes", {}).get("ApproximateReceiveCount", "1"))
+    store = Store(message["userId"])
+    webhook = store.get_webhook(message["webhookId"])
+    if webhook is None or webhook.get("status") != "active":
+        return None  # unsubscribed or disabled since the event was queued
+    outcome = deliver(message, webhook)
+    if outcome.delivered:
+        store.record_delivery(message["webhookId"], delivered=True, disable_after=DISABLE_AFTER)
+        return None
+    log.warning("webhook %s, %s attempt %d: %s", webhook["id"], message["id"], attempt, outcome)
+    if attempt >= MAX_ATTEMPTS:
+        _dead_letter(message, attempt, outcome.reason)
+        store.record_delivery(message["webhookId"], delivered=False, disable_after=DISABLE_AFTER)
+        return None
+    aws.client("sqs").change_message_visibility(
+        QueueUrl=settings().delivery_queue_url,
+        ReceiptHandle=record["receiptHandle"],
+        VisibilityTimeout=backoff_seconds(attempt),
+    )
+    return record
+
+
+def _dead_letter(message: dict[str, Any], attempts: int, reason: str) -> None:
+    body = {"message": message, "attempts": attempts, "lastError": reason}
+    aws.client("sqs").send_message(
+        QueueUrl=settings().dead_letter_queue_url, MessageBody=json.dumps(body)
+    )

@@ -1,0 +1,72 @@
+"""Search by name (contract section 10, Tyme's search_entity).
+
+One consistent Query reads the candidates: every entity of the kind (`sk` begins with
+`<KIND>#`), or, with `parentId`, only that parent's children on the `byParent` index (a
+category's projects, a project's tasks, a task's subtasks), after one GetItem that checks the
+parent is the caller's. Titles are matched in memory: a case-insensitive substring
+(`str.casefold`), which no DynamoDB condition can express; a filter expression would not read
+fewer items anyway.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stint.errors import invalid_field
+from stint.models import SearchType
+from stint.services.common import Caller, load
+from stint.store import Store, children_prefix, entity_sk
+
+MAX_RESULTS = 50
+_PAGE = 1000
+# Each kind's parent: its kind, and the field of the child that names it.
+_PARENT: dict[str, tuple[str, str] | None] = {
+    "category": None,
+    "project": ("category", "categoryId"),
+    "task": ("project", "projectId"),
+    "subtask": ("task", "taskId"),
+}
+
+
+def search(
+    caller: Caller, kind: SearchType, name: str | None, parent_id: str | None
+) -> list[dict[str, Any]]:
+    """Up to 50 of the caller's entities of `kind` whose title contains `name` (ignoring case;
+    no name or a blank one: all), active ones first, then exact matches, then by title."""
+    store = Store(caller.user_id)
+    parent = _PARENT[kind]
+    if parent_id is not None:
+        if parent is None:
+            raise invalid_field("parentId", "categories have no parent")
+        load(store, parent[0], parent_id)  # another user's (or no) parent is a 404
+        candidates = store.query_all(
+            prefix=children_prefix(parent[0], parent_id, kind), index="byParent", page_size=_PAGE
+        )
+    else:
+        candidates = store.query_all(prefix=entity_sk(kind, ""), page_size=_PAGE)
+    needle = (name or "").strip().casefold()
+    found = [
+        _result(kind, record)
+        for record in candidates
+        if needle in (record.get("title") or "").casefold()
+    ]
+
+    def order(result: dict[str, Any]) -> tuple[bool, bool, str, str, str]:
+        title = result["title"] or ""
+        exact = bool(needle) and title.casefold() == needle
+        return (not result["active"], not exact, title.casefold(), title, result["id"])
+
+    return sorted(found, key=order)[:MAX_RESULTS]
+
+
+def _result(kind: str, record: dict[str, Any]) -> dict[str, Any]:
+    parent = _PARENT[kind]
+    # Archived projects and completed tasks / subtasks are inactive; categories never are.
+    archived = record.get("isArchived") if kind == "project" else record.get("isCompleted")
+    return {
+        "type": kind,
+        "id": record["id"],
+        "title": record.get("title"),
+        "parentId": record.get(parent[1]) if parent else None,
+        "active": not archived,
+    }
