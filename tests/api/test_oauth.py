@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
@@ -22,13 +21,11 @@ from authlib.integrations.requests_client import OAuth2Session
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.api.conftest import PASSWORD, Api, cognito, sign_up
+from tests.api.conftest import PASSWORD, Api, cognito, local_only, sign_up
 
 # The sign-in page, its error pages and the token endpoint's checks are the local stack's; a
 # deployed stack's are Cognito's managed login, whose page and answers differ.
-pytestmark = pytest.mark.skipif(
-    bool(os.environ.get("STINT_OUTPUTS")), reason="the local stack's OAuth2 endpoints"
-)
+pytestmark = local_only
 
 # The template's default callback URLs (parameters AppCallbackUrls, IntegrationCallbackUrls).
 APP_CALLBACK = "http://localhost:8080/callback"
