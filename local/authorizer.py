@@ -34,10 +34,14 @@ class JwksCache:
         self._lock = threading.Lock()
 
     def key(self, pool_id: str, key_id: str | None) -> jwt.PyJWK | None:
+        return self.keys(pool_id).get(key_id or "")
+
+    def keys(self, pool_id: str) -> dict[str, jwt.PyJWK]:
+        """The pool's keys by key id."""
         with self._lock:
             if pool_id not in self._keys:
                 self._keys[pool_id] = self._fetch(pool_id)
-            return self._keys[pool_id].get(key_id or "")
+            return self._keys[pool_id]
 
     def _fetch(self, pool_id: str) -> dict[str, jwt.PyJWK]:
         url = f"{self._endpoint_url}/{pool_id}/.well-known/jwks.json"

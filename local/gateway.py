@@ -8,7 +8,8 @@ A failed function or a malformed proxy response is a 502 `Internal server error`
 
 Besides the template's routes, the front serves documents without a token (the local stack's
 own addition, contract section 13): `GET /openapi.json` answers with the `openapi.json` beside
-the template, read on each request, so a regenerated file is served at once.
+the template, read on each request, so a regenerated file is served at once. Paths under a
+mount (the user pool domain's `/oauth2/`, see `local.oauth`) go to that WSGI app instead.
 
 The gateway's own error responses honour the API's `GatewayResponses` from the template
 (status code, `application/json` template, literal headers), falling back to DEFAULT_4XX /
@@ -23,7 +24,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,7 @@ GATEWAY_RESPONSES: dict[str, tuple[int, str | None, str]] = {
 }
 
 StartResponse = Callable[..., Any]
+WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
 @dataclass(frozen=True)
@@ -105,13 +107,22 @@ class Gateway:
     """The WSGI app that plays API Gateway for every route in the table."""
 
     def __init__(
-        self, routes: RouteTable, runtime: Runtime, documents: dict[str, Path] | None = None
+        self,
+        routes: RouteTable,
+        runtime: Runtime,
+        documents: dict[str, Path] | None = None,
+        mounts: Mapping[str, WsgiApp] | None = None,
     ) -> None:
         self.routes = routes
         self.runtime = runtime
         self.documents = documents or {}  # path -> a JSON file served on GET without a token
+        self.mounts = dict(mounts or {})  # path prefix -> a WSGI app that is not API Gateway's
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = str(environ.get("PATH_INFO", ""))
+        for prefix, app in self.mounts.items():
+            if path.startswith(prefix):
+                return app(environ, start_response)
         started = time.perf_counter()
         request = IncomingRequest.from_environ(environ, str(uuid.uuid4()))
         try:

@@ -22,6 +22,7 @@ from local.authorizer import JwksCache
 from local.emulator import CREDENTIALS, Emulator
 from local.functions import Function, Runtime, load_functions
 from local.gateway import Gateway
+from local.oauth import UserPoolDomain
 from local.resources import Provisioner
 from local.routes import load_routes
 from local.servers import RawHeadersRequestHandler, Server
@@ -106,8 +107,11 @@ class LocalStack:
         self.event_sources = EventSources(stack, self.emulator, runtime)
         self.event_sources.start()
 
-        routes = load_routes(stack, runtime.functions, JwksCache(self.emulator.url))
-        gateway = Gateway(routes, runtime, {"/openapi.json": template.directory / OPENAPI_FILE})
+        jwks = JwksCache(self.emulator.url)
+        routes = load_routes(stack, runtime.functions, jwks)
+        domain = UserPoolDomain.from_stack(stack, self.emulator.client("cognito-idp"), jwks)
+        documents = {"/openapi.json": template.directory / OPENAPI_FILE}
+        gateway = Gateway(routes, runtime, documents, domain.mounts if domain else None)
         self.front = Server(gateway, self.settings.port, RawHeadersRequestHandler).start()
 
         outputs = {
@@ -116,6 +120,8 @@ class LocalStack:
             "Region": REGION,
             "CognitoEndpointUrl": self.emulator.url,
         }
+        if domain is not None:  # its OAuth2 endpoints are the front's /oauth2/ (local.oauth)
+            outputs = domain.localize(self.front.url, runtime.functions, outputs)
         if "UserPoolId" in outputs and "UserPoolClientId" in outputs:
             outputs.update(
                 create_demo_user(self.emulator, outputs["UserPoolId"], outputs["UserPoolClientId"])

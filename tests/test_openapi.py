@@ -98,16 +98,19 @@ def operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]
     ]
 
 
-def template_routes() -> dict[tuple[str, str], list[str]]:
-    """(METHOD, path) -> AuthorizationScopes, for every Api event of template.yaml."""
+def template_routes(*, authorized: bool = True) -> dict[tuple[str, str], list[str]]:
+    """(METHOD, path) -> AuthorizationScopes, for the Api events of template.yaml with the
+    authorizer (`authorized=False`: those with `Auth: {Authorizer: NONE}`)."""
     template = load_template(REPO / "template.yaml")
     routes = {}
     for logical_id in template.resources_of_type("AWS::Serverless::Function"):
         for event in (template.properties(logical_id).get("Events") or {}).values():
             if event.get("Type") == "Api":
                 props = event["Properties"]
-                scopes = (props.get("Auth") or {}).get("AuthorizationScopes") or []
-                routes[(str(props["Method"]).upper(), str(props["Path"]))] = list(scopes)
+                auth = props.get("Auth") or {}
+                if (auth.get("Authorizer") != "NONE") == authorized:
+                    route = (str(props["Method"]).upper(), str(props["Path"]))
+                    routes[route] = list(auth.get("AuthorizationScopes") or [])
     return routes
 
 
@@ -126,6 +129,18 @@ def test_routes_are_the_templates(document: dict[str, Any]) -> None:
     assert document["openapi"] == "3.1.0"
     assert document["info"]["title"] == "Stint"
     assert "servers" not in document
+
+
+def test_only_the_oauth2_calls_are_left_out_and_the_document_names_them(
+    document: dict[str, Any],
+) -> None:
+    """Routes without the authorizer are left out (tools/openapi.py says why): they must be
+    Tyme's three OAuth2 calls (contract section 12), and nothing else may slip out that way."""
+    oauth = {("GET", "/v1/authorize"), ("POST", "/v1/access_token"), ("POST", "/v1/refresh_token")}
+    assert set(template_routes(authorized=False)) == oauth
+    for method, path in oauth:
+        assert path not in document["paths"]
+        assert f"`{method} {path}`" in document["info"]["description"]
 
 
 def test_each_route_documents_the_contracts_status_codes(document: dict[str, Any]) -> None:

@@ -7,7 +7,11 @@ Where each part of the document comes from:
 
 - The routes: template.yaml's `Api` events (path, method, AuthorizationScopes), read with the
   local stack's own loaders (`local.routes`) over the template resolved offline: nothing is
-  created and no AWS API is called.
+  created and no AWS API is called. Routes without the authorizer (`Auth: {Authorizer: NONE}`)
+  are left out and only named in `info.description`: they are the OAuth2 calls (Tyme's
+  `/v1/authorize`, `/v1/access_token`, `/v1/refresh_token`), which take no token since they
+  give one, speak OAuth2's protocol (a redirect, form bodies, RFC 6749's error bodies) and share
+  none of the rules below (Idempotency-Key, the error body, 401 from the authorizer).
 - The operations: each function with `Api` events is imported as the local stack imports it
   (`local.functions`: its layers on sys.path, its environment set), and its resolver's
   Powertools schema is taken: parameters, request body and the responses its route
@@ -72,6 +76,13 @@ authorizer's 401 are `{"error": {"code", "message", "details"?}}`. Single-entity
 an `ETag`; `PATCH`, `PUT` and `DELETE` honour `If-Match` (a mismatch is 412). Every `POST` honours
 an `Idempotency-Key`: the same key and body within 24 h return the first response."""
 
+OAUTH_NOTE = """
+
+Not in this document: the OAuth2 calls {routes}. They take no token (they give one) and
+speak OAuth2 (RFC 6749 with PKCE, RFC 7636) on the stack's Cognito user pool domain: a redirect
+to its `/oauth2/authorize`, and form bodies forwarded to its `/oauth2/token` with OAuth2's JSON
+answers and errors (the README's "OAuth2" section)."""
+
 IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key",
     "in": "header",
@@ -105,10 +116,14 @@ class OpenAPIError(Exception):
 def build_document() -> dict[str, Any]:
     """The whole API's OpenAPI document (process state is restored afterwards)."""
     with _process_state_restored():
-        routes, apps = _load_routes_and_apps()
+        routes, oauth_routes, apps = _load_routes_and_apps()
         from stint.models import CLIENT_ID_PATTERN, ErrorBody, GatewayMessage
 
         document = _merge([_powertools_document(app) for app in apps])
+        if oauth_routes:
+            document["info"]["description"] += OAUTH_NOTE.format(
+                routes=", ".join(f"`{route.method} {route.path}`" for route in oauth_routes)
+            )
         _check_routes(document, routes)
         for model in (ErrorBody, GatewayMessage):
             schema = model.model_json_schema(ref_template=REF + "{model}")
@@ -124,8 +139,8 @@ def render(document: dict[str, Any]) -> str:
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def _load_routes_and_apps() -> tuple[list[Any], list[Any]]:
-    """The template's API routes, and the resolver (`app`) of each function that serves them."""
+def _load_routes_and_apps() -> tuple[list[Any], list[Any], list[Any]]:
+    """The documented routes, the OAuth2 routes (no authorizer), the documented routes' apps."""
     from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
     from local.authorizer import JwksCache
@@ -141,6 +156,9 @@ def _load_routes_and_apps() -> tuple[list[Any], list[Any]]:
         if any(event.get("Type") == "Api" for event in function.events.values())
     ]
     routes = list(load_routes(stack, functions, JwksCache("http://127.0.0.1:9")))
+    oauth_routes = [route for route in routes if is_oauth_route(route)]
+    routes = [route for route in routes if not is_oauth_route(route)]
+    functions = [function for function in functions if any(r.function is function for r in routes)]
     for route in routes:
         if route.method not in SUCCESS:
             raise OpenAPIError(f"{route.method} {route.path}: method not documented by this tool")
@@ -153,7 +171,12 @@ def _load_routes_and_apps() -> tuple[list[Any], list[Any]]:
         if not isinstance(app, APIGatewayRestResolver):
             raise OpenAPIError(f"{function.handler_file}: no APIGatewayRestResolver named `app`")
         apps.append(app)
-    return routes, apps
+    return routes, oauth_routes, apps
+
+
+def is_oauth_route(route: Any) -> bool:
+    """A route without the authorizer: one of the OAuth2 calls (see the module's docstring)."""
+    return route.authorizer is None and route.authorizer_error is None
 
 
 @contextlib.contextmanager

@@ -14,6 +14,7 @@ import requests
 
 from local.testing import start_local_stack, stop
 
+PASSWORD = "Test-pass-1234"  # every user sign_up makes has it
 # Against a deployed stack (STINT_OUTPUTS): what needs the local stack itself is skipped.
 DEPLOYED = bool(os.environ.get("STINT_OUTPUTS"))
 local_only = pytest.mark.skipif(DEPLOYED, reason="needs the local stack (emulator, 127.0.0.1)")
@@ -40,19 +41,18 @@ def sign_up(
     """Sign a new user up, confirm them and sign them in; returns Cognito's tokens."""
     idp = cognito(stack)
     email = f"user-{uuid.uuid4().hex[:12]}@example.com"
-    password = "Test-pass-1234"
     client_id = client_id or stack["UserPoolClientId"]
     idp.sign_up(
         ClientId=client_id,
         Username=email,
-        Password=password,
+        Password=PASSWORD,
         UserAttributes=[{"Name": "email", "Value": email}],
     )
     idp.admin_confirm_sign_up(UserPoolId=pool_id or stack["UserPoolId"], Username=email)
     auth = idp.initiate_auth(
         ClientId=client_id,
         AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": email, "PASSWORD": password},
+        AuthParameters={"USERNAME": email, "PASSWORD": PASSWORD},
     )["AuthenticationResult"]
     return {"email": email, **auth}
 

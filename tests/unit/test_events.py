@@ -50,6 +50,7 @@ SCENARIO: list[tuple[str, Any]] = [
     ("teams-list-teams.json", 200),
     ("webhooks-list-webhooks.json", 200),
     ("sync-full-sync.json", 200),
+    ("oauth-authorize.json", 302),  # Tyme's /v1/authorize: to the user pool domain
     ("reports-summary.json", 200),
     ("reports-search.json", 200),
     ("dispatcher-task-created.json", NO_FAILURES),
@@ -127,6 +128,7 @@ def test_every_event_through_its_handler(
     monkeypatch.setenv("DELIVERY_QUEUE_URL", queue)
     monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", queue)
     monkeypatch.setenv("STINT_LOCAL", "1")  # a receiver on 127.0.0.1 over http
+    monkeypatch.setenv("OAUTH_BASE_URL", "https://stint-example.auth.us-east-1.amazoncognito.com")
     config.settings.cache_clear()
     hook = {
         "id": "hook-tasks",
