@@ -1,6 +1,6 @@
 """template.yaml, translated to plain CloudFormation by the SAM translator (as `sam deploy` does),
 creates in moto's CloudFormation: the table with its indexes, TTL and stream, the user pool
-with its clients (and domain, when the template has one), the queues, the functions and the
+with its clients, domain and resource server, the queues, the functions and the
 dispatcher's event source mappings.
 
 What moto's CloudFormation cannot do, and so is adapted here (the template is not changed):
@@ -155,10 +155,17 @@ def test_the_user_pool_and_its_clients(stack: dict[str, Any]) -> None:
         UserPoolId=pool_id, ClientId=stack["outputs"]["UserPoolClientId"]
     )["UserPoolClient"]
     assert "ALLOW_USER_PASSWORD_AUTH" in first_party["ExplicitAuthFlows"]
-    domain = stack["outputs"].get("UserPoolDomain")
-    if domain is not None:  # the OAuth2 domain (contract section 12)
-        described = idp.describe_user_pool_domain(Domain=domain)["DomainDescription"]
-        assert described["UserPoolId"] == pool_id
+    # OAuth2 (contract section 12): the domain, the resource server and the integrations client.
+    described = idp.describe_user_pool_domain(Domain=stack["outputs"]["UserPoolDomain"])
+    assert described["DomainDescription"]["UserPoolId"] == pool_id
+    server = idp.describe_resource_server(UserPoolId=pool_id, Identifier="stint")
+    scopes = {scope["ScopeName"] for scope in server["ResourceServer"]["Scopes"]}
+    assert scopes == {"read", "write"}
+    integration = idp.describe_user_pool_client(
+        UserPoolId=pool_id, ClientId=stack["outputs"]["IntegrationClientId"]
+    )["UserPoolClient"]
+    assert integration["ClientSecret"] and integration["AllowedOAuthFlows"] == ["code"]
+    assert set(integration["AllowedOAuthScopes"]) == {"stint/read", "stint/write"}
 
 
 def test_the_queues(stack: dict[str, Any]) -> None:
