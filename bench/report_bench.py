@@ -61,6 +61,8 @@ from stint.timeutil import format_timestamp  # noqa: E402
 USER = "bench-user"
 MONTH_START = datetime(2026, 10, 1, tzinfo=UTC) - timedelta(hours=2)  # 00:00 in Berlin
 MONTH_END = datetime(2026, 11, 1, tzinfo=UTC) - timedelta(hours=1)
+
+
 def populate(store: Store, sessions: int) -> None:
     """10 projects, 60 tasks, `sessions` in the month and as many around it (one in ten a break)."""
     methods = ("up", "down", "nearest")
