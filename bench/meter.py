@@ -12,6 +12,9 @@ Shared by every benchmark. A `Meter` is attached to a boto3 DynamoDB client's ev
   (PutItem / UpdateItem / DeleteItem), doubled for every action of a TransactWriteItems. For a
   Put the size is the item sent; for Update / Delete / ConditionCheck (whose item is not in the
   request) 1 KB is assumed, which holds for every Stint item but a team of many members;
+- `rcu_needed`: the read units had every item been read once and nothing been read that was
+  then dropped (Query pages count only the items they returned, an item read again is free):
+  the capacity the same answer needs at the least, given the items it needs;
 - `moto_capacity`: the `ConsumedCapacity` moto reports (ReturnConsumedCapacity=TOTAL is added
   to every call). moto answers a flat figure per call or item, not DynamoDB's: printed beside
   ours only to show that it is not the figure to read.
@@ -71,7 +74,10 @@ class Meter:
     rcu: int = 0  # read units, by DynamoDB's rule
     wcu: int = 0  # write units, by DynamoDB's rule
     moto_capacity: float = 0.0  # as moto reports it
+    # Read units had every item been read once and nothing filtered out (see `after`).
+    rcu_needed: int = 0
     by_operation: Counter[str] = field(default_factory=Counter)
+    _seen: set[tuple[str, str]] = field(default_factory=set, repr=False)
 
     def before(self, params: dict[str, Any], model: Any, **_: Any) -> None:
         if model.name in _CONSUMED:
@@ -86,20 +92,37 @@ class Meter:
             self.items += int(parsed.get("ScannedCount", 0))
             self.returned += int(parsed.get("Count", 0))
             self.rcu += read_units(sum(map(item_size, parsed.get("Items", []))))
+            new = self._new(parsed.get("Items", []))
+            # A page that brought nothing new was not needed; one that did costs its new items.
+            self.rcu_needed += read_units(sum(map(item_size, new))) if new else 0
         elif model.name == "GetItem":
-            found = 1 if parsed.get("Item") else 0
-            self.items += found
-            self.returned += found
-            self.rcu += read_units(item_size(parsed.get("Item", {})))
+            item = parsed.get("Item")
+            self.items += 1 if item else 0
+            self.returned += 1 if item else 0
+            self.rcu += read_units(item_size(item or {}))
+            # A miss is needed (it is how absence is learnt); an item read again is not.
+            if not item or self._new([item]):
+                self.rcu_needed += read_units(item_size(item or {}))
         elif model.name == "BatchGetItem":
             found = [i for items in parsed.get("Responses", {}).values() for i in items]
             self.items += len(found)
             self.returned += len(found)
             # Each item rounded up to 4 KB on its own.
             self.rcu += sum(read_units(item_size(i)) for i in found)
+            self.rcu_needed += sum(read_units(item_size(i)) for i in self._new(found))
         consumed = parsed.get("ConsumedCapacity") or []
         for entry in consumed if isinstance(consumed, list) else [consumed]:
             self.moto_capacity += float(entry.get("CapacityUnits", 0))
+
+    def _new(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The items not read before while attached (by table key)."""
+        new = []
+        for item in items:
+            key = (str(item.get("pk")), str(item.get("sk")))
+            if key not in self._seen:
+                self._seen.add(key)
+                new.append(item)
+        return new
 
     def operations(self) -> str:
         """`GetItem, Query x2`: the calls made, by operation."""
