@@ -13,6 +13,7 @@ Figures per function: median wall time of the whole process (spawn to exit), med
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import statistics
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import REPO, Stack, api_event, new_user
-from bench.table import Figure
+from bench.table import Figure, write_json
 
 CHILD = REPO / "bench" / "coldstart_child.py"
 FLOOR = REPO / "bench" / "floor_app.py"
@@ -300,5 +301,14 @@ def _recorded_user(calls: list[Any]) -> str:
     return text[start : text.index('"', start)]
 
 
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=5, help="runs of each (median; default 5)")
+    parser.add_argument("--json", help="write the figures there")
+    parser.add_argument("only", nargs="*", help="functions to measure (e.g. Tasks Sync)")
+    args = parser.parse_args()
+    write_json(run(args.runs, tuple(args.only)), args.json)
+
+
 if __name__ == "__main__":
-    run(int(sys.argv[1]) if len(sys.argv) > 1 else 5, tuple(sys.argv[2:]))
+    main()

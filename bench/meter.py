@@ -92,9 +92,12 @@ class Meter:
             self.items += int(parsed.get("ScannedCount", 0))
             self.returned += int(parsed.get("Count", 0))
             self.rcu += read_units(sum(map(item_size, parsed.get("Items", []))))
-            new = self._new(parsed.get("Items", []))
-            # A page that brought nothing new was not needed; one that did costs its new items.
-            self.rcu_needed += read_units(sum(map(item_size, new))) if new else 0
+            items = parsed.get("Items", [])
+            new = self._new(items)
+            # An empty page is needed (it is how absence is learnt); a page that brought only
+            # items read before was not; one that brought new ones costs those.
+            if new or not items:
+                self.rcu_needed += read_units(sum(map(item_size, new)))
         elif model.name == "GetItem":
             item = parsed.get("Item")
             self.items += 1 if item else 0

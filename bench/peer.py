@@ -22,6 +22,7 @@ requests per second over all rounds, and p50 / p99 latency of every request.
 
 from __future__ import annotations
 
+import argparse
 import base64
 import json
 import os
@@ -42,7 +43,7 @@ import boto3
 import requests
 
 from bench.common import REPO
-from bench.table import Figure
+from bench.table import Figure, write_json
 from local.testing import start_local_stack, stop
 
 CLIENTS = 8
@@ -362,5 +363,14 @@ def run(iterations: int = 25, rounds: int = 2) -> list[Figure]:
     ]
 
 
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--iterations", type=int, default=25, help="per client and round")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds of each (alternating)")
+    parser.add_argument("--json", help="write the figures there")
+    args = parser.parse_args()
+    write_json(run(args.iterations, args.rounds), args.json)
+
+
 if __name__ == "__main__":
-    run(int(sys.argv[1]) if len(sys.argv) > 1 else 25)
+    main()

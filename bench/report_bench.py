@@ -44,7 +44,7 @@ import boto3  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from bench.meter import Meter, metered  # noqa: E402
-from bench.table import Figure  # noqa: E402
+from bench.table import Figure, write_json  # noqa: E402
 from local import patches  # noqa: E402
 from local.resources import Provisioner  # noqa: E402
 from local.template import load_template  # noqa: E402
@@ -198,8 +198,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sessions", type=int, default=3000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--json", help="write the figures there (for `python -m bench`)")
     args = parser.parse_args()
-    run(args.sessions, args.runs)
+    write_json(run(args.sessions, args.runs), args.json)
 
 
 if __name__ == "__main__":

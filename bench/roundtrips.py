@@ -13,7 +13,7 @@ the same answer had no item been read twice.
 
 from __future__ import annotations
 
-import sys
+import argparse
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,7 +21,7 @@ from typing import Any
 
 from bench.common import Stack, new_user
 from bench.meter import Meter, metered
-from bench.table import Figure
+from bench.table import Figure, write_json
 
 # Route -> (minimum calls, why). "counter" = GetItem of the user's COUNTER, which every write of
 # an entity must read to commit `counter = old + n` (DESIGN.md, "The change sequence");
@@ -508,6 +508,11 @@ def run() -> list[Figure]:
     return figures
 
 
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--json", help="write the figures there")
+    write_json(run(), parser.parse_args().json)
+
+
 if __name__ == "__main__":
-    run()
-    sys.exit(0)
+    main()

@@ -10,13 +10,14 @@ guarantee 3: the cost grows with the changes, not with the account.
 
 from __future__ import annotations
 
+import argparse
 import json
 import time
 from typing import Any
 
 from bench.common import Stack, api_event, new_user
 from bench.meter import Meter, metered
-from bench.table import Figure
+from bench.table import Figure, write_json
 
 CHANGES = 10
 SMALL, LARGE = 10, 10_000
@@ -97,5 +98,11 @@ def run() -> list[Figure]:
     ]
 
 
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--json", help="write the figures there")
+    write_json(run(), parser.parse_args().json)
+
+
 if __name__ == "__main__":
-    run()
+    main()

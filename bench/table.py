@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -79,3 +81,15 @@ def render(figures: list[Figure]) -> str:
     met = sum(1 for f in with_goal if f.met)
     lines.append(f"goals met: {met} of {len(with_goal)}")
     return "\n".join(lines)
+
+
+def write_json(figures: list[Figure], path: str | None) -> None:
+    """Hand a benchmark's figures to `python -m bench` (which runs each in its own process)."""
+    if path:
+        rows = [asdict(figure) for figure in figures]
+        Path(path).write_text(json.dumps(rows), encoding="utf-8")
+
+
+def read_json(path: Path) -> list[Figure]:
+    rows = json.loads(path.read_text(encoding="utf-8"))
+    return [Figure(**{**row, "goal": tuple(row["goal"]) if row["goal"] else None}) for row in rows]
