@@ -336,7 +336,13 @@ class Store:
         ahead = _read_ahead.get()
         if ahead is None:
             return
-        keys = [(self.pk, sk) for sk in dict.fromkeys(sks) if (self.pk, sk) not in ahead.items]
+        keys = [
+            (self.pk, sk)
+            for sk in dict.fromkeys(sks)
+            # Over DynamoDB's 1,024-byte sort key, a key names nothing (and would fail the
+            # whole batch): the operation's own read of it finds nothing, as it would anyway.
+            if (self.pk, sk) not in ahead.items and len(sk.encode()) <= 1024
+        ]
         counter_too = self.pk not in ahead.counters
         if counter_too:
             keys.append((self.pk, COUNTER_SK))
