@@ -40,7 +40,7 @@ MINIMUM: dict[str, tuple[int, str]] = {
     "PATCH /v1/categories/{id}": (2, "BatchGetItem category + counter, tx"),
     "DELETE /v1/categories/{id}": (3, "BatchGetItem category + counter, Query its projects, tx"),
     "GET /v1/tasks": (1, "Query a page"),
-    "POST /v1/tasks": (3, "GetItem profile (default project), counter, tx (+ project check)"),
+    "POST /v1/tasks": (2, "BatchGetItem profile (default project) + counter, tx"),
     "GET /v1/projects/{id}/tasks": (2, "GetItem project (404), Query byParent"),
     "POST /v1/projects/{id}/tasks": (2, "counter, tx with a ConditionCheck on the project"),
     "GET /v1/tasks/{id}": (1, "GetItem"),
@@ -62,15 +62,29 @@ MINIMUM: dict[str, tuple[int, str]] = {
         4,
         "GetItem RUNNING, its session, its task, its project: each names the next",
     ),
-    "POST /v1/timer": (3, "BatchGetItem task + RUNNING + counter, GetItem running session, tx"),
-    "POST /v1/timer/stop": (3, "GetItem RUNNING, BatchGetItem session + task + counter, tx"),
+    "POST /v1/timer": (
+        4,
+        "BatchGetItem task + RUNNING + counter, BatchGetItem running session + project,"
+        " GetItem the running session's task (to pause it), tx",
+    ),
+    "POST /v1/timer/stop": (
+        4,
+        "BatchGetItem RUNNING + counter, GetItem its session, GetItem the session's task, tx",
+    ),
     "POST /v1/teams": (2, "GetItem profile (email, name for the member list), tx"),
     "GET /v1/teams": (2, "Query memberships, BatchGetItem teams"),
     "GET /v1/teams/{id}": (1, "GetItem team"),
-    "POST /v1/teams/{id}/members": (4, "GetItem team, ListUsers (Cognito), GetItem profile, tx"),
+    "POST /v1/teams/{id}/members": (
+        4,
+        "GetItem team, ListUsers (Cognito), BatchGetItem the new member's profile + counter,"
+        " tx creating it (a user who never called the API), tx team + membership",
+    ),
     "DELETE /v1/teams/{id}/members/{userId}": (2, "GetItem team, tx"),
     "GET /v1/teams/{id}/timers": (5, "team, guards, sessions, tasks, projects (DESIGN.md)"),
-    "POST /v1/teams/{id}/timers/{timerId}/stop": (4, "team, guards, then the member's stop (2)"),
+    "POST /v1/teams/{id}/timers/{timerId}/stop": (
+        5,
+        "GetItem team, BatchGetItem guards, BatchGetItem session + counter, GetItem its task, tx",
+    ),
     "POST /v1/webhooks": (1, "tx (subscription + count)"),
     "GET /v1/webhooks": (1, "Query"),
     "DELETE /v1/webhooks/{id}": (1, "tx (delete + count)"),
