@@ -260,6 +260,8 @@ def stop_timer(
 
     def attempt() -> Versioned:
         tracking = Tracking.of(owner_id)
+        if session_id is not None:  # named: read the guard and the session in one round trip
+            tracking.store.prefetch(RUNNING_SK, entity_sk("session", session_id))
         running, _ = running_session(tracking.store)
         if running is None and session_id is None:
             raise NotFound("There is no running timer", code="no_running_timer")
