@@ -9,7 +9,7 @@ SAM := $(SAM_VENV)/bin/sam
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: dev test lint typecheck validate unit build clean openapi
+.PHONY: dev test lint typecheck validate unit build clean openapi bench
 
 $(VENV)/.installed: requirements-dev.txt layers/stint/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ unit: $(VENV)/.installed $(SAM_VENV)/.installed  ## tests/test_cloudformation.py
 
 test: lint typecheck validate unit  ## everything CI runs
 
+# Benchmarks are not tests: `make test` never runs them (pytest's testpaths is tests/ only).
+# The peer (TimeTagger) is installed by the benchmark into .venv-bench-timetagger/, not here.
+bench: $(VENV)/.installed  ## performance figures beside their baselines, one table (issue 10)
+	$(PY) -m bench
+
 openapi: $(VENV)/.installed  ## regenerate openapi.json from the code (tests fail when it is stale)
 	$(PY) -m tools.openapi
 
@@ -48,4 +53,4 @@ build: $(SAM_VENV)/.installed  ## sam build, the layer built for the Lambda targ
 	$(SAM) build --template template.yaml
 
 clean:
-	rm -rf .aws-sam .stint .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .aws-sam .stint .pytest_cache .mypy_cache .ruff_cache .venv-bench-timetagger

@@ -23,9 +23,7 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -45,6 +43,8 @@ for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
 import boto3  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
+from bench.meter import Meter, metered  # noqa: E402
+from bench.table import Figure, write_json  # noqa: E402
 from local import patches  # noqa: E402
 from local.resources import Provisioner  # noqa: E402
 from local.template import load_template  # noqa: E402
@@ -61,72 +61,6 @@ from stint.timeutil import format_timestamp  # noqa: E402
 USER = "bench-user"
 MONTH_START = datetime(2026, 10, 1, tzinfo=UTC) - timedelta(hours=2)  # 00:00 in Berlin
 MONTH_END = datetime(2026, 11, 1, tzinfo=UTC) - timedelta(hours=1)
-READS = ("Query", "GetItem", "BatchGetItem")
-
-
-@dataclass
-class Meter:
-    """What the DynamoDB calls made while it is attached read."""
-
-    calls: int = 0
-    items: int = 0
-    capacity: float = 0.0  # as moto reports it (ReturnConsumedCapacity=TOTAL)
-    estimate: int = 0  # read units by DynamoDB's rule, from the items' sizes
-
-    def before(self, params: dict[str, Any], model: Any, **_: Any) -> None:
-        if model.name in READS:
-            params["ReturnConsumedCapacity"] = "TOTAL"
-
-    def after(self, parsed: dict[str, Any], model: Any, **_: Any) -> None:
-        if model.name not in READS:
-            return
-        self.calls += 1
-        if model.name == "Query":
-            self.items += int(parsed.get("ScannedCount", 0))
-            # A strongly consistent Query: 1 unit per 4 KB of the page's items, rounded up once.
-            self.estimate += max(1, -(-sum(map(item_size, parsed.get("Items", []))) // 4096))
-        elif model.name == "GetItem":
-            self.items += 1 if parsed.get("Item") else 0
-            self.estimate += max(1, -(-item_size(parsed.get("Item", {})) // 4096))
-        else:
-            found = [i for items in parsed.get("Responses", {}).values() for i in items]
-            self.items += len(found)
-            # BatchGetItem: each item rounded up to 4 KB on its own.
-            self.estimate += sum(max(1, -(-item_size(i) // 4096)) for i in found)
-        consumed = parsed.get("ConsumedCapacity") or []
-        for entry in consumed if isinstance(consumed, list) else [consumed]:
-            self.capacity += float(entry.get("CapacityUnits", 0))
-
-
-def item_size(item: dict[str, Any]) -> int:
-    """An item's size as DynamoDB counts it (approximately): names plus values."""
-    return sum(len(name.encode()) + value_size(value) for name, value in item.items())
-
-
-def value_size(value: dict[str, Any]) -> int:
-    ((tag, data),) = value.items()
-    if tag == "S":
-        return len(data.encode())
-    if tag == "N":
-        return (len(data.strip("-").replace(".", "").lstrip("0")) + 1) // 2 + 1
-    if tag == "M":
-        return 3 + item_size(data)
-    if tag == "L":
-        return 3 + sum(1 + value_size(v) for v in data)
-    return 1  # BOOL, NULL
-
-
-@contextmanager
-def metered() -> Iterator[Meter]:
-    meter = Meter()
-    events = dynamodb().meta.events
-    events.register("provide-client-params.dynamodb", meter.before)
-    events.register("after-call.dynamodb", meter.after)
-    try:
-        yield meter
-    finally:
-        events.unregister("provide-client-params.dynamodb", meter.before)
-        events.unregister("after-call.dynamodb", meter.after)
 
 
 def populate(store: Store, sessions: int) -> None:
@@ -197,11 +131,9 @@ def baseline(store: Store, low: str, high: str) -> int:
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sessions", type=int, default=3000)
-    parser.add_argument("--runs", type=int, default=3)
-    args = parser.parse_args()
+def run(sessions: int = 3000, runs: int = 3) -> list[Figure]:
+    """Print the benchmark's lines; return its figures for `make bench`'s table."""
+    figures: list[Figure] = []
     patches.apply()
     with mock_aws():
         provisioner = Provisioner(load_template(REPO / "template.yaml"), boto3.client)
@@ -210,20 +142,21 @@ def main() -> None:
         aws.reset()
         store = Store(USER)
         begin = time.perf_counter()
-        populate(store, args.sessions)
+        populate(store, sessions)
         print(
-            f"setup: {args.sessions:,} sessions in October 2026 (one in ten a break) on 60 tasks"
-            f" in 10 projects, {2 * args.sessions:,} more in September and November"
+            f"setup: {sessions:,} sessions in October 2026 (one in ten a break) on 60 tasks"
+            f" in 10 projects, {2 * sessions:,} more in September and November"
             f" ({time.perf_counter() - begin:.1f} s)"
         )
         low, high = format_timestamp(MONTH_START), format_timestamp(MONTH_END)
-        with metered() as base_meter:
+        base_meter: Meter
+        with metered(dynamodb()) as base_meter:
             base_count = baseline(store, low, high)
-        base_time, _ = timed(lambda: baseline(store, low, high), args.runs)
+        base_time, _ = timed(lambda: baseline(store, low, high), runs)
         print(
             f"baseline  plain Query of byStart [{low}, {high}]: {base_time * 1000:8.1f} ms"
             f"  {base_meter.calls} calls, {base_meter.items:,} items ({base_count:,} returned),"
-            f" {base_meter.estimate:,} RCU (moto says {base_meter.capacity:,.0f})"
+            f" {base_meter.rcu:,} RCU (moto says {base_meter.moto_capacity:,.0f})"
         )
         caller = Caller(USER, USER)
         groupings: tuple[tuple[ReportGroupBy, str], ...] = (
@@ -235,22 +168,39 @@ def main() -> None:
             query = reports.parse_query(
                 start=low, end=high, tz=tz, group_by=group_by, project_id=None
             )
-            with metered() as meter:
+            with metered(dynamodb()) as meter:
                 report = reports.summary(caller, query)
-            took, report = timed(lambda q=query: reports.summary(caller, q), args.runs)
+            took, report = timed(lambda q=query: reports.summary(caller, q), runs)
             totals = report["totals"]
             print(
                 f"report    groupBy={group_by:<7} tz={tz:<13}: {took * 1000:8.1f} ms"
                 f"  {meter.calls} calls, {meter.items:,} items,"
-                f" {meter.estimate:,} RCU (moto says {meter.capacity:,.0f})"
+                f" {meter.rcu:,} RCU (moto says {meter.moto_capacity:,.0f})"
                 f"  | {len(report['groups'])} groups, {totals['sessions']:,} work sessions,"
                 f" amount {totals['amount']}"
                 f"  | ratio to baseline: time {took / base_time:.2f}x,"
                 f" items {meter.items / base_meter.items:.3f}x,"
-                f" RCU {meter.estimate / base_meter.estimate:.2f}x"
+                f" RCU {meter.rcu / base_meter.rcu:.2f}x"
             )
-        took, _ = timed(lambda: reports.to_csv(report), args.runs)
+            name = f"report of a month, groupBy={group_by}"
+            base = "plain Query of the range"
+            figures += [
+                Figure(f"{name}: time (moto)", took * 1000, base_time * 1000, "ms", None, base),
+                Figure(f"{name}: calls", meter.calls, base_meter.calls, "", None, base),
+                Figure(f"{name}: RCU", meter.rcu, base_meter.rcu, "RCU", None, base),
+            ]
+        took, _ = timed(lambda: reports.to_csv(report), runs)
         print(f"csv       of the last report: {took * 1000:8.1f} ms (no DynamoDB call)")
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sessions", type=int, default=3000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--json", help="write the figures there (for `python -m bench`)")
+    args = parser.parse_args()
+    write_json(run(args.sessions, args.runs), args.json)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import threading
 from typing import Any
 
 _clients: dict[str, Any] = {}
-# boto3's default session is not thread-safe while it creates clients; the local stack runs
+# botocore's session is not thread-safe while it creates clients; the local stack runs
 # several execution environments in one process, so creation is serialized here.
 _lock = threading.Lock()
 
@@ -17,10 +17,12 @@ def client(service: str) -> Any:
         with _lock:
             found = _clients.get(service)
             if found is None:
-                import boto3
+                # botocore's own session, not boto3's: Stint uses low-level clients only, and
+                # `import boto3` also imports s3transfer and boto3's resource machinery, about
+                # a quarter of a cold start's SDK cost (docs/DESIGN.md, "Performance").
+                from botocore.session import Session
 
-                session: Any = boto3.session.Session()
-                found = _clients[service] = session.client(service)
+                found = _clients[service] = Session().create_client(service)
     return found
 
 

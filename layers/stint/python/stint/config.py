@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from functools import lru_cache
 
-from pydantic import BaseModel, Field
 
-
-class Settings(BaseModel):
-    table_name: str = Field(min_length=1)
+@dataclass(frozen=True)
+class Settings:
+    # A dataclass, not a pydantic model: the stream and queue functions (dispatcher, delivery)
+    # need no pydantic otherwise, and importing it is most of their cold start (DESIGN.md,
+    # "Performance").
+    table_name: str
     user_pool_id: str | None = None
     # Tombstones (and with them sync tokens) live this long; contract: at least 30 days.
-    tombstone_retention_days: int = Field(default=30, ge=30)
+    tombstone_retention_days: int = 30
     # Webhooks: the queue of deliveries and the dead-letter queue after the last attempt.
     delivery_queue_url: str | None = None
     dead_letter_queue_url: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.table_name:
+            raise ValueError("TABLE_NAME: must be set")
+        if self.tombstone_retention_days < 30:
+            raise ValueError("TOMBSTONE_RETENTION_DAYS: must be at least 30 (contract)")
 
 
 @lru_cache(maxsize=1)

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, NotRequired
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -23,9 +22,19 @@ from pydantic import (
     WithJsonSchema,
     model_validator,
 )
+from pydantic import BaseModel as PydanticModel
 from typing_extensions import TypedDict
 
 from stint.timeutil import parse_timestamp
+
+
+class BaseModel(PydanticModel):
+    """Every Stint model: its validator is built on first use, not at import, so a function's
+    cold start builds the models its request uses and not the other fifty (DESIGN.md,
+    "Performance")."""
+
+    model_config = ConfigDict(defer_build=True)
+
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse

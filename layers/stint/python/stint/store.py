@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextvars
 import functools
 import hashlib
 import json
@@ -82,6 +83,29 @@ _BATCH_GET_KEYS = 100
 # The sort key of the table and of each string-keyed index.
 _SORT_ATTRIBUTE: dict[str | None, str] = {None: "sk", "byParent": "parent", "byStart": "start"}
 T = TypeVar("T")
+
+
+@dataclass
+class _ReadAhead:
+    """Reads of one attempt of a read-then-write operation (`retrying`), made ahead.
+
+    The attempt's first read of a user's entity or guard also reads that user's COUNTER, in the
+    same BatchGetItem, and the commit uses that value instead of a GetItem of its own; and
+    `Store.prefetch` reads several keys the operation will need in one BatchGetItem. One round
+    trip fewer for every update and delete, more where the keys are known together
+    (docs/DESIGN.md, "Performance"). A counter that is stale by the commit only fails the
+    transaction's condition on it, and the commit then reads it again, as it always did; an
+    item is read ahead within the attempt that checks it, and an attempt re-runs from its
+    reads when a condition on it fails, so nothing is decided on a value older than before.
+    """
+
+    counters: dict[str, int | None] = field(default_factory=dict)  # pk -> counter; None: used
+    items: dict[tuple[str, str], dict[str, Any] | None] = field(default_factory=dict)
+
+
+_read_ahead: contextvars.ContextVar[_ReadAhead | None] = contextvars.ContextVar(
+    "stint_read_ahead", default=None
+)
 
 
 def dynamodb() -> DynamoDBClient:
@@ -265,13 +289,13 @@ class Store:
 
     def get(self, kind: str, entity_id: str) -> dict[str, Any] | None:
         """The stored record (entity fields + `seq`), read consistently, or None."""
-        return self._get(entity_sk(kind, entity_id))
+        return self._get_with_counter(entity_sk(kind, entity_id))
 
     def get_profile(self) -> dict[str, Any] | None:
-        return self._get(PROFILE_SK)
+        return self._read_or_get(PROFILE_SK)
 
     def get_guard(self, sk: str) -> str | None:
-        record = self._get(sk)
+        record = self._get_with_counter(sk)
         return str(record["ref"]) if record else None
 
     def change_sequence(self) -> int:
@@ -305,6 +329,45 @@ class Store:
         )
         item = response.get("Item")
         return from_item(item) if item else None
+
+    def prefetch(self, *sks: str) -> None:
+        """Inside `retrying`: read these items of the user (and the user's counter, unless read
+        already) in one BatchGetItem; the attempt's `get`, `get_guard` and `get_profile` of them
+        are answered from it. Outside `retrying`: nothing."""
+        ahead = _read_ahead.get()
+        if ahead is None:
+            return
+        keys = [
+            (self.pk, sk)
+            for sk in dict.fromkeys(sks)
+            # Over DynamoDB's 1,024-byte sort key, a key names nothing (and would fail the
+            # whole batch): the operation's own read of it finds nothing, as it would anyway.
+            if (self.pk, sk) not in ahead.items and len(sk.encode()) <= 1024
+        ]
+        counter_too = self.pk not in ahead.counters
+        if counter_too:
+            keys.append((self.pk, COUNTER_SK))
+        found = batch_get(keys)
+        for key in keys:
+            if key[1] != COUNTER_SK:
+                ahead.items[key] = found.get(key)
+        if counter_too:
+            counter = found.get((self.pk, COUNTER_SK))
+            ahead.counters[self.pk] = int(counter["counter"]) if counter else -1
+
+    def _read_or_get(self, sk: str) -> dict[str, Any] | None:
+        """The item as read ahead in this attempt, or read now."""
+        ahead = _read_ahead.get()
+        if ahead is not None and (self.pk, sk) in ahead.items:
+            return ahead.items[(self.pk, sk)]
+        return self._get(sk)
+
+    def _get_with_counter(self, sk: str) -> dict[str, Any] | None:
+        """`_read_or_get`, reading the counter along when a write will need it."""
+        ahead = _read_ahead.get()
+        if ahead is not None and (self.pk, sk) not in ahead.items and self.pk not in ahead.counters:
+            self.prefetch(sk)
+        return self._read_or_get(sk)
 
     def query_page(
         self,
@@ -600,7 +663,26 @@ class Store:
                 chunk = [change]
         if chunk:
             seqs.update(self._commit_chunk(chunk, timestamp))
+        self._forget_read_ahead(changes)
         return Committed(seqs, timestamp)
+
+    def _forget_read_ahead(self, changes: list[Change]) -> None:
+        """Items read ahead that this commit wrote are read again if asked for."""
+        ahead = _read_ahead.get()
+        if ahead is None:
+            return
+        for change in changes:
+            if isinstance(change, Put):
+                sk = entity_sk(change.kind, change.entity["id"])
+            elif isinstance(change, Delete):
+                sk = entity_sk(change.kind, change.entity_id)
+            elif isinstance(change, Guard):
+                sk = change.sk
+            elif isinstance(change, PutProfile):
+                sk = PROFILE_SK
+            else:
+                continue
+            ahead.items.pop((self.pk, sk), None)
 
     def _actions_of(self, changes: list[Change]) -> list[int]:
         # Deletes take two actions (the item and its tombstone); creates clear a tombstone.
@@ -630,6 +712,11 @@ class Store:
 
     def _read_counter(self) -> int:
         """The user's change sequence; -1 while the user has no counter item yet."""
+        ahead = _read_ahead.get()
+        read_along = ahead.counters.get(self.pk) if ahead is not None else None
+        if ahead is not None and read_along is not None:
+            ahead.counters[self.pk] = None  # used once: a retry reads the counter afresh
+            return read_along
         record = self._get(COUNTER_SK)
         return int(record["counter"]) if record else -1
 
@@ -798,10 +885,13 @@ def _backoff(attempt: int) -> None:
 def retrying(operation: Callable[[], T]) -> T:
     """Run a read-then-write operation, again from its reads when an item changed under it."""
     for attempt in _attempts():
+        reading = _read_ahead.set(_ReadAhead())
         try:
             return operation()
         except StaleRead:
             _backoff(attempt)
+        finally:
+            _read_ahead.reset(reading)
     raise Conflict("The entity is changing too often; retry the request")
 
 

@@ -21,6 +21,7 @@ from stint.services.common import (
 )
 from stint.services.tasks import task_deletion
 from stint.store import (
+    PROFILE_SK,
     Change,
     Delete,
     Put,
@@ -28,6 +29,7 @@ from stint.store import (
     Store,
     children_prefix,
     entity_of,
+    entity_sk,
     parent_key,
     retrying,
 )
@@ -127,6 +129,7 @@ def update_project(
 def delete_project(caller: Caller, project_id: str, *, cascade: bool, if_match: str | None) -> None:
     def attempt() -> None:
         store = Store(caller.user_id)
+        store.prefetch(entity_sk("project", project_id), PROFILE_SK)  # one round trip
         record = load(store, "project", project_id)
         on_conflict = check_if_match(if_match, record)
         if users.default_project_id(caller) == project_id:

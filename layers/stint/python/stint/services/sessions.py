@@ -318,6 +318,11 @@ def write_session(
         store = Store(caller.user_id)
         plan = Plan()
         session_id = path_id or body.session.id or new_id()
+        store.prefetch(  # what it reads of what the request names, in one round trip
+            *([entity_sk("session", session_id)] if path_id is not None else []),
+            *([entity_sk("task", body.task.id)] if body.task and body.task.id else []),
+            *([RUNNING_SK] if body.session.duration is None else []),
+        )
         existing = store.get("session", session_id) if path_id is not None else None
         if existing is None and if_match is not None:
             raise PreconditionFailed("If-Match given, but there is no such session")

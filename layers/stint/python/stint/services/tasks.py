@@ -20,6 +20,7 @@ from stint.services.common import (
     versioned,
 )
 from stint.store import (
+    PROFILE_SK,
     RUNNING_SK,
     Change,
     Delete,
@@ -93,6 +94,11 @@ def new_task(entity_id: str, project_id: str, **fields: Any) -> dict[str, Any]:
 def create_task(
     caller: Caller, fields: TaskFields, *, path_project_id: str | None = None
 ) -> Versioned:
+    # In `retrying` only so that its reads bring the change counter along (store._ReadAhead).
+    return retrying(lambda: _create_task(caller, fields, path_project_id))
+
+
+def _create_task(caller: Caller, fields: TaskFields, path_project_id: str | None) -> Versioned:
     store = Store(caller.user_id)
     if path_project_id is not None:
         load(store, "project", path_project_id)
@@ -105,6 +111,7 @@ def create_task(
         load_field(store, "project", project_id, "task.projectId")
         missing = invalid_field("task.projectId", f"no project with id {project_id!r}")
     else:
+        store.prefetch(PROFILE_SK)  # the profile names the default project
         project_id = users.default_project_id(caller)
         missing = invalid_field("task.projectId", "the default project was deleted")
     task = new_task(
@@ -220,6 +227,11 @@ def delete_task(caller: Caller, task_id: str, *, cascade: bool, if_match: str | 
 
 
 def create_subtask(caller: Caller, task_id: str, fields: SubtaskFields) -> Versioned:
+    # In `retrying` only so that its reads bring the change counter along (store._ReadAhead).
+    return retrying(lambda: _create_subtask(caller, task_id, fields))
+
+
+def _create_subtask(caller: Caller, task_id: str, fields: SubtaskFields) -> Versioned:
     store = Store(caller.user_id)
     load(store, "task", task_id)
     if fields.taskId is not None and fields.taskId != task_id:

@@ -35,7 +35,7 @@ from stint.services.sessions import (
     stopped,
 )
 from stint.services.tasks import set_completion, task_update
-from stint.store import RUNNING_SK, Committed, Guard, Store, entity_of, retrying
+from stint.store import RUNNING_SK, Committed, Guard, Store, entity_of, entity_sk, retrying
 from stint.timeutil import format_timestamp, parse_timestamp, utc_now
 
 # Events that stop the task's running session, if it has one.
@@ -139,6 +139,7 @@ def apply_event(
 
     def attempt() -> EventResult:
         tracking = Tracking.of(caller.user_id)
+        tracking.store.prefetch(entity_sk("task", task_id), RUNNING_SK)  # one round trip
         record = load(tracking.store, "task", task_id)
         on_conflict = check_if_match(if_match, record)
         task = entity_of(record)
@@ -220,9 +221,16 @@ def start_timer(caller: Caller, body: TimerStart) -> TimerStarted:
 
     def attempt() -> TimerStarted:
         tracking = Tracking.of(caller.user_id)
+        tracking.store.prefetch(entity_sk("task", body.taskId), RUNNING_SK)  # one round trip
         record = load_field(tracking.store, "task", body.taskId, "taskId")
         task = entity_of(record)
         _refuse_completed(task)
+        # The next round trip: the running session (to stop it) and the project (the answer).
+        running_id = tracking.store.get_guard(RUNNING_SK)
+        tracking.store.prefetch(
+            *([entity_sk("session", running_id)] if running_id else []),
+            entity_sk("project", task["projectId"]),
+        )
         check_subtask(tracking.store, body.subtaskId, body.taskId, "subtaskId")
         running, guard = running_session(tracking.store)
         session = new_running_session(
@@ -252,6 +260,8 @@ def stop_timer(
 
     def attempt() -> Versioned:
         tracking = Tracking.of(owner_id)
+        if session_id is not None:  # named: read the guard and the session in one round trip
+            tracking.store.prefetch(RUNNING_SK, entity_sk("session", session_id))
         running, _ = running_session(tracking.store)
         if running is None and session_id is None:
             raise NotFound("There is no running timer", code="no_running_timer")

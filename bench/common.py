@@ -1,0 +1,134 @@
+"""What the benchmarks share: the repo on sys.path, an emulated stack, handlers, events.
+
+`Stack` starts the local stack's emulator (moto behind one lock, `local.emulator`), creates
+the resources of template.yaml in it (`local.resources.Provisioner`) and loads the template's
+functions in this process as the local stack does (`local.functions.Runtime`): the same
+handlers, layer on sys.path, environment pointing every AWS SDK call at the emulator.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+for _path in (REPO / "layers" / "stint" / "python", REPO):
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
+
+from local.emulator import Emulator  # noqa: E402
+from local.functions import Function, Runtime, load_functions  # noqa: E402
+from local.resources import Provisioner  # noqa: E402
+from local.stack import lambda_environment  # noqa: E402
+from local.template import load_template  # noqa: E402
+
+TEMPLATE = REPO / "template.yaml"
+
+
+class Stack:
+    """The emulator with the template's resources, and the template's functions loaded."""
+
+    def __init__(self) -> None:
+        self.emulator = Emulator().start()
+        self.provisioner = Provisioner(load_template(TEMPLATE), self.emulator.client)
+        self.provisioner.provision_all()
+        self.functions = {f.logical_id: f for f in load_functions(self.provisioner)}
+        self.environment = lambda_environment(self.emulator.url)
+        for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"):
+            os.environ.pop(name, None)
+        self.runtime = Runtime(list(self.functions.values()))
+        self.runtime.start(self.environment)  # sets os.environ, imports every handler
+        from stint import aws, config
+
+        config.settings.cache_clear()
+        aws.reset()
+
+    def stop(self) -> None:
+        self.emulator.stop()
+
+    def function(self, logical_id: str) -> Function:
+        return self.functions[logical_id]
+
+    def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
+        return self.runtime.invoke(self.functions[logical_id], event)
+
+    def call(
+        self, logical_id: str, method: str, path: str, user: str, **kwargs: Any
+    ) -> dict[str, Any]:
+        """Invoke an API function; the response with its body parsed (`json`)."""
+        response = self.invoke(logical_id, api_event(method, path, user, **kwargs))
+        body = response.get("body") or ""
+        try:
+            response["json"] = json.loads(body) if body else None
+        except ValueError:
+            response["json"] = None
+        return dict(response)
+
+    def function_environment(self, logical_id: str) -> dict[str, str]:
+        """Everything a new process of the function needs: Lambda's variables, the template's,
+        and PYTHONPATH = its layers and its code directory."""
+        function = self.functions[logical_id]
+        paths = [str(p) for p in function.layer_paths] + [str(function.code_dir)]
+        return {
+            **self.environment,
+            **function.environment,
+            "PYTHONPATH": os.pathsep.join(paths),
+        }
+
+
+def api_event(
+    method: str,
+    path: str,
+    user: str,
+    *,
+    body: Any = None,
+    query: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """An API Gateway (REST, proxy) event from the Cognito authorizer of `user`."""
+    all_headers = {"Content-Type": "application/json", "Host": "bench.local", **(headers or {})}
+    return {
+        "resource": path,
+        "path": path,
+        "httpMethod": method,
+        "headers": all_headers,
+        "multiValueHeaders": {k: [v] for k, v in all_headers.items()},
+        "queryStringParameters": query or None,
+        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
+        "pathParameters": None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": path,
+            "httpMethod": method,
+            "path": f"/prod{path}",
+            "stage": "prod",
+            "requestId": str(uuid.uuid4()),
+            "accountId": "123456789012",
+            "apiId": "bench",
+            "protocol": "HTTP/1.1",
+            "identity": {"sourceIp": "127.0.0.1", "userAgent": "bench"},
+            "authorizer": {
+                "claims": {
+                    "sub": user,
+                    "username": user,
+                    "token_use": "access",
+                    "scope": "aws.cognito.signin.user.admin",
+                }
+            },
+        },
+        "body": None if body is None else json.dumps(body),
+        "isBase64Encoded": False,
+    }
+
+
+def new_user(email: str | None = None) -> str:
+    """A user with a profile and default project, as the post-confirmation trigger makes."""
+    from stint.services.users import create_profile
+
+    user = str(uuid.uuid4())
+    create_profile(user, email or f"{user[:8]}@bench.local", "Bench")
+    return user

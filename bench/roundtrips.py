@@ -1,0 +1,532 @@
+"""DynamoDB round trips and capacity of every route, against the data design's minimum.
+
+Every route of template.yaml is called once through its real handler (in this process, as the
+local stack runs it, against the emulator), in a warm execution environment: the function has
+answered a request of the same user before, as almost every request finds it. What the
+request's DynamoDB calls cost is counted by `bench.meter` (capacity by DynamoDB's rules).
+
+`MINIMUM` below is, per route, the fewest calls the data design (docs/DESIGN.md: one partition
+per user, the change counter written in the same transaction as the items, LSIs read
+consistently) allows, and why. The capacity baseline is `Meter.rcu_needed`: the read units of
+the same answer had no item been read twice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bench.common import Stack, new_user
+from bench.meter import Meter, metered
+from bench.table import Figure, write_json
+
+# Route -> (minimum calls, why). "counter" = GetItem of the user's COUNTER, which every write of
+# an entity must read to commit `counter = old + n` (DESIGN.md, "The change sequence");
+# "tx" = one TransactWriteItems. Reads of several known keys can share one BatchGetItem.
+MINIMUM: dict[str, tuple[int, str]] = {
+    "GET /v1/me": (1, "GetItem profile"),
+    "PATCH /v1/me": (2, "GetItem profile (its version), tx"),
+    "GET /v1/projects": (1, "Query a page"),
+    "POST /v1/projects": (2, "counter, tx (project + tombstone delete + counter)"),
+    "GET /v1/projects/{id}": (1, "GetItem"),
+    "PATCH /v1/projects/{id}": (2, "BatchGetItem project + counter, tx"),
+    "DELETE /v1/projects/{id}": (3, "BatchGetItem project + counter, Query its children, tx"),
+    "GET /v1/categories": (1, "Query a page"),
+    "POST /v1/categories": (2, "counter, tx"),
+    "GET /v1/categories/{id}": (1, "GetItem"),
+    "PATCH /v1/categories/{id}": (2, "BatchGetItem category + counter, tx"),
+    "DELETE /v1/categories/{id}": (3, "BatchGetItem category + counter, Query its projects, tx"),
+    "GET /v1/tasks": (1, "Query a page"),
+    "POST /v1/tasks": (2, "BatchGetItem profile (default project) + counter, tx"),
+    "GET /v1/projects/{id}/tasks": (2, "GetItem project (404), Query byParent"),
+    "POST /v1/projects/{id}/tasks": (2, "BatchGetItem project (404) + counter, tx"),
+    "GET /v1/tasks/{id}": (1, "GetItem"),
+    "PATCH /v1/tasks/{id}": (2, "BatchGetItem task + counter, tx"),
+    "PATCH /v1/tasks/{id}?event=": (2, "BatchGetItem task + RUNNING guard + counter, tx"),
+    "POST /v1/tasks/{id}/events": (2, "BatchGetItem task + RUNNING guard + counter, tx"),
+    "DELETE /v1/tasks/{id}": (3, "BatchGetItem task + counter, Query its children, tx"),
+    "GET /v1/tasks/{id}/subtasks": (2, "GetItem task (404), Query byParent"),
+    "POST /v1/tasks/{id}/subtasks": (2, "BatchGetItem task (404) + counter, tx"),
+    "GET /v1/subtasks/{id}": (1, "GetItem"),
+    "PATCH /v1/subtasks/{id}": (2, "BatchGetItem subtask + counter, tx"),
+    "DELETE /v1/subtasks/{id}": (2, "BatchGetItem subtask + counter, tx"),
+    "GET /v1/sessions": (1, "Query a page of byStart"),
+    "POST /v1/sessions": (2, "BatchGetItem task + counter (+ RUNNING guard), tx"),
+    "GET /v1/sessions/{id}": (1, "GetItem"),
+    "PUT /v1/sessions/{id}": (2, "BatchGetItem session + task + counter, tx"),
+    "DELETE /v1/sessions/{id}": (2, "BatchGetItem session + counter, tx"),
+    "GET /v1/timer": (
+        4,
+        "GetItem RUNNING, its session, its task, its project: each names the next",
+    ),
+    "POST /v1/timer": (
+        4,
+        "BatchGetItem task + RUNNING + counter, BatchGetItem running session + project,"
+        " GetItem the running session's task (to pause it), tx",
+    ),
+    "POST /v1/timer/stop": (
+        4,
+        "BatchGetItem RUNNING + counter, GetItem its session, GetItem the session's task, tx",
+    ),
+    "POST /v1/teams": (2, "GetItem profile (email, name for the member list), tx"),
+    "GET /v1/teams": (2, "Query memberships, BatchGetItem teams"),
+    "GET /v1/teams/{id}": (1, "GetItem team"),
+    "POST /v1/teams/{id}/members": (
+        4,
+        "GetItem team, ListUsers (Cognito), BatchGetItem the new member's profile + counter,"
+        " tx creating it (a user who never called the API), tx team + membership",
+    ),
+    "DELETE /v1/teams/{id}/members/{userId}": (2, "GetItem team, tx"),
+    "GET /v1/teams/{id}/timers": (5, "team, guards, sessions, tasks, projects (DESIGN.md)"),
+    "POST /v1/teams/{id}/timers/{timerId}/stop": (
+        5,
+        "GetItem team, BatchGetItem guards, BatchGetItem session + counter, GetItem its task, tx",
+    ),
+    "POST /v1/webhooks": (1, "tx (subscription + count)"),
+    "GET /v1/webhooks": (1, "Query"),
+    "DELETE /v1/webhooks/{id}": (1, "tx (delete + count)"),
+    "GET /v1/sync": (2, "GetItem counter (upto), Query bySeq (DESIGN.md, Sync)"),
+    "GET /v1/reports/summary": (3, "Query byStart, BatchGetItem tasks, BatchGetItem projects"),
+    "GET /v1/search": (1, "Query the kind's items"),
+}
+
+
+@dataclass
+class Measured:
+    route: str
+    status: int
+    meter: Meter
+
+
+class World:
+    """A user with some of everything, and helpers to make more (not metered)."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+        self.user = new_user()
+        self.other = new_user(f"other-{uuid.uuid4().hex[:8]}@bench.local")
+
+    def call(self, function: str, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        user = kwargs.pop("user", self.user)
+        response = self.stack.call(function, method, path, user, **kwargs)
+        if response["statusCode"] >= 300:
+            raise RuntimeError(f"{method} {path}: {response['statusCode']} {response['body']}")
+        return response["json"] or {}
+
+    def project(self, **fields: Any) -> str:
+        body = {"project": {"title": f"P {uuid.uuid4().hex[:6]}", **fields}}
+        return str(self.call("CatalogFunction", "POST", "/v1/projects", body=body)["project"]["id"])
+
+    def category(self) -> str:
+        body = {"category": {"title": "C"}}
+        return str(
+            self.call("CatalogFunction", "POST", "/v1/categories", body=body)["category"]["id"]
+        )
+
+    def task(self, project: str) -> str:
+        body = {"task": {"projectId": project, "title": f"T {uuid.uuid4().hex[:6]}"}}
+        return str(self.call("TasksFunction", "POST", "/v1/tasks", body=body)["task"]["id"])
+
+    def subtask(self, task: str) -> str:
+        body = {"subtask": {"title": "S"}}
+        path = f"/v1/tasks/{task}/subtasks"
+        return str(self.call("TasksFunction", "POST", path, body=body)["subtask"]["id"])
+
+    def session(self, task: str, start: str = "2026-10-05T09:00:00Z") -> str:
+        body = {"task": {"id": task}, "session": {"startTimestamp": start, "duration": 1800}}
+        return str(
+            self.call("SessionsFunction", "POST", "/v1/sessions", body=body)["session"]["id"]
+        )
+
+    def cognito_user(self) -> str:
+        """A user of the pool (not yet of the API): their e-mail address."""
+        email = f"member-{uuid.uuid4().hex[:8]}@bench.local"
+        pool = str(self.stack.provisioner.ref("UserPool"))
+        self.stack.emulator.client("cognito-idp").admin_create_user(
+            UserPoolId=pool,
+            Username=email,
+            UserAttributes=[{"Name": "email", "Value": email}],
+            MessageAction="SUPPRESS",
+        )
+        return email
+
+    def member(self, team: str) -> str:
+        """A new member of the team: their user id."""
+        path = f"/v1/teams/{team}/members"
+        added = self.call("TeamsFunction", "POST", path, body={"email": self.cognito_user()})
+        members = added["team"]["members"]
+        return str(members[-1]["userId"])
+
+    def webhook(self) -> str:
+        return str(
+            self.call("WebhooksFunction", "POST", "/v1/webhooks", body=HOOK)["webhook"]["id"]
+        )
+
+
+HOOK = {"hookUrl": "http://127.0.0.1:9/hook", "triggerType": "task"}
+Request = tuple[str, str, str, dict[str, Any]]  # function, method, path, kwargs
+Setup = Callable[[World], Request]
+
+
+def requests(world: World) -> list[tuple[str, Setup]]:
+    """(route, setup): setup makes what the request needs and returns the request."""
+    project = world.project()
+    task = world.task(project)
+    for _ in range(3):
+        world.session(task)
+    team = world.call("TeamsFunction", "POST", "/v1/teams", body={"team": {"name": "Bench"}})
+    team_id = team["team"]["id"]
+    token = world.call("SyncFunction", "GET", "/v1/sync")["syncToken"]
+    for _ in range(10):
+        world.task(project)
+    session_body = {"startTimestamp": "2026-10-06T09:00:00Z", "duration": 600}
+
+    def timer_running(w: World) -> str:
+        started = w.call("TimerFunction", "POST", "/v1/timer", body={"taskId": w.task(project)})
+        return str(started["timer"]["session"]["id"])
+
+    return [
+        ("GET /v1/me", lambda w: ("UsersFunction", "GET", "/v1/me", {})),
+        (
+            "PATCH /v1/me",
+            lambda w: ("UsersFunction", "PATCH", "/v1/me", {"body": {"displayName": "B"}}),
+        ),
+        ("GET /v1/projects", lambda w: ("CatalogFunction", "GET", "/v1/projects", {})),
+        (
+            "POST /v1/projects",
+            lambda w: ("CatalogFunction", "POST", "/v1/projects", {"body": {"project": {}}}),
+        ),
+        (
+            "GET /v1/projects/{id}",
+            lambda w: ("CatalogFunction", "GET", f"/v1/projects/{project}", {}),
+        ),
+        (
+            "PATCH /v1/projects/{id}",
+            lambda w: (
+                "CatalogFunction",
+                "PATCH",
+                f"/v1/projects/{w.project()}",
+                {"body": {"project": {"color": "#ff0000"}}},
+            ),
+        ),
+        (
+            "DELETE /v1/projects/{id}",
+            lambda w: ("CatalogFunction", "DELETE", f"/v1/projects/{w.project()}", {}),
+        ),
+        ("GET /v1/categories", lambda w: ("CatalogFunction", "GET", "/v1/categories", {})),
+        (
+            "POST /v1/categories",
+            lambda w: (
+                "CatalogFunction",
+                "POST",
+                "/v1/categories",
+                {"body": {"category": {"title": "C"}}},
+            ),
+        ),
+        (
+            "GET /v1/categories/{id}",
+            lambda w: ("CatalogFunction", "GET", f"/v1/categories/{w.category()}", {}),
+        ),
+        (
+            "PATCH /v1/categories/{id}",
+            lambda w: (
+                "CatalogFunction",
+                "PATCH",
+                f"/v1/categories/{w.category()}",
+                {"body": {"category": {"title": "D"}}},
+            ),
+        ),
+        (
+            "DELETE /v1/categories/{id}",
+            lambda w: ("CatalogFunction", "DELETE", f"/v1/categories/{w.category()}", {}),
+        ),
+        ("GET /v1/tasks", lambda w: ("TasksFunction", "GET", "/v1/tasks", {})),
+        (
+            "POST /v1/tasks",
+            lambda w: ("TasksFunction", "POST", "/v1/tasks", {"body": {"task": {"title": "x"}}}),
+        ),
+        (
+            "GET /v1/projects/{id}/tasks",
+            lambda w: ("TasksFunction", "GET", f"/v1/projects/{project}/tasks", {}),
+        ),
+        (
+            "POST /v1/projects/{id}/tasks",
+            lambda w: (
+                "TasksFunction",
+                "POST",
+                f"/v1/projects/{project}/tasks",
+                {"body": {"task": {"title": "y"}}},
+            ),
+        ),
+        ("GET /v1/tasks/{id}", lambda w: ("TasksFunction", "GET", f"/v1/tasks/{task}", {})),
+        (
+            "PATCH /v1/tasks/{id}",
+            lambda w: (
+                "TasksFunction",
+                "PATCH",
+                f"/v1/tasks/{w.task(project)}",
+                {"body": {"task": {"title": "renamed"}}},
+            ),
+        ),
+        (
+            "PATCH /v1/tasks/{id}?event=",
+            lambda w: (
+                "TasksFunction",
+                "PATCH",
+                f"/v1/tasks/{w.task(project)}",
+                {"query": {"event": "start_without_tracking"}},
+            ),
+        ),
+        (
+            "POST /v1/tasks/{id}/events",
+            lambda w: (
+                "TasksFunction",
+                "POST",
+                f"/v1/tasks/{w.task(project)}/events",
+                {"body": {"event": "finish"}},
+            ),
+        ),
+        (
+            "DELETE /v1/tasks/{id}",
+            lambda w: ("TasksFunction", "DELETE", f"/v1/tasks/{w.task(project)}", {}),
+        ),
+        (
+            "GET /v1/tasks/{id}/subtasks",
+            lambda w: ("TasksFunction", "GET", f"/v1/tasks/{task}/subtasks", {}),
+        ),
+        (
+            "POST /v1/tasks/{id}/subtasks",
+            lambda w: (
+                "TasksFunction",
+                "POST",
+                f"/v1/tasks/{task}/subtasks",
+                {"body": {"subtask": {"title": "s"}}},
+            ),
+        ),
+        (
+            "GET /v1/subtasks/{id}",
+            lambda w: ("TasksFunction", "GET", f"/v1/subtasks/{w.subtask(task)}", {}),
+        ),
+        (
+            "PATCH /v1/subtasks/{id}",
+            lambda w: (
+                "TasksFunction",
+                "PATCH",
+                f"/v1/subtasks/{w.subtask(task)}",
+                {"body": {"subtask": {"title": "t"}}},
+            ),
+        ),
+        (
+            "DELETE /v1/subtasks/{id}",
+            lambda w: ("TasksFunction", "DELETE", f"/v1/subtasks/{w.subtask(task)}", {}),
+        ),
+        (
+            "GET /v1/sessions",
+            lambda w: (
+                "SessionsFunction",
+                "GET",
+                "/v1/sessions",
+                {"query": {"start": "2026-10-01T00:00:00Z", "end": "2026-11-01T00:00:00Z"}},
+            ),
+        ),
+        (
+            "POST /v1/sessions",
+            lambda w: (
+                "SessionsFunction",
+                "POST",
+                "/v1/sessions",
+                {"body": {"task": {"id": task}, "session": session_body}},
+            ),
+        ),
+        (
+            "GET /v1/sessions/{id}",
+            lambda w: ("SessionsFunction", "GET", f"/v1/sessions/{w.session(task)}", {}),
+        ),
+        (
+            "PUT /v1/sessions/{id}",
+            lambda w: (
+                "SessionsFunction",
+                "PUT",
+                f"/v1/sessions/{w.session(task)}",
+                {"body": {"task": {"id": task}, "session": session_body}},
+            ),
+        ),
+        (
+            "DELETE /v1/sessions/{id}",
+            lambda w: ("SessionsFunction", "DELETE", f"/v1/sessions/{w.session(task)}", {}),
+        ),
+        (
+            "GET /v1/timer",
+            lambda w: (timer_running(w), ("TimerFunction", "GET", "/v1/timer", {}))[1],
+        ),
+        (
+            "POST /v1/timer",
+            lambda w: (
+                timer_running(w),
+                ("TimerFunction", "POST", "/v1/timer", {"body": {"taskId": w.task(project)}}),
+            )[1],
+        ),
+        (
+            "POST /v1/timer/stop",
+            lambda w: (timer_running(w), ("TimerFunction", "POST", "/v1/timer/stop", {}))[1],
+        ),
+        (
+            "POST /v1/teams",
+            lambda w: ("TeamsFunction", "POST", "/v1/teams", {"body": {"team": {"name": "T"}}}),
+        ),
+        ("GET /v1/teams", lambda w: ("TeamsFunction", "GET", "/v1/teams", {})),
+        ("GET /v1/teams/{id}", lambda w: ("TeamsFunction", "GET", f"/v1/teams/{team_id}", {})),
+        (
+            "GET /v1/teams/{id}/timers",
+            lambda w: (
+                timer_running(w),
+                ("TeamsFunction", "GET", f"/v1/teams/{team_id}/timers", {}),
+            )[1],
+        ),
+        (
+            "POST /v1/teams/{id}/timers/{timerId}/stop",
+            lambda w: (
+                "TeamsFunction",
+                "POST",
+                f"/v1/teams/{team_id}/timers/{timer_running(w)}/stop",
+                {},
+            ),
+        ),
+        (
+            "POST /v1/teams/{id}/members",
+            lambda w: (
+                "TeamsFunction",
+                "POST",
+                f"/v1/teams/{team_id}/members",
+                {"body": {"email": w.cognito_user()}},
+            ),
+        ),
+        (
+            "DELETE /v1/teams/{id}/members/{userId}",
+            lambda w: (
+                "TeamsFunction",
+                "DELETE",
+                f"/v1/teams/{team_id}/members/{w.member(team_id)}",
+                {},
+            ),
+        ),
+        (
+            "POST /v1/webhooks",
+            lambda w: ("WebhooksFunction", "POST", "/v1/webhooks", {"body": HOOK}),
+        ),
+        ("GET /v1/webhooks", lambda w: ("WebhooksFunction", "GET", "/v1/webhooks", {})),
+        (
+            "DELETE /v1/webhooks/{id}",
+            lambda w: ("WebhooksFunction", "DELETE", f"/v1/webhooks/{w.webhook()}", {}),
+        ),
+        (
+            "GET /v1/sync",
+            lambda w: ("SyncFunction", "GET", "/v1/sync", {"query": {"syncToken": token}}),
+        ),
+        (
+            "GET /v1/reports/summary",
+            lambda w: (
+                "ReportsFunction",
+                "GET",
+                "/v1/reports/summary",
+                {"query": {"from": "2026-10-01T00:00:00Z", "to": "2026-11-01T00:00:00Z"}},
+            ),
+        ),
+        (
+            "GET /v1/search",
+            lambda w: (
+                "ReportsFunction",
+                "GET",
+                "/v1/search",
+                {"query": {"type": "task", "name": "T"}},
+            ),
+        ),
+    ]
+
+
+def measure(stack: Stack) -> list[Measured]:
+    from stint.store import dynamodb
+
+    world = World(stack)
+    todo = requests(world)
+    results = []
+    for route, setup in todo:
+        function, method, path, kwargs = setup(world)
+        # Warm: this environment has seen the user (ensure_profile's read is behind it).
+        with metered(dynamodb()) as meter:
+            response = stack.call(function, method, path, world.user, **kwargs)
+        if response["statusCode"] >= 300:
+            raise RuntimeError(f"{route}: {response['statusCode']} {response['body']}")
+        results.append(Measured(route, int(response["statusCode"]), meter))
+    return results
+
+
+def run() -> list[Figure]:
+    stack = Stack()
+    try:
+        results = measure(stack)
+    finally:
+        stack.stop()
+    figures = []
+    at_minimum = 0
+    total_calls = total_minimum = 0
+    total_rcu = total_needed = 0
+    print(f"{'route':<44} {'calls':>5} {'min':>3}  {'RCU':>4} {'need':>4} {'WCU':>4}  operations")
+    for result in results:
+        minimum, _ = MINIMUM[result.route]
+        meter = result.meter
+        at_minimum += meter.calls <= minimum
+        total_calls += meter.calls
+        total_minimum += minimum
+        total_rcu += meter.rcu
+        total_needed += meter.rcu_needed
+        flag = "" if meter.calls <= minimum else "  <- over"
+        print(
+            f"{result.route:<44} {meter.calls:>5} {minimum:>3}  {meter.rcu:>4}"
+            f" {meter.rcu_needed:>4} {meter.wcu:>4}  {meter.operations()}{flag}"
+        )
+    routes = len(results)
+    figures.append(
+        Figure(
+            f"round trips: routes at their minimum (of {routes})",
+            at_minimum,
+            routes,
+            "",
+            (">=", 1.0),
+            "all routes",
+        )
+    )
+    figures.append(
+        Figure(
+            "round trips: DynamoDB calls, all routes",
+            total_calls,
+            total_minimum,
+            "",
+            ("<=", 1.0),
+            "design minimum",
+        )
+    )
+    figures.append(
+        Figure(
+            "read capacity, all routes (by DynamoDB's rule)",
+            total_rcu,
+            total_needed,
+            "RCU",
+            ("<=", 1.0),
+            "each item once",
+        )
+    )
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--json", help="write the figures there")
+    write_json(run(), parser.parse_args().json)
+
+
+if __name__ == "__main__":
+    main()
