@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from functools import partial
@@ -19,6 +20,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from stint import idempotency
@@ -75,23 +77,40 @@ def create_app() -> APIGatewayRestResolver:
 def handler(
     app: APIGatewayRestResolver,
 ) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
-    """The Lambda entry point: structured logs with the request id and the user id."""
+    """The Lambda entry point: structured logs with the request id and the user id, and
+    CloudWatch metrics (embedded metric format): cold starts, requests, 4xx and 5xx answers."""
+    # Made here, once per execution environment (each imports its function's app), and
+    # ephemeral: Powertools' `Metrics` shares its metric set between instances of a process,
+    # which the local stack's concurrent environments would mix.
+    metrics = EphemeralMetrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Stint"))
 
+    @metrics.log_metrics(capture_cold_start_metric=True)
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         claims = (event.get("requestContext") or {}).get("authorizer", {}).get("claims") or {}
         logger.append_keys(user_id=claims.get("sub"))
         refused = _body_too_large(event) or _body_not_json(event)
         if refused or not claims.get("sub"):
-            return refused or app.resolve(event, context)
-        return idempotency.run_once(
-            event,
-            claims["sub"],
-            lambda: app.resolve(event, context),
-            _raw_error,
-        )
+            response = refused or app.resolve(event, context)
+        else:
+            response = idempotency.run_once(
+                event,
+                claims["sub"],
+                lambda: app.resolve(event, context),
+                _raw_error,
+            )
+        _count(metrics, int(response.get("statusCode", 500)))
+        return response
 
     return lambda_handler
+
+
+def _count(metrics: EphemeralMetrics, status: int) -> None:
+    metrics.add_metric(name="Requests", unit=MetricUnit.Count, value=1)
+    if status >= 500:
+        metrics.add_metric(name="ServerErrors", unit=MetricUnit.Count, value=1)
+    elif status >= 400:
+        metrics.add_metric(name="ClientErrors", unit=MetricUnit.Count, value=1)
 
 
 # ----------------------------------------------------------------------------- request context
