@@ -28,7 +28,11 @@ from bench.table import Figure, write_json
 # "tx" = one TransactWriteItems. Reads of several known keys can share one BatchGetItem.
 MINIMUM: dict[str, tuple[int, str]] = {
     "GET /v1/me": (1, "GetItem profile"),
-    "PATCH /v1/me": (2, "GetItem profile (its version), tx"),
+    "PATCH /v1/me": (
+        5,
+        "GetItem profile (its version), tx; a new displayName is copied into the user's teams:"
+        " Query memberships, then per team (the bench's user has 1) GetItem team, tx",
+    ),
     "GET /v1/projects": (1, "Query a page"),
     "POST /v1/projects": (2, "counter, tx (project + tombstone delete + counter)"),
     "GET /v1/projects/{id}": (1, "GetItem"),
