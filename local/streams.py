@@ -84,8 +84,8 @@ def _queue_url(emulator: Emulator, arn: str) -> str:
     return url
 
 
-class StreamPoller:
-    """A DynamoDB stream event source mapping (one shard: the emulator's tables have one)."""
+class _Poller:
+    """An event source mapping: where it reads, which function it invokes."""
 
     def __init__(
         self, emulator: Emulator, runtime: Runtime, function: Function, properties: dict[str, Any]
@@ -93,6 +93,16 @@ class StreamPoller:
         self.emulator = emulator
         self.runtime = runtime
         self.function = function
+        self.configure(properties)
+
+    def configure(self, properties: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+
+class StreamPoller(_Poller):
+    """A DynamoDB stream event source mapping (one shard: the emulator's tables have one)."""
+
+    def configure(self, properties: dict[str, Any]) -> None:
         self.arn = str(properties["Stream"])
         self.batch_size = int(properties.get("BatchSize", 100))
         self.max_retries = int(properties.get("MaximumRetryAttempts", -1))
@@ -175,15 +185,10 @@ class StreamPoller:
         self._done(len(batch))
 
 
-class QueuePoller:
+class QueuePoller(_Poller):
     """An SQS event source mapping."""
 
-    def __init__(
-        self, emulator: Emulator, runtime: Runtime, function: Function, properties: dict[str, Any]
-    ) -> None:
-        self.emulator = emulator
-        self.runtime = runtime
-        self.function = function
+    def configure(self, properties: dict[str, Any]) -> None:
         self.arn = str(properties["Queue"])
         self.batch_size = min(int(properties.get("BatchSize", 10)), 10)
         self._url: str | None = None

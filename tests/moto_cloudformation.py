@@ -50,6 +50,23 @@ class _CognitoModel:
         return True
 
     @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **_: Any,
+    ) -> _Created:
+        backend = cognitoidp_backends[account_id][region_name]
+        properties = dict(cloudformation_json.get("Properties", {}))
+        return cls.create(backend, properties, resource_name)
+
+    @classmethod
+    def create(cls, backend: Any, properties: dict[str, Any], resource_name: str) -> _Created:
+        raise NotImplementedError
+
+    @classmethod
     def update_from_cloudformation_json(cls, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         raise NotImplementedError("stack updates are not needed by the tests")
 
@@ -64,18 +81,10 @@ class UserPoolModel(_CognitoModel, CloudFormationModel):
         return "AWS::Cognito::UserPool"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[override]
-        cls,
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-        **_: Any,
-    ) -> _Created:
-        properties = dict(cloudformation_json.get("Properties", {}))
+    def create(cls, backend: Any, properties: dict[str, Any], resource_name: str) -> _Created:
         name = properties.pop("UserPoolName", resource_name)
-        pool = cognitoidp_backends[account_id][region_name].create_user_pool(name, properties)
-        provider = f"cognito-idp.{region_name}.amazonaws.com/{pool.id}"
+        pool = backend.create_user_pool(name, properties)
+        provider = f"cognito-idp.{backend.region_name}.amazonaws.com/{pool.id}"
         return _Created(
             pool.id,
             {"Arn": pool.arn, "ProviderName": provider, "ProviderURL": f"https://{provider}"},
@@ -88,19 +97,10 @@ class UserPoolClientModel(_CognitoModel, CloudFormationModel):
         return "AWS::Cognito::UserPoolClient"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[override]
-        cls,
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-        **_: Any,
-    ) -> _Created:
-        properties = dict(cloudformation_json.get("Properties", {}))
+    def create(cls, backend: Any, properties: dict[str, Any], resource_name: str) -> _Created:
         pool_id = properties.pop("UserPoolId")
         secret = bool(properties.pop("GenerateSecret", False))
         properties.setdefault("ClientName", resource_name)
-        backend = cognitoidp_backends[account_id][region_name]
         client = backend.create_user_pool_client(pool_id, secret, properties)
         return _Created(
             client.id,
@@ -117,16 +117,7 @@ class UserPoolDomainModel(_CognitoModel, CloudFormationModel):
         return "AWS::Cognito::UserPoolDomain"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[override]
-        cls,
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-        **_: Any,
-    ) -> _Created:
-        properties = cloudformation_json.get("Properties", {})
-        backend = cognitoidp_backends[account_id][region_name]
+    def create(cls, backend: Any, properties: dict[str, Any], resource_name: str) -> _Created:
         domain = backend.create_user_pool_domain(
             properties["UserPoolId"], properties["Domain"], properties.get("CustomDomainConfig")
         )
@@ -141,16 +132,7 @@ class ResourceServerModel(_CognitoModel, CloudFormationModel):
         return "AWS::Cognito::UserPoolResourceServer"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[override]
-        cls,
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-        **_: Any,
-    ) -> _Created:
-        properties = cloudformation_json.get("Properties", {})
-        backend = cognitoidp_backends[account_id][region_name]
+    def create(cls, backend: Any, properties: dict[str, Any], resource_name: str) -> _Created:
         server = backend.create_resource_server(
             properties["UserPoolId"],
             properties["Identifier"],
