@@ -64,14 +64,17 @@ def create_profile(user_id: str, email: str, display_name: str) -> dict[str, Any
     return profile
 
 
-def ensure_profile(caller: Caller) -> None:
-    """Make sure the caller's profile exists (created on the spot where the trigger did not)."""
+def ensure_profile(caller: Caller) -> dict[str, Any] | None:
+    """Make sure the caller's profile exists (created on the spot where the trigger did not).
+    Returns it when it was read or created here, None when this container had seen it."""
     if caller.user_id in _profiles_seen:
-        return
-    if Store(caller.user_id).get_profile() is None:
+        return None
+    record = Store(caller.user_id).get_profile()
+    if record is None:
         email, name = _cognito_attributes(caller.username)
-        create_profile(caller.user_id, email, name)
+        record = create_profile(caller.user_id, email, name)
     _profiles_seen.add(caller.user_id)
+    return record
 
 
 def _cognito_attributes(username: str) -> tuple[str, str]:
@@ -85,8 +88,7 @@ def _cognito_attributes(username: str) -> tuple[str, str]:
 
 def profile(caller: Caller) -> Versioned:
     """The caller's profile, versioned: its ETag is the profile's `version`."""
-    ensure_profile(caller)
-    record = Store(caller.user_id).get_profile()
+    record = ensure_profile(caller) or Store(caller.user_id).get_profile()
     assert record is not None
     return Versioned(public_user(record), int(record.get("version", 1)))
 
