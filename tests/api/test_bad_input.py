@@ -85,3 +85,14 @@ def test_titles_over_500_characters_are_400(api: Api) -> None:
     )
     ok = api.create("/v1/projects", "project", title=" " + "p" * 500 + " ")
     assert len(ok["title"]) == 500
+
+
+def test_a_route_that_does_not_exist_is_404_in_the_error_body(api: Api) -> None:
+    """API Gateway's "Missing Authentication Token", answered as the contract's 404."""
+    for method, path in (
+        ("GET", "/v1/nothing-here"),
+        ("PUT", "/v1/tasks"),  # a path that exists, with a method it does not serve
+        ("DELETE", "/v1/me"),
+    ):
+        response = api.request(method, path)
+        assert_error(response, 404, "not_found")

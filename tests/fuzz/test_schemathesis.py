@@ -57,8 +57,8 @@ CONFIG = schemathesis.Config.from_dict(
         },
         "checks": {
             "positive_data_acceptance": {"enabled": False},  # see the module docstring
-            # Another method on a route's path is API Gateway's 403 "Missing Authentication
-            # Token", not a 405 (docs/DESIGN.md); that is the gateway's, not the document's.
+            # Another method on a route's path is the gateway's 404 not_found, not a 405
+            # (docs/DESIGN.md): API Gateway cannot tell it from an unknown path.
             "unsupported_method": {"enabled": False},
         },
     }
@@ -73,7 +73,7 @@ def contract_error_body(ctx: CheckContext, response: Response, case: Case) -> bo
     if not 400 <= response.status_code < 500:
         return None
     if case.method.upper() != case.operation.method.upper():
-        return None  # a probe with another method: API Gateway's 403 (see CONFIG)
+        return None  # a probe with another method: the gateway's answer (see CONFIG)
     body = response.json()
     if response.status_code == 401 and body == {"message": "Unauthorized"}:
         return None

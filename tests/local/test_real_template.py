@@ -39,7 +39,8 @@ def test_real_stack_starts_serves_and_stops(
         assert me.status_code == 200, me.text
         assert me.json()["email"] == "demo@stint.local"  # the trigger made the profile
         assert requests.get(outputs["ApiUrl"] + "/v1/me", timeout=30).status_code == 401
-        assert requests.get(outputs["ApiUrl"] + "/nope", timeout=30).status_code == 403
+        nope = requests.get(outputs["ApiUrl"] + "/nope", timeout=30)  # the gateway response
+        assert nope.status_code == 404 and nope.json()["error"]["code"] == "not_found"
     finally:
         assert stop(process) == 0
     assert not (tmp_path / "outputs.json").exists()
