@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import time
 from typing import Any
 
 import pytest
@@ -97,3 +98,17 @@ def test_local_mode_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) 
         check("http://127.0.0.1/in")
     monkeypatch.setenv("STINT_LOCAL", "1")
     assert check("http://127.0.0.1/in").port == 80
+
+
+def test_a_resolver_that_does_not_answer_is_refused_in_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def hangs(*_: Any, **__: Any) -> Any:
+        time.sleep(2)
+        raise socket.gaierror("too late")
+
+    monkeypatch.setattr(hook_urls.socket, "getaddrinfo", hangs)
+    monkeypatch.setattr(hook_urls, "DNS_TIMEOUT_SECONDS", 0.1)
+    # The lookup answers "does not resolve" after 2 s: this message means it was not waited for.
+    with pytest.raises(ForbiddenUrl, match=r"did not resolve within 0\.1 s"):
+        check("https://slow.example/in", local=False)

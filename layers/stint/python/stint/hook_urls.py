@@ -16,10 +16,13 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+import threading
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
 MAX_LENGTH = 2048
+DNS_TIMEOUT_SECONDS = 2.0
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
@@ -73,12 +76,32 @@ def _resolve(host: str, port: int) -> list[IPAddress]:
         return [ipaddress.ip_address(host)]
     except ValueError:
         pass  # a name, not an address
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as error:
-        raise ForbiddenUrl(f"its host {host} does not resolve") from error
+    infos = _lookup(host, port)
     # Every address it resolves to must be allowed: a client may connect to any of them.
     return list(dict.fromkeys(ipaddress.ip_address(info[4][0]) for info in infos))
+
+
+def _lookup(host: str, port: int) -> list[Any]:
+    """getaddrinfo, bounded: a resolver that does not answer must not hold a request (or a
+    delivery) until the function's timeout. The lookup runs on a daemon thread, left behind
+    when it overruns."""
+    outcome: dict[str, Any] = {}
+
+    def resolve() -> None:
+        try:
+            outcome["infos"] = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (OSError, UnicodeError) as error:  # gaierror is an OSError
+            outcome["error"] = error
+
+    lookup = threading.Thread(target=resolve, daemon=True)
+    lookup.start()
+    lookup.join(DNS_TIMEOUT_SECONDS)
+    if lookup.is_alive():
+        raise ForbiddenUrl(f"its host {host} did not resolve within {DNS_TIMEOUT_SECONDS:g} s")
+    if "error" in outcome:
+        raise ForbiddenUrl(f"its host {host} does not resolve") from outcome["error"]
+    infos: list[Any] = outcome["infos"]
+    return infos
 
 
 def _forbidden(address: IPAddress, *, local: bool) -> str | None:
