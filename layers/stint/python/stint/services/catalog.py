@@ -16,6 +16,7 @@ from stint.services.common import (
     load,
     load_field,
     new_id,
+    rewrite,
     save,
     versioned,
 )
@@ -111,15 +112,10 @@ def update_project(
             if project["categoryId"]:
                 load_field(store, "category", project["categoryId"], "categoryId")
             guard = _category_guard(project["categoryId"])
+        parent = _project_parent(project)
         return save(
             store,
-            Put(
-                "project",
-                project,
-                expect_seq=int(record["seq"]),
-                parent=_project_parent(project),
-                on_conflict=on_conflict,
-            ),
+            rewrite("project", record, project, parent=parent, on_conflict=on_conflict),
             *guard,
         )
 
@@ -182,9 +178,7 @@ def update_category(
         category = entity_of(record)
         if fields.title is not None:
             category["title"] = fields.title
-        return save(
-            store, Put("category", category, expect_seq=int(record["seq"]), on_conflict=on_conflict)
-        )
+        return save(store, rewrite("category", record, category, on_conflict=on_conflict))
 
     return retrying(attempt)
 

@@ -10,7 +10,16 @@ from typing import Any
 
 from stint.errors import PreconditionFailed, StintError, invalid_field, not_found
 from stint.models import CLIENT_ID_PATTERN
-from stint.store import Change, Put, Store, children_prefix, entity_of, entity_sk, etag
+from stint.store import (
+    Change,
+    Committed,
+    Put,
+    Store,
+    children_prefix,
+    entity_of,
+    entity_sk,
+    etag,
+)
 
 ID_PATTERN = re.compile(CLIENT_ID_PATTERN)
 
@@ -46,8 +55,25 @@ def versioned(record: dict[str, Any]) -> Versioned:
 def save(store: Store, put: Put, *with_it: Change) -> Versioned:
     """Commit `put` (and what must commit with it); the entity as the API returns it."""
     committed = store.commit([put, *with_it])
-    entity = {**put.entity, "lastUpdated": committed.timestamp}
-    return Versioned(entity, committed.seq_of(put.kind, put.entity["id"]))
+    return Versioned(stamped(put.entity, committed), committed.seq_of(put.kind, put.entity["id"]))
+
+
+def stamped(entity: dict[str, Any], committed: Committed) -> dict[str, Any]:
+    """An entity written by `committed`, as the API returns it."""
+    return {**entity, "lastUpdated": committed.timestamp}
+
+
+def rewrite(
+    kind: str,
+    record: dict[str, Any],
+    entity: dict[str, Any],
+    *,
+    parent: str | None = None,
+    on_conflict: StintError | None = None,
+) -> Put:
+    """The write of a changed entity, conditioned on the seq its `record` was read at."""
+    seq = int(record["seq"])
+    return Put(kind, entity, expect_seq=seq, parent=parent, on_conflict=on_conflict)
 
 
 def load(store: Store, kind: str, entity_id: str) -> dict[str, Any]:

@@ -75,6 +75,14 @@ class Plan:
     created: dict[str, dict[str, Any]] = field(default_factory=dict)  # kind -> entity
     _required: set[tuple[str, str]] = field(default_factory=set)
 
+    def stop(
+        self, running: dict[str, Any], now: datetime, note: str | None = None
+    ) -> dict[str, Any]:
+        """Stop the running session `running` (as read) in this plan; the stopped session."""
+        session = stopped(running, now, note)
+        self.changes.append(session_put(session, expect_seq=int(running["seq"])))
+        return session
+
     def require(self, kind: str, entity_id: str) -> None:
         """Commit only if the entity still exists (once per entity: a transaction may not
         touch one item twice)."""
@@ -159,9 +167,7 @@ def stop_running(
     record, running_id = running_session(store)
     if record is None or running_id == keep:
         return None, running_id
-    session = stopped(record, utc_now())
-    plan.changes.append(session_put(session, expect_seq=int(record["seq"])))
-    return session, running_id
+    return plan.stop(record, utc_now()), running_id
 
 
 # ----------------------------------------------------------------------------- titles (#40)

@@ -16,6 +16,7 @@ from stint.services.common import (
     load,
     load_field,
     new_id,
+    rewrite,
     save,
     versioned,
 )
@@ -47,8 +48,7 @@ def task_update(
     record: dict[str, Any], task: dict[str, Any], on_conflict: StintError | None = None
 ) -> Put:
     """The write of a changed task, conditioned on the seq its `record` was read at."""
-    seq = int(record["seq"])
-    return Put("task", task, expect_seq=seq, parent=task_parent(task), on_conflict=on_conflict)
+    return rewrite("task", record, task, parent=task_parent(task), on_conflict=on_conflict)
 
 
 def set_completion(task: dict[str, Any], is_completed: bool) -> None:
@@ -284,15 +284,10 @@ def update_subtask(
             subtask["taskId"] = fields.taskId
             error = invalid_field("subtask.taskId", "the task was deleted")
             changes.append(Require("task", fields.taskId, on_conflict=error))
+        parent = _subtask_parent(subtask)
         return save(
             store,
-            Put(
-                "subtask",
-                subtask,
-                expect_seq=int(record["seq"]),
-                parent=_subtask_parent(subtask),
-                on_conflict=on_conflict,
-            ),
+            rewrite("subtask", record, subtask, parent=parent, on_conflict=on_conflict),
             *changes,
         )
 

@@ -25,6 +25,7 @@ from stint.services.common import (
     load,
     load_field,
     new_id,
+    stamped,
 )
 from stint.services.sessions import (
     Plan,
@@ -32,7 +33,6 @@ from stint.services.sessions import (
     running_session,
     session_entity,
     session_put,
-    stopped,
 )
 from stint.services.tasks import set_completion, task_update
 from stint.store import RUNNING_SK, Committed, Guard, Store, entity_of, entity_sk, retrying
@@ -76,8 +76,7 @@ class Tracking:
         self, running: dict[str, Any], *, note: str | None, clear_guard: bool = True
     ) -> dict[str, Any]:
         """Stop the running session `running`: whole seconds since its start."""
-        session = stopped(running, self.now, note)
-        self.plan.changes.append(session_put(session, expect_seq=int(running["seq"])))
+        session = self.plan.stop(running, self.now, note)
         if clear_guard:
             self.plan.changes.append(Guard(RUNNING_SK, ref=None, expect=running["id"]))
         return session
@@ -105,11 +104,6 @@ def new_running_session(
     start = format_timestamp(now.replace(microsecond=0))
     body = SessionFields(startTimestamp=start, duration=None, note=note, **fields)
     return session_entity(new_id(), task_id, body, edited=False)
-
-
-def _stamped(entity: dict[str, Any], committed: Committed) -> dict[str, Any]:
-    """An entity written by the commit, as the API returns it."""
-    return {**entity, "lastUpdated": committed.timestamp}
 
 
 def _refuse_completed(task: dict[str, Any]) -> None:
@@ -165,10 +159,10 @@ def apply_event(
             task["status"] = "todo"
         tracking.write_task(record, task, on_conflict)
         committed = tracking.commit()
-        session = None if written is None else _stamped(written, committed)
+        session = None if written is None else stamped(written, committed)
         if event == "start_tracking" and written is None and running_here is not None:
             session = entity_of(running_here)  # the task was tracked already: unchanged
-        task = _stamped(task, committed)
+        task = stamped(task, committed)
         return EventResult(Versioned(task, committed.seq_of("task", task_id)), session)
 
     return retrying(attempt)
@@ -245,9 +239,9 @@ def start_timer(caller: Caller, body: TimerStart) -> TimerStarted:
             tracking.plan.require("task", body.taskId)
         committed = tracking.commit()
         if task_changed:
-            task = _stamped(task, committed)
-        timer = _timer(tracking.store, _stamped(session, committed), task, tracking.now)
-        return TimerStarted(timer, previous and _stamped(previous, committed))
+            task = stamped(task, committed)
+        timer = _timer(tracking.store, stamped(session, committed), task, tracking.now)
+        return TimerStarted(timer, previous and stamped(previous, committed))
 
     return retrying(attempt)
 
@@ -270,6 +264,6 @@ def stop_timer(
         session = tracking.stop(running, note=note)
         tracking.pause_task(running["taskId"])
         committed = tracking.commit()
-        return Versioned(_stamped(session, committed), committed.seq_of("session", session["id"]))
+        return Versioned(stamped(session, committed), committed.seq_of("session", session["id"]))
 
     return retrying(attempt)

@@ -100,11 +100,11 @@ def public_user(record: dict[str, Any]) -> dict[str, Any]:
 def update_profile(caller: Caller, patch: UserPatch, if_match: str | None = None) -> Versioned:
     ensure_profile(caller)
 
-    def attempt(renamed_from: list[str]) -> Versioned:
+    def attempt() -> tuple[Versioned, str]:
+        """The profile as written, and the display name it replaced."""
         store = Store(caller.user_id)
         record = store.get_profile()
         assert record is not None
-        renamed_from.append(str(record.get("displayName", "")))
         version = int(record.get("version", 1))
         on_conflict = check_if_match(if_match, {"seq": version})
         updated = public_user(record)
@@ -125,12 +125,10 @@ def update_profile(caller: Caller, patch: UserPatch, if_match: str | None = None
             )
         changes.insert(0, PutProfile(updated, expect_version=version, on_conflict=on_conflict))
         store.commit(changes)
-        return Versioned(updated, version + 1)
+        return Versioned(updated, version + 1), str(record.get("displayName", ""))
 
-    renamed_from: list[str] = []  # the display name the committed attempt replaced
-
-    result = retrying(lambda: attempt(renamed_from))
-    if renamed_from and renamed_from[-1] != result.entity["displayName"]:
+    result, previous_name = retrying(attempt)
+    if previous_name != result.entity["displayName"]:
         # Teams show copies of their members' display names.
         TeamStore.refresh_member(caller.user_id, {"displayName": result.entity["displayName"]})
     return result
