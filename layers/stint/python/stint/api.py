@@ -10,9 +10,8 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 from collections.abc import Callable, Mapping, Sequence
-from decimal import Decimal
-from functools import partial
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -23,8 +22,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from stint import idempotency
-from stint.errors import NotFound, PayloadTooLarge, StintError, ValidationFailed
+from stint import idempotency, jsonio
+from stint.errors import NotFound, PayloadTooLarge, StintError, ValidationFailed, invalid_field
 from stint.services.common import Caller, Versioned
 from stint.services.users import ensure_profile
 
@@ -52,11 +51,9 @@ class _Resolver(APIGatewayRestResolver):
 
 def create_app() -> APIGatewayRestResolver:
     # JSON numbers with a fraction are parsed as Decimal, so money is exact from the first byte
-    # (95.55 is never the float 95.549999...); pydantic turns them into floats where a field is
-    # a float, and into nothing else: a strict int still refuses 1500.0.
-    app = _Resolver(
-        enable_validation=True, json_body_deserializer=partial(json.loads, parse_float=Decimal)
-    )
+    # (95.55 is never the float 95.549999...); a strict int still refuses 1500.0. The body was
+    # checked against Stint's JSON limits before the resolver runs (`_unacceptable_json`).
+    app = _Resolver(enable_validation=True, json_body_deserializer=jsonio.loads)
     app.use(middlewares=[_known_caller])
 
     @app.exception_handler(StintError)
@@ -89,7 +86,12 @@ def handler(
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         claims = (event.get("requestContext") or {}).get("authorizer", {}).get("claims") or {}
         logger.append_keys(user_id=claims.get("sub"))
-        refused = _body_too_large(event) or _body_not_json(event)
+        refused = (
+            _body_too_large(event)
+            or _body_not_json(event)
+            or _unacceptable_json(event)
+            or _unencodable_parameter(event)
+        )
         if refused or not claims.get("sub"):
             response = refused or app.resolve(event, context)
         else:
@@ -127,8 +129,8 @@ def if_match(app: APIGatewayRestResolver) -> str | None:
 
 def _body_too_large(event: dict[str, Any]) -> dict[str, Any] | None:
     """The 413 answer for a body over 256 KiB (decoded), checked before anything parses it."""
-    body = event.get("body") or ""
-    size = len(base64.b64decode(body)) if event.get("isBase64Encoded") else len(body.encode())
+    body = _body_text(event)
+    size = len(body) if isinstance(body, bytes) else len(body.encode("utf-8", "surrogatepass"))
     if size <= MAX_BODY_BYTES:
         return None
     return _raw_error(PayloadTooLarge(f"The request body is over {MAX_BODY_BYTES} bytes"))
@@ -146,6 +148,36 @@ def _body_not_json(event: dict[str, Any]) -> dict[str, Any] | None:
     return _raw_error(
         ValidationFailed(f"Content-Type: must be {JSON}, not {media_type}", code="invalid_json")
     )
+
+
+def _body_text(event: dict[str, Any]) -> str | bytes:
+    body = event.get("body") or ""
+    return base64.b64decode(body) if event.get("isBase64Encoded") else str(body)
+
+
+def _unacceptable_json(event: dict[str, Any]) -> dict[str, Any] | None:
+    """A 400 invalid_json for a body outside Stint's JSON limits (stint.jsonio), checked before
+    anything parses it: too deep, an integer too long, NaN, a lone surrogate or U+0000."""
+    if not event.get("body"):
+        return None
+    try:
+        jsonio.loads(_body_text(event))
+    except jsonio.InvalidJson as error:
+        return _raw_error(
+            ValidationFailed(f"The body is not acceptable JSON: {error}", code="invalid_json")
+        )
+    return None
+
+
+def _unencodable_parameter(event: dict[str, Any]) -> dict[str, Any] | None:
+    """A 400 for a path or query parameter holding U+0000 or a lone surrogate (contract
+    section 1: no string may), before any route reads it."""
+    for source in ("pathParameters", "queryStringParameters"):
+        for name, value in (event.get(source) or {}).items():
+            if isinstance(value, str) and jsonio.unencodable(value):
+                message = "must not hold U+0000 or a lone surrogate"
+                return _raw_error(invalid_field(str(name), message))
+    return None
 
 
 def _raw_error(error: StintError) -> dict[str, Any]:
@@ -201,11 +233,18 @@ def error_response(error: StintError) -> Response:
     return json_response(error.status, error.body())
 
 
+# Parts of a pydantic error location that name a field or an index as the client wrote it;
+# the rest (validator and union member tags such as `function-after[...]`) are internals.
+_FIELD_NAME = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_-]*|\d+)$")
+
+
 def _validation_error(errors: Sequence[Any]) -> StintError:
     details = []
     for error in errors:
         location = [
-            str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path")
+            str(part)
+            for part in error.get("loc", ())
+            if part not in ("body", "query", "path") and _FIELD_NAME.match(str(part))
         ]
         if error.get("type") == "json_invalid":
             return ValidationFailed("The body is not valid JSON", code="invalid_json")

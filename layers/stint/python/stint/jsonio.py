@@ -1,10 +1,11 @@
 """JSON in and out, the one way Stint reads and writes it (contract section 1, "Values").
 
 `loads` is the only parser of text a client sent (request bodies, page and sync tokens). It
-refuses, before building anything, what would make the parser or a later step fail: nesting
-deeper than `MAX_DEPTH`, an integer of more than `MAX_INTEGER_DIGITS` digits, `NaN` and
-`Infinity`, and strings holding a lone surrogate or U+0000 (valid JSON, but not encodable
-UTF-8, or cut short by C code downstream). Numbers with a fraction are `Decimal`, exact.
+refuses (`OverLimit`), before building anything, what would make the parser or a later step
+fail: nesting deeper than `MAX_DEPTH`, an integer of more than `MAX_INTEGER_DIGITS` digits,
+and strings holding a lone surrogate or U+0000 (valid JSON, but not encodable UTF-8, or cut
+short by C code downstream). Numbers with a fraction are `Decimal`, exact; `NaN` and
+`Infinity` are `Decimal` too, so that the field that gets one refuses it by name.
 
 `dumps` is the only writer of stored values as JSON (webhook bodies, idempotency records,
 tokens): values read back from DynamoDB carry `Decimal`, which `json.dumps` refuses. Every
@@ -33,20 +34,24 @@ class InvalidJson(ValueError):
     """The text is not JSON Stint accepts; the message says why, for the client."""
 
 
+class OverLimit(InvalidJson):
+    """JSON, but past one of Stint's limits (contract section 1: `400 invalid_json`)."""
+
+
 def _integer(digits: str) -> int:
     if len(digits.lstrip("-")) > MAX_INTEGER_DIGITS:
-        raise InvalidJson(f"an integer has more than {MAX_INTEGER_DIGITS} digits")
+        raise OverLimit(f"an integer has more than {MAX_INTEGER_DIGITS} digits")
     return int(digits)
 
 
 def _fraction(text: str) -> Decimal:
     if len(text) > MAX_NUMBER_CHARS:
-        raise InvalidJson(f"a number is longer than {MAX_NUMBER_CHARS} characters")
+        raise OverLimit(f"a number is longer than {MAX_NUMBER_CHARS} characters")
     return Decimal(text)
 
 
-def _constant(name: str) -> Any:
-    raise InvalidJson(f"{name} is not a JSON number")
+def _constant(name: str) -> Decimal:
+    return Decimal(name)  # NaN, Infinity, -Infinity: no field's range holds them
 
 
 def _depth(text: str) -> int:
@@ -61,13 +66,18 @@ def _depth(text: str) -> int:
     return deepest
 
 
+def unencodable(text: str) -> bool:
+    """Whether the text holds a lone surrogate or U+0000."""
+    return _UNENCODABLE.search(text) is not None
+
+
 def _check_strings(value: Any) -> None:
     stack = [value]
     while stack:
         item = stack.pop()
         if isinstance(item, str):
-            if _UNENCODABLE.search(item):
-                raise InvalidJson("a string holds a lone surrogate or U+0000")
+            if unencodable(item):
+                raise OverLimit("a string holds a lone surrogate or U+0000")
         elif isinstance(item, dict):
             stack.extend(item.keys())
             stack.extend(item.values())
@@ -83,12 +93,12 @@ def loads(text: str | bytes) -> Any:
         except UnicodeDecodeError as error:
             raise InvalidJson("the text is not UTF-8") from error
     if _depth(text) > MAX_DEPTH:
-        raise InvalidJson(f"nested deeper than {MAX_DEPTH} levels")
+        raise OverLimit(f"nested deeper than {MAX_DEPTH} levels")
     try:
         value = json.loads(
             text, parse_float=_fraction, parse_int=_integer, parse_constant=_constant
         )
-    except InvalidJson:
+    except OverLimit:
         raise
     except ValueError as error:  # JSONDecodeError is a ValueError
         raise InvalidJson(f"not valid JSON ({error})") from error

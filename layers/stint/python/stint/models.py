@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, NotRequired, cast
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NotRequired, cast
 
 from pydantic import (
     AfterValidator,
@@ -25,7 +25,7 @@ from pydantic import (
 from pydantic import BaseModel as PydanticModel
 from typing_extensions import TypedDict
 
-from stint.timeutil import parse_timestamp
+from stint.timeutil import MAX_SESSION_SECONDS, RANGE_TEXT, parse_timestamp
 
 
 class BaseModel(PydanticModel):
@@ -59,15 +59,20 @@ def _rfc3339(value: str) -> str:
 ClientId = Annotated[StrictStr, Field(pattern=CLIENT_ID_PATTERN)]
 Title = Annotated[StrictStr, AfterValidator(_trimmed_title)]
 Color = Annotated[StrictStr, Field(min_length=1, max_length=32)]
-NonNegativeNumber = Annotated[float, Field(ge=0, strict=True)]
-NonNegativeSeconds = Annotated[int, Field(ge=0, strict=True)]
+# Planned durations of tasks and subtasks: up to 100,000 hours, in seconds.
+PLANNED_SECONDS_MAX = 360_000_000
+PlannedSeconds = Annotated[int, Field(ge=0, le=PLANNED_SECONDS_MAX, strict=True)]
 RoundingMethod = Literal["down", "nearest", "up"]
 TaskType = Literal["default", "permanent"]
 TaskStatus = Literal["todo", "in_progress", "paused", "completed"]
 SessionType = Literal["session", "break", "long-break"]
-MAX_SESSION_SECONDS = 604_800
 # JSON Schema's `date-time` is RFC 3339's date-time, which always has an offset.
-DATE_TIME = Field(json_schema_extra={"format": "date-time"})
+DATE_TIME = Field(
+    json_schema_extra={
+        "format": "date-time",
+        "description": f"RFC 3339 with an offset, {RANGE_TEXT}",
+    }
+)
 # An RFC 3339 timestamp with an offset; kept as sent (the service normalizes it to UTC).
 Timestamp = Annotated[StrictStr, AfterValidator(_rfc3339), DATE_TIME]
 # Server-managed fields: accepted in a body (so a client can send back what it got), ignored.
@@ -75,13 +80,26 @@ Ignored = Any
 # A server-managed timestamp sent back: ignored, but it must still be a timestamp with an offset.
 IgnoredTimestamp = Annotated[StrictStr, AfterValidator(_rfc3339), DATE_TIME]
 
-# Money is exact (Decimal, stored as DynamoDB N as sent, never float). Bodies are parsed with
-# `parse_float=Decimal` (stint.api), so 95.55 arrives as Decimal("95.55"), not as a float. The
-# bounds keep every amount a report can reach (367 days x 24 h x the highest rate) within 15
+
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+def absent() -> Any:
+    """The default of a field that may be left out but not sent as `null`: its type does not
+    admit null, and a field left out is None without being validated. (Typed Any so that a
+    field typed `StrictBool` can default to None.)"""
+    return Field(default=None, json_schema_extra=_no_default)
+
+
+# Exact numbers (Decimal, stored as DynamoDB N as sent, never float). Bodies are parsed with
+# `parse_float=Decimal` (stint.jsonio), so 95.55 arrives as Decimal("95.55"), not as a float.
+# The bounds keep every amount a report can reach (367 days x 24 h x the highest rate) within 15
 # significant digits, so its JSON text (float's shortest repr, as Powertools writes numbers) is
 # exactly the decimal value.
 HOURLY_RATE_MAX = Decimal(100_000_000)
 PLANNED_BUDGET_MAX = Decimal(1_000_000_000_000)
+PLANNED_HOURS_MAX = Decimal(100_000)
 _CENT = Decimal("0.01")
 
 
@@ -90,7 +108,9 @@ def _json_number(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-def _money(maximum: Decimal) -> Callable[[Any], Decimal]:
+def _cents(maximum: Decimal) -> Callable[[Any], Decimal]:
+    """A validator of a number from 0 to `maximum` with at most 2 decimals."""
+
     def validate(value: Any) -> Decimal:
         if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
             raise ValueError("must be a number")
@@ -105,23 +125,29 @@ def _money(maximum: Decimal) -> Callable[[Any], Decimal]:
     return validate
 
 
-def _money_schema(maximum: Decimal) -> dict[str, Any]:
-    limits = {"minimum": 0, "maximum": int(maximum)}
+def _cents_schema(maximum: Decimal) -> dict[str, Any]:
+    limits = {"minimum": 0, "maximum": int(maximum), "multipleOf": 0.01}
     return {"type": "number", **limits, "description": "at most 2 decimals"}
 
 
 _AS_JSON_NUMBER = PlainSerializer(_json_number, when_used="json")
 HourlyRate = Annotated[
     Decimal,
-    BeforeValidator(_money(HOURLY_RATE_MAX)),
+    BeforeValidator(_cents(HOURLY_RATE_MAX)),
     _AS_JSON_NUMBER,
-    WithJsonSchema(_money_schema(HOURLY_RATE_MAX)),
+    WithJsonSchema(_cents_schema(HOURLY_RATE_MAX)),
 ]
 PlannedBudget = Annotated[
     Decimal,
-    BeforeValidator(_money(PLANNED_BUDGET_MAX)),
+    BeforeValidator(_cents(PLANNED_BUDGET_MAX)),
     _AS_JSON_NUMBER,
-    WithJsonSchema(_money_schema(PLANNED_BUDGET_MAX)),
+    WithJsonSchema(_cents_schema(PLANNED_BUDGET_MAX)),
+]
+PlannedHours = Annotated[
+    Decimal,
+    BeforeValidator(_cents(PLANNED_HOURS_MAX)),
+    _AS_JSON_NUMBER,
+    WithJsonSchema(_cents_schema(PLANNED_HOURS_MAX)),
 ]
 # An exact number in a response (a stored rate or budget, a report's amount).
 ExactNumber = Annotated[Decimal, _AS_JSON_NUMBER, WithJsonSchema({"type": "number"})]
@@ -129,8 +155,6 @@ ExactNumber = Annotated[Decimal, _AS_JSON_NUMBER, WithJsonSchema({"type": "numbe
 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    # Fields that may be left out but not sent as null.
-    NOT_NULL: ClassVar[frozenset[str]] = frozenset()
 
     @model_validator(mode="before")
     @classmethod
@@ -140,13 +164,6 @@ class _Body(BaseModel):
         if not isinstance(data, dict | BaseModel):
             raise ValueError("must be a JSON object")
         return data
-
-    @model_validator(mode="after")
-    def _reject_nulls(self) -> _Body:
-        for name in sorted(self.NOT_NULL & self.model_fields_set):
-            if getattr(self, name) is None:
-                raise ValueError(f"{name} must not be null")
-        return self
 
 
 # ----------------------------------------------------------------------------- entities
@@ -219,9 +236,8 @@ class Subtask(BaseModel):
 
 
 class UserPatch(_Body):
-    NOT_NULL = frozenset({"displayName", "defaultProject"})
-    displayName: Title | None = None
-    defaultProject: ClientId | None = None
+    displayName: Title = absent()
+    defaultProject: ClientId = absent()
     id: Ignored = None
     email: Ignored = None
 
@@ -229,76 +245,75 @@ class UserPatch(_Body):
 class ProjectFields(_Body):
     """Writable project fields; a PATCH sets only those present."""
 
-    NOT_NULL = frozenset({"id", "isArchived", "roundingMethod", "roundingMinutes"})
-
     title: Title | None = None
-    isArchived: StrictBool | None = None
+    isArchived: StrictBool = absent()
     categoryId: ClientId | None = None
     color: Color | None = None
-    roundingMethod: RoundingMethod | None = None
-    roundingMinutes: Annotated[int, Field(ge=0, le=1440, strict=True)] | None = None
+    roundingMethod: RoundingMethod = absent()
+    roundingMinutes: Annotated[int, Field(ge=0, le=1440, strict=True)] = absent()
     hourlyRate: HourlyRate | None = None
-    plannedDurationHours: NonNegativeNumber | None = None
+    plannedDurationHours: PlannedHours | None = None
     plannedBudget: PlannedBudget | None = None
-    id: ClientId | None = None
+    id: ClientId = absent()
     lastUpdated: IgnoredTimestamp | None = None
 
 
 class CategoryFields(_Body):
-    NOT_NULL = frozenset({"id", "title"})
-    title: Title | None = None
-    id: ClientId | None = None
+    title: Title = absent()
+    id: ClientId = absent()
     lastUpdated: IgnoredTimestamp | None = None
 
 
 class TaskFields(_Body):
-    NOT_NULL = frozenset({"id", "projectId", "isCompleted", "taskType", "billable"})
     title: Title | None = None
-    projectId: ClientId | None = None
-    isCompleted: StrictBool | None = None
-    taskType: TaskType | None = None
-    billable: StrictBool | None = None
-    plannedDuration: NonNegativeSeconds | None = None
-    id: ClientId | None = None
+    projectId: ClientId = absent()
+    isCompleted: StrictBool = absent()
+    taskType: TaskType = absent()
+    billable: StrictBool = absent()
+    plannedDuration: PlannedSeconds | None = None
+    id: ClientId = absent()
     # Read-only: changed by isCompleted and by task events (contract section 7).
     status: Ignored = None
     lastUpdated: IgnoredTimestamp | None = None
 
 
 class SubtaskFields(_Body):
-    NOT_NULL = frozenset({"id", "title", "taskId", "isCompleted"})
-    title: Title | None = None
-    taskId: ClientId | None = None
-    isCompleted: StrictBool | None = None
-    plannedDuration: NonNegativeSeconds | None = None
-    id: ClientId | None = None
+    title: Title = absent()
+    taskId: ClientId = absent()
+    isCompleted: StrictBool = absent()
+    plannedDuration: PlannedSeconds | None = None
+    id: ClientId = absent()
     lastUpdated: IgnoredTimestamp | None = None
+
+
+# A reference names an entity by `id` or by `title`: at least one of them (both non-null).
+_ID_OR_TITLE = ConfigDict(
+    json_schema_extra={"anyOf": [{"required": ["id"]}, {"required": ["title"]}]}
+)
 
 
 class SessionTaskRef(_Body):
     """The session's task: an existing one by `id`, or one found or created by `title`."""
 
-    NOT_NULL = frozenset({"isCompleted"})
-
-    id: ClientId | None = None
-    title: Title | None = None
+    model_config = _ID_OR_TITLE
+    id: ClientId = absent()
+    title: Title = absent()
     projectId: ClientId | None = None
-    isCompleted: StrictBool | None = None
+    isCompleted: StrictBool = absent()
     lastUpdated: IgnoredTimestamp | None = None
 
 
 class SessionProjectRef(_Body):
     """The task's project: an existing one by `id`, or one found or created by `title`."""
 
-    id: ClientId | None = None
-    title: Title | None = None
+    model_config = _ID_OR_TITLE
+    id: ClientId = absent()
+    title: Title = absent()
     lastUpdated: IgnoredTimestamp | None = None
 
 
 class SessionFields(_Body):
-    NOT_NULL = frozenset({"id", "startTimestamp", "type", "retroAdded"})
-
-    id: ClientId | None = None
+    id: ClientId = absent()
     startTimestamp: Timestamp
     # null: a running session (a running timer)
     duration: Annotated[int, Field(ge=0, le=MAX_SESSION_SECONDS, strict=True)] | None
@@ -315,7 +330,7 @@ class SessionFields(_Body):
 
 
 class SessionBody(_Body):
-    task: SessionTaskRef | None = None
+    task: SessionTaskRef
     project: SessionProjectRef | None = None
     session: SessionFields
 
@@ -453,7 +468,6 @@ class TaskEventNote(_Body):
 
 
 class TimerStart(_Body):
-    NOT_NULL = frozenset({"type"})
     taskId: ClientId
     subtaskId: ClientId | None = None
     note: Note | None = None
@@ -473,7 +487,6 @@ class TeamBody(_Body):
 
 
 class MemberBody(_Body):
-    NOT_NULL = frozenset({"role"})
     email: Email
     role: TeamRole = "member"
 

@@ -40,7 +40,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from stint import aws
+from stint import aws, jsonio
 from stint.config import settings
 from stint.errors import Conflict, StintError, ValidationFailed
 from stint.timeutil import format_timestamp, utc_now
@@ -483,12 +483,16 @@ class Store:
     def _decode_page_token(self, token: str, sort_attr: str) -> dict[str, Any]:
         try:
             padded = token + "=" * (-len(token) % 4)
-            key = json.loads(base64.urlsafe_b64decode(padded.encode()))
+            key = jsonio.loads(base64.urlsafe_b64decode(padded.encode()))
             if not isinstance(key, dict):
                 raise ValueError
             names = {"sk", sort_attr}
             if set(key) != names or not all(isinstance(key[n], str) for n in names):
                 raise ValueError
+        except jsonio.OverLimit as error:
+            raise ValidationFailed(
+                f"nextToken: {error}", code="invalid_json", details=[{"field": "nextToken"}]
+            ) from error
         except (ValueError, binascii.Error, UnicodeDecodeError) as error:
             raise ValidationFailed(
                 "nextToken: malformed", details=[{"field": "nextToken"}]

@@ -18,6 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from stint import jsonio
 from stint.config import settings
 from stint.errors import StintError, ValidationFailed
 from stint.services.common import Caller
@@ -60,8 +61,10 @@ class SyncToken:
     @classmethod
     def decode(cls, text: str) -> SyncToken:
         try:
-            fields = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+            fields = jsonio.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
             token = cls(fields["s"], fields["t"], fields["u"], fields.get("b"))
+        except jsonio.OverLimit as error:
+            raise ValidationFailed(f"syncToken: {error}", code="invalid_json") from error
         except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError) as error:
             raise _invalid() from error
         numbers = [token.seq, token.issued] + ([token.base] if token.base is not None else [])
