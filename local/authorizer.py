@@ -13,6 +13,7 @@ emulator is refused by the issuer check alone, as a real foreign pool's token wo
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -21,6 +22,8 @@ from typing import Any
 
 import jwt
 import requests
+
+log = logging.getLogger("stint.local")
 
 _DATE_CLAIMS = ("exp", "iat")  # API Gateway writes these as dates, every other claim as is
 
@@ -85,7 +88,8 @@ class CognitoAuthorizer:
         try:
             header = jwt.get_unverified_header(token)
             issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")
-        except jwt.PyJWTError:
+        except jwt.PyJWTError as error:
+            log.info("authorizer: 401, the token is not a JWT (%s)", error)
             return None
         pool_id = next((pool for pool in self.pool_ids if issuer == issuer_of(pool)), None)
         if pool_id is None:
@@ -103,7 +107,8 @@ class CognitoAuthorizer:
                     options={"require": ["exp", "iss", "token_use"], "verify_aud": False},
                 )
             )
-        except jwt.PyJWTError:
+        except jwt.PyJWTError as error:
+            log.info("authorizer: 401, the token of pool %s failed its check (%s)", pool_id, error)
             return None
 
 
