@@ -24,17 +24,10 @@ from typing import Any
 
 from stint import aws
 from stint.config import settings
+from stint.kinds import KINDS
 from stint.store import Store, entity_of, from_item
 from stint.timeutil import format_timestamp, utc_now
 
-# Entity kind -> the triggerType its changes are delivered to.
-TRIGGERS = {
-    "category": "category",
-    "project": "project",
-    "task": "task",
-    "subtask": "subtask",
-    "session": "time",
-}
 _ACTIONS = {"INSERT": "created", "MODIFY": "updated", "REMOVE": "deleted"}
 _SQS_BATCH = 10  # SendMessageBatch takes at most 10 messages
 
@@ -46,9 +39,9 @@ def events_of(record: dict[str, Any]) -> list[dict[str, Any]]:
     old = from_item(change["OldImage"]) if change.get("OldImage") else None
     image = new or old or {}
     kind = image.get("kind")
-    if kind not in TRIGGERS or not str(image.get("pk", "")).startswith("USER#"):
+    if kind not in KINDS or not str(image.get("pk", "")).startswith("USER#"):
         return []
-    trigger = TRIGGERS[kind]
+    trigger = KINDS[kind].trigger
     action = _ACTIONS[record["eventName"]]
     if new is None:
         occurred = _approximate_time(change)

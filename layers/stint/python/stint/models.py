@@ -25,6 +25,7 @@ from pydantic import (
 from pydantic import BaseModel as PydanticModel
 from typing_extensions import TypedDict
 
+from stint import kinds
 from stint.timeutil import MAX_SESSION_SECONDS, RANGE_TEXT, parse_timestamp
 
 
@@ -169,6 +170,29 @@ class _Body(BaseModel):
 # ----------------------------------------------------------------------------- entities
 
 
+# Each entity kind's model (stint.kinds), registered by `@entity_model`: sync pages and the
+# document's lists derive from it.
+ENTITY_MODELS: dict[str, type[BaseModel]] = {}
+
+
+def entity_model(kind: str) -> Callable[[type[BaseModel]], type[BaseModel]]:
+    def register(model: type[BaseModel]) -> type[BaseModel]:
+        ENTITY_MODELS[kind] = model
+        return model
+
+    return register
+
+
+if TYPE_CHECKING:  # mypy cannot read Literals built from the registry; pydantic can
+    KindName = str
+    TriggerType = str
+    SearchType = str
+else:
+    KindName = Literal[kinds.NAMES]
+    TriggerType = Literal[(*kinds.TRIGGERS, "stopped_time")]
+    SearchType = Literal[kinds.SEARCHABLE]
+
+
 class User(BaseModel):
     id: str
     displayName: str
@@ -176,6 +200,7 @@ class User(BaseModel):
     defaultProject: str
 
 
+@entity_model("project")
 class Project(BaseModel):
     id: str
     title: str | None = None
@@ -190,12 +215,14 @@ class Project(BaseModel):
     lastUpdated: str
 
 
+@entity_model("category")
 class Category(BaseModel):
     id: str
     title: str
     lastUpdated: str
 
 
+@entity_model("task")
 class Task(BaseModel):
     id: str
     projectId: str
@@ -208,6 +235,7 @@ class Task(BaseModel):
     lastUpdated: str
 
 
+@entity_model("session")
 class Session(BaseModel):
     id: str
     taskId: str
@@ -223,6 +251,7 @@ class Session(BaseModel):
     lastUpdated: str
 
 
+@entity_model("subtask")
 class Subtask(BaseModel):
     id: str
     taskId: str
@@ -419,20 +448,30 @@ class SessionList(TypedDict):
 
 
 class Tombstone(BaseModel):
-    type: Literal["session", "task", "project", "category", "subtask"]
+    type: KindName
     id: str
     lastUpdated: str
 
 
-class SyncPage(TypedDict):
-    syncToken: str
-    hasMore: bool
-    sessions: NotRequired[list[Session]]
-    tasks: NotRequired[list[Task]]
-    projects: NotRequired[list[Project]]
-    categories: NotRequired[list[Category]]
-    subtasks: NotRequired[list[Subtask]]
-    deleted: NotRequired[list[Tombstone]]
+if set(ENTITY_MODELS) != set(kinds.NAMES):  # a kind without its model would sync nothing
+    raise RuntimeError(f"entity models {sorted(ENTITY_MODELS)} != kinds {sorted(kinds.NAMES)}")
+
+if TYPE_CHECKING:
+    SyncPage = dict[str, Any]
+else:
+    # A sync page: a list per kind (omitted when empty) and the deleted ones' tombstones.
+    SyncPage = TypedDict(
+        "SyncPage",
+        {
+            "syncToken": str,
+            "hasMore": bool,
+            **{
+                kinds.KINDS[kind].plural: NotRequired[list[model]]
+                for kind, model in ENTITY_MODELS.items()
+            },
+            "deleted": NotRequired[list[Tombstone]],
+        },
+    )
 
 
 class SubtaskList(TypedDict):
@@ -568,7 +607,6 @@ class TeamTimers(TypedDict):
 
 # ----------------------------------------------------------------------------- webhooks
 
-TriggerType = Literal["category", "project", "task", "subtask", "time", "stopped_time"]
 HOOK_URL_MAX = 2048
 
 
@@ -636,7 +674,6 @@ def fails(description: str) -> OpenAPIResponse:
 
 ReportGroupBy = Literal["project", "task", "day"]
 ReportFormat = Literal["json", "csv"]
-SearchType = Literal["category", "project", "task", "subtask"]
 # A report's amount: an exact number of cents, written as a JSON number (at most 2 decimals).
 Amount = Annotated[
     Decimal,

@@ -43,18 +43,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from stint import aws, jsonio
 from stint.config import settings
 from stint.errors import Conflict, StintError, ValidationFailed
+from stint.kinds import KINDS
 from stint.timeutil import format_timestamp, utc_now
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
-KIND_PREFIX = {
-    "project": "PROJECT",
-    "category": "CATEGORY",
-    "task": "TASK",
-    "subtask": "SUBTASK",
-    "session": "SESSION",
-}
 PROFILE_SK = "PROFILE"
 COUNTER_SK = "COUNTER"
 RUNNING_SK = "RUNNING"  # guard: the id of the user's running session (at most one)
@@ -119,7 +113,7 @@ def user_pk(user_id: str) -> str:
 
 
 def entity_sk(kind: str, entity_id: str) -> str:
-    return f"{KIND_PREFIX[kind]}#{entity_id}"
+    return f"{KINDS[kind].prefix}#{entity_id}"
 
 
 def tombstone_sk(kind: str, entity_id: str) -> str:
@@ -133,7 +127,18 @@ def parent_key(parent_kind: str, parent_id: str, kind: str, entity_id: str) -> s
 
 def children_prefix(parent_kind: str, parent_id: str, kind: str | None = None) -> str:
     prefix = f"{entity_sk(parent_kind, parent_id)}#"
-    return prefix + (f"{KIND_PREFIX[kind]}#" if kind else "")
+    return prefix + (f"{KINDS[kind].prefix}#" if kind else "")
+
+
+def index_keys(kind: str, entity: dict[str, Any]) -> dict[str, Any]:
+    """The index attributes an entity's item carries, from its kind (stint.kinds): `parent`
+    (byParent) when it belongs to another entity, and the kind's own (a session's `start`)."""
+    spec = KINDS[kind]
+    keys = {attribute: entity[name] for attribute, name in spec.index_fields.items()}
+    if spec.parent is not None and entity.get(spec.parent.field):
+        parent_id = str(entity[spec.parent.field])
+        keys["parent"] = parent_key(spec.parent.kind, parent_id, kind, entity["id"])
+    return keys
 
 
 def team_pk(team_id: str) -> str:
@@ -211,8 +216,6 @@ class Put:
     kind: str
     entity: dict[str, Any]
     expect_seq: int | None = None
-    parent: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
     # Raised when the condition fails; None means "re-run the operation" (StaleRead).
     on_conflict: StintError | None = None
 
@@ -780,10 +783,8 @@ class Store:
                     "seq": seq,
                     **change.entity,
                     "lastUpdated": timestamp,
-                    **change.extra,
+                    **index_keys(change.kind, change.entity),
                 }
-                if change.parent:
-                    values["parent"] = change.parent
                 put = {"TableName": table, "Item": to_item(values)}
                 if change.expect_seq is None:
                     put["ConditionExpression"] = "attribute_not_exists(pk)"

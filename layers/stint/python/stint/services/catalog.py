@@ -31,16 +31,10 @@ from stint.store import (
     children_prefix,
     entity_of,
     entity_sk,
-    parent_key,
     retrying,
 )
 
 ArchivedFilter = Literal["false", "true", "all"]
-
-
-def _project_parent(project: dict[str, Any]) -> str | None:
-    category_id = project.get("categoryId")
-    return parent_key("category", category_id, "project", project["id"]) if category_id else None
 
 
 def _category_guard(category_id: str | None) -> list[Change]:
@@ -62,7 +56,7 @@ def create_project(caller: Caller, fields: ProjectFields) -> Versioned:
     exists = Conflict(f"a project with id {project['id']!r} already exists")
     return save(
         store,
-        Put("project", project, parent=_project_parent(project), on_conflict=exists),
+        Put("project", project, on_conflict=exists),
         *_category_guard(project["categoryId"]),
     )
 
@@ -112,12 +106,7 @@ def update_project(
             if project["categoryId"]:
                 load_field(store, "category", project["categoryId"], "categoryId")
             guard = _category_guard(project["categoryId"])
-        parent = _project_parent(project)
-        return save(
-            store,
-            rewrite("project", record, project, parent=parent, on_conflict=on_conflict),
-            *guard,
-        )
+        return save(store, rewrite("project", record, project, on_conflict=on_conflict), *guard)
 
     return retrying(attempt)
 

@@ -68,12 +68,10 @@ def rewrite(
     record: dict[str, Any],
     entity: dict[str, Any],
     *,
-    parent: str | None = None,
     on_conflict: StintError | None = None,
 ) -> Put:
     """The write of a changed entity, conditioned on the seq its `record` was read at."""
-    seq = int(record["seq"])
-    return Put(kind, entity, expect_seq=seq, parent=parent, on_conflict=on_conflict)
+    return Put(kind, entity, expect_seq=int(record["seq"]), on_conflict=on_conflict)
 
 
 def load(store: Store, kind: str, entity_id: str) -> dict[str, Any]:

@@ -13,19 +13,13 @@ from __future__ import annotations
 from typing import Any
 
 from stint.errors import invalid_field
+from stint.kinds import KINDS
 from stint.models import SearchType
 from stint.services.common import Caller, load
 from stint.store import Store, children_prefix, entity_sk
 
 MAX_RESULTS = 50
 _PAGE = 1000
-# Each kind's parent: its kind, and the field of the child that names it.
-_PARENT: dict[str, tuple[str, str] | None] = {
-    "category": None,
-    "project": ("category", "categoryId"),
-    "task": ("project", "projectId"),
-    "subtask": ("task", "taskId"),
-}
 
 
 def search(
@@ -34,13 +28,13 @@ def search(
     """Up to 50 of the caller's entities of `kind` whose title contains `name` (ignoring case;
     no name or a blank one: all), active ones first, then exact matches, then by title."""
     store = Store(caller.user_id)
-    parent = _PARENT[kind]
+    parent = KINDS[kind].parent
     if parent_id is not None:
         if parent is None:
-            raise invalid_field("parentId", "categories have no parent")
-        load(store, parent[0], parent_id)  # another user's (or no) parent is a 404
+            raise invalid_field("parentId", f"a {kind} has no parent")
+        load(store, parent.kind, parent_id)  # another user's (or no) parent is a 404
         candidates = store.query_all(
-            prefix=children_prefix(parent[0], parent_id, kind), index="byParent", page_size=_PAGE
+            prefix=children_prefix(parent.kind, parent_id, kind), index="byParent", page_size=_PAGE
         )
     else:
         candidates = store.query_all(prefix=entity_sk(kind, ""), page_size=_PAGE)
@@ -60,13 +54,13 @@ def search(
 
 
 def _result(kind: str, record: dict[str, Any]) -> dict[str, Any]:
-    parent = _PARENT[kind]
+    spec = KINDS[kind]
     # Archived projects and completed tasks / subtasks are inactive; categories never are.
-    archived = record.get("isArchived") if kind == "project" else record.get("isCompleted")
+    inactive = bool(record.get(spec.inactive_field)) if spec.inactive_field else False
     return {
         "type": kind,
         "id": record["id"],
         "title": record.get("title"),
-        "parentId": record.get(parent[1]) if parent else None,
-        "active": not archived,
+        "parentId": record.get(spec.parent.field) if spec.parent else None,
+        "active": not inactive,
     }

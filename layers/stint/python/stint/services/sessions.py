@@ -25,7 +25,6 @@ from stint.services.tasks import (
     new_task,
     session_deletion,
     set_completion,
-    task_parent,
     task_update,
 )
 from stint.store import (
@@ -39,7 +38,6 @@ from stint.store import (
     children_prefix,
     entity_of,
     entity_sk,
-    parent_key,
     retrying,
 )
 from stint.timeutil import format_timestamp, parse_timestamp, utc_now
@@ -119,15 +117,7 @@ def _timing(start: datetime, duration: int | None) -> dict[str, Any]:
 
 
 def session_put(session: dict[str, Any], *, expect_seq: int | None, **kwargs: Any) -> Put:
-    """The write of a session item, with its `byParent` and `byStart` keys."""
-    return Put(
-        "session",
-        session,
-        expect_seq=expect_seq,
-        parent=parent_key("task", session["taskId"], "session", session["id"]),
-        extra={"start": session["startTimestamp"]},
-        **kwargs,
-    )
+    return Put("session", session, expect_seq=expect_seq, **kwargs)
 
 
 def stopped(record: dict[str, Any], now: datetime, note: str | None = None) -> dict[str, Any]:
@@ -280,11 +270,11 @@ def _resolve_task(store: Store, plan: Plan, caller: Caller, body: SessionBody) -
     if ref.isCompleted is not None and ref.isCompleted != task.get("isCompleted"):
         set_completion(task, ref.isCompleted)
         if seq is not None:  # a reused task, completed by the same write
-            plan.changes.append(Put("task", task, expect_seq=seq, parent=task_parent(task)))
+            plan.changes.append(Put("task", task, expect_seq=seq))
     elif seq is not None:
         plan.require("task", task["id"])
     if seq is None:
-        plan.changes.append(Put("task", task, parent=task_parent(task)))
+        plan.changes.append(Put("task", task))
         plan.require("project", project_id)
     return str(task["id"])
 

@@ -21,17 +21,11 @@ from typing import Any
 from stint import jsonio
 from stint.config import settings
 from stint.errors import StintError, ValidationFailed
+from stint.kinds import KINDS
 from stint.services.common import Caller
 from stint.store import Store, entity_of
 
 FULL_SYNC = "*"
-_LISTS = {
-    "session": "sessions",
-    "task": "tasks",
-    "project": "projects",
-    "category": "categories",
-    "subtask": "subtasks",
-}
 
 
 class SyncTokenExpired(StintError):
@@ -110,7 +104,7 @@ def sync(caller: Caller, sync_token: str | None, limit: int) -> dict[str, Any]:
         if record["kind"] == "tombstone":
             if base is None or int(record["seq"]) > base:
                 grouped["deleted"].append({k: record[k] for k in ("type", "id", "lastUpdated")})
-        elif record["kind"] in _LISTS:
-            grouped[_LISTS[record["kind"]]].append(entity_of(record))
+        elif record["kind"] in KINDS:
+            grouped[KINDS[record["kind"]].plural].append(entity_of(record))
     page.update(grouped)
     return page

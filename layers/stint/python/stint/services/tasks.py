@@ -31,24 +31,15 @@ from stint.store import (
     Store,
     children_prefix,
     entity_of,
-    parent_key,
     retrying,
 )
-
-
-def task_parent(task: dict[str, Any]) -> str:
-    return parent_key("project", task["projectId"], "task", task["id"])
-
-
-def _subtask_parent(subtask: dict[str, Any]) -> str:
-    return parent_key("task", subtask["taskId"], "subtask", subtask["id"])
 
 
 def task_update(
     record: dict[str, Any], task: dict[str, Any], on_conflict: StintError | None = None
 ) -> Put:
     """The write of a changed task, conditioned on the seq its `record` was read at."""
-    return rewrite("task", record, task, parent=task_parent(task), on_conflict=on_conflict)
+    return rewrite("task", record, task, on_conflict=on_conflict)
 
 
 def set_completion(task: dict[str, Any], is_completed: bool) -> None:
@@ -127,7 +118,7 @@ def _create_task(caller: Caller, fields: TaskFields, path_project_id: str | None
     exists = Conflict(f"a task with id {task['id']!r} already exists")
     return save(
         store,
-        Put("task", task, parent=task_parent(task), on_conflict=exists),
+        Put("task", task, on_conflict=exists),
         _project_guard(project_id, missing),
     )
 
@@ -248,7 +239,7 @@ def _create_subtask(caller: Caller, task_id: str, fields: SubtaskFields) -> Vers
     exists = Conflict(f"a subtask with id {subtask['id']!r} already exists")
     return save(
         store,
-        Put("subtask", subtask, parent=_subtask_parent(subtask), on_conflict=exists),
+        Put("subtask", subtask, on_conflict=exists),
         Require("task", task_id, on_conflict=invalid_field("taskId", "the task was deleted")),
     )
 
@@ -284,12 +275,7 @@ def update_subtask(
             subtask["taskId"] = fields.taskId
             error = invalid_field("subtask.taskId", "the task was deleted")
             changes.append(Require("task", fields.taskId, on_conflict=error))
-        parent = _subtask_parent(subtask)
-        return save(
-            store,
-            rewrite("subtask", record, subtask, parent=parent, on_conflict=on_conflict),
-            *changes,
-        )
+        return save(store, rewrite("subtask", record, subtask, on_conflict=on_conflict), *changes)
 
     return retrying(attempt)
 

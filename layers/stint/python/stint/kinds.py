@@ -1,0 +1,78 @@
+"""The registry of entity kinds: every fact about a kind of entity, in one place.
+
+A kind is something a user owns, that sync returns, that webhooks announce and (most) that
+search finds. The store takes its key prefix and its index keys from here, sync its list
+name, the dispatcher its trigger, search its parent and what makes it inactive, and the models
+their `Literal`s and the sync page's lists. Adding a kind is one entry here, its model in
+`stint.models` (registered with `@entity_model`), its service and its routes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Parent:
+    """The entity a kind belongs to: its kind, and the field of the child that names it."""
+
+    kind: str
+    field: str
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str  # as the API names it: "project"; a tombstone's `type`
+    prefix: str  # the sort key prefix of its items: PROJECT#<id>
+    plural: str  # its list in a sync page: "projects"
+    trigger: str  # the webhook triggerType its changes are delivered to
+    parent: Parent | None = None  # children are found on the `byParent` index
+    searchable: bool = True  # GET /v1/search?type=<name>
+    inactive_field: str | None = None  # true when the entity is inactive (search: last)
+    # Index attributes written with the item: attribute -> the entity field it copies.
+    index_fields: dict[str, str] = field(default_factory=dict)
+
+
+KINDS: dict[str, Kind] = {
+    kind.name: kind
+    for kind in (
+        Kind("category", "CATEGORY", "categories", "category"),
+        Kind(
+            "project",
+            "PROJECT",
+            "projects",
+            "project",
+            parent=Parent("category", "categoryId"),
+            inactive_field="isArchived",
+        ),
+        Kind(
+            "task",
+            "TASK",
+            "tasks",
+            "task",
+            parent=Parent("project", "projectId"),
+            inactive_field="isCompleted",
+        ),
+        Kind(
+            "subtask",
+            "SUBTASK",
+            "subtasks",
+            "subtask",
+            parent=Parent("task", "taskId"),
+            inactive_field="isCompleted",
+        ),
+        Kind(
+            "session",
+            "SESSION",
+            "sessions",
+            "time",
+            parent=Parent("task", "taskId"),
+            searchable=False,
+            index_fields={"start": "startTimestamp"},
+        ),
+    )
+}
+NAMES = tuple(KINDS)
+SEARCHABLE = tuple(name for name, kind in KINDS.items() if kind.searchable)
+TRIGGERS = tuple(dict.fromkeys(kind.trigger for kind in KINDS.values()))
+
