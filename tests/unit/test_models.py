@@ -5,7 +5,14 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from stint.models import CategoryBody, ProjectBody, ProjectFields, TaskFields
+from stint.models import (
+    CategoryBody,
+    CategoryFields,
+    ProjectBody,
+    ProjectFields,
+    SubtaskFields,
+    TaskFields,
+)
 from stint.timeutil import format_timestamp, parse_timestamp
 
 
@@ -83,3 +90,11 @@ def test_envelopes_forbid_extra_keys() -> None:
         ProjectBody.model_validate({"project": {}, "other": 1})
     with pytest.raises(ValidationError):
         CategoryBody.model_validate({"category": {"title": "c", "color": "red"}})
+
+
+@pytest.mark.parametrize("model", [ProjectFields, CategoryFields, TaskFields, SubtaskFields])
+def test_a_patch_writes_every_field_sent_but_the_server_managed_ones(model: type) -> None:
+    names = set(model.model_fields)
+    sent = model.model_construct(_fields_set=names, **dict.fromkeys(names))
+    server_managed = {"id", "lastUpdated", "status"} & names
+    assert set(sent.written()) == names - server_managed

@@ -166,6 +166,16 @@ class _Body(BaseModel):
             raise ValueError("must be a JSON object")
         return data
 
+    def written(self) -> dict[str, Any]:
+        """What a PATCH writes: the fields the client sent, but the server-managed ones (`id`,
+        `lastUpdated`, and every `Ignored` field), which may be sent back and are ignored."""
+        fields = type(self).model_fields
+        return {
+            name: getattr(self, name)
+            for name in self.model_fields_set
+            if name not in ("id", "lastUpdated") and fields[name].annotation is not Ignored
+        }
+
 
 # ----------------------------------------------------------------------------- entities
 

@@ -11,12 +11,11 @@ from stint.services.common import (
     Caller,
     Versioned,
     check_if_match,
-    check_path_id,
     list_page,
     load,
-    load_field,
     new_id,
-    rewrite,
+    parent_guard,
+    patch,
     save,
     versioned,
 )
@@ -26,7 +25,6 @@ from stint.store import (
     Change,
     Delete,
     Put,
-    Require,
     Store,
     children_prefix,
     entity_of,
@@ -37,28 +35,15 @@ from stint.store import (
 ArchivedFilter = Literal["false", "true", "all"]
 
 
-def _category_guard(category_id: str | None) -> list[Change]:
-    if not category_id:
-        return []
-    error = invalid_field("categoryId", f"no category with id {category_id!r}")
-    return [Require("category", category_id, on_conflict=error)]
-
-
 # ----------------------------------------------------------------------------- projects
 
 
 def create_project(caller: Caller, fields: ProjectFields) -> Versioned:
     store = Store(caller.user_id)
-    values = fields.model_dump(exclude_unset=True, exclude={"id", "lastUpdated"})
-    project = users.new_project(fields.id or new_id(), **values)
-    if project["categoryId"]:
-        load_field(store, "category", project["categoryId"], "categoryId")
+    project = users.new_project(fields.id or new_id(), **fields.written())
     exists = Conflict(f"a project with id {project['id']!r} already exists")
-    return save(
-        store,
-        Put("project", project, on_conflict=exists),
-        *_category_guard(project["categoryId"]),
-    )
+    guard = parent_guard(store, "project", project)
+    return save(store, Put("project", project, on_conflict=exists), *guard)
 
 
 def get_project(caller: Caller, project_id: str) -> Versioned:
@@ -90,25 +75,13 @@ def list_projects(
 def update_project(
     caller: Caller, project_id: str, fields: ProjectFields, if_match: str | None
 ) -> Versioned:
-    check_path_id(fields.id, project_id)
-
-    def attempt() -> Versioned:
-        store = Store(caller.user_id)
-        record = load(store, "project", project_id)
-        on_conflict = check_if_match(if_match, record)
-        project = entity_of(record)
-        project.update(fields.model_dump(exclude_unset=True, exclude={"id", "lastUpdated"}))
+    def rule(store: Store, record: dict[str, Any], project: dict[str, Any]) -> list[Change]:
         archiving = project["isArchived"] and not record.get("isArchived")
         if archiving and users.default_project_id(caller) == project_id:
             raise Conflict("The default project cannot be archived", code="default_project")
-        guard: list[Change] = []
-        if project["categoryId"] != record.get("categoryId"):
-            if project["categoryId"]:
-                load_field(store, "category", project["categoryId"], "categoryId")
-            guard = _category_guard(project["categoryId"])
-        return save(store, rewrite("project", record, project, on_conflict=on_conflict), *guard)
+        return []
 
-    return retrying(attempt)
+    return patch(caller, "project", project_id, fields, if_match, rule)
 
 
 def delete_project(caller: Caller, project_id: str, *, cascade: bool, if_match: str | None) -> None:
@@ -158,18 +131,7 @@ def list_categories(
 def update_category(
     caller: Caller, category_id: str, fields: CategoryFields, if_match: str | None
 ) -> Versioned:
-    check_path_id(fields.id, category_id)
-
-    def attempt() -> Versioned:
-        store = Store(caller.user_id)
-        record = load(store, "category", category_id)
-        on_conflict = check_if_match(if_match, record)
-        category = entity_of(record)
-        if fields.title is not None:
-            category["title"] = fields.title
-        return save(store, rewrite("category", record, category, on_conflict=on_conflict))
-
-    return retrying(attempt)
+    return patch(caller, "category", category_id, fields, if_match)
 
 
 def delete_category(caller: Caller, category_id: str, *, if_match: str | None) -> None:

@@ -9,16 +9,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from stint.errors import PreconditionFailed, StintError, invalid_field, not_found
-from stint.models import CLIENT_ID_PATTERN
+from stint.kinds import KINDS
+from stint.models import CLIENT_ID_PATTERN, _Body
 from stint.store import (
     Change,
     Committed,
     Put,
+    Require,
     Store,
     children_prefix,
     entity_of,
     entity_sk,
     etag,
+    retrying,
 )
 
 ID_PATTERN = re.compile(CLIENT_ID_PATTERN)
@@ -72,6 +75,54 @@ def rewrite(
 ) -> Put:
     """The write of a changed entity, conditioned on the seq its `record` was read at."""
     return Put(kind, entity, expect_seq=int(record["seq"]), on_conflict=on_conflict)
+
+
+# What a kind's PATCH does beyond writing the fields sent: checks, derived fields, and changes
+# to commit with it. Called with the record as read and the entity as patched.
+PatchRule = Callable[[Store, dict[str, Any], dict[str, Any]], list[Change]]
+
+
+def patch(
+    caller: Caller,
+    kind: str,
+    entity_id: str,
+    fields: _Body,
+    if_match: str | None,
+    rule: PatchRule | None = None,
+) -> Versioned:
+    """`PATCH` of any entity: the fields sent replace the stored ones (`null` clears a nullable
+    one), its parent (stint.kinds) may change to another of the caller's entities, `If-Match`
+    is the write's condition, and the kind's `rule` adds what is particular to it."""
+    check_path_id(getattr(fields, "id", None), entity_id)
+
+    def attempt() -> Versioned:
+        store = Store(caller.user_id)
+        record = load(store, kind, entity_id)
+        on_conflict = check_if_match(if_match, record)
+        entity = {**entity_of(record), **fields.written()}
+        changes = parent_guard(store, kind, entity, before=record)
+        if rule is not None:
+            changes += rule(store, record, entity)
+        return save(store, rewrite(kind, record, entity, on_conflict=on_conflict), *changes)
+
+    return retrying(attempt)
+
+
+def parent_guard(
+    store: Store, kind: str, entity: dict[str, Any], *, before: dict[str, Any] | None = None
+) -> list[Change]:
+    """An entity's parent (stint.kinds), new or changed since `before`, must be the caller's
+    (`400` naming the field) and must still exist when the write commits."""
+    parent = KINDS[kind].parent
+    if parent is None:
+        return []
+    moved_to = entity.get(parent.field)
+    if not moved_to or moved_to == (before or {}).get(parent.field):
+        return []
+    field = f"{kind}.{parent.field}"
+    load_field(store, parent.kind, str(moved_to), field)
+    missing = invalid_field(field, f"the {parent.kind} was deleted")
+    return [Require(parent.kind, str(moved_to), on_conflict=missing)]
 
 
 def load(store: Store, kind: str, entity_id: str) -> dict[str, Any]:

@@ -11,11 +11,11 @@ from stint.services.common import (
     Caller,
     Versioned,
     check_if_match,
-    check_path_id,
     list_page,
     load,
     load_field,
     new_id,
+    patch,
     rewrite,
     save,
     versioned,
@@ -30,7 +30,6 @@ from stint.store import (
     Require,
     Store,
     children_prefix,
-    entity_of,
     retrying,
 )
 
@@ -152,28 +151,13 @@ def list_tasks(
 def update_task(
     caller: Caller, task_id: str, fields: TaskFields, if_match: str | None
 ) -> Versioned:
-    check_path_id(fields.id, task_id)
-
-    def attempt() -> Versioned:
-        store = Store(caller.user_id)
-        record = load(store, "task", task_id)
-        on_conflict = check_if_match(if_match, record)
-        task = entity_of(record)
-        changes: list[Change] = []
-        for name in ("title", "taskType", "billable", "plannedDuration"):
-            if name in fields.model_fields_set:
-                task[name] = getattr(fields, name)
-        if fields.isCompleted is not None and fields.isCompleted != task.get("isCompleted"):
-            set_completion(task, fields.isCompleted)
+    def rule(store: Store, record: dict[str, Any], task: dict[str, Any]) -> list[Change]:
+        if task["isCompleted"] != bool(record.get("isCompleted")):
+            task["status"] = "completed" if task["isCompleted"] else "todo"
         check_not_completed_permanent(task)
-        if fields.projectId is not None and fields.projectId != task["projectId"]:
-            load_field(store, "project", fields.projectId, "task.projectId")
-            task["projectId"] = fields.projectId
-            error = invalid_field("task.projectId", "the project was deleted")
-            changes.append(_project_guard(fields.projectId, error))
-        return save(store, task_update(record, task, on_conflict), *changes)
+        return []
 
-    return retrying(attempt)
+    return patch(caller, "task", task_id, fields, if_match, rule)
 
 
 def task_deletion(
@@ -259,25 +243,7 @@ def get_subtask(caller: Caller, subtask_id: str) -> Versioned:
 def update_subtask(
     caller: Caller, subtask_id: str, fields: SubtaskFields, if_match: str | None
 ) -> Versioned:
-    check_path_id(fields.id, subtask_id)
-
-    def attempt() -> Versioned:
-        store = Store(caller.user_id)
-        record = load(store, "subtask", subtask_id)
-        on_conflict = check_if_match(if_match, record)
-        subtask = entity_of(record)
-        changes: list[Change] = []
-        for name in ("title", "isCompleted", "plannedDuration"):
-            if name in fields.model_fields_set:
-                subtask[name] = getattr(fields, name)
-        if fields.taskId is not None and fields.taskId != subtask["taskId"]:
-            load_field(store, "task", fields.taskId, "subtask.taskId")
-            subtask["taskId"] = fields.taskId
-            error = invalid_field("subtask.taskId", "the task was deleted")
-            changes.append(Require("task", fields.taskId, on_conflict=error))
-        return save(store, rewrite("subtask", record, subtask, on_conflict=on_conflict), *changes)
-
-    return retrying(attempt)
+    return patch(caller, "subtask", subtask_id, fields, if_match)
 
 
 def delete_subtask(caller: Caller, subtask_id: str, *, if_match: str | None) -> None:
