@@ -141,19 +141,22 @@ def _no_client(service: str) -> Any:
 # ----------------------------------------------------------------------------- shapes
 
 
+# Scalar shapes: how a template's value (often a string) becomes the type botocore wants.
+_SCALARS: dict[str, Any] = {
+    "integer": int,
+    "long": int,
+    "double": float,
+    "float": float,
+    "boolean": lambda value: value if isinstance(value, bool) else str(value).lower() == "true",
+    "string": string,
+}
+
+
 def fit_to_shape(value: Any, shape: Any, where: str, dropped: list[str]) -> Any:
     """`value` reduced to what botocore's `shape` accepts, scalars converted to its types."""
     kind = shape.type_name
     if kind == "structure":
-        if not isinstance(value, dict):
-            raise TemplateError(f"{where}: expected a mapping, got {value!r}")
-        fitted = {}
-        for key, item in value.items():
-            if key in shape.members:
-                fitted[key] = fit_to_shape(item, shape.members[key], f"{where}.{key}", dropped)
-            else:
-                dropped.append(f"{where}.{key}")
-        return fitted
+        return _fit_structure(value, shape, where, dropped)
     if kind == "list":
         return [
             fit_to_shape(item, shape.member, f"{where}[{index}]", dropped)
@@ -164,15 +167,20 @@ def fit_to_shape(value: Any, shape: Any, where: str, dropped: list[str]) -> Any:
             str(key): fit_to_shape(item, shape.value, f"{where}.{key}", dropped)
             for key, item in value.items()
         }
-    if kind in ("integer", "long"):
-        return int(value)
-    if kind in ("double", "float"):
-        return float(value)
-    if kind == "boolean":
-        return value if isinstance(value, bool) else str(value).lower() == "true"
-    if kind == "string":
-        return string(value)
-    return value
+    convert = _SCALARS.get(kind)
+    return convert(value) if convert else value
+
+
+def _fit_structure(value: Any, shape: Any, where: str, dropped: list[str]) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise TemplateError(f"{where}: expected a mapping, got {value!r}")
+    fitted = {}
+    for key, item in value.items():
+        if key in shape.members:
+            fitted[key] = fit_to_shape(item, shape.members[key], f"{where}.{key}", dropped)
+        else:
+            dropped.append(f"{where}.{key}")
+    return fitted
 
 
 def _snake_case(operation: str) -> str:
