@@ -4,13 +4,24 @@ As Lambda's event source mappings do, a poller thread per event reads its source
 emulator and invokes the function through the runtime with Lambda's event shape:
 
 - `DynamoDB` (a table's stream): records from the shard in order, in batches of `BatchSize`,
-  each with `eventSourceARN`. With `ReportBatchItemFailures`, the batch is retried from the
-  first failed sequence number the function reports; a function error retries the whole
-  batch. After `MaximumRetryAttempts` the batch's description goes to the `OnFailure` queue
-  and the poller moves on.
-- `SQS`: up to `BatchSize` visible messages; the ones the function did not report failed are
-  deleted; on a function error none are (they come back after their visibility timeout, and
-  SQS itself moves them to the dead-letter queue after `maxReceiveCount` receives).
+  each with `eventSourceARN`, as AWS documents it ("Retain discarded records for a DynamoDB
+  event source", "Configuring partial batch response with DynamoDB"):
+  - A function error retries the batch. With `BisectBatchOnFunctionError` a failed batch of
+    more than one record is split in two, and the halves are invoked in order; a split does
+    not count as a retry.
+  - With `ReportBatchItemFailures` the records before the lowest reported sequence number are
+    checkpointed and the batch is retried from it (with bisecting on, only the rest of that
+    batch). A reported identifier that is empty or not in the batch fails the whole batch.
+  - Retries are counted for the record at the checkpoint, and start again from zero when the
+    checkpoint moves. After `MaximumRetryAttempts` retries, and for records older than
+    `MaximumRecordAgeInSeconds`, the batch is discarded: its description (Lambda's invocation
+    record, `DDBStreamBatchInfo`) goes to the `OnFailure` queue and the poller moves on.
+- `SQS`: up to `BatchSize` visible messages per invocation, several invocations at once (up
+  to `ScalingConfig.MaximumConcurrency`, else 5, the concurrency Lambda starts with), so a
+  slow batch does not hold back the messages behind it. With `ReportBatchItemFailures` the
+  messages the function reports stay on the queue (a malformed report keeps them all) and the
+  others are deleted; on a function error none are (they come back after their visibility
+  timeout, and SQS itself moves them to the dead-letter queue after `maxReceiveCount`).
 
 Polls never wait inside the emulator (no long polling): the emulator serves one call at a
 time, and a waiting receive would hold every other caller up.
@@ -22,8 +33,9 @@ import json
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from local.emulator import Emulator
@@ -34,6 +46,7 @@ log = logging.getLogger("stint.local")
 
 POLL_SECONDS = 0.2
 RETRY_PAUSE_SECONDS = 0.5
+SQS_CONCURRENCY = 5  # Lambda's SQS pollers start with 5 concurrent batches
 
 
 class EventSources:
@@ -106,6 +119,8 @@ class StreamPoller(_Poller):
         self.arn = str(properties["Stream"])
         self.batch_size = int(properties.get("BatchSize", 100))
         self.max_retries = int(properties.get("MaximumRetryAttempts", -1))
+        self.max_age = int(properties.get("MaximumRecordAgeInSeconds", -1))
+        self.bisect = bool(properties.get("BisectBatchOnFunctionError", False))
         self.reports_failures = "ReportBatchItemFailures" in (
             properties.get("FunctionResponseTypes") or []
         )
@@ -114,39 +129,94 @@ class StreamPoller(_Poller):
         )
         self.on_failure = str(destination) if destination else None
         self.starting_position = str(properties.get("StartingPosition", "LATEST"))
+        self._shard_id = ""
         self._iterator: str | None = None
-        self._pending: list[dict[str, Any]] = []  # read, not yet handled, in order
-        self._failures = 0
+        self._pending: list[dict[str, Any]] = []  # read, not yet checkpointed, in order
+        # The sizes of the batches that bisecting made of a failed batch, to invoke in order.
+        self._splits: list[int] = []
+        self._retries = 0  # failed invocations from the checkpoint (splits not counted)
+        self._invocations = 0  # invocations from the checkpoint
 
     def poll(self) -> bool:
         """Handle one batch; True when there was one (poll again at once)."""
         if len(self._pending) < self.batch_size:
             self._read()
+        self._expire()
         if not self._pending:
             return False
-        batch = self._pending[: self.batch_size]
-        event = {"Records": batch}
+        batch = self._pending[: self._splits[0] if self._splits else self.batch_size]
+        self._invocations += 1
         try:
-            response = self.runtime.invoke(self.function, event)
+            response = self.runtime.invoke(self.function, {"Records": batch})
         except Exception:
             log.exception("%s failed on a stream batch", self.function.logical_id)
-            return self._failed(batch)
-        failed = _failed_ids(response) if self.reports_failures else []
-        if not failed:
-            self._done(len(batch))
+            return self._function_error(batch)
+        first = self._first_failure(batch, response)
+        if first is None:
+            self._checkpoint(len(batch))
             return True
+        self._checkpoint(first)
+        self._invocations = max(self._invocations, 1)  # the rest of the batch was invoked
+        if self.bisect:  # "bisected at the returned sequence number": retry the rest alone
+            self._splits[0:1] = [len(batch) - first]
+        return self._retry(batch[first:], function_error=False)
+
+    def _first_failure(self, batch: list[dict[str, Any]], response: Any) -> int | None:
+        """The index of the first record to retry; None when the batch succeeded."""
+        if not self.reports_failures or not isinstance(response, dict):
+            return None
+        failures = response.get("batchItemFailures")
+        if not failures:
+            return None
         sequences = [record["dynamodb"]["SequenceNumber"] for record in batch]
-        first = min(sequences.index(item) for item in failed if item in sequences)
-        self._done(first)  # the records before the first failure are checkpointed
-        return self._failed(batch[first:])
+        found = []
+        for failure in failures:
+            identifier = failure.get("itemIdentifier") if isinstance(failure, dict) else None
+            if not identifier or identifier not in sequences:
+                log.error("%s: malformed batchItemFailures %r", self.function.logical_id, failure)
+                return 0  # AWS takes a malformed report as the whole batch failing
+            found.append(sequences.index(identifier))
+        return min(found)
+
+    def _function_error(self, batch: list[dict[str, Any]]) -> bool:
+        if self.bisect and len(batch) > 1:
+            half = (len(batch) + 1) // 2
+            self._splits[0:1] = [half, len(batch) - half]
+            return True
+        return self._retry(batch, function_error=True)
+
+    def _retry(self, batch: list[dict[str, Any]], *, function_error: bool) -> bool:
+        self._retries += 1
+        if 0 <= self.max_retries < self._retries:
+            log.error("%s: a stream batch failed every retry", self.function.logical_id)
+            self._discard(batch, "RetryAttemptsExhausted", function_error=function_error)
+        else:
+            time.sleep(RETRY_PAUSE_SECONDS)
+        return True
+
+    def _expire(self) -> None:
+        """Discard the records older than MaximumRecordAgeInSeconds (they lead the shard)."""
+        if self.max_age < 0:
+            return
+        now = time.time()
+        expired = 0
+        for record in self._pending:
+            created = record["dynamodb"].get("ApproximateCreationDateTime")
+            if created is None or now - float(created) <= self.max_age:
+                break
+            expired += 1
+        if expired:
+            log.error("%s: %d stream records too old", self.function.logical_id, expired)
+            self._discard(self._pending[:expired], "RecordAgeExceeded", function_error=None)
 
     def _read(self) -> None:
         streams = self.emulator.client("dynamodbstreams")
         if self._iterator is None:
             shard = streams.describe_stream(StreamArn=self.arn)["StreamDescription"]["Shards"][0]
+            self._shard_id = shard["ShardId"]
             self._iterator = streams.get_shard_iterator(
                 StreamArn=self.arn,
-                ShardId=shard["ShardId"],
+                ShardId=self._shard_id,
                 ShardIteratorType=self.starting_position,
             )["ShardIterator"]
         response = streams.get_records(ShardIterator=self._iterator, Limit=1000)
@@ -154,73 +224,154 @@ class StreamPoller(_Poller):
         for record in response.get("Records", []):
             self._pending.append(lambda_stream_record(record, self.arn))
 
-    def _done(self, count: int) -> None:
+    def _checkpoint(self, count: int) -> None:
+        """The first `count` pending records are done with: the checkpoint moves past them."""
+        if count <= 0:
+            return
         del self._pending[:count]
-        self._failures = 0
+        self._retries = self._invocations = 0
+        left = count
+        while left and self._splits:
+            taken = min(left, self._splits[0])
+            left -= taken
+            self._splits[0] -= taken
+            if not self._splits[0]:
+                self._splits.pop(0)
 
-    def _failed(self, batch: list[dict[str, Any]]) -> bool:
-        self._failures += 1
-        if 0 <= self.max_retries < self._failures:
-            self._discard(batch)
-        time.sleep(RETRY_PAUSE_SECONDS)
-        return True
-
-    def _discard(self, batch: list[dict[str, Any]]) -> None:
-        """After the last retry: describe the batch to the OnFailure queue, move on."""
-        log.error("%s: a stream batch failed every retry", self.function.logical_id)
+    def _discard(
+        self, batch: list[dict[str, Any]], condition: str, *, function_error: bool | None
+    ) -> None:
+        """Describe the batch to the OnFailure queue (as Lambda does), move on."""
         if self.on_failure:
-            description = {
-                "requestContext": {"functionArn": self.function.arn, "condition": "RetryAttempts"},
-                "DDBStreamBatchInfo": {
-                    "streamArn": self.arn,
-                    "startSequenceNumber": batch[0]["dynamodb"]["SequenceNumber"],
-                    "endSequenceNumber": batch[-1]["dynamodb"]["SequenceNumber"],
-                    "batchSize": len(batch),
-                },
-            }
             self.emulator.client("sqs").send_message(
                 QueueUrl=_queue_url(self.emulator, self.on_failure),
-                MessageBody=json.dumps(description),
+                MessageBody=json.dumps(self._invocation_record(batch, condition, function_error)),
             )
-        self._done(len(batch))
+        self._checkpoint(len(batch))
+
+    def _invocation_record(
+        self, batch: list[dict[str, Any]], condition: str, function_error: bool | None
+    ) -> dict[str, Any]:
+        """Lambda's description of a discarded batch. `function_error`: None when the batch
+        was not invoked, False when the function answered with failed items."""
+        created = [record["dynamodb"].get("ApproximateCreationDateTime") for record in batch]
+        description: dict[str, Any] = {
+            "requestContext": {
+                "requestId": str(uuid.uuid4()),
+                "functionArn": self.function.arn,
+                "condition": condition,
+                "approximateInvokeCount": self._invocations,
+            },
+            "version": "1.0",
+            "timestamp": _iso(time.time()),
+            "DDBStreamBatchInfo": {
+                "shardId": self._shard_id,
+                "startSequenceNumber": batch[0]["dynamodb"]["SequenceNumber"],
+                "endSequenceNumber": batch[-1]["dynamodb"]["SequenceNumber"],
+                "approximateArrivalOfFirstRecord": _iso(created[0]),
+                "approximateArrivalOfLastRecord": _iso(created[-1]),
+                "batchSize": len(batch),
+                "streamArn": self.arn,
+            },
+        }
+        if function_error is not None:
+            response = {"statusCode": 200, "executedVersion": "$LATEST"}
+            if function_error:
+                response["functionError"] = "Unhandled"
+            description["responseContext"] = response
+        return description
+
+
+def _iso(seconds: Any) -> str | None:
+    if seconds is None:
+        return None
+    moment = datetime.fromtimestamp(float(seconds), UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class QueuePoller(_Poller):
-    """An SQS event source mapping."""
+    """An SQS event source mapping: batches invoked concurrently, up to a limit."""
 
     def configure(self, properties: dict[str, Any]) -> None:
         self.arn = str(properties["Queue"])
         self.batch_size = min(int(properties.get("BatchSize", 10)), 10)
+        scaling = properties.get("ScalingConfig") or {}
+        self.concurrency = int(scaling.get("MaximumConcurrency", SQS_CONCURRENCY))
+        self.reports_failures = "ReportBatchItemFailures" in (
+            properties.get("FunctionResponseTypes") or []
+        )
+        self._slots = threading.BoundedSemaphore(self.concurrency)
         self._url: str | None = None
 
     def poll(self) -> bool:
-        sqs = self.emulator.client("sqs")
-        self._url = self._url or _queue_url(self.emulator, self.arn)
-        messages = sqs.receive_message(
-            QueueUrl=self._url,
-            MaxNumberOfMessages=self.batch_size,
-            AttributeNames=["All"],
-            MessageAttributeNames=["All"],
-            WaitTimeSeconds=0,
-        ).get("Messages", [])
-        if not messages:
-            return False
-        event = {"Records": [self._lambda_record(message) for message in messages]}
+        """Receive a batch and invoke the function on it in a thread of its own; True when
+        there was one and another invocation may start (poll again at once)."""
+        if not self._slots.acquire(blocking=False):
+            return False  # every invocation is busy
         try:
-            response = self.runtime.invoke(self.function, event)
+            messages = self._receive()
         except Exception:
-            log.exception("%s failed on an SQS batch", self.function.logical_id)
-            return True
-        failed = set(_failed_ids(response))
-        done = [m for m in messages if m["MessageId"] not in failed]
-        if done:
-            sqs.delete_message_batch(
+            self._slots.release()
+            raise
+        if not messages:
+            self._slots.release()
+            return False
+        name = f"{self.function.logical_id}.invoke"
+        threading.Thread(target=self._invoke, args=(messages,), name=name, daemon=True).start()
+        return True
+
+    def _receive(self) -> list[dict[str, Any]]:
+        self._url = self._url or _queue_url(self.emulator, self.arn)
+        messages: list[dict[str, Any]] = (
+            self.emulator.client("sqs")
+            .receive_message(
+                QueueUrl=self._url,
+                MaxNumberOfMessages=self.batch_size,
+                AttributeNames=["All"],
+                MessageAttributeNames=["All"],
+                WaitTimeSeconds=0,
+            )
+            .get("Messages", [])
+        )
+        return messages
+
+    def _invoke(self, messages: list[dict[str, Any]]) -> None:
+        try:
+            event = {"Records": [self._lambda_record(message) for message in messages]}
+            try:
+                response = self.runtime.invoke(self.function, event)
+            except Exception:
+                log.exception("%s failed on an SQS batch", self.function.logical_id)
+                return
+            self._delete(self._done(messages, response))
+        except Exception:  # the thread must not die silently
+            log.exception("%s: an SQS batch's invocation failed", self.function.logical_id)
+        finally:
+            self._slots.release()
+
+    def _done(self, messages: list[dict[str, Any]], response: Any) -> list[dict[str, Any]]:
+        """The messages that succeeded, by the function's partial batch response."""
+        if not self.reports_failures or not isinstance(response, dict):
+            return messages
+        ids = {message["MessageId"] for message in messages}
+        failed = set()
+        for failure in response.get("batchItemFailures") or []:
+            identifier = failure.get("itemIdentifier") if isinstance(failure, dict) else None
+            if not identifier or identifier not in ids:
+                log.error("%s: malformed batchItemFailures %r", self.function.logical_id, failure)
+                return []  # AWS takes a malformed report as the whole batch failing
+            failed.add(identifier)
+        return [message for message in messages if message["MessageId"] not in failed]
+
+    def _delete(self, messages: list[dict[str, Any]]) -> None:
+        if messages:
+            self.emulator.client("sqs").delete_message_batch(
                 QueueUrl=self._url,
                 Entries=[
-                    {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(done)
+                    {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]}
+                    for n, m in enumerate(messages)
                 ],
             )
-        return True
 
     def _lambda_record(self, message: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -243,11 +394,3 @@ def lambda_stream_record(record: dict[str, Any], arn: str) -> dict[str, Any]:
     if isinstance(created, datetime):  # boto3 parses it; Lambda passes epoch seconds
         change["ApproximateCreationDateTime"] = int(created.timestamp())
     return {**record, "dynamodb": change, "eventSourceARN": arn}
-
-
-def _failed_ids(response: Any) -> list[str]:
-    """The item identifiers of a `ReportBatchItemFailures` response."""
-    if not isinstance(response, dict):
-        return []
-    failures = response.get("batchItemFailures") or []
-    return [str(item["itemIdentifier"]) for item in failures if item.get("itemIdentifier")]

@@ -27,6 +27,7 @@ class Delivery:
     headers: dict[str, str]
     body: bytes
     verified: dict[str, Any] | None  # the payload, when the signature checked out
+    during: frozenset[str] = frozenset()  # the paths whose requests were being held meanwhile
 
 
 @dataclass
@@ -37,7 +38,9 @@ class Receiver:
     url: str = ""
     secrets: dict[str, str] = field(default_factory=dict)
     fail_first: dict[str, int] = field(default_factory=dict)
+    hold_seconds: dict[str, float] = field(default_factory=dict)  # answer after so long
     deliveries: list[Delivery] = field(default_factory=list)
+    holding: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def handle(self, path: str, headers: dict[str, str], body: bytes) -> int:
@@ -45,7 +48,14 @@ class Receiver:
         with contextlib.suppress(KeyError, WebhookVerificationError):
             verified = Webhook(self.secrets[path]).verify(body, headers)
         with self.lock:
-            self.deliveries.append(Delivery(path, headers, body, verified))
+            self.deliveries.append(Delivery(path, headers, body, verified, frozenset(self.holding)))
+            if path in self.hold_seconds:
+                self.holding.add(path)
+        if path in self.hold_seconds:
+            time.sleep(self.hold_seconds[path])
+            with self.lock:
+                self.holding.discard(path)
+        with self.lock:
             attempts = sum(
                 1
                 for d in self.deliveries
@@ -316,3 +326,55 @@ def test_an_endpoint_that_keeps_failing_is_dead_lettered_and_disabled(
     api.create("/v1/categories", "category", title="after")
     time.sleep(2)
     assert len(receiver.at(path)) == 25
+
+
+@local_only  # the receiver listens on 127.0.0.1
+def test_a_fractional_number_stops_no_webhook(api: Api, other: Api, receiver: Receiver) -> None:
+    """Issue 14: a project with a fractional rate stopped every later delivery, of every user."""
+    prefix = f"/fractional/{time.monotonic_ns()}"
+    subscribe(api, receiver, f"{prefix}/mine", "project")
+    subscribe(other, receiver, f"{prefix}/theirs", "project")
+    fractional = api.create(
+        "/v1/projects",
+        "project",
+        title="Consulting",
+        hourlyRate=95.5,
+        plannedBudget=1000.25,
+        plannedDurationHours=1.5,
+    )
+    after = api.create("/v1/projects", "project", title="After")
+    theirs = other.create("/v1/projects", "project", title="Another user's")
+
+    def data(path: str) -> dict[str, dict[str, Any]]:
+        return {
+            d.verified["data"]["id"]: d.verified["data"] for d in receiver.at(path) if d.verified
+        }
+
+    receiver.wait_for(
+        f"{prefix}/mine", lambda _: {fractional["id"], after["id"]} <= set(data(f"{prefix}/mine"))
+    )
+    receiver.wait_for(f"{prefix}/theirs", lambda _: theirs["id"] in data(f"{prefix}/theirs"))
+    assert data(f"{prefix}/mine")[fractional["id"]] == fractional  # 95.5, 1000.25, 1.5
+
+
+@local_only  # the receiver listens on 127.0.0.1
+def test_a_slow_receiver_does_not_delay_another_users_delivery(
+    api: Api, other: Api, receiver: Receiver
+) -> None:
+    """Contract section 11: one subscriber's slow endpoint never delays another's deliveries.
+    The slow one answers after 9 s (within the 10 s attempt); the other user's event, made
+    once the slow delivery is being held, arrives while it still is."""
+    prefix = f"/slow/{time.monotonic_ns()}"
+    slow, fast = f"{prefix}/slow", f"{prefix}/fast"
+    subscribe(api, receiver, slow, "category")
+    subscribe(other, receiver, fast, "category")
+    receiver.hold_seconds[slow] = 9
+    api.create("/v1/categories", "category", title="Slow")
+    receiver.wait_for(slow, lambda deliveries: len(deliveries) >= 1)
+    mine = other.create("/v1/categories", "category", title="Fast")
+
+    def of_mine(deliveries: list[Delivery]) -> list[Delivery]:
+        return [d for d in deliveries if d.verified and d.verified["data"]["id"] == mine["id"]]
+
+    (delivered,) = of_mine(receiver.wait_for(fast, lambda d: bool(of_mine(d))))
+    assert slow in delivered.during

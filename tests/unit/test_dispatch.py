@@ -1,20 +1,28 @@
 """Contract section 11: the dispatcher turns stream records into delivery messages, at least
 once: a crash in the middle of a batch loses nothing, and a retried record's messages keep
-their ids (the receiver's `webhook-id`)."""
+their ids (the receiver's `webhook-id`). A record that can never become messages is
+dead-lettered and the records after it still flow; an AWS error retries the record."""
 
 from __future__ import annotations
 
+import copy
 import json
-from collections.abc import Iterator
+import logging
+import uuid
+from collections.abc import Callable, Iterator
+from decimal import Decimal
 from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import EndpointConnectionError
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.dynamodbstreams.models import dynamodbstreams_backends
 
 from local.streams import lambda_stream_record
-from stint import config, dispatch
+from stint import aws, config, dispatch
 from stint.store import Delete, Put, Store
 
 USER = "dispatch-user"
@@ -24,9 +32,16 @@ USER = "dispatch-user"
 def queue(table: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     url = boto3.client("sqs").create_queue(QueueName="deliveries")["QueueUrl"]
     monkeypatch.setenv("DELIVERY_QUEUE_URL", url)
+    dead = boto3.client("sqs").create_queue(QueueName="dead-letters")["QueueUrl"]
+    monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", dead)
     config.settings.cache_clear()
     yield url
     config.settings.cache_clear()
+
+
+@pytest.fixture
+def dead_letters(queue: str) -> str:
+    return str(config.settings().dead_letter_queue_url)
 
 
 def stream_records(table: str) -> list[dict[str, Any]]:
@@ -104,7 +119,7 @@ def test_a_crash_mid_batch_loses_nothing(
 
     def crash_on_p2(messages: list[dict[str, Any]]) -> None:
         if any(m["data"].get("id") == "p2" for m in messages):
-            raise ConnectionError("the function died here")
+            raise EndpointConnectionError(endpoint_url="https://sqs.us-east-1.amazonaws.com")
         real_enqueue(messages)
 
     monkeypatch.setattr(dispatch, "enqueue", crash_on_p2)
@@ -122,3 +137,172 @@ def test_a_crash_mid_batch_loses_nothing(
     dispatch.Dispatcher().handle(records)
     again = queued(queue)
     assert sorted(m["id"] for m in again) == sorted(m["id"] for m in first_pass)
+
+
+# ----------------------------------------------------------------------------- no poison pill
+
+
+def answer_with_error(
+    service: str, operation: str, code: str, status: int, when: Callable[[Any], bool]
+) -> None:
+    """Make Stint's client for `service` answer `operation` with an AWS error when
+    `when(request)` (botocore's before-call event, with the serialized request: the call never
+    reaches moto)."""
+
+    class Answer:
+        status_code = status
+
+    def before_call(params: Any, **_: Any) -> Any:
+        if not when(params):  # params: the serialized request
+            return None
+        error = {"Code": code, "Message": f"injected {code}"}
+        return Answer(), {"Error": error, "ResponseMetadata": {"HTTPStatusCode": status}}
+
+    aws.client(service).meta.events.register(f"before-call.{service}.{operation}", before_call)
+
+
+def poisoned(record: dict[str, Any]) -> dict[str, Any]:
+    """The record with a value no JSON writer takes (bytes): it cannot become a message, on
+    this attempt or any other."""
+    bad = copy.deepcopy(record)
+    bad["dynamodb"]["NewImage"]["note"] = {"B": b"\x00"}
+    return bad
+
+
+def sequence(record: dict[str, Any]) -> str:
+    return str(record["dynamodb"]["SequenceNumber"])
+
+
+def project_records(table: str) -> list[dict[str, Any]]:
+    """The stream's records of projects (not of the subscription, counters and guards)."""
+    return [
+        r for r in stream_records(table) if r["dynamodb"]["Keys"]["sk"]["S"].startswith("PROJECT#")
+    ]
+
+
+def sends(project_id: str) -> Callable[[Any], bool]:
+    """Whether a serialized SQS request carries a message about this project."""
+    marker = f'\\"id\\":\\"{project_id}\\"'  # a JSON message body inside the JSON request
+    return lambda request: marker in request["body"].decode()
+
+
+@pytest.mark.parametrize(
+    "fraction", [{"hourlyRate": 95.5}, {"plannedBudget": 1000.25}, {"plannedDurationHours": 1.5}]
+)
+def test_a_fractional_number_is_delivered(
+    table: str, queue: str, fraction: dict[str, float]
+) -> None:
+    """Issue 14: stored numbers come back as Decimal, which json.dumps refused."""
+    subscribe("project")
+    stored = {key: Decimal(str(value)) for key, value in fraction.items()}
+    Store(USER).commit([Put("project", {"id": "p1", "title": "Rates", **stored})])
+    assert dispatch.Dispatcher().handle(stream_records(table)) == {"batchItemFailures": []}
+    (message,) = queued(queue)
+    assert {key: message["data"][key] for key in fraction} == fraction
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rate=st.decimals(min_value=0, max_value=10**9, places=2),
+    hours=st.decimals(min_value=0, max_value=10**6, places=4),
+)
+def test_any_stored_number_reaches_the_queue_as_its_value(
+    table: str, queue: str, rate: Decimal, hours: Decimal
+) -> None:
+    if not Store(USER).webhooks():
+        subscribe("project")
+    project = {
+        "id": uuid.uuid4().hex,
+        "title": "P",
+        "hourlyRate": rate,
+        "plannedDurationHours": hours,
+    }
+    Store(USER).commit([Put("project", project)])
+    record = stream_records(table)[-1]
+    assert dispatch.Dispatcher().handle([record]) == {"batchItemFailures": []}
+    (body,) = queued(queue)
+    assert Decimal(str(body["data"]["hourlyRate"])) == rate
+    assert Decimal(str(body["data"]["plannedDurationHours"])) == hours
+
+
+def test_a_record_that_cannot_become_messages_is_dead_lettered_and_the_rest_flow(
+    table: str, queue: str, dead_letters: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    subscribe("project")
+    store = Store(USER)
+    for n in (1, 2, 3):
+        store.commit([Put("project", {"id": f"p{n}", "title": f"P{n}"})])
+    first, second, third = project_records(table)
+    with caplog.at_level(logging.ERROR, logger="stint.dispatch"):
+        result = dispatch.Dispatcher().handle([first, poisoned(second), third])
+    assert result == {"batchItemFailures": []}
+    assert sorted(m["data"]["id"] for m in queued(queue)) == ["p1", "p3"]
+    (dead,) = queued(dead_letters)
+    assert dead["streamRecord"]["sequenceNumber"] == sequence(second)
+    assert dead["streamRecord"]["keys"] == second["dynamodb"]["Keys"]
+    assert dead["error"].startswith("TypeError")
+    logged = [r for r in caplog.records if sequence(second) in r.getMessage()]
+    assert logged and "PROJECT#p2" in logged[0].getMessage()
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [
+        ("ThrottlingException", 400),
+        ("AWS.SimpleQueueService.NonExistentQueue", 400),
+        ("InternalError", 500),
+    ],
+)
+def test_an_aws_error_retries_the_record_and_nothing_after_it_is_lost(
+    table: str, queue: str, dead_letters: str, code: str, status: int
+) -> None:
+    subscribe("project")
+    store = Store(USER)
+    for n in (1, 2, 3):
+        store.commit([Put("project", {"id": f"p{n}", "title": f"P{n}"})])
+    records = project_records(table)
+    failing = {"on": True}
+    answer_with_error(
+        "sqs",
+        "SendMessageBatch",
+        code,
+        status,
+        lambda request: failing["on"] and sends("p2")(request),
+    )
+    failed = dispatch.Dispatcher().handle(records)["batchItemFailures"]
+    assert failed == [{"itemIdentifier": sequence(records[1])}]
+    assert [m["data"]["id"] for m in queued(queue)] == ["p1"]
+    failing["on"] = False  # the outage is over: the event source mapping retries from p2
+    assert dispatch.Dispatcher().handle(records[1:]) == {"batchItemFailures": []}
+    assert sorted(m["data"]["id"] for m in queued(queue)) == ["p2", "p3"]
+    assert queued(dead_letters) == []
+
+
+def test_a_refused_request_is_a_defect_of_the_record_not_a_retry(
+    table: str, queue: str, dead_letters: str
+) -> None:
+    """A validation error would come back on every retry: it stalls nothing."""
+    subscribe("project")
+    store = Store(USER)
+    for n in (1, 2):
+        store.commit([Put("project", {"id": f"p{n}", "title": f"P{n}"})])
+    records = project_records(table)
+    answer_with_error("sqs", "SendMessageBatch", "InvalidParameterValue", 400, sends("p1"))
+    assert dispatch.Dispatcher().handle(records) == {"batchItemFailures": []}
+    assert [m["data"]["id"] for m in queued(queue)] == ["p2"]
+    assert [d["streamRecord"]["sequenceNumber"] for d in queued(dead_letters)] == [
+        sequence(records[0])
+    ]
+
+
+def test_a_record_is_retried_when_the_dead_letter_queue_refuses_it(
+    table: str, queue: str, dead_letters: str
+) -> None:
+    subscribe("project")
+    Store(USER).commit([Put("project", {"id": "p1", "title": "P1"})])
+    (record,) = project_records(table)
+    answer_with_error("sqs", "SendMessage", "ServiceUnavailable", 503, lambda _: True)
+    failed = dispatch.Dispatcher().handle([poisoned(record)])["batchItemFailures"]
+    assert failed == [{"itemIdentifier": sequence(record)}]

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 import socket
 import time
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from stint import hook_urls
 from stint.hook_urls import ForbiddenUrl, check
@@ -112,3 +116,162 @@ def test_a_resolver_that_does_not_answer_is_refused_in_time(
     # The lookup answers "does not resolve" after 2 s: this message means it was not waited for.
     with pytest.raises(ForbiddenUrl, match=r"did not resolve within 0\.1 s"):
         check("https://slow.example/in", local=False)
+
+
+# ----------------------------------------------------------------------------- IPv6 forms
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("https://[2002:a9fe:a9fe::]/", "6to4 address of a link-local"),  # 169.254.169.254
+        ("https://[2002:a00:1::1]/hook", "6to4 address of a private"),  # 10.0.0.1
+        ("https://[2002:7f00:1::]/hook", "6to4 address of a loopback"),  # 127.0.0.1
+        ("https://[fec0::1]/hook", "site-local"),
+        ("https://[feff:ffff::1]/hook", "site-local"),
+        # Teredo: server 65.54.227.120 (public), client ~3fff:fdd2 = 192.0.2.45 (documentation)
+        ("https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/hook", "Teredo \\(client\\)"),
+        # Teredo: server 10.0.0.1
+        ("https://[2001:0:a00:1:8000:63bf:a2ff:ff9c]/hook", "Teredo \\(server\\)"),
+        ("https://[64:ff9b::a9fe:a9fe]/hook", "NAT64 address of a link-local"),
+        ("https://[64:ff9b:1::5db8:d822]/hook", "local-use NAT64"),
+        ("https://[::a9fe:a9fe]/hook", "IPv4-compatible address of a link-local"),
+        ("https://[::5db8:d822]/hook", "IPv4-compatible"),  # deprecated even when public
+        ("https://[::ffff:169.254.169.254]/hook", "IPv4-mapped address of a link-local"),
+        ("https://[3fff::1]/hook", "documentation"),
+    ],
+)
+def test_ipv6_forms_of_forbidden_addresses_are_refused(url: str, reason: str) -> None:
+    with pytest.raises(ForbiddenUrl, match=reason):
+        check(url, local=False)
+    with pytest.raises(ForbiddenUrl, match=reason):
+        check(url, local=True)  # local mode relaxes loopback only
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://[2606:4700::1111]/hook",
+        "https://[2a00:1450:4001:80b::200e]:8443/hook",
+        "https://[::ffff:93.184.216.34]/hook",
+        "https://[64:ff9b::5db8:d822]/hook",  # NAT64 of 93.184.216.34 (what DNS64 answers)
+        "https://[2002:5db8:d822::1]/hook",  # 6to4 of 93.184.216.34
+    ],
+)
+def test_public_ipv6_addresses_are_allowed(url: str) -> None:
+    assert check(url, local=False).port in (443, 8443)
+
+
+def test_local_mode_allows_http_to_loopback_only() -> None:
+    """Contract section 11: local development may allow http to loopback, and only there."""
+    for url in ("http://93.184.216.34/in", "http://[2606:4700::1111]/in"):
+        with pytest.raises(ForbiddenUrl, match="https"):
+            check(url, local=True)
+        assert check(url.replace("http:", "https:"), local=True).port == 443
+    assert check("http://[::ffff:127.0.0.1]:9000/in", local=True).port == 9000
+    assert check("https://127.0.0.1/in", local=True).address == "127.0.0.1"
+
+
+def test_local_mode_refuses_http_to_a_name_with_a_public_address(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    resolving_to(monkeypatch, "127.0.0.1", "93.184.216.34")
+    with pytest.raises(ForbiddenUrl, match="https"):
+        check("http://receiver.example/in", local=True)
+    resolving_to(monkeypatch, "127.0.0.1")
+    assert check("http://receiver.example/in", local=True).address == "127.0.0.1"
+
+
+# The IANA special-purpose IPv4 ranges a webhook may not reach (written out here, not taken
+# from the code or from Python's tables).
+FORBIDDEN_IPV4 = [
+    ipaddress.IPv4Network(n)
+    for n in (
+        "0.0.0.0/8",
+        "10.0.0.0/8",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "172.16.0.0/12",
+        "192.0.0.0/29",
+        "192.0.2.0/24",
+        "192.168.0.0/16",
+        "198.18.0.0/15",
+        "198.51.100.0/24",
+        "203.0.113.0/24",
+        "224.0.0.0/4",
+        "240.0.0.0/4",
+    )
+]
+# Special but partly global (IANA): asserted neither way.
+SPECIAL_IPV4 = [*FORBIDDEN_IPV4, ipaddress.IPv4Network("192.0.0.0/24")]
+# Inside global unicast 2000::/3, the ranges that are not public or that embed IPv4.
+SPECIAL_IPV6 = [
+    ipaddress.IPv6Network(n)
+    for n in ("2001::/23", "2001:db8::/32", "2002::/16", "2620:4f:8000::/48", "3fff::/20")
+]
+
+forbidden_ipv4 = st.sampled_from(FORBIDDEN_IPV4).flatmap(
+    lambda network: st.ip_addresses(network=network)
+)
+public_ipv4 = st.ip_addresses(v=4).filter(lambda a: not any(a in n for n in SPECIAL_IPV4))
+public_ipv6 = st.ip_addresses(network="2000::/3").filter(
+    lambda a: not any(a in n for n in SPECIAL_IPV6)
+)
+bits16 = st.integers(0, 2**16 - 1)
+bits32 = st.integers(0, 2**32 - 1)
+bits80 = st.integers(0, 2**80 - 1)
+
+
+def teredo(server: ipaddress.IPv4Address, client: ipaddress.IPv4Address, flags: int) -> int:
+    """RFC 4380: 2001:0000:<server>:<flags>:<port, obscured>:<client, obscured>."""
+    return (0x2001_0000 << 96) | (int(server) << 64) | (flags << 32) | (int(client) ^ 0xFFFFFFFF)
+
+
+@st.composite
+def ipv6_forms(draw: st.DrawFn, ipv4: st.SearchStrategy[Any]) -> tuple[str, ipaddress.IPv6Address]:
+    """An IPv4 address from `ipv4` inside one of the IPv6 forms that carry one."""
+    address = int(draw(ipv4))
+    other = int(draw(public_ipv4))
+    forms = {
+        "IPv4-mapped": (0xFFFF << 32) | address,
+        "NAT64": (0x64_FF9B << 96) | address,
+        "6to4": (0x2002 << 112) | (address << 80) | draw(bits80),
+        "Teredo (server)": teredo(ipaddress.IPv4Address(address), ipaddress.IPv4Address(other), 0),
+        "Teredo (client)": teredo(ipaddress.IPv4Address(other), ipaddress.IPv4Address(address), 0),
+    }
+    if address > 1:  # ::0.0.0.1 is ::1, loopback itself
+        forms["IPv4-compatible"] = address
+    form = draw(st.sampled_from(sorted(forms)))
+    flags = draw(st.integers(0, 2**32 - 1)) if form.startswith("Teredo") else 0
+    return form, ipaddress.IPv6Address(forms[form] | (flags << 32 if flags else 0))
+
+
+@settings(max_examples=400, deadline=None)
+@given(ipv6_forms(forbidden_ipv4))
+def test_every_ipv6_form_of_a_forbidden_ipv4_address_is_refused(
+    case: tuple[str, ipaddress.IPv6Address],
+) -> None:
+    form, address = case
+    with pytest.raises(ForbiddenUrl, match=re.escape(form)):
+        check(f"https://[{address}]/hook", local=False)
+
+
+@settings(max_examples=300, deadline=None)
+@given(public_ipv6)
+def test_every_public_ipv6_address_is_allowed(address: ipaddress.IPv6Address) -> None:
+    assert check(f"https://[{address}]/hook", local=False).address == str(address)
+
+
+@settings(max_examples=300, deadline=None)
+@given(ipv6_forms(public_ipv4))
+def test_ipv6_forms_of_public_ipv4_addresses(case: tuple[str, ipaddress.IPv6Address]) -> None:
+    """Mapped, NAT64 and 6to4 forms of a public address reach it: allowed. Teredo and
+    IPv4-compatible addresses are not public IPv6 addresses, whatever they carry."""
+    form, address = case
+    url = f"https://[{address}]/hook"
+    if form in ("IPv4-mapped", "NAT64", "6to4"):
+        assert check(url, local=False).address == str(address)
+    else:
+        with pytest.raises(ForbiddenUrl, match=form.split(" ")[0]):
+            check(url, local=False)

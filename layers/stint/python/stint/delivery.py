@@ -8,13 +8,18 @@ Standard Webhooks library.
 
 - The URL is checked again (`stint.hook_urls`): DNS may have changed since the subscription.
   The connection goes to the address that was checked, redirects are not followed (a 3xx is a
-  failed attempt), and an attempt gives up after 10 s.
+  failed attempt), and an attempt gives up 10 s after it began to connect, however the
+  receiver trickles its answer.
 - A non-2xx, a timeout or a refused URL fails the attempt: the message goes back on the queue,
   visible again after a backoff that doubles from `retry_base` seconds. The attempt that
   reaches `MAX_ATTEMPTS` sends the event to the dead-letter queue instead.
 - A subscription whose events were dead-lettered `DISABLE_AFTER` times in a row is set
   `disabled` (a delivered event resets the count); disabled and deleted subscriptions get
   nothing more.
+- Each message of a batch has its own outcome (`batchItemFailures`): the messages are
+  delivered concurrently, and an exception in one (a DynamoDB error reading its subscription)
+  is logged and retries that message alone, never the ones delivered beside it. A message
+  that is not a delivery message at all is dead-lettered at once.
 """
 
 from __future__ import annotations
@@ -28,12 +33,13 @@ import json
 import logging
 import socket
 import ssl
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from stint import aws, hook_urls
+from stint import aws, hook_urls, jsonio
 from stint.config import settings
 from stint.store import Store
 
@@ -77,7 +83,7 @@ def deliver(message: dict[str, Any], webhook: dict[str, Any]) -> Outcome:
     except hook_urls.ForbiddenUrl as error:
         return Outcome(False, f"hookUrl {error}")
     event = {key: message[key] for key in ("id", "type", "triggerType", "occurredAt", "data")}
-    body = json.dumps(event, separators=(",", ":"))
+    body = jsonio.dumps(event)
     timestamp = int(time.time())
     headers = {
         "Content-Type": "application/json",
@@ -90,16 +96,46 @@ def deliver(message: dict[str, Any], webhook: dict[str, Any]) -> Outcome:
     if target.url.query:
         path += "?" + target.url.query
     connection = _connection(target)
+    deadline = _Deadline(connection, TIMEOUT_SECONDS)
     try:
         connection.request("POST", path, body=body.encode(), headers=headers)
         status = connection.getresponse().status
     except (OSError, http.client.HTTPException) as error:  # timeouts are OSErrors
+        if deadline.passed:
+            return Outcome(False, f"no answer within {TIMEOUT_SECONDS:g} s")
         return Outcome(False, f"{type(error).__name__}: {error}")
     finally:
+        deadline.cancel()
         connection.close()
     if 200 <= status < 300:
         return Outcome(True)
     return Outcome(False, f"HTTP {status}")
+
+
+class _Deadline:
+    """Ends an exchange `seconds` after it began. Socket timeouts bound each read, not the
+    exchange: a receiver sending a byte every few seconds would never time out. At the
+    deadline the socket is shut down, and a blocked read returns at once."""
+
+    def __init__(self, connection: http.client.HTTPConnection, seconds: float) -> None:
+        self.passed = False
+        self._connection = connection
+        self._timer = threading.Timer(seconds, self._cut)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+    def _cut(self) -> None:
+        self.passed = True
+        sock = self._connection.sock
+        if sock is None:
+            return  # still connecting: the connect timeout (the same length) ends it
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError as error:  # closed in between: the exchange ended by itself
+            log.debug("deadline of a webhook delivery: %s", error)
 
 
 def _connection(target: hook_urls.Target) -> http.client.HTTPConnection:
@@ -142,14 +178,25 @@ def handle(records: list[dict[str, Any]]) -> dict[str, Any]:
     # the local stack's IAM check, follow the work).
     contexts = [contextvars.copy_context() for _ in records]
     with ThreadPoolExecutor(max_workers=max(1, len(records))) as pool:
-        handled = pool.map(lambda c, r: c.run(_handle_one, r), contexts, records)
+        handled = pool.map(lambda c, r: c.run(_outcome_of, r), contexts, records)
         retry = [r["messageId"] for r in handled if r is not None]
     return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in retry]}
 
 
+def _outcome_of(record: dict[str, Any]) -> dict[str, Any] | None:
+    """`_handle_one`, its exceptions logged and answered by a retry of this message alone."""
+    try:
+        return _handle_one(record)
+    except Exception:
+        log.exception("delivery message %s: failed, to be retried", record.get("messageId"))
+        return record
+
+
 def _handle_one(record: dict[str, Any]) -> dict[str, Any] | None:
     """Returns the record when it must be tried again, None when it is done with."""
-    message = json.loads(record["body"])
+    message = _message_of(record)
+    if message is None:
+        return None
     attempt = int(record.get("attributes", {}).get("ApproximateReceiveCount", "1"))
     store = Store(message["userId"])
     webhook = store.get_webhook(message["webhookId"])
@@ -172,8 +219,32 @@ def _handle_one(record: dict[str, Any]) -> dict[str, Any] | None:
     return record
 
 
+_MESSAGE_FIELDS = ("userId", "webhookId", "id", "type", "triggerType", "occurredAt", "data")
+
+
+def _message_of(record: dict[str, Any]) -> dict[str, Any] | None:
+    """The delivery message in an SQS record; None (dead-lettered) for a body that is not
+    one: it could never be delivered, and retrying it would only delay it to the same end."""
+    try:
+        message = json.loads(record["body"])
+    except (KeyError, TypeError, ValueError) as error:
+        reason = f"not a delivery message ({type(error).__name__}: {error})"
+    else:
+        fields = message if isinstance(message, dict) else {}
+        missing = [key for key in _MESSAGE_FIELDS if key not in fields]
+        if not missing:
+            return fields
+        reason = f"not a delivery message (no {', '.join(missing)})"
+    log.error("delivery message %s: %s; dead-lettered", record.get("messageId"), reason)
+    body = {"body": record.get("body"), "lastError": reason}
+    aws.client("sqs").send_message(
+        QueueUrl=settings().dead_letter_queue_url, MessageBody=jsonio.dumps(body)
+    )
+    return None
+
+
 def _dead_letter(message: dict[str, Any], attempts: int, reason: str) -> None:
     body = {"message": message, "attempts": attempts, "lastError": reason}
     aws.client("sqs").send_message(
-        QueueUrl=settings().dead_letter_queue_url, MessageBody=json.dumps(body)
+        QueueUrl=settings().dead_letter_queue_url, MessageBody=jsonio.dumps(body)
     )

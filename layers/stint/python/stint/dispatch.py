@@ -8,21 +8,31 @@ of section 11: `<trigger>.created|updated|deleted` (a session's trigger is `time
 items (counter, guards, profiles, teams, webhooks) are not events; tombstones neither (the
 entity's own removal is the `deleted` event).
 
-At least once: records are handled in order; when one fails, the handler reports its sequence
-number as the batch's first failure (`ReportBatchItemFailures`), so the event source mapping
-retries from it and nothing after it is lost. A retried record may enqueue its messages twice;
-they carry the same id (derived from the stream record and the subscription), which is the
-`webhook-id` a receiver uses to drop duplicates.
+At least once, and no record holds back the ones after it (contract section 11):
+
+- A record that fails for a reason outside it (an AWS error: throttling, an SQS or DynamoDB
+  outage, a refused permission) is reported as the batch's first failure
+  (`ReportBatchItemFailures`): the event source mapping retries from it, so nothing after it
+  is lost, and the records before it are not handled again.
+- A record that can never become messages (a defect: data the code cannot turn into an event
+  or JSON) would fail on every retry and stall the shard. It is logged with its keys and
+  sequence number, its description goes to the dead-letter queue, and the batch goes on.
+
+A retried record may enqueue its messages twice; they carry the same id (derived from the
+stream record and the subscription), which is the `webhook-id` a receiver uses to drop
+duplicates.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from stint import aws
+from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
+
+from stint import aws, jsonio
 from stint.config import settings
 from stint.kinds import KINDS
 from stint.store import Store, entity_of, from_item
@@ -30,6 +40,46 @@ from stint.timeutil import format_timestamp, utc_now
 
 _ACTIONS = {"INSERT": "created", "MODIFY": "updated", "REMOVE": "deleted"}
 _SQS_BATCH = 10  # SendMessageBatch takes at most 10 messages
+# SQS takes at most 256 KiB in one message and in one SendMessageBatch request.
+_SQS_MAX_BYTES = 256 * 1024
+
+log = logging.getLogger(__name__)
+
+
+class Unavailable(Exception):
+    """The delivery queue cannot take messages now (it failed them on its side, or it is
+    not configured): a reason outside the record."""
+
+
+class Undeliverable(Exception):
+    """A record's messages can never be enqueued as they are (a defect, not an outage)."""
+
+
+def is_transient(error: Exception) -> bool:
+    """An error of the environment, not of the record: an outage, throttling, a timeout, or a
+    setting that every record would fail on (a refused permission, a missing queue). The
+    record is retried. An AWS refusal of the request itself (a validation error) is not."""
+    if isinstance(error, Unavailable):
+        return True
+    if isinstance(error, BotoCoreError):  # connection errors and timeouts, not bad parameters
+        return not isinstance(error, ParamValidationError)
+    if not isinstance(error, ClientError):
+        return False
+    status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+    code = str(error.response.get("Error", {}).get("Code", ""))
+    return status >= 500 or status == 429 or any(mark in code for mark in _TRANSIENT_CODES)
+
+
+# Parts of the codes of AWS errors worth a retry (throttling comes as 400 with these).
+_TRANSIENT_CODES = (
+    "Throttl",
+    "ProvisionedThroughputExceeded",
+    "RequestLimitExceeded",
+    "TooManyRequests",
+    "AccessDenied",
+    "ResourceNotFound",
+    "NonExistentQueue",
+)
 
 
 def events_of(record: dict[str, Any]) -> list[dict[str, Any]]:
@@ -103,30 +153,86 @@ class Dispatcher:
         return messages
 
     def handle(self, records: list[dict[str, Any]]) -> dict[str, Any]:
-        """Enqueue every record's messages, in order; report the first record that failed."""
+        """Enqueue every record's messages, in order; report the first record to retry."""
         for record in records:
-            try:
-                enqueue(self.messages_of(record))
-            except Exception:
+            if not self._handled(record):
                 sequence = record["dynamodb"]["SequenceNumber"]
                 return {"batchItemFailures": [{"itemIdentifier": sequence}]}
         return {"batchItemFailures": []}
 
+    def _handled(self, record: dict[str, Any]) -> bool:
+        """Enqueue one record's messages; False when the record must be retried."""
+        try:
+            enqueue(self.messages_of(record))
+        except Exception as error:
+            if is_transient(error):
+                log.warning("%s: not enqueued, to be retried: %r", describe(record), error)
+                return False
+            log.exception("%s: cannot become webhook messages", describe(record))
+            return self._dead_letter(record, error)
+        return True
+
+    def _dead_letter(self, record: dict[str, Any], error: Exception) -> bool:
+        """Describe a record that cannot be handled to the dead-letter queue; False when the
+        queue did not take it (the record is then retried, not lost)."""
+        body = {"streamRecord": record_summary(record), "error": f"{type(error).__name__}: {error}"}
+        try:
+            aws.client("sqs").send_message(
+                QueueUrl=settings().dead_letter_queue_url, MessageBody=jsonio.dumps(body)
+            )
+        except Exception:
+            log.exception("%s: the dead-letter queue did not take it", describe(record))
+            return False
+        return True
+
+
+def record_summary(record: dict[str, Any]) -> dict[str, Any]:
+    """What identifies a stream record (its data stays in the stream and the table)."""
+    change = record.get("dynamodb") or {}
+    return {
+        "eventID": record.get("eventID"),
+        "eventName": record.get("eventName"),
+        "eventSourceARN": record.get("eventSourceARN"),
+        "keys": change.get("Keys"),
+        "sequenceNumber": change.get("SequenceNumber"),
+        "approximateCreationDateTime": change.get("ApproximateCreationDateTime"),
+    }
+
+
+def describe(record: dict[str, Any]) -> str:
+    summary = record_summary(record)
+    return f"stream record {summary['sequenceNumber']} ({summary['eventName']} {summary['keys']})"
+
 
 def enqueue(messages: list[dict[str, Any]]) -> None:
     """Send delivery messages to the delivery queue; raises if any was not accepted."""
-    queue_url = settings().delivery_queue_url
     if not messages:
         return
+    queue_url = settings().delivery_queue_url
     if not queue_url:
-        raise RuntimeError("DELIVERY_QUEUE_URL is not set")
+        raise Unavailable("DELIVERY_QUEUE_URL is not set")
     sqs = aws.client("sqs")
-    for start in range(0, len(messages), _SQS_BATCH):
-        chunk = messages[start : start + _SQS_BATCH]
-        entries = [
-            {"Id": str(n), "MessageBody": json.dumps(message, separators=(",", ":"))}
-            for n, message in enumerate(chunk)
-        ]
-        response = sqs.send_message_batch(QueueUrl=queue_url, Entries=entries)
-        if response.get("Failed"):
-            raise RuntimeError(f"the delivery queue refused messages: {response['Failed']}")
+    for chunk in _chunks([jsonio.dumps(message) for message in messages]):
+        entries = [{"Id": str(n), "MessageBody": body} for n, body in enumerate(chunk)]
+        failed = sqs.send_message_batch(QueueUrl=queue_url, Entries=entries).get("Failed")
+        if not failed:
+            continue
+        if any(entry.get("SenderFault") for entry in failed):
+            raise Undeliverable(f"the delivery queue refused messages: {failed}")
+        raise Unavailable(f"the delivery queue failed messages: {failed}")
+
+
+def _chunks(bodies: list[str]) -> list[list[str]]:
+    """The bodies in SendMessageBatch requests: at most 10 messages and 256 KiB each."""
+    chunks: list[list[str]] = []
+    size = 0
+    for body in bodies:
+        length = len(body.encode())
+        if length > _SQS_MAX_BYTES:
+            raise Undeliverable(f"a message of {length} bytes is over the SQS limit")
+        if not chunks or len(chunks[-1]) == _SQS_BATCH or size + length > _SQS_MAX_BYTES:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(body)
+        size += length
+    return chunks

@@ -2,13 +2,22 @@
 
 A hook URL is `https`, at most 2048 characters, and its host must be, and resolve only to,
 public addresses: never loopback, private, link-local (169.254.169.254 is the instance
-metadata service), multicast, reserved or unspecified. It is checked when a webhook is
-subscribed and again at each delivery, because DNS can change in between; a delivery then
-connects to the address that was checked, so a name cannot resolve to a public address for
-the check and to a private one for the connection.
+metadata service), multicast, reserved, unspecified or site-local. It is checked when a
+webhook is subscribed and again at each delivery, because DNS can change in between; a
+delivery then connects to the address that was checked, so a name cannot resolve to a public
+address for the check and to a private one for the connection.
 
-Local development mode (`STINT_LOCAL=1`, set by the local stack only) also allows `http`, and
-loopback addresses, so that a receiver on 127.0.0.1 can be used; nothing else is relaxed.
+An IPv6 address that carries an IPv4 address (IPv4-mapped, IPv4-compatible, NAT64, 6to4,
+Teredo's server and client) reaches that IPv4 address through a gateway or the host's own
+stack, so each IPv4 address in it must pass the IPv4 rules: `2002:a9fe:a9fe::` (6to4) is
+169.254.169.254. Where the IPv4 address is public, IPv4-mapped and well-known NAT64 (DNS64's
+answer for an IPv4-only name) addresses are judged by it alone; the other forms are then
+judged as IPv6 addresses (6to4 is global; Teredo, IPv4-compatible and local-use NAT64 are
+not).
+
+Local development mode (`STINT_LOCAL=1`, set by the local stack only) also allows loopback
+addresses, and `http` to them only, so that a receiver on 127.0.0.1 can be used; nothing else
+is relaxed.
 """
 
 from __future__ import annotations
@@ -54,8 +63,7 @@ def check(url: str, *, local: bool | None = None) -> Target:
         port = parts.port
     except ValueError as error:
         raise ForbiddenUrl(f"is not a valid URL ({error})") from error
-    allowed_schemes = ("https", "http") if local else ("https",)
-    if parts.scheme not in allowed_schemes:
+    if parts.scheme != "https" and not (local and parts.scheme == "http"):
         raise ForbiddenUrl("must be an https URL")
     host = parts.hostname
     if not host:
@@ -67,7 +75,9 @@ def check(url: str, *, local: bool | None = None) -> Target:
     for address in addresses:
         reason = _forbidden(address, local=local)
         if reason:
-            raise ForbiddenUrl(f"its host {host} is {reason} address ({address})")
+            raise ForbiddenUrl(f"its host {host} is {reason} ({address})")
+    if parts.scheme == "http" and not all(_loopback(address) for address in addresses):
+        raise ForbiddenUrl("must be an https URL (local development allows http to loopback)")
     return Target(parts, host, port, str(addresses[0]))
 
 
@@ -104,22 +114,72 @@ def _lookup(host: str, port: int) -> list[Any]:
     return infos
 
 
-def _forbidden(address: IPAddress, *, local: bool) -> str | None:
-    """Why the address may not receive webhooks ("a private", ...), or None."""
+# IPv6 ranges that are not public whatever Python's tables (which vary by version) say.
+_NOT_PUBLIC_IPV6 = (
+    (ipaddress.IPv6Network("fec0::/10"), "a site-local address"),
+    (ipaddress.IPv6Network("::/96"), "an IPv4-compatible address"),  # deprecated (RFC 4291)
+    (ipaddress.IPv6Network("64:ff9b:1::/48"), "a local-use NAT64 address"),  # RFC 8215
+    (ipaddress.IPv6Network("2001::/32"), "a Teredo address"),
+    (ipaddress.IPv6Network("3fff::/20"), "a documentation address"),  # RFC 9637
+)
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052, the well-known prefix
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+
+
+def _loopback(address: IPAddress) -> bool:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped  # ::ffff:10.0.0.1 is 10.0.0.1
+        return address.ipv4_mapped.is_loopback  # ::ffff:127.0.0.1 is 127.0.0.1
+    return address.is_loopback
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> list[tuple[str, ipaddress.IPv4Address]]:
+    """The IPv4 addresses an IPv6 address carries, each with the name of its form."""
+    low32 = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    found: list[tuple[str, ipaddress.IPv4Address]] = []
+    if address.ipv4_mapped is not None:
+        found.append(("an IPv4-mapped", address.ipv4_mapped))
+    if address in _NAT64:
+        found.append(("a NAT64", low32))
+    if address in _IPV4_COMPATIBLE and int(address) > 1:  # not :: nor ::1
+        found.append(("an IPv4-compatible", low32))
+    if address.sixtofour is not None:
+        found.append(("a 6to4", address.sixtofour))
+    if address.teredo is not None:
+        server, client = address.teredo
+        found += [("a Teredo (server)", server), ("a Teredo (client)", client)]
+    return found
+
+
+def _forbidden(address: IPAddress, *, local: bool) -> str | None:
+    """Why the address may not receive webhooks ("a private address", ...), or None."""
+    if isinstance(address, ipaddress.IPv4Address):
+        return _forbidden_ip(address, local=local)
+    for form, ipv4 in embedded_ipv4(address):
+        # Only an IPv4-mapped loopback address is this host; a 6to4 one goes to a relay.
+        reason = _forbidden_ip(ipv4, local=local and form == "an IPv4-mapped")
+        if reason:
+            return f"{form} address of {reason} ({ipv4})"
+    if address.ipv4_mapped is not None or address in _NAT64:
+        return None  # it is its IPv4 address, which is allowed
+    for network, reason in _NOT_PUBLIC_IPV6:
+        if address in network and not address.is_loopback and not address.is_unspecified:
+            return reason
+    return _forbidden_ip(address, local=local)
+
+
+def _forbidden_ip(address: IPAddress, *, local: bool) -> str | None:
     if address.is_loopback:
-        return None if local else "a loopback"
+        return None if local else "a loopback address"
     checks = (
-        ("is_unspecified", "an unspecified"),
-        ("is_link_local", "a link-local"),
-        ("is_multicast", "a multicast"),
-        ("is_reserved", "a reserved"),
-        ("is_private", "a private"),
+        ("is_unspecified", "an unspecified address"),
+        ("is_link_local", "a link-local address"),
+        ("is_multicast", "a multicast address"),
+        ("is_reserved", "a reserved address"),
+        ("is_private", "a private address"),
     )
     for attribute, reason in checks:
         if getattr(address, attribute):
             return reason
     if not address.is_global:  # shared (100.64/10), documentation ranges, ...
-        return "a non-public"
+        return "a non-public address"
     return None
