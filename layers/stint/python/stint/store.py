@@ -1002,9 +1002,15 @@ class TeamStore:
         return [str(record["teamId"]) for record in records], token
 
     @staticmethod
-    def invitation(email: str, invitation_id: str) -> dict[str, Any] | None:
-        """The invitation with this id sent to this (normalized) email, expired or not."""
-        return _Partition(invitee_pk(email))._get(INVITATION_PREFIX + invitation_id)
+    def invitation_and_profile(
+        email: str, invitation_id: str, user_id: str
+    ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """The invitation with this id sent to this (normalized) email, expired or not, and the
+        user's profile, in one round trip."""
+        invitation = (invitee_pk(email), INVITATION_PREFIX + invitation_id)
+        profile = (user_pk(user_id), PROFILE_SK)
+        found = batch_get([invitation, profile])
+        return found.get(invitation), found.get(profile)
 
     @staticmethod
     def invitations(

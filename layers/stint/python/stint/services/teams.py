@@ -80,12 +80,13 @@ def _write(
     return Versioned(_view(team, viewer_id), version)
 
 
-def _member(caller: Caller, role: TeamRole, email: str | None = None) -> dict[str, Any]:
+def _member(
+    user_id: str, profile: dict[str, Any], role: TeamRole, email: str | None = None
+) -> dict[str, Any]:
     """A member entry: the display name as the user's profile has it now, and the email they
     were invited at (the creator: their profile's)."""
-    profile = users.profile(caller).entity
     return {
-        "userId": caller.user_id,
+        "userId": user_id,
         "email": email or profile["email"],
         "displayName": profile["displayName"],
         "role": role,
@@ -111,7 +112,7 @@ def _require_admin(me: dict[str, Any], action: str) -> None:
 
 def create_team(caller: Caller, fields: TeamFields) -> Versioned:
     """A new team whose only member, the caller, is its admin."""
-    me = _member(caller, "admin")
+    me = _member(caller.user_id, users.profile(caller).entity, "admin")
 
     def attempt() -> Versioned:
         team = {"id": new_id(), "name": fields.name, "members": [me], "invitations": []}
@@ -237,13 +238,13 @@ def accept_invitation(caller: Caller, invitation_id: str) -> Versioned:
     email = _verified_email(caller)
 
     def attempt() -> Versioned:
-        record, invitation = _invitation_to(email, invitation_id)
+        record, invitation, profile = _invitation_to(caller, email, invitation_id)
         if _role_of(record, caller.user_id) is not None:
             raise Conflict("You are already a member of the team")
         pending = _pending(record, utc_now())
         if len(record["members"]) >= MAX_MEMBERS:  # never while invitations hold their seats
             raise Conflict(f"A team has at most {MAX_MEMBERS} members")
-        member = _member(caller, invitation["role"], email=invitation["email"])
+        member = _member(caller.user_id, profile, invitation["role"], invitation["email"])
         return _write(
             record,
             caller.user_id,
@@ -261,7 +262,7 @@ def decline_invitation(caller: Caller, invitation_id: str) -> None:
     email = _verified_email(caller)
 
     def attempt() -> None:
-        record, invitation = _invitation_to(email, invitation_id)
+        record, invitation, _ = _invitation_to(caller, email, invitation_id)
         pending = _pending(record, utc_now())
         _write(
             record,
@@ -273,18 +274,21 @@ def decline_invitation(caller: Caller, invitation_id: str) -> None:
     retrying(attempt)
 
 
-def _invitation_to(email: str | None, invitation_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The team and the pending invitation `invitation_id` to this email; 404 when there is
-    none (another user's, an unverified email's, expired, accepted, declined or revoked)."""
-    found = None
+def _invitation_to(
+    caller: Caller, email: str | None, invitation_id: str
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """The team, the pending invitation `invitation_id` to the caller's verified `email`, and
+    the caller's profile (read along, for the member entry); 404 when there is no such
+    invitation (another user's, an unverified email's, expired, accepted, declined, revoked)."""
+    found = profile = None
     if email is not None and ID_PATTERN.match(invitation_id):
-        found = TeamStore.invitation(email, invitation_id)
+        found, profile = TeamStore.invitation_and_profile(email, invitation_id, caller.user_id)
     record = TeamStore.get(str(found["teamId"])) if found else None
     pending = _pending(record, utc_now()) if record else []
     invitation = next((i for i in pending if i["id"] == invitation_id), None)
-    if record is None or invitation is None:
+    if record is None or invitation is None or profile is None:
         raise not_found("invitation", invitation_id)
-    return record, invitation
+    return record, invitation, profile
 
 
 def _public_invitation(record: dict[str, Any]) -> dict[str, Any]:
