@@ -202,6 +202,19 @@ def test_an_admin_invitation_makes_an_admin(api: Api, other: Api) -> None:
     ]
 
 
+def test_invitations_are_paged(api: Api, other: Api) -> None:
+    sent = [invite(api, create_team(api, name), other.email) for name in ("One", "Two")]
+    first = other.get("/v1/invitations?limit=1").json()
+    assert len(first["invitations"]) == 1 and first["nextToken"]
+    rest = other.get(f"/v1/invitations?limit=1&nextToken={first['nextToken']}").json()
+    assert "nextToken" not in rest
+    got = first["invitations"] + rest["invitations"]
+    assert sorted(got, key=lambda i: i["id"]) == sorted(sent, key=lambda i: i["id"])
+    malformed = other.get("/v1/invitations?nextToken=not-a-token")
+    assert_error(malformed, 400, "validation_error")
+    assert_error(other.get("/v1/invitations?limit=0"), 400, "validation_error")
+
+
 def test_decline_and_revoke(api: Api, other: Api, third: Api) -> None:
     team = create_team(api)
     declined = invite(api, team, other.email)
