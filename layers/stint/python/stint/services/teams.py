@@ -286,9 +286,10 @@ def _invitation_to(
     record = TeamStore.get(str(found["teamId"])) if found else None
     pending = _pending(record, utc_now()) if record else []
     invitation = next((i for i in pending if i["id"] == invitation_id), None)
-    if record is None or invitation is None or profile is None:
+    if record is None or invitation is None:
         raise not_found("invitation", invitation_id)
-    return record, invitation, profile
+    # Missing only for a caller whose profile no request has created yet: create it now.
+    return record, invitation, profile or users.profile(caller).entity
 
 
 def _public_invitation(record: dict[str, Any]) -> dict[str, Any]:
