@@ -78,10 +78,19 @@ MINIMUM: dict[str, tuple[int, str]] = {
     "POST /v1/teams": (2, "GetItem profile (email, name for the member list), tx"),
     "GET /v1/teams": (2, "Query memberships, BatchGetItem teams"),
     "GET /v1/teams/{id}": (1, "GetItem team"),
-    "POST /v1/teams/{id}/members": (
-        4,
-        "GetItem team, ListUsers (Cognito), BatchGetItem the new member's profile + counter,"
-        " tx creating it (a user who never called the API), tx team + membership",
+    "POST /v1/teams/{id}/members": (2, "GetItem team, tx (team + the invitee's item)"),
+    "DELETE /v1/teams/{id}/invitations/{invitationId}": (
+        2,
+        "GetItem team, tx (team + the invitee's item)",
+    ),
+    "GET /v1/invitations": (1, "Query the invitee's partition (the email from Cognito)"),
+    "POST /v1/invitations/{id}/accept": (
+        3,
+        "BatchGetItem invitation + profile, GetItem its team, tx (team + membership + invitation)",
+    ),
+    "POST /v1/invitations/{id}/decline": (
+        3,
+        "BatchGetItem invitation + profile, GetItem its team, tx (team + invitation)",
     ),
     "DELETE /v1/teams/{id}/members/{userId}": (2, "GetItem team, tx"),
     "GET /v1/teams/{id}/timers": (5, "team, guards, sessions, tasks, projects (DESIGN.md)"),
@@ -145,24 +154,31 @@ class World:
             self.call("SessionsFunction", "POST", "/v1/sessions", body=body)["session"]["id"]
         )
 
-    def cognito_user(self) -> str:
-        """A user of the pool (not yet of the API): their e-mail address."""
+    def invitation(self, team: str, email: str | None = None) -> str:
+        """An invitation to the team (by the bench's user, its admin): its id."""
+        body = {"email": email or f"nobody-{uuid.uuid4().hex[:8]}@bench.local"}
+        path = f"/v1/teams/{team}/members"
+        return str(self.call("TeamsFunction", "POST", path, body=body)["invitation"]["id"])
+
+    def invitee(self, team: str) -> tuple[str, str]:
+        """A user of the pool with a verified email, invited to the team, who has called the
+        API (warm): their user id and the invitation's id."""
         email = f"member-{uuid.uuid4().hex[:8]}@bench.local"
         pool = str(self.stack.provisioner.ref("UserPool"))
-        self.stack.emulator.client("cognito-idp").admin_create_user(
-            UserPoolId=pool,
-            Username=email,
-            UserAttributes=[{"Name": "email", "Value": email}],
-            MessageAction="SUPPRESS",
-        )
-        return email
+        verified = [{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}]
+        created = self.stack.emulator.client("cognito-idp").admin_create_user(
+            UserPoolId=pool, Username=email, UserAttributes=verified, MessageAction="SUPPRESS"
+        )["User"]
+        user = next(a["Value"] for a in created["Attributes"] if a["Name"] == "sub")
+        invitation = self.invitation(team, email)
+        self.call("TeamsFunction", "GET", "/v1/invitations", user=user)
+        return user, invitation
 
     def member(self, team: str) -> str:
-        """A new member of the team: their user id."""
-        path = f"/v1/teams/{team}/members"
-        added = self.call("TeamsFunction", "POST", path, body={"email": self.cognito_user()})
-        members = added["team"]["members"]
-        return str(members[-1]["userId"])
+        """A new member of the team (invited, accepted): their user id."""
+        user, invitation = self.invitee(team)
+        self.call("TeamsFunction", "POST", f"/v1/invitations/{invitation}/accept", user=user)
+        return user
 
     def webhook(self) -> str:
         return str(
@@ -405,9 +421,24 @@ def requests(world: World) -> list[tuple[str, Setup]]:
                 "TeamsFunction",
                 "POST",
                 f"/v1/teams/{team_id}/members",
-                {"body": {"email": w.cognito_user()}},
+                {"body": {"email": f"nobody-{uuid.uuid4().hex[:8]}@bench.local"}},
             ),
         ),
+        (
+            "DELETE /v1/teams/{id}/invitations/{invitationId}",
+            lambda w: (
+                "TeamsFunction",
+                "DELETE",
+                f"/v1/teams/{team_id}/invitations/{w.invitation(team_id)}",
+                {},
+            ),
+        ),
+        (
+            "GET /v1/invitations",
+            lambda w: ("TeamsFunction", "GET", "/v1/invitations", {"user": w.invitee(team_id)[0]}),
+        ),
+        ("POST /v1/invitations/{id}/accept", lambda w: _as_invitee(w, team_id, "accept")),
+        ("POST /v1/invitations/{id}/decline", lambda w: _as_invitee(w, team_id, "decline")),
         (
             "DELETE /v1/teams/{id}/members/{userId}",
             lambda w: (
@@ -451,6 +482,11 @@ def requests(world: World) -> list[tuple[str, Setup]]:
     ]
 
 
+def _as_invitee(world: World, team: str, verb: str) -> Request:
+    user, invitation = world.invitee(team)
+    return ("TeamsFunction", "POST", f"/v1/invitations/{invitation}/{verb}", {"user": user})
+
+
 def measure(stack: Stack) -> list[Measured]:
     from stint.store import dynamodb
 
@@ -459,9 +495,10 @@ def measure(stack: Stack) -> list[Measured]:
     results = []
     for route, setup in todo:
         function, method, path, kwargs = setup(world)
+        user = kwargs.pop("user", world.user)
         # Warm: this environment has seen the user (ensure_profile's read is behind it).
         with metered(dynamodb()) as meter:
-            response = stack.call(function, method, path, world.user, **kwargs)
+            response = stack.call(function, method, path, user, **kwargs)
         if response["statusCode"] >= 300:
             raise RuntimeError(f"{route}: {response['statusCode']} {response['body']}")
         results.append(Measured(route, int(response["statusCode"]), meter))
@@ -478,7 +515,7 @@ def run() -> list[Figure]:
     at_minimum = 0
     total_calls = total_minimum = 0
     total_rcu = total_needed = 0
-    print(f"{'route':<44} {'calls':>5} {'min':>3}  {'RCU':>4} {'need':>4} {'WCU':>4}  operations")
+    print(f"{'route':<50} {'calls':>5} {'min':>3}  {'RCU':>4} {'need':>4} {'WCU':>4}  operations")
     for result in results:
         minimum, _ = MINIMUM[result.route]
         meter = result.meter
@@ -489,7 +526,7 @@ def run() -> list[Figure]:
         total_needed += meter.rcu_needed
         flag = "" if meter.calls <= minimum else "  <- over"
         print(
-            f"{result.route:<44} {meter.calls:>5} {minimum:>3}  {meter.rcu:>4}"
+            f"{result.route:<50} {meter.calls:>5} {minimum:>3}  {meter.rcu:>4}"
             f" {meter.rcu_needed:>4} {meter.wcu:>4}  {meter.operations()}{flag}"
         )
     routes = len(results)

@@ -63,7 +63,11 @@ CONTRACT: dict[tuple[str, str], set[int]] = {
     ("POST", "/v1/teams"): {201},
     ("GET", "/v1/teams"): {200},
     ("GET", "/v1/teams/{teamId}"): {200, 404},
-    ("POST", "/v1/teams/{teamId}/members"): {201, 403, 404, 409},  # admins; at most 100
+    ("POST", "/v1/teams/{teamId}/members"): {201, 403, 404, 409},  # admins invite; at most 100
+    ("DELETE", "/v1/teams/{teamId}/invitations/{invitationId}"): {204, 403, 404},  # admins
+    ("GET", "/v1/invitations"): {200},
+    ("POST", "/v1/invitations/{invitationId}/accept"): {200, 404, 409},  # the invitee only
+    ("POST", "/v1/invitations/{invitationId}/decline"): {204, 404},
     ("DELETE", "/v1/teams/{teamId}/members/{userId}"): {204, 403, 404, 409},  # last admin
     ("GET", "/v1/teams/{teamId}/timers"): {200, 404},
     ("POST", "/v1/teams/{teamId}/timers/{timerId}/stop"): {200, 403, 404},  # admins
@@ -179,10 +183,11 @@ def test_every_route_documents_the_shared_errors(document: dict[str, Any]) -> No
 
 
 def test_success_responses(document: dict[str, Any]) -> None:
-    allowed = {"GET": {200}, "POST": {200, 201}, "PATCH": {200}, "PUT": {200, 201}}
+    # A POST that is an action with nothing to return (declining an invitation) is a 204.
+    allowed = {"GET": {200}, "POST": {200, 201, 204}, "PATCH": {200}, "PUT": {200, 201}}
     for method, path, operation in operations(document):
         success = {s: r for s, r in operation["responses"].items() if s.startswith("2")}
-        if method == "DELETE":
+        if method == "DELETE" or "204" in success:
             assert list(success) == ["204"] and "content" not in success["204"], path
             continue
         assert success and {int(s) for s in success} <= allowed[method], f"{method} {path}"

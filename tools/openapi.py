@@ -58,7 +58,14 @@ JSON = "application/json"
 REF = "#/components/schemas/"
 # Components Powertools adds for its own 422 answers, which this API never gives.
 POWERTOOLS_COMPONENTS = ("HTTPValidationError", "ValidationError", "ResponseValidationError")
-SUCCESS = {"GET": {200}, "POST": {200, 201}, "PATCH": {200}, "PUT": {200, 201}, "DELETE": {204}}
+# A POST that is an action with nothing to return (declining an invitation) answers 204.
+SUCCESS = {
+    "GET": {200},
+    "POST": {200, 201, 204},
+    "PATCH": {200},
+    "PUT": {200, 201},
+    "DELETE": {204},
+}
 # Importing a handler must not call AWS; if it tried, it would fail fast here, not reach one.
 OFFLINE_ENVIRONMENT = {
     "AWS_REGION": "us-east-1",

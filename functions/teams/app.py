@@ -1,4 +1,4 @@
-"""Teams function: teams, members and their running timers (contract section 8)."""
+"""Teams function: teams, invitations, members and their running timers (contract section 8)."""
 
 from typing import Annotated
 
@@ -10,11 +10,14 @@ from stint.api import (
     create_app,
     entity_response,
     handler,
+    if_match,
     json_response,
     list_response,
     no_content,
 )
 from stint.models import (
+    InvitationEnvelope,
+    InvitationList,
     MemberBody,
     SessionEnvelope,
     TeamBody,
@@ -58,14 +61,71 @@ def get_team(teamId: str) -> Response[TeamEnvelope]:
 @app.post(
     "/v1/teams/<teamId>/members",
     responses={
-        201: returns("The team with its new member", etag=True),
+        201: returns(
+            "The invitation, made whether or not anyone has that email; its ETag is the"
+            " team's new one",
+            etag=True,
+        ),
         403: fails("`forbidden`: the caller is not an admin of the team"),
-        404: fails("`not_found`: no such team for the caller, or no user with that email"),
-        409: fails("`conflict`: already a member, or the team has 100 members"),
+        404: _NOT_A_MEMBER,
+        409: fails(
+            "`conflict`: that email is a member or invited already, or the team has 100"
+            " members and pending invitations"
+        ),
     },
 )
-def add_member(teamId: str, body: Annotated[MemberBody, Body()]) -> Response[TeamEnvelope]:
-    return entity_response(201, "team", teams.add_member(caller(app), teamId, body))
+def invite_member(teamId: str, body: Annotated[MemberBody, Body()]) -> Response[InvitationEnvelope]:
+    return entity_response(201, "invitation", teams.invite(caller(app), teamId, body))
+
+
+@app.delete(
+    "/v1/teams/<teamId>/invitations/<invitationId>",
+    responses={
+        204: returns_nothing("Revoked"),
+        403: fails("`forbidden`: the caller is not an admin of the team"),
+        404: fails("`not_found`: no such team for the caller, or no such pending invitation"),
+        412: fails("`precondition_failed`: If-Match does not match the team's ETag"),
+    },
+)
+def revoke_invitation(teamId: str, invitationId: str) -> None:
+    teams.revoke_invitation(caller(app), teamId, invitationId, if_match(app))
+    return no_content()
+
+
+@app.get(
+    "/v1/invitations",
+    responses={200: returns("The pending invitations to the caller's verified email")},
+)
+def list_invitations(
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    nextToken: Annotated[str | None, Query()] = None,
+) -> Response[InvitationList]:
+    found, token = teams.my_invitations(caller(app), limit=limit, next_token=nextToken)
+    return list_response("invitations", found, token)
+
+
+_NOT_THE_INVITEE = fails("`not_found`: no such pending invitation to the caller's verified email")
+
+
+@app.post(
+    "/v1/invitations/<invitationId>/accept",
+    responses={
+        200: returns("The team the caller has joined", etag=True),
+        404: _NOT_THE_INVITEE,
+        409: fails("`conflict`: the caller is a member of the team already"),
+    },
+)
+def accept_invitation(invitationId: str) -> Response[TeamEnvelope]:
+    return entity_response(200, "team", teams.accept_invitation(caller(app), invitationId))
+
+
+@app.post(
+    "/v1/invitations/<invitationId>/decline",
+    responses={204: returns_nothing("Declined"), 404: _NOT_THE_INVITEE},
+)
+def decline_invitation(invitationId: str) -> None:
+    teams.decline_invitation(caller(app), invitationId)
+    return no_content()
 
 
 @app.delete(
@@ -75,10 +135,11 @@ def add_member(teamId: str, body: Annotated[MemberBody, Body()]) -> Response[Tea
         403: fails("`forbidden`: only an admin removes another member"),
         404: fails("`not_found`: no such team for the caller, or no such member"),
         409: fails("`conflict`: the team's last admin cannot leave"),
+        412: fails("`precondition_failed`: If-Match does not match the team's ETag"),
     },
 )
 def remove_member(teamId: str, userId: str) -> None:
-    teams.remove_member(caller(app), teamId, userId)
+    teams.remove_member(caller(app), teamId, userId, if_match(app))
     return no_content()
 
 

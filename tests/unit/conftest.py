@@ -13,6 +13,7 @@ from local import patches
 from local.resources import Provisioner
 from local.template import load_template
 from stint import aws, config
+from stint.services.common import Caller
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 
@@ -34,3 +35,25 @@ def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         yield table_name
         config.settings.cache_clear()
         aws.reset()
+
+
+@pytest.fixture
+def pool(table: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The user pool as template.yaml declares it, in moto, named by USER_POOL_ID."""
+    provisioner = Provisioner(load_template(TEMPLATE), lambda service: boto3.client(service))
+    pool_id = str(provisioner.ref("UserPool"))
+    monkeypatch.setenv("USER_POOL_ID", pool_id)
+    config.settings.cache_clear()
+    yield pool_id
+    config.settings.cache_clear()
+
+
+def pool_user(pool_id: str, n: int) -> tuple[Caller, str]:
+    """A user of the pool with the verified email `member<n>@example.com`."""
+    email = f"member{n}@example.com"
+    attributes = [{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}]
+    created = boto3.client("cognito-idp").admin_create_user(
+        UserPoolId=pool_id, Username=email, UserAttributes=attributes, MessageAction="SUPPRESS"
+    )["User"]
+    sub = next(a["Value"] for a in created["Attributes"] if a["Name"] == "sub")
+    return Caller(user_id=sub, username=created["Username"]), email

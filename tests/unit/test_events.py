@@ -48,6 +48,8 @@ SCENARIO: list[tuple[str, Any]] = [
     ("timer-stop.json", 200),
     ("teams-create-team.json", 201),
     ("teams-list-teams.json", 200),
+    ("teams-invite-member.json", 404),  # a team the sample user is not a member of
+    ("teams-list-invitations.json", 200),  # none pending for the sample user
     ("webhooks-list-webhooks.json", 200),
     ("sync-full-sync.json", 200),
     ("oauth-authorize.json", 302),  # Tyme's /v1/authorize: to the user pool domain

@@ -496,10 +496,20 @@ TaskEvent = Literal[
 ]
 TeamRole = Literal["admin", "member"]
 Note = Annotated[StrictStr, Field(max_length=NOTE_MAX)]
-# Enough to refuse what cannot be an address (and quotes, which Cognito's ListUsers filter
-# would need escaped); Cognito decides whether a user has it.
+EMAIL_MAX = 254
+
+
+def normalized_email(value: str) -> str:
+    """The one spelling of an email that invitations compare: trimmed, lowercase."""
+    return value.strip().lower()
+
+
+# Enough to refuse what cannot be an address, with blanks around it allowed (they are trimmed);
+# the pattern and the length bound say exactly what is accepted, in the document too.
 Email = Annotated[
-    StrictStr, Field(min_length=3, max_length=254, pattern=r'^[^@\s"\\]+@[^@\s"\\]+$')
+    StrictStr,
+    Field(max_length=EMAIL_MAX, pattern=r"^\s*[^@\s]+@[^@\s]+\s*$"),
+    AfterValidator(normalized_email),
 ]
 
 
@@ -568,10 +578,25 @@ class Member(BaseModel):
     role: TeamRole
 
 
-class Team(BaseModel):
+class TeamInvitation(BaseModel):
+    """A pending invitation as the team's admins see it."""
+
+    id: str
+    email: str = Field(description="Trimmed and lowercase")
+    role: TeamRole
+    createdAt: Annotated[str, DATE_TIME]
+
+
+class Team(TypedDict):
     id: str
     name: str
     members: list[Member]
+    invitations: NotRequired[
+        Annotated[
+            list[TeamInvitation],
+            Field(description="Pending, unexpired invitations; only in an admin's view"),
+        ]
+    ]
 
 
 class TeamEnvelope(BaseModel):
@@ -580,6 +605,33 @@ class TeamEnvelope(BaseModel):
 
 class TeamList(TypedDict):
     teams: list[Team]
+    nextToken: NotRequired[str]
+
+
+class InvitedBy(BaseModel):
+    userId: str
+    displayName: str
+
+
+class Invitation(BaseModel):
+    """An invitation to a team, as its invitee sees it (`GET /v1/invitations`) and as the admin
+    who made it gets it back. It expires 14 days after `createdAt`."""
+
+    id: str
+    teamId: str
+    teamName: str
+    email: str = Field(description="The invitee's email, trimmed and lowercase")
+    role: TeamRole
+    invitedBy: InvitedBy
+    createdAt: Annotated[str, DATE_TIME]
+
+
+class InvitationEnvelope(BaseModel):
+    invitation: Invitation
+
+
+class InvitationList(TypedDict):
+    invitations: list[Invitation]
     nextToken: NotRequired[str]
 
 

@@ -14,7 +14,11 @@ One partition per user (`pk = USER#<sub>`). In it:
     sk = WEBHOOKS                how many webhooks the user has (`count`, at most 20)
 
 A team is shared, so it has a partition of its own (`pk = TEAM#<id>`, `sk = TEAM`): its name,
-its members (at most 100, each with userId, email, displayName, role) and a `version`.
+its members (each with userId, email, displayName, role), its pending invitations (each with id,
+email, role, createdAt, expiresAt, invitedBy; members and invitations at most 100 together) and
+a `version`. Each pending invitation also has an item in its invitee's partition, keyed by the
+normalized email (`pk = INVITEE#<email>`, `sk = INVITATION#<id>`, TTL `expiresAt`), so the
+invitations of an email are one query.
 
 Every entity and tombstone carries `seq`: the value of the user's change sequence assigned by
 the transaction that last wrote it. A write reads the counter and commits its items together
@@ -59,6 +63,9 @@ MEMBERSHIP_PREFIX = "MEMBERSHIP#"  # the teams a user belongs to
 WEBHOOK_PREFIX = "WEBHOOK#"
 WEBHOOK_COUNT_SK = "WEBHOOKS"
 TEAM_SK = "TEAM"
+INVITATION_PREFIX = "INVITATION#"  # an invitation, in its invitee's partition
+# A transaction canceled for one of these reasons only lost a race: read again and retry.
+_RACE_CODES = frozenset({"None", "ConditionalCheckFailed", "TransactionConflict"})
 # BatchGetItem reads at most 100 keys a call.
 MAX_KEYS_PER_BATCH = 100
 # Attributes that belong to the item, not to the entity.
@@ -143,6 +150,11 @@ def index_keys(kind: str, entity: dict[str, Any]) -> dict[str, Any]:
 
 def team_pk(team_id: str) -> str:
     return f"TEAM#{team_id}"
+
+
+def invitee_pk(email: str) -> str:
+    """The partition of an invitee's invitations, by the normalized email they were sent to."""
+    return f"INVITEE#{email}"
 
 
 def _idempotency_sk(key: str) -> str:
@@ -951,9 +963,18 @@ def entities_of_users(kind: str, refs: list[tuple[str, str]]) -> dict[tuple[str,
     }
 
 
+class _Partition(Store):
+    """`Store`'s reads over a partition that is not a user's (an invitee's)."""
+
+    def __init__(self, pk: str):
+        super().__init__("")
+        self.pk = pk
+
+
 class TeamStore:
-    """Teams: one item per team in its own partition, and a membership item in each member's
-    partition (not an entity: no `seq`, no part in sync)."""
+    """Teams: one item per team in its own partition, a membership item in each member's
+    partition (not an entity: no `seq`, no part in sync), and an item per pending invitation in
+    its invitee's partition."""
 
     @staticmethod
     def get(team_id: str) -> dict[str, Any] | None:
@@ -986,6 +1007,30 @@ class TeamStore:
         return [str(record["teamId"]) for record in records], token
 
     @staticmethod
+    def invitation_and_profile(
+        email: str, invitation_id: str, user_id: str
+    ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """The invitation with this id sent to this (normalized) email, expired or not, and the
+        user's profile, in one round trip."""
+        invitation = (invitee_pk(email), INVITATION_PREFIX + invitation_id)
+        profile = (user_pk(user_id), PROFILE_SK)
+        found = batch_get([invitation, profile])
+        return found.get(invitation), found.get(profile)
+
+    @staticmethod
+    def invitations(
+        email: str, *, limit: int, next_token: str | None, expiring_after: int
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """A page of the invitations sent to this (normalized) email that expire after
+        `expiring_after` (epoch seconds): TTL deletes expired items only eventually."""
+        return _Partition(invitee_pk(email)).query_page(
+            prefix=INVITATION_PREFIX,
+            limit=limit,
+            next_token=next_token,
+            keep=lambda record: int(record["expiresAt"]) > expiring_after,
+        )
+
+    @staticmethod
     def refresh_member(user_id: str, fields: dict[str, Any]) -> None:
         """Copy a member's new profile fields (email, displayName) into each of their teams."""
         token: str | None = None
@@ -1006,8 +1051,13 @@ class TeamStore:
             for member in record["members"]
         ]
         if members != record["members"]:
-            team = {key: record[key] for key in ("id", "name")}
-            TeamStore.write({**team, "members": members}, expect_version=int(record["version"]))
+            team = {**TeamStore.fields(record), "members": members}
+            TeamStore.write(team, expect_version=int(record["version"]))
+
+    @staticmethod
+    def fields(record: dict[str, Any]) -> dict[str, Any]:
+        """The team's own fields of its stored record (no keys, no version)."""
+        return {k: v for k, v in record.items() if k not in {"pk", "sk", "kind", "version"}}
 
     @staticmethod
     def write(
@@ -1016,10 +1066,14 @@ class TeamStore:
         expect_version: int | None,
         joining: tuple[str, ...] = (),
         leaving: tuple[str, ...] = (),
+        invited: dict[str, Any] | None = None,
+        withdrawn: tuple[str, str] | None = None,
     ) -> int:
-        """Write the team (created when `expect_version` is None, else conditioned on it) and
-        the membership items of the users joining or leaving, in one transaction. Returns the
-        team's new version; StaleRead when it changed since it was read."""
+        """Write the team (created when `expect_version` is None, else conditioned on it), in
+        one transaction with: the membership items of the users joining or leaving; the
+        invitee's item of a new invitation (`invited`, with its `email`); and the removal of an
+        invitation's item (`withdrawn`: its email and id; it must still exist). Returns the
+        team's new version; StaleRead when the team or the invitation changed since read."""
         table = settings().table_name
         version = (expect_version or 0) + 1
         item = {"pk": team_pk(team["id"]), "sk": TEAM_SK, "kind": "team", **team}
@@ -1041,8 +1095,28 @@ class TeamStore:
         for user_id in leaving:
             key = {"pk": {"S": user_pk(user_id)}, "sk": {"S": MEMBERSHIP_PREFIX + team["id"]}}
             actions.append({"Delete": {"TableName": table, "Key": key}})
+        if invited is not None:
+            invitation = {
+                "pk": invitee_pk(invited["email"]),
+                "sk": INVITATION_PREFIX + invited["id"],
+                "kind": "invitation",
+                **invited,
+            }
+            condition = "attribute_not_exists(pk)"
+            put_invitation = {"Item": to_item(invitation), "ConditionExpression": condition}
+            actions.append({"Put": {"TableName": table, **put_invitation}})
+        if withdrawn is not None:
+            email, invitation_id = withdrawn
+            key = {"pk": {"S": invitee_pk(email)}, "sk": {"S": INVITATION_PREFIX + invitation_id}}
+            condition = "attribute_exists(pk)"
+            actions.append(
+                {"Delete": {"TableName": table, "Key": key, "ConditionExpression": condition}}
+            )
         try:
             dynamodb().transact_write_items(TransactItems=actions)  # type: ignore[arg-type]
         except dynamodb().exceptions.TransactionCanceledException as error:
-            raise StaleRead() from error
+            reasons = error.response.get("CancellationReasons", [])
+            if {reason.get("Code") for reason in reasons} <= _RACE_CODES:
+                raise StaleRead() from error
+            raise  # refused for another reason: not a race, so not retried
         return version

@@ -1,42 +1,93 @@
-"""Teams and their running timers (contract section 8, Worksection's get_timers / stop_timer).
+"""Teams, their invitations and their running timers (contract section 8, Worksection's
+get_timers / stop_timer).
 
 A team shares its members' running timers and nothing else: each user's projects, tasks and
 sessions stay in their own partition, read here only to describe a running timer (its task's
 and project's id and title). A caller who is not a member gets `404` for the team, as for any
 id that is not theirs.
+
+Nobody becomes a member without consent: an admin invites an email (no account is looked up,
+so the answer is the same whether or not anyone has that email), and only the user whose
+verified email it is can accept the invitation; until then the team shares nothing with them.
 """
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
+
+from aws_lambda_powertools import Logger
 
 from stint import aws
 from stint.config import settings
-from stint.errors import Conflict, Forbidden, NotFound, not_found
-from stint.models import MemberBody, TeamFields, TeamRole
+from stint.errors import Conflict, Forbidden, not_found
+from stint.models import MemberBody, TeamFields, TeamRole, normalized_email
 from stint.services import users
-from stint.services.common import ID_PATTERN, Caller, Versioned, new_id
+from stint.services.common import ID_PATTERN, Caller, Versioned, check_if_match, new_id
 from stint.services.timer import elapsed_seconds, stop_timer
 from stint.store import TeamStore, entities_of_users, retrying, running_refs
-from stint.timeutil import utc_now
+from stint.timeutil import format_timestamp, utc_now
 
+logger = Logger()
+
+# Members and pending invitations together: an invitation holds a seat until it is accepted,
+# declined, revoked or expired, so accepting one never finds the team full.
 MAX_MEMBERS = 100
+INVITATION_DAYS = 14
 
 
-def _public(record: dict[str, Any]) -> dict[str, Any]:
-    return {"id": record["id"], "name": record["name"], "members": record["members"]}
+def _epoch(moment: datetime) -> int:
+    return int(moment.timestamp())
 
 
-def _versioned(record: dict[str, Any]) -> Versioned:
-    return Versioned(_public(record), int(record["version"]))
+def _pending(record: dict[str, Any], now: datetime) -> list[dict[str, Any]]:
+    """The team's invitations that have not expired."""
+    return [i for i in record.get("invitations", []) if int(i["expiresAt"]) > _epoch(now)]
 
 
-def _member(user_id: str, username: str, role: TeamRole) -> dict[str, Any]:
-    """A member entry: the user's email and display name as their profile has them now."""
-    profile = users.profile(Caller(user_id=user_id, username=username)).entity
+def _role_of(record: dict[str, Any], user_id: str) -> TeamRole | None:
+    return next((m["role"] for m in record["members"] if m["userId"] == user_id), None)
+
+
+def _view(record: dict[str, Any], viewer_id: str) -> dict[str, Any]:
+    """The team as this member sees it: admins see its pending invitations, members do not."""
+    team = {"id": record["id"], "name": record["name"], "members": record["members"]}
+    if _role_of(record, viewer_id) == "admin":
+        team["invitations"] = [
+            {key: i[key] for key in ("id", "email", "role", "createdAt")}
+            for i in _pending(record, utc_now())
+        ]
+    return team
+
+
+def _write(
+    record: dict[str, Any],
+    viewer_id: str,
+    *,
+    members: list[dict[str, Any]] | None = None,
+    invitations: list[dict[str, Any]] | None = None,
+    **links: Any,
+) -> Versioned:
+    """Write the team read as `record` with new `members` and / or `invitations` (else as
+    read, expired invitations dropped), under its version, with `links` (TeamStore.write's
+    membership and invitation items); the team as written, as the viewer sees it."""
+    team = {
+        **TeamStore.fields(record),
+        "members": record["members"] if members is None else members,
+        "invitations": _pending(record, utc_now()) if invitations is None else invitations,
+    }
+    version = TeamStore.write(team, expect_version=int(record["version"]), **links)
+    return Versioned(_view(team, viewer_id), version)
+
+
+def _member(
+    user_id: str, profile: dict[str, Any], role: TeamRole, email: str | None = None
+) -> dict[str, Any]:
+    """A member entry: the display name as the user's profile has it now, and the email they
+    were invited at (the creator: their profile's)."""
     return {
         "userId": user_id,
-        "email": profile["email"],
+        "email": email or profile["email"],
         "displayName": profile["displayName"],
         "role": role,
     }
@@ -61,12 +112,12 @@ def _require_admin(me: dict[str, Any], action: str) -> None:
 
 def create_team(caller: Caller, fields: TeamFields) -> Versioned:
     """A new team whose only member, the caller, is its admin."""
-    me = _member(caller.user_id, caller.username, "admin")
+    me = _member(caller.user_id, users.profile(caller).entity, "admin")
 
     def attempt() -> Versioned:
-        team = {"id": new_id(), "name": fields.name, "members": [me]}
+        team = {"id": new_id(), "name": fields.name, "members": [me], "invitations": []}
         version = TeamStore.write(team, expect_version=None, joining=(caller.user_id,))
-        return Versioned(team, version)
+        return Versioned(_view(team, caller.user_id), version)
 
     return retrying(attempt)
 
@@ -75,43 +126,24 @@ def list_teams(
     caller: Caller, *, limit: int, next_token: str | None
 ) -> tuple[list[dict[str, Any]], str | None]:
     team_ids, token = TeamStore.memberships(caller.user_id, limit=limit, next_token=next_token)
-    return [_public(record) for record in TeamStore.get_many(team_ids)], token
+    teams = [_view(record, caller.user_id) for record in TeamStore.get_many(team_ids)]
+    return teams, token
 
 
 def get_team(caller: Caller, team_id: str) -> Versioned:
     record, _ = _team_of_member(caller, team_id)
-    return _versioned(record)
+    return Versioned(_view(record, caller.user_id), int(record["version"]))
 
 
-def add_member(caller: Caller, team_id: str, body: MemberBody) -> Versioned:
-    """An admin adds a user by email; no such user is a 404, a member already a 409."""
-    user_id, username = _user_with_email(body.email)
-    member = _member(user_id, username, body.role)
-
-    def attempt() -> Versioned:
-        record, me = _team_of_member(caller, team_id)
-        _require_admin(me, "add members")
-        members = record["members"]
-        if any(m["userId"] == user_id for m in members):
-            raise Conflict(f"{body.email} is already a member of the team")
-        if len(members) >= MAX_MEMBERS:
-            raise Conflict(f"A team has at most {MAX_MEMBERS} members")
-        team = {**_public(record), "members": [*members, member]}
-        version = TeamStore.write(
-            team, expect_version=int(record["version"]), joining=(user_id,)
-        )
-        return Versioned(team, version)
-
-    return retrying(attempt)
-
-
-def remove_member(caller: Caller, team_id: str, user_id: str) -> None:
-    """An admin removes a member, or a member leaves; the last admin cannot leave (409)."""
+def remove_member(caller: Caller, team_id: str, user_id: str, if_match: str | None) -> None:
+    """An admin removes a member, or a member leaves; the last admin cannot leave (409).
+    `If-Match` names the team's ETag."""
 
     def attempt() -> None:
         record, me = _team_of_member(caller, team_id)
         if user_id != caller.user_id:
             _require_admin(me, "remove other members")
+        check_if_match(if_match, {"seq": record["version"]})
         members = record["members"]
         leaving = next((m for m in members if m["userId"] == user_id), None)
         if leaving is None:
@@ -119,27 +151,172 @@ def remove_member(caller: Caller, team_id: str, user_id: str) -> None:
         remaining = [m for m in members if m["userId"] != user_id]
         if leaving["role"] == "admin" and not any(m["role"] == "admin" for m in remaining):
             raise Conflict("The team's last admin cannot leave; make another member admin first")
-        team = {**_public(record), "members": remaining}
-        TeamStore.write(team, expect_version=int(record["version"]), leaving=(user_id,))
+        _write(record, caller.user_id, members=remaining, leaving=(user_id,))
 
     retrying(attempt)
 
 
-def _user_with_email(email: str) -> tuple[str, str]:
-    """The user pool's user with this email: (sub, username). Cognito is the source of truth
-    for emails, so every user is found, including one who has never called the API."""
-    pool_id = settings().user_pool_id
-    users_found = []
-    if pool_id:
-        response = aws.client("cognito-idp").list_users(
-            UserPoolId=pool_id, Filter=f'email = "{email}"', Limit=2
+# ----------------------------------------------------------------------------- invitations
+
+
+def invite(caller: Caller, team_id: str, body: MemberBody) -> Versioned:
+    """An admin invites an email (already normalized by the model). No account is looked up:
+    the answer is the same whether or not anyone has that email. An email that is a member or
+    invited already, or a team whose members and pending invitations number 100: 409."""
+
+    def attempt() -> Versioned:
+        record, me = _team_of_member(caller, team_id)
+        _require_admin(me, "invite members")
+        now = utc_now()
+        pending = _pending(record, now)
+        if any(normalized_email(m["email"]) == body.email for m in record["members"]):
+            raise Conflict(f"{body.email} is already a member of the team")
+        if any(i["email"] == body.email for i in pending):
+            raise Conflict(f"{body.email} is already invited to the team")
+        if len(record["members"]) + len(pending) >= MAX_MEMBERS:
+            raise Conflict(
+                f"A team has at most {MAX_MEMBERS} members, pending invitations included"
+            )
+        invitation = {
+            "id": new_id(),
+            "teamId": record["id"],
+            "teamName": record["name"],
+            "email": body.email,
+            "role": body.role,
+            "invitedBy": {"userId": caller.user_id, "displayName": me["displayName"]},
+            "createdAt": format_timestamp(now),
+            "expiresAt": _epoch(now + timedelta(days=INVITATION_DAYS)),
+        }
+        invitations = [*pending, invitation]
+        written = _write(record, caller.user_id, invitations=invitations, invited=invitation)
+        return Versioned(_public_invitation(invitation), written.seq)
+
+    return retrying(attempt)
+
+
+def revoke_invitation(
+    caller: Caller, team_id: str, invitation_id: str, if_match: str | None
+) -> None:
+    """An admin withdraws a pending invitation. `If-Match` names the team's ETag."""
+
+    def attempt() -> None:
+        record, me = _team_of_member(caller, team_id)
+        _require_admin(me, "revoke invitations")
+        check_if_match(if_match, {"seq": record["version"]})
+        pending = _pending(record, utc_now())
+        invitation = next((i for i in pending if i["id"] == invitation_id), None)
+        if invitation is None:
+            raise not_found("invitation", invitation_id)
+        remaining = [i for i in pending if i["id"] != invitation_id]
+        _write(
+            record,
+            caller.user_id,
+            invitations=remaining,
+            withdrawn=(invitation["email"], invitation_id),
         )
-        users_found = response.get("Users", [])
-    if not users_found:
-        raise NotFound(f"No user with email {email!r}")
-    user = users_found[0]
-    attributes = {a["Name"]: a["Value"] for a in user.get("Attributes", [])}
-    return attributes["sub"], user["Username"]
+
+    retrying(attempt)
+
+
+def my_invitations(
+    caller: Caller, *, limit: int, next_token: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The pending invitations to the caller's verified email (none while it is unverified)."""
+    email = _verified_email(caller)
+    if email is None:
+        return [], None
+    records, token = TeamStore.invitations(
+        email, limit=limit, next_token=next_token, expiring_after=_epoch(utc_now())
+    )
+    return [_public_invitation(record) for record in records], token
+
+
+def accept_invitation(caller: Caller, invitation_id: str) -> Versioned:
+    """The invitee joins the team with the invited role: in one transaction, conditioned on the
+    team's version and on the invitation still existing, the member is added to the team, the
+    membership item written and the invitation removed. Anyone but the invitee: 404."""
+    email = _verified_email(caller)
+
+    def attempt() -> Versioned:
+        record, invitation, profile = _invitation_to(caller, email, invitation_id)
+        if _role_of(record, caller.user_id) is not None:
+            raise Conflict("You are already a member of the team")
+        pending = _pending(record, utc_now())
+        if len(record["members"]) >= MAX_MEMBERS:  # never while invitations hold their seats
+            raise Conflict(f"A team has at most {MAX_MEMBERS} members")
+        member = _member(caller.user_id, profile, invitation["role"], invitation["email"])
+        return _write(
+            record,
+            caller.user_id,
+            members=[*record["members"], member],
+            invitations=[i for i in pending if i["id"] != invitation_id],
+            joining=(caller.user_id,),
+            withdrawn=(invitation["email"], invitation_id),
+        )
+
+    return retrying(attempt)
+
+
+def decline_invitation(caller: Caller, invitation_id: str) -> None:
+    """The invitee declines: the invitation is removed from the team and from their list."""
+    email = _verified_email(caller)
+
+    def attempt() -> None:
+        record, invitation, _ = _invitation_to(caller, email, invitation_id)
+        pending = _pending(record, utc_now())
+        _write(
+            record,
+            caller.user_id,
+            invitations=[i for i in pending if i["id"] != invitation_id],
+            withdrawn=(invitation["email"], invitation_id),
+        )
+
+    retrying(attempt)
+
+
+def _invitation_to(
+    caller: Caller, email: str | None, invitation_id: str
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """The team, the pending invitation `invitation_id` to the caller's verified `email`, and
+    the caller's profile (read along, for the member entry); 404 when there is no such
+    invitation (another user's, an unverified email's, expired, accepted, declined, revoked)."""
+    found = profile = None
+    if email is not None and ID_PATTERN.match(invitation_id):
+        found, profile = TeamStore.invitation_and_profile(email, invitation_id, caller.user_id)
+    record = TeamStore.get(str(found["teamId"])) if found else None
+    pending = _pending(record, utc_now()) if record else []
+    invitation = next((i for i in pending if i["id"] == invitation_id), None)
+    if record is None or invitation is None:
+        raise not_found("invitation", invitation_id)
+    # Missing only for a caller whose profile no request has created yet: create it now.
+    return record, invitation, profile or users.profile(caller).entity
+
+
+def _public_invitation(record: dict[str, Any]) -> dict[str, Any]:
+    keys = ("id", "teamId", "teamName", "email", "role", "invitedBy", "createdAt")
+    return {key: record[key] for key in keys}
+
+
+def _verified_email(caller: Caller) -> str | None:
+    """The caller's email, normalized, when Cognito has verified it; else None.
+
+    Read from the user pool on each call: the access token carries no email, and the profile's
+    copy is taken once at sign-up and says nothing about verification (a user confirmed by an
+    admin, or who changed their email since, has an unverified one)."""
+    pool_id = settings().user_pool_id
+    if not pool_id:
+        return None
+    idp = aws.client("cognito-idp")
+    try:
+        user = idp.admin_get_user(UserPoolId=pool_id, Username=caller.username)
+    except idp.exceptions.UserNotFoundException:
+        # A user deleted from the pool whose access token has not expired yet.
+        logger.warning("caller not in the user pool", extra={"username": caller.username})
+        return None
+    attributes = {a["Name"]: a["Value"] for a in user.get("UserAttributes", [])}
+    if attributes.get("email_verified") != "true" or not attributes.get("email"):
+        return None
+    return normalized_email(attributes["email"])
 
 
 # ----------------------------------------------------------------------------- team timers
