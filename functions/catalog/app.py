@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from stint.api import (
     caller,
     create_app,
+    created,
     entity_response,
     handler,
     if_match,
@@ -45,7 +46,7 @@ def list_projects(
     projects, token = catalog.list_projects(
         caller(app), archived=archived, category_id=categoryId, limit=limit, next_token=nextToken
     )
-    return list_response("projects", projects, token)
+    return list_response(app, "projects", projects, token)
 
 
 @app.post(
@@ -56,7 +57,8 @@ def list_projects(
     },
 )
 def create_project(body: Annotated[ProjectBody, Body()]) -> Response[ProjectEnvelope]:
-    return entity_response(201, "project", catalog.create_project(caller(app), body.project))
+    result = catalog.create_project(caller(app), body.project)
+    return created(app, "project", result, "/v1/projects")
 
 
 @app.get("/v1/projects/<projectId>", responses={200: returns("The project", etag=True)})
@@ -96,7 +98,7 @@ def delete_project(projectId: str, cascade: Cascade = False) -> None:
 @app.get("/v1/categories", responses={200: returns("A page of categories")})
 def list_categories(limit: Limit = 100, nextToken: NextToken = None) -> Response[CategoryList]:
     categories, token = catalog.list_categories(caller(app), limit=limit, next_token=nextToken)
-    return list_response("categories", categories, token)
+    return list_response(app, "categories", categories, token)
 
 
 @app.post(
@@ -107,7 +109,8 @@ def list_categories(limit: Limit = 100, nextToken: NextToken = None) -> Response
     },
 )
 def create_category(body: Annotated[CategoryBody, Body()]) -> Response[CategoryEnvelope]:
-    return entity_response(201, "category", catalog.create_category(caller(app), body.category))
+    result = catalog.create_category(caller(app), body.category)
+    return created(app, "category", result, "/v1/categories")
 
 
 @app.get("/v1/categories/<categoryId>", responses={200: returns("The category", etag=True)})

@@ -13,6 +13,7 @@ from stint.api import (
     if_match,
     json_response,
     list_response,
+    location,
     no_content,
 )
 from stint.models import (
@@ -40,7 +41,7 @@ def list_sessions(
     found, token = sessions.list_sessions(
         caller(app), start=start, end=end, task_id=taskId, limit=limit, next_token=nextToken
     )
-    return list_response("sessions", found, token)
+    return list_response(app, "sessions", found, token)
 
 
 @app.get("/v1/sessions/<sessionId>", responses={200: returns("The session", etag=True)})
@@ -57,8 +58,7 @@ def get_session(sessionId: str) -> Response[SessionEnvelope]:
     },
 )
 def create_session(body: Annotated[SessionBody, Body()]) -> Response[SessionWrite]:
-    result = sessions.write_session(caller(app), body)
-    return json_response(201, result.payload(), {"ETag": result.session.etag})
+    return _session_written(sessions.write_session(caller(app), body))
 
 
 @app.put(
@@ -70,9 +70,18 @@ def create_session(body: Annotated[SessionBody, Body()]) -> Response[SessionWrit
     },
 )
 def replace_session(sessionId: str, body: Annotated[SessionBody, Body()]) -> Response[SessionWrite]:
-    result = sessions.write_session(caller(app), body, path_id=sessionId, if_match=if_match(app))
-    status = 201 if result.created else 200
-    return json_response(status, result.payload(), {"ETag": result.session.etag})
+    return _session_written(
+        sessions.write_session(caller(app), body, path_id=sessionId, if_match=if_match(app))
+    )
+
+
+def _session_written(result: sessions.SessionWrite) -> Response[SessionWrite]:
+    """200 (replaced) or 201 with the session's URL; the session's ETag either way."""
+    headers = {"ETag": result.session.etag}
+    if not result.created:
+        return json_response(200, result.payload(), headers)
+    headers.update(location(app, f"/v1/sessions/{result.session.entity['id']}"))
+    return json_response(201, result.payload(), headers)
 
 
 @app.delete("/v1/sessions/<sessionId>", responses={204: returns_nothing("Deleted")})

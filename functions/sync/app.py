@@ -5,7 +5,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from stint.api import caller, create_app, handler, json_response
+from stint.api import caller, create_app, handler, json_response, next_link
 from stint.models import SyncPage, fails, returns
 from stint.services import sync as sync_service
 
@@ -24,7 +24,9 @@ def sync(
     syncToken: Annotated[str | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ) -> Response[SyncPage]:
-    return json_response(200, sync_service.sync(caller(app), syncToken, limit))
+    page = sync_service.sync(caller(app), syncToken, limit)
+    more = next_link(app, "syncToken", page["syncToken"]) if page["hasMore"] else None
+    return json_response(200, page, more)
 
 
 lambda_handler = handler(app)

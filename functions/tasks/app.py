@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from stint.api import (
     caller,
     create_app,
+    created,
     entity_response,
     handler,
     if_match,
@@ -57,7 +58,7 @@ def list_tasks(
         limit=limit,
         next_token=nextToken,
     )
-    return list_response("tasks", found, token)
+    return list_response(app, "tasks", found, token)
 
 
 @app.get(
@@ -80,7 +81,7 @@ def list_project_tasks(
         next_token=nextToken,
         project_must_exist=True,
     )
-    return list_response("tasks", found, token)
+    return list_response(app, "tasks", found, token)
 
 
 @app.post(
@@ -91,7 +92,7 @@ def list_project_tasks(
     },
 )
 def create_task(body: Annotated[TaskBody, Body()]) -> Response[TaskEnvelope]:
-    return entity_response(201, "task", tasks.create_task(caller(app), body.task))
+    return created(app, "task", tasks.create_task(caller(app), body.task), "/v1/tasks")
 
 
 @app.post(
@@ -105,7 +106,7 @@ def create_project_task(
     projectId: str, body: Annotated[TaskBody, Body()]
 ) -> Response[TaskEnvelope]:
     result = tasks.create_task(caller(app), body.task, path_project_id=projectId)
-    return entity_response(201, "task", result)
+    return created(app, "task", result, "/v1/tasks")
 
 
 @app.get("/v1/tasks/<taskId>", responses={200: returns("The task", etag=True)})
@@ -140,10 +141,10 @@ def patch_task(
 ) -> Response[TaskEnvelope | TaskEventResult]:
     if event is not None:  # Time Magic's form of a task event; the body, if any, is {note}
         if isinstance(body, TaskBody):
-            raise ValidationFailed("With ?event= the body is {\"note\": ...} or nothing")
+            raise ValidationFailed('With ?event= the body is {"note": ...} or nothing')
         return _task_event(taskId, event, body.note if body else None)
     if not isinstance(body, TaskBody):
-        raise ValidationFailed("The body must be {\"task\": {...}} (or pass ?event=)")
+        raise ValidationFailed('The body must be {"task": {...}} (or pass ?event=)')
     return entity_response(
         200, "task", tasks.update_task(caller(app), taskId, body.task, if_match(app))
     )
@@ -184,7 +185,7 @@ def list_subtasks(
     taskId: str, limit: Limit = 100, nextToken: NextToken = None
 ) -> Response[SubtaskList]:
     found, token = tasks.list_subtasks(caller(app), taskId, limit=limit, next_token=nextToken)
-    return list_response("subtasks", found, token)
+    return list_response(app, "subtasks", found, token)
 
 
 @app.post(
@@ -195,7 +196,8 @@ def list_subtasks(
     },
 )
 def create_subtask(taskId: str, body: Annotated[SubtaskBody, Body()]) -> Response[SubtaskEnvelope]:
-    return entity_response(201, "subtask", tasks.create_subtask(caller(app), taskId, body.subtask))
+    result = tasks.create_subtask(caller(app), taskId, body.subtask)
+    return created(app, "subtask", result, "/v1/subtasks")
 
 
 @app.get("/v1/subtasks/<subtaskId>", responses={200: returns("The subtask", etag=True)})

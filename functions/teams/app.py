@@ -8,10 +8,12 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from stint.api import (
     caller,
     create_app,
+    created,
     entity_response,
     handler,
     json_response,
     list_response,
+    location,
     no_content,
 )
 from stint.models import (
@@ -35,7 +37,7 @@ _NOT_A_MEMBER = fails("`not_found`: no such team, or the caller is not a member"
 
 @app.post("/v1/teams", responses={201: returns("The team; the caller is its admin", etag=True)})
 def create_team(body: Annotated[TeamBody, Body()]) -> Response[TeamEnvelope]:
-    return entity_response(201, "team", teams.create_team(caller(app), body.team))
+    return created(app, "team", teams.create_team(caller(app), body.team), "/v1/teams")
 
 
 @app.get("/v1/teams", responses={200: returns("The teams the caller belongs to")})
@@ -44,7 +46,7 @@ def list_teams(
     nextToken: Annotated[str | None, Query()] = None,
 ) -> Response[TeamList]:
     found, token = teams.list_teams(caller(app), limit=limit, next_token=nextToken)
-    return list_response("teams", found, token)
+    return list_response(app, "teams", found, token)
 
 
 @app.get(
@@ -65,7 +67,11 @@ def get_team(teamId: str) -> Response[TeamEnvelope]:
     },
 )
 def add_member(teamId: str, body: Annotated[MemberBody, Body()]) -> Response[TeamEnvelope]:
-    return entity_response(201, "team", teams.add_member(caller(app), teamId, body))
+    result = teams.add_member(caller(app), teamId, body)
+    member = result.entity["members"][-1]  # the service appends the new member
+    member_path = f"/v1/teams/{teamId}/members/{member['userId']}"
+    headers = {"ETag": result.etag, **location(app, member_path)}
+    return json_response(201, {"team": result.entity}, headers)
 
 
 @app.delete(

@@ -5,7 +5,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from stint.api import caller, create_app, entity_response, handler, json_response
+from stint.api import caller, create_app, entity_response, handler, json_response, location
 from stint.models import (
     SessionEnvelope,
     TimerEnvelope,
@@ -33,7 +33,9 @@ def get_timer() -> Response[TimerEnvelope]:
     },
 )
 def start_timer(body: Annotated[TimerStart, Body()]) -> Response[TimerStarted]:
-    return json_response(201, timer.start_timer(caller(app), body).payload())
+    started = timer.start_timer(caller(app), body)
+    session_path = f"/v1/sessions/{started.timer['session']['id']}"  # the new running session
+    return json_response(201, started.payload(), location(app, session_path))
 
 
 @app.post(

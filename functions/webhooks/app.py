@@ -5,7 +5,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from stint.api import caller, create_app, handler, json_response, no_content
+from stint.api import caller, create_app, handler, json_response, location, no_content
 from stint.models import (
     WebhookEnvelope,
     WebhookFields,
@@ -28,7 +28,8 @@ app = create_app()
     },
 )
 def create_webhook(body: Annotated[WebhookFields, Body()]) -> Response[WebhookEnvelope]:
-    return json_response(201, {"webhook": webhooks.create_webhook(caller(app), body)})
+    webhook = webhooks.create_webhook(caller(app), body)
+    return json_response(201, {"webhook": webhook}, location(app, f"/v1/webhooks/{webhook['id']}"))
 
 
 @app.get("/v1/webhooks", responses={200: returns("The caller's webhooks, without secrets")})

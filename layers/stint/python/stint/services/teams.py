@@ -97,9 +97,7 @@ def add_member(caller: Caller, team_id: str, body: MemberBody) -> Versioned:
         if len(members) >= MAX_MEMBERS:
             raise Conflict(f"A team has at most {MAX_MEMBERS} members")
         team = {**_public(record), "members": [*members, member]}
-        version = TeamStore.write(
-            team, expect_version=int(record["version"]), joining=(user_id,)
-        )
+        version = TeamStore.write(team, expect_version=int(record["version"]), joining=(user_id,))
         return Versioned(team, version)
 
     return retrying(attempt)

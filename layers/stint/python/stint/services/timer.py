@@ -246,9 +246,7 @@ def start_timer(caller: Caller, body: TimerStart) -> TimerStarted:
     return retrying(attempt)
 
 
-def stop_timer(
-    owner_id: str, note: str | None, *, session_id: str | None = None
-) -> Versioned:
+def stop_timer(owner_id: str, note: str | None, *, session_id: str | None = None) -> Versioned:
     """Stop the owner's running timer (theirs: `POST /v1/timer/stop`; a member's, by a team
     admin: `session_id` names it). Its task, if in progress, is paused."""
 
