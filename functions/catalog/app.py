@@ -43,6 +43,12 @@ def list_projects(
     limit: Limit = 100,
     nextToken: NextToken = None,
 ) -> Response[ProjectList]:
+    """List projects.
+
+    The caller's projects, not archived ones by default (`archived=true` or `all` for the
+    others), optionally those of one category. Pages of `limit`; follow `nextToken` (or the
+    `Link: rel="next"` header) for the rest.
+    """
     projects, token = catalog.list_projects(
         caller(app), archived=archived, category_id=categoryId, limit=limit, next_token=nextToken
     )
@@ -57,12 +63,18 @@ def list_projects(
     },
 )
 def create_project(body: Annotated[ProjectBody, Body()]) -> Response[ProjectEnvelope]:
+    """Create a project.
+
+    Rounding, hourly rate, planned duration and budget are optional. A client-chosen `id`
+    is kept (an id that exists is a 409). The answer's `Location` is the project's URL.
+    """
     result = catalog.create_project(caller(app), body.project)
     return created(app, "project", result, "/v1/projects")
 
 
 @app.get("/v1/projects/<projectId>", responses={200: returns("The project", etag=True)})
 def get_project(projectId: str) -> Response[ProjectEnvelope]:
+    """Get a project."""
     return entity_response(200, "project", catalog.get_project(caller(app), projectId))
 
 
@@ -76,6 +88,10 @@ def get_project(projectId: str) -> Response[ProjectEnvelope]:
 def patch_project(
     projectId: str, body: Annotated[ProjectBody, Body()]
 ) -> Response[ProjectEnvelope]:
+    """Change a project.
+
+    Only the fields sent change. Archiving the default project is a 409 `default_project`.
+    """
     result = catalog.update_project(caller(app), projectId, body.project, if_match(app))
     return entity_response(200, "project", result)
 
@@ -91,12 +107,21 @@ def patch_project(
     },
 )
 def delete_project(projectId: str, cascade: Cascade = False) -> None:
+    """Delete a project.
+
+    A project with tasks is a 409 `not_empty` unless `cascade=true`, which deletes its
+    tasks, subtasks and sessions too. The default project cannot be deleted.
+    """
     catalog.delete_project(caller(app), projectId, cascade=cascade, if_match=if_match(app))
     return no_content()
 
 
 @app.get("/v1/categories", responses={200: returns("A page of categories")})
 def list_categories(limit: Limit = 100, nextToken: NextToken = None) -> Response[CategoryList]:
+    """List categories.
+
+    Pages of `limit`; follow `nextToken` (or `Link: rel="next"`).
+    """
     categories, token = catalog.list_categories(caller(app), limit=limit, next_token=nextToken)
     return list_response(app, "categories", categories, token)
 
@@ -109,12 +134,17 @@ def list_categories(limit: Limit = 100, nextToken: NextToken = None) -> Response
     },
 )
 def create_category(body: Annotated[CategoryBody, Body()]) -> Response[CategoryEnvelope]:
+    """Create a category.
+
+    The answer's `Location` is the category's URL.
+    """
     result = catalog.create_category(caller(app), body.category)
     return created(app, "category", result, "/v1/categories")
 
 
 @app.get("/v1/categories/<categoryId>", responses={200: returns("The category", etag=True)})
 def get_category(categoryId: str) -> Response[CategoryEnvelope]:
+    """Get a category."""
     return entity_response(200, "category", catalog.get_category(caller(app), categoryId))
 
 
@@ -125,6 +155,7 @@ def get_category(categoryId: str) -> Response[CategoryEnvelope]:
 def patch_category(
     categoryId: str, body: Annotated[CategoryBody, Body()]
 ) -> Response[CategoryEnvelope]:
+    """Change a category."""
     result = catalog.update_category(caller(app), categoryId, body.category, if_match(app))
     return entity_response(200, "category", result)
 
@@ -134,6 +165,10 @@ def patch_category(
     responses={204: returns_nothing("Deleted; its projects get `categoryId: null`")},
 )
 def delete_category(categoryId: str) -> None:
+    """Delete a category.
+
+    Its projects stay, with `categoryId: null`.
+    """
     catalog.delete_category(caller(app), categoryId, if_match=if_match(app))
     return no_content()
 

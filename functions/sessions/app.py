@@ -38,6 +38,11 @@ def list_sessions(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     nextToken: Annotated[str | None, Query()] = None,
 ) -> Response[SessionList]:
+    """List sessions.
+
+    By `startTimestamp`, ascending: `start` inclusive, `end` exclusive, optionally of one
+    task. Pages of `limit`; follow `nextToken` (or `Link: rel="next"`).
+    """
     found, token = sessions.list_sessions(
         caller(app), start=start, end=end, task_id=taskId, limit=limit, next_token=nextToken
     )
@@ -46,6 +51,7 @@ def list_sessions(
 
 @app.get("/v1/sessions/<sessionId>", responses={200: returns("The session", etag=True)})
 def get_session(sessionId: str) -> Response[SessionEnvelope]:
+    """Get a session."""
     return entity_response(200, "session", sessions.get_session(caller(app), sessionId))
 
 
@@ -58,6 +64,13 @@ def get_session(sessionId: str) -> Response[SessionEnvelope]:
     },
 )
 def create_session(body: Annotated[SessionBody, Body()]) -> Response[SessionWrite]:
+    """Create a session (a time entry).
+
+    The task and project may be named by id or by title: an active task or project with
+    that title (trimmed, case-insensitive) is reused, and only created when none exists, in
+    the same transaction. `duration: null` starts a running session, stopping the caller's
+    running one first. The answer's `Location` is the session's URL.
+    """
     return _session_written(sessions.write_session(caller(app), body))
 
 
@@ -70,6 +83,11 @@ def create_session(body: Annotated[SessionBody, Body()]) -> Response[SessionWrit
     },
 )
 def replace_session(sessionId: str, body: Annotated[SessionBody, Body()]) -> Response[SessionWrite]:
+    """Replace or create a session with this id.
+
+    200 with `edited: true` when it existed, 201 when it is created with this id. The body
+    is the one of `POST /v1/sessions`.
+    """
     return _session_written(
         sessions.write_session(caller(app), body, path_id=sessionId, if_match=if_match(app))
     )
@@ -86,6 +104,7 @@ def _session_written(result: sessions.SessionWrite) -> Response[SessionWrite]:
 
 @app.delete("/v1/sessions/<sessionId>", responses={204: returns_nothing("Deleted")})
 def delete_session(sessionId: str) -> None:
+    """Delete a session."""
     sessions.delete_session(caller(app), sessionId, if_match=if_match(app))
     return no_content()
 

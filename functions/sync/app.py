@@ -24,6 +24,13 @@ def sync(
     syncToken: Annotated[str | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ) -> Response[SyncPage]:
+    """Delta sync.
+
+    Without a token (or `*`): everything. With the `syncToken` of the last answer: exactly
+    what was created, changed or deleted since (deletions in `deleted`). While `hasMore` is
+    true, call again with the new token (the `Link: rel="next"` header names that URL). A
+    token older than the tombstone retention is a 410: sync from `*` again.
+    """
     page = sync_service.sync(caller(app), syncToken, limit)
     more = next_link(app, "syncToken", page["syncToken"]) if page["hasMore"] else None
     return json_response(200, page, more)

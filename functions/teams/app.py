@@ -37,6 +37,10 @@ _NOT_A_MEMBER = fails("`not_found`: no such team, or the caller is not a member"
 
 @app.post("/v1/teams", responses={201: returns("The team; the caller is its admin", etag=True)})
 def create_team(body: Annotated[TeamBody, Body()]) -> Response[TeamEnvelope]:
+    """Create a team.
+
+    The caller becomes its admin. The answer's `Location` is the team's URL.
+    """
     return created(app, "team", teams.create_team(caller(app), body.team), "/v1/teams")
 
 
@@ -45,6 +49,7 @@ def list_teams(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     nextToken: Annotated[str | None, Query()] = None,
 ) -> Response[TeamList]:
+    """List the caller's teams."""
     found, token = teams.list_teams(caller(app), limit=limit, next_token=nextToken)
     return list_response(app, "teams", found, token)
 
@@ -54,6 +59,10 @@ def list_teams(
     responses={200: returns("The team", etag=True), 404: _NOT_A_MEMBER},
 )
 def get_team(teamId: str) -> Response[TeamEnvelope]:
+    """Get a team.
+
+    Members only; anyone else gets a 404.
+    """
     return entity_response(200, "team", teams.get_team(caller(app), teamId))
 
 
@@ -67,6 +76,10 @@ def get_team(teamId: str) -> Response[TeamEnvelope]:
     },
 )
 def add_member(teamId: str, body: Annotated[MemberBody, Body()]) -> Response[TeamEnvelope]:
+    """Add a member to a team.
+
+    Admins only. The answer's `Location` is the member's URL in the team.
+    """
     result = teams.add_member(caller(app), teamId, body)
     member = result.entity["members"][-1]  # the service appends the new member
     member_path = f"/v1/teams/{teamId}/members/{member['userId']}"
@@ -84,6 +97,10 @@ def add_member(teamId: str, body: Annotated[MemberBody, Body()]) -> Response[Tea
     },
 )
 def remove_member(teamId: str, userId: str) -> None:
+    """Remove a member, or leave.
+
+    Admins remove others; anyone may leave, but the last admin.
+    """
     teams.remove_member(caller(app), teamId, userId)
     return no_content()
 
@@ -93,6 +110,10 @@ def remove_member(teamId: str, userId: str) -> None:
     responses={200: returns("Every running timer of the team's members"), 404: _NOT_A_MEMBER},
 )
 def team_timers(teamId: str) -> Response[TeamTimers]:
+    """The team's running timers.
+
+    Every running timer of the members: who, since when, on which task of which project.
+    """
     return json_response(200, {"timers": teams.team_timers(caller(app), teamId)})
 
 
@@ -108,6 +129,10 @@ def team_timers(teamId: str) -> Response[TeamTimers]:
 def stop_team_timer(
     teamId: str, timerId: str, body: Annotated[TimerStop | None, Body()] = None
 ) -> Response[SessionEnvelope]:
+    """Stop a member's timer.
+
+    Admins only (or the member itself).
+    """
     note = body.note if body else None
     result = teams.stop_team_timer(caller(app), teamId, timerId, note)
     return entity_response(200, "session", result)
