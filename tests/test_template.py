@@ -18,6 +18,8 @@ OAUTH_ROUTES = {
     ("POST", "/v1/access_token"),
     ("POST", "/v1/refresh_token"),
 }
+# The reference page and its document (contract section 18): public, like the OAuth2 calls.
+DOCS_ROUTES = {("GET", "/docs"), ("GET", "/docs/{asset}"), ("GET", "/openapi.json")}
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +77,10 @@ def test_first_party_client_keeps_its_flows_and_adds_the_code_flow(template: Tem
         "stint/write",
         ADMIN,
     }
-    assert properties["CallbackURLs"] == {"Ref": "AppCallbackUrls"}
+    # The apps' redirect URIs and the reference page's (contract section 18).
+    resolved = OfflineProvisioner(template).resolve(properties["CallbackURLs"])
+    api_url = OfflineProvisioner(template).resolve(template.section("Outputs")["ApiUrl"]["Value"])
+    assert resolved == ["http://localhost:8080/callback", f"{api_url}/docs/oauth2-redirect.html"]
     assert properties["SupportedIdentityProviders"] == ["COGNITO"]
     assert client["DependsOn"] == "ResourceServer"  # its scopes must exist before it
 
@@ -143,12 +148,13 @@ def test_every_other_route_takes_the_first_party_scope_or_its_methods_stint_scop
             properties = event["Properties"]
             route = (str(properties["Method"]).upper(), str(properties["Path"]))
             seen.add(route)
-            if route in OAUTH_ROUTES:
+            if route in OAUTH_ROUTES | DOCS_ROUTES:
+                assert properties["Auth"] == {"Authorizer": "NONE"}, route
                 continue
             expected = {ADMIN, "stint/read" if route[0] == "GET" else "stint/write"}
             assert set(properties["Auth"]["AuthorizationScopes"]) == expected, route
             authorizer = properties["Auth"].get("Authorizer", "CognitoAuthorizer")  # the default
             assert authorizer == "CognitoAuthorizer", route
-    assert seen > OAUTH_ROUTES  # and other routes too
+    assert seen > OAUTH_ROUTES | DOCS_ROUTES  # and other routes too
     api = template.properties("StintApi")["Auth"]
     assert api["DefaultAuthorizer"] == "CognitoAuthorizer"

@@ -74,7 +74,10 @@ def create_project(body: Annotated[ProjectBody, Body()]) -> Response[ProjectEnve
 
 @app.get("/v1/projects/<projectId>", responses={200: returns("The project", etag=True)})
 def get_project(projectId: str) -> Response[ProjectEnvelope]:
-    """Get a project."""
+    """Get a project.
+
+    One of the caller's projects, archived or not, with its ETag for a later `If-Match`.
+    """
     return entity_response(200, "project", catalog.get_project(caller(app), projectId))
 
 
@@ -144,7 +147,10 @@ def create_category(body: Annotated[CategoryBody, Body()]) -> Response[CategoryE
 
 @app.get("/v1/categories/<categoryId>", responses={200: returns("The category", etag=True)})
 def get_category(categoryId: str) -> Response[CategoryEnvelope]:
-    """Get a category."""
+    """Get a category.
+
+    One of the caller's categories, with its ETag for a later `If-Match`.
+    """
     return entity_response(200, "category", catalog.get_category(caller(app), categoryId))
 
 
@@ -155,7 +161,10 @@ def get_category(categoryId: str) -> Response[CategoryEnvelope]:
 def patch_category(
     categoryId: str, body: Annotated[CategoryBody, Body()]
 ) -> Response[CategoryEnvelope]:
-    """Change a category."""
+    """Change a category.
+
+    Only the fields sent change; `If-Match` makes the change conditional on its ETag.
+    """
     result = catalog.update_category(caller(app), categoryId, body.category, if_match(app))
     return entity_response(200, "category", result)
 

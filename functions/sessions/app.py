@@ -51,7 +51,10 @@ def list_sessions(
 
 @app.get("/v1/sessions/<sessionId>", responses={200: returns("The session", etag=True)})
 def get_session(sessionId: str) -> Response[SessionEnvelope]:
-    """Get a session."""
+    """Get a session.
+
+    One of the caller's sessions (running ones too), with its ETag for a later `If-Match`.
+    """
     return entity_response(200, "session", sessions.get_session(caller(app), sessionId))
 
 
@@ -104,7 +107,10 @@ def _session_written(result: sessions.SessionWrite) -> Response[SessionWrite]:
 
 @app.delete("/v1/sessions/<sessionId>", responses={204: returns_nothing("Deleted")})
 def delete_session(sessionId: str) -> None:
-    """Delete a session."""
+    """Delete a session.
+
+    `If-Match` makes the deletion conditional on its ETag; the next sync lists it as deleted.
+    """
     sessions.delete_session(caller(app), sessionId, if_match=if_match(app))
     return no_content()
 

@@ -130,7 +130,10 @@ def create_project_task(
 
 @app.get("/v1/tasks/<taskId>", responses={200: returns("The task", etag=True)})
 def get_task(taskId: str) -> Response[TaskEnvelope]:
-    """Get a task."""
+    """Get a task.
+
+    One of the caller's tasks, with its ETag for a later `If-Match`.
+    """
     return entity_response(200, "task", tasks.get_task(caller(app), taskId))
 
 
@@ -220,7 +223,10 @@ def delete_task(taskId: str, cascade: Cascade = False) -> None:
 def list_subtasks(
     taskId: str, limit: Limit = 100, nextToken: NextToken = None
 ) -> Response[SubtaskList]:
-    """List a task's subtasks."""
+    """List a task's subtasks.
+
+    Pages of `limit`; follow `nextToken` (or `Link: rel="next"`). An unknown task is a 404.
+    """
     found, token = tasks.list_subtasks(caller(app), taskId, limit=limit, next_token=nextToken)
     return list_response(app, "subtasks", found, token)
 
@@ -243,7 +249,10 @@ def create_subtask(taskId: str, body: Annotated[SubtaskBody, Body()]) -> Respons
 
 @app.get("/v1/subtasks/<subtaskId>", responses={200: returns("The subtask", etag=True)})
 def get_subtask(subtaskId: str) -> Response[SubtaskEnvelope]:
-    """Get a subtask."""
+    """Get a subtask.
+
+    One of the caller's subtasks, with its ETag for a later `If-Match`.
+    """
     return entity_response(200, "subtask", tasks.get_subtask(caller(app), subtaskId))
 
 
@@ -251,14 +260,20 @@ def get_subtask(subtaskId: str) -> Response[SubtaskEnvelope]:
 def patch_subtask(
     subtaskId: str, body: Annotated[SubtaskBody, Body()]
 ) -> Response[SubtaskEnvelope]:
-    """Change a subtask."""
+    """Change a subtask.
+
+    Only the fields sent change; its task stays.
+    """
     result = tasks.update_subtask(caller(app), subtaskId, body.subtask, if_match(app))
     return entity_response(200, "subtask", result)
 
 
 @app.delete("/v1/subtasks/<subtaskId>", responses={204: returns_nothing("Deleted")})
 def delete_subtask(subtaskId: str) -> None:
-    """Delete a subtask."""
+    """Delete a subtask.
+
+    `If-Match` makes the deletion conditional on its ETag; the next sync lists it as deleted.
+    """
     tasks.delete_subtask(caller(app), subtaskId, if_match=if_match(app))
     return no_content()
 

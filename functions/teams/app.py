@@ -49,7 +49,11 @@ def list_teams(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     nextToken: Annotated[str | None, Query()] = None,
 ) -> Response[TeamList]:
-    """List the caller's teams."""
+    """List the caller's teams.
+
+    The teams the caller is a member of, with their members. Pages of `limit`; follow
+    `nextToken` (or `Link: rel="next"`).
+    """
     found, token = teams.list_teams(caller(app), limit=limit, next_token=nextToken)
     return list_response(app, "teams", found, token)
 

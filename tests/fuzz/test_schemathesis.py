@@ -150,11 +150,20 @@ def test_workflows(stack: dict[str, Any]) -> None:
 
 
 def test_the_stack_serves_the_committed_document(stack: dict[str, Any]) -> None:
-    if os.environ.get("STINT_OUTPUTS"):
-        pytest.skip("a deployed stack does not serve /openapi.json")
+    """As committed, but naming the stack itself: its URL and its user pool domain's OAuth2."""
     response = requests.get(stack["ApiUrl"] + "/openapi.json", timeout=30)
     assert response.status_code == 200
-    assert response.json() == json.loads(OPENAPI.read_text(encoding="utf-8"))
+    served, committed = response.json(), json.loads(OPENAPI.read_text(encoding="utf-8"))
+    assert [server["url"] for server in served.pop("servers")] == [stack["ApiUrl"]]
+    flow = served["components"]["securitySchemes"]["cognito"]["flows"]["authorizationCode"]
+    assert flow["authorizationUrl"] == stack["OAuthBaseUrl"] + "/oauth2/authorize"
+    assert flow["tokenUrl"] == flow["refreshUrl"] == stack["OAuthBaseUrl"] + "/oauth2/token"
+    committed.pop("servers")
+    committed_flow = committed["components"]["securitySchemes"]["cognito"]["flows"]
+    committed_flow["authorizationCode"].update(
+        {key: flow[key] for key in ("authorizationUrl", "tokenUrl", "refreshUrl")}
+    )
+    assert served == committed
 
 
 # A request body that is not JSON (Content-Type text/plain, multipart/form-data without a
