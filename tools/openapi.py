@@ -168,9 +168,7 @@ def build_document() -> dict[str, Any]:
             for function, _ in apps
         ]
         document["servers"] = [{"url": LOCAL_URL, "description": SERVER_NOTE}]
-        document["components"]["securitySchemes"] = {
-            SECURITY_SCHEME: _security_scheme(template)
-        }
+        document["components"]["securitySchemes"] = {SECURITY_SCHEME: _security_scheme(template)}
         if oauth_routes:
             document["info"]["description"] += OAUTH_NOTE.format(
                 routes=", ".join(f"`{route.method} {route.path}`" for route in oauth_routes)
