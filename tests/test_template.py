@@ -158,3 +158,36 @@ def test_every_other_route_takes_the_first_party_scope_or_its_methods_stint_scop
     assert seen > OAUTH_ROUTES | DOCS_ROUTES  # and other routes too
     api = template.properties("StintApi")["Auth"]
     assert api["DefaultAuthorizer"] == "CognitoAuthorizer"
+
+
+def test_cors_is_configured_once_and_used_everywhere(template: Template) -> None:
+    """Contract section 1: the preflights (SAM's Cors), the gateway's own answers and the
+    functions' answers all take the AllowedOrigins parameter and Mappings.Cors."""
+    parameter = template.section("Parameters")["AllowedOrigins"]
+    assert parameter["Default"] == "*"
+    stack = OfflineProvisioner(template)
+    api = stack.resolve(template.properties("StintApi"))
+    assert api["Auth"]["AddDefaultAuthorizerToCorsPreflight"] is False  # no token on preflights
+    headers = stack.resolve(template.section("Mappings")["Cors"]["Headers"])
+    assert api["Cors"] == {
+        "AllowOrigin": "'*'",
+        "AllowHeaders": f"'{headers['Allow']}'",
+        "MaxAge": f"'{headers['MaxAge']}'",
+    }
+    assert {"Authorization", "Content-Type", "Idempotency-Key", "If-Match"} <= set(
+        headers["Allow"].split(",")
+    )
+    exposed = {"ETag", "Location", "Retry-After", "Idempotent-Replayed", "X-Request-Id", "Link"}
+    assert exposed <= set(headers["Expose"].split(","))
+    responses = api["GatewayResponses"]
+    assert {"DEFAULT_4XX", "DEFAULT_5XX"} <= set(responses)
+    for name, response in responses.items():
+        got = response["ResponseParameters"]["Headers"]
+        assert got["Access-Control-Allow-Origin"] == "'*'", name
+        assert got["Access-Control-Expose-Headers"] == f"'{headers['Expose']}'", name
+        for body in (response.get("ResponseTemplates") or {}).values():
+            assert '"requestId": "$context.requestId"' in body, name
+    assert responses["THROTTLED"]["ResponseParameters"]["Headers"]["Retry-After"] == "'1'"
+    variables = stack.resolve(template.section("Globals")["Function"]["Environment"]["Variables"])
+    assert variables["CORS_ALLOW_ORIGIN"] == "*"
+    assert variables["CORS_EXPOSE_HEADERS"] == headers["Expose"]
