@@ -65,11 +65,12 @@ CONFIG = schemathesis.Config.from_dict(
 )
 schema = schemathesis.openapi.from_path(OPENAPI, config=CONFIG)
 
-ERROR_KEYS = {"code", "message", "details"}
+ERROR_KEYS = {"code", "message", "details", "requestId"}
 
 
 def contract_error_body(ctx: CheckContext, response: Response, case: Case) -> bool | None:
-    """Every 4xx except the authorizer's 401 is `{"error": {"code", "message", "details"?}}`."""
+    """Every 4xx except the authorizer's 401 is
+    `{"error": {"code", "message", "details"?, "requestId"}}`."""
     if not 400 <= response.status_code < 500:
         return None
     if case.method.upper() != case.operation.method.upper():
@@ -80,7 +81,7 @@ def contract_error_body(ctx: CheckContext, response: Response, case: Case) -> bo
     assert isinstance(body, dict) and set(body) == {"error"}, f"not the error body: {body}"
     error = body["error"]
     assert isinstance(error, dict), f"not the error body: {body}"
-    assert {"code", "message"} <= set(error) <= ERROR_KEYS, f"not the error body: {body}"
+    assert {"code", "message", "requestId"} <= set(error) <= ERROR_KEYS, f"not the body: {body}"
     assert isinstance(error["code"], str) and error["code"], f"no error code: {body}"
     assert isinstance(error["message"], str) and error["message"], f"no message: {body}"
     assert isinstance(error.get("details", []), list), f"details not a list: {body}"
