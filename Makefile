@@ -9,7 +9,7 @@ SAM := $(SAM_VENV)/bin/sam
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: dev test lint typecheck validate unit build clean openapi bench
+.PHONY: dev test lint typecheck validate unit build clean openapi bench lint-openapi browser
 
 $(VENV)/.installed: requirements-dev.txt layers/stint/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,18 @@ $(SAM_VENV)/.installed: requirements-sam.txt
 	$(SAM_VENV)/bin/pip install --quiet -r requirements-sam.txt
 	touch $@
 
+# Node tools (Redocly's linter), pinned by package-lock.json, installed into node_modules/.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Debian's Chromium for the browser tests (tests/browser), installed only when it is missing.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium chromium-driver; \
+	fi
+
 dev: $(VENV)/.installed  ## run the API on http://127.0.0.1:3000 (PORT overrides)
 	$(PY) -m local
 
@@ -36,10 +48,14 @@ typecheck: $(VENV)/.installed
 validate: $(SAM_VENV)/.installed  ## sam validate --lint (cfn-lint): no error, no warning
 	$(SAM) validate --lint --template template.yaml
 
-unit: $(VENV)/.installed $(SAM_VENV)/.installed  ## tests/test_cloudformation.py translates with the SAM venv
+lint-openapi: node_modules/.installed  ## openapi.json under Redocly's recommended rules: no error
+	npx --no-install redocly lint --config redocly.yaml openapi.json
+
+# tests/test_cloudformation.py translates with the SAM venv; tests/browser drive Chromium.
+unit: $(VENV)/.installed $(SAM_VENV)/.installed browser
 	$(PY) -m pytest -q
 
-test: lint typecheck validate unit  ## everything CI runs
+test: lint typecheck validate lint-openapi unit  ## everything CI runs
 
 # Benchmarks are not tests: `make test` never runs them (pytest's testpaths is tests/ only).
 # The peer (TimeTagger) is installed by the benchmark into .venv-bench-timetagger/, not here.
@@ -53,4 +69,4 @@ build: $(SAM_VENV)/.installed  ## sam build, the layer built for the Lambda targ
 	$(SAM) build --template template.yaml
 
 clean:
-	rm -rf .aws-sam .stint .pytest_cache .mypy_cache .ruff_cache .venv-bench-timetagger
+	rm -rf .aws-sam .stint .pytest_cache .mypy_cache .ruff_cache .venv-bench-timetagger node_modules

@@ -6,10 +6,10 @@ methods), the route's Cognito authorizer (else UNAUTHORIZED), then the function 
 proxy event in payload format 1.0; its response is returned as API Gateway returns it.
 A failed function or a malformed proxy response is a 502 `Internal server error`.
 
-Besides the template's routes, the front serves documents without a token (the local stack's
-own addition, contract section 13): `GET /openapi.json` answers with the `openapi.json` beside
-the template, read on each request, so a regenerated file is served at once. Paths under a
-mount (the user pool domain's `/oauth2/`, see `local.oauth`) go to that WSGI app instead.
+An `OPTIONS` request on a resource without an OPTIONS route is the API's CORS preflight when
+the API has `Cors` (SAM's mock integration: 200, `{}`, the configured headers; behind the
+default authorizer unless `AddDefaultAuthorizerToCorsPreflight` is false). Paths under a mount
+(the user pool domain's `/oauth2/`, see `local.oauth`) go to that WSGI app instead.
 
 The gateway's own error responses honour the API's `GatewayResponses` from the template
 (status code, `application/json` template, literal headers), falling back to DEFAULT_4XX /
@@ -26,7 +26,6 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
@@ -110,12 +109,10 @@ class Gateway:
         self,
         routes: RouteTable,
         runtime: Runtime,
-        documents: dict[str, Path] | None = None,
         mounts: Mapping[str, WsgiApp] | None = None,
     ) -> None:
         self.routes = routes
         self.runtime = runtime
-        self.documents = documents or {}  # path -> a JSON file served on GET without a token
         self.mounts = dict(mounts or {})  # path prefix -> a WSGI app that is not API Gateway's
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -139,10 +136,9 @@ class Gateway:
         if body is None:
             return self._error(None, "REQUEST_TOO_LARGE", request)
         match = self.routes.match(request.method, request.path)
+        if match is None and request.method == "OPTIONS":
+            return self._preflight(request)
         if match is None:
-            document = self.documents.get(request.path) if request.method == "GET" else None
-            if document is not None and document.is_file():
-                return Response(document.read_bytes(), headers={"Content-Type": "application/json"})
             return self._error(None, "MISSING_AUTHENTICATION_TOKEN", request)
         route, path_parameters = match
         if route.authorizer_error:
@@ -164,6 +160,20 @@ class Gateway:
             log.error("%s: malformed Lambda proxy response: %.500r", route.function.name, result)
             return internal_server_error()
         return response
+
+    def _preflight(self, request: IncomingRequest) -> Response:
+        """SAM's OPTIONS method of the resource, when its API has `Cors`."""
+        resource = self.routes.resource(request.path)
+        routes = list(resource[0].values()) if resource else []
+        api = routes[0].api if routes else None
+        if api is None or api.cors is None:
+            return self._error(api, "MISSING_AUTHENTICATION_TOKEN", request)
+        if api.preflight_authorizer is not None:
+            headers = {name.lower(): value for name, value in request.headers}
+            if api.preflight_authorizer.authorize(headers, api.preflight_authorizer.scopes) is None:
+                return self._error(api, "UNAUTHORIZED", request)
+        headers = api.cors.preflight_headers(route.method for route in routes)
+        return Response("{}\n", status=200, headers={"Content-Type": "application/json", **headers})
 
     def _error(self, api: Api | None, response_type: str, request: IncomingRequest) -> Response:
         return gateway_response(api or self.routes.default_api, response_type, request.request_id)
@@ -210,7 +220,9 @@ def proxy_event(
         "httpMethod": request.method,
         "extendedRequestId": fake_id(request.request_id, 16),
         "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
-        "path": f"/{route.api.stage}{request.path}",
+        # The path as requested: API Gateway's has the stage first (/prod/v1/me) on its
+        # execute-api domain; the local front serves the routes at its root.
+        "path": request.path,
         "accountId": ACCOUNT_ID,
         "protocol": request.protocol,
         "stage": route.api.stage,

@@ -20,6 +20,9 @@ moto serves no user pool domain, so the local stack serves the template's one on
 Errors found before `redirect_uri` is known to be the client's are an error page, never a
 redirect to an unchecked URI (RFC 6749 4.1.2.1); later ones redirect with `error` and `state`.
 
+A browser app redeems its code from its own origin, so `/oauth2/token` answers CORS as the API
+does (the API's `Cors`: its allowed origin on every answer, a preflight `OPTIONS` answered 204).
+
 Stricter than Cognito on purpose: a public client must use PKCE with S256 (RFC 9700); Cognito
 takes a public client's code flow without it. Not served: the implicit and client-credentials
 grants (the template allows neither), `/oauth2/userInfo`, `/logout`, a remembered sign-in.
@@ -65,6 +68,7 @@ from werkzeug.wrappers import Request, Response
 from local.authorizer import JwksCache, issuer_of
 from local.functions import Function
 from local.resources import Provisioner
+from local.routes import Cors
 from local.template import REGION, TemplateError
 
 log = logging.getLogger("stint.local")
@@ -242,12 +246,14 @@ class AuthorizationServer:
         signer: TokenSigner,
         clock: Clock = time.time,
         code_ttl: float = CODE_TTL_S,
+        cors: Cors | None = None,
     ) -> None:
         self.idp = idp
         self.pool_id = pool_id
         self.signer = signer
         self.clock = clock
         self.code_ttl = code_ttl
+        self.cors = cors  # the API's: who may call the token endpoint from a page
         self._lock = threading.Lock()  # guards the three stores below
         self._sign_ins: dict[str, SignInRequest] = {}
         self._codes: dict[str, Code] = {}
@@ -276,13 +282,29 @@ class AuthorizationServer:
                 return self._sign_in(request.form)
             return _not_allowed("GET, POST")
         if request.path == "/oauth2/token":
-            if request.method != "POST":
-                return _not_allowed("POST")
-            try:
-                return _json(self._token(request))
-            except OAuthError as error:
-                return _oauth_error(error)
+            return self._with_cors(self._token_endpoint(request))
         return Response("Not found", 404, mimetype="text/plain")
+
+    def _token_endpoint(self, request: Request) -> Response:
+        if request.method == "OPTIONS" and self.cors is not None:
+            return Response(status=204, headers=self._cors_preflight_headers())
+        if request.method != "POST":
+            return _not_allowed("POST")
+        try:
+            return _json(self._token(request))
+        except OAuthError as error:
+            return _oauth_error(error)
+
+    def _cors_preflight_headers(self) -> dict[str, str]:
+        assert self.cors is not None
+        headers = self.cors.preflight_headers(["POST"])
+        headers["Access-Control-Allow-Headers"] = "Authorization,Content-Type"
+        return headers
+
+    def _with_cors(self, response: Response) -> Response:
+        if self.cors is not None:
+            response.headers["Access-Control-Allow-Origin"] = self.cors.allow_origin
+        return response
 
     # -- authorize: the sign-in page
 
@@ -631,7 +653,9 @@ class UserPoolDomain:
         return {PATH_PREFIX: self.server}
 
     @classmethod
-    def from_stack(cls, stack: Provisioner, idp: Any, jwks: JwksCache) -> UserPoolDomain | None:
+    def from_stack(
+        cls, stack: Provisioner, idp: Any, jwks: JwksCache, cors: Cors | None = None
+    ) -> UserPoolDomain | None:
         """The template's domain (the first, if it has several), or None."""
         domains = [
             stack.resolve(stack.template.properties(logical_id))
@@ -648,7 +672,8 @@ class UserPoolDomain:
             log.warning("a custom domain is served at the front's URL locally")
         pool_id = str(domains[0]["UserPoolId"])
         check_clients(idp, pool_id)
-        server = AuthorizationServer(idp, pool_id, TokenSigner.for_pool(jwks, pool_id))
+        signer = TokenSigner.for_pool(jwks, pool_id)
+        server = AuthorizationServer(idp, pool_id, signer, cors=cors)
         return cls(hosted_url(str(domains[0]["Domain"])), server)
 
     def localize(
@@ -678,6 +703,23 @@ class UserPoolDomain:
             if client is not None and client.secret is not None:
                 localized[re.sub(r"(Id)?$", "Secret", name, count=1)] = client.secret
         return localized
+
+    def move_callback_urls(self, old_prefix: str, new_prefix: str) -> None:
+        """Clients' callback URLs under `old_prefix` (the API's URL in AWS, as the reference
+        page's redirect) are under `new_prefix` (the front) instead."""
+        idp, pool_id = self.server.idp, self.server.pool_id
+        pages = idp.get_paginator("list_user_pool_clients").paginate(UserPoolId=pool_id)
+        for summary in (client for page in pages for client in page["UserPoolClients"]):
+            client = self.server.client(summary["ClientId"])
+            if client is None or not any(u.startswith(old_prefix) for u in client.callback_urls):
+                continue
+            moved = [
+                new_prefix + url[len(old_prefix) :] if url.startswith(old_prefix) else url
+                for url in client.callback_urls
+            ]
+            # moto merges an update into the client (Cognito would replace it whole).
+            idp.update_user_pool_client(UserPoolId=pool_id, ClientId=client.id, CallbackURLs=moved)
+            log.info("app client %s: callback URLs %s", client.name, ", ".join(moved))
 
 
 def hosted_url(prefix: str) -> str:

@@ -8,12 +8,15 @@ placeholders), Method (or ANY), the API they belong to (RestApiId, else SAM's im
 Matching is API Gateway's: the resource whose path matches most specifically wins
 (segment by segment: literal before `{param}` before `{proxy+}`), then the method on that
 resource (an exact method before ANY).
+
+An API's `Cors` (SAM) adds an `OPTIONS` method without authorizer to every resource that has
+none: a mock integration answering the preflight with the configured headers (`Cors`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +29,64 @@ log = logging.getLogger("stint.local")
 
 IMPLICIT_API = "ServerlessRestApi"  # SAM's API for events without a RestApiId
 IMPLICIT_STAGE = "Prod"
+# What SAM's preflight allows on a resource with an ANY method (samtranslator's swagger.py).
+ALL_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
+@dataclass(frozen=True)
+class Cors:
+    """An API's `Cors`, as SAM turns it into each resource's OPTIONS method (a mock
+    integration: status 200, body `{}`, these headers; values are API Gateway's literals)."""
+
+    allow_origin: str
+    allow_headers: str | None = None
+    allow_methods: str | None = None  # None: the resource's own methods and OPTIONS
+    max_age: str | None = None
+    allow_credentials: bool = False
+
+    @classmethod
+    def from_property(cls, value: Any) -> Cors | None:
+        """From the resolved `Cors` property: a string (the origin) or a map."""
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            return cls(allow_origin=_literal(value))
+        optional = {
+            name: _literal(value[key]) if value.get(key) is not None else None
+            for name, key in (
+                ("allow_headers", "AllowHeaders"),
+                ("allow_methods", "AllowMethods"),
+                ("max_age", "MaxAge"),
+            )
+        }
+        return cls(
+            allow_origin=_literal(value["AllowOrigin"]),
+            allow_credentials=value.get("AllowCredentials") is True,
+            **optional,
+        )
+
+    def preflight_headers(self, methods: Iterable[str]) -> dict[str, str]:
+        """The preflight answer's headers on a resource that has `methods`."""
+        if self.allow_methods is not None:
+            allowed = self.allow_methods
+        else:
+            names = {method.upper() for method in methods} | {"OPTIONS"}
+            allowed = ",".join(sorted(ALL_METHODS if "ANY" in names else names))
+        headers = {"Access-Control-Allow-Origin": self.allow_origin}
+        if self.allow_headers:
+            headers["Access-Control-Allow-Headers"] = self.allow_headers
+        headers["Access-Control-Allow-Methods"] = allowed
+        if self.max_age is not None:
+            headers["Access-Control-Max-Age"] = self.max_age
+        if self.allow_credentials:
+            headers["Access-Control-Allow-Credentials"] = "true"
+        return headers
+
+
+def _literal(value: Any) -> str:
+    """API Gateway's literal `'value'` (SAM's Cors values are written so) as its value."""
+    text = str(value)
+    return text[1:-1] if len(text) >= 2 and text[0] == text[-1] == "'" else text
 
 
 @dataclass
@@ -39,6 +100,10 @@ class Api:
     gateway_responses: dict[str, Any] = field(default_factory=dict)
     authorizers: dict[str, CognitoAuthorizer] = field(default_factory=dict)
     default_authorizer: str | None = None
+    cors: Cors | None = None
+    # SAM puts the default authorizer on the preflights too, unless
+    # Auth.AddDefaultAuthorizerToCorsPreflight is false (then browsers' preflights get a 401).
+    preflight_authorizer: CognitoAuthorizer | None = None
 
 
 @dataclass(frozen=True)
@@ -95,17 +160,22 @@ class RouteTable:
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
         """The route for `method` on `path` (raw, still percent-encoded) and its parameters."""
+        found = self.resource(path)
+        if found is None:
+            return None
+        methods, parameters = found
+        route = methods.get(method.upper()) or methods.get("ANY")
+        return (route, parameters) if route else None
+
+    def resource(self, path: str) -> tuple[dict[str, Route], dict[str, str]] | None:
+        """The routes (by method) of the resource `path` falls on, and its path parameters."""
         segments = split_path(path)
         best: tuple[tuple[int, ...], tuple[str, ...], dict[str, str]] | None = None
         for resource in self._resources:
             found = _match_resource(resource, segments)
             if found is not None and (best is None or found[0] < best[0]):
                 best = (found[0], resource, found[1])
-        if best is None:
-            return None
-        methods = self._resources[best[1]]
-        route = methods.get(method.upper()) or methods.get("ANY")
-        return (route, best[2]) if route else None
+        return None if best is None else (self._resources[best[1]], best[2])
 
 
 def _match_resource(
@@ -221,6 +291,12 @@ def _api(stack: Provisioner, logical_id: str, properties: dict[str, Any], jwks: 
         gateway_responses=dict(properties.get("GatewayResponses") or {}),
         authorizers=authorizers,
         default_authorizer=auth.get("DefaultAuthorizer"),
+        cors=Cors.from_property(properties.get("Cors")),
+        preflight_authorizer=(
+            authorizers.get(str(auth.get("DefaultAuthorizer")))
+            if auth.get("AddDefaultAuthorizerToCorsPreflight", True) is not False
+            else None
+        ),
     )
 
 

@@ -34,7 +34,6 @@ log = logging.getLogger("stint.local")
 
 REPO = Path(__file__).resolve().parent.parent
 OUTPUTS_FILE = "outputs.json"
-OPENAPI_FILE = "openapi.json"  # beside the template; served at GET /openapi.json (no token)
 DEMO_USERNAME = "demo@stint.local"
 DEMO_DISPLAY_NAME = "Demo"
 # Upper and lower case, digits and a symbol: whatever the pool's policy requires.
@@ -109,19 +108,24 @@ class LocalStack:
 
         jwks = JwksCache(self.emulator.url)
         routes = load_routes(stack, runtime.functions, jwks)
-        domain = UserPoolDomain.from_stack(stack, self.emulator.client("cognito-idp"), jwks)
-        documents = {"/openapi.json": template.directory / OPENAPI_FILE}
-        gateway = Gateway(routes, runtime, documents, domain.mounts if domain else None)
+        domain = UserPoolDomain.from_stack(
+            stack, self.emulator.client("cognito-idp"), jwks, routes.default_api.cors
+        )
+        gateway = Gateway(routes, runtime, domain.mounts if domain else None)
         self.front = Server(gateway, self.settings.port, RawHeadersRequestHandler).start()
 
+        resolved = resolve_outputs(stack)
+        api_url = resolved.get("ApiUrl")  # the API's URL in AWS: the front's, here
         outputs = {
-            **resolve_outputs(stack),
+            **localize(resolved, str(api_url), self.front.url),
             "ApiUrl": self.front.url,
             "Region": REGION,
             "CognitoEndpointUrl": self.emulator.url,
         }
         if domain is not None:  # its OAuth2 endpoints are the front's /oauth2/ (local.oauth)
             outputs = domain.localize(self.front.url, runtime.functions, outputs)
+            if isinstance(api_url, str):
+                domain.move_callback_urls(api_url, self.front.url)
         if "UserPoolId" in outputs and "UserPoolClientId" in outputs:
             outputs.update(
                 create_demo_user(self.emulator, outputs["UserPoolId"], outputs["UserPoolClientId"])
@@ -167,6 +171,16 @@ def resolve_outputs(stack: Provisioner) -> dict[str, Any]:
         except TemplateError as error:
             log.warning("output %s: %s", name, error)
     return outputs
+
+
+def localize(outputs: dict[str, Any], aws_url: str, local_url: str) -> dict[str, Any]:
+    """Outputs that name a URL under `aws_url` (DocsUrl under ApiUrl) name it under `local_url`."""
+    return {
+        name: local_url + value[len(aws_url) :]
+        if isinstance(value, str) and value.startswith(aws_url)
+        else value
+        for name, value in outputs.items()
+    }
 
 
 def create_demo_user(emulator: Emulator, pool_id: str, client_id: str) -> dict[str, str]:

@@ -132,19 +132,53 @@ def test_routes_are_the_templates(document: dict[str, Any]) -> None:
     assert documented == set(template_routes())
     assert document["openapi"] == "3.1.0"
     assert document["info"]["title"] == "Stint"
-    assert "servers" not in document
+    # The committed document names the local stack; a stack's own names itself (tests/api).
+    assert [server["url"] for server in document["servers"]] == ["http://127.0.0.1:3000"]
 
 
-def test_only_the_oauth2_calls_are_left_out_and_the_document_names_them(
+def test_only_the_oauth2_calls_and_the_reference_are_left_out_and_named(
     document: dict[str, Any],
 ) -> None:
     """Routes without the authorizer are left out (tools/openapi.py says why): they must be
-    Tyme's three OAuth2 calls (contract section 12), and nothing else may slip out that way."""
+    Tyme's three OAuth2 calls (contract section 12) and the reference (section 18), and nothing
+    else may slip out that way."""
     oauth = {("GET", "/v1/authorize"), ("POST", "/v1/access_token"), ("POST", "/v1/refresh_token")}
-    assert set(template_routes(authorized=False)) == oauth
-    for method, path in oauth:
+    reference = {("GET", "/docs"), ("GET", "/docs/{asset}"), ("GET", "/openapi.json")}
+    assert set(template_routes(authorized=False)) == oauth | reference
+    for _, path in oauth | reference:
         assert path not in document["paths"]
+    for method, path in oauth:
         assert f"`{method} {path}`" in document["info"]["description"]
+    for path in ("/docs", "/openapi.json"):
+        assert f"`GET {path}`" in document["info"]["description"]
+
+
+def test_each_operation_has_a_tag_a_summary_and_a_description(document: dict[str, Any]) -> None:
+    tags = {tag["name"] for tag in document["tags"]}
+    assert all(tag["description"] for tag in document["tags"])
+    for method, path, operation in operations(document):
+        where = f"{method} {path}"
+        assert operation["summary"] != where and operation["summary"].endswith("."), where
+        assert len(operation["tags"]) == 1 and operation["tags"][0] in tags, where
+        assert len(operation.get("description") or "") > 20, where
+
+
+def test_http_conventions_headers(document: dict[str, Any]) -> None:
+    """Contract section 1: Location on a 201, Link on a page, Retry-After on a 429,
+    X-Request-Id on every answer of the functions (the gateway's 401 and 429 have none)."""
+    for method, path, operation in operations(document):
+        where = f"{method} {path}"
+        responses = operation["responses"]
+        for status, response in responses.items():
+            headers = response.get("headers") or {}
+            assert ("X-Request-Id" in headers) == (status not in ("401", "429")), where + status
+        if "201" in responses:
+            assert responses["201"]["headers"]["Location"]["required"], where
+        names = {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
+        assert ("Link" in responses.get("200", {}).get("headers", {})) == bool(
+            names & {"nextToken", "syncToken"}
+        ), where
+        assert "Retry-After" in responses["429"]["headers"], where
 
 
 def test_each_route_documents_the_contracts_status_codes(document: dict[str, Any]) -> None:
@@ -211,9 +245,14 @@ def test_request_headers(document: dict[str, Any]) -> None:
 
 
 def test_security_has_the_templates_scopes(document: dict[str, Any]) -> None:
+    """An OAuth2 scheme, so tools (and the reference page) see the scopes each route takes."""
     scheme = document["components"]["securitySchemes"]["cognito"]
-    assert scheme["type"] == "http" and scheme["scheme"] == "bearer"
+    assert scheme["type"] == "oauth2"
+    flow = scheme["flows"]["authorizationCode"]
+    assert flow["authorizationUrl"].endswith("/oauth2/authorize")
+    assert flow["tokenUrl"].endswith("/oauth2/token")
     routes = template_routes()
+    assert set(flow["scopes"]) == {scope for scopes in routes.values() for scope in scopes}
     for method, path, operation in operations(document):
         granted = {scope for option in operation["security"] for scope in option["cognito"]}
         assert granted == set(routes[(method, path)]), f"{method} {path}"

@@ -18,6 +18,8 @@ OAUTH_ROUTES = {
     ("POST", "/v1/access_token"),
     ("POST", "/v1/refresh_token"),
 }
+# The reference page and its document (contract section 18): public, like the OAuth2 calls.
+DOCS_ROUTES = {("GET", "/docs"), ("GET", "/docs/{asset}"), ("GET", "/openapi.json")}
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +77,10 @@ def test_first_party_client_keeps_its_flows_and_adds_the_code_flow(template: Tem
         "stint/write",
         ADMIN,
     }
-    assert properties["CallbackURLs"] == {"Ref": "AppCallbackUrls"}
+    # The apps' redirect URIs and the reference page's (contract section 18).
+    resolved = OfflineProvisioner(template).resolve(properties["CallbackURLs"])
+    api_url = OfflineProvisioner(template).resolve(template.section("Outputs")["ApiUrl"]["Value"])
+    assert resolved == ["http://localhost:8080/callback", f"{api_url}/docs/oauth2-redirect.html"]
     assert properties["SupportedIdentityProviders"] == ["COGNITO"]
     assert client["DependsOn"] == "ResourceServer"  # its scopes must exist before it
 
@@ -143,12 +148,46 @@ def test_every_other_route_takes_the_first_party_scope_or_its_methods_stint_scop
             properties = event["Properties"]
             route = (str(properties["Method"]).upper(), str(properties["Path"]))
             seen.add(route)
-            if route in OAUTH_ROUTES:
+            if route in OAUTH_ROUTES | DOCS_ROUTES:
+                assert properties["Auth"] == {"Authorizer": "NONE"}, route
                 continue
             expected = {ADMIN, "stint/read" if route[0] == "GET" else "stint/write"}
             assert set(properties["Auth"]["AuthorizationScopes"]) == expected, route
             authorizer = properties["Auth"].get("Authorizer", "CognitoAuthorizer")  # the default
             assert authorizer == "CognitoAuthorizer", route
-    assert seen > OAUTH_ROUTES  # and other routes too
+    assert seen > OAUTH_ROUTES | DOCS_ROUTES  # and other routes too
     api = template.properties("StintApi")["Auth"]
     assert api["DefaultAuthorizer"] == "CognitoAuthorizer"
+
+
+def test_cors_is_configured_once_and_used_everywhere(template: Template) -> None:
+    """Contract section 1: the preflights (SAM's Cors), the gateway's own answers and the
+    functions' answers all take the AllowedOrigins parameter and Mappings.Cors."""
+    parameter = template.section("Parameters")["AllowedOrigins"]
+    assert parameter["Default"] == "*"
+    stack = OfflineProvisioner(template)
+    api = stack.resolve(template.properties("StintApi"))
+    assert api["Auth"]["AddDefaultAuthorizerToCorsPreflight"] is False  # no token on preflights
+    headers = stack.resolve(template.section("Mappings")["Cors"]["Headers"])
+    assert api["Cors"] == {
+        "AllowOrigin": "'*'",
+        "AllowHeaders": f"'{headers['Allow']}'",
+        "MaxAge": f"'{headers['MaxAge']}'",
+    }
+    assert {"Authorization", "Content-Type", "Idempotency-Key", "If-Match"} <= set(
+        headers["Allow"].split(",")
+    )
+    exposed = {"ETag", "Location", "Retry-After", "Idempotent-Replayed", "X-Request-Id", "Link"}
+    assert exposed <= set(headers["Expose"].split(","))
+    responses = api["GatewayResponses"]
+    assert {"DEFAULT_4XX", "DEFAULT_5XX"} <= set(responses)
+    for name, response in responses.items():
+        got = response["ResponseParameters"]["Headers"]
+        assert got["Access-Control-Allow-Origin"] == "'*'", name
+        assert got["Access-Control-Expose-Headers"] == f"'{headers['Expose']}'", name
+        for body in (response.get("ResponseTemplates") or {}).values():
+            assert '"requestId": "$context.requestId"' in body, name
+    assert responses["THROTTLED"]["ResponseParameters"]["Headers"]["Retry-After"] == "'1'"
+    variables = stack.resolve(template.section("Globals")["Function"]["Environment"]["Variables"])
+    assert variables["CORS_ALLOW_ORIGIN"] == "*"
+    assert variables["CORS_EXPOSE_HEADERS"] == headers["Expose"]

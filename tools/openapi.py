@@ -8,10 +8,11 @@ Where each part of the document comes from:
 - The routes: template.yaml's `Api` events (path, method, AuthorizationScopes), read with the
   local stack's own loaders (`local.routes`) over the template resolved offline: nothing is
   created and no AWS API is called. Routes without the authorizer (`Auth: {Authorizer: NONE}`)
-  are left out and only named in `info.description`: they are the OAuth2 calls (Tyme's
+  are left out and only named in `info.description`: the OAuth2 calls (Tyme's
   `/v1/authorize`, `/v1/access_token`, `/v1/refresh_token`), which take no token since they
   give one, speak OAuth2's protocol (a redirect, form bodies, RFC 6749's error bodies) and share
-  none of the rules below (Idempotency-Key, the error body, 401 from the authorizer).
+  none of the rules below (Idempotency-Key, the error body, 401 from the authorizer); and the
+  reference itself (`GET /docs`, its assets, `GET /openapi.json`: pages, not API calls).
 - The operations: each function with `Api` events is imported as the local stack imports it
   (`local.functions`: its layers on sys.path, its environment set), and its resolver's
   Powertools schema is taken: parameters, request body and the responses its route
@@ -20,7 +21,13 @@ Where each part of the document comes from:
   The functions' documents are merged into one; a component schema that two functions define
   differently is an error, as is a route of the template that no function serves (or the
   other way round). Each operationId is its template event's name (`ListProjects` ->
-  `listProjects`), so it stays put while handlers are renamed.
+  `listProjects`), so it stays put while handlers are renamed. Each operation's summary and
+  description are its handler's docstring (first line, the rest), its tag its function
+  (`CatalogFunction` -> `Catalog`, described by the function's Description).
+- The security scheme: OAuth2's authorization code flow with the template's scopes (the
+  resource server's and the first-party one), so tools and the reference page offer them. Its
+  endpoints and `servers` name the local stack here; a stack's own `GET /openapi.json` (the docs
+  function) names its own URL and its user pool domain instead.
 - Then what every route shares, which no decorator repeats (contract section 1, API Gateway):
   Powertools' 422 is removed (a request that fails validation is a 400 with the contract's
   error body); 400 (routes with parameters or a body), 401 (API Gateway's body), 403, 404 (a
@@ -29,6 +36,9 @@ Where each part of the document comes from:
   429 are added; `Idempotency-Key` on every POST (and `Idempotent-Replayed` on its success
   responses) and `If-Match` on every PATCH, PUT and DELETE; path ids get their pattern; each
   operation gets the template's scopes (any one of them is enough: alternative requirements).
+  The response headers of contract section 1: `X-Request-Id` on every answer of the functions,
+  `Location` on a 201, `Link` on a page that takes a `nextToken` or `syncToken`, `Retry-After`
+  on a 429.
 
 The output is stable: sorted keys, 2-space indent, a trailing newline.
 """
@@ -39,6 +49,7 @@ import argparse
 import contextlib
 import copy
 import difflib
+import inspect
 import json
 import os
 import re
@@ -47,6 +58,8 @@ import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from local.template import load_template
 
 REPO = Path(__file__).resolve().parent.parent
 TEMPLATE = REPO / "template.yaml"
@@ -66,6 +79,10 @@ SUCCESS = {
     "PUT": {200, 201},
     "DELETE": {204},
 }
+# Where the committed document says the API is: the local stack (`make dev`, contract 13).
+LOCAL_URL = "http://127.0.0.1:3000"
+FIRST_PARTY_SCOPE = "aws.cognito.signin.user.admin"
+PAGE_TOKENS = ("nextToken", "syncToken")  # a route taking one answers pages with `Link`
 # Importing a handler must not call AWS; if it tried, it would fail fast here, not reach one.
 OFFLINE_ENVIRONMENT = {
     "AWS_REGION": "us-east-1",
@@ -79,9 +96,15 @@ OFFLINE_ENVIRONMENT = {
 DESCRIPTION = """\
 Stint, a serverless time-tracking API. Every route needs a Cognito access token
 (`Authorization: Bearer <token>`; a raw token is accepted too). Errors other than the
-authorizer's 401 are `{"error": {"code", "message", "details"?}}`. Single-entity responses carry
-an `ETag`; `PATCH`, `PUT` and `DELETE` honour `If-Match` (a mismatch is 412). Every `POST` honours
-an `Idempotency-Key`: the same key and body within 24 h return the first response."""
+authorizer's 401 are `{"error": {"code", "message", "details"?, "requestId"}}`. Single-entity
+responses carry an `ETag`; `PATCH`, `PUT` and `DELETE` honour `If-Match` (a mismatch is 412).
+Every `POST` honours an `Idempotency-Key`: the same key and body within 24 h return the first
+response. A `201` carries the new entity's URL as `Location`; a page with more to come carries
+`Link: <next page>; rel="next"` beside its token. Browser apps may call the API from the origins
+the stack allows (CORS). The guide for callers is docs/API.md in the project; this document is
+served at `GET /openapi.json` and as an interactive reference at `GET /docs` (no token)."""
+
+SERVER_NOTE = "The local stack (make dev); a stack's own GET /openapi.json names its own URL"
 
 OAUTH_NOTE = """
 
@@ -104,6 +127,23 @@ REPLAYED = {
     "description": "`true` when this is the first response to the key, replayed",
     "schema": {"type": "string", "enum": ["true"]},
 }
+REQUEST_ID = {
+    "description": "API Gateway's id of this request (`error.requestId` in an error body)",
+    "schema": {"type": "string"},
+}
+LOCATION = {
+    "description": "The new entity's URL",
+    "required": True,
+    "schema": {"type": "string", "format": "uri"},
+}
+LINK = {
+    "description": 'While more remain: `<URL of the next page>; rel="next"` (RFC 8288)',
+    "schema": {"type": "string"},
+}
+RETRY_AFTER = {
+    "description": "Seconds to wait before trying again",
+    "schema": {"type": "integer", "minimum": 0},
+}
 IF_MATCH = {
     "name": "If-Match",
     "in": "header",
@@ -123,10 +163,19 @@ class OpenAPIError(Exception):
 def build_document() -> dict[str, Any]:
     """The whole API's OpenAPI document (process state is restored afterwards)."""
     with _process_state_restored():
-        routes, oauth_routes, apps = _load_routes_and_apps()
+        template = load_template(TEMPLATE)
+        routes, oauth_routes, apps = _load_routes_and_apps(template)
         from stint.models import CLIENT_ID_PATTERN, ErrorBody, GatewayMessage
 
-        document = _merge([_powertools_document(app) for app in apps])
+        for function, app in apps:
+            _describe_operations(app, _tag(function))
+        document = _merge([_powertools_document(app) for _, app in apps])
+        document["tags"] = [
+            {"name": _tag(function), "description": _function_description(template, function)}
+            for function, _ in apps
+        ]
+        document["servers"] = [{"url": LOCAL_URL, "description": SERVER_NOTE}]
+        document["components"]["securitySchemes"] = {SECURITY_SCHEME: _security_scheme(template)}
         if oauth_routes:
             document["info"]["description"] += OAUTH_NOTE.format(
                 routes=", ".join(f"`{route.method} {route.path}`" for route in oauth_routes)
@@ -146,17 +195,17 @@ def render(document: dict[str, Any]) -> str:
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def _load_routes_and_apps() -> tuple[list[Any], list[Any], list[Any]]:
-    """The documented routes, the OAuth2 routes (no authorizer), the documented routes' apps."""
+def _load_routes_and_apps(template: Any) -> tuple[list[Any], list[Any], list[Any]]:
+    """The documented routes, the OAuth2 routes (no authorizer), and (function, app) for each
+    function of the documented routes."""
     from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
     from local.authorizer import JwksCache
     from local.functions import Runtime, load_functions
     from local.resources import OfflineProvisioner
     from local.routes import load_routes
-    from local.template import load_template
 
-    stack = OfflineProvisioner(load_template(TEMPLATE))
+    stack = OfflineProvisioner(template)
     functions = [
         function
         for function in load_functions(stack)
@@ -164,7 +213,7 @@ def _load_routes_and_apps() -> tuple[list[Any], list[Any], list[Any]]:
     ]
     routes = list(load_routes(stack, functions, JwksCache("http://127.0.0.1:9")))
     oauth_routes = [route for route in routes if is_oauth_route(route)]
-    routes = [route for route in routes if not is_oauth_route(route)]
+    routes = [route for route in routes if not is_public_route(route)]
     functions = [function for function in functions if any(r.function is function for r in routes)]
     for route in routes:
         if route.method not in SUCCESS:
@@ -177,13 +226,68 @@ def _load_routes_and_apps() -> tuple[list[Any], list[Any], list[Any]]:
         app = getattr(function.module, "app", None)
         if not isinstance(app, APIGatewayRestResolver):
             raise OpenAPIError(f"{function.handler_file}: no APIGatewayRestResolver named `app`")
-        apps.append(app)
+        apps.append((function, app))
     return routes, oauth_routes, apps
 
 
-def is_oauth_route(route: Any) -> bool:
-    """A route without the authorizer: one of the OAuth2 calls (see the module's docstring)."""
+def is_public_route(route: Any) -> bool:
+    """A route without the authorizer: an OAuth2 call or the reference (the module's docstring)."""
     return route.authorizer is None and route.authorizer_error is None
+
+
+def is_oauth_route(route: Any) -> bool:
+    """A public route of the API's own (`/v1/`): one of the OAuth2 calls."""
+    return is_public_route(route) and str(route.path).startswith("/v1/")
+
+
+def _tag(function: Any) -> str:
+    """`CatalogFunction` -> `Catalog`: the operations of one function share a tag."""
+    return str(function.logical_id).removesuffix("Function")
+
+
+def _function_description(template: Any, function: Any) -> str:
+    return str(template.properties(function.logical_id).get("Description") or _tag(function))
+
+
+def _describe_operations(app: Any, tag: str) -> None:
+    """Each route's summary and description from its handler's docstring, and its tag."""
+    for route in app._static_routes + app._dynamic_routes:
+        docstring = inspect.getdoc(route.func)
+        if not docstring:
+            raise OpenAPIError(
+                f"{route.method} {route.openapi_path}: {route.func.__name__} has no docstring "
+                "(its first line is the operation's summary, the rest its description)"
+            )
+        summary, _, description = docstring.partition("\n\n")
+        route.summary = " ".join(summary.split())
+        route.description = description.strip() or None
+        route.tags = [tag]
+
+
+def _security_scheme(template: Any) -> dict[str, Any]:
+    """OAuth2's code flow with the template's scopes; endpoints at the local stack's domain."""
+    scopes = {FIRST_PARTY_SCOPE: "First-party sign-in (the apps, this reference): every route"}
+    for logical_id in template.resources_of_type("AWS::Cognito::UserPoolResourceServer"):
+        server = template.properties(logical_id)
+        for scope in server.get("Scopes") or ():
+            scopes[f"{server['Identifier']}/{scope['ScopeName']}"] = scope["ScopeDescription"]
+    return {
+        "type": "oauth2",
+        "description": (
+            "An access token of the stack's Cognito user pool, from a first-party sign-in or "
+            "OAuth2's authorization code flow with PKCE. Each operation lists the scopes it "
+            "accepts, any one of them is enough. The flow's endpoints here are the local "
+            "stack's; a stack's own `GET /openapi.json` names its user pool domain's."
+        ),
+        "flows": {
+            "authorizationCode": {
+                "authorizationUrl": f"{LOCAL_URL}/oauth2/authorize",
+                "tokenUrl": f"{LOCAL_URL}/oauth2/token",
+                "refreshUrl": f"{LOCAL_URL}/oauth2/token",
+                "scopes": dict(sorted(scopes.items())),
+            }
+        },
+    }
 
 
 @contextlib.contextmanager
@@ -216,22 +320,7 @@ def _merge(documents: list[dict[str, Any]]) -> dict[str, Any]:
         "openapi": OPENAPI_VERSION,
         "info": {"title": TITLE, "version": _version(), "description": DESCRIPTION},
         "paths": {},
-        "components": {
-            "schemas": {},
-            "securitySchemes": {
-                SECURITY_SCHEME: {
-                    "type": "http",
-                    "scheme": "bearer",
-                    "bearerFormat": "JWT",
-                    "description": (
-                        "An access token of the stack's Cognito user pool. Each operation lists "
-                        "the scopes it accepts, any one of them is enough: "
-                        "`aws.cognito.signin.user.admin` (first-party sign-in) allows every "
-                        "route, `stint/read` the GET routes, `stint/write` the others."
-                    ),
-                }
-            },
-        },
+        "components": {"schemas": {}, "securitySchemes": {}},
     }
     for document in documents:
         for path, item in document.get("paths", {}).items():
@@ -320,6 +409,10 @@ def _complete_operation(operation: dict[str, Any], route: Any, id_pattern: str) 
         for status, response in responses.items():
             if status.startswith("2"):
                 response.setdefault("headers", {})["Idempotent-Replayed"] = dict(REPLAYED)
+    if "201" in responses:
+        responses["201"].setdefault("headers", {})["Location"] = dict(LOCATION)
+    if any(p["in"] == "query" and p["name"] in PAGE_TOKENS for p in parameters):
+        responses["200"].setdefault("headers", {})["Link"] = dict(LINK)
     if method in ("PATCH", "PUT", "DELETE"):
         _add_header(parameters, IF_MATCH)
     if not parameters:
@@ -346,6 +439,10 @@ def _complete_operation(operation: dict[str, Any], route: Any, id_pattern: str) 
     errors[429] = "`throttled`: too many requests; retry later"
     for code, description in errors.items():
         _add_error(responses, code, description)
+    for response in responses.values():
+        response.setdefault("headers", {})["X-Request-Id"] = dict(REQUEST_ID)
+    # API Gateway's own answer: its request id is in the body (and x-amzn-RequestId) only.
+    responses["429"]["headers"] = {"Retry-After": dict(RETRY_AFTER)}
     responses["401"] = {
         "description": "No valid token (API Gateway's authorizer; not the error body)",
         "content": {JSON: {"schema": {"$ref": REF + "GatewayMessage"}}},

@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from stint.api import (
     caller,
     create_app,
+    created,
     entity_response,
     handler,
     if_match,
@@ -42,10 +43,16 @@ def list_projects(
     limit: Limit = 100,
     nextToken: NextToken = None,
 ) -> Response[ProjectList]:
+    """List projects.
+
+    The caller's projects, not archived ones by default (`archived=true` or `all` for the
+    others), optionally those of one category. Pages of `limit`; follow `nextToken` (or the
+    `Link: rel="next"` header) for the rest.
+    """
     projects, token = catalog.list_projects(
         caller(app), archived=archived, category_id=categoryId, limit=limit, next_token=nextToken
     )
-    return list_response("projects", projects, token)
+    return list_response(app, "projects", projects, token)
 
 
 @app.post(
@@ -56,11 +63,21 @@ def list_projects(
     },
 )
 def create_project(body: Annotated[ProjectBody, Body()]) -> Response[ProjectEnvelope]:
-    return entity_response(201, "project", catalog.create_project(caller(app), body.project))
+    """Create a project.
+
+    Rounding, hourly rate, planned duration and budget are optional. A client-chosen `id`
+    is kept (an id that exists is a 409). The answer's `Location` is the project's URL.
+    """
+    result = catalog.create_project(caller(app), body.project)
+    return created(app, "project", result, "/v1/projects")
 
 
 @app.get("/v1/projects/<projectId>", responses={200: returns("The project", etag=True)})
 def get_project(projectId: str) -> Response[ProjectEnvelope]:
+    """Get a project.
+
+    One of the caller's projects, archived or not, with its ETag for a later `If-Match`.
+    """
     return entity_response(200, "project", catalog.get_project(caller(app), projectId))
 
 
@@ -74,6 +91,10 @@ def get_project(projectId: str) -> Response[ProjectEnvelope]:
 def patch_project(
     projectId: str, body: Annotated[ProjectBody, Body()]
 ) -> Response[ProjectEnvelope]:
+    """Change a project.
+
+    Only the fields sent change. Archiving the default project is a 409 `default_project`.
+    """
     result = catalog.update_project(caller(app), projectId, body.project, if_match(app))
     return entity_response(200, "project", result)
 
@@ -89,14 +110,23 @@ def patch_project(
     },
 )
 def delete_project(projectId: str, cascade: Cascade = False) -> None:
+    """Delete a project.
+
+    A project with tasks is a 409 `not_empty` unless `cascade=true`, which deletes its
+    tasks, subtasks and sessions too. The default project cannot be deleted.
+    """
     catalog.delete_project(caller(app), projectId, cascade=cascade, if_match=if_match(app))
     return no_content()
 
 
 @app.get("/v1/categories", responses={200: returns("A page of categories")})
 def list_categories(limit: Limit = 100, nextToken: NextToken = None) -> Response[CategoryList]:
+    """List categories.
+
+    Pages of `limit`; follow `nextToken` (or `Link: rel="next"`).
+    """
     categories, token = catalog.list_categories(caller(app), limit=limit, next_token=nextToken)
-    return list_response("categories", categories, token)
+    return list_response(app, "categories", categories, token)
 
 
 @app.post(
@@ -107,11 +137,20 @@ def list_categories(limit: Limit = 100, nextToken: NextToken = None) -> Response
     },
 )
 def create_category(body: Annotated[CategoryBody, Body()]) -> Response[CategoryEnvelope]:
-    return entity_response(201, "category", catalog.create_category(caller(app), body.category))
+    """Create a category.
+
+    The answer's `Location` is the category's URL.
+    """
+    result = catalog.create_category(caller(app), body.category)
+    return created(app, "category", result, "/v1/categories")
 
 
 @app.get("/v1/categories/<categoryId>", responses={200: returns("The category", etag=True)})
 def get_category(categoryId: str) -> Response[CategoryEnvelope]:
+    """Get a category.
+
+    One of the caller's categories, with its ETag for a later `If-Match`.
+    """
     return entity_response(200, "category", catalog.get_category(caller(app), categoryId))
 
 
@@ -122,6 +161,10 @@ def get_category(categoryId: str) -> Response[CategoryEnvelope]:
 def patch_category(
     categoryId: str, body: Annotated[CategoryBody, Body()]
 ) -> Response[CategoryEnvelope]:
+    """Change a category.
+
+    Only the fields sent change; `If-Match` makes the change conditional on its ETag.
+    """
     result = catalog.update_category(caller(app), categoryId, body.category, if_match(app))
     return entity_response(200, "category", result)
 
@@ -131,6 +174,10 @@ def patch_category(
     responses={204: returns_nothing("Deleted; its projects get `categoryId: null`")},
 )
 def delete_category(categoryId: str) -> None:
+    """Delete a category.
+
+    Its projects stay, with `categoryId: null`.
+    """
     catalog.delete_category(caller(app), categoryId, if_match=if_match(app))
     return no_content()
 

@@ -64,6 +64,12 @@ def summary(
     projectId: Annotated[str | None, Query()] = None,
     output: Annotated[ReportFormat, Query(alias="format")] = "json",
 ) -> Response[SummaryReport | str]:  # str: the CSV text
+    """Summary report.
+
+    The work sessions that start in `[from, to)`, rounded by their project's rule, grouped
+    by project, task or day (in `tz`), with the billable amounts; as JSON, or as CSV with
+    `format=csv`.
+    """
     query = reports.parse_query(start=start, end=end, tz=tz, group_by=groupBy, project_id=projectId)
     report = reports.summary(caller(app), query)
     if output == "csv":
@@ -84,6 +90,11 @@ def search_entities(
     name: Annotated[str | None, Query(max_length=500)] = None,
     parentId: Annotated[str | None, Query()] = None,
 ) -> Response[SearchResults]:
+    """Search by name.
+
+    Categories, projects, tasks or subtasks whose title contains `name` (case-insensitive),
+    optionally under one parent; active ones first, then exact matches, at most 50.
+    """
     results = search.search(caller(app), kind, name, parentId)
     return json_response(200, {"results": results})
 

@@ -13,6 +13,7 @@ from stint.api import (
     if_match,
     json_response,
     list_response,
+    location,
     no_content,
 )
 from stint.models import (
@@ -37,14 +38,23 @@ def list_sessions(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     nextToken: Annotated[str | None, Query()] = None,
 ) -> Response[SessionList]:
+    """List sessions.
+
+    By `startTimestamp`, ascending: `start` inclusive, `end` exclusive, optionally of one
+    task. Pages of `limit`; follow `nextToken` (or `Link: rel="next"`).
+    """
     found, token = sessions.list_sessions(
         caller(app), start=start, end=end, task_id=taskId, limit=limit, next_token=nextToken
     )
-    return list_response("sessions", found, token)
+    return list_response(app, "sessions", found, token)
 
 
 @app.get("/v1/sessions/<sessionId>", responses={200: returns("The session", etag=True)})
 def get_session(sessionId: str) -> Response[SessionEnvelope]:
+    """Get a session.
+
+    One of the caller's sessions (running ones too), with its ETag for a later `If-Match`.
+    """
     return entity_response(200, "session", sessions.get_session(caller(app), sessionId))
 
 
@@ -57,8 +67,14 @@ def get_session(sessionId: str) -> Response[SessionEnvelope]:
     },
 )
 def create_session(body: Annotated[SessionBody, Body()]) -> Response[SessionWrite]:
-    result = sessions.write_session(caller(app), body)
-    return json_response(201, result.payload(), {"ETag": result.session.etag})
+    """Create a session (a time entry).
+
+    The task and project may be named by id or by title: an active task or project with
+    that title (trimmed, case-insensitive) is reused, and only created when none exists, in
+    the same transaction. `duration: null` starts a running session, stopping the caller's
+    running one first. The answer's `Location` is the session's URL.
+    """
+    return _session_written(sessions.write_session(caller(app), body))
 
 
 @app.put(
@@ -70,13 +86,31 @@ def create_session(body: Annotated[SessionBody, Body()]) -> Response[SessionWrit
     },
 )
 def replace_session(sessionId: str, body: Annotated[SessionBody, Body()]) -> Response[SessionWrite]:
-    result = sessions.write_session(caller(app), body, path_id=sessionId, if_match=if_match(app))
-    status = 201 if result.created else 200
-    return json_response(status, result.payload(), {"ETag": result.session.etag})
+    """Replace or create a session with this id.
+
+    200 with `edited: true` when it existed, 201 when it is created with this id. The body
+    is the one of `POST /v1/sessions`.
+    """
+    return _session_written(
+        sessions.write_session(caller(app), body, path_id=sessionId, if_match=if_match(app))
+    )
+
+
+def _session_written(result: sessions.SessionWrite) -> Response[SessionWrite]:
+    """200 (replaced) or 201 with the session's URL; the session's ETag either way."""
+    headers = {"ETag": result.session.etag}
+    if not result.created:
+        return json_response(200, result.payload(), headers)
+    headers.update(location(app, f"/v1/sessions/{result.session.entity['id']}"))
+    return json_response(201, result.payload(), headers)
 
 
 @app.delete("/v1/sessions/<sessionId>", responses={204: returns_nothing("Deleted")})
 def delete_session(sessionId: str) -> None:
+    """Delete a session.
+
+    `If-Match` makes the deletion conditional on its ETag; the next sync lists it as deleted.
+    """
     sessions.delete_session(caller(app), sessionId, if_match=if_match(app))
     return no_content()
 

@@ -5,7 +5,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from stint.api import caller, create_app, handler, json_response
+from stint.api import caller, create_app, handler, json_response, next_link
 from stint.models import SyncPage, fails, returns
 from stint.services import sync as sync_service
 
@@ -24,7 +24,16 @@ def sync(
     syncToken: Annotated[str | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ) -> Response[SyncPage]:
-    return json_response(200, sync_service.sync(caller(app), syncToken, limit))
+    """Delta sync.
+
+    Without a token (or `*`): everything. With the `syncToken` of the last answer: exactly
+    what was created, changed or deleted since (deletions in `deleted`). While `hasMore` is
+    true, call again with the new token (the `Link: rel="next"` header names that URL). A
+    token older than the tombstone retention is a 410: sync from `*` again.
+    """
+    page = sync_service.sync(caller(app), syncToken, limit)
+    more = next_link(app, "syncToken", page["syncToken"]) if page["hasMore"] else None
+    return json_response(200, page, more)
 
 
 lambda_handler = handler(app)

@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from stint.api import (
     caller,
     create_app,
+    created,
     entity_response,
     handler,
     if_match,
@@ -49,6 +50,11 @@ def list_tasks(
     limit: Limit = 100,
     nextToken: NextToken = None,
 ) -> Response[TaskList]:
+    """List tasks.
+
+    Optionally of one project, with a status, or (not) completed. Pages of `limit`; follow
+    `nextToken` (or `Link: rel="next"`).
+    """
     found, token = tasks.list_tasks(
         caller(app),
         project_id=projectId,
@@ -57,7 +63,7 @@ def list_tasks(
         limit=limit,
         next_token=nextToken,
     )
-    return list_response("tasks", found, token)
+    return list_response(app, "tasks", found, token)
 
 
 @app.get(
@@ -71,6 +77,11 @@ def list_project_tasks(
     limit: Limit = 100,
     nextToken: NextToken = None,
 ) -> Response[TaskList]:
+    """List a project's tasks.
+
+    The same as `GET /v1/tasks?projectId=` (Time Magic's form); an unknown project is a
+    404.
+    """
     found, token = tasks.list_tasks(
         caller(app),
         project_id=projectId,
@@ -80,7 +91,7 @@ def list_project_tasks(
         next_token=nextToken,
         project_must_exist=True,
     )
-    return list_response("tasks", found, token)
+    return list_response(app, "tasks", found, token)
 
 
 @app.post(
@@ -91,7 +102,12 @@ def list_project_tasks(
     },
 )
 def create_task(body: Annotated[TaskBody, Body()]) -> Response[TaskEnvelope]:
-    return entity_response(201, "task", tasks.create_task(caller(app), body.task))
+    """Create a task.
+
+    In `projectId`, or the default project when none is given. The answer's `Location` is
+    the task's URL.
+    """
+    return created(app, "task", tasks.create_task(caller(app), body.task), "/v1/tasks")
 
 
 @app.post(
@@ -104,12 +120,20 @@ def create_task(body: Annotated[TaskBody, Body()]) -> Response[TaskEnvelope]:
 def create_project_task(
     projectId: str, body: Annotated[TaskBody, Body()]
 ) -> Response[TaskEnvelope]:
+    """Create a task in a project.
+
+    Time Magic's form of `POST /v1/tasks` with the project in the path.
+    """
     result = tasks.create_task(caller(app), body.task, path_project_id=projectId)
-    return entity_response(201, "task", result)
+    return created(app, "task", result, "/v1/tasks")
 
 
 @app.get("/v1/tasks/<taskId>", responses={200: returns("The task", etag=True)})
 def get_task(taskId: str) -> Response[TaskEnvelope]:
+    """Get a task.
+
+    One of the caller's tasks, with its ETag for a later `If-Match`.
+    """
     return entity_response(200, "task", tasks.get_task(caller(app), taskId))
 
 
@@ -138,12 +162,17 @@ def patch_task(
     body: Annotated[TaskBody | TaskEventNote | None, Body()] = None,
     event: Annotated[TaskEvent | None, Query()] = None,
 ) -> Response[TaskEnvelope | TaskEventResult]:
+    """Change a task, or send it an event.
+
+    With a `{task}` body: only the fields sent change. With `?event=` (Time Magic's form)
+    it is `POST /v1/tasks/{taskId}/events` and the body is `{note}` or nothing.
+    """
     if event is not None:  # Time Magic's form of a task event; the body, if any, is {note}
         if isinstance(body, TaskBody):
-            raise ValidationFailed("With ?event= the body is {\"note\": ...} or nothing")
+            raise ValidationFailed('With ?event= the body is {"note": ...} or nothing')
         return _task_event(taskId, event, body.note if body else None)
     if not isinstance(body, TaskBody):
-        raise ValidationFailed("The body must be {\"task\": {...}} (or pass ?event=)")
+        raise ValidationFailed('The body must be {"task": {...}} (or pass ?event=)')
     return entity_response(
         200, "task", tasks.update_task(caller(app), taskId, body.task, if_match(app))
     )
@@ -159,6 +188,13 @@ def patch_task(
 def post_task_event(
     taskId: str, body: Annotated[TaskEventBody, Body()]
 ) -> Response[TaskEventResult]:
+    """Send a task an event.
+
+    `start_tracking` starts a running session (stopping the caller's other one first),
+    `stop_tracking` and `pause` stop it, `start_without_tracking` marks the task in
+    progress, `finish` completes it (not a permanent task), `reopen` opens it again. The
+    answer holds the task and the session started or stopped.
+    """
     return _task_event(taskId, body.event, body.note)
 
 
@@ -175,6 +211,10 @@ def _task_event(task_id: str, event: TaskEvent, note: str | None) -> Response:
     },
 )
 def delete_task(taskId: str, cascade: Cascade = False) -> None:
+    """Delete a task.
+
+    A task with subtasks or sessions is a 409 `not_empty` unless `cascade=true`.
+    """
     tasks.delete_task(caller(app), taskId, cascade=cascade, if_match=if_match(app))
     return no_content()
 
@@ -183,8 +223,12 @@ def delete_task(taskId: str, cascade: Cascade = False) -> None:
 def list_subtasks(
     taskId: str, limit: Limit = 100, nextToken: NextToken = None
 ) -> Response[SubtaskList]:
+    """List a task's subtasks.
+
+    Pages of `limit`; follow `nextToken` (or `Link: rel="next"`). An unknown task is a 404.
+    """
     found, token = tasks.list_subtasks(caller(app), taskId, limit=limit, next_token=nextToken)
-    return list_response("subtasks", found, token)
+    return list_response(app, "subtasks", found, token)
 
 
 @app.post(
@@ -195,11 +239,20 @@ def list_subtasks(
     },
 )
 def create_subtask(taskId: str, body: Annotated[SubtaskBody, Body()]) -> Response[SubtaskEnvelope]:
-    return entity_response(201, "subtask", tasks.create_subtask(caller(app), taskId, body.subtask))
+    """Create a subtask.
+
+    The answer's `Location` is the subtask's URL (`/v1/subtasks/{id}`).
+    """
+    result = tasks.create_subtask(caller(app), taskId, body.subtask)
+    return created(app, "subtask", result, "/v1/subtasks")
 
 
 @app.get("/v1/subtasks/<subtaskId>", responses={200: returns("The subtask", etag=True)})
 def get_subtask(subtaskId: str) -> Response[SubtaskEnvelope]:
+    """Get a subtask.
+
+    One of the caller's subtasks, with its ETag for a later `If-Match`.
+    """
     return entity_response(200, "subtask", tasks.get_subtask(caller(app), subtaskId))
 
 
@@ -207,12 +260,20 @@ def get_subtask(subtaskId: str) -> Response[SubtaskEnvelope]:
 def patch_subtask(
     subtaskId: str, body: Annotated[SubtaskBody, Body()]
 ) -> Response[SubtaskEnvelope]:
+    """Change a subtask.
+
+    Only the fields sent change; its task stays.
+    """
     result = tasks.update_subtask(caller(app), subtaskId, body.subtask, if_match(app))
     return entity_response(200, "subtask", result)
 
 
 @app.delete("/v1/subtasks/<subtaskId>", responses={204: returns_nothing("Deleted")})
 def delete_subtask(subtaskId: str) -> None:
+    """Delete a subtask.
+
+    `If-Match` makes the deletion conditional on its ETag; the next sync lists it as deleted.
+    """
     tasks.delete_subtask(caller(app), subtaskId, if_match=if_match(app))
     return no_content()
 

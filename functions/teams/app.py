@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from stint.api import (
     caller,
     create_app,
+    created,
     entity_response,
     handler,
     if_match,
@@ -38,7 +39,11 @@ _NOT_A_MEMBER = fails("`not_found`: no such team, or the caller is not a member"
 
 @app.post("/v1/teams", responses={201: returns("The team; the caller is its admin", etag=True)})
 def create_team(body: Annotated[TeamBody, Body()]) -> Response[TeamEnvelope]:
-    return entity_response(201, "team", teams.create_team(caller(app), body.team))
+    """Create a team.
+
+    The caller becomes its admin. The answer's `Location` is the team's URL.
+    """
+    return created(app, "team", teams.create_team(caller(app), body.team), "/v1/teams")
 
 
 @app.get("/v1/teams", responses={200: returns("The teams the caller belongs to")})
@@ -46,8 +51,13 @@ def list_teams(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     nextToken: Annotated[str | None, Query()] = None,
 ) -> Response[TeamList]:
+    """List the caller's teams.
+
+    The teams the caller is a member of, with their members. Pages of `limit`; follow
+    `nextToken` (or `Link: rel="next"`).
+    """
     found, token = teams.list_teams(caller(app), limit=limit, next_token=nextToken)
-    return list_response("teams", found, token)
+    return list_response(app, "teams", found, token)
 
 
 @app.get(
@@ -55,6 +65,10 @@ def list_teams(
     responses={200: returns("The team", etag=True), 404: _NOT_A_MEMBER},
 )
 def get_team(teamId: str) -> Response[TeamEnvelope]:
+    """Get a team.
+
+    Members only; anyone else gets a 404.
+    """
     return entity_response(200, "team", teams.get_team(caller(app), teamId))
 
 
@@ -75,7 +89,14 @@ def get_team(teamId: str) -> Response[TeamEnvelope]:
     },
 )
 def invite_member(teamId: str, body: Annotated[MemberBody, Body()]) -> Response[InvitationEnvelope]:
-    return entity_response(201, "invitation", teams.invite(caller(app), teamId, body))
+    """Invite someone to a team by email.
+
+    Admins only. The answer is the same whether or not anyone has that email; the invitee joins
+    only by accepting (`POST /v1/invitations/{invitationId}/accept`). `Location` is the
+    invitation's URL (revoke it with `DELETE`).
+    """
+    result = teams.invite(caller(app), teamId, body)
+    return created(app, "invitation", result, f"/v1/teams/{teamId}/invitations")
 
 
 @app.delete(
@@ -88,6 +109,10 @@ def invite_member(teamId: str, body: Annotated[MemberBody, Body()]) -> Response[
     },
 )
 def revoke_invitation(teamId: str, invitationId: str) -> None:
+    """Revoke a pending invitation.
+
+    Admins only. Honours `If-Match` against the team's ETag.
+    """
     teams.revoke_invitation(caller(app), teamId, invitationId, if_match(app))
     return no_content()
 
@@ -100,8 +125,12 @@ def list_invitations(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     nextToken: Annotated[str | None, Query()] = None,
 ) -> Response[InvitationList]:
+    """List the invitations waiting for the caller.
+
+    Only invitations to the caller's own verified email are listed; expired ones are not.
+    """
     found, token = teams.my_invitations(caller(app), limit=limit, next_token=nextToken)
-    return list_response("invitations", found, token)
+    return list_response(app, "invitations", found, token)
 
 
 _NOT_THE_INVITEE = fails("`not_found`: no such pending invitation to the caller's verified email")
@@ -116,6 +145,10 @@ _NOT_THE_INVITEE = fails("`not_found`: no such pending invitation to the caller'
     },
 )
 def accept_invitation(invitationId: str) -> Response[TeamEnvelope]:
+    """Accept an invitation and join its team.
+
+    Only the invitee (by verified email) may; only now does the team see the caller's timer.
+    """
     return entity_response(200, "team", teams.accept_invitation(caller(app), invitationId))
 
 
@@ -124,6 +157,10 @@ def accept_invitation(invitationId: str) -> Response[TeamEnvelope]:
     responses={204: returns_nothing("Declined"), 404: _NOT_THE_INVITEE},
 )
 def decline_invitation(invitationId: str) -> None:
+    """Decline an invitation.
+
+    Only the invitee may; the invitation is gone for the team's admins too.
+    """
     teams.decline_invitation(caller(app), invitationId)
     return no_content()
 
@@ -139,6 +176,11 @@ def decline_invitation(invitationId: str) -> None:
     },
 )
 def remove_member(teamId: str, userId: str) -> None:
+    """Remove a member, or leave.
+
+    Admins remove others; anyone may leave, but the last admin. Honours `If-Match` against the
+    team's ETag.
+    """
     teams.remove_member(caller(app), teamId, userId, if_match(app))
     return no_content()
 
@@ -148,6 +190,10 @@ def remove_member(teamId: str, userId: str) -> None:
     responses={200: returns("Every running timer of the team's members"), 404: _NOT_A_MEMBER},
 )
 def team_timers(teamId: str) -> Response[TeamTimers]:
+    """The team's running timers.
+
+    Every running timer of the members: who, since when, on which task of which project.
+    """
     return json_response(200, {"timers": teams.team_timers(caller(app), teamId)})
 
 
@@ -163,6 +209,10 @@ def team_timers(teamId: str) -> Response[TeamTimers]:
 def stop_team_timer(
     teamId: str, timerId: str, body: Annotated[TimerStop | None, Body()] = None
 ) -> Response[SessionEnvelope]:
+    """Stop a member's timer.
+
+    Admins only (or the member itself).
+    """
     note = body.note if body else None
     result = teams.stop_team_timer(caller(app), teamId, timerId, note)
     return entity_response(200, "session", result)

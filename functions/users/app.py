@@ -14,11 +14,21 @@ app = create_app()
 
 @app.get("/v1/me", responses={200: returns("The caller's profile", etag=True)})
 def get_me() -> Response[User]:
+    """The caller's profile.
+
+    The bare profile (not wrapped in an envelope). It and the default project ("Inbox")
+    exist from the first authenticated request on.
+    """
     return bare_response(users.profile(caller(app)))
 
 
 @app.patch("/v1/me", responses={200: returns("The caller's profile, changed", etag=True)})
 def patch_me(body: Annotated[UserPatch, Body()]) -> Response[User]:
+    """Change the caller's profile.
+
+    `displayName` and `defaultProject` (an existing, not archived project of the caller).
+    `If-Match` makes the change conditional on the profile's ETag.
+    """
     return bare_response(users.update_profile(caller(app), body, if_match(app)))
 
 

@@ -65,11 +65,12 @@ CONFIG = schemathesis.Config.from_dict(
 )
 schema = schemathesis.openapi.from_path(OPENAPI, config=CONFIG)
 
-ERROR_KEYS = {"code", "message", "details"}
+ERROR_KEYS = {"code", "message", "details", "requestId"}
 
 
 def contract_error_body(ctx: CheckContext, response: Response, case: Case) -> bool | None:
-    """Every 4xx except the authorizer's 401 is `{"error": {"code", "message", "details"?}}`."""
+    """Every 4xx except the authorizer's 401 is
+    `{"error": {"code", "message", "details"?, "requestId"}}`."""
     if not 400 <= response.status_code < 500:
         return None
     if case.method.upper() != case.operation.method.upper():
@@ -80,7 +81,7 @@ def contract_error_body(ctx: CheckContext, response: Response, case: Case) -> bo
     assert isinstance(body, dict) and set(body) == {"error"}, f"not the error body: {body}"
     error = body["error"]
     assert isinstance(error, dict), f"not the error body: {body}"
-    assert {"code", "message"} <= set(error) <= ERROR_KEYS, f"not the error body: {body}"
+    assert {"code", "message", "requestId"} <= set(error) <= ERROR_KEYS, f"not the body: {body}"
     assert isinstance(error["code"], str) and error["code"], f"no error code: {body}"
     assert isinstance(error["message"], str) and error["message"], f"no message: {body}"
     assert isinstance(error.get("details", []), list), f"details not a list: {body}"
@@ -150,11 +151,20 @@ def test_workflows(stack: dict[str, Any]) -> None:
 
 
 def test_the_stack_serves_the_committed_document(stack: dict[str, Any]) -> None:
-    if os.environ.get("STINT_OUTPUTS"):
-        pytest.skip("a deployed stack does not serve /openapi.json")
+    """As committed, but naming the stack itself: its URL and its user pool domain's OAuth2."""
     response = requests.get(stack["ApiUrl"] + "/openapi.json", timeout=30)
     assert response.status_code == 200
-    assert response.json() == json.loads(OPENAPI.read_text(encoding="utf-8"))
+    served, committed = response.json(), json.loads(OPENAPI.read_text(encoding="utf-8"))
+    assert [server["url"] for server in served.pop("servers")] == [stack["ApiUrl"]]
+    flow = served["components"]["securitySchemes"]["cognito"]["flows"]["authorizationCode"]
+    assert flow["authorizationUrl"] == stack["OAuthBaseUrl"] + "/oauth2/authorize"
+    assert flow["tokenUrl"] == flow["refreshUrl"] == stack["OAuthBaseUrl"] + "/oauth2/token"
+    committed.pop("servers")
+    committed_flow = committed["components"]["securitySchemes"]["cognito"]["flows"]
+    committed_flow["authorizationCode"].update(
+        {key: flow[key] for key in ("authorizationUrl", "tokenUrl", "refreshUrl")}
+    )
+    assert served == committed
 
 
 # A request body that is not JSON (Content-Type text/plain, multipart/form-data without a

@@ -112,7 +112,7 @@ def test_event_shape(stack: dict[str, Any], user: User) -> None:
     assert context["resourcePath"] == "/items"
     assert context["httpMethod"] == "GET"
     assert context["stage"] == "test"  # the template's StageName parameter
-    assert context["path"] == "/test/items"
+    assert context["path"] == "/items"  # as requested: the local front has no stage prefix
     assert context["identity"]["sourceIp"] == "127.0.0.1"
     assert context["accountId"] == "123456789012"
     assert str(uuid.UUID(context["requestId"])) == context["requestId"]

@@ -349,3 +349,19 @@ def test_transactions_copy_only_the_items_they_touch(monkeypatch: pytest.MonkeyP
             ]
         )
     assert copies <= 2
+
+
+# ----------------------------------------------------------------------------- CORS preflights
+
+
+def test_sams_preflight_lists_the_resources_methods_and_options() -> None:
+    """As samtranslator's swagger.py computes Access-Control-Allow-Methods."""
+    from local.routes import ALL_METHODS, Cors
+
+    cors = Cors.from_property({"AllowOrigin": "'*'", "AllowHeaders": "'A,B'", "MaxAge": "'600'"})
+    assert cors == Cors(allow_origin="*", allow_headers="A,B", max_age="600")
+    headers = cors.preflight_headers(["PATCH", "GET"])
+    assert headers["Access-Control-Allow-Methods"] == "GET,OPTIONS,PATCH"
+    assert cors.preflight_headers(["ANY"])["Access-Control-Allow-Methods"] == ",".join(ALL_METHODS)
+    assert Cors.from_property("'https://app.example'") == Cors(allow_origin="https://app.example")
+    assert Cors.from_property(None) is None

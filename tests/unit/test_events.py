@@ -53,6 +53,7 @@ SCENARIO: list[tuple[str, Any]] = [
     ("webhooks-list-webhooks.json", 200),
     ("sync-full-sync.json", 200),
     ("oauth-authorize.json", 302),  # Tyme's /v1/authorize: to the user pool domain
+    ("docs-openapi-document.json", 200),  # the OpenAPI document, without a token
     ("reports-summary.json", 200),
     ("reports-search.json", 200),
     ("dispatcher-task-created.json", NO_FAILURES),

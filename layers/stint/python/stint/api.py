@@ -2,7 +2,8 @@
 
 Each `functions/<group>/app.py` builds its resolver with `create_app()`, declares its routes,
 and exports `lambda_handler = handler(app)`. Domain errors become the contract's error body
-here and nowhere else.
+here and nowhere else, and every answer gets the headers of contract section 1's "HTTP
+conventions" here (`with_http_conventions`): CORS, `X-Request-Id`, `no-store`, `nosniff`.
 """
 
 from __future__ import annotations
@@ -12,17 +13,18 @@ import json
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache, partial
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from stint import idempotency, jsonio
+from stint import idempotency, jsonio, urls
 from stint.errors import NotFound, PayloadTooLarge, StintError, ValidationFailed, invalid_field
 from stint.services.common import Caller, Versioned
 from stint.services.users import ensure_profile
@@ -58,15 +60,17 @@ def create_app() -> APIGatewayRestResolver:
 
     @app.exception_handler(StintError)
     def _domain_error(error: StintError) -> Response:
-        return error_response(error)
+        return error_response(error, request_id(app.current_event.raw_event))
 
     @app.exception_handler(RequestValidationError)
     def _invalid_request(error: RequestValidationError) -> Response:
-        return error_response(_validation_error(error.errors()))
+        return error_response(
+            _validation_error(error.errors()), request_id(app.current_event.raw_event)
+        )
 
     @app.not_found
     def _no_route(_: Exception) -> Response:
-        return error_response(NotFound("No such route"))
+        return error_response(NotFound("No such route"), request_id(app.current_event.raw_event))
 
     return app
 
@@ -99,10 +103,10 @@ def handler(
                 event,
                 claims["sub"],
                 lambda: app.resolve(event, context),
-                _raw_error,
+                partial(_raw_error, request_id=request_id(event)),
             )
         _count(metrics, int(response.get("statusCode", 500)))
-        return response
+        return with_http_conventions(event, response)
 
     return lambda_handler
 
@@ -127,13 +131,20 @@ def if_match(app: APIGatewayRestResolver) -> str | None:
     return app.current_event.headers.get("if-match") or app.current_event.headers.get("If-Match")
 
 
+def request_id(event: Mapping[str, Any]) -> str:
+    """API Gateway's id of the request (also in the logs, as the correlation id)."""
+    return str((event.get("requestContext") or {}).get("requestId") or "")
+
+
 def _body_too_large(event: dict[str, Any]) -> dict[str, Any] | None:
     """The 413 answer for a body over 256 KiB (decoded), checked before anything parses it."""
     body = _body_text(event)
     size = len(body) if isinstance(body, bytes) else len(body.encode("utf-8", "surrogatepass"))
     if size <= MAX_BODY_BYTES:
         return None
-    return _raw_error(PayloadTooLarge(f"The request body is over {MAX_BODY_BYTES} bytes"))
+    return _raw_error(
+        PayloadTooLarge(f"The request body is over {MAX_BODY_BYTES} bytes"), request_id(event)
+    )
 
 
 def _body_not_json(event: dict[str, Any]) -> dict[str, Any] | None:
@@ -146,7 +157,8 @@ def _body_not_json(event: dict[str, Any]) -> dict[str, Any] | None:
     if not media_type or media_type == JSON or media_type.endswith("+json"):
         return None
     return _raw_error(
-        ValidationFailed(f"Content-Type: must be {JSON}, not {media_type}", code="invalid_json")
+        ValidationFailed(f"Content-Type: must be {JSON}, not {media_type}", code="invalid_json"),
+        request_id(event),
     )
 
 
@@ -164,7 +176,8 @@ def _unacceptable_json(event: dict[str, Any]) -> dict[str, Any] | None:
         jsonio.loads(_body_text(event))
     except jsonio.InvalidJson as error:
         return _raw_error(
-            ValidationFailed(f"The body is not acceptable JSON: {error}", code="invalid_json")
+            ValidationFailed(f"The body is not acceptable JSON: {error}", code="invalid_json"),
+            request_id(event),
         )
     return None
 
@@ -176,16 +189,16 @@ def _unencodable_parameter(event: dict[str, Any]) -> dict[str, Any] | None:
         for name, value in (event.get(source) or {}).items():
             if isinstance(value, str) and jsonio.unencodable(value):
                 message = "must not hold U+0000 or a lone surrogate"
-                return _raw_error(invalid_field(str(name), message))
+                return _raw_error(invalid_field(str(name), message), request_id(event))
     return None
 
 
-def _raw_error(error: StintError) -> dict[str, Any]:
+def _raw_error(error: StintError, request_id: str) -> dict[str, Any]:
     """An error as a Lambda proxy response, for answers given before the resolver runs."""
     return {
         "statusCode": error.status,
-        "headers": {"Content-Type": JSON},
-        "body": json.dumps(error.body()),
+        "headers": {"Content-Type": JSON, **error.headers},
+        "body": json.dumps(error.body(request_id)),
         "isBase64Encoded": False,
     }
 
@@ -216,11 +229,32 @@ def entity_response(status: int, key: str, result: Versioned) -> Response:
     return json_response(status, {key: result.entity}, {"ETag": result.etag})
 
 
-def list_response(key: str, items: list[dict[str, Any]], next_token: str | None) -> Response:
+def created(app: APIGatewayRestResolver, key: str, result: Versioned, collection: str) -> Response:
+    """A 201 `{key: entity}` with its ETag and its URL (`Location`: `<collection>/<id>`)."""
+    path = f"{collection}/{result.entity['id']}"
+    return json_response(201, {key: result.entity}, {"ETag": result.etag, **location(app, path)})
+
+
+def location(app: APIGatewayRestResolver, path: str) -> dict[str, str]:
+    """The `Location` header of a 201: the new entity's absolute URL (`path`: `/v1/...`)."""
+    return {"Location": urls.url_for(app.current_event.raw_event, path)}
+
+
+def list_response(
+    app: APIGatewayRestResolver, key: str, items: list[dict[str, Any]], next_token: str | None
+) -> Response:
+    """A list page; while more remain, `nextToken` and `Link: <next page>; rel="next"`."""
     payload: dict[str, Any] = {key: items}
-    if next_token:
-        payload["nextToken"] = next_token
-    return json_response(200, payload)
+    if not next_token:
+        return json_response(200, payload)
+    payload["nextToken"] = next_token
+    return json_response(200, payload, next_link(app, "nextToken", next_token))
+
+
+def next_link(app: APIGatewayRestResolver, token_name: str, token: str) -> dict[str, str]:
+    """The `Link` header to this request's next page (RFC 8288)."""
+    url = urls.next_page_url(app.current_event.raw_event, token_name, token)
+    return {"Link": f'<{url}>; rel="next"'}
 
 
 def no_content() -> Any:
@@ -229,8 +263,48 @@ def no_content() -> Any:
     return Response(204)
 
 
-def error_response(error: StintError) -> Response:
-    return json_response(error.status, error.body())
+def error_response(error: StintError, request_id: str) -> Response:
+    return json_response(error.status, error.body(request_id), dict(error.headers))
+
+
+# ----------------------------------------------------------------------------- HTTP conventions
+
+
+@lru_cache(maxsize=1)
+def cors() -> CORSConfig:
+    """What browser apps may do (template.yaml's AllowedOrigins and Mappings.Cors)."""
+    exposed = os.environ.get("CORS_EXPOSE_HEADERS", "")
+    return CORSConfig(
+        allow_origin=os.environ.get("CORS_ALLOW_ORIGIN") or "*",
+        expose_headers=[name.strip() for name in exposed.split(",") if name.strip()],
+    )
+
+
+def with_http_conventions(event: Mapping[str, Any], response: dict[str, Any]) -> dict[str, Any]:
+    """Every answer's headers (contract section 1), on any answer: the resolver's, one refused
+    before it runs, an idempotent replay (whose stored headers were another request's)."""
+    origin = urls.header(event, "Origin")
+    allowed = cors().to_dict(cors().allowed_origin(origin) if origin else None)
+    allowed.pop("Access-Control-Allow-Headers", None)  # a preflight's (API Gateway answers those)
+    headers = {
+        **allowed,
+        "X-Request-Id": request_id(event),
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+    }
+    for name, value in headers.items():
+        _set_header(response, name, value)
+    return response
+
+
+def _set_header(response: dict[str, Any], name: str, value: str) -> None:
+    """Set one header of a proxy response, in `multiValueHeaders` if it has them (they win)."""
+    multi = response.get("multiValueHeaders")
+    if isinstance(multi, dict):
+        multi[name] = [value]
+        (response.get("headers") or {}).pop(name, None)
+    else:
+        response["headers"] = {**(response.get("headers") or {}), name: value}
 
 
 # Parts of a pydantic error location that name a field or an index as the client wrote it;

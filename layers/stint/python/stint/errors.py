@@ -1,17 +1,20 @@
 """Domain errors and their mapping to the contract's error body.
 
 Every error a service raises is a `StintError`; the HTTP layer (`stint.api`) turns it into
-`{"error": {"code", "message", "details"}}` with the error's status code.
+`{"error": {"code", "message", "details", "requestId"}}` with the error's status code and the
+error's own response headers (`headers`, e.g. a `Retry-After`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 
 class StintError(Exception):
     status = 500
     code = "internal_error"
+    headers: Mapping[str, str] = {}  # response headers of this error (a subclass sets its own)
 
     def __init__(self, message: str, *, code: str | None = None, details: list[Any] | None = None):
         super().__init__(message)
@@ -20,10 +23,13 @@ class StintError(Exception):
             self.code = code
         self.details = details or []
 
-    def body(self) -> dict[str, Any]:
+    def body(self, request_id: str | None = None) -> dict[str, Any]:
+        """The contract's error body; `request_id` is API Gateway's id of the request."""
         error: dict[str, Any] = {"code": self.code, "message": self.message}
         if self.details:
             error["details"] = self.details
+        if request_id:
+            error["requestId"] = request_id
         return {"error": error}
 
 

@@ -397,6 +397,7 @@ class ErrorDetail(TypedDict):
     code: str
     message: str
     details: NotRequired[list[Any]]
+    requestId: Annotated[str, Field(description="API Gateway's id of the request (X-Request-Id)")]
 
 
 class ErrorBody(BaseModel):
