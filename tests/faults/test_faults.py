@@ -19,11 +19,13 @@ At the end:
   `standardwebhooks`; de-duplicated by `webhook-id`, exactly once.
 
 `STINT_FAULT_RUNS` runs (default 1; 10 for the "ten in a row" check), each with its own account
-and seed. Counts are printed at the end of the session.
+and seed (`STINT_FAULT_SEED` + run); `STINT_FAULT_PLAN` (JSON) overrides shares. Counts are
+printed at the end of the session.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import uuid
@@ -62,6 +64,8 @@ PLAN = {
     "transaction_conflict": 0.15,
     "sqs_send": 0.2,
     "die": 0.06,
+    # STINT_FAULT_PLAN='{"die": 0.2}' changes shares for a harsher (or narrower) run.
+    **json.loads(os.environ.get("STINT_FAULT_PLAN") or "{}"),
 }
 TRIGGERS = ["project", "category", "task", "time"]
 DELIVERY_WAIT_S = 40.0
