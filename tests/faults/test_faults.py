@@ -202,6 +202,12 @@ def test_writers_and_a_reader_under_faults(stack: dict[str, Any], run: int) -> N
         record(state, answers, writers, replica, full, changes, receiver)
         problems = {
             "answers outside the contract": answers.refused,
+            # Each injected death is one 502; any other 502 is a function that failed.
+            "502s that no injected death explains": (
+                [f"{answers.statuses[502]} 502s, {state['injected']['die']} deaths"]
+                if answers.statuses[502] > state["injected"]["die"]
+                else []
+            ),
             "the reader failed": reader_failures,
             "writes that never succeeded": [r for w in writers for r in w.refused],
             "the replica built from tokens differs from a full sync": diff(replica, full),
