@@ -15,9 +15,9 @@ Faults are inputs (GUIDE.md section 5). With the switch on, the local stack
 
 The DynamoDB and SQS faults are answered in the emulator's WSGI layer (`Emulator.app`'s
 interceptors), on the wire, before moto sees the call: the functions' SDK clients receive
-them as they would from AWS, and botocore's own retry policy (legacy: 10 attempts for
-DynamoDB, 5 for SQS) applies to each attempt unchanged; what is left after its retries reaches
-Stint's code. Nothing reaches moto for a faulted call, so nothing was written. Dying needs to
+them as they would from AWS, and botocore's own retry policy (by default `standard`: 3
+attempts and a retry quota) applies to each attempt unchanged; what is left after its retries
+reaches Stint's code. Nothing reaches moto for a faulted call, so nothing was written. Dying needs to
 know which invocation made a call, which only the calling thread knows: a botocore event
 handler (`after-call` / `before-call`, registered in every botocore session made after
 `install()`) reads the invocation's context variable, which `Runtime.invoke` sets through
