@@ -29,6 +29,7 @@ CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing
 
 Hook = Callable[[dict[str, Any]], None]
 StartResponse = Callable[..., Any]
+Interceptor = Callable[[dict[str, Any]], "tuple[str, list[tuple[str, str]], bytes] | None"]
 
 
 class HookError(Exception):
@@ -57,8 +58,15 @@ class SerializedApp:
         self._app = app
         self._lock = threading.Lock()
         self.hooks: dict[str, Hook] = {}
+        # Each may answer a call in moto's stead (local.faults); the first answer is sent.
+        self.interceptors: list[Interceptor] = []
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
+        for intercept in self.interceptors:
+            answer = intercept(environ)
+            if answer is not None:
+                start_response(answer[0], answer[1])
+                return [answer[2]]
         hook = self.hooks.get(environ.get("HTTP_X_AMZ_TARGET", ""))
         params = _json_body(environ) if hook else {}
         status, headers, body = self._serialized(environ)

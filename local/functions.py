@@ -42,6 +42,8 @@ from local.template import ref_target, string
 log = logging.getLogger("stint.local")
 
 Handler = Callable[[Any, Any], Any]
+# Context managers entered around every handler call, given the function (local.faults).
+InvocationWrapper = Callable[["Function"], contextlib.AbstractContextManager[None]]
 
 
 class FunctionError(Exception):
@@ -165,6 +167,7 @@ class Runtime:
     def __init__(self, functions: list[Function]) -> None:
         self.functions = functions
         self._by_arn = {function.arn: function for function in functions}
+        self.wrappers: list[InvocationWrapper] = []
 
     def start(self, base_environment: dict[str, str]) -> None:
         """Set the shared environment, put the layers on sys.path, import every handler."""
@@ -192,7 +195,10 @@ class Runtime:
         started = time.monotonic()
         checked = iam.current.set(function.policy)
         try:
-            return handler(event, context)
+            with contextlib.ExitStack() as wrapped:
+                for wrapper in self.wrappers:
+                    wrapped.enter_context(wrapper(function))
+                return handler(event, context)
         finally:
             iam.current.reset(checked)
             function.release_environment(handler)

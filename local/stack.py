@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from local import iam
+from local import faults, iam
 from local.authorizer import JwksCache
 from local.emulator import CREDENTIALS, Emulator
 from local.functions import Function, Runtime, load_functions
-from local.gateway import Gateway
+from local.gateway import Gateway, WsgiApp
 from local.oauth import UserPoolDomain
 from local.resources import Provisioner
 from local.routes import load_routes
@@ -80,6 +80,7 @@ class LocalStack:
         self.emulator: Emulator | None = None
         self.front: Server | None = None
         self.event_sources: EventSources | None = None
+        self.faults = faults.FaultSwitch()  # off until the stack is ready (local.faults)
 
     @property
     def outputs_path(self) -> Path:
@@ -90,6 +91,8 @@ class LocalStack:
         self.outputs_path.unlink(missing_ok=True)  # never leave a stale stack's outputs
         template = load_template(self.settings.template)
         self.emulator = Emulator(self.settings.moto_port).start()
+        self.emulator.app.interceptors.append(self.faults.intercept)
+        faults.install_event_handlers()
         stack = Provisioner(template, self.emulator.client)
         stack.provision_all()
 
@@ -100,6 +103,7 @@ class LocalStack:
             function.policy = iam.policy_of(stack, function.logical_id)
         iam.enforce()
         runtime = Runtime(functions)
+        runtime.wrappers.append(self.faults.invocation)
         warn_about_unserved_events(runtime.functions)
         runtime.start(lambda_environment(self.emulator.url))
         CognitoTriggers(self.emulator, runtime).install()
@@ -111,7 +115,9 @@ class LocalStack:
         domain = UserPoolDomain.from_stack(
             stack, self.emulator.client("cognito-idp"), jwks, routes.default_api.cors
         )
-        gateway = Gateway(routes, runtime, domain.mounts if domain else None)
+        mounts: dict[str, WsgiApp] = {faults.CONTROL_PATH: self.faults.control_app}
+        mounts.update(domain.mounts if domain else {})
+        gateway = Gateway(routes, runtime, mounts)
         self.front = Server(gateway, self.settings.port, RawHeadersRequestHandler).start()
 
         resolved = resolve_outputs(stack)
@@ -130,6 +136,7 @@ class LocalStack:
             outputs.update(
                 create_demo_user(self.emulator, outputs["UserPoolId"], outputs["UserPoolClientId"])
             )
+        self.faults.set(faults.from_environment().plan)  # the set-up above ran without faults
         write_json_atomically(self.outputs_path, outputs)
         log.info(
             "%d functions, %d routes, emulator at %s; ready in %.1f s",

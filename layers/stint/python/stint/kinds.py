@@ -75,4 +75,3 @@ KINDS: dict[str, Kind] = {
 NAMES = tuple(KINDS)
 SEARCHABLE = tuple(name for name, kind in KINDS.items() if kind.searchable)
 TRIGGERS = tuple(dict.fromkeys(kind.trigger for kind in KINDS.values()))
-

@@ -1,0 +1,78 @@
+"""The property tests' stack, one account with a receiver subscribed to every trigger, and
+their summary line."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from local.testing import start_local_stack, stop
+from tests.api.conftest import Api, new_api
+from tests.pipeline import Answers, Receiver, Replica, running_receiver, subscribe
+
+STATS: Counter[str] = Counter()
+TRIGGERS = ["project", "category", "task", "subtask", "time"]
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    process, outputs = start_local_stack(tmp_path_factory.mktemp("property-stack"))
+    yield outputs
+    stop(process)
+
+
+@pytest.fixture(scope="session")
+def receiver() -> Iterator[Receiver]:
+    with running_receiver() as receiver:
+        yield receiver
+
+
+@dataclass
+class Account:
+    """A user subscribed to every trigger, its replica, and the entities tests refer to."""
+
+    stack: dict[str, Any]
+    api: Api
+    user_id: str
+    receiver: Receiver
+    answers: Answers
+    replica: Replica
+    refs: dict[str, str] = field(default_factory=dict)
+    # (event type, entity) of every acknowledged write: the receiver must get each as is.
+    expected: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+
+@pytest.fixture(scope="module")
+def account(stack: dict[str, Any], receiver: Receiver) -> Account:
+    api = new_api(stack)
+    subscribe(api, receiver, TRIGGERS)
+    answers = Answers()
+    account = Account(
+        stack, api, api.get("/v1/me").json()["id"], receiver, answers, Replica(api, answers)
+    )
+    project = api.create("/v1/projects", "project", title="Refs")
+    task = api.create("/v1/tasks", "task", title="Refs", projectId=project["id"])
+    category = api.create("/v1/categories", "category", title="Refs")
+    response = api.post(f"/v1/tasks/{task['id']}/subtasks", json={"subtask": {"title": "Refs"}})
+    assert response.status_code == 201, response.text
+    account.refs = {
+        "project": project["id"],
+        "task": task["id"],
+        "category": category["id"],
+        "subtask": response.json()["subtask"]["id"],
+    }
+    return account
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if STATS["examples"] or STATS["invalid"]:
+        terminalreporter.write_line(
+            f"property: {STATS['examples']} valid examples through the API "
+            f"({STATS['writes']} writes round-tripped), {STATS['invalid']} invalid values "
+            f"refused, {STATS['zones']} time zones reported, {STATS['steps']} stateful steps; "
+            f"deliveries checked {STATS['deliveries']} ({STATS['changes']} committed changes)"
+        )
