@@ -3,14 +3,14 @@
 `body(Model, refs)` walks `Model.model_fields`: each field's annotation (`X | None`, `Literal`,
 `Annotated` metadata: `Ge`/`Le`/`MinLen`/`MaxLen`, `pattern`, `Strict`) and its custom
 validators, which have their documented ranges registered here (`VALIDATORS`: titles are 1..500
-characters after trimming, timestamps RFC 3339 with an offset in years 0001..9999, money at most
+characters after trimming, timestamps RFC 3339 with an offset in the documented range, money at most
 2 decimals within the `WithJsonSchema` bounds). A field added to a model is covered without new
 test code; a field whose validator is not registered here fails the walk (`Unregistered`), so
 a new constrained type cannot slip through untested. Nested request models are walked too.
 
 Values lean to the edges of each range: 0 and the maximum, fractional money, the longest
 title, astral characters, combining marks, right-to-left text, years 0001 and 9999, odd
-offsets. `null` is sent only where the model accepts it (not in `NOT_NULL`). Fields that name
+offsets. `null` is sent only where the model's type admits it. Fields that name
 another entity (`projectId`, ...) come from `refs`, so writes can succeed; `id` is a fresh
 client id or left out.
 
@@ -34,13 +34,14 @@ from hypothesis import strategies as st
 from pydantic import AfterValidator, BaseModel, BeforeValidator, WithJsonSchema
 from pydantic.fields import FieldInfo
 
-from stint import models
+from stint import models, timeutil
 
 OMIT = object()  # a field left out of the body
-MAX_TIMESTAMP = datetime(9999, 12, 31, 23, 59, 59, 999000, tzinfo=UTC)
-MIN_TIMESTAMP = datetime(1, 1, 1, tzinfo=UTC)
-# A session must end in range too: its start leaves room for the longest duration.
-SESSION_START_MAX = MAX_TIMESTAMP - timedelta(seconds=models.MAX_SESSION_SECONDS)
+# The documented range of every timestamp (stint.timeutil), at its edges too. It already leaves
+# room for a session's longest duration and for any time zone's offset.
+MAX_TIMESTAMP = timeutil.LATEST
+MIN_TIMESTAMP = timeutil.EARLIEST
+SESSION_START_MAX = MAX_TIMESTAMP
 REFERENCES = ("projectId", "categoryId", "taskId", "subtaskId", "defaultProject")
 
 # Characters a client may send: every plane, combining marks, right-to-left scripts, emoji,
@@ -106,12 +107,12 @@ def constraints(annotation: Any, metadata: list[Any]) -> Constraints:
 
 
 def timestamps(latest: datetime = MAX_TIMESTAMP) -> st.SearchStrategy[str]:
-    """RFC 3339 with an offset, years 0001..9999 (the instant in range in UTC and locally)."""
+    """RFC 3339 with an offset, in the documented range (the instant, in UTC)."""
     edges = st.sampled_from([MIN_TIMESTAMP, latest, datetime(999, 12, 31, 23, 59, tzinfo=UTC)])
     instants = st.one_of(
         edges,
         st.datetimes(
-            min_value=datetime(1, 1, 2), max_value=latest.replace(tzinfo=None) - timedelta(days=1)
+            min_value=MIN_TIMESTAMP.replace(tzinfo=None), max_value=latest.replace(tzinfo=None)
         ).map(lambda moment: moment.replace(tzinfo=UTC)),
     )
     offsets = st.sampled_from([0, 0, 60, -300, 330, 345, -570, 840, -720])
@@ -196,7 +197,7 @@ def _validated(found: Constraints, name: str) -> st.SearchStrategy[Any]:
     if functions <= {"_rfc3339"}:
         return timestamps()
     schema = found.json_schema
-    if all(f.startswith("_money.") for f in functions) and schema.get("type") == "number":
+    if all(f.startswith("_cents.") for f in functions) and schema.get("type") == "number":
         return money(Decimal(schema["minimum"]), Decimal(schema["maximum"]))
     raise Unregistered(f"{name}: no strategy for the validators {sorted(functions)}")
 
