@@ -22,8 +22,9 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import ClientError
 
-from stint import idempotency
+from stint import idempotency, store
 from stint.errors import NotFound, PayloadTooLarge, StintError, ValidationFailed
 from stint.services.common import Caller, Versioned
 from stint.services.users import ensure_profile
@@ -62,6 +63,10 @@ def create_app() -> APIGatewayRestResolver:
     @app.exception_handler(StintError)
     def _domain_error(error: StintError) -> Response:
         return error_response(error)
+
+    @app.exception_handler(ClientError)
+    def _dynamodb_error(error: ClientError) -> Response:
+        return error_response(store.client_error(error))
 
     @app.exception_handler(RequestValidationError)
     def _invalid_request(error: RequestValidationError) -> Response:
@@ -152,7 +157,7 @@ def _raw_error(error: StintError) -> dict[str, Any]:
     """An error as a Lambda proxy response, for answers given before the resolver runs."""
     return {
         "statusCode": error.status,
-        "headers": {"Content-Type": JSON},
+        "headers": {"Content-Type": JSON, **error.headers()},
         "body": json.dumps(error.body()),
         "isBase64Encoded": False,
     }
@@ -198,7 +203,7 @@ def no_content() -> Any:
 
 
 def error_response(error: StintError) -> Response:
-    return json_response(error.status, error.body())
+    return json_response(error.status, error.body(), error.headers() or None)
 
 
 def _validation_error(errors: Sequence[Any]) -> StintError:
