@@ -102,11 +102,10 @@ def call(
     }
     response = handler(group)(event, Context())
     text = response.get("body") or ""
-    return Answer(
-        int(response["statusCode"]),
-        dict(response.get("headers") or {}),
-        json.loads(text) if text else None,
-    )
+    headers = dict(response.get("headers") or {})
+    for name, values in (response.get("multiValueHeaders") or {}).items():
+        headers[name] = ", ".join(values)
+    return Answer(int(response["statusCode"]), headers, json.loads(text) if text else None)
 
 
 @pytest.fixture

@@ -30,6 +30,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from stint import store as stint_store
 from stint.errors import Conflict, StintError, ValidationFailed
 from stint.store import IdempotencyKeyTaken, StaleRead, Store
@@ -113,6 +115,8 @@ def run_once(
             pass  # the held write lost a race for the counter: run the request again
         except StintError as refused:  # what a failed condition of the held write means
             return error(refused)
+        except ClientError as failed:  # DynamoDB throttled or refused the held write
+            return error(stint_store.client_error(failed))
         stint_store.backoff(attempt)
     return error(Conflict("Too many concurrent writes; retry the request", retry_after=1))
 
