@@ -1136,6 +1136,8 @@ def batch_get(keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, An
     pending: list[Any] = [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in dict.fromkeys(keys)]
     table = settings().table_name
     for attempt in range(_BATCH_GET_ATTEMPTS):
+        if not pending:
+            return found
         if attempt:
             time.sleep(random.uniform(0, _THROTTLED_BACKOFF_SECONDS * 2**attempt))
         response = dynamodb().batch_get_item(
@@ -1146,8 +1148,8 @@ def batch_get(keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, An
             found[(record["pk"], record["sk"])] = record
         unprocessed: Any = response.get("UnprocessedKeys", {})
         pending = unprocessed.get(table, {}).get("Keys", [])
-        if not pending:
-            return found
+    if not pending:
+        return found
     log.warning("BatchGetItem: %d keys still unprocessed (throttled)", len(pending))
     raise ServiceUnavailable("The service is busy; retry the request shortly")
 
