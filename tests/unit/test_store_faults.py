@@ -7,7 +7,6 @@ DynamoDB's; moto stays the table. Only a race is retried; anything else is answe
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -87,9 +86,21 @@ def inject(operation: str, *responses: AWSResponse, forever: bool = False) -> It
 
 
 @pytest.fixture(autouse=True)
-def _no_botocore_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
-    """botocore's retries happen (they are counted), without their seconds of backoff."""
+def backoffs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The store's backoffs (a retry loop), counted; botocore's retries happen (their attempts
+    are counted too) without their seconds of backoff. "At once" is one call and no backoff:
+    no wall-clock bound, which a loaded machine would break."""
     monkeypatch.setattr(standard.ExponentialBackoff, "delay_amount", lambda self, context: 0)
+    slept: list[int] = []
+    for name in ("backoff", "throttled_backoff"):
+        real = getattr(stint_store, name)
+
+        def counted(attempt: int, real: Any = real) -> None:
+            slept.append(attempt)
+            real(attempt)
+
+        monkeypatch.setattr(stint_store, name, counted)
+    return slept
 
 
 def _project(entity_id: str, **fields: Any) -> dict[str, Any]:
@@ -121,15 +132,12 @@ def _counter(store: Store) -> int:
     ],
 )
 def test_data_dynamodb_cannot_hold_is_a_400_naming_the_field_before_anything_is_sent(
-    field: str, value: Any
+    field: str, value: Any, backoffs: list[int]
 ) -> None:
     store = Store(f"u-{uuid.uuid4()}")
-    with inject("TransactWriteItems") as sent:
-        started = time.monotonic()
-        with pytest.raises(ValidationFailed) as refused:
-            store.commit([Put("project", _project("p", **{field: value}))])
-    assert time.monotonic() - started < 1
-    assert sent.calls == 0
+    with inject("TransactWriteItems") as sent, pytest.raises(ValidationFailed) as refused:
+        store.commit([Put("project", _project("p", **{field: value}))])
+    assert sent.calls == 0 and backoffs == []
     assert refused.value.details[0]["field"] == field
     assert store.get("project", "p") is None
 
@@ -164,16 +172,17 @@ def test_numbers_at_dynamodbs_edges_are_stored_exactly() -> None:
     ],
 )
 def test_a_refused_transaction_is_answered_at_once(
-    reason: str, message: str, expected: type[StintError], status: int
+    reason: str, message: str, expected: type[StintError], status: int, backoffs: list[int]
 ) -> None:
     store = Store(f"u-{uuid.uuid4()}")
-    with inject(
-        "TransactWriteItems", cancelled("None", reason, message=message), forever=True
-    ) as tx:
-        started = time.monotonic()
-        with pytest.raises(expected) as raised:
-            store.commit([Put("project", _project("p"))])
-    assert time.monotonic() - started < 1 and tx.calls == 1  # no retry loop
+    with (
+        inject(
+            "TransactWriteItems", cancelled("None", reason, message=message), forever=True
+        ) as tx,
+        pytest.raises(expected) as raised,
+    ):
+        store.commit([Put("project", _project("p"))])
+    assert tx.calls == 1 and backoffs == []  # at once: no retry loop
     assert raised.value.status == status
     assert (raised.value.retry_after is not None) == (status == 503)
 
@@ -242,18 +251,22 @@ def test_throttling_after_botocores_retries_is_503_with_retry_after(
     ],
 )
 def test_what_the_client_sees_of_a_refused_transaction(
-    keyed: bool, reason: str, message: str, status: int, caplog: pytest.LogCaptureFixture
+    keyed: bool,
+    reason: str,
+    message: str,
+    status: int,
+    caplog: pytest.LogCaptureFixture,
+    backoffs: list[int],
 ) -> None:
     user = f"u-{uuid.uuid4()}"
     call("users", "GET", "/v1/me", user)
     headers = {"Idempotency-Key": "k"} if keyed else {}
     refused = cancelled("None", reason, "None", message=message)
     with inject("TransactWriteItems", refused, forever=True) as tx:
-        started = time.monotonic()
         answer = call(
             "catalog", "POST", "/v1/projects", user, body={"project": {}}, headers=headers
         )
-    assert time.monotonic() - started < 1 and tx.calls == 1
+    assert tx.calls == 1 and backoffs == []
     assert answer.status == status, answer.body
     assert set(answer.body) == {"error"}
     assert ("Retry-After" in answer.headers) == (status == 503)
@@ -271,7 +284,9 @@ def test_a_read_throttled_after_botocores_retries_is_503() -> None:
 
 
 @pytest.mark.usefixtures("table")
-def test_keys_a_batch_read_keeps_handing_back_are_503_after_a_few_tries() -> None:
+def test_keys_a_batch_read_keeps_handing_back_are_503_after_a_few_tries(
+    backoffs: list[int],
+) -> None:
     user = f"u-{uuid.uuid4()}"
     keys = [(stint_store.user_pk(user), "PROFILE")]
     table = stint_store.settings().table_name
@@ -280,11 +295,9 @@ def test_keys_a_batch_read_keeps_handing_back_are_503_after_a_few_tries() -> Non
         "UnprocessedKeys": {table: {"Keys": [{"pk": {"S": keys[0][0]}, "sk": {"S": "PROFILE"}}]}},
     }
     response = AWSResponse("https://dynamodb.local/", 200, {}, _Body(unprocessed))
-    with inject("BatchGetItem", response, forever=True) as reads:
-        started = time.monotonic()
-        with pytest.raises(ServiceUnavailable):
-            stint_store.batch_get(keys)
-    assert reads.calls == 3 and time.monotonic() - started < 1
+    with inject("BatchGetItem", response, forever=True) as reads, pytest.raises(ServiceUnavailable):
+        stint_store.batch_get(keys)
+    assert reads.calls == 3 and backoffs == [1, 2]
 
 
 # ----------------------------------------------------------------------------- the property
@@ -322,10 +335,11 @@ def _expected(codes: list[str]) -> type[BaseException] | None:
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(st.lists(st.lists(st.sampled_from(CODES), min_size=4, max_size=4), max_size=5))
+@given(cancellations=st.lists(st.lists(st.sampled_from(CODES), min_size=4, max_size=4), max_size=5))
 def test_any_sequence_of_cancellations_commits_once_or_raises_the_right_error(
-    cancellations: list[list[str]],
+    cancellations: list[list[str]], backoffs: list[int]
 ) -> None:
+    backoffs.clear()  # one fixture for every example
     store = Store(f"u-{uuid.uuid4()}")
     store.commit([Put("project", _project("old"))])
     changes = [
@@ -344,11 +358,11 @@ def test_any_sequence_of_cancellations_commits_once_or_raises_the_right_error(
     new, old = store.get("project", "new"), store.get("project", "old")
     assert old is not None
     if error is None:  # committed once: the next two seqs, one new entity, one change
-        assert tx.calls == len(cancellations) + 1
+        assert tx.calls == len(cancellations) + 1 and len(backoffs) == len(cancellations)
         assert committed.seqs == {("project", "new"): 2, ("project", "old"): 3}
         assert _counter(store) == 3 and new is not None and new["seq"] == 2
         assert old["title"] == "changed" and old["seq"] == 3
-    else:  # at once, and nothing written
-        assert tx.calls == outcomes.index(error) + 1
+    else:  # at once (a backoff only after each race before it), and nothing written
+        assert tx.calls == outcomes.index(error) + 1 and len(backoffs) == outcomes.index(error)
         assert _counter(store) == 1 and new is None and old["seq"] == 1
     assert len(list(store.query_all(prefix=entity_sk("project", "")))) == (1 if error else 2)

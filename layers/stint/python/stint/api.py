@@ -66,7 +66,10 @@ def create_app() -> APIGatewayRestResolver:
 
     @app.exception_handler(ClientError)
     def _dynamodb_error(error: ClientError) -> Response:
-        return error_response(store.client_error(error))
+        answer = store.client_error(error)
+        if answer is None:
+            raise error  # not the request's doing nor a throttle: the function fails (5xx)
+        return error_response(answer)
 
     @app.exception_handler(RequestValidationError)
     def _invalid_request(error: RequestValidationError) -> Response:

@@ -116,7 +116,10 @@ def run_once(
         except StintError as refused:  # what a failed condition of the held write means
             return error(refused)
         except ClientError as failed:  # DynamoDB throttled or refused the held write
-            return error(stint_store.client_error(failed))
+            answer = stint_store.client_error(failed)
+            if answer is None:
+                raise
+            return error(answer)
         stint_store.backoff(attempt)
     return error(Conflict("Too many concurrent writes; retry the request", retry_after=1))
 

@@ -406,15 +406,16 @@ def _settle(error: ClientError, on_failed: list[OnFailedCondition]) -> None:
         raise _defect(error, codes)
 
 
-def client_error(error: ClientError) -> StintError:
+def client_error(error: ClientError) -> StintError | None:
     """What a DynamoDB error (left after botocore's retries) means for the request: 503 while
-    DynamoDB throttles or fails, 400 for data it cannot hold, else a logged defect (500)."""
+    DynamoDB throttles or fails, 400 for data it cannot hold, a logged defect (500) for another
+    refusal; None for an error that is none of these (e.g. AccessDenied: the function fails)."""
     code = str(error.response.get("Error", {}).get("Code", ""))
     if code in _UNAVAILABLE:
         return _unavailable(error, [code])
     if code in _REFUSED:
         return _refusal(str(error.response.get("Error", {}).get("Message", "")), error)
-    return _defect(error, [code])
+    return None
 
 
 def _refusal(message: str, error: ClientError) -> StintError:
@@ -1106,6 +1107,10 @@ def backoff(attempt: int) -> None:
     time.sleep(random.uniform(0, min(_BACKOFF_CAP_SECONDS, _BACKOFF_BASE_SECONDS * 2**attempt)))
 
 
+def throttled_backoff(attempt: int) -> None:
+    time.sleep(random.uniform(0, _THROTTLED_BACKOFF_SECONDS * 2**attempt))
+
+
 def retrying(operation: Callable[[], T]) -> T:
     """Run a read-then-write operation, again from its reads when an item changed under it."""
     for attempt in attempts():
@@ -1139,7 +1144,7 @@ def batch_get(keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, An
         if not pending:
             return found
         if attempt:
-            time.sleep(random.uniform(0, _THROTTLED_BACKOFF_SECONDS * 2**attempt))
+            throttled_backoff(attempt)
         response = dynamodb().batch_get_item(
             RequestItems={table: {"Keys": pending, "ConsistentRead": True}}
         )
