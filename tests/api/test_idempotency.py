@@ -66,17 +66,29 @@ def test_keys_are_per_user(api: Api, other: Api, case: str) -> None:
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_concurrent_identical_posts_with_one_key_create_one_entity(api: Api, case: str) -> None:
+def test_eight_concurrent_posts_with_one_key_make_one_entity_and_one_answer(
+    api: Api, case: str
+) -> None:
     path, body, kind = CASES[case]
     headers = {"Idempotency-Key": f"burst-{case}"}
-    with ThreadPoolExecutor(max_workers=6) as pool:
+    with ThreadPoolExecutor(max_workers=8) as pool:
         responses = list(
-            pool.map(lambda _: api.post(path, json=body(api), headers=headers), range(6))
+            pool.map(lambda _: api.post(path, json=body(api), headers=headers), range(8))
         )
-    assert [r.status_code for r in responses] == [201] * 6, [r.text for r in responses]
-    assert len({r.json()[kind]["id"] for r in responses}) == 1
+    assert [r.status_code for r in responses] == [201] * 8, [r.text for r in responses]
+    assert len({(r.text, r.headers["ETag"]) for r in responses}) == 1  # identical answers
     assert sum("Idempotent-Replayed" not in r.headers for r in responses) == 1
     assert _count(api, kind) == 1
+
+
+def test_a_retry_of_a_stopped_timer_answers_the_stop_not_404(api: Api) -> None:
+    task = api.create("/v1/tasks", "task", title="Timed")
+    assert api.post("/v1/timer", json={"taskId": task["id"]}).status_code == 201
+    headers = {"Idempotency-Key": "stop-once"}
+    first = api.post("/v1/timer/stop", headers=headers)
+    retry = api.post("/v1/timer/stop", headers=headers)
+    assert first.status_code == retry.status_code == 200, retry.text
+    assert retry.json() == first.json() and retry.headers["Idempotent-Replayed"] == "true"
 
 
 def test_a_rejected_request_does_not_hold_its_key(api: Api) -> None:

@@ -4,14 +4,15 @@ race only, never a refusal."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
 from stint import config
-from stint.errors import NotFound
+from stint.errors import NotFound, StintError
 from stint.models import MemberBody, TeamFields
 from stint.services import teams
 from stint.store import INVITATION_PREFIX, StaleRead, TeamStore, dynamodb, invitee_pk
@@ -61,10 +62,14 @@ def test_an_invitation_expires_after_14_days(pool: str, monkeypatch: pytest.Monk
     assert [m["userId"] for m in members] == [admin.user_id, invitee.user_id]
 
 
-def _canceled_with(code: str) -> Any:
-    """A botocore before-call handler answering TransactWriteItems as DynamoDB cancels one."""
+def _canceled_with(code: str, times: int = 10**6) -> Any:
+    """A botocore before-call handler answering TransactWriteItems as DynamoDB cancels one, the
+    first `times` calls (it counts every call in `.calls`)."""
 
-    def answer(**_: Any) -> tuple[Any, dict[str, Any]]:
+    def answer(**_: Any) -> tuple[Any, dict[str, Any]] | None:
+        answer.calls += 1  # type: ignore[attr-defined]
+        if answer.calls > times:  # type: ignore[attr-defined]
+            return None  # sent on to moto
         error = {
             "Error": {"Code": "TransactionCanceledException", "Message": f"canceled: [{code}]"},
             "CancellationReasons": [{"Code": code}],
@@ -72,27 +77,38 @@ def _canceled_with(code: str) -> Any:
         }
         return type("Http", (), {"status_code": 400})(), error
 
+    answer.calls = 0  # type: ignore[attr-defined]
     return answer
 
 
-@pytest.mark.parametrize("code", ["ConditionalCheckFailed", "TransactionConflict"])
-def test_a_lost_race_is_read_again(table: str, code: str) -> None:
+@contextmanager
+def _transactions_answered_by(handler: Any) -> Iterator[None]:
     events = dynamodb().meta.events
-    handler = _canceled_with(code)
     events.register("before-call.dynamodb.TransactWriteItems", handler)
     try:
-        with pytest.raises(StaleRead):
-            TeamStore.write({"id": "t", "name": "n", "members": []}, expect_version=None)
+        yield
     finally:
         events.unregister("before-call.dynamodb.TransactWriteItems", handler)
+
+
+def test_a_team_changed_since_it_was_read_is_read_again(table: str) -> None:
+    with (
+        _transactions_answered_by(_canceled_with("ConditionalCheckFailed")),
+        pytest.raises(StaleRead),
+    ):
+        TeamStore.write({"id": "t", "name": "n", "members": []}, expect_version=None)
+
+
+def test_a_transaction_conflict_is_sent_again_and_commits(table: str) -> None:
+    handler = _canceled_with("TransactionConflict", times=1)
+    with _transactions_answered_by(handler):
+        TeamStore.write({"id": "t", "name": "n", "members": []}, expect_version=None)
+    assert handler.calls == 2
+    assert TeamStore.get("t") is not None
 
 
 def test_a_refused_transaction_is_not_retried(table: str) -> None:
-    events = dynamodb().meta.events
     handler = _canceled_with("ValidationError")
-    events.register("before-call.dynamodb.TransactWriteItems", handler)
-    try:
-        with pytest.raises(ClientError, match="TransactionCanceledException"):
-            TeamStore.write({"id": "t", "name": "n", "members": []}, expect_version=None)
-    finally:
-        events.unregister("before-call.dynamodb.TransactWriteItems", handler)
+    with _transactions_answered_by(handler), pytest.raises(StintError):
+        TeamStore.write({"id": "t", "name": "n", "members": []}, expect_version=None)
+    assert handler.calls == 1

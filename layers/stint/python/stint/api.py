@@ -23,8 +23,9 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import ClientError
 
-from stint import idempotency, jsonio, urls
+from stint import idempotency, jsonio, store, urls
 from stint.errors import NotFound, PayloadTooLarge, StintError, ValidationFailed, invalid_field
 from stint.services.common import Caller, Versioned
 from stint.services.users import ensure_profile
@@ -61,6 +62,13 @@ def create_app() -> APIGatewayRestResolver:
     @app.exception_handler(StintError)
     def _domain_error(error: StintError) -> Response:
         return error_response(error, request_id(app.current_event.raw_event))
+
+    @app.exception_handler(ClientError)
+    def _dynamodb_error(error: ClientError) -> Response:
+        answer = store.client_error(error)
+        if answer is None:
+            raise error  # not the request's doing nor a throttle: the function fails (5xx)
+        return error_response(answer, request_id(app.current_event.raw_event))
 
     @app.exception_handler(RequestValidationError)
     def _invalid_request(error: RequestValidationError) -> Response:
@@ -197,7 +205,7 @@ def _raw_error(error: StintError, request_id: str) -> dict[str, Any]:
     """An error as a Lambda proxy response, for answers given before the resolver runs."""
     return {
         "statusCode": error.status,
-        "headers": {"Content-Type": JSON, **error.headers},
+        "headers": {"Content-Type": JSON, **error.headers()},
         "body": json.dumps(error.body(request_id)),
         "isBase64Encoded": False,
     }
@@ -264,7 +272,7 @@ def no_content() -> Any:
 
 
 def error_response(error: StintError, request_id: str) -> Response:
-    return json_response(error.status, error.body(request_id), dict(error.headers))
+    return json_response(error.status, error.body(request_id), error.headers() or None)
 
 
 # ----------------------------------------------------------------------------- HTTP conventions

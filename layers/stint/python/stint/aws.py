@@ -9,6 +9,12 @@ _clients: dict[str, Any] = {}
 # botocore's session is not thread-safe while it creates clients; the local stack runs
 # several execution environments in one process, so creation is serialized here.
 _lock = threading.Lock()
+# botocore's retries, chosen rather than inherited (docs/DESIGN.md, "Retries and concurrency
+# control"): the Lambda runtime's botocore may default to "legacy" mode, 10 attempts for
+# DynamoDB with up to 25 s of backoff, longer than the functions' 15 s timeout. Standard mode
+# retries throttling and 5xx with full jitter (up to 1 s, then 2 s) and never a
+# TransactionCanceledException (the store decides about those); 3 attempts in all.
+RETRIES = {"mode": "standard", "total_max_attempts": 3}
 
 
 def client(service: str) -> Any:
@@ -20,9 +26,11 @@ def client(service: str) -> Any:
                 # botocore's own session, not boto3's: Stint uses low-level clients only, and
                 # `import boto3` also imports s3transfer and boto3's resource machinery, about
                 # a quarter of a cold start's SDK cost (docs/DESIGN.md, "Performance").
+                from botocore.config import Config
                 from botocore.session import Session
 
-                found = _clients[service] = Session().create_client(service)
+                config = Config(retries=RETRIES)  # type: ignore[arg-type]
+                found = _clients[service] = Session().create_client(service, config=config)
     return found
 
 

@@ -1,27 +1,39 @@
 """Domain errors and their mapping to the contract's error body.
 
 Every error a service raises is a `StintError`; the HTTP layer (`stint.api`) turns it into
-`{"error": {"code", "message", "details", "requestId"}}` with the error's status code and the
-error's own response headers (`headers`, e.g. a `Retry-After`).
+`{"error": {"code", "message", "details", "requestId"}}` with the error's status code, and its
+`Retry-After` header when a retry later can succeed (contract section 1, "HTTP conventions").
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 
 class StintError(Exception):
     status = 500
     code = "internal_error"
-    headers: Mapping[str, str] = {}  # response headers of this error (a subclass sets its own)
+    retry_after: int | None = None  # seconds: the answer's Retry-After header
 
-    def __init__(self, message: str, *, code: str | None = None, details: list[Any] | None = None):
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        details: list[Any] | None = None,
+        retry_after: int | None = None,
+    ):
         super().__init__(message)
         self.message = message
         if code:
             self.code = code
         self.details = details or []
+        if retry_after is not None:
+            self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        return {} if self.retry_after is None else {"Retry-After": str(self.retry_after)}
 
     def body(self, request_id: str | None = None) -> dict[str, Any]:
         """The contract's error body; `request_id` is API Gateway's id of the request."""
@@ -61,6 +73,14 @@ class PreconditionFailed(StintError):
 class PayloadTooLarge(StintError):
     status = 413
     code = "payload_too_large"
+
+
+class ServiceUnavailable(StintError):
+    """DynamoDB kept throttling (or failing) after botocore's retries: try again shortly."""
+
+    status = 503
+    code = "service_unavailable"
+    retry_after = 1
 
 
 def not_found(kind: str, entity_id: str) -> NotFound:

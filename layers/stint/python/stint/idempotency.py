@@ -1,14 +1,23 @@
-"""`Idempotency-Key` on every POST (contract section 1).
+"""`Idempotency-Key` on every POST (contract section 1): exactly once, even when a function dies.
 
 The same key (per user) with the same request within 24 h returns the first response and
-writes nothing; with another request it is `409 idempotency_conflict`; a retry while the first
-is still running waits for its response (up to a few seconds, then `409 conflict`).
+writes nothing; with another request it is `409 idempotency_conflict`.
 
-Only successful (2xx) responses are kept: a 4xx wrote nothing, so running the retry again is
-the same as replaying it, and a 5xx may be transient. The record is written before the request
-runs and completed after it; should the function die in between, the key is taken over once
-the record is older than the function's timeout (the same window Powertools' idempotency
-utility has). Records expire by TTL.
+The key's record holds the request's fingerprint and its first 2xx response, and it is written
+in the same DynamoDB transaction as the request's write, never apart: while the request runs,
+its write is held (`store.deferring`), the response is rendered from what the write will commit
+(its seqs and timestamp are known before it is sent), and then the write goes out with the
+record's Put, conditioned on there being no live record. So either both commit or neither:
+
+- a function that dies before the transaction wrote nothing, and a retry simply runs;
+- a function that dies after it left the record, and a retry finds the first response;
+- a retry that runs while the first is still running races it: one transaction commits, the
+  other's condition on the record fails and it answers with the winner's response.
+
+A request that answers without a held write (a 4xx, or a request whose write could not be held)
+looks the record up before answering, so a retry of a request that succeeded is never answered
+from state that request changed (a second `POST /v1/timer/stop` is not a 404). Records expire
+by TTL (docs/DESIGN.md, "Retries and concurrency control").
 """
 
 from __future__ import annotations
@@ -18,16 +27,18 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import ClientError
+
+from stint import store as stint_store
 from stint.errors import Conflict, StintError, ValidationFailed
-from stint.store import Store
+from stint.store import IdempotencyKeyTaken, StaleRead, Store
 
 HEADER = "idempotency-key"
 MAX_KEY_LENGTH = 255
 RETENTION_SECONDS = 24 * 3600
-STALE_AFTER_SECONDS = 30  # over the functions' 15 s timeout
-WAIT_FOR_FIRST_SECONDS = 5.0
 REPLAYED_HEADER = "Idempotent-Replayed"
 
 Resolve = Callable[[], dict[str, Any]]
@@ -50,6 +61,39 @@ def fingerprint(event: dict[str, Any]) -> str:
     return hashlib.sha256(request.encode()).hexdigest()
 
 
+@dataclass
+class _KeyedRequest:
+    store: Store
+    key: str
+    fingerprint: str
+    error: ErrorResponse
+
+    def record_of(self, response: dict[str, Any]) -> dict[str, Any]:
+        """The Put of this key's record, holding `response`."""
+        now = int(time.time())
+        return self.store.idempotency_put(
+            self.key,
+            self.fingerprint,
+            json.dumps(response),
+            now=now,
+            expires_at=now + RETENTION_SECONDS,
+        )
+
+    def earlier_answer(self) -> dict[str, Any] | None:
+        """The answer a live record of the key gives, if there is one."""
+        record = self.store.idempotency_record(self.key, now=int(time.time()))
+        if record is None:
+            return None
+        if record.get("fingerprint") != self.fingerprint:
+            return self.error(
+                Conflict(
+                    "This Idempotency-Key was used with another request",
+                    code="idempotency_conflict",
+                )
+            )
+        return _replayed(json.loads(record["response"]))
+
+
 def run_once(
     event: dict[str, Any], user_id: str, resolve: Resolve, error: ErrorResponse
 ) -> dict[str, Any]:
@@ -59,42 +103,39 @@ def run_once(
         return resolve()
     if not 1 <= len(key) <= MAX_KEY_LENGTH:
         return error(ValidationFailed(f"Idempotency-Key: must be 1..{MAX_KEY_LENGTH} characters"))
-    store = Store(user_id)
-    request_print = fingerprint(event)
-    deadline = time.monotonic() + WAIT_FOR_FIRST_SECONDS
-    while True:
-        now = int(time.time())
-        held = store.claim_idempotency_key(
-            key,
-            request_print,
-            now=now,
-            expires_at=now + RETENTION_SECONDS,
-            stale_before=now - STALE_AFTER_SECONDS,
-        )
-        if held is None:
-            break  # this request runs
-        if held.get("fingerprint", request_print) != request_print:
-            return error(
-                Conflict(
-                    "This Idempotency-Key was used with another request",
-                    code="idempotency_conflict",
-                )
-            )
-        if held.get("state") == "done":
-            return _replayed(json.loads(held["response"]))
-        if time.monotonic() > deadline:
-            return error(Conflict("A request with this Idempotency-Key is still in progress"))
-        time.sleep(0.05)
-    try:
+    request = _KeyedRequest(Store(user_id), key, fingerprint(event), error)
+    for attempt in stint_store.attempts():
+        try:
+            return _run(request, resolve)
+        except IdempotencyKeyTaken:
+            earlier = request.earlier_answer()
+            if earlier is not None:
+                return earlier
+        except StaleRead:
+            pass  # the held write lost a race for the counter: run the request again
+        except StintError as refused:  # what a failed condition of the held write means
+            return error(refused)
+        except ClientError as failed:  # DynamoDB throttled or refused the held write
+            answer = stint_store.client_error(failed)
+            if answer is None:
+                raise
+            return error(answer)
+        stint_store.backoff(attempt)
+    return error(Conflict("Too many concurrent writes; retry the request", retry_after=1))
+
+
+def _run(request: _KeyedRequest, resolve: Resolve) -> dict[str, Any]:
+    with stint_store.deferring() as deferral:
         response = resolve()
-    except BaseException:
-        store.release_idempotency_key(key)
-        raise
-    if 200 <= int(response.get("statusCode", 500)) < 300:
-        store.finish_idempotency_key(key, json.dumps(response))
-    else:
-        store.release_idempotency_key(key)
-    return response
+    if not 200 <= int(response.get("statusCode", 500)) < 300:
+        return request.earlier_answer() or response  # a held write, if any, is dropped
+    if deferral.held is not None and not deferral.sent_alone:
+        deferral.send_with(request.record_of(response))
+        return response
+    # Nothing held (the write went out alone): the record follows the answer.
+    if request.store.put_idempotency_record(request.record_of(response)):
+        return response
+    return request.earlier_answer() or response
 
 
 def _replayed(response: dict[str, Any]) -> dict[str, Any]:

@@ -32,10 +32,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import contextvars
+import enum
 import functools
 import hashlib
 import json
+import logging
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -46,12 +49,21 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from stint import aws, jsonio
 from stint.config import settings
-from stint.errors import Conflict, StintError, ValidationFailed
+from stint.errors import (
+    Conflict,
+    ServiceUnavailable,
+    StintError,
+    ValidationFailed,
+    invalid_field,
+)
 from stint.kinds import KINDS
 from stint.timeutil import format_timestamp, utc_now
 
 if TYPE_CHECKING:
+    from botocore.exceptions import ClientError
     from mypy_boto3_dynamodb.client import DynamoDBClient
+
+log = logging.getLogger(__name__)
 
 PROFILE_SK = "PROFILE"
 COUNTER_SK = "COUNTER"
@@ -65,22 +77,28 @@ WEBHOOK_COUNT_SK = "WEBHOOKS"
 TEAM_SK = "TEAM"
 INVITATION_PREFIX = "INVITATION#"  # an invitation, in its invitee's partition
 # A transaction canceled for one of these reasons only lost a race: read again and retry.
-_RACE_CODES = frozenset({"None", "ConditionalCheckFailed", "TransactionConflict"})
 # BatchGetItem reads at most 100 keys a call.
 MAX_KEYS_PER_BATCH = 100
 # Attributes that belong to the item, not to the entity.
 _ITEM_ONLY = frozenset({"pk", "sk", "kind", "seq", "parent", "start", "expiresAt"})
 # DynamoDB allows 100 actions a transaction; one is the counter.
-MAX_ACTIONS_PER_TRANSACTION = 99
+_TRANSACTION_LIMIT = 100
+MAX_ACTIONS_PER_TRANSACTION = _TRANSACTION_LIMIT - 1
 # Writes of one user race for its counter; a loser backs off (full jitter, capped) and tries
 # again until a deadline, well inside the functions' 15 s timeout. A count of attempts is not
 # enough: with 8 concurrent writers of one user each attempt is won by one of them, and a
-# writer that kept losing 20 times in a row was seen (tests/api/test_concurrency.py).
+# writer that kept losing 20 times in a row was seen (tests/api/test_concurrency.py). Only a
+# race is retried so (docs/DESIGN.md, "Retries and concurrency control").
 _RETRY_DEADLINE_SECONDS = 8.0
 _BACKOFF_BASE_SECONDS = 0.005
 _BACKOFF_CAP_SECONDS = 0.1
-# BatchGetItem reads at most 100 keys a call.
-_BATCH_GET_KEYS = 100
+# Keys a BatchGetItem hands back unread (throttling) are asked for again this many times in all,
+# as botocore retries a throttled call, then the answer is 503.
+_BATCH_GET_ATTEMPTS = 3
+_THROTTLED_BACKOFF_SECONDS = 0.05
+# The numbers DynamoDB holds: 38 significant digits, magnitude 1E-130 to 9.99...E+125.
+_MAX_DIGITS = 38
+_MIN_EXPONENT, _MAX_EXPONENT = -130, 125
 # The sort key of the table and of each string-keyed index.
 _SORT_ATTRIBUTE: dict[str | None, str] = {None: "sk", "byParent": "parent", "byStart": "start"}
 T = TypeVar("T")
@@ -168,22 +186,46 @@ def etag(seq: int) -> str:
 # ----------------------------------------------------------------------------- (de)serialization
 
 
-def _to_dynamo(value: Any) -> dict[str, Any]:
+def _to_dynamo(value: Any, path: str) -> dict[str, Any]:
+    """`value` as a DynamoDB attribute; a value DynamoDB cannot hold is a 400 naming `path`
+    here, before anything is sent (a refused write would otherwise fail the whole request)."""
     if value is None:
         return {"NULL": True}
     if isinstance(value, bool):
         return {"BOOL": value}
-    if isinstance(value, Decimal):
-        return {"N": format(value, "f")}  # positional: never "1E+2"
-    if isinstance(value, int | float):
-        return {"N": str(value)}
+    if isinstance(value, int | float | Decimal):
+        return {"N": _number_text(value, path)}
     if isinstance(value, str):
+        _check_text(value, path)
         return {"S": value}
     if isinstance(value, list):
-        return {"L": [_to_dynamo(v) for v in value]}
+        return {"L": [_to_dynamo(v, f"{path}[{i}]") for i, v in enumerate(value)]}
     if isinstance(value, dict):
-        return {"M": {k: _to_dynamo(v) for k, v in value.items()}}
+        return {"M": {k: _to_dynamo(v, f"{path}.{k}") for k, v in value.items()}}
     raise TypeError(f"cannot store {type(value).__name__}")
+
+
+def _number_text(value: int | float | Decimal, path: str) -> str:
+    """A number as DynamoDB takes it (positional: never "1E+2"), if DynamoDB can hold it:
+    finite, at most 38 significant digits, magnitude 1E-130 to 9.99...E+125."""
+    number = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
+    if not number.is_finite():
+        raise invalid_field(path, "must be a finite number")
+    significant = "".join(map(str, number.as_tuple().digits)).strip("0")
+    if significant and (
+        len(significant) > _MAX_DIGITS or not _MIN_EXPONENT <= number.adjusted() <= _MAX_EXPONENT
+    ):
+        raise invalid_field(
+            path, "is outside the numbers that can be stored (38 digits, 1E-130 to 1E+126)"
+        )
+    return format(number, "f")
+
+
+def _check_text(value: str, path: str) -> None:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise invalid_field(path, "is not valid UTF-8 text (a lone surrogate)") from error
 
 
 def _from_dynamo(attr: dict[str, Any]) -> Any:
@@ -202,7 +244,7 @@ def _from_dynamo(attr: dict[str, Any]) -> Any:
 
 
 def to_item(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: _to_dynamo(v) for k, v in values.items()}
+    return {k: _to_dynamo(v, k) for k, v in values.items()}
 
 
 def from_item(item: dict[str, Any]) -> dict[str, Any]:
@@ -287,6 +329,225 @@ class Committed:
     def seq_of(self, kind: str, entity_id: str) -> int:
         return self.seqs[(kind, entity_id)]
 
+
+# ----------------------------------------------------------------------------- transactions
+
+
+class Outcome(enum.Enum):
+    """What a failed condition on one action of a transaction means for the request."""
+
+    RACE = "the counter moved (another write of the user): send it again with a fresh counter"
+    STALE = "an item changed since it was read: run the operation again from its reads"
+    ANSWERED = "the Idempotency-Key's record exists: the request was answered before"
+
+
+# Per action of a transaction: a domain error to raise, an Outcome, or None (no condition).
+OnFailedCondition = StintError | Outcome | None
+
+
+class IdempotencyKeyTaken(Exception):
+    """Another run of the same idempotent request committed first (`Outcome.ANSWERED`)."""
+
+
+@dataclass
+class _Transaction:
+    """A TransactWriteItems request, what each action's failed condition means, and the seqs
+    its entities take."""
+
+    actions: list[dict[str, Any]]
+    on_failed: list[OnFailedCondition]
+    seqs: dict[tuple[str, str], int] = field(default_factory=dict)
+
+
+# DynamoDB's codes (errors, and reasons a transaction was cancelled), by what they mean.
+_UNAVAILABLE = frozenset(
+    {
+        "ProvisionedThroughputExceeded",
+        "ProvisionedThroughputExceededException",
+        "ThrottlingError",
+        "ThrottlingException",
+        "Throttling",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "InternalFailure",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "TooManyRequestsException",  # Cognito's throttling
+    }
+)
+_REFUSED = frozenset({"ValidationError", "ValidationException"})
+# A refusal whose message names data DynamoDB cannot hold was caused by the input (a 400);
+# any other refusal is a request the store built wrong (a defect, 500).
+_INPUT_REFUSALS = (
+    ("number", "a number is outside what can be stored (38 digits, 1E-130 to 1E+126)"),
+    ("numeric", "a number is outside what can be stored (38 digits, 1E-130 to 1E+126)"),
+    ("item size", "the entity is larger than the 400 KB that can be stored"),
+    ("nesting levels", "a value is nested too deeply to be stored"),
+)
+_NO_ERROR = "None"
+_CONDITION_FAILED = "ConditionalCheckFailed"
+_CONFLICT = "TransactionConflict"
+
+
+def _settle(error: ClientError, on_failed: list[OnFailedCondition]) -> None:
+    """Raise what a cancelled transaction means for the request; return when it only lost a
+    race (the counter, or a `TransactionConflict`), so the same write may commit if sent again.
+    """
+    reasons = list(error.response.get("CancellationReasons") or [])
+    codes = [str(reason.get("Code") or _NO_ERROR) for reason in reasons]
+    # One reason per action, in order (none when the whole request was refused).
+    pairs = list(zip(codes, [*on_failed, *[None] * len(codes)], strict=False))
+    failed = [meaning for code, meaning in pairs if code == _CONDITION_FAILED]
+    if Outcome.ANSWERED in failed:  # the first answer stands, whatever else failed
+        raise IdempotencyKeyTaken()
+    for meaning in failed:
+        if isinstance(meaning, StintError):
+            raise meaning
+    if Outcome.STALE in failed:
+        raise StaleRead()
+    refused = next((reason for reason in reasons if reason.get("Code") in _REFUSED), None)
+    if refused is not None:
+        raise _refusal(str(refused.get("Message", "")), error)
+    if any(code in _UNAVAILABLE for code in codes):
+        raise _unavailable(error, codes)
+    unexplained = [
+        code
+        for code, meaning in pairs
+        if code not in (_NO_ERROR, _CONFLICT)
+        and not (code == _CONDITION_FAILED and meaning is Outcome.RACE)
+    ]
+    if not codes or unexplained:
+        raise _defect(error, codes)
+
+
+def client_error(error: ClientError) -> StintError | None:
+    """What a DynamoDB error (left after botocore's retries) means for the request: 503 while
+    DynamoDB throttles or fails, 400 for data it cannot hold, a logged defect (500) for another
+    refusal; None for an error that is none of these (e.g. AccessDenied: the function fails)."""
+    code = str(error.response.get("Error", {}).get("Code", ""))
+    if code in _UNAVAILABLE:
+        return _unavailable(error, [code])
+    if code in _REFUSED:
+        return _refusal(str(error.response.get("Error", {}).get("Message", "")), error)
+    return None
+
+
+def _refusal(message: str, error: ClientError) -> StintError:
+    what = next((text for phrase, text in _INPUT_REFUSALS if phrase in message.lower()), None)
+    if what is None:
+        return _defect(error, [message])
+    log.info("DynamoDB refused the data of %s: %s", error.operation_name, message)
+    return ValidationFailed(what)
+
+
+def _unavailable(error: ClientError, codes: list[str]) -> StintError:
+    log.warning("%s unavailable after botocore's retries: %s", error.operation_name, codes)
+    return ServiceUnavailable("The service is busy; retry the request shortly")
+
+
+def _defect(error: ClientError, what: list[str]) -> StintError:
+    log.error("%s refused (a defect): %s %s", error.operation_name, what, error)
+    return StintError("The request could not be completed")
+
+
+def _too_many_writes() -> Conflict:
+    return Conflict("Too many concurrent writes; retry the request", retry_after=1)
+
+
+def _send(build: Callable[[], _Transaction]) -> _Transaction:
+    """Send the transaction `build` makes; after a lost race, back off and send a fresh one
+    (`build` reads the counter again), until the deadline."""
+    for attempt in attempts():
+        transaction = build()
+        try:
+            dynamodb().transact_write_items(TransactItems=transaction.actions)  # type: ignore[arg-type]
+            return transaction
+        except dynamodb().exceptions.TransactionCanceledException as error:
+            _settle(error, transaction.on_failed)
+        backoff(attempt)
+    raise _too_many_writes()
+
+
+def _send_once(transaction: _Transaction) -> None:
+    """Send a transaction built before: a lost race is StaleRead (what was answered on its
+    counter must be built again)."""
+    try:
+        dynamodb().transact_write_items(TransactItems=transaction.actions)  # type: ignore[arg-type]
+    except dynamodb().exceptions.TransactionCanceledException as error:
+        _settle(error, transaction.on_failed)
+        raise StaleRead() from error
+
+
+# ----------------------------------------------------------------------------- deferred writes
+
+
+@dataclass
+class Deferral:
+    """An idempotent request's write, built but not yet sent (`deferring`).
+
+    Inside `deferring`, the request's first write (`Store.commit`, `TeamStore.write`,
+    `Store.create_webhook`) reads what it must, builds its transaction and returns as if it had
+    committed; `stint.idempotency` then sends it with the Idempotency-Key's record added, so
+    the write and its recorded answer commit together or not at all. A second write in the same
+    request (none does today), or one too big for a single transaction, cannot be held: what
+    was held and it are sent at once, and the record follows the answer (`sent_alone`).
+    """
+
+    held: _Transaction | None = None
+    sent_alone: bool = False
+
+    def write(self, build: Callable[[], _Transaction], *, size: int) -> _Transaction:
+        """Hold the write `build` makes (of `size` actions), or send it now if it cannot be."""
+        if self.held is None and not self.sent_alone and size < _TRANSACTION_LIMIT:
+            self.held = build()
+            return self.held
+        if not self.sent_alone:
+            log.warning("an idempotent request wrote twice: its key is recorded after its answer")
+            self.sent_alone = True
+        held, self.held = self.held, None
+        if held is not None:
+            _send_once(held)
+        return _send(build)
+
+    def send_with(self, record: dict[str, Any]) -> None:
+        """Send the held write with the record's Put (conditioned on no live record): raises
+        IdempotencyKeyTaken, StaleRead (run the request again), or what a condition means."""
+        held = self.held
+        if held is None:
+            raise ValueError("no write is held")
+        self.held = None
+        _send_once(
+            _Transaction([*held.actions, {"Put": record}], [*held.on_failed, Outcome.ANSWERED])
+        )
+
+
+_deferral: contextvars.ContextVar[Deferral | None] = contextvars.ContextVar(
+    "stint_deferral", default=None
+)
+
+
+@contextlib.contextmanager
+def deferring() -> Iterator[Deferral]:
+    """Hold the first write made inside (see `Deferral`)."""
+    deferral = Deferral()
+    token = _deferral.set(deferral)
+    try:
+        yield deferral
+    finally:
+        _deferral.reset(token)
+
+
+def _write(build: Callable[[], _Transaction], *, size: int, send_now: bool = False) -> _Transaction:
+    """Send the transaction `build` makes, or hold it for an idempotent request's record."""
+    deferral = None if send_now else _deferral.get()
+    return _send(build) if deferral is None else deferral.write(build, size=size)
+
+
+class _WebhookGone(StintError):
+    """`delete_webhook`'s condition failed: there is no such subscription."""
+
+
+_GONE = _WebhookGone("no such webhook")
 
 # ----------------------------------------------------------------------------- the store
 
@@ -465,23 +726,11 @@ class Store:
     def get_many(self, kind: str, entity_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """The caller's entities of a kind with these ids, by id, read consistently with
         BatchGetItem (100 keys a call); ids that name nothing are left out."""
-        keys = [self._key(entity_sk(kind, entity_id)) for entity_id in dict.fromkeys(entity_ids)]
+        keys = [(self.pk, entity_sk(kind, entity_id)) for entity_id in dict.fromkeys(entity_ids)]
         found: dict[str, dict[str, Any]] = {}
-        for start in range(0, len(keys), _BATCH_GET_KEYS):
-            pending: dict[str, Any] = {
-                self._table: {"Keys": keys[start : start + _BATCH_GET_KEYS], "ConsistentRead": True}
-            }
-            for attempt in _attempts():
-                response = dynamodb().batch_get_item(RequestItems=pending)
-                for raw in response.get("Responses", {}).get(self._table, []):
-                    record = from_item(raw)
-                    found[str(record["id"])] = record
-                pending = response.get("UnprocessedKeys") or {}
-                if not pending:
-                    break
-                _backoff(attempt)  # throttled: DynamoDB handed some keys back
-            if pending:
-                raise Conflict("DynamoDB kept throttling the reads; retry the request")
+        for start in range(0, len(keys), MAX_KEYS_PER_BATCH):
+            for record in batch_get(keys[start : start + MAX_KEYS_PER_BATCH]).values():
+                found[str(record["id"])] = record
         return found
 
     def has_any(self, *, prefix: str, index: str | None = None) -> bool:
@@ -517,53 +766,46 @@ class Store:
 
     # ------------------------------------------------------------------- idempotency keys
 
-    def claim_idempotency_key(
-        self, key: str, fingerprint: str, *, now: int, expires_at: int, stale_before: int
-    ) -> dict[str, Any] | None:
-        """Record the key as in progress unless a live record holds it; return that record.
+    def idempotency_record(self, key: str, *, now: int) -> dict[str, Any] | None:
+        """The live record of an Idempotency-Key (its request's fingerprint and first
+        response), read consistently; None when there is none, or it expired."""
+        record = self._get(_idempotency_sk(key))
+        if record is None or int(record.get("expiresAt", 0)) < now or "response" not in record:
+            return None
+        return record
 
-        Expired records and in-progress ones older than `stale_before` (their function died)
-        are taken over. Not part of sync (no `seq`).
-        """
+    def idempotency_put(
+        self, key: str, fingerprint: str, response: str, *, now: int, expires_at: int
+    ) -> dict[str, Any]:
+        """The Put of a key's record (not part of sync: no `seq`), conditioned on there being no
+        live one: to be sent in the same transaction as the request's write."""
         item = {
             "pk": self.pk,
             "sk": _idempotency_sk(key),
             "kind": "idempotency",
             "fingerprint": fingerprint,
-            "state": "in_progress",
-            "startedAt": now,
+            "state": "done",
+            "response": response,
             "expiresAt": expires_at,
         }
+        return {
+            "TableName": self._table,
+            "Item": to_item(item),
+            # An expired record, or one left "in_progress" by the design before, is no answer.
+            "ConditionExpression": "attribute_not_exists(pk) OR expiresAt < :now"
+            " OR attribute_not_exists(#response)",
+            "ExpressionAttributeNames": {"#response": "response"},
+            "ExpressionAttributeValues": {":now": {"N": str(now)}},
+        }
+
+    def put_idempotency_record(self, record: dict[str, Any]) -> bool:
+        """Write a key's record on its own (a request whose write could not be held); False
+        when a live one exists."""
         try:
-            dynamodb().put_item(
-                TableName=self._table,
-                Item=to_item(item),
-                ConditionExpression=(
-                    "attribute_not_exists(pk) OR expiresAt < :now"
-                    " OR (#state = :in_progress AND startedAt < :stale)"
-                ),
-                ExpressionAttributeNames={"#state": "state"},
-                ExpressionAttributeValues={
-                    ":now": {"N": str(now)},
-                    ":stale": {"N": str(stale_before)},
-                    ":in_progress": {"S": "in_progress"},
-                },
-            )
+            dynamodb().put_item(**record)
         except dynamodb().exceptions.ConditionalCheckFailedException:
-            return self._get(_idempotency_sk(key)) or {"state": "in_progress"}
-        return None
-
-    def finish_idempotency_key(self, key: str, response: str) -> None:
-        dynamodb().update_item(
-            TableName=self._table,
-            Key=self._key(_idempotency_sk(key)),
-            UpdateExpression="SET #state = :done, #response = :response",
-            ExpressionAttributeNames={"#state": "state", "#response": "response"},
-            ExpressionAttributeValues={":done": {"S": "done"}, ":response": {"S": response}},
-        )
-
-    def release_idempotency_key(self, key: str) -> None:
-        dynamodb().delete_item(TableName=self._table, Key=self._key(_idempotency_sk(key)))
+            return False
+        return True
 
     # ------------------------------------------------------------------- webhooks
 
@@ -588,14 +830,8 @@ class Store:
             "Item": to_item(item),
             "ConditionExpression": "attribute_not_exists(pk)",
         }
-        try:
-            actions: list[Any] = [{"Update": count}, {"Put": put}]
-            dynamodb().transact_write_items(TransactItems=actions)
-        except dynamodb().exceptions.TransactionCanceledException as error:
-            reasons = error.response.get("CancellationReasons", [])
-            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
-                raise full from error
-            raise StaleRead() from error
+        transaction = _Transaction([{"Update": count}, {"Put": put}], [full, Outcome.STALE])
+        _write(lambda: transaction, size=2)
 
     def webhooks(self) -> list[dict[str, Any]]:
         return list(self.query_all(prefix=WEBHOOK_PREFIX))
@@ -619,13 +855,9 @@ class Store:
             "ExpressionAttributeValues": {":minus_one": {"N": "-1"}},
         }
         try:
-            actions: list[Any] = [{"Delete": delete}, {"Update": count}]
-            dynamodb().transact_write_items(TransactItems=actions)
-        except dynamodb().exceptions.TransactionCanceledException as error:
-            reasons = error.response.get("CancellationReasons", [])
-            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
-                return False
-            raise StaleRead() from error
+            _send(lambda: _Transaction([{"Delete": delete}, {"Update": count}], [_GONE, None]))
+        except _WebhookGone:
+            return False
         return True
 
     def record_delivery(self, webhook_id: str, *, delivered: bool, disable_after: int) -> None:
@@ -664,24 +896,27 @@ class Store:
 
     # ------------------------------------------------------------------- writes
 
-    def commit(self, changes: list[Change]) -> Committed:
+    def commit(self, changes: list[Change], *, send_now: bool = False) -> Committed:
         """Commit changes atomically, each entity stamped with the next change sequence.
 
         More than 99 actions (a cascade) are committed in several transactions, in order, so
         put the parent's deletion last: an interruption then leaves the parent in place, and
-        repeating the request finishes the job.
+        repeating the request finishes the job. Inside `deferring` (an idempotent POST) the
+        write is held, not sent (`Deferral`); `send_now` sends it anyway, for a write that is
+        exactly-once by its own conditions (a profile's creation) made before the request's own.
         """
         timestamp = format_timestamp(utc_now())
-        seqs: dict[tuple[str, str], int] = {}
-        chunk: list[Change] = []
+        chunks: list[list[Change]] = [[]]
         for change in changes:
-            chunk.append(change)
-            if len(self._actions_of(chunk)) > MAX_ACTIONS_PER_TRANSACTION:
-                chunk.pop()
-                seqs.update(self._commit_chunk(chunk, timestamp))
-                chunk = [change]
-        if chunk:
-            seqs.update(self._commit_chunk(chunk, timestamp))
+            chunks[-1].append(change)
+            if len(self._actions_of(chunks[-1])) > MAX_ACTIONS_PER_TRANSACTION:
+                chunks[-1].pop()
+                chunks.append([change])
+        seqs: dict[tuple[str, str], int] = {}
+        for chunk in filter(None, chunks):
+            seqs.update(
+                self._commit_chunk(chunk, timestamp, holdable=len(chunks) == 1, send_now=send_now)
+            )
         self._forget_read_ahead(changes)
         return Committed(seqs, timestamp)
 
@@ -713,21 +948,18 @@ class Store:
             counts.extend([1, 1] if two else [1])
         return counts
 
-    def _commit_chunk(self, changes: list[Change], timestamp: str) -> dict[tuple[str, str], int]:
+    def _commit_chunk(
+        self, changes: list[Change], timestamp: str, *, holdable: bool, send_now: bool
+    ) -> dict[tuple[str, str], int]:
+        # Only writes of entities take part in the change sequence.
         sequenced = any(isinstance(change, Put | Delete) for change in changes)
-        for attempt in _attempts():
-            # Only writes of entities take part in the change sequence.
+
+        def build() -> _Transaction:
             counter = self._read_counter() if sequenced else None
-            actions, owners, seqs = self._build_actions(changes, counter, timestamp)
-            try:
-                dynamodb().transact_write_items(TransactItems=actions)  # type: ignore[arg-type]
-                return seqs
-            except dynamodb().exceptions.TransactionCanceledException as error:
-                reasons = error.response.get("CancellationReasons", [])
-                self._raise_for_conditions(reasons, owners)
-                # The counter moved (another write of this user) or a transaction conflict.
-                _backoff(attempt)
-        raise Conflict("Too many concurrent writes; retry the request")
+            return self._build_actions(changes, counter, timestamp)
+
+        size = len(self._actions_of(changes)) + sequenced if holdable else _TRANSACTION_LIMIT
+        return _write(build, size=size, send_now=send_now).seqs
 
     def _read_counter(self) -> int:
         """The user's change sequence; -1 while the user has no counter item yet."""
@@ -741,11 +973,11 @@ class Store:
 
     def _build_actions(
         self, changes: list[Change], counter: int | None, timestamp: str
-    ) -> tuple[list[dict[str, Any]], list[Change | None], dict[tuple[str, str], int]]:
+    ) -> _Transaction:
         table = self._table
         seq = max(counter or 0, 0)
         actions: list[dict[str, Any]] = []
-        owners: list[Change | None] = []  # which change each action belongs to
+        on_failed: list[OnFailedCondition] = []  # what a failed condition of each action means
         seqs: dict[tuple[str, str], int] = {}
         expires_at = int(
             (utc_now() + timedelta(days=settings().tombstone_retention_days + 1)).timestamp()
@@ -761,10 +993,10 @@ class Store:
                         }
                     }
                 )
-                owners.append(change)
+                on_failed.append(change.on_conflict or Outcome.STALE)
             elif isinstance(change, Guard):
                 actions.append(self._guard_action(change))
-                owners.append(change)
+                on_failed.append(change.on_conflict or Outcome.STALE)
             elif isinstance(change, PutProfile):
                 version = (change.expect_version or 0) + 1
                 values = {
@@ -783,7 +1015,7 @@ class Store:
                         ":version": {"N": str(change.expect_version)}
                     }
                 actions.append({"Put": put})
-                owners.append(change)
+                on_failed.append(change.on_conflict or Outcome.STALE)
             elif isinstance(change, Put):
                 seq += 1
                 entity_id = change.entity["id"]
@@ -804,7 +1036,7 @@ class Store:
                     put["ConditionExpression"] = "seq = :expected"
                     put["ExpressionAttributeValues"] = {":expected": {"N": str(change.expect_seq)}}
                 actions.append({"Put": put})
-                owners.append(change)
+                on_failed.append(change.on_conflict or Outcome.STALE)
                 if change.expect_seq is None:  # a re-created id supersedes its tombstone
                     actions.append(
                         {
@@ -814,7 +1046,7 @@ class Store:
                             }
                         }
                     )
-                    owners.append(None)
+                    on_failed.append(None)
             else:  # Delete
                 seq += 1
                 seqs[(change.kind, change.entity_id)] = seq
@@ -830,7 +1062,7 @@ class Store:
                         }
                     }
                 )
-                owners.append(change)
+                on_failed.append(change.on_conflict or Outcome.STALE)
                 tombstone = {
                     "pk": self.pk,
                     "sk": tombstone_sk(change.kind, change.entity_id),
@@ -842,9 +1074,9 @@ class Store:
                     "expiresAt": expires_at,
                 }
                 actions.append({"Put": {"TableName": table, "Item": to_item(tombstone)}})
-                owners.append(None)
+                on_failed.append(None)
         if counter is None:
-            return actions, owners, seqs
+            return _Transaction(actions, on_failed, seqs)
         counter_update: dict[str, Any] = {
             "TableName": table,
             "Key": self._key(COUNTER_SK),
@@ -857,7 +1089,9 @@ class Store:
             counter_update["ExpressionAttributeValues"][":old"] = {"N": str(counter)}
         else:
             counter_update["ConditionExpression"] = "attribute_not_exists(#c)"
-        return [{"Update": counter_update}, *actions], [None, *owners], seqs
+        actions.insert(0, {"Update": counter_update})
+        on_failed.insert(0, Outcome.RACE)
+        return _Transaction(actions, on_failed, seqs)
 
     def _guard_action(self, guard: Guard) -> dict[str, Any]:
         action: dict[str, Any] = {"TableName": self._table}
@@ -872,21 +1106,11 @@ class Store:
         item = to_item({"pk": self.pk, "sk": guard.sk, "kind": "guard", "ref": guard.ref})
         return {"Put": {**action, "Item": item}}
 
-    @staticmethod
-    def _raise_for_conditions(reasons: list[Any], owners: list[Change | None]) -> None:
-        """Turn a failed condition on an entity into its domain error (or StaleRead)."""
-        for reason, owner in zip(reasons, owners, strict=False):
-            if owner is None or reason.get("Code") != "ConditionalCheckFailed":
-                continue
-            if owner.on_conflict is not None:
-                raise owner.on_conflict
-            raise StaleRead()
-
     def _key(self, sk: str) -> dict[str, Any]:
         return {"pk": {"S": self.pk}, "sk": {"S": sk}}
 
 
-def _attempts() -> Iterator[int]:
+def attempts() -> Iterator[int]:
     """Attempt numbers until the retry deadline has passed (at least one)."""
     deadline = time.monotonic() + _RETRY_DEADLINE_SECONDS
     attempt = 0
@@ -895,21 +1119,25 @@ def _attempts() -> Iterator[int]:
         attempt += 1
 
 
-def _backoff(attempt: int) -> None:
+def backoff(attempt: int) -> None:
     time.sleep(random.uniform(0, min(_BACKOFF_CAP_SECONDS, _BACKOFF_BASE_SECONDS * 2**attempt)))
+
+
+def throttled_backoff(attempt: int) -> None:
+    time.sleep(random.uniform(0, _THROTTLED_BACKOFF_SECONDS * 2**attempt))
 
 
 def retrying(operation: Callable[[], T]) -> T:
     """Run a read-then-write operation, again from its reads when an item changed under it."""
-    for attempt in _attempts():
+    for attempt in attempts():
         reading = _read_ahead.set(_ReadAhead())
         try:
             return operation()
         except StaleRead:
-            _backoff(attempt)
+            backoff(attempt)
         finally:
             _read_ahead.reset(reading)
-    raise Conflict("The entity is changing too often; retry the request")
+    raise Conflict("The entity is changing too often; retry the request", retry_after=1)
 
 
 # ----------------------------------------------------------------------------- teams and reads
@@ -920,16 +1148,19 @@ def batch_get(keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, An
     """Read many items by `(pk, sk)` in one BatchGetItem (consistent), by key.
 
     At most 100 keys: one round trip, so a team's reads cost the same whatever its size.
-    Keys DynamoDB leaves unprocessed (throttling) are read again after a backoff.
+    Keys DynamoDB leaves unprocessed (throttling) are read again after a backoff, a few times;
+    then the answer is 503.
     """
     if len(keys) > MAX_KEYS_PER_BATCH:
         raise ValueError(f"at most {MAX_KEYS_PER_BATCH} keys a batch")
     found: dict[tuple[str, str], dict[str, Any]] = {}
     pending: list[Any] = [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in dict.fromkeys(keys)]
     table = settings().table_name
-    for attempt in _attempts():
+    for attempt in range(_BATCH_GET_ATTEMPTS):
         if not pending:
-            break
+            return found
+        if attempt:
+            throttled_backoff(attempt)
         response = dynamodb().batch_get_item(
             RequestItems={table: {"Keys": pending, "ConsistentRead": True}}
         )
@@ -938,9 +1169,10 @@ def batch_get(keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, An
             found[(record["pk"], record["sk"])] = record
         unprocessed: Any = response.get("UnprocessedKeys", {})
         pending = unprocessed.get(table, {}).get("Keys", [])
-        if pending:
-            _backoff(attempt)
-    return found
+    if not pending:
+        return found
+    log.warning("BatchGetItem: %d keys still unprocessed (throttled)", len(pending))
+    raise ServiceUnavailable("The service is busy; retry the request shortly")
 
 
 def running_refs(user_ids: list[str]) -> dict[str, str]:
@@ -1095,6 +1327,8 @@ class TeamStore:
         for user_id in leaving:
             key = {"pk": {"S": user_pk(user_id)}, "sk": {"S": MEMBERSHIP_PREFIX + team["id"]}}
             actions.append({"Delete": {"TableName": table, "Key": key}})
+        # A failed condition on the team (its version) or on an invitation: it changed since read.
+        on_failed: list[OnFailedCondition] = [Outcome.STALE, *[None] * (len(actions) - 1)]
         if invited is not None:
             invitation = {
                 "pk": invitee_pk(invited["email"]),
@@ -1105,6 +1339,7 @@ class TeamStore:
             condition = "attribute_not_exists(pk)"
             put_invitation = {"Item": to_item(invitation), "ConditionExpression": condition}
             actions.append({"Put": {"TableName": table, **put_invitation}})
+            on_failed.append(Outcome.STALE)
         if withdrawn is not None:
             email, invitation_id = withdrawn
             key = {"pk": {"S": invitee_pk(email)}, "sk": {"S": INVITATION_PREFIX + invitation_id}}
@@ -1112,11 +1347,6 @@ class TeamStore:
             actions.append(
                 {"Delete": {"TableName": table, "Key": key, "ConditionExpression": condition}}
             )
-        try:
-            dynamodb().transact_write_items(TransactItems=actions)  # type: ignore[arg-type]
-        except dynamodb().exceptions.TransactionCanceledException as error:
-            reasons = error.response.get("CancellationReasons", [])
-            if {reason.get("Code") for reason in reasons} <= _RACE_CODES:
-                raise StaleRead() from error
-            raise  # refused for another reason: not a race, so not retried
+            on_failed.append(Outcome.STALE)
+        _write(lambda: _Transaction(actions, on_failed), size=len(actions))
         return version

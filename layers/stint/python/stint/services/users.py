@@ -49,13 +49,16 @@ def create_profile(user_id: str, email: str, display_name: str) -> dict[str, Any
         "defaultProject": inbox["id"],
     }
     try:
+        # Exactly once by its own condition, and made before an idempotent request's own write
+        # (which that request holds for its key's record): sent at once.
         store.commit(
             [
                 PutProfile(
                     profile, expect_version=None, on_conflict=_ProfileExists("profile exists")
                 ),
                 Put("project", inbox),
-            ]
+            ],
+            send_now=True,
         )
     except _ProfileExists:
         existing = store.get_profile()

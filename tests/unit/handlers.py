@@ -1,0 +1,136 @@
+"""The API functions' real handlers (`functions/<group>/app.py`), called in this process over
+moto, as API Gateway calls them: for tests of what a client sees that need to reach inside
+(inject DynamoDB errors on the client, make a function die after its write)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from local.resources import Provisioner
+from local.template import load_template
+from stint import config
+
+from .conftest import TEMPLATE
+
+FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+_loaded: dict[str, Handler] = {}
+
+
+def handler(group: str) -> Handler:
+    """`functions/<group>/app.py`'s lambda_handler, imported once per test process."""
+    if group not in _loaded:
+        name = f"stint_unit_{group}_app"
+        spec = importlib.util.spec_from_file_location(name, FUNCTIONS / group / "app.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+        _loaded[group] = module.lambda_handler
+    return _loaded[group]
+
+
+class Context:
+    """The parts of Lambda's context object Powertools reads."""
+
+    function_name = "unit"
+    function_version = "$LATEST"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:unit"
+    memory_limit_in_mb = "256"
+    log_group_name = "/aws/lambda/unit"
+    log_stream_name = "unit"
+
+    def __init__(self) -> None:
+        self.aws_request_id = str(uuid.uuid4())
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 15_000
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: Any
+
+
+def call(
+    group: str,
+    method: str,
+    path: str,
+    user: str,
+    *,
+    username: str | None = None,
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+    query: dict[str, str] | None = None,
+) -> Answer:
+    """Invoke a function with an API Gateway (REST, proxy) event of `user`'s access token."""
+    all_headers = {"Content-Type": "application/json", "Host": "unit.local", **(headers or {})}
+    claims = {"sub": user, "username": username or user, "scope": "aws.cognito.signin.user.admin"}
+    event = {
+        "resource": path,
+        "path": path,
+        "httpMethod": method,
+        "headers": all_headers,
+        "multiValueHeaders": {k: [v] for k, v in all_headers.items()},
+        "queryStringParameters": query,
+        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
+        "pathParameters": None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": path,
+            "httpMethod": method,
+            "path": f"/prod{path}",
+            "stage": "prod",
+            "requestId": str(uuid.uuid4()),
+            "identity": {"sourceIp": "127.0.0.1"},
+            "authorizer": {"claims": {**claims, "token_use": "access"}},
+        },
+        "body": None if body is None else json.dumps(body),
+        "isBase64Encoded": False,
+    }
+    response = handler(group)(event, Context())
+    text = response.get("body") or ""
+    headers = dict(response.get("headers") or {})
+    for name, values in (response.get("multiValueHeaders") or {}).items():
+        headers[name] = ", ".join(values)
+    return Answer(int(response["statusCode"]), headers, json.loads(text) if text else None)
+
+
+@pytest.fixture
+def pool(table: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The user pool of template.yaml, in moto (for routes that look users up by email)."""
+    provisioner = Provisioner(load_template(TEMPLATE), lambda service: boto3.client(service))
+    pool_id = str(provisioner.ref("UserPool"))
+    monkeypatch.setenv("USER_POOL_ID", pool_id)
+    monkeypatch.setenv("STINT_LOCAL", "1")  # webhooks to 127.0.0.1, as the local stack allows
+    config.settings.cache_clear()
+    yield pool_id
+    config.settings.cache_clear()
+
+
+def pool_user(pool_id: str) -> tuple[str, str]:
+    """A new user of the pool, with a verified email: (sub, email)."""
+    email = f"user-{uuid.uuid4().hex[:10]}@example.com"
+    user = boto3.client("cognito-idp").admin_create_user(
+        UserPoolId=pool_id,
+        Username=email,
+        UserAttributes=[
+            {"Name": "email", "Value": email},
+            {"Name": "email_verified", "Value": "true"},
+        ],
+        MessageAction="SUPPRESS",
+    )["User"]
+    sub = next(a["Value"] for a in user["Attributes"] if a["Name"] == "sub")
+    return sub, email

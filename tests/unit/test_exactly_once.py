@@ -1,0 +1,220 @@
+"""Exactly once, even when a function dies between its write and its answer (contract
+section 1, Idempotency-Key; issue 14).
+
+Every POST route, through its real handler over moto: the function dies right after DynamoDB
+applied its write (every later call of that "process" fails too, so nothing it would have done
+afterwards happens). A retry with the same key, an hour later (past any function timeout),
+answers with the first response and writes nothing: the synced state and the lists are what the
+dead request left, and a second retry answers the same again.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from stint import idempotency
+from stint.store import dynamodb
+
+from .handlers import Answer, call, pool, pool_user
+
+__all__ = ["pool"]  # the fixture, used by name
+
+
+class Died(BaseException):
+    """The function's process ended (not an Exception: nothing in the function handles it)."""
+
+
+@contextmanager
+def dies_after_its_write() -> Iterator[None]:
+    """The function dies once DynamoDB has applied its (last) TransactWriteItems."""
+    events = dynamodb().meta.events
+    dead = False
+
+    def after_write(**_: Any) -> None:
+        nonlocal dead
+        dead = True
+        raise Died()
+
+    def any_call(**_: Any) -> None:
+        if dead:
+            raise Died()
+
+    events.register("before-call.dynamodb", any_call)
+    events.register("after-call.dynamodb.TransactWriteItems", after_write)
+    try:
+        yield
+    finally:
+        events.unregister("after-call.dynamodb.TransactWriteItems", after_write)
+        events.unregister("before-call.dynamodb", any_call)
+
+
+class _Later:
+    """The `time` module, `seconds` later (monotonic clocks and sleeps unchanged)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def time(self) -> float:
+        return time.time() + self.seconds
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+
+@dataclass
+class User:
+    sub: str
+    email: str
+
+    def call(self, group: str, method: str, path: str, **kwargs: Any) -> Answer:
+        return call(group, method, path, self.sub, username=self.email, **kwargs)
+
+    def create(self, group: str, path: str, key: str, **fields: Any) -> str:
+        answer = self.call(group, "POST", path, body={key: fields})
+        assert answer.status == 201, answer.body
+        return str(answer.body[key]["id"])
+
+    def state(self) -> dict[str, Any]:
+        """Everything the user can see: a full sync, their webhooks and teams."""
+        synced = self.call("sync", "GET", "/v1/sync").body
+        assert not synced["hasMore"]
+        synced.pop("syncToken")
+        return {
+            "sync": synced,
+            "webhooks": self.call("webhooks", "GET", "/v1/webhooks").body,
+            "teams": self.call("teams", "GET", "/v1/teams").body,
+        }
+
+
+Request = tuple[str, str, Any]  # group, path, body
+Setup = Callable[[User, User], Request]
+
+
+def _running_timer(me: User) -> str:
+    project = me.create("catalog", "/v1/projects", "project", title="P")
+    task = me.create("tasks", "/v1/tasks", "task", title="T", projectId=project)
+    started = me.call("timer", "POST", "/v1/timer", body={"taskId": task})
+    assert started.status == 201, started.body
+    return str(started.body["timer"]["session"]["id"])
+
+
+def _team(me: User, *members: User) -> str:
+    team = me.call("teams", "POST", "/v1/teams", body={"team": {"name": "T"}}).body["team"]["id"]
+    for member in members:  # invited, and joining by accepting (contract section 8)
+        invited = me.call(
+            "teams", "POST", f"/v1/teams/{team}/members", body={"email": member.email}
+        )
+        assert invited.status == 201, invited.body
+        invitation = invited.body["invitation"]["id"]
+        accepted = member.call("teams", "POST", f"/v1/invitations/{invitation}/accept")
+        assert accepted.status == 200, accepted.body
+    return str(team)
+
+
+def _task(me: User) -> str:
+    return me.create("tasks", "/v1/tasks", "task", title="T")
+
+
+SESSION = {"startTimestamp": "2026-11-22T09:30:00Z", "duration": 60}
+ROUTES: dict[str, Setup] = {
+    "POST /v1/projects": lambda me, _: ("catalog", "/v1/projects", {"project": {"title": "A"}}),
+    "POST /v1/categories": lambda me, _: (
+        "catalog",
+        "/v1/categories",
+        {"category": {"title": "C"}},
+    ),
+    "POST /v1/tasks": lambda me, _: ("tasks", "/v1/tasks", {"task": {"title": "W"}}),
+    "POST /v1/projects/{id}/tasks": lambda me, _: (
+        "tasks",
+        f"/v1/projects/{me.create('catalog', '/v1/projects', 'project', title='P')}/tasks",
+        {"task": {"title": "W"}},
+    ),
+    "POST /v1/tasks/{id}/subtasks": lambda me, _: (
+        "tasks",
+        f"/v1/tasks/{_task(me)}/subtasks",
+        {"subtask": {"title": "S"}},
+    ),
+    "POST /v1/tasks/{id}/events": lambda me, _: (
+        "tasks",
+        f"/v1/tasks/{_task(me)}/events",
+        {"event": "start_tracking"},
+    ),
+    "POST /v1/sessions (by titles)": lambda me, _: (
+        "sessions",
+        "/v1/sessions",
+        {"task": {"title": "New"}, "project": {"title": "New"}, "session": SESSION},
+    ),
+    "POST /v1/timer": lambda me, _: ("timer", "/v1/timer", {"taskId": _task(me)}),
+    "POST /v1/timer/stop": lambda me, _: (_running_timer(me), ("timer", "/v1/timer/stop", None))[1],
+    "POST /v1/teams": lambda me, _: ("teams", "/v1/teams", {"team": {"name": "T"}}),
+    "POST /v1/teams/{id}/members": lambda me, other: (
+        "teams",
+        f"/v1/teams/{_team(me)}/members",
+        {"email": other.email},
+    ),
+    "POST /v1/teams/{id}/timers/{id}/stop": lambda me, other: (
+        "teams",
+        f"/v1/teams/{_team(me, other)}/timers/{_running_timer(other)}/stop",
+        None,
+    ),
+    "POST /v1/webhooks": lambda me, _: (
+        "webhooks",
+        "/v1/webhooks",
+        {"hookUrl": "http://127.0.0.1:9/hook", "triggerType": "task"},
+    ),
+}
+
+
+def _entities(body: Any) -> Iterator[tuple[str, str]]:
+    """(id, lastUpdated) of every entity in an answer."""
+    if isinstance(body, dict):
+        if "id" in body and "lastUpdated" in body:
+            yield str(body["id"]), str(body["lastUpdated"])
+        for value in body.values():
+            yield from _entities(value)
+    elif isinstance(body, list):
+        for value in body:
+            yield from _entities(value)
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_a_retry_after_the_function_died_answers_the_first_response(
+    pool: str, route: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    me, other = (User(*pool_user(pool)) for _ in range(2))
+    other.call("users", "GET", "/v1/me")  # has called the API: has a profile
+    group, path, body = ROUTES[route](me, other)
+    headers = {"Idempotency-Key": f"dies-{uuid.uuid4()}"}
+    before = (me.state(), other.state())
+
+    with dies_after_its_write(), pytest.raises(Died):
+        me.call(group, "POST", path, body=body, headers=headers)
+    written = (me.state(), other.state())
+    assert written != before  # the write was made
+
+    monkeypatch.setattr(idempotency, "time", _Later(3600))
+    retry = me.call(group, "POST", path, body=body, headers=headers)
+    assert 200 <= retry.status < 300, retry.body
+    assert retry.headers.get("Idempotent-Replayed") == "true"
+    assert (me.state(), other.state()) == written  # nothing written twice
+    synced = {
+        (entity["id"], entity["lastUpdated"])
+        for state in written
+        for entities in state["sync"].values()
+        if isinstance(entities, list)
+        for entity in entities
+    }
+    assert set(_entities(retry.body)) <= synced  # the answer is of the write that was made
+    again = me.call(group, "POST", path, body=body, headers=headers)
+    assert (again.status, again.body, again.headers.get("ETag")) == (
+        retry.status,
+        retry.body,
+        retry.headers.get("ETag"),
+    )

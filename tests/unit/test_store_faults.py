@@ -1,0 +1,368 @@
+"""DynamoDB's errors as inputs (GUIDE section 5, "Faults as inputs"): what the store does with
+each, and what the client sees. Errors are injected with botocore's `before-send` event on the
+store's own client, so botocore parses them (and retries them, where it does) as it would
+DynamoDB's; moto stays the table. Only a race is retried; anything else is answered at once.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from botocore.awsrequest import AWSResponse
+from botocore.retries import standard
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from moto.core.models import botocore_stubber
+
+from stint import store as stint_store
+from stint.errors import Conflict, ServiceUnavailable, StintError, ValidationFailed
+from stint.store import COUNTER_SK, Put, StaleRead, Store, dynamodb, entity_sk
+
+from .handlers import call
+
+NUMBER_OVERFLOW = (
+    "Number overflow. Attempting to store a number with magnitude larger than supported range"
+)
+
+
+class _Body:
+    def __init__(self, payload: dict[str, Any]) -> None:
+        self.payload = json.dumps(payload).encode()
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self.payload
+
+
+def _error(status: int, code: str, message: str = "injected", **extra: Any) -> AWSResponse:
+    body = {"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": message, **extra}
+    return AWSResponse("https://dynamodb.local/", status, {}, _Body(body))
+
+
+def cancelled(*codes: str, message: str = "injected") -> AWSResponse:
+    """A TransactionCanceledException with one reason per action."""
+    reasons = [{"Code": code, "Message": message} for code in codes]
+    return _error(400, "TransactionCanceledException", CancellationReasons=reasons)
+
+
+class Injector:
+    """Answers the next calls of an operation with the responses given, then lets DynamoDB
+    (moto) answer. It takes the place of moto's own `before-send` handler on the store's client
+    while attached: botocore calls every `before-send` handler, so moto would otherwise apply
+    the very write that the injected error says failed."""
+
+    def __init__(self, operation: str, responses: list[AWSResponse], *, forever: bool) -> None:
+        self.event = f"before-send.dynamodb.{operation}"
+        self.responses = responses
+        self.forever = forever
+        self.calls = 0  # every attempt of the operation, botocore's retries included
+
+    def __call__(self, event_name: str, request: Any, **kwargs: Any) -> AWSResponse | None:
+        if event_name == self.event:
+            self.calls += 1
+            if self.forever:
+                return self.responses[0]
+            if self.responses:
+                return self.responses.pop(0)
+        return botocore_stubber(event_name, request, **kwargs)
+
+
+@contextmanager
+def inject(operation: str, *responses: AWSResponse, forever: bool = False) -> Iterator[Injector]:
+    injector = Injector(operation, list(responses), forever=forever)
+    events = dynamodb().meta.events
+    events.unregister("before-send", botocore_stubber)
+    events.register("before-send", injector)
+    try:
+        yield injector
+    finally:
+        events.unregister("before-send", injector)
+        events.register("before-send", botocore_stubber)
+
+
+@pytest.fixture(autouse=True)
+def backoffs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The store's backoffs (a retry loop), counted; botocore's retries happen (their attempts
+    are counted too) without their seconds of backoff. "At once" is one call and no backoff:
+    no wall-clock bound, which a loaded machine would break."""
+    monkeypatch.setattr(standard.ExponentialBackoff, "delay_amount", lambda self, context: 0)
+    slept: list[int] = []
+    for name in ("backoff", "throttled_backoff"):
+        real = getattr(stint_store, name)
+
+        def counted(attempt: int, real: Any = real) -> None:
+            slept.append(attempt)
+            real(attempt)
+
+        monkeypatch.setattr(stint_store, name, counted)
+    return slept
+
+
+def _project(entity_id: str, **fields: Any) -> dict[str, Any]:
+    return {"id": entity_id, "title": f"P {entity_id}", **fields}
+
+
+def _counter(store: Store) -> int:
+    item = (
+        dynamodb()
+        .get_item(TableName=store._table, Key={"pk": {"S": store.pk}, "sk": {"S": COUNTER_SK}})
+        .get("Item")
+    )
+    return int(item["counter"]["N"]) if item else 0
+
+
+# ----------------------------------------------------------------------------- unstorable data
+
+
+@pytest.mark.usefixtures("table")
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("plannedDurationHours", Decimal("1e308")),
+        ("plannedDurationHours", float("inf")),
+        ("plannedDuration", int("9" * 4300)),
+        ("hourlyRate", Decimal("1." + "1" * 40)),
+        ("plannedBudget", Decimal("1e-131")),
+        ("title", "lone \ud800 surrogate"),
+    ],
+)
+def test_data_dynamodb_cannot_hold_is_a_400_naming_the_field_before_anything_is_sent(
+    field: str, value: Any, backoffs: list[int]
+) -> None:
+    store = Store(f"u-{uuid.uuid4()}")
+    with inject("TransactWriteItems") as sent, pytest.raises(ValidationFailed) as refused:
+        store.commit([Put("project", _project("p", **{field: value}))])
+    assert sent.calls == 0 and backoffs == []
+    assert refused.value.details[0]["field"] == field
+    assert store.get("project", "p") is None
+
+
+@pytest.mark.usefixtures("table")
+def test_numbers_at_dynamodbs_edges_are_stored_exactly() -> None:
+    store = Store(f"u-{uuid.uuid4()}")
+    edges = {"a": Decimal("9." + "9" * 37 + "E+125"), "b": Decimal("1E-130"), "c": 10**125}
+    store.commit([Put("project", _project("p", **edges))])
+    record = store.get("project", "p")
+    assert record is not None and {k: record[k] for k in edges} == edges
+
+
+# ----------------------------------------------------------------------------- per error class
+
+
+@pytest.mark.usefixtures("table")
+@pytest.mark.parametrize(
+    ("reason", "message", "expected", "status"),
+    [
+        ("ValidationError", NUMBER_OVERFLOW, ValidationFailed, 400),
+        (
+            "ValidationError",
+            "Item size has exceeded the maximum allowed size",
+            ValidationFailed,
+            400,
+        ),
+        ("ValidationError", "Invalid UpdateExpression: Syntax error", StintError, 500),
+        ("ThrottlingError", "Throughput exceeds the current capacity", ServiceUnavailable, 503),
+        ("ProvisionedThroughputExceeded", "slow down", ServiceUnavailable, 503),
+        ("ItemCollectionSizeLimitExceeded", "10 GB", StintError, 500),
+    ],
+)
+def test_a_refused_transaction_is_answered_at_once(
+    reason: str, message: str, expected: type[StintError], status: int, backoffs: list[int]
+) -> None:
+    store = Store(f"u-{uuid.uuid4()}")
+    with (
+        inject(
+            "TransactWriteItems", cancelled("None", reason, message=message), forever=True
+        ) as tx,
+        pytest.raises(expected) as raised,
+    ):
+        store.commit([Put("project", _project("p"))])
+    assert tx.calls == 1 and backoffs == []  # at once: no retry loop
+    assert raised.value.status == status
+    assert (raised.value.retry_after is not None) == (status == 503)
+
+
+@pytest.mark.usefixtures("table")
+@pytest.mark.parametrize(
+    "race",
+    [("ConditionalCheckFailed", "None", "None"), ("None", "TransactionConflict", "None")],
+    ids=["counter moved", "transaction conflict"],
+)
+def test_a_race_is_retried_and_commits_once(race: tuple[str, ...]) -> None:
+    store = Store(f"u-{uuid.uuid4()}")
+    with inject("TransactWriteItems", cancelled(*race), cancelled(*race)) as tx:
+        committed = store.commit([Put("project", _project("p"))])
+    assert tx.calls == 3
+    assert committed.seq_of("project", "p") == 1 and _counter(store) == 1
+
+
+@pytest.mark.usefixtures("table")
+def test_a_race_that_never_ends_is_409_with_retry_after(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(stint_store, "_RETRY_DEADLINE_SECONDS", 0.2)
+    store = Store(f"u-{uuid.uuid4()}")
+    race = cancelled("None", "TransactionConflict", "None")
+    with inject("TransactWriteItems", race, forever=True), pytest.raises(Conflict) as raised:
+        store.commit([Put("project", _project("p"))])
+    assert raised.value.headers() == {"Retry-After": "1"}
+    assert store.get("project", "p") is None
+
+
+@pytest.mark.usefixtures("table")
+@pytest.mark.parametrize(
+    ("status", "code"),
+    [
+        (400, "ProvisionedThroughputExceededException"),
+        (400, "ThrottlingException"),
+        (400, "RequestLimitExceeded"),
+        (500, "InternalServerError"),
+        (503, "ServiceUnavailable"),
+    ],
+)
+@pytest.mark.parametrize("keyed", [False, True], ids=["no key", "Idempotency-Key"])
+def test_throttling_after_botocores_retries_is_503_with_retry_after(
+    status: int, code: str, keyed: bool
+) -> None:
+    user = f"u-{uuid.uuid4()}"
+    call("users", "GET", "/v1/me", user)  # the profile exists: the POST's write is its only one
+    headers = {"Idempotency-Key": "k"} if keyed else {}
+    body = {"project": {"title": "A"}}
+    with inject("TransactWriteItems", _error(status, code), forever=True) as tx:
+        answer = call("catalog", "POST", "/v1/projects", user, body=body, headers=headers)
+    assert tx.calls == 3  # botocore's attempts (standard mode, 3 in all), none of the store's
+    assert answer.status == 503 and answer.body["error"]["code"] == "service_unavailable"
+    assert answer.headers["Retry-After"] == "1"
+    projects = call("catalog", "GET", "/v1/projects", user).body["projects"]
+    assert [p["title"] for p in projects] == ["Inbox"]
+
+
+@pytest.mark.usefixtures("table")
+@pytest.mark.parametrize("keyed", [False, True], ids=["no key", "Idempotency-Key"])
+@pytest.mark.parametrize(
+    ("reason", "message", "status"),
+    [
+        ("ThrottlingError", "slow", 503),
+        ("ValidationError", NUMBER_OVERFLOW, 400),
+        ("ValidationError", "Invalid ConditionExpression", 500),
+    ],
+)
+def test_what_the_client_sees_of_a_refused_transaction(
+    keyed: bool,
+    reason: str,
+    message: str,
+    status: int,
+    caplog: pytest.LogCaptureFixture,
+    backoffs: list[int],
+) -> None:
+    user = f"u-{uuid.uuid4()}"
+    call("users", "GET", "/v1/me", user)
+    headers = {"Idempotency-Key": "k"} if keyed else {}
+    refused = cancelled("None", reason, "None", message=message)
+    with inject("TransactWriteItems", refused, forever=True) as tx:
+        answer = call(
+            "catalog", "POST", "/v1/projects", user, body={"project": {}}, headers=headers
+        )
+    assert tx.calls == 1 and backoffs == []
+    assert answer.status == status, answer.body
+    assert set(answer.body) == {"error"}
+    assert ("Retry-After" in answer.headers) == (status == 503)
+    if status == 500:
+        assert any("a defect" in record.getMessage() for record in caplog.records)
+
+
+@pytest.mark.usefixtures("table")
+def test_a_read_throttled_after_botocores_retries_is_503() -> None:
+    user = f"u-{uuid.uuid4()}"
+    call("users", "GET", "/v1/me", user)
+    with inject("Query", _error(400, "ProvisionedThroughputExceededException"), forever=True):
+        answer = call("catalog", "GET", "/v1/projects", user)
+    assert answer.status == 503 and answer.headers["Retry-After"] == "1"
+
+
+@pytest.mark.usefixtures("table")
+def test_keys_a_batch_read_keeps_handing_back_are_503_after_a_few_tries(
+    backoffs: list[int],
+) -> None:
+    user = f"u-{uuid.uuid4()}"
+    keys = [(stint_store.user_pk(user), "PROFILE")]
+    table = stint_store.settings().table_name
+    unprocessed = {
+        "Responses": {table: []},
+        "UnprocessedKeys": {table: {"Keys": [{"pk": {"S": keys[0][0]}, "sk": {"S": "PROFILE"}}]}},
+    }
+    response = AWSResponse("https://dynamodb.local/", 200, {}, _Body(unprocessed))
+    with inject("BatchGetItem", response, forever=True) as reads, pytest.raises(ServiceUnavailable):
+        stint_store.batch_get(keys)
+    assert reads.calls == 3 and backoffs == [1, 2]
+
+
+# ----------------------------------------------------------------------------- the property
+
+CODES = [
+    "None",
+    "ConditionalCheckFailed",
+    "TransactionConflict",
+    "ThrottlingError",
+    "ProvisionedThroughputExceeded",
+    "ValidationError",
+]
+# The commit below: [counter, Put new (its tombstone's Delete), Put existing at its seq].
+COUNTER, NEW, TOMBSTONE, EXISTING = range(4)
+EXISTS = Conflict("a project with id 'new' already exists")
+
+
+def _expected(codes: list[str]) -> type[BaseException] | None:
+    """What one cancellation means by the store's rules; None: a race, to be retried."""
+    failed = {i for i, code in enumerate(codes) if code == "ConditionalCheckFailed"}
+    if NEW in failed:
+        return Conflict  # the entity's own domain error
+    if EXISTING in failed:
+        return StaleRead  # the operation runs again from its reads
+    if "ValidationError" in codes:
+        return ValidationFailed
+    if {"ThrottlingError", "ProvisionedThroughputExceeded"} & set(codes):
+        return ServiceUnavailable
+    if TOMBSTONE in failed:  # a failed condition where there is none: a defect
+        return StintError
+    return None
+
+
+@pytest.mark.usefixtures("table")
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(cancellations=st.lists(st.lists(st.sampled_from(CODES), min_size=4, max_size=4), max_size=5))
+def test_any_sequence_of_cancellations_commits_once_or_raises_the_right_error(
+    cancellations: list[list[str]], backoffs: list[int]
+) -> None:
+    backoffs.clear()  # one fixture for every example
+    store = Store(f"u-{uuid.uuid4()}")
+    store.commit([Put("project", _project("old"))])
+    changes = [
+        Put("project", _project("new"), on_conflict=EXISTS),
+        Put("project", _project("old", title="changed"), expect_seq=1),
+    ]
+    injected = [cancelled(*codes, message=NUMBER_OVERFLOW) for codes in cancellations]
+    outcomes = [_expected(codes) for codes in cancellations]
+    error = next((outcome for outcome in outcomes if outcome is not None), None)
+    with inject("TransactWriteItems", *injected) as tx:
+        if error is None:
+            committed = store.commit(changes)
+        else:
+            with pytest.raises(error):
+                store.commit(changes)
+    new, old = store.get("project", "new"), store.get("project", "old")
+    assert old is not None
+    if error is None:  # committed once: the next two seqs, one new entity, one change
+        assert tx.calls == len(cancellations) + 1 and len(backoffs) == len(cancellations)
+        assert committed.seqs == {("project", "new"): 2, ("project", "old"): 3}
+        assert _counter(store) == 3 and new is not None and new["seq"] == 2
+        assert old["title"] == "changed" and old["seq"] == 3
+    else:  # at once (a backoff only after each race before it), and nothing written
+        assert tx.calls == outcomes.index(error) + 1 and len(backoffs) == outcomes.index(error)
+        assert _counter(store) == 1 and new is None and old["seq"] == 1
+    assert len(list(store.query_all(prefix=entity_sk("project", "")))) == (1 if error else 2)
