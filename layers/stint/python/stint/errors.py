@@ -15,7 +15,6 @@ class StintError(Exception):
     code = "internal_error"
     retry_after: int | None = None  # seconds: the answer's Retry-After header
 
-
     def __init__(
         self,
         message: str,
