@@ -23,7 +23,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from stint import idempotency
+from stint import idempotency, priming, tracing
 from stint.errors import NotFound, PayloadTooLarge, StintError, ValidationFailed
 from stint.services.common import Caller, Versioned
 from stint.services.users import ensure_profile
@@ -102,7 +102,8 @@ def handler(
         _count(metrics, int(response.get("statusCode", 500)))
         return response
 
-    return lambda_handler
+    priming.register(app)  # SnapStart: the first request's one-time work before the snapshot
+    return tracing.traced(lambda_handler)
 
 
 def _count(metrics: EphemeralMetrics, status: int) -> None:
