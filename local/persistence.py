@@ -14,8 +14,9 @@ pollers' positions, the OAuth2 endpoints' codes and refresh tokens).
 - The parts outside moto are read *before* moto is pickled: a stream poller's position is
   never ahead of the writes it has made, so after a restart a record is dispatched again
   rather than lost (at least once, as Lambda's event source mappings are).
-- `state.json` beside the snapshot says when the last one was taken (`savedAt`, the moment
-  the lock was held: every call answered before it is in the snapshot).
+- `state.json` beside the snapshot says up to when it holds every call (`savedAt`: a moment
+  the lock was held, when the snapshot was taken or, at a later check with nothing changed
+  since, still equal to the state): every call answered before `savedAt` is in it.
 
 The snapshot names moto's classes: another moto version (or a changed model) may not load
 it. Then the stack refuses to start and says how to start clean (`make dev-clean`).
@@ -150,6 +151,7 @@ class Persistence:
         self._parts: dict[str, Callable[[], Any]] = {}
         self._loaded: dict[str, Any] = {}
         self._saved: tuple[int, dict[str, Any]] | None = None  # (changes, parts) last saved
+        self._size = 0  # bytes of the snapshot on disk
         self._save_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -176,6 +178,7 @@ class Persistence:
         _install_backends(content["backends"])
         self._loaded = dict(content["parts"])
         self._saved = (self.emulator.app.changes, dict(self._loaded))
+        self._size = self.path.stat().st_size
         self.restored = True
         log.info(
             "state restored from %s (saved %s)",
@@ -214,26 +217,26 @@ class Persistence:
             with app.lock:
                 saved_at = time.time()
                 changes = app.changes
-                if self._saved == (changes, parts):
-                    return False
-                backends = {
-                    service: (module, attribute, backends)
-                    for service, (module, attribute, backends) in _backend_dicts().items()
-                }
-                data = _dumps(
-                    {
-                        "format": FORMAT,
-                        "moto": moto.__version__,
-                        "savedAt": saved_at,
-                        "parts": parts,
-                        "backends": backends,
-                    }
-                )
-            write_atomically(self.path, data)
-            meta = {"savedAt": saved_at, "changes": changes, "bytes": len(data)}
-            write_atomically(self.meta_path, json.dumps(meta).encode())
+                data = None if self._saved == (changes, parts) else self._snapshot(saved_at, parts)
+            if data is not None:
+                write_atomically(self.path, data)
+                self._size = len(data)
+            meta = {"savedAt": saved_at, "changes": changes, "bytes": self._size}
+            write_atomically(self.meta_path, json.dumps(meta).encode(), durable=data is not None)
             self._saved = (changes, parts)
-            return True
+            return data is not None
+
+    def _snapshot(self, saved_at: float, parts: dict[str, Any]) -> bytes:
+        """moto's backends and the parts, pickled (the emulator's lock is held)."""
+        return _dumps(
+            {
+                "format": FORMAT,
+                "moto": moto.__version__,
+                "savedAt": saved_at,
+                "parts": parts,
+                "backends": _backend_dicts(),
+            }
+        )
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
@@ -243,12 +246,14 @@ class Persistence:
                 log.exception("the local stack's state could not be saved to %s", self.path)
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Readers (and a restart after a kill) see the old file or the new one, never a part."""
+def write_atomically(path: Path, data: bytes, durable: bool = True) -> None:
+    """Readers (and a restart after a kill) see the old file or the new one, never a part;
+    `durable`: on the disk before it replaces the old (a machine's crash too)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with temporary.open("wb") as file:
         file.write(data)
         file.flush()
-        os.fsync(file.fileno())
+        if durable:
+            os.fsync(file.fileno())
     os.replace(temporary, path)

@@ -159,7 +159,7 @@ def test_a_killed_stack_loses_at_most_the_writes_after_its_last_snapshot(tmp_pat
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)
     killed_at = time.time()
-    last_snapshot = json.loads(meta.read_text())["savedAt"]
+    last_snapshot = json.loads(meta.read_text())["savedAt"]  # the state on disk is as of then
 
     process, outputs = start_local_stack(tmp_path)
     try:
@@ -169,10 +169,10 @@ def test_a_killed_stack_loses_at_most_the_writes_after_its_last_snapshot(tmp_pat
         lost = [title for title, _ in acknowledged if title not in found]
         print(
             f"\nSIGKILL {killed_at - acknowledged[-1][1]:.2f} s after the last write,"
-            f" {killed_at - last_snapshot:.2f} s after the last snapshot: {len(lost)} of"
-            f" {len(acknowledged)} acknowledged writes lost: {lost}"
+            f" {killed_at - last_snapshot:.2f} s after the state on disk was current:"
+            f" {len(lost)} of {len(acknowledged)} acknowledged writes lost: {lost}"
         )
-        # Every write answered before the last snapshot was taken is there...
+        # Every write answered before the state on disk was last current is there...
         assert not [t for t, at in acknowledged if at < last_snapshot and t not in found]
         # ...and the state is a snapshot: what is there is everything up to some write.
         kept = [title in found for title, _ in acknowledged]
@@ -182,7 +182,7 @@ def test_a_killed_stack_loses_at_most_the_writes_after_its_last_snapshot(tmp_pat
 
 
 def wait_for_snapshot_after(meta: Path, moment: float) -> None:
-    """Until the stack has saved a snapshot taken after `moment` (state.json's savedAt)."""
+    """Until the state on disk holds every call answered before `moment` (state.json)."""
     deadline = time.monotonic() + SNAPSHOT_WAIT_S
     while time.monotonic() < deadline:
         if meta.exists() and json.loads(meta.read_text())["savedAt"] > moment:
