@@ -1,27 +1,37 @@
-# Stint's developer interface. `make dev` runs the API locally; `make test` runs every check.
-# Both install what they need into virtual environments inside the repo.
+# Stint's developer interface: `make help` lists every target. `make dev` runs the API locally;
+# `make test` runs every check; `make deploy` deploys (AWS credentials needed).
+# The targets install what they need into virtual environments inside the repo, from the lock
+# files (every package pinned, with its hashes).
 
 PYTHON ?= python3
 VENV := .venv
 SAM_VENV := .venv-sam
 PY := $(VENV)/bin/python
 SAM := $(SAM_VENV)/bin/sam
+# The samconfig.toml environment that deploy, sync, logs, outputs and delete act on.
+ENV ?= default
+OUTPUTS ?= outputs.json
+LAYER_BUILD := .aws-sam/build/StintLayer
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: dev test lint typecheck validate unit build clean openapi bench lint-openapi browser
+.DEFAULT_GOAL := help
+.PHONY: help dev dev-clean test lint typecheck validate lint-openapi browser unit build lock hooks \
+	clean openapi bench deploy sync logs outputs delete
 
-$(VENV)/.installed: requirements-dev.txt layers/stint/requirements.txt
+help:  ## list the targets (this)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  make %-10s %s\n", $$1, $$2}' \
+		$(MAKEFILE_LIST)
+
+$(VENV)/.installed: requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.lock
 	touch $@
 
 # aws-sam-cli pins its own pydantic and boto3, so it lives in a venv of its own.
-$(SAM_VENV)/.installed: requirements-sam.txt
+$(SAM_VENV)/.installed: requirements-sam.lock
 	$(PYTHON) -m venv $(SAM_VENV)
-	$(SAM_VENV)/bin/pip install --quiet --upgrade pip
-	$(SAM_VENV)/bin/pip install --quiet -r requirements-sam.txt
+	$(SAM_VENV)/bin/pip install --quiet --require-hashes -r requirements-sam.lock
 	touch $@
 
 # Node tools (Redocly's linter), pinned by package-lock.json, installed into node_modules/.
@@ -31,18 +41,23 @@ node_modules/.installed: package.json package-lock.json
 
 # Debian's Chromium for the browser tests (tests/browser), installed only when it is missing.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-browser:
+browser:  ## install Debian's Chromium for the browser tests, if it is missing
 	@if [ ! -x /usr/bin/chromium ]; then \
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium chromium-driver; \
 	fi
 
-dev: $(VENV)/.installed  ## run the API on http://127.0.0.1:3000 (PORT overrides)
-	$(PY) -m local
+# ---------------------------------------------------------------------- local
 
-lint: $(VENV)/.installed
+dev: $(VENV)/.installed  ## run the API on http://127.0.0.1:3000 (PORT overrides); keeps its state
+	$(PY) -m local $(if $(CLEAN),--clean)
+
+dev-clean: $(VENV)/.installed  ## run the API with no saved state: no users, no data (make dev CLEAN=1)
+	$(PY) -m local --clean
+
+lint: $(VENV)/.installed  ## ruff check
 	$(VENV)/bin/ruff check .
 
-typecheck: $(VENV)/.installed
+typecheck: $(VENV)/.installed  ## mypy
 	$(VENV)/bin/mypy
 
 validate: $(SAM_VENV)/.installed  ## sam validate --lint (cfn-lint): no error, no warning
@@ -52,7 +67,7 @@ lint-openapi: node_modules/.installed  ## openapi.json under Redocly's recommend
 	npx --no-install redocly lint --config redocly.yaml openapi.json
 
 # tests/test_cloudformation.py translates with the SAM venv; tests/browser drive Chromium.
-unit: $(VENV)/.installed $(SAM_VENV)/.installed browser
+unit: $(VENV)/.installed $(SAM_VENV)/.installed browser  ## every test
 	$(PY) -m pytest -q
 
 test: lint typecheck validate lint-openapi unit  ## everything CI runs
@@ -65,8 +80,40 @@ bench: $(VENV)/.installed  ## performance figures beside their baselines, one ta
 openapi: $(VENV)/.installed  ## regenerate openapi.json from the code (tests fail when it is stale)
 	$(PY) -m tools.openapi
 
-build: $(SAM_VENV)/.installed  ## sam build, the layer built for the Lambda target (no Docker)
-	$(SAM) build --template template.yaml
+hooks: $(VENV)/.installed  ## install the git pre-commit hook (ruff check, ruff format, mypy)
+	$(VENV)/bin/pre-commit install
 
-clean:
+# pip-compile keeps the pins a lock file has; UPGRADE=1 moves every package to its newest.
+# The layer's lock leaves out what Lambda's Python runtime provides (boto3 and its dependencies).
+RUNTIME_PROVIDED := boto3 botocore jmespath python-dateutil s3transfer six urllib3
+COMPILE = $(VENV)/bin/pip-compile --quiet --generate-hashes --strip-extras --no-emit-index-url \
+	--no-emit-find-links $(if $(UPGRADE),--upgrade)
+lock: $(VENV)/.installed  ## rewrite the lock files from the requirements files (UPGRADE=1: newest)
+	cd layers/stint && ../../$(COMPILE) $(foreach p,$(RUNTIME_PROVIDED),--unsafe-package $(p)) \
+		--output-file requirements.lock requirements.txt
+	$(COMPILE) --allow-unsafe --output-file requirements-dev.lock requirements-dev.txt
+	$(COMPILE) --allow-unsafe --output-file requirements-sam.lock requirements-sam.txt
+
+# ---------------------------------------------------------------------- AWS
+
+build: $(SAM_VENV)/.installed  ## sam build (no Docker); prints the layer's hash: equal for one commit
+	$(SAM) build --template template.yaml
+	@echo "StintLayer sha256: $$($(PYTHON) layers/stint/digest.py $(LAYER_BUILD))"
+
+deploy: build  ## sam deploy to the samconfig.toml environment ENV (default: default)
+	$(SAM) deploy --config-env $(ENV)
+
+sync: $(SAM_VENV)/.installed  ## sam sync --watch: code changes go to the ENV stack as you save
+	$(SAM) sync --watch --config-env $(ENV)
+
+logs: $(SAM_VENV)/.installed  ## tail the ENV stack's function logs (FUNCTION=UsersFunction for one)
+	$(SAM) logs --config-env $(ENV) $(if $(FUNCTION),--name $(FUNCTION))
+
+outputs: $(VENV)/.installed  ## write the ENV stack's outputs to outputs.json (STINT_OUTPUTS for the tests)
+	$(PY) -m tools.stack_outputs --env $(ENV) --out $(OUTPUTS)
+
+delete: $(SAM_VENV)/.installed  ## delete the ENV stack (asks first; the table is retained)
+	$(SAM) delete --config-env $(ENV)
+
+clean:  ## remove build output, caches and the local stack's state (.stint)
 	rm -rf .aws-sam .stint .pytest_cache .mypy_cache .ruff_cache .venv-bench-timetagger node_modules

@@ -9,6 +9,11 @@ the same DynamoDB calls (recorded from the Stint function for the same event) wi
 Runs alternate Stint / floor (and which goes first), so the machine's noise hits both alike.
 Figures per function: median wall time of the whole process (spawn to exit), median CPU time
 (user + system, from wait4), median peak RSS (wait4's ru_maxrss); ratio to the floor's.
+
+SnapStart's priming (stint/priming.py): for each API function, the first request's latency in
+a process that ran `prime(app)` after the import (as SnapStart runs it before its snapshot)
+beside the same in a process that did not, runs alternated the same way. What priming moves
+out of the first request is the difference; its own time is paid before the snapshot.
 """
 
 from __future__ import annotations
@@ -41,6 +46,11 @@ class Scenario:
     expect: Any  # the response's statusCode, or a check of the whole response
     fresh_user: bool = False  # replace the user id with a new one on every run
 
+    @property
+    def primed_by_snapstart(self) -> bool:
+        """An API function: the template's SnapStart option and its priming apply."""
+        return self.label.startswith("GET ")
+
 
 @dataclass
 class Sample:
@@ -49,6 +59,7 @@ class Sample:
     rss_mb: list[float] = field(default_factory=list)
     init_ms: list[float] = field(default_factory=list)
     invoke_ms: list[float] = field(default_factory=list)
+    prime_ms: list[float] = field(default_factory=list)
 
     def median(self, name: str) -> float:
         return float(statistics.median(getattr(self, name)))
@@ -289,8 +300,49 @@ def run(runs: int = 5, only: tuple[str, ...] = ()) -> list[Figure]:
                     base,
                 ),
             ]
+        figures += measure_priming(stack, [s for s in todo if s.primed_by_snapstart], runs)
     finally:
         stack.stop()
+    return figures
+
+
+def measure_priming(stack: Stack, todo: list[Scenario], runs: int) -> list[Figure]:
+    """First request after `priming.prime(app)` against without, per API function."""
+    samples = {s.function: (Sample(), Sample()) for s in todo}
+    with tempfile.TemporaryDirectory(prefix="stint-priming-") as tmp:
+        for n in range(runs):
+            for scenario in todo:
+                primed, plain = samples[scenario.function]
+                order = [("1", primed), ("0", plain)]
+                for prime, sample in order if n % 2 == 0 else order[::-1]:
+                    environment = {**stack.function_environment(scenario.function)}
+                    environment["BENCH_PRIME"] = prime
+                    handler = stack.function(scenario.function).handler_file
+                    result, *_ = _run_child(
+                        environment, handler, scenario.event, Path(tmp), record=False
+                    )
+                    _check(scenario, result["response"])
+                    sample.invoke_ms.append(result["invoke_ms"])
+                    sample.prime_ms.append(result["prime_ms"])
+    figures = []
+    for scenario in todo:
+        primed, plain = samples[scenario.function]
+        name = scenario.function.removesuffix("Function")
+        print(
+            f"priming {name:<17} first request {primed.median('invoke_ms'):5.1f} ms after"
+            f" priming, {plain.median('invoke_ms'):5.1f} ms without"
+            f" (priming itself {primed.median('prime_ms'):5.0f} ms, before the snapshot)"
+        )
+        figures.append(
+            Figure(
+                f"first request {name}: after SnapStart priming",
+                primed.median("invoke_ms"),
+                plain.median("invoke_ms"),
+                "ms",
+                None,
+                "without priming",
+            )
+        )
     return figures
 
 

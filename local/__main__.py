@@ -1,5 +1,7 @@
 """`python -m local`: run the Stint API on http://127.0.0.1:3000 until SIGINT / SIGTERM.
 
+The stack's state (users, entities, queues, ...) is kept in the state directory and restored
+at the next start (local/persistence.py); `--clean` starts without it.
 See `python -m local --help` for the options and the environment variables behind them.
 """
 
@@ -13,6 +15,7 @@ import sys
 import threading
 from pathlib import Path
 
+from local.persistence import StateError
 from local.stack import REPO, LocalStack, Settings
 
 log = logging.getLogger("stint.local")
@@ -42,11 +45,22 @@ def parse_settings(argv: list[str] | None = None) -> Settings:
         "--state-dir",
         type=Path,
         default=Path(os.environ.get("STINT_STATE_DIR") or REPO / ".stint"),
-        help="where outputs.json is written (env STINT_STATE_DIR, default <repo>/.stint)",
+        help="where the saved state and outputs.json are (env STINT_STATE_DIR, default"
+        " <repo>/.stint)",
+    )
+    parser.add_argument(
+        "--clean",
+        action="store_true",
+        default=os.environ.get("STINT_CLEAN", "") not in ("", "0"),
+        help="forget the saved state: start with no users and no data (env STINT_CLEAN=1)",
     )
     args = parser.parse_args(argv)
     return Settings(
-        template=args.template, port=args.port, moto_port=args.moto_port, state_dir=args.state_dir
+        template=args.template,
+        port=args.port,
+        moto_port=args.moto_port,
+        state_dir=args.state_dir,
+        clean=args.clean,
     )
 
 
@@ -66,6 +80,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         outputs = stack.start()
     except SystemExit:  # werkzeug exits, after saying so, when a port is taken
+        stack.stop()
+        return 1
+    except StateError as error:
+        log.error("%s; `make dev-clean` (python -m local --clean) starts without it", error)
         stack.stop()
         return 1
     except Exception:

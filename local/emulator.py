@@ -7,6 +7,10 @@ serves every moto service; the stack uses DynamoDB (with streams) and Cognito.
 Hooks run after a successful call, keyed by its `X-Amz-Target`, *outside* the lock (a
 hook may call the emulator again, as a Cognito trigger's Lambda does) and before the
 response leaves, so the caller sees the hook's effects when the call returns.
+
+`SerializedApp.changes` counts the calls that may have changed moto's state (inside the lock,
+so a snapshot taken under the lock knows which calls it holds); local/persistence.py saves
+the state only when it moved.
 """
 
 from __future__ import annotations
@@ -30,6 +34,27 @@ CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing
 Hook = Callable[[dict[str, Any]], None]
 StartResponse = Callable[..., Any]
 Interceptor = Callable[[dict[str, Any]], "tuple[str, list[tuple[str, str]], bytes] | None"]
+
+# Calls that change nothing in moto (a GET changes nothing either: the JWKS). Every other call
+# counts as a change; this list only spares the state on disk needless saves.
+READ_ONLY_TARGETS = frozenset(
+    f"{prefix}.{operation}"
+    for prefix, operations in {
+        "DynamoDB_20120810": (
+            "GetItem BatchGetItem Query Scan DescribeTable ListTables DescribeTimeToLive"
+        ),
+        "DynamoDBStreams_20120810": "DescribeStream GetShardIterator GetRecords ListStreams",
+        "AWSCognitoIdentityProviderService": (
+            "AdminGetUser DescribeUserPool DescribeUserPoolClient DescribeUserPoolDomain"
+            " DescribeResourceServer ListUserPoolClients ListResourceServers ListUsers"
+            " AdminListGroupsForUser"
+        ),
+        "AmazonSQS": "GetQueueUrl GetQueueAttributes ListQueues",
+    }.items()
+    for operation in operations.split()
+)
+# A receive that returned messages changed them (receive count, visibility); an empty one did not.
+_RECEIVE_MESSAGE = "AmazonSQS.ReceiveMessage"
 
 
 class HookError(Exception):
@@ -56,10 +81,11 @@ class SerializedApp:
 
     def __init__(self, app: Callable[[dict[str, Any], StartResponse], Iterable[bytes]]) -> None:
         self._app = app
-        self._lock = threading.Lock()
+        self.lock = threading.Lock()  # held for each call; a snapshot of moto holds it too
         self.hooks: dict[str, Hook] = {}
         # Each may answer a call in moto's stead (local.faults); the first answer is sent.
         self.interceptors: list[Interceptor] = []
+        self.changes = 0  # calls that may have changed moto's state (see READ_ONLY_TARGETS)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
         for intercept in self.interceptors:
@@ -87,7 +113,7 @@ class SerializedApp:
             response.update(status=status, headers=headers)
             return chunks.append
 
-        with self._lock:
+        with self.lock:
             result = self._app(environ, capture)
             try:
                 chunks.extend(result)
@@ -95,7 +121,19 @@ class SerializedApp:
                 close = getattr(result, "close", None)
                 if close is not None:
                     close()
-        return response["status"], list(response["headers"]), b"".join(chunks)
+            body = b"".join(chunks)
+            if _may_have_changed(environ, body):
+                self.changes += 1
+        return response["status"], list(response["headers"]), body
+
+
+def _may_have_changed(environ: dict[str, Any], body: bytes) -> bool:
+    if environ.get("REQUEST_METHOD") == "GET":
+        return False
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    if target == _RECEIVE_MESSAGE:
+        return b'"Messages"' in body
+    return target not in READ_ONLY_TARGETS
 
 
 def _json_body(environ: dict[str, Any]) -> dict[str, Any]:

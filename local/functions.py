@@ -16,6 +16,14 @@ request at a time; concurrent requests to a function get further environments, e
 import under its own module name (`stint_local_<LogicalId>_<n>`). Handlers may keep
 per-request state in module globals (Powertools' resolver does), so sharing one module
 between concurrent calls would mix requests.
+
+Code changed on disk is served from the next request on, as a new deployment would be: every
+request compares the function's files (its `CodeUri` directory and its layers' packages:
+names, mtimes, sizes) with those its environments were imported from. When they differ, the
+idle environments are dropped and the request gets a new one; environments serving a request
+finish on the old code and are dropped when they are done. When a layer's file changed, its
+modules (the `stint` package, which all functions share through `sys.modules`) are removed
+from `sys.modules` first, so the new environment imports them anew.
 """
 
 from __future__ import annotations
@@ -72,26 +80,69 @@ class Function:
     _idle: list[Handler] = field(default_factory=list, repr=False)
     _environments: int = 0
     _pool_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _code: CodeVersion | None = field(default=None, repr=False)  # what the pool was imported from
+    _current: set[int] = field(default_factory=set, repr=False)  # ids of handlers of that code
 
     def take_environment(self) -> Handler:
-        """An idle execution environment's handler, or a new environment's (a cold start)."""
+        """An idle execution environment's handler, or a new environment's (a cold start).
+        A new one if the function's code changed on disk since its environments were made."""
+        code = CodeVersion.of(self)
         with self._pool_lock:
-            if self._idle:
+            if code != self._code:
+                self._code = code
+                self._idle.clear()
+                self._current.clear()
+            elif self._idle:
                 return self._idle.pop()
             self._environments += 1
             number = self._environments
-        if number == 1 and self.handler is not None:
-            return self.handler
         with _environment(self.own_environment):
-            return _load_handler(self, f"stint_local_{self.logical_id}_{number}")
+            handler = _load_handler(self, f"stint_local_{self.logical_id}_{number}", code)
+        self._adopt(handler, code)
+        return handler
+
+    def _adopt(self, handler: Handler, code: CodeVersion) -> None:
+        with self._pool_lock:
+            if code == self._code:
+                self._current.add(id(handler))
 
     def release_environment(self, handler: Handler) -> None:
+        """Back to the pool; an environment of code that changed meanwhile is dropped."""
         with self._pool_lock:
-            self._idle.append(handler)
+            if id(handler) in self._current:
+                self._idle.append(handler)
 
     @property
     def code_dir(self) -> Path:
         return self.handler_file.parent
+
+
+@dataclass(frozen=True)
+class CodeVersion:
+    """The Python files a function's code is made of: (path, mtime, size) of each."""
+
+    handler: tuple[tuple[str, int, int], ...]
+    layers: tuple[tuple[str, tuple[tuple[str, int, int], ...]], ...]
+
+    @classmethod
+    def of(cls, function: Function) -> CodeVersion:
+        return cls(
+            _python_files(function.code_dir),
+            tuple((str(path), _python_files(path)) for path in function.layer_paths),
+        )
+
+
+def _python_files(directory: Path) -> tuple[tuple[str, int, int], ...]:
+    found = []
+    for root, directories, files in os.walk(directory):
+        directories[:] = sorted(d for d in directories if d != "__pycache__")
+        for name in sorted(files):
+            if name.endswith(".py"):
+                path = os.path.join(root, name)
+                with contextlib.suppress(FileNotFoundError):  # deleted while walking
+                    status = os.stat(path)
+                    found.append((path, status.st_mtime_ns, status.st_size))
+    return tuple(found)
 
 
 def load_functions(stack: Provisioner) -> list[Function]:
@@ -188,10 +239,12 @@ class Runtime:
 
     def invoke(self, function: Function, event: Any, request_id: str | None = None) -> Any:
         """Call the handler as Lambda would; exceptions propagate (Lambda's "errorMessage")."""
-        if function.handler is None:
-            raise FunctionError(f"{function.logical_id} failed to import: {function.import_error}")
         context = LambdaContext(function, request_id or str(uuid.uuid4()))
-        handler = function.take_environment()
+        try:
+            handler = function.take_environment()
+        except Exception as error:
+            trace = traceback.format_exc(limit=-3)
+            raise FunctionError(f"{function.logical_id} failed to import: {trace}") from error
         started = time.monotonic()
         checked = iam.current.set(function.policy)
         try:
@@ -247,20 +300,49 @@ def _environment(variables: dict[str, str]) -> Iterator[None]:
 def _import_handler(function: Function) -> None:
     """Import the first execution environment; an import error is kept for the routes."""
     module_name = f"stint_local_{function.logical_id}"
+    code = CodeVersion.of(function)
+    function._code = code
     try:
-        function.handler = _load_handler(function, module_name)
+        function.handler = _load_handler(function, module_name, code)
         function.module = sys.modules[module_name]
+        function._adopt(function.handler, code)
+        function.release_environment(function.handler)  # the pool's first idle environment
+        function._environments = 1
     except Exception:
         function.import_error = traceback.format_exc(limit=-3)
         log.error("%s: cannot import its handler:\n%s", function.logical_id, function.import_error)
 
 
 _import_lock = threading.Lock()  # sys.path and sys.modules are edited while importing
+# Each layer directory's files as its modules in sys.modules were imported from.
+_layer_versions: dict[str, tuple[tuple[str, int, int], ...]] = {}
 
 
-def _load_handler(function: Function, module_name: str) -> Handler:
+def _forget_changed_layers(code: CodeVersion) -> None:
+    """Remove from sys.modules the modules of each layer whose files changed (under the
+    import lock): the next import of `stint` reads the new files. Modules already imported
+    keep their objects, so environments in use go on with the old code."""
+    for directory, files in code.layers:
+        known = _layer_versions.setdefault(directory, files)
+        if known == files:
+            continue
+        prefix = os.path.join(directory, "")
+        stale = [
+            name
+            for name, module in list(sys.modules.items())
+            if str(getattr(module, "__file__", None) or "").startswith(prefix)
+        ]
+        for name in stale:
+            del sys.modules[name]
+        importlib.invalidate_caches()
+        _layer_versions[directory] = files
+        log.info("%s changed: %d modules will be imported anew", directory, len(stale))
+
+
+def _load_handler(function: Function, module_name: str, code: CodeVersion) -> Handler:
     """Import the handler file as `module_name`, its directory first on sys.path."""
     with _import_lock:
+        _forget_changed_layers(code)
         spec = importlib.util.spec_from_file_location(module_name, function.handler_file)
         if spec is None or spec.loader is None:
             raise FunctionError(f"cannot import {function.handler_file}")

@@ -628,6 +628,21 @@ class AuthorizationServer:
         groups = self.idp.admin_list_groups_for_user(UserPoolId=self.pool_id, Username=username)
         return [group["GroupName"] for group in groups.get("Groups", [])]
 
+    def saved_state(self) -> dict[str, dict[str, Any]]:
+        """What must outlive a restart of the local stack (local/persistence.py)."""
+        with self._lock:
+            return {
+                "sign_ins": dict(self._sign_ins),
+                "codes": dict(self._codes),
+                "refresh_tokens": dict(self._refresh_tokens),
+            }
+
+    def restore_state(self, state: dict[str, dict[str, Any]]) -> None:
+        with self._lock:
+            self._sign_ins.update(state.get("sign_ins", {}))
+            self._codes.update(state.get("codes", {}))
+            self._refresh_tokens.update(state.get("refresh_tokens", {}))
+
     def _forget_expired(self) -> None:
         now = self.clock()
         with self._lock:

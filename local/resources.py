@@ -47,11 +47,17 @@ Provision = Callable[["Provisioner", str, dict[str, Any]], Physical]
 class Provisioner:
     """Creates resources in the emulator on first reference; a `ResourceLookup` for resolving."""
 
-    def __init__(self, template: Template, client: ClientFactory) -> None:
+    def __init__(
+        self,
+        template: Template,
+        client: ClientFactory,
+        known: dict[str, Physical] | None = None,
+    ) -> None:
+        """`known`: resources that exist already (a restored local stack's); not created again."""
         self.template = template
         self.client = client
         self.resolver = Resolver(template, self)
-        self._physical: dict[str, Physical] = {}
+        self._physical: dict[str, Physical] = dict(known or {})
         self._in_progress: list[str] = []
 
     def provision_all(self) -> dict[str, Physical]:

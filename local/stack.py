@@ -1,10 +1,12 @@
 """The whole local stack: emulator, resources, functions, triggers, gateway, outputs.
 
-Start-up order: the emulator; the template's resources in it; the functions (environment
-pointing every AWS SDK call at the emulator, handlers imported); the Cognito triggers; the
-event source mappings (stream and queue pollers); the HTTP front; the demo user (signed up
-and confirmed through the emulator's HTTP endpoint, so the post-confirmation trigger creates
-its profile); and last the outputs file, written atomically once the front is listening.
+Start-up order: the saved state, if any (local/persistence.py); the emulator; the template's
+resources in it (those the saved state has are not created again); the functions
+(environment pointing every AWS SDK call at the emulator, handlers imported); the Cognito
+triggers; the event source mappings (stream and queue pollers, resumed where they were); the
+HTTP front; the demo user (signed up and confirmed through the emulator's HTTP endpoint, so
+the post-confirmation trigger creates its profile; kept if the state has it); the snapshots of
+the state; and last the outputs file, written atomically once the front is listening.
 """
 
 from __future__ import annotations
@@ -17,12 +19,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from local import faults, iam
 from local.authorizer import JwksCache
 from local.emulator import CREDENTIALS, Emulator
 from local.functions import Function, Runtime, load_functions
 from local.gateway import Gateway, WsgiApp
 from local.oauth import UserPoolDomain
+from local.persistence import Persistence
 from local.resources import Provisioner
 from local.routes import load_routes
 from local.servers import RawHeadersRequestHandler, Server
@@ -51,6 +56,7 @@ class Settings:
     port: int  # 0: a free port
     moto_port: int  # 0: a free port
     state_dir: Path
+    clean: bool = False  # forget the saved state and start with none
 
 
 def lambda_environment(endpoint_url: str) -> dict[str, str]:
@@ -81,6 +87,7 @@ class LocalStack:
         self.front: Server | None = None
         self.event_sources: EventSources | None = None
         self.faults = faults.FaultSwitch()  # off until the stack is ready (local.faults)
+        self.state: Persistence | None = None
 
     @property
     def outputs_path(self) -> Path:
@@ -90,11 +97,17 @@ class LocalStack:
         started = time.perf_counter()
         self.outputs_path.unlink(missing_ok=True)  # never leave a stale stack's outputs
         template = load_template(self.settings.template)
-        self.emulator = Emulator(self.settings.moto_port).start()
+        self.emulator = Emulator(self.settings.moto_port)
         self.emulator.app.interceptors.append(self.faults.intercept)
         faults.install_event_handlers()
-        stack = Provisioner(template, self.emulator.client)
-        stack.provision_all()
+        state = self.state = Persistence(self.emulator, self.settings.state_dir)
+        if self.settings.clean:
+            state.clear()
+        state.restore()
+        self.emulator.start()
+        stack = Provisioner(template, self.emulator.client, state.loaded("resources"))
+        resources = stack.provision_all()
+        state.track("resources", lambda: resources)
 
         for name in _FOREIGN_AWS_VARIABLES:
             os.environ.pop(name, None)
@@ -108,13 +121,17 @@ class LocalStack:
         runtime.start(lambda_environment(self.emulator.url))
         CognitoTriggers(self.emulator, runtime).install()
         self.event_sources = EventSources(stack, self.emulator, runtime)
-        self.event_sources.start()
+        self.event_sources.start(state.loaded("streams") if state.restored else None)
+        state.track("streams", self.event_sources.positions)
 
         jwks = JwksCache(self.emulator.url)
         routes = load_routes(stack, runtime.functions, jwks)
         domain = UserPoolDomain.from_stack(
             stack, self.emulator.client("cognito-idp"), jwks, routes.default_api.cors
         )
+        if domain is not None:
+            domain.server.restore_state(state.loaded("oauth") or {})
+            state.track("oauth", domain.server.saved_state)
         mounts: dict[str, WsgiApp] = {faults.CONTROL_PATH: self.faults.control_app}
         mounts.update(domain.mounts if domain else {})
         gateway = Gateway(routes, runtime, mounts)
@@ -136,22 +153,29 @@ class LocalStack:
             outputs.update(
                 create_demo_user(self.emulator, outputs["UserPoolId"], outputs["UserPoolClientId"])
             )
+        state.save()
+        state.start()
         self.faults.set(faults.from_environment().plan)  # the set-up above ran without faults
         write_json_atomically(self.outputs_path, outputs)
         log.info(
-            "%d functions, %d routes, emulator at %s; ready in %.1f s",
+            "%d functions, %d routes, emulator at %s; ready in %.1f s (state: %s, %s)",
             len(runtime.functions),
             len(routes),
             self.emulator.url,
             time.perf_counter() - started,
+            state.path,
+            "restored" if state.restored else "new",
         )
         return outputs
 
     def stop(self) -> None:
+        """Stop the pollers and the front, save the state a last time, stop the emulator."""
         if self.event_sources is not None:
             self.event_sources.stop()
         if self.front is not None:
             self.front.stop()
+        if self.state is not None:
+            self.state.stop()
         if self.emulator is not None:
             self.emulator.stop()
         self.outputs_path.unlink(missing_ok=True)
@@ -196,16 +220,22 @@ def create_demo_user(emulator: Emulator, pool_id: str, client_id: str) -> dict[s
     pool = idp.describe_user_pool(UserPoolId=pool_id)["UserPool"]
     minimum = int(pool.get("Policies", {}).get("PasswordPolicy", {}).get("MinimumLength", 8))
     password = DEMO_PASSWORD + "0" * max(0, minimum - len(DEMO_PASSWORD))
-    idp.sign_up(
-        ClientId=client_id,
-        Username=DEMO_USERNAME,
-        Password=password,
-        UserAttributes=[
-            {"Name": "email", "Value": DEMO_USERNAME},
-            {"Name": "name", "Value": DEMO_DISPLAY_NAME},
-        ],
-    )
-    idp.admin_confirm_sign_up(UserPoolId=pool_id, Username=DEMO_USERNAME)
+    try:
+        idp.sign_up(
+            ClientId=client_id,
+            Username=DEMO_USERNAME,
+            Password=password,
+            UserAttributes=[
+                {"Name": "email", "Value": DEMO_USERNAME},
+                {"Name": "name", "Value": DEMO_DISPLAY_NAME},
+            ],
+        )
+    except ClientError as error:  # a restored state has them already
+        if error.response["Error"]["Code"] != "UsernameExistsException":
+            raise
+        log.info("the demo user %s exists (restored state)", DEMO_USERNAME)
+    else:
+        idp.admin_confirm_sign_up(UserPoolId=pool_id, Username=DEMO_USERNAME)
     return {"DemoUsername": DEMO_USERNAME, "DemoPassword": password}
 
 

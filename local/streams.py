@@ -25,6 +25,11 @@ emulator and invokes the function through the runtime with Lambda's event shape:
 
 Polls never wait inside the emulator (no long polling): the emulator serves one call at a
 time, and a waiting receive would hold every other caller up.
+
+A stream poller's position (the sequence number of the last record it handled) is part of the
+local stack's saved state (local/persistence.py): after a restart it reads on after that
+record, or from the shard's start if it had handled none: no record is lost, and one handled
+just before a hard kill may be handled again (at least once, as Lambda's mappings are).
 """
 
 from __future__ import annotations
@@ -58,14 +63,22 @@ class EventSources:
         self.runtime = runtime
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._streams: dict[str, StreamPoller] = {}
 
-    def start(self) -> None:
+    def start(self, positions: dict[str, str | None] | None = None) -> None:
+        """Start polling; `positions` (those of `positions()` before a restart) resumes the
+        streams where they were, and reads a stream not named there from its start."""
         for function in self.runtime.functions:
             for name, event in function.events.items():
                 properties = self.stack.resolve(event.get("Properties") or {})
                 poll: Callable[[], bool] | None = None
                 if event.get("Type") == "DynamoDB":
-                    poll = StreamPoller(self.emulator, self.runtime, function, properties).poll
+                    stream = StreamPoller(self.emulator, self.runtime, function, properties)
+                    key = f"{function.logical_id}.{name}"
+                    if positions is not None:
+                        stream.resume_after(positions.get(key))
+                    self._streams[key] = stream
+                    poll = stream.poll
                 elif event.get("Type") == "SQS":
                     poll = QueuePoller(self.emulator, self.runtime, function, properties).poll
                 if poll is not None:
@@ -80,6 +93,10 @@ class EventSources:
         self._stop.set()
         for thread in self._threads:
             thread.join(timeout=5)
+
+    def positions(self) -> dict[str, str | None]:
+        """Each stream event's last handled sequence number (None: none handled yet)."""
+        return {key: stream.position for key, stream in self._streams.items()}
 
     def _run(self, poll: Callable[[], bool]) -> None:
         while not self._stop.is_set():
@@ -130,6 +147,7 @@ class StreamPoller(_Poller):
         self.on_failure = str(destination) if destination else None
         self.starting_position = str(properties.get("StartingPosition", "LATEST"))
         self._shard_id = ""
+        self.position: str | None = None  # the last handled record's sequence number
         self._iterator: str | None = None
         self._pending: list[dict[str, Any]] = []  # read, not yet checkpointed, in order
         # The sizes of the batches that bisecting made of a failed batch, to invoke in order.
@@ -209,15 +227,24 @@ class StreamPoller(_Poller):
             log.error("%s: %d stream records too old", self.function.logical_id, expired)
             self._discard(self._pending[:expired], "RecordAgeExceeded", function_error=None)
 
+    def resume_after(self, position: str | None) -> None:
+        """Read on after the record `position` (a restart), or from the shard's start."""
+        self.position = position
+        self.starting_position = "TRIM_HORIZON"
+
     def _read(self) -> None:
         streams = self.emulator.client("dynamodbstreams")
         if self._iterator is None:
             shard = streams.describe_stream(StreamArn=self.arn)["StreamDescription"]["Shards"][0]
             self._shard_id = shard["ShardId"]
+            where: dict[str, str] = {"ShardIteratorType": self.starting_position}
+            if self.position is not None:
+                where = {
+                    "ShardIteratorType": "AFTER_SEQUENCE_NUMBER",
+                    "SequenceNumber": self.position,
+                }
             self._iterator = streams.get_shard_iterator(
-                StreamArn=self.arn,
-                ShardId=self._shard_id,
-                ShardIteratorType=self.starting_position,
+                StreamArn=self.arn, ShardId=self._shard_id, **where
             )["ShardIterator"]
         response = streams.get_records(ShardIterator=self._iterator, Limit=1000)
         self._iterator = response.get("NextShardIterator") or self._iterator
@@ -228,6 +255,7 @@ class StreamPoller(_Poller):
         """The first `count` pending records are done with: the checkpoint moves past them."""
         if count <= 0:
             return
+        self.position = self._pending[count - 1]["dynamodb"]["SequenceNumber"]
         del self._pending[:count]
         self._retries = self._invocations = 0
         left = count

@@ -1,7 +1,9 @@
 """template.yaml, translated to plain CloudFormation by the SAM translator (as `sam deploy` does),
 creates in moto's CloudFormation: the table with its indexes, TTL and stream, the user pool
 with its clients, domain and resource server, the queues, the functions and the
-dispatcher's event source mappings.
+dispatcher's event source mappings, the API's access log group, the alarms and their topic,
+and (the stack is created with `SnapStart=Enabled`) the functions' published versions and
+aliases.
 
 What moto's CloudFormation cannot do, and so is adapted here (the template is not changed):
 - Cognito resources (moto has no CloudFormation models for them) and a table's TTL (moto's
@@ -17,6 +19,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import subprocess
 import zipfile
 from collections.abc import Iterator
@@ -33,6 +36,12 @@ from tools.translate import ARTIFACTS_BUCKET
 REPO = Path(__file__).resolve().parent.parent
 SAM_PYTHON = REPO / ".venv-sam" / "bin" / "python"
 NOT_IN_MOTO = ("AWS::ApiGateway::Deployment", "AWS::ApiGateway::Stage")
+# The functions behind stint.api (SnapStart, priming), and every function (alarms).
+API_FUNCTIONS = {
+    f"{name}Function"
+    for name in ("Users", "Catalog", "Tasks", "Sessions", "Timer", "Teams", "Webhooks", "Sync")
+} | {"ReportsFunction"}
+ACCESS_LOG_FIELDS = {"requestId", "userId", "route", "status", "latencyMs"}
 
 
 @pytest.fixture(scope="module")
@@ -72,11 +81,16 @@ def stack(translated: dict[str, Any]) -> Iterator[dict[str, Any]]:
         with mock_aws():
             moto_cloudformation.install()
             _upload_artifacts(resources)
+            topic = boto3.client("sns").create_topic(Name="stint-alarms")["TopicArn"]
             cloudformation = boto3.client("cloudformation")
             cloudformation.create_stack(
                 StackName="stint",
                 TemplateBody=json.dumps(template),
                 Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"],
+                Parameters=[
+                    {"ParameterKey": "SnapStart", "ParameterValue": "Enabled"},
+                    {"ParameterKey": "AlarmTopicArn", "ParameterValue": topic},
+                ],
             )
             description = cloudformation.describe_stacks(StackName="stint")["Stacks"][0]
             yield {
@@ -86,6 +100,7 @@ def stack(translated: dict[str, Any]) -> Iterator[dict[str, Any]]:
                     "StackResourceSummaries"
                 ],
                 "template": translated,
+                "topic": topic,
             }
 
 
@@ -191,3 +206,75 @@ def test_the_functions_and_their_event_sources(stack: dict[str, Any]) -> None:
     mappings = boto3.client("lambda").list_event_source_mappings()["EventSourceMappings"]
     sources = sorted(m["EventSourceArn"].split(":")[2] for m in mappings)
     assert sources == ["dynamodb", "sqs"]
+
+
+def _resources_of_type(stack: dict[str, Any], resource_type: str) -> dict[str, Any]:
+    return {k: r for k, r in stack["template"]["Resources"].items() if r["Type"] == resource_type}
+
+
+def test_the_api_writes_json_access_logs_to_a_log_group_it_keeps_30_days(
+    stack: dict[str, Any],
+) -> None:
+    physical = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in stack["resources"]}
+    groups = boto3.client("logs").describe_log_groups(logGroupNamePrefix="/aws/apigateway/")
+    (group,) = groups["logGroups"]
+    assert group["logGroupName"] == "/aws/apigateway/stint/access"
+    assert group["retentionInDays"] == 30
+    # moto creates no Stage (see above): its access log setting is read from the template.
+    (stage,) = _resources_of_type(stack, "AWS::ApiGateway::Stage").values()
+    setting = stage["Properties"]["AccessLogSetting"]
+    assert setting["DestinationArn"] == {"Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]}
+    # Every $context variable replaced by a value of its kind: one JSON object.
+    line = re.sub(
+        r"\$context\.status|\$context\.\w+Latency|\$context\.requestTimeEpoch",
+        "7",
+        setting["Format"],
+    )
+    line = re.sub(r"\$context\.[\w.]+", "x", line)
+    assert set(json.loads(line)) >= ACCESS_LOG_FIELDS
+    # API Gateway logs through the account's CloudWatch role.
+    account = boto3.client("apigateway").get_account()
+    role = boto3.client("iam").get_role(RoleName=physical["ApiGatewayCloudWatchRole"])["Role"]
+    assert account["cloudwatchRoleArn"] == role["Arn"]
+
+
+def test_the_alarms_watch_queues_errors_throttles_and_the_stream_and_notify_the_topic(
+    stack: dict[str, Any],
+) -> None:
+    alarms = boto3.client("cloudwatch").describe_alarms()["MetricAlarms"]
+    assert len(alarms) == len(_resources_of_type(stack, "AWS::CloudWatch::Alarm")) == 7
+    assert all(alarm["AlarmActions"] == [stack["topic"]] for alarm in alarms)
+    assert all(alarm["OKActions"] == [stack["topic"]] for alarm in alarms)
+    plain = {alarm["MetricName"]: alarm for alarm in alarms if alarm.get("MetricName")}
+    assert set(plain) == {"ApproximateNumberOfMessagesVisible", "5XXError", "IteratorAge"}
+    dead_letter = stack["outputs"]["WebhookDeadLetterQueueUrl"].rsplit("/", 1)[-1]
+    assert plain["ApproximateNumberOfMessagesVisible"]["Dimensions"] == [
+        {"Name": "QueueName", "Value": dead_letter}
+    ]
+    functions = {f["FunctionName"] for f in boto3.client("lambda").list_functions()["Functions"]}
+    watched: dict[str, set[str]] = {"Errors": set(), "Throttles": set()}
+    for alarm in alarms:
+        metrics = [m["MetricStat"]["Metric"] for m in alarm.get("Metrics", []) if "MetricStat" in m]
+        assert len(metrics) <= 10  # CloudWatch's limit for an alarm's metric math
+        for metric in metrics:
+            (dimension,) = metric["Dimensions"]
+            watched[metric["MetricName"]].add(dimension["Value"])
+    assert watched == {"Errors": functions, "Throttles": functions}
+
+
+def test_snapstart_is_an_option_of_the_api_functions_with_an_alias_to_invoke(
+    stack: dict[str, Any],
+) -> None:
+    functions = _resources_of_type(stack, "AWS::Lambda::Function")
+    option = {"Fn::If": ["SnapStartOn", {"ApplyOn": "PublishedVersions"}, {"Ref": "AWS::NoValue"}]}
+    snapstart = {name for name, f in functions.items() if f["Properties"].get("SnapStart")}
+    assert snapstart == API_FUNCTIONS
+    assert all(functions[name]["Properties"]["SnapStart"] == option for name in snapstart)
+    assert stack["template"]["Conditions"]["SnapStartOn"] == {
+        "Fn::Equals": [{"Ref": "SnapStart"}, "Enabled"]
+    }
+    client = boto3.client("lambda")
+    for function in client.list_functions()["Functions"]:
+        aliases = client.list_aliases(FunctionName=function["FunctionName"])["Aliases"]
+        assert [alias["Name"] for alias in aliases] == ["live"]
+        assert aliases[0]["FunctionVersion"] != "$LATEST"

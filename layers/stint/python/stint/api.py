@@ -25,7 +25,7 @@ from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
-from stint import idempotency, jsonio, store, urls
+from stint import idempotency, jsonio, priming, store, tracing, urls
 from stint.errors import NotFound, PayloadTooLarge, StintError, ValidationFailed, invalid_field
 from stint.services.common import Caller, Versioned
 from stint.services.users import ensure_profile
@@ -116,7 +116,8 @@ def handler(
         _count(metrics, int(response.get("statusCode", 500)))
         return with_http_conventions(event, response)
 
-    return lambda_handler
+    priming.register(app)  # SnapStart: the first request's one-time work before the snapshot
+    return tracing.traced(lambda_handler)
 
 
 def _count(metrics: EphemeralMetrics, status: int) -> None:

@@ -1,0 +1,208 @@
+"""The local stack keeps its state across a stop and a start (CONTRACT 13, local/persistence.py).
+
+Each test runs the real template's stack in a state directory of its own, twice: stopped with
+SIGTERM (nothing may be lost) or killed with SIGKILL (at most the writes after the last
+snapshot, taken at most half a second after a change, may be).
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from local.persistence import META_FILE
+from local.testing import start_local_stack, stop
+from tests.api.conftest import PASSWORD, Api, cognito, sign_up
+
+SNAPSHOT_WAIT_S = 60.0  # bounded waits only: a loaded machine is slow, never stuck
+
+
+@pytest.fixture(autouse=True)
+def _local_stack_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("STINT_OUTPUTS", raising=False)  # these tests are about the local stack
+
+
+@dataclass
+class Receiver:
+    """A webhook receiver on 127.0.0.1: answers 500 while `failing`, else 204."""
+
+    url: str = ""
+    failing: bool = False
+    received: list[tuple[int, bytes]] = field(default_factory=list)  # (status answered, body)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def answered(self, marker: str, status: int) -> int:
+        with self.lock:
+            return sum(1 for code, body in self.received if code == status and marker in str(body))
+
+    def wait_until(self, marker: str, status: int) -> None:
+        deadline = time.monotonic() + SNAPSHOT_WAIT_S
+        while self.answered(marker, status) == 0:
+            assert time.monotonic() < deadline, f"no delivery of {marker} answered {status}"
+            time.sleep(0.1)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    receiver = Receiver()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            status = 500 if receiver.failing else 204
+            with receiver.lock:
+                receiver.received.append((status, body))
+            self.send_response(status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    receiver.url = f"http://127.0.0.1:{server.server_address[1]}"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield receiver
+    server.shutdown()
+
+
+def sign_in(outputs: dict[str, Any], email: str) -> dict[str, str]:
+    result: dict[str, str] = cognito(outputs).initiate_auth(
+        ClientId=outputs["UserPoolClientId"],
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": email, "PASSWORD": PASSWORD},
+    )["AuthenticationResult"]
+    return result
+
+
+def full_sync(api: Api) -> dict[str, Any]:
+    """Every entity of the user (the sync token, which carries the time it was made, left out)."""
+    response = api.get("/v1/sync")
+    assert response.status_code == 200, response.text
+    return {key: value for key, value in response.json().items() if key != "syncToken"}
+
+
+def test_a_stack_stopped_with_sigterm_starts_again_with_everything(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    process, outputs = start_local_stack(tmp_path)
+    try:
+        user = sign_up(outputs)
+        api = Api(outputs["ApiUrl"], user["AccessToken"])
+        project = api.create("/v1/projects", "project", title="Acme")
+        task = api.create("/v1/tasks", "task", title="Report", projectId=project["id"])
+        webhook = api.post(
+            "/v1/webhooks", json={"hookUrl": f"{receiver.url}/hooks", "triggerType": "task"}
+        )
+        assert webhook.status_code == 201, webhook.text
+        # A delivery whose first attempt fails waits in the queue for its retry.
+        receiver.failing = True
+        pending = api.create("/v1/tasks", "task", title="Delivered after the restart")
+        receiver.wait_until(pending["id"], 500)
+        before = full_sync(api)
+    finally:
+        assert stop(process) == 0  # SIGTERM
+
+    receiver.failing = False
+    process, outputs = start_local_stack(tmp_path)
+    try:
+        old_token = Api(outputs["ApiUrl"], user["AccessToken"])  # issued before the restart
+        assert old_token.get(f"/v1/tasks/{task['id']}").status_code == 200
+        tokens = sign_in(outputs, user["email"])  # the same password
+        again = Api(outputs["ApiUrl"], tokens["AccessToken"])
+        assert full_sync(again) == before
+        webhooks = again.get("/v1/webhooks").json()["webhooks"]
+        assert [w["id"] for w in webhooks] == [webhook.json()["webhook"]["id"]]
+        refreshed = cognito(outputs).initiate_auth(
+            ClientId=outputs["UserPoolClientId"],
+            AuthFlow="REFRESH_TOKEN_AUTH",
+            AuthParameters={"REFRESH_TOKEN": user["RefreshToken"]},
+        )["AuthenticationResult"]
+        assert Api(outputs["ApiUrl"], refreshed["AccessToken"]).get("/v1/me").status_code == 200
+        # The pending delivery arrives; the stream goes on where it was: a change made now is
+        # delivered, and the events handled before the stop are not sent again.
+        receiver.wait_until(pending["id"], 204)
+        later = again.create("/v1/tasks", "task", title="Made after the restart")
+        receiver.wait_until(later["id"], 204)
+        assert receiver.answered(pending["id"], 204) == 1
+        assert receiver.answered(task["id"], 204) == 1
+    finally:
+        assert stop(process) == 0
+
+
+def test_a_killed_stack_loses_at_most_the_writes_after_its_last_snapshot(tmp_path: Path) -> None:
+    process, outputs = start_local_stack(tmp_path)
+    assert process is not None
+    meta = tmp_path / META_FILE
+    acknowledged: list[tuple[str, float]] = []  # (title, when its 201 came back)
+    try:
+        user = sign_up(outputs)
+        api = Api(outputs["ApiUrl"], user["AccessToken"])
+        for n in range(3):
+            api.create("/v1/projects", "project", title=f"saved {n}")
+            acknowledged.append((f"saved {n}", time.time()))
+        wait_for_snapshot_after(meta, acknowledged[-1][1])
+        for n in range(10):  # then writes over a second or two, and a kill right after
+            api.create("/v1/projects", "project", title=f"late {n}")
+            acknowledged.append((f"late {n}", time.time()))
+            time.sleep(0.15)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    killed_at = time.time()
+    last_snapshot = json.loads(meta.read_text())["savedAt"]  # the state on disk is as of then
+
+    process, outputs = start_local_stack(tmp_path)
+    try:
+        api = Api(outputs["ApiUrl"], user["AccessToken"])
+        projects = api.get("/v1/projects").json()["projects"]
+        found = {project["title"] for project in projects}
+        lost = [title for title, _ in acknowledged if title not in found]
+        print(
+            f"\nSIGKILL {killed_at - acknowledged[-1][1]:.2f} s after the last write,"
+            f" {killed_at - last_snapshot:.2f} s after the state on disk was current:"
+            f" {len(lost)} of {len(acknowledged)} acknowledged writes lost: {lost}"
+        )
+        # Every write answered before the state on disk was last current is there...
+        assert not [t for t, at in acknowledged if at < last_snapshot and t not in found]
+        # ...and the state is a snapshot: what is there is everything up to some write.
+        kept = [title in found for title, _ in acknowledged]
+        assert kept == sorted(kept, reverse=True), kept
+    finally:
+        assert stop(process) == 0
+
+
+def wait_for_snapshot_after(meta: Path, moment: float) -> None:
+    """Until the state on disk holds every call answered before `moment` (state.json)."""
+    deadline = time.monotonic() + SNAPSHOT_WAIT_S
+    while time.monotonic() < deadline:
+        if meta.exists() and json.loads(meta.read_text())["savedAt"] > moment:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"no snapshot after {moment} in {SNAPSHOT_WAIT_S} s")
+
+
+def test_a_clean_start_forgets_the_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    process, outputs = start_local_stack(tmp_path)
+    try:
+        user = sign_up(outputs)
+    finally:
+        assert stop(process) == 0
+    monkeypatch.setenv("STINT_CLEAN", "1")  # what `make dev-clean` sets
+    process, outputs = start_local_stack(tmp_path)
+    try:
+        users = cognito(outputs).list_users(UserPoolId=outputs["UserPoolId"])["Users"]
+        emails = {a["Value"] for u in users for a in u["Attributes"] if a["Name"] == "email"}
+        assert user["email"] not in emails
+        assert outputs["DemoUsername"] in emails  # a clean start has the demo user again
+    finally:
+        assert stop(process) == 0
