@@ -318,7 +318,12 @@ def _version() -> str:
 def _merge(documents: list[dict[str, Any]]) -> dict[str, Any]:
     merged: dict[str, Any] = {
         "openapi": OPENAPI_VERSION,
-        "info": {"title": TITLE, "version": _version(), "description": DESCRIPTION},
+        "info": {
+            "title": TITLE,
+            "version": _version(),
+            "description": DESCRIPTION,
+            "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"},
+        },
         "paths": {},
         "components": {"schemas": {}, "securitySchemes": {}},
     }

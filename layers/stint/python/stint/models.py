@@ -325,16 +325,10 @@ class SubtaskFields(_Body):
     lastUpdated: IgnoredTimestamp | None = None
 
 
-# A reference names an entity by `id` or by `title`: at least one of them (both non-null).
-_ID_OR_TITLE = ConfigDict(
-    json_schema_extra={"anyOf": [{"required": ["id"]}, {"required": ["title"]}]}
-)
-
-
 class SessionTaskRef(_Body):
-    """The session's task: an existing one by `id`, or one found or created by `title`."""
+    """The session's task: an existing one by `id`, or one found or created by `title` (one of
+    the two is required: `400 validation_error` without either)."""
 
-    model_config = _ID_OR_TITLE
     id: ClientId = absent()
     title: Title = absent()
     projectId: ClientId | None = None
@@ -343,9 +337,9 @@ class SessionTaskRef(_Body):
 
 
 class SessionProjectRef(_Body):
-    """The task's project: an existing one by `id`, or one found or created by `title`."""
+    """The task's project: an existing one by `id`, or one found or created by `title` (one of
+    the two is required when `project` is sent)."""
 
-    model_config = _ID_OR_TITLE
     id: ClientId = absent()
     title: Title = absent()
     lastUpdated: IgnoredTimestamp | None = None
