@@ -95,6 +95,12 @@ ARGUED_REFUSALS = {
     "a hook URL": r"^hookUrl",
     # Search: categories have no parent.
     "a search parent": r"has no parent$",
+    # Contract section 1: no string holds a lone surrogate or U+0000 (not encodable UTF-8),
+    # which no JSON Schema `string` excludes.
+    "an unencodable string": r"lone surrogate or U\+0000",
+    # Contract section 7: Time Magic's `PATCH /v1/tasks/{id}?event=` takes `{note}` or
+    # nothing, while the same route without `event` takes a task (one path, one body schema).
+    "a task event's body": r"^With \?event= the body is",
 }
 _ARGUED = re.compile("|".join(f"(?:{pattern})" for pattern in ARGUED_REFUSALS.values()))
 # Opaque tokens: any string the client did not get from the server is malformed.

@@ -54,7 +54,7 @@ class _Resolver(APIGatewayRestResolver):
 
 def create_app() -> APIGatewayRestResolver:
     # JSON numbers with a fraction are parsed as Decimal, so money is exact from the first byte
-    # (95.55 is never the float 95.549999...); a strict int still refuses 1500.0. The body was
+    # (95.55 is never the float 95.549999...); an integer field takes 1500.0 as 1500. The body was
     # checked against Stint's JSON limits before the resolver runs (`_unacceptable_json`).
     app = _Resolver(enable_validation=True, json_body_deserializer=jsonio.loads)
     app.use(middlewares=[_known_caller])
@@ -178,16 +178,20 @@ def _body_text(event: dict[str, Any]) -> str | bytes:
 
 def _unacceptable_json(event: dict[str, Any]) -> dict[str, Any] | None:
     """A 400 invalid_json for a body outside Stint's JSON limits (stint.jsonio), checked before
-    anything parses it: too deep, an integer too long, NaN, a lone surrogate or U+0000."""
+    anything parses it: too deep, an integer too long, a lone surrogate or U+0000; and a 400
+    validation_error for a body that is not a JSON object (every route's body is one)."""
     if not event.get("body"):
         return None
     try:
-        jsonio.loads(_body_text(event))
+        body = jsonio.loads(_body_text(event))
     except jsonio.InvalidJson as error:
         return _raw_error(
             ValidationFailed(f"The body is not acceptable JSON: {error}", code="invalid_json"),
             request_id(event),
         )
+    if not isinstance(body, dict):  # every Stint body is an object (Powertools took a list)
+        message = "must be a JSON object"
+        return _raw_error(invalid_field("body", message), request_id(event))
     return None
 
 

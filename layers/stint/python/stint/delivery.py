@@ -189,7 +189,7 @@ def _outcome_of(record: dict[str, Any]) -> dict[str, Any] | None:
         return _handle_one(record)
     except Exception:
         log.exception("delivery message %s: failed, to be retried", record.get("messageId"))
-        return record
+        return _retried_after_backoff(record)
 
 
 def _handle_one(record: dict[str, Any]) -> dict[str, Any] | None:
@@ -211,11 +211,21 @@ def _handle_one(record: dict[str, Any]) -> dict[str, Any] | None:
         _dead_letter(message, attempt, outcome.reason)
         store.record_delivery(message["webhookId"], delivered=False, disable_after=DISABLE_AFTER)
         return None
-    aws.client("sqs").change_message_visibility(
-        QueueUrl=settings().delivery_queue_url,
-        ReceiptHandle=record["receiptHandle"],
-        VisibilityTimeout=backoff_seconds(attempt),
-    )
+    return _retried_after_backoff(record)
+
+
+def _retried_after_backoff(record: dict[str, Any]) -> dict[str, Any]:
+    """The record, to be retried once the backoff after its attempt has passed (not after the
+    queue's whole visibility timeout, which a failed call would otherwise leave it under)."""
+    attempt = int(record.get("attributes", {}).get("ApproximateReceiveCount", "1"))
+    try:
+        aws.client("sqs").change_message_visibility(
+            QueueUrl=settings().delivery_queue_url,
+            ReceiptHandle=record["receiptHandle"],
+            VisibilityTimeout=backoff_seconds(attempt),
+        )
+    except Exception:  # it comes back after the visibility timeout instead: later, not lost
+        log.exception("delivery message %s: its backoff was not set", record.get("messageId"))
     return record
 
 

@@ -62,7 +62,21 @@ Title = Annotated[StrictStr, AfterValidator(_trimmed_title)]
 Color = Annotated[StrictStr, Field(min_length=1, max_length=32)]
 # Planned durations of tasks and subtasks: up to 100,000 hours, in seconds.
 PLANNED_SECONDS_MAX = 360_000_000
-PlannedSeconds = Annotated[int, Field(ge=0, le=PLANNED_SECONDS_MAX, strict=True)]
+
+
+def _whole(value: Any) -> Any:
+    """JSON Schema's `integer` takes 1500.0 (a number whose fraction is zero): so does Stint.
+    Anything else is left to the strict int check (1500.5, "1500" and true are refused)."""
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        return int(value)
+    return value
+
+
+# Integers of bodies: a range in the document, strict but for `_whole`.
+_WHOLE = BeforeValidator(_whole)
+PlannedSeconds = Annotated[int, _WHOLE, Field(ge=0, le=PLANNED_SECONDS_MAX, strict=True)]
+RoundingMinutes = Annotated[int, _WHOLE, Field(ge=0, le=1440, strict=True)]
+SessionSeconds = Annotated[int, _WHOLE, Field(ge=0, le=MAX_SESSION_SECONDS, strict=True)]
 RoundingMethod = Literal["down", "nearest", "up"]
 TaskType = Literal["default", "permanent"]
 TaskStatus = Literal["todo", "in_progress", "paused", "completed"]
@@ -289,7 +303,7 @@ class ProjectFields(_Body):
     categoryId: ClientId | None = None
     color: Color | None = None
     roundingMethod: RoundingMethod = absent()
-    roundingMinutes: Annotated[int, Field(ge=0, le=1440, strict=True)] = absent()
+    roundingMinutes: RoundingMinutes = absent()
     hourlyRate: HourlyRate | None = None
     plannedDurationHours: PlannedHours | None = None
     plannedBudget: PlannedBudget | None = None
@@ -349,7 +363,7 @@ class SessionFields(_Body):
     id: ClientId = absent()
     startTimestamp: Timestamp
     # null: a running session (a running timer)
-    duration: Annotated[int, Field(ge=0, le=MAX_SESSION_SECONDS, strict=True)] | None
+    duration: SessionSeconds | None
     note: Annotated[StrictStr, Field(max_length=NOTE_MAX)] | None = None
     type: SessionType = "session"
     retroAdded: StrictBool = False
