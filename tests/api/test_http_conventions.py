@@ -2,7 +2,8 @@
 no-store and nosniff; and section 18's reference page (GET /docs, GET /openapi.json).
 
 Preflights are SAM's (`Cors` on the Api): API Gateway answers them from a mock integration
-with 200, which the local stack reproduces from the template (docs/DESIGN.md, "Browser apps").
+with 200, which the local stack reproduces from the template (docs/DESIGN.md, "HTTP conventions
+and browser apps").
 """
 
 from __future__ import annotations

@@ -14,8 +14,8 @@ Every response is checked against the document: no 5xx, the status code, content
 document are refused, requests that keep to it are accepted (`positive_data_acceptance`), a
 request without the token is refused, and every 4xx except the authorizer's 401 is the
 contract's error body. A request that keeps to the document may still be refused for a rule
-JSON Schema cannot state; `ARGUED_REFUSALS` lists those rules (docs/DESIGN.md, "The OpenAPI
-document and fuzzing" argues each), and a 400 is accepted only when its error names one.
+JSON Schema cannot state; `ARGUED_REFUSALS` lists those rules (docs/DESIGN.md, "Schemathesis
+and its argued refusals" argues each), and a 400 is accepted only when its error names one.
 
 Deterministic (a fixed seed, derandomized, no example database) so CI sees the same cases each
 run. `STINT_FUZZ_EXAMPLES` / `STINT_FUZZ_SCENARIOS` raise the budget for a deeper run.
@@ -67,7 +67,8 @@ CONFIG = schemathesis.Config.from_dict(
                 "expected-statuses": ["2xx", "401", "403", "404", "409", "412", "429"],
             },
             # Another method on a route's path is the gateway's 404 not_found, not a 405
-            # (docs/DESIGN.md): API Gateway cannot tell it from an unknown path.
+            # (docs/DESIGN.md, "HTTP conventions and browser apps"): API Gateway cannot tell it
+            # from an unknown path.
             "unsupported_method": {"enabled": False},
         },
     }
@@ -77,7 +78,8 @@ schema = schemathesis.openapi.from_path(OPENAPI, config=CONFIG)
 ERROR_KEYS = {"code", "message", "details", "requestId"}
 
 # Rules of the contract that JSON Schema cannot state, by the message of the refusal's
-# `details` (docs/DESIGN.md argues each). A 400 for valid-looking data is accepted only for these.
+# `details` (docs/DESIGN.md, "Schemathesis and its argued refusals", argues each). A 400 for
+# valid-looking data is accepted only for these.
 ARGUED_REFUSALS = {
     # Contract section 6: a body field naming an entity the caller does not have is a 400.
     "an id that names nothing of the caller's": r"^no \w+ with id |was deleted$|"
