@@ -102,7 +102,7 @@ ARGUED_REFUSALS = {
     "an unencodable string": r"lone surrogate or U\+0000",
     # Contract section 7: Time Magic's `PATCH /v1/tasks/{id}?event=` takes `{note}` or
     # nothing, while the same route without `event` takes a task (one path, one body schema).
-    "a task event's body": r"^With \?event= the body is",
+    "a task event's body": r"^With \?event= the body is|^The body must be \{\"task\"",
 }
 _ARGUED = re.compile("|".join(f"(?:{pattern})" for pattern in ARGUED_REFUSALS.values()))
 # Opaque tokens: any string the client did not get from the server is malformed.

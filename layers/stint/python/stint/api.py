@@ -189,7 +189,9 @@ def _unacceptable_json(event: dict[str, Any]) -> dict[str, Any] | None:
             ValidationFailed(f"The body is not acceptable JSON: {error}", code="invalid_json"),
             request_id(event),
         )
-    if not isinstance(body, dict):  # every Stint body is an object (Powertools took a list)
+    # Every Stint body is an object, or `null` where a route's body is optional (Powertools took
+    # a list for a model).
+    if body is not None and not isinstance(body, dict):
         message = "must be a JSON object"
         return _raw_error(invalid_field("body", message), request_id(event))
     return None

@@ -106,11 +106,7 @@ def run_once(
     request = _KeyedRequest(Store(user_id), key, fingerprint(event), error)
     for attempt in stint_store.attempts():
         try:
-            return _run(request, resolve)
-        except IdempotencyKeyTaken:
-            earlier = request.earlier_answer()
-            if earlier is not None:
-                return earlier
+            return _answered(request, resolve)
         except StaleRead:
             pass  # the held write lost a race for the counter: run the request again
         except StintError as refused:  # what a failed condition of the held write means
@@ -122,6 +118,18 @@ def run_once(
             return error(answer)
         stint_store.backoff(attempt)
     return error(Conflict("Too many concurrent writes; retry the request", retry_after=1))
+
+
+def _answered(request: _KeyedRequest, resolve: Resolve) -> dict[str, Any]:
+    """`_run`, or the first answer when another run of the request committed first. Reading
+    that answer may fail as any call may (a throttle: the caller maps it to its 503)."""
+    try:
+        return _run(request, resolve)
+    except IdempotencyKeyTaken:
+        earlier = request.earlier_answer()
+        if earlier is None:  # its record is gone again (expired): run the request again
+            raise StaleRead() from None
+        return earlier
 
 
 def _run(request: _KeyedRequest, resolve: Resolve) -> dict[str, Any]:

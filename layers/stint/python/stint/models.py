@@ -74,9 +74,9 @@ def _whole(value: Any) -> Any:
 
 # Integers of bodies: a range in the document, strict but for `_whole`.
 _WHOLE = BeforeValidator(_whole)
-PlannedSeconds = Annotated[int, _WHOLE, Field(ge=0, le=PLANNED_SECONDS_MAX, strict=True)]
-RoundingMinutes = Annotated[int, _WHOLE, Field(ge=0, le=1440, strict=True)]
-SessionSeconds = Annotated[int, _WHOLE, Field(ge=0, le=MAX_SESSION_SECONDS, strict=True)]
+PlannedSeconds = Annotated[int, Field(ge=0, le=PLANNED_SECONDS_MAX, strict=True), _WHOLE]
+RoundingMinutes = Annotated[int, Field(ge=0, le=1440, strict=True), _WHOLE]
+SessionSeconds = Annotated[int, Field(ge=0, le=MAX_SESSION_SECONDS, strict=True), _WHOLE]
 RoundingMethod = Literal["down", "nearest", "up"]
 TaskType = Literal["default", "permanent"]
 TaskStatus = Literal["todo", "in_progress", "paused", "completed"]
