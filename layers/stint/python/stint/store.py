@@ -503,10 +503,19 @@ class Deferral:
     the write and its recorded answer commit together or not at all. A second write in the same
     request (none does today), or one too big for a single transaction, cannot be held: what
     was held and it are sent at once, and the record follows the answer (`sent_alone`).
+
+    A side effect outside the table (`outside_effect`: a message on a queue) is held too, and
+    run only once the request is known not to be a retry of one answered before.
     """
 
     held: _Transaction | None = None
     sent_alone: bool = False
+    effects: list[Callable[[], None]] = field(default_factory=list)
+
+    def run_effects(self) -> None:
+        effects, self.effects = self.effects, []
+        for effect in effects:
+            effect()
 
     def write(self, build: Callable[[], _Transaction], *, size: int) -> _Transaction:
         """Hold the write `build` makes (of `size` actions), or send it now if it cannot be."""
@@ -547,6 +556,17 @@ def deferring() -> Iterator[Deferral]:
         yield deferral
     finally:
         _deferral.reset(token)
+
+
+def outside_effect(effect: Callable[[], None]) -> None:
+    """Run a side effect outside the table now or, inside `deferring`, when the idempotent
+    request turns out to be the first of its key (`stint.idempotency`): a retry that replays
+    the first answer must not repeat it."""
+    deferral = _deferral.get()
+    if deferral is None:
+        effect()
+    else:
+        deferral.effects.append(effect)
 
 
 def _write(build: Callable[[], _Transaction], *, size: int, send_now: bool = False) -> _Transaction:

@@ -15,7 +15,7 @@ from stint import dispatch, hook_urls
 from stint.errors import Conflict, ServiceUnavailable, invalid_field, not_found
 from stint.models import WebhookFields, WebhookPatchFields
 from stint.services.common import ID_PATTERN, Caller, Versioned, check_if_match, new_id
-from stint.store import Store, entity_of, retrying, webhook_version
+from stint.store import Store, entity_of, outside_effect, retrying, webhook_version
 from stint.timeutil import now_iso
 
 MAX_WEBHOOKS = 20
@@ -155,10 +155,14 @@ def send_test(caller: Caller, webhook_id: str) -> str:
         "occurredAt": now_iso(),
         "data": {"webhookId": webhook_id},
     }
-    try:
-        dispatch.enqueue([message])
-    except dispatch.Unavailable as error:
-        raise ServiceUnavailable("The delivery queue is busy; retry shortly") from error
+
+    def enqueue() -> None:
+        try:
+            dispatch.enqueue([message])
+        except dispatch.Unavailable as error:
+            raise ServiceUnavailable("The delivery queue is busy; retry shortly") from error
+
+    outside_effect(enqueue)  # after the Idempotency-Key's check: a retry queues no second ping
     return str(message["id"])
 
 
