@@ -71,10 +71,11 @@ JSON = "application/json"
 REF = "#/components/schemas/"
 # Components Powertools adds for its own 422 answers, which this API never gives.
 POWERTOOLS_COMPONENTS = ("HTTPValidationError", "ValidationError", "ResponseValidationError")
-# A POST that is an action with nothing to return (declining an invitation) answers 204.
+# A POST that is an action with nothing to return (declining an invitation) answers 204; one
+# whose work goes on after the answer (a webhook's test ping, queued) answers 202.
 SUCCESS = {
     "GET": {200},
-    "POST": {200, 201, 204},
+    "POST": {200, 201, 202, 204},
     "PATCH": {200},
     "PUT": {200, 201},
     "DELETE": {204},

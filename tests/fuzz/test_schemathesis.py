@@ -94,7 +94,9 @@ ARGUED_REFUSALS = {
     # Reports: `to` after `from`, at most 367 days; `tz` an IANA zone (an open list).
     "a report range or time zone": r"^must be after from$|days after from$|not an IANA time zone",
     # A hook URL must resolve to a public address (checked by resolving it).
-    "a hook URL": r"^hookUrl",
+    "a hook URL": r"^(webhook\.)?hookUrl",
+    # A webhook sent back as got passes, but its trigger type cannot change.
+    "a webhook's trigger type": r"^cannot change; subscribe another webhook",
     # Search: categories have no parent.
     "a search parent": r"has no parent$",
     # Contract section 1: no string holds a lone surrogate or U+0000 (not encodable UTF-8),

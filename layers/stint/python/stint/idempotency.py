@@ -16,8 +16,11 @@ record's Put, conditioned on there being no live record. So either both commit o
 
 A request that answers without a held write (a 4xx, or a request whose write could not be held)
 looks the record up before answering, so a retry of a request that succeeded is never answered
-from state that request changed (a second `POST /v1/timer/stop` is not a 404). Records expire
-by TTL (docs/DESIGN.md, "Retries and concurrency control").
+from state that request changed (a second `POST /v1/timer/stop` is not a 404). A side effect
+outside the table (`store.outside_effect`: a webhook's test ping on the delivery queue) waits
+until the request is known to be no retry of one answered before; two retries at the very same
+moment may both run it (at least once, as deliveries are). Records expire by TTL
+(docs/DESIGN.md, "Retries and concurrency control").
 """
 
 from __future__ import annotations
@@ -139,7 +142,13 @@ def _run(request: _KeyedRequest, resolve: Resolve) -> dict[str, Any]:
         return request.earlier_answer() or response  # a held write, if any, is dropped
     if deferral.held is not None and not deferral.sent_alone:
         deferral.send_with(request.record_of(response))
+        deferral.run_effects()
         return response
+    if deferral.effects:  # a queued message, say: not again for a retry answered before
+        earlier = request.earlier_answer()
+        if earlier is not None:
+            return earlier
+        deferral.run_effects()
     # Nothing held (the write went out alone): the record follows the answer.
     if request.store.put_idempotency_record(request.record_of(response)):
         return response

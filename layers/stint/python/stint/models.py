@@ -100,11 +100,13 @@ def _no_default(schema: dict[str, Any]) -> None:
     schema.pop("default", None)
 
 
-def absent() -> Any:
+def absent(description: str | None = None) -> Any:
     """The default of a field that may be left out but not sent as `null`: its type does not
     admit null, and a field left out is None without being validated. (Typed Any so that a
     field typed `StrictBool` can default to None.)"""
-    return Field(default=None, json_schema_extra=_no_default)
+    if description is None:
+        return Field(default=None, json_schema_extra=_no_default)
+    return Field(default=None, json_schema_extra=_no_default, description=description)
 
 
 # Exact numbers (Decimal, stored as DynamoDB N as sent, never float). Bodies are parsed with
@@ -679,33 +681,84 @@ class TeamTimers(TypedDict):
 # ----------------------------------------------------------------------------- webhooks
 
 HOOK_URL_MAX = 2048
+HookUrl = Annotated[StrictStr, Field(min_length=1, max_length=HOOK_URL_MAX)]
+WebhookStatus = Literal["active", "disabled"]
 
 
 class WebhookFields(_Body):
     """`POST /v1/webhooks` (contract section 11)."""
 
-    hookUrl: Annotated[StrictStr, Field(min_length=1, max_length=HOOK_URL_MAX)]
+    hookUrl: HookUrl
     triggerType: TriggerType
+
+
+class WebhookPatchFields(_Body):
+    """What `PATCH /v1/webhooks/{webhookId}` may change. A webhook sent back as it was got
+    passes: its `id`, `createdAt` and its `triggerType` (which cannot change) are ignored."""
+
+    hookUrl: HookUrl = absent()
+    status: WebhookStatus = absent(
+        "`active` re-enables a disabled webhook (and clears its failure count)"
+    )
+    id: ClientId = absent()
+    triggerType: TriggerType = absent()
+    createdAt: IgnoredTimestamp | None = None
+
+
+class WebhookPatch(_Body):
+    webhook: WebhookPatchFields
 
 
 class Webhook(BaseModel):
     id: str
     hookUrl: str
     triggerType: TriggerType
-    status: Literal["active", "disabled"]
+    status: WebhookStatus
     createdAt: str
 
 
 class WebhookCreated(Webhook):
-    secret: str = Field(description="`whsec_...`: shown only in this response")
+    secret: str = Field(description="`whsec_...`: shown only in the create and rotate answers")
 
 
 class WebhookEnvelope(BaseModel):
+    webhook: Webhook
+
+
+class WebhookSecretEnvelope(BaseModel):
     webhook: WebhookCreated
 
 
 class WebhookList(TypedDict):
     webhooks: list[Webhook]
+    nextToken: NotRequired[str]
+
+
+class QueuedDelivery(TypedDict):
+    id: Annotated[str, Field(description="The event's id: `webhook-id` and the log's `id`")]
+
+
+class QueuedDeliveryEnvelope(TypedDict):
+    delivery: QueuedDelivery
+
+
+class DeliveryAttempt(BaseModel):
+    """One attempt to deliver an event, as the delivery log keeps it (30 days)."""
+
+    id: str = Field(description="The event's id (`webhook-id`), the same on each attempt")
+    eventType: str = Field(description="e.g. `task.updated`, `webhook.ping`")
+    attempt: int = Field(ge=1, le=1_000_000, description="1 for the first attempt")
+    status: Literal["succeeded", "failed"]
+    responseStatus: int | None = Field(
+        ge=100, le=999, description="The receiver's HTTP status; null when none came"
+    )
+    error: str | None = Field(description="Why it failed (at most 500 characters); null if not")
+    durationMs: int = Field(ge=0, le=900_000)
+    attemptedAt: Annotated[str, DATE_TIME]
+
+
+class DeliveryAttemptList(TypedDict):
+    deliveries: list[DeliveryAttempt]
     nextToken: NotRequired[str]
 
 
