@@ -84,6 +84,18 @@ CONTRACT: dict[tuple[str, str], set[int]] = {
     ("POST", "/v1/webhooks/{webhookId}/test"): {202, 404},
     ("GET", "/v1/webhooks/{webhookId}/deliveries"): {200, 404},
 }
+# Where If-Match is honoured (contract section 1): every PATCH, PUT and DELETE of an entity with
+# an ETag, and a task event (conditional on the task's ETag, as `PATCH ?event=` is).
+UNVERSIONED = {("DELETE", "/v1/webhooks/{webhookId}")}  # a webhook has no ETag
+CONDITIONAL_POSTS = {("POST", "/v1/tasks/{taskId}/events")}
+
+
+def honours_if_match(method: str, path: str) -> bool:
+    if (method, path) in CONDITIONAL_POSTS:
+        return True
+    return method in ("PATCH", "PUT", "DELETE") and (method, path) not in UNVERSIONED
+
+
 # Success responses that are not one entity, so carry no ETag (contract section 1).
 NOT_ONE_ENTITY = re.compile(
     r"List$|^SyncPage$|^TeamTimers$|^Timer(Envelope|Started)$|^QueuedDeliveryEnvelope$"
@@ -206,8 +218,10 @@ def test_every_route_documents_the_shared_errors(document: dict[str, Any]) -> No
         if method == "POST":
             expected.add(409)
             assert "idempotency_conflict" in responses["409"]["description"], where
-        if method in ("PATCH", "PUT", "DELETE"):
+        if honours_if_match(method, path):
             expected.add(412)
+        else:
+            assert "412" not in responses, f"{where}: takes no If-Match"
         if has_body:
             expected.add(413)
         assert expected <= {int(status) for status in responses}, where
@@ -246,7 +260,8 @@ def test_request_headers(document: dict[str, Any]) -> None:
             assert headers["Idempotency-Key"]["schema"]["maxLength"] == 255, path
         else:
             assert "Idempotency-Key" not in headers, path
-        assert ("If-Match" in headers) == (method in ("PATCH", "PUT", "DELETE")), path
+        assert ("If-Match" in headers) == honours_if_match(method, path), f"{method} {path}"
+        assert "if-match" not in headers, f"{method} {path}: documented twice, or misspelt"
 
 
 def test_security_has_the_templates_scopes(document: dict[str, Any]) -> None:

@@ -8,7 +8,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from stint.api import caller, create_app, handler, json_response
+from stint.api import CurrentCaller, create_app, handler, json_response
 from stint.models import (
     ReportFormat,
     ReportGroupBy,
@@ -43,6 +43,7 @@ app = create_app()
     },
 )
 def summary(
+    caller: CurrentCaller,
     start: Annotated[
         str,
         Query(
@@ -71,7 +72,7 @@ def summary(
     `format=csv`.
     """
     query = reports.parse_query(start=start, end=end, tz=tz, group_by=groupBy, project_id=projectId)
-    report = reports.summary(caller(app), query)
+    report = reports.summary(caller, query)
     if output == "csv":
         disposition = f'attachment; filename="summary-by-{groupBy}.csv"'
         return Response(200, CSV, reports.to_csv(report), {"Content-Disposition": disposition})
@@ -86,6 +87,7 @@ def summary(
     },
 )
 def search_entities(
+    caller: CurrentCaller,
     kind: Annotated[SearchType, Query(alias="type")],
     name: Annotated[str | None, Query(max_length=500)] = None,
     parentId: Annotated[str | None, Query()] = None,
@@ -95,7 +97,7 @@ def search_entities(
     Categories, projects, tasks or subtasks whose title contains `name` (case-insensitive),
     optionally under one parent; active ones first, then exact matches, at most 50.
     """
-    results = search.search(caller(app), kind, name, parentId)
+    results = search.search(caller, kind, name, parentId)
     return json_response(200, {"results": results})
 
 

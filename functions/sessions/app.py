@@ -6,11 +6,11 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
 from stint.api import (
-    caller,
+    CurrentCaller,
+    IfMatch,
     create_app,
     entity_response,
     handler,
-    if_match,
     json_response,
     list_response,
     location,
@@ -32,6 +32,7 @@ app = create_app()
 
 @app.get("/v1/sessions", responses={200: returns("A page of sessions, by startTimestamp")})
 def list_sessions(
+    caller: CurrentCaller,
     start: Annotated[str | None, Query(json_schema_extra={"format": "date-time"})] = None,
     end: Annotated[str | None, Query(json_schema_extra={"format": "date-time"})] = None,
     taskId: Annotated[str | None, Query()] = None,
@@ -44,18 +45,18 @@ def list_sessions(
     task. Pages of `limit`; follow `nextToken` (or `Link: rel="next"`).
     """
     found, token = sessions.list_sessions(
-        caller(app), start=start, end=end, task_id=taskId, limit=limit, next_token=nextToken
+        caller, start=start, end=end, task_id=taskId, limit=limit, next_token=nextToken
     )
     return list_response(app, "sessions", found, token)
 
 
 @app.get("/v1/sessions/<sessionId>", responses={200: returns("The session", etag=True)})
-def get_session(sessionId: str) -> Response[SessionEnvelope]:
+def get_session(caller: CurrentCaller, sessionId: str) -> Response[SessionEnvelope]:
     """Get a session.
 
     One of the caller's sessions (running ones too), with its ETag for a later `If-Match`.
     """
-    return entity_response(200, "session", sessions.get_session(caller(app), sessionId))
+    return entity_response(200, "session", sessions.get_session(caller, sessionId))
 
 
 @app.post(
@@ -66,7 +67,9 @@ def get_session(sessionId: str) -> Response[SessionEnvelope]:
         409: fails("`conflict`: a session with that id exists"),
     },
 )
-def create_session(body: Annotated[SessionBody, Body()]) -> Response[SessionWrite]:
+def create_session(
+    caller: CurrentCaller, body: Annotated[SessionBody, Body()]
+) -> Response[SessionWrite]:
     """Create a session (a time entry).
 
     The task and project may be named by id or by title: an active task or project with
@@ -74,7 +77,7 @@ def create_session(body: Annotated[SessionBody, Body()]) -> Response[SessionWrit
     the same transaction. `duration: null` starts a running session, stopping the caller's
     running one first. The answer's `Location` is the session's URL.
     """
-    return _session_written(sessions.write_session(caller(app), body))
+    return _session_written(sessions.write_session(caller, body))
 
 
 @app.put(
@@ -85,14 +88,19 @@ def create_session(body: Annotated[SessionBody, Body()]) -> Response[SessionWrit
         404: fails("`not_found`: `task.id` names no task of the caller"),
     },
 )
-def replace_session(sessionId: str, body: Annotated[SessionBody, Body()]) -> Response[SessionWrite]:
+def replace_session(
+    caller: CurrentCaller,
+    sessionId: str,
+    body: Annotated[SessionBody, Body()],
+    if_match: IfMatch = None,
+) -> Response[SessionWrite]:
     """Replace or create a session with this id.
 
     200 with `edited: true` when it existed, 201 when it is created with this id. The body
     is the one of `POST /v1/sessions`.
     """
     return _session_written(
-        sessions.write_session(caller(app), body, path_id=sessionId, if_match=if_match(app))
+        sessions.write_session(caller, body, path_id=sessionId, if_match=if_match)
     )
 
 
@@ -106,12 +114,12 @@ def _session_written(result: sessions.SessionWrite) -> Response[SessionWrite]:
 
 
 @app.delete("/v1/sessions/<sessionId>", responses={204: returns_nothing("Deleted")})
-def delete_session(sessionId: str) -> None:
+def delete_session(caller: CurrentCaller, sessionId: str, if_match: IfMatch = None) -> None:
     """Delete a session.
 
     `If-Match` makes the deletion conditional on its ETag; the next sync lists it as deleted.
     """
-    sessions.delete_session(caller(app), sessionId, if_match=if_match(app))
+    sessions.delete_session(caller, sessionId, if_match=if_match)
     return no_content()
 
 

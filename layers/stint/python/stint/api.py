@@ -14,12 +14,19 @@ import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache, partial
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
+from aws_lambda_powertools.event_handler import (
+    APIGatewayRestResolver,
+    CORSConfig,
+    Depends,
+    Request,
+    Response,
+)
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Header
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -131,13 +138,30 @@ def _count(metrics: EphemeralMetrics, status: int) -> None:
 # ----------------------------------------------------------------------------- request context
 
 
-def caller(app: APIGatewayRestResolver) -> Caller:
-    claims = app.current_event.request_context.authorizer.claims or {}
-    return Caller(user_id=claims["sub"], username=claims.get("username") or claims["sub"])
+# What the caller middleware (`_known_caller`) puts into the resolver's context for the routes.
+_CALLER = "stint_caller"
+_PROFILE = "stint_profile"
 
 
-def if_match(app: APIGatewayRestResolver) -> str | None:
-    return app.current_event.headers.get("if-match") or app.current_event.headers.get("If-Match")
+def current_caller(request: Request) -> Caller:
+    """The authenticated caller, whose profile the middleware made sure exists."""
+    known: Caller = request.context[_CALLER]
+    return known
+
+
+def profile_read(request: Request) -> dict[str, Any] | None:
+    """The caller's profile as the middleware read or created it on this request, or None when
+    this execution environment had seen the caller before (and the middleware read nothing)."""
+    record: dict[str, Any] | None = request.context.get(_PROFILE)
+    return record
+
+
+# What a route declares to be given (Powertools resolves them before it calls the route):
+# `caller: CurrentCaller`, `profile: ProfileRead`, and `if_match: IfMatch = None` where the
+# route honours If-Match (that parameter is what documents the header in openapi.json).
+CurrentCaller = Annotated[Caller, Depends(current_caller)]
+ProfileRead = Annotated[dict[str, Any] | None, Depends(profile_read)]
+IfMatch = Annotated[str | None, Header(alias="If-Match")]  # its words: tools/openapi.py IF_MATCH
 
 
 def request_id(event: Mapping[str, Any]) -> str:
@@ -219,10 +243,13 @@ def _raw_error(error: StintError, request_id: str) -> dict[str, Any]:
 
 
 def _known_caller(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response:
+    """The caller from the authorizer's claims, with their profile made sure of (created where
+    the sign-up trigger did not), into the context for `current_caller` and `profile_read`."""
     claims = app.current_event.request_context.authorizer.claims or {}
     if not claims.get("sub"):  # API Gateway's authorizer always passes claims
         return Response(401, JSON, json.dumps({"message": "Unauthorized"}))
-    ensure_profile(caller(app))
+    known = Caller(user_id=claims["sub"], username=claims.get("username") or claims["sub"])
+    app.append_context(**{_CALLER: known, _PROFILE: ensure_profile(known)})
     return next_middleware(app)
 
 
