@@ -86,14 +86,13 @@ CONTRACT: dict[tuple[str, str], set[int]] = {
 }
 # Where If-Match is honoured (contract section 1): every PATCH, PUT and DELETE of an entity with
 # an ETag, and a task event (conditional on the task's ETag, as `PATCH ?event=` is).
-UNVERSIONED = {("DELETE", "/v1/webhooks/{webhookId}")}  # a webhook has no ETag
 CONDITIONAL_POSTS = {("POST", "/v1/tasks/{taskId}/events")}
 
 
 def honours_if_match(method: str, path: str) -> bool:
     if (method, path) in CONDITIONAL_POSTS:
         return True
-    return method in ("PATCH", "PUT", "DELETE") and (method, path) not in UNVERSIONED
+    return method in ("PATCH", "PUT", "DELETE")
 
 
 # Success responses that are not one entity, so carry no ETag (contract section 1).
