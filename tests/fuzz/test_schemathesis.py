@@ -101,7 +101,7 @@ ARGUED_REFUSALS = {
     "a search parent": r"has no parent$",
     # Contract section 1: no string holds a lone surrogate or U+0000 (not encodable UTF-8),
     # which no JSON Schema `string` excludes.
-    "an unencodable string": r"lone surrogate or U\+0000",
+    "an unencodable string": r"lone surrogate or U\+0000|U\+0000 or a lone surrogate",
     # Contract section 7: Time Magic's `PATCH /v1/tasks/{id}?event=` takes `{note}` or
     # nothing, while the same route without `event` takes a task (one path, one body schema).
     "a task event's body": r"^With \?event= the body is|^The body must be \{\"task\"",

@@ -510,16 +510,24 @@ Note = Annotated[StrictStr, Field(max_length=NOTE_MAX)]
 EMAIL_MAX = 254
 
 
+# Blanks as an explicit set, not `\s`: Python's, pydantic's (Rust) and JSON Schema's (ECMA) `\s`
+# each hold other characters (U+0085 is one in Python, not in ECMA), so a client validating
+# with the document would disagree with the server. The same six in the trim and the pattern.
+_BLANKS = " \t\n\r\f\v"
+_BLANK_CLASS = r" \t\n\r\f\v"  # in a regex: every engine reads these escapes alike
+
+
 def normalized_email(value: str) -> str:
     """The one spelling of an email that invitations compare: trimmed, lowercase."""
-    return value.strip().lower()
+    return value.strip(_BLANKS).lower()
 
 
 # Enough to refuse what cannot be an address, with blanks around it allowed (they are trimmed);
 # the pattern and the length bound say exactly what is accepted, in the document too.
+_EMAIL_PATTERN = rf"^[{_BLANK_CLASS}]*[^@{_BLANK_CLASS}]+@[^@{_BLANK_CLASS}]+[{_BLANK_CLASS}]*$"
 Email = Annotated[
     StrictStr,
-    Field(max_length=EMAIL_MAX, pattern=r"^\s*[^@\s]+@[^@\s]+\s*$"),
+    Field(max_length=EMAIL_MAX, pattern=_EMAIL_PATTERN),
     AfterValidator(normalized_email),
 ]
 
