@@ -1,0 +1,61 @@
+"""The two bases: `BaseModel`, of every Stint model, and `_Body`, of every request body.
+
+Request bodies forbid unknown fields (`400`), use strict types (no `"true"` for a bool), and
+accept the server-managed fields a client may send back unchanged (`lastUpdated`, ...), which
+the services ignore, so a client can send back what it got.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel as PydanticModel
+from pydantic import ConfigDict, Field, model_validator
+
+
+class BaseModel(PydanticModel):
+    """Every Stint model: its validator is built on first use, not at import, so a function's
+    cold start builds the models its request uses and not the other fifty (DESIGN.md,
+    "Performance")."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+# Server-managed fields: accepted in a body (so a client can send back what it got), ignored.
+Ignored = Any
+
+
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+def absent(description: str | None = None) -> Any:
+    """The default of a field that may be left out but not sent as `null`: its type does not
+    admit null, and a field left out is None without being validated. (Typed Any so that a
+    field typed `StrictBool` can default to None.)"""
+    if description is None:
+        return Field(default=None, json_schema_extra=_no_default)
+    return Field(default=None, json_schema_extra=_no_default, description=description)
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _only_objects(cls, data: Any) -> Any:
+        # Powertools validates bodies with from_attributes=True, which takes any object that is
+        # not a builtin (such as the Decimal a JSON number is parsed into) for an empty body.
+        if not isinstance(data, dict | BaseModel):
+            raise ValueError("must be a JSON object")
+        return data
+
+    def written(self) -> dict[str, Any]:
+        """What a PATCH writes: the fields the client sent, but the server-managed ones (`id`,
+        `lastUpdated`, and every `Ignored` field), which may be sent back and are ignored."""
+        fields = type(self).model_fields
+        return {
+            name: getattr(self, name)
+            for name in self.model_fields_set
+            if name not in ("id", "lastUpdated") and fields[name].annotation is not Ignored
+        }

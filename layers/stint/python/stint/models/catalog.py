@@ -1,0 +1,61 @@
+"""Projects and categories (CatalogFunction): their request bodies and their answers."""
+
+from __future__ import annotations
+
+from typing import NotRequired
+
+from pydantic import StrictBool
+from typing_extensions import TypedDict
+
+from stint.models.base import BaseModel, _Body, absent
+from stint.models.entities import Category, Project, RoundingMethod
+from stint.models.money import HourlyRate, PlannedBudget, PlannedHours
+from stint.models.values import ClientId, Color, IgnoredTimestamp, RoundingMinutes, Title
+
+
+class ProjectFields(_Body):
+    """Writable project fields; a PATCH sets only those present."""
+
+    title: Title | None = None
+    isArchived: StrictBool = absent()
+    categoryId: ClientId | None = None
+    color: Color | None = None
+    roundingMethod: RoundingMethod = absent()
+    roundingMinutes: RoundingMinutes = absent()
+    hourlyRate: HourlyRate | None = None
+    plannedDurationHours: PlannedHours | None = None
+    plannedBudget: PlannedBudget | None = None
+    id: ClientId = absent()
+    lastUpdated: IgnoredTimestamp | None = None
+
+
+class CategoryFields(_Body):
+    title: Title = absent()
+    id: ClientId = absent()
+    lastUpdated: IgnoredTimestamp | None = None
+
+
+class ProjectBody(_Body):
+    project: ProjectFields
+
+
+class CategoryBody(_Body):
+    category: CategoryFields
+
+
+class ProjectEnvelope(BaseModel):
+    project: Project
+
+
+class ProjectList(TypedDict):
+    projects: list[Project]
+    nextToken: NotRequired[str]
+
+
+class CategoryEnvelope(BaseModel):
+    category: Category
+
+
+class CategoryList(TypedDict):
+    categories: list[Category]
+    nextToken: NotRequired[str]

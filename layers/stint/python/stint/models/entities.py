@@ -1,0 +1,98 @@
+"""The entities of contract section 2 that are kinds (stint.kinds): projects, categories, tasks,
+sessions and subtasks, as the API returns them and sync pages list them.
+
+Each is registered with `@entity_model(kind)`: the sync page (`stint.models.sync`) and the
+document's lists derive from `ENTITY_MODELS`, in the order registered here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Literal
+
+from stint import kinds
+from stint.models.base import BaseModel
+from stint.models.money import ExactNumber
+
+# Each entity kind's model (stint.kinds), registered by `@entity_model`: sync pages and the
+# document's lists derive from it.
+ENTITY_MODELS: dict[str, type[BaseModel]] = {}
+
+
+def entity_model(kind: str) -> Callable[[type[BaseModel]], type[BaseModel]]:
+    def register(model: type[BaseModel]) -> type[BaseModel]:
+        ENTITY_MODELS[kind] = model
+        return model
+
+    return register
+
+
+RoundingMethod = Literal["down", "nearest", "up"]
+TaskType = Literal["default", "permanent"]
+TaskStatus = Literal["todo", "in_progress", "paused", "completed"]
+SessionType = Literal["session", "break", "long-break"]
+
+
+@entity_model("project")
+class Project(BaseModel):
+    id: str
+    title: str | None = None
+    isArchived: bool = False
+    categoryId: str | None = None
+    color: str | None = None
+    roundingMethod: RoundingMethod = "nearest"
+    roundingMinutes: int = 0
+    hourlyRate: ExactNumber | None = None
+    plannedDurationHours: ExactNumber | None = None
+    plannedBudget: ExactNumber | None = None
+    lastUpdated: str
+
+
+@entity_model("category")
+class Category(BaseModel):
+    id: str
+    title: str
+    lastUpdated: str
+
+
+@entity_model("task")
+class Task(BaseModel):
+    id: str
+    projectId: str
+    title: str | None = None
+    isCompleted: bool = False
+    taskType: TaskType = "default"
+    status: TaskStatus = "todo"
+    billable: bool = True
+    plannedDuration: int | None = None
+    lastUpdated: str
+
+
+@entity_model("session")
+class Session(BaseModel):
+    id: str
+    taskId: str
+    subtaskId: str | None = None
+    startTimestamp: str
+    duration: int | None
+    endTimestamp: str | None
+    running: bool
+    note: str | None = None
+    type: SessionType = "session"
+    edited: bool = False
+    retroAdded: bool = False
+    lastUpdated: str
+
+
+@entity_model("subtask")
+class Subtask(BaseModel):
+    id: str
+    taskId: str
+    title: str
+    isCompleted: bool = False
+    plannedDuration: int | None = None
+    lastUpdated: str
+
+
+if set(ENTITY_MODELS) != set(kinds.NAMES):  # a kind without its model would sync nothing
+    raise RuntimeError(f"entity models {sorted(ENTITY_MODELS)} != kinds {sorted(kinds.NAMES)}")

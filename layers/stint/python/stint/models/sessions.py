@@ -1,0 +1,78 @@
+"""Sessions (SessionsFunction): the body that writes one, with its task and project found or
+created by title, and the answers."""
+
+from __future__ import annotations
+
+from typing import Annotated, NotRequired
+
+from pydantic import Field, StrictBool, StrictStr
+from typing_extensions import TypedDict
+
+from stint.models.base import BaseModel, Ignored, _Body, absent
+from stint.models.entities import Project, Session, SessionType, Task
+from stint.models.values import (
+    NOTE_MAX,
+    ClientId,
+    IgnoredTimestamp,
+    SessionSeconds,
+    Timestamp,
+    Title,
+)
+
+
+class SessionTaskRef(_Body):
+    """The session's task: an existing one by `id`, or one found or created by `title` (one of
+    the two is required: `400 validation_error` without either)."""
+
+    id: ClientId = absent()
+    title: Title = absent()
+    projectId: ClientId | None = None
+    isCompleted: StrictBool = absent()
+    lastUpdated: IgnoredTimestamp | None = None
+
+
+class SessionProjectRef(_Body):
+    """The task's project: an existing one by `id`, or one found or created by `title` (one of
+    the two is required when `project` is sent)."""
+
+    id: ClientId = absent()
+    title: Title = absent()
+    lastUpdated: IgnoredTimestamp | None = None
+
+
+class SessionFields(_Body):
+    id: ClientId = absent()
+    startTimestamp: Timestamp
+    # null: a running session (a running timer)
+    duration: SessionSeconds | None
+    note: Annotated[StrictStr, Field(max_length=NOTE_MAX)] | None = None
+    type: SessionType = "session"
+    retroAdded: StrictBool = False
+    subtaskId: ClientId | None = None
+    # Server-managed: sent back, ignored.
+    taskId: Ignored = None
+    endTimestamp: Ignored = None
+    running: Ignored = None
+    edited: Ignored = None
+    lastUpdated: IgnoredTimestamp | None = None
+
+
+class SessionBody(_Body):
+    task: SessionTaskRef
+    project: SessionProjectRef | None = None
+    session: SessionFields
+
+
+class SessionEnvelope(BaseModel):
+    session: Session
+
+
+class SessionWrite(TypedDict):
+    session: Session
+    task: NotRequired[Task]
+    project: NotRequired[Project]
+
+
+class SessionList(TypedDict):
+    sessions: list[Session]
+    nextToken: NotRequired[str]

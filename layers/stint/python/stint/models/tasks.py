@@ -1,0 +1,61 @@
+"""Tasks and subtasks (TasksFunction): their request bodies and their answers. Task events
+(`POST /v1/tasks/{taskId}/events`) are the timer's, in `stint.models.timer`."""
+
+from __future__ import annotations
+
+from typing import NotRequired
+
+from pydantic import StrictBool
+from typing_extensions import TypedDict
+
+from stint.models.base import BaseModel, Ignored, _Body, absent
+from stint.models.entities import Subtask, Task, TaskType
+from stint.models.values import ClientId, IgnoredTimestamp, PlannedSeconds, Title
+
+
+class TaskFields(_Body):
+    title: Title | None = None
+    projectId: ClientId = absent()
+    isCompleted: StrictBool = absent()
+    taskType: TaskType = absent()
+    billable: StrictBool = absent()
+    plannedDuration: PlannedSeconds | None = None
+    id: ClientId = absent()
+    # Read-only: changed by isCompleted and by task events (contract section 7).
+    status: Ignored = None
+    lastUpdated: IgnoredTimestamp | None = None
+
+
+class SubtaskFields(_Body):
+    title: Title = absent()
+    taskId: ClientId = absent()
+    isCompleted: StrictBool = absent()
+    plannedDuration: PlannedSeconds | None = None
+    id: ClientId = absent()
+    lastUpdated: IgnoredTimestamp | None = None
+
+
+class TaskBody(_Body):
+    task: TaskFields
+
+
+class SubtaskBody(_Body):
+    subtask: SubtaskFields
+
+
+class TaskEnvelope(BaseModel):
+    task: Task
+
+
+class TaskList(TypedDict):
+    tasks: list[Task]
+    nextToken: NotRequired[str]
+
+
+class SubtaskEnvelope(BaseModel):
+    subtask: Subtask
+
+
+class SubtaskList(TypedDict):
+    subtasks: list[Subtask]
+    nextToken: NotRequired[str]

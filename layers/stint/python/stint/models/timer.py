@@ -1,0 +1,62 @@
+"""The timer (TimerFunction) and task events (`POST /v1/tasks/{taskId}/events`, contract
+section 7), which start, pause and stop it: their bodies and their answers."""
+
+from __future__ import annotations
+
+from typing import Literal, NotRequired
+
+from pydantic import Field
+from typing_extensions import TypedDict
+
+from stint.models.base import BaseModel, _Body
+from stint.models.entities import Project, Session, SessionType, Task
+from stint.models.values import ClientId, Note
+
+TaskEvent = Literal[
+    "start_tracking", "stop_tracking", "pause", "start_without_tracking", "finish", "reopen"
+]
+
+
+class TaskEventBody(_Body):
+    """`POST /v1/tasks/{taskId}/events` (contract section 7)."""
+
+    event: TaskEvent
+    note: Note | None = None
+
+
+class TaskEventNote(_Body):
+    """The optional body of Time Magic's `PATCH /v1/tasks/{taskId}?event=...`."""
+
+    note: Note | None = None
+
+
+class TimerStart(_Body):
+    taskId: ClientId
+    subtaskId: ClientId | None = None
+    note: Note | None = None
+    type: SessionType = "session"
+
+
+class TimerStop(_Body):
+    note: Note | None = None
+
+
+class TaskEventResult(TypedDict):
+    task: Task
+    session: NotRequired[Session]
+
+
+class Timer(BaseModel):
+    session: Session
+    task: Task
+    project: Project
+    elapsed: int = Field(description="Seconds since the session started")
+
+
+class TimerEnvelope(BaseModel):
+    timer: Timer | None
+
+
+class TimerStarted(TypedDict):
+    timer: Timer
+    stopped: NotRequired[Session]

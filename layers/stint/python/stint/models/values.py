@@ -1,0 +1,71 @@
+"""The value types of fields: ids, titles, notes, timestamps, bounded integers, and the
+`Literal`s made from the registry of kinds (stint.kinds). Exact numbers are in `money`."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from pydantic import AfterValidator, BeforeValidator, Field, StrictStr
+
+from stint import kinds
+from stint.timeutil import MAX_SESSION_SECONDS, RANGE_TEXT, parse_timestamp
+
+CLIENT_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+TITLE_MAX = 500
+NOTE_MAX = 10_000
+
+
+def _trimmed_title(value: str) -> str:
+    trimmed = value.strip()
+    if not 1 <= len(trimmed) <= TITLE_MAX:
+        raise ValueError(f"must be 1..{TITLE_MAX} characters after trimming")
+    return trimmed
+
+
+def _rfc3339(value: str) -> str:
+    parse_timestamp(value)  # raises ValueError without an offset or out of range
+    return value
+
+
+ClientId = Annotated[StrictStr, Field(pattern=CLIENT_ID_PATTERN)]
+Title = Annotated[StrictStr, AfterValidator(_trimmed_title)]
+Color = Annotated[StrictStr, Field(min_length=1, max_length=32)]
+Note = Annotated[StrictStr, Field(max_length=NOTE_MAX)]
+# Planned durations of tasks and subtasks: up to 100,000 hours, in seconds.
+PLANNED_SECONDS_MAX = 360_000_000
+
+
+def _whole(value: Any) -> Any:
+    """JSON Schema's `integer` takes 1500.0 (a number whose fraction is zero): so does Stint.
+    Anything else is left to the strict int check (1500.5, "1500" and true are refused)."""
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        return int(value)
+    return value
+
+
+# Integers of bodies: a range in the document, strict but for `_whole`.
+_WHOLE = BeforeValidator(_whole)
+PlannedSeconds = Annotated[int, Field(ge=0, le=PLANNED_SECONDS_MAX, strict=True), _WHOLE]
+RoundingMinutes = Annotated[int, Field(ge=0, le=1440, strict=True), _WHOLE]
+SessionSeconds = Annotated[int, Field(ge=0, le=MAX_SESSION_SECONDS, strict=True), _WHOLE]
+# JSON Schema's `date-time` is RFC 3339's date-time, which always has an offset.
+DATE_TIME = Field(
+    json_schema_extra={
+        "format": "date-time",
+        "description": f"RFC 3339 with an offset, {RANGE_TEXT}",
+    }
+)
+# An RFC 3339 timestamp with an offset; kept as sent (the service normalizes it to UTC).
+Timestamp = Annotated[StrictStr, AfterValidator(_rfc3339), DATE_TIME]
+# A server-managed timestamp sent back: ignored, but it must still be a timestamp with an offset.
+IgnoredTimestamp = Annotated[StrictStr, AfterValidator(_rfc3339), DATE_TIME]
+
+if TYPE_CHECKING:  # mypy cannot read Literals built from the registry; pydantic can
+    KindName = str
+    TriggerType = str
+    SearchType = str
+else:
+    KindName = Literal[kinds.NAMES]
+    TriggerType = Literal[(*kinds.TRIGGERS, "stopped_time")]
+    SearchType = Literal[kinds.SEARCHABLE]
