@@ -3,21 +3,14 @@ created by title, and the answers."""
 
 from __future__ import annotations
 
-from typing import Annotated, NotRequired
+from typing import NotRequired
 
-from pydantic import Field, StrictBool, StrictStr
+from pydantic import StrictBool
 from typing_extensions import TypedDict
 
 from stint.models.base import BaseModel, Ignored, _Body, absent
 from stint.models.entities import Project, Session, SessionType, Task
-from stint.models.values import (
-    NOTE_MAX,
-    ClientId,
-    IgnoredTimestamp,
-    SessionSeconds,
-    Timestamp,
-    Title,
-)
+from stint.models.values import ClientId, IgnoredTimestamp, Note, SessionSeconds, Timestamp, Title
 
 
 class SessionTaskRef(_Body):
@@ -45,7 +38,7 @@ class SessionFields(_Body):
     startTimestamp: Timestamp
     # null: a running session (a running timer)
     duration: SessionSeconds | None
-    note: Annotated[StrictStr, Field(max_length=NOTE_MAX)] | None = None
+    note: Note | None = None
     type: SessionType = "session"
     retroAdded: StrictBool = False
     subtaskId: ClientId | None = None

@@ -59,7 +59,7 @@ DATE_TIME = Field(
 # An RFC 3339 timestamp with an offset; kept as sent (the service normalizes it to UTC).
 Timestamp = Annotated[StrictStr, AfterValidator(_rfc3339), DATE_TIME]
 # A server-managed timestamp sent back: ignored, but it must still be a timestamp with an offset.
-IgnoredTimestamp = Annotated[StrictStr, AfterValidator(_rfc3339), DATE_TIME]
+IgnoredTimestamp = Timestamp
 
 if TYPE_CHECKING:  # mypy cannot read Literals built from the registry; pydantic can
     KindName = str
