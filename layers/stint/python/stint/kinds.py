@@ -4,7 +4,7 @@ A kind is something a user owns, that sync returns, that webhooks announce and (
 search finds. The store takes its key prefix and its index keys from here, sync its list
 name, the dispatcher its trigger, search its parent and what makes it inactive, and the models
 their `Literal`s and the sync page's lists. Adding a kind is one entry here, its model in
-`stint.models` (registered with `@entity_model`), its service and its routes.
+`stint.models.entities` (registered with `@entity_model`), its service and its routes.
 """
 
 from __future__ import annotations
