@@ -24,18 +24,13 @@ import requests
 from boto3.dynamodb.types import TypeDeserializer
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from stint.kinds import KINDS
 from tests.api.conftest import Api
 
-# Entity kind (as the sync names a list, singular) -> the webhook trigger its changes go to.
-TRIGGER_OF_KIND = {
-    "project": "project",
-    "category": "category",
-    "task": "task",
-    "subtask": "subtask",
-    "session": "time",
-}
-SYNC_LISTS = {"projects": "project", "categories": "category", "tasks": "task",
-              "subtasks": "subtask", "sessions": "session", "tags": "tag"}  # fmt: skip
+# Entity kind (as the sync names a list, singular) -> the webhook trigger its changes go to, and
+# a sync page's list -> its kind: from the registry (stint.kinds), so a new kind is covered.
+TRIGGER_OF_KIND = {name: kind.trigger for name, kind in KINDS.items()}
+SYNC_LISTS = {kind.plural: name for name, kind in KINDS.items()}
 GATEWAY_CRASH = {"message": "Internal server error"}  # API Gateway's 502 for a failed function
 
 

@@ -78,6 +78,17 @@ CONTRACT: dict[tuple[str, str], set[int]] = {
     ("POST", "/v1/webhooks"): {201, 409},  # at most 20 a user
     ("GET", "/v1/webhooks"): {200},
     ("DELETE", "/v1/webhooks/{webhookId}"): {204, 404},
+    # 15. Tags (a name the caller has is a 409; at most 1,000)
+    ("GET", "/v1/tags"): {200},
+    ("POST", "/v1/tags"): {201, 409},
+    ("GET", "/v1/tags/{tagId}"): {200, 404},
+    ("PATCH", "/v1/tags/{tagId}"): {200, 404, 409},
+    ("DELETE", "/v1/tags/{tagId}"): {204, 404},
+    # 16. Sessions in bulk (atomic: the failing operation's own status)
+    ("POST", "/v1/sessions/batch"): {200, 404, 409, 412},
+    # 17. Detailed and weekly reports
+    ("GET", "/v1/reports/detailed"): {200, 404},
+    ("GET", "/v1/reports/weekly"): {200, 404},
 }
 # Success responses that are not one entity, so carry no ETag (contract section 1).
 NOT_ONE_ENTITY = re.compile(

@@ -92,8 +92,9 @@ def search_entities(
 ) -> Response[SearchResults]:
     """Search by name.
 
-    Categories, projects, tasks or subtasks whose title contains `name` (case-insensitive),
-    optionally under one parent; active ones first, then exact matches, at most 50.
+    Categories, projects, tasks, subtasks or tags whose title (a tag's name) contains `name`,
+    case-insensitive, optionally under one parent; active ones first, then exact matches, at
+    most 50.
     """
     results = search.search(caller(app), kind, name, parentId)
     return json_response(200, {"results": results})

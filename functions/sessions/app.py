@@ -35,16 +35,24 @@ def list_sessions(
     start: Annotated[str | None, Query(json_schema_extra={"format": "date-time"})] = None,
     end: Annotated[str | None, Query(json_schema_extra={"format": "date-time"})] = None,
     taskId: Annotated[str | None, Query()] = None,
+    tagId: Annotated[str | None, Query(description="Only sessions carrying this tag")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     nextToken: Annotated[str | None, Query()] = None,
 ) -> Response[SessionList]:
     """List sessions.
 
     By `startTimestamp`, ascending: `start` inclusive, `end` exclusive, optionally of one
-    task. Pages of `limit`; follow `nextToken` (or `Link: rel="next"`).
+    task and / or carrying one tag. Pages of `limit`; follow `nextToken` (or `Link:
+    rel="next"`).
     """
     found, token = sessions.list_sessions(
-        caller(app), start=start, end=end, task_id=taskId, limit=limit, next_token=nextToken
+        caller(app),
+        start=start,
+        end=end,
+        task_id=taskId,
+        tag_id=tagId,
+        limit=limit,
+        next_token=nextToken,
     )
     return list_response(app, "sessions", found, token)
 
@@ -72,7 +80,9 @@ def create_session(body: Annotated[SessionBody, Body()]) -> Response[SessionWrit
     The task and project may be named by id or by title: an active task or project with
     that title (trimmed, case-insensitive) is reused, and only created when none exists, in
     the same transaction. `duration: null` starts a running session, stopping the caller's
-    running one first. The answer's `Location` is the session's URL.
+    running one first. `session.tagIds` names the caller's tags; `session.tags` names tags by
+    name, reused before created (the created ones are in the answer's `tags`); at most 20 in
+    all. The answer's `Location` is the session's URL.
     """
     return _session_written(sessions.write_session(caller(app), body))
 

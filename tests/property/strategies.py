@@ -42,7 +42,7 @@ OMIT = object()  # a field left out of the body
 MAX_TIMESTAMP = timeutil.LATEST
 MIN_TIMESTAMP = timeutil.EARLIEST
 SESSION_START_MAX = MAX_TIMESTAMP
-REFERENCES = ("projectId", "categoryId", "taskId", "subtaskId", "defaultProject")
+REFERENCES = ("projectId", "categoryId", "taskId", "subtaskId", "defaultProject", "tagIds")
 
 # Characters a client may send: every plane, combining marks, right-to-left scripts, emoji,
 # never a surrogate (not encodable) nor U+0000 (refused by the contract).
@@ -165,6 +165,15 @@ def titles() -> st.SearchStrategy[str]:
     ).filter(lambda text: 1 <= len(text.strip()) <= maximum)
 
 
+def tag_names() -> st.SearchStrategy[str]:
+    """1..TAG_NAME_MAX characters after trimming."""
+    maximum = models.TAG_NAME_MAX
+    return st.one_of(
+        texts(1, maximum),
+        st.builds(lambda c: " " + (c * maximum)[:maximum] + " ", st.sampled_from(EDGE_TEXT)),
+    ).filter(lambda text: 1 <= len(text.strip()) <= maximum)
+
+
 def money(minimum: Decimal, maximum: Decimal) -> st.SearchStrategy[Decimal]:
     edges = [minimum, maximum, Decimal("0.01"), Decimal("95.5"), maximum - Decimal("0.01")]
     return st.one_of(
@@ -194,6 +203,8 @@ def _validated(found: Constraints, name: str) -> st.SearchStrategy[Any]:
     functions = {getattr(f, "__qualname__", repr(f)) for f in found.validators}
     if functions <= {"_trimmed_title"}:
         return titles()
+    if functions <= {"_trimmed_tag_name"}:
+        return tag_names()
     if functions <= {"_rfc3339"}:
         return timestamps()
     schema = found.json_schema
@@ -212,6 +223,10 @@ def value(name: str, annotation: Any, metadata: list[Any]) -> st.SearchStrategy[
         return st.sampled_from(typing.get_args(base))
     if isinstance(base, type) and issubclass(base, BaseModel):
         return body(base)
+    if typing.get_origin(base) is list:
+        (item,) = typing.get_args(base)
+        items = value(f"{name}[]", item, [])
+        return st.lists(items, min_size=found.min_length or 0, max_size=found.max_length or 10)
     if base is bool:
         return st.booleans()
     if base is int:

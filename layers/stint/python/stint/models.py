@@ -52,6 +52,17 @@ def _trimmed_title(value: str) -> str:
     return trimmed
 
 
+TAG_NAME_MAX = 100
+TAGS_PER_SESSION = 20
+
+
+def _trimmed_tag_name(value: str) -> str:
+    trimmed = value.strip()
+    if not 1 <= len(trimmed) <= TAG_NAME_MAX:
+        raise ValueError(f"must be 1..{TAG_NAME_MAX} characters after trimming")
+    return trimmed
+
+
 def _rfc3339(value: str) -> str:
     parse_timestamp(value)  # raises ValueError without an offset or out of range
     return value
@@ -60,6 +71,8 @@ def _rfc3339(value: str) -> str:
 ClientId = Annotated[StrictStr, Field(pattern=CLIENT_ID_PATTERN)]
 Title = Annotated[StrictStr, AfterValidator(_trimmed_title)]
 Color = Annotated[StrictStr, Field(min_length=1, max_length=32)]
+TagName = Annotated[StrictStr, AfterValidator(_trimmed_tag_name)]
+HexColor = Annotated[StrictStr, Field(pattern=r"^#[0-9A-Fa-f]{6}$", description="`#rrggbb`")]
 # Planned durations of tasks and subtasks: up to 100,000 hours, in seconds.
 PLANNED_SECONDS_MAX = 360_000_000
 PlannedSeconds = Annotated[int, Field(ge=0, le=PLANNED_SECONDS_MAX, strict=True)]
@@ -256,8 +269,17 @@ class Session(BaseModel):
     running: bool
     note: str | None = None
     type: SessionType = "session"
+    tagIds: list[str] = Field(default_factory=list)
     edited: bool = False
     retroAdded: bool = False
+    lastUpdated: str
+
+
+@entity_model("tag")
+class Tag(BaseModel):
+    id: str
+    name: str
+    color: str | None = None
     lastUpdated: str
 
 
@@ -360,6 +382,17 @@ class SessionFields(_Body):
     type: SessionType = "session"
     retroAdded: StrictBool = False
     subtaskId: ClientId | None = None
+    tagIds: Annotated[
+        list[ClientId],
+        Field(max_length=TAGS_PER_SESSION, description="Tags of the caller, by id"),
+    ] = absent()
+    tags: Annotated[
+        list[TagName],
+        Field(
+            max_length=TAGS_PER_SESSION,
+            description="Tags by name (trimmed, case-insensitive): reused, else created",
+        ),
+    ] = absent()
     # Server-managed: sent back, ignored.
     taskId: Ignored = None
     endTimestamp: Ignored = None
@@ -388,6 +421,19 @@ class TaskBody(_Body):
 
 class SubtaskBody(_Body):
     subtask: SubtaskFields
+
+
+class TagFields(_Body):
+    """Writable tag fields; a PATCH sets only those present."""
+
+    name: TagName = absent()
+    color: HexColor | None = None
+    id: ClientId = absent()
+    lastUpdated: IgnoredTimestamp | None = None
+
+
+class TagBody(_Body):
+    tag: TagFields
 
 
 # ----------------------------------------------------------------------------- responses
@@ -451,6 +497,16 @@ class SessionWrite(TypedDict):
     session: Session
     task: NotRequired[Task]
     project: NotRequired[Project]
+    tags: NotRequired[Annotated[list[Tag], Field(description="The tags this request created")]]
+
+
+class TagEnvelope(BaseModel):
+    tag: Tag
+
+
+class TagList(TypedDict):
+    tags: list[Tag]
+    nextToken: NotRequired[str]
 
 
 class SessionList(TypedDict):

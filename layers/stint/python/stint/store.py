@@ -12,6 +12,7 @@ One partition per user (`pk = USER#<sub>`). In it:
     sk = MEMBERSHIP#<teamId>     the user belongs to that team (lists the user's teams)
     sk = WEBHOOK#<id>            a webhook subscription (with its secret)
     sk = WEBHOOKS                how many webhooks the user has (`count`, at most 20)
+    sk = TAGS                    how many tags the user has (`count`, at most 1,000)
 
 A team is shared, so it has a partition of its own (`pk = TEAM#<id>`, `sk = TEAM`): its name,
 its members (each with userId, email, displayName, role), its pending invitations (each with id,
@@ -74,6 +75,7 @@ TOMBSTONE_PREFIX = "TOMB#"
 MEMBERSHIP_PREFIX = "MEMBERSHIP#"  # the teams a user belongs to
 WEBHOOK_PREFIX = "WEBHOOK#"
 WEBHOOK_COUNT_SK = "WEBHOOKS"
+TAG_COUNT_SK = "TAGS"  # how many tags the user has
 TEAM_SK = "TEAM"
 INVITATION_PREFIX = "INVITATION#"  # an invitation, in its invitee's partition
 # A transaction canceled for one of these reasons only lost a race: read again and retry.
@@ -173,6 +175,18 @@ def team_pk(team_id: str) -> str:
 def invitee_pk(email: str) -> str:
     """The partition of an invitee's invitations, by the normalized email they were sent to."""
     return f"INVITEE#{email}"
+
+
+def normalized_title(title: str) -> str:
+    """The one spelling of a title (or a tag's name) that uniqueness compares."""
+    return title.strip().casefold()
+
+
+def title_guard_sk(kind: str, scope: str, title: str) -> str:
+    """The guard of a normalized title among a scope's entities of a kind (a project's tasks:
+    the project id; the user's projects and tags: `all`)."""
+    digest = hashlib.sha256(normalized_title(title).encode()).hexdigest()
+    return f"{TITLE_PREFIX}{kind.upper()}#{scope}#{digest}"
 
 
 def _idempotency_sk(key: str) -> str:
@@ -316,7 +330,18 @@ class Guard:
     on_conflict: StintError | None = None
 
 
-Change = Put | Delete | Require | PutProfile | Guard
+@dataclass
+class Tally:
+    """Add `delta` to a count item (`count`; not an entity, no part in sync): the user's tags.
+    With `limit`, the transaction commits only if the count stays at most `limit`."""
+
+    sk: str
+    delta: int
+    limit: int | None = None
+    on_conflict: StintError | None = None
+
+
+Change = Put | Delete | Require | PutProfile | Guard | Tally
 
 
 @dataclass
@@ -920,6 +945,29 @@ class Store:
         self._forget_read_ahead(changes)
         return Committed(seqs, timestamp)
 
+    def commit_unless_changed(self, changes: list[Change]) -> Committed:
+        """Commit `changes` (one transaction) only if no write of the user committed since this
+        attempt of `retrying` first read the user's counter (read ahead with its first read):
+        for an operation whose reads are a query that no condition on an item can cover (the
+        sessions that carry a tag). Otherwise StaleRead: the operation runs again from its
+        reads. Never held for an Idempotency-Key (a DELETE's)."""
+        ahead = _read_ahead.get()
+        counter = ahead.counters.get(self.pk) if ahead is not None else None
+        if ahead is None or counter is None:
+            raise ValueError("commit_unless_changed needs the counter read ahead in `retrying`")
+        if not self.fits_one_transaction(changes):
+            raise ValueError(f"at most {MAX_ACTIONS_PER_TRANSACTION} actions")
+        ahead.counters[self.pk] = None
+        timestamp = format_timestamp(utc_now())
+        transaction = self._build_actions(changes, counter, timestamp)
+        _send_once(transaction)  # the counter moved: StaleRead
+        self._forget_read_ahead(changes)
+        return Committed(transaction.seqs, timestamp)
+
+    def fits_one_transaction(self, changes: list[Change]) -> bool:
+        """Whether `changes` (with the counter) commit in one transaction."""
+        return len(self._actions_of(changes)) <= MAX_ACTIONS_PER_TRANSACTION
+
     def _forget_read_ahead(self, changes: list[Change]) -> None:
         """Items read ahead that this commit wrote are read again if asked for."""
         ahead = _read_ahead.get()
@@ -930,7 +978,7 @@ class Store:
                 sk = entity_sk(change.kind, change.entity["id"])
             elif isinstance(change, Delete):
                 sk = entity_sk(change.kind, change.entity_id)
-            elif isinstance(change, Guard):
+            elif isinstance(change, Guard | Tally):
                 sk = change.sk
             elif isinstance(change, PutProfile):
                 sk = PROFILE_SK
@@ -996,6 +1044,9 @@ class Store:
                 on_failed.append(change.on_conflict or Outcome.STALE)
             elif isinstance(change, Guard):
                 actions.append(self._guard_action(change))
+                on_failed.append(change.on_conflict or Outcome.STALE)
+            elif isinstance(change, Tally):
+                actions.append(self._tally_action(change))
                 on_failed.append(change.on_conflict or Outcome.STALE)
             elif isinstance(change, PutProfile):
                 version = (change.expect_version or 0) + 1
@@ -1105,6 +1156,19 @@ class Store:
             return {"Delete": {**action, "Key": self._key(guard.sk)}}
         item = to_item({"pk": self.pk, "sk": guard.sk, "kind": "guard", "ref": guard.ref})
         return {"Put": {**action, "Item": item}}
+
+    def _tally_action(self, tally: Tally) -> dict[str, Any]:
+        update: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": self._key(tally.sk),
+            "UpdateExpression": "SET #n = if_not_exists(#n, :zero) + :delta",
+            "ExpressionAttributeNames": {"#n": "count"},
+            "ExpressionAttributeValues": {":zero": {"N": "0"}, ":delta": {"N": str(tally.delta)}},
+        }
+        if tally.limit is not None:
+            update["ConditionExpression"] = "attribute_not_exists(#n) OR #n <= :most"
+            update["ExpressionAttributeValues"][":most"] = {"N": str(tally.limit - tally.delta)}
+        return {"Update": update}
 
     def _key(self, sk: str) -> dict[str, Any]:
         return {"pk": {"S": self.pk}, "sk": {"S": sk}}

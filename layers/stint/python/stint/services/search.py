@@ -39,10 +39,11 @@ def search(
     else:
         candidates = store.query_all(prefix=entity_sk(kind, ""), page_size=_PAGE)
     needle = (name or "").strip().casefold()
+    title = KINDS[kind].title_field  # a tag's is its `name`
     found = [
         _result(kind, record)
         for record in candidates
-        if needle in (record.get("title") or "").casefold()
+        if needle in (record.get(title) or "").casefold()
     ]
 
     def order(result: dict[str, Any]) -> tuple[bool, bool, str, str, str]:
@@ -55,12 +56,12 @@ def search(
 
 def _result(kind: str, record: dict[str, Any]) -> dict[str, Any]:
     spec = KINDS[kind]
-    # Archived projects and completed tasks / subtasks are inactive; categories never are.
+    # Archived projects and completed tasks / subtasks are inactive; categories and tags never.
     inactive = bool(record.get(spec.inactive_field)) if spec.inactive_field else False
     return {
         "type": kind,
         "id": record["id"],
-        "title": record.get("title"),
+        "title": record.get(spec.title_field),
         "parentId": record.get(spec.parent.field) if spec.parent else None,
         "active": not inactive,
     }
