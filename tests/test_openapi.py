@@ -88,13 +88,13 @@ CONTRACT: dict[tuple[str, str], set[int]] = {
     ("POST", "/v1/sessions/batch"): {200, 404, 409, 412},
     # 17. Detailed and weekly reports
     ("GET", "/v1/reports/detailed"): {200, 404},
-    ("GET", "/v1/reports/weekly"): {200, 404},
+    ("GET", "/v1/reports/weekly"): {200},
 }
 # Success responses that are not one entity, so carry no ETag (contract section 1).
 NOT_ONE_ENTITY = re.compile(
     # A webhook is not versioned: it is created and deleted, never changed (no If-Match).
     r"List$|^SyncPage$|^TeamTimers$|^Timer(Envelope|Started)$|^WebhookEnvelope$"
-    r"|^SummaryReport$|^SearchResults$"
+    r"|^SummaryReport$|^SearchResults$|^DetailedReport$|^WeeklyReport$"
 )
 
 

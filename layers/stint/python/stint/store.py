@@ -758,6 +758,21 @@ class Store:
                 found[str(record["id"])] = record
         return found
 
+    def get_many_of(self, refs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+        """The caller's entities named by `(kind, id)`, of any kinds together, read consistently
+        with BatchGetItem (100 keys a call), by `(kind, id)`; refs that name nothing are left
+        out."""
+        wanted = {
+            (self.pk, entity_sk(kind, entity_id)): (kind, entity_id)
+            for kind, entity_id in dict.fromkeys(refs)
+        }
+        keys = list(wanted)
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        for start in range(0, len(keys), MAX_KEYS_PER_BATCH):
+            for key, record in batch_get(keys[start : start + MAX_KEYS_PER_BATCH]).items():
+                found[wanted[key]] = record
+        return found
+
     def has_any(self, *, prefix: str, index: str | None = None) -> bool:
         page, _ = self.query_page(prefix=prefix, index=index, limit=1, next_token=None)
         return bool(page)

@@ -11,13 +11,9 @@ Deleting a tag changes every session that carries it (docs/DESIGN.md, "Tags").
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from typing import Any
 
-from stint import jsonio
-from stint.errors import Conflict, ValidationFailed, invalid_field
+from stint.errors import Conflict, invalid_field
 from stint.models import TagFields
 from stint.services.common import (
     Caller,
@@ -29,6 +25,7 @@ from stint.services.common import (
     save,
     versioned,
 )
+from stint.services.pages import key_of_token, token_after
 from stint.store import (
     TAG_COUNT_SK,
     Change,
@@ -128,35 +125,17 @@ def list_tags(
     caller: Caller, *, limit: int, next_token: str | None
 ) -> tuple[list[dict[str, Any]], str | None]:
     """A page of the caller's tags by name (case-insensitive, then as written, then id)."""
-    after = _decode_token(next_token) if next_token else None
+    after = key_of_token(next_token, 3) if next_token else None
     records = Store(caller.user_id).query_all(prefix=entity_sk("tag", ""), page_size=_PAGE)
     ordered = sorted((_order(record), entity_of(record)) for record in records)
     rest = [tag for key, tag in ordered if after is None or key > after]
     page = rest[:limit]
-    token = _encode_token(_order(page[-1])) if len(rest) > limit else None
+    token = token_after(_order(page[-1])) if len(rest) > limit else None
     return page, token
 
 
 def _order(tag: dict[str, Any]) -> tuple[str, str, str]:
     return (normalized_title(tag["name"]), tag["name"], tag["id"])
-
-
-def _encode_token(key: tuple[str, str, str]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(list(key)).encode()).decode().rstrip("=")
-
-
-def _decode_token(token: str) -> tuple[str, str, str]:
-    try:
-        key = jsonio.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        if not (isinstance(key, list) and len(key) == 3 and all(isinstance(k, str) for k in key)):
-            raise ValueError
-    except jsonio.OverLimit as error:
-        raise ValidationFailed(
-            f"nextToken: {error}", code="invalid_json", details=[{"field": "nextToken"}]
-        ) from error
-    except (ValueError, binascii.Error, UnicodeDecodeError) as error:
-        raise ValidationFailed("nextToken: malformed", details=[{"field": "nextToken"}]) from error
-    return key[0], key[1], key[2]
 
 
 def update_tag(caller: Caller, tag_id: str, fields: TagFields, if_match: str | None) -> Versioned:
