@@ -17,6 +17,8 @@ from stint.api import (
     no_content,
 )
 from stint.models import (
+    BatchResults,
+    SessionBatch,
     SessionBody,
     SessionEnvelope,
     SessionList,
@@ -25,7 +27,7 @@ from stint.models import (
     returns,
     returns_nothing,
 )
-from stint.services import sessions
+from stint.services import batch, sessions
 
 app = create_app()
 
@@ -55,6 +57,28 @@ def list_sessions(
         next_token=nextToken,
     )
     return list_response(app, "sessions", found, token)
+
+
+@app.post(
+    "/v1/sessions/batch",
+    responses={
+        200: returns("One result per operation, in order"),
+        404: fails("`not_found` (atomic): the operation `error.index` names nothing"),
+        409: fails("`conflict` (atomic): the operation `error.index` conflicts"),
+        412: fails("`precondition_failed` (atomic): the operation `error.index`'s ifMatch"),
+    },
+)
+def session_batch(body: Annotated[SessionBatch, Body()]) -> Response[BatchResults]:
+    """Create, replace and delete sessions in bulk.
+
+    Each operation means what its own route means (`POST /v1/sessions`, `PUT` and `DELETE
+    /v1/sessions/{id}`, `ifMatch` as its `If-Match`), in order: a title or tag one creates is
+    reused by the next. `atomic: true` (the default, at most 25 operations): all commit in one
+    transaction or none does, and a refused operation refuses the batch with its own status
+    and error, plus `error.index`. `atomic: false` (at most 100): each commits on its own and
+    has its result, refused or not. The `Idempotency-Key` covers the batch.
+    """
+    return json_response(200, {"results": batch.run(caller(app), body)})
 
 
 @app.get("/v1/sessions/<sessionId>", responses={200: returns("The session", etag=True)})

@@ -74,7 +74,7 @@ CONFIG = schemathesis.Config.from_dict(
 )
 schema = schemathesis.openapi.from_path(OPENAPI, config=CONFIG)
 
-ERROR_KEYS = {"code", "message", "details", "requestId"}
+ERROR_KEYS = {"code", "message", "details", "requestId", "index"}  # index: an atomic batch's
 
 # Rules of the contract that JSON Schema cannot state, by the message of the refusal's
 # `details` (docs/DESIGN.md argues each). A 400 for valid-looking data is accepted only for these.
@@ -95,6 +95,12 @@ ARGUED_REFUSALS = {
     "a hook URL": r"^hookUrl",
     # Search: categories have no parent.
     "a search parent": r"has no parent$",
+    # Contract 5: at most 20 tags a session, `tagIds` and `tags` (by name) together.
+    "tags by id and by name together": r"carries at most \d+ tags$",
+    # Contract 16: 25 operations when atomic, and what one transaction holds.
+    "an atomic batch": r"when atomic$|for one transaction|ways one transaction cannot hold$",
+    # Contract 17: a weekly report's `from` is a calendar date.
+    "a calendar date": r"^must be a date",
 }
 _ARGUED = re.compile("|".join(f"(?:{pattern})" for pattern in ARGUED_REFUSALS.values()))
 # Opaque tokens: any string the client did not get from the server is malformed.

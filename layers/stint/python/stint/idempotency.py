@@ -125,7 +125,11 @@ def run_once(
 
 
 def _run(request: _KeyedRequest, resolve: Resolve) -> dict[str, Any]:
-    with stint_store.deferring() as deferral:
+    def answered_before() -> None:  # before writes that go out without the record
+        if request.store.idempotency_record(request.key, now=int(time.time())) is not None:
+            raise IdempotencyKeyTaken()
+
+    with stint_store.deferring(answered_before) as deferral:
         response = resolve()
     if not 200 <= int(response.get("statusCode", 500)) < 300:
         return request.earlier_answer() or response  # a held write, if any, is dropped

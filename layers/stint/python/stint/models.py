@@ -15,6 +15,7 @@ from pydantic import (
     AfterValidator,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
     PlainSerializer,
     StrictBool,
@@ -23,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 from pydantic import BaseModel as PydanticModel
+from pydantic import Tag as UnionTag
 from typing_extensions import TypedDict
 
 from stint import kinds
@@ -411,6 +413,61 @@ class ProjectBody(_Body):
     project: ProjectFields
 
 
+# ----------------------------------------------------------------------------- sessions in bulk
+
+MAX_BATCH = 100
+MAX_ATOMIC_BATCH = 25
+ETagText = Annotated[StrictStr, Field(min_length=1, max_length=255, description="An ETag")]
+
+
+class BatchCreate(_Body):
+    """`POST /v1/sessions` with this body."""
+
+    op: Literal["create"]
+    body: SessionBody
+
+
+class BatchReplace(_Body):
+    """`PUT /v1/sessions/{id}` with this body, and `ifMatch` as its `If-Match`."""
+
+    op: Literal["replace"]
+    id: ClientId
+    ifMatch: ETagText = absent()
+    body: SessionBody
+
+
+class BatchDelete(_Body):
+    """`DELETE /v1/sessions/{id}`, with `ifMatch` as its `If-Match`."""
+
+    op: Literal["delete"]
+    id: ClientId
+    ifMatch: ETagText = absent()
+
+
+def _operation_tag(value: Any) -> str | None:
+    """The member of `BatchOperation` a value is, by its `op`. The tags do not look like field
+    names, so an error names the fields as the client wrote them (`operations.0.body...`)."""
+    op = value.get("op") if isinstance(value, dict) else getattr(value, "op", None)
+    return f"op={op}" if op in ("create", "replace", "delete") else None
+
+
+BatchOperation = Annotated[
+    Annotated[BatchCreate, UnionTag("op=create")]
+    | Annotated[BatchReplace, UnionTag("op=replace")]
+    | Annotated[BatchDelete, UnionTag("op=delete")],
+    Discriminator(_operation_tag),
+]
+
+
+class SessionBatch(_Body):
+    """`POST /v1/sessions/batch` (contract section 16)."""
+
+    atomic: StrictBool = Field(
+        default=True, description="One transaction: all or none (at most 25 operations)"
+    )
+    operations: Annotated[list[BatchOperation], Field(min_length=1, max_length=MAX_BATCH)]
+
+
 class CategoryBody(_Body):
     category: CategoryFields
 
@@ -444,6 +501,15 @@ class ErrorDetail(TypedDict):
     message: str
     details: NotRequired[list[Any]]
     requestId: Annotated[str, Field(description="API Gateway's id of the request (X-Request-Id)")]
+    index: NotRequired[
+        Annotated[int, Field(description="An atomic batch's failing operation (from 0)")]
+    ]
+
+
+class OperationError(TypedDict):
+    code: str
+    message: str
+    details: NotRequired[list[Any]]
 
 
 class ErrorBody(BaseModel):
@@ -498,6 +564,19 @@ class SessionWrite(TypedDict):
     task: NotRequired[Task]
     project: NotRequired[Project]
     tags: NotRequired[Annotated[list[Tag], Field(description="The tags this request created")]]
+
+
+class BatchResult(TypedDict):
+    status: Annotated[int, Field(description="What the operation's own route answers")]
+    session: NotRequired[Session]
+    task: NotRequired[Task]
+    project: NotRequired[Project]
+    tags: NotRequired[list[Tag]]
+    error: NotRequired[OperationError]
+
+
+class BatchResults(TypedDict):
+    results: Annotated[list[BatchResult], Field(description="One per operation, in order")]
 
 
 class TagEnvelope(BaseModel):

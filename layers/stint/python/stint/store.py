@@ -520,6 +520,14 @@ class Deferral:
 
     held: _Transaction | None = None
     sent_alone: bool = False
+    # Called before the first write is sent alone: raises IdempotencyKeyTaken when the key was
+    # answered before, so a repeated request is not run again (its record would follow).
+    before_alone: Callable[[], None] | None = None
+
+    def go_alone(self) -> None:
+        if not self.sent_alone and self.before_alone is not None:
+            self.before_alone()
+        self.sent_alone = True
 
     def write(self, build: Callable[[], _Transaction], *, size: int) -> _Transaction:
         """Hold the write `build` makes (of `size` actions), or send it now if it cannot be."""
@@ -528,7 +536,7 @@ class Deferral:
             return self.held
         if not self.sent_alone:
             log.warning("an idempotent request wrote twice: its key is recorded after its answer")
-            self.sent_alone = True
+            self.go_alone()
         held, self.held = self.held, None
         if held is not None:
             _send_once(held)
@@ -552,14 +560,23 @@ _deferral: contextvars.ContextVar[Deferral | None] = contextvars.ContextVar(
 
 
 @contextlib.contextmanager
-def deferring() -> Iterator[Deferral]:
+def deferring(before_alone: Callable[[], None] | None = None) -> Iterator[Deferral]:
     """Hold the first write made inside (see `Deferral`)."""
-    deferral = Deferral()
+    deferral = Deferral(before_alone=before_alone)
     token = _deferral.set(deferral)
     try:
         yield deferral
     finally:
         _deferral.reset(token)
+
+
+def send_writes_now() -> None:
+    """Inside `deferring`: send this request's writes as they are made, so that each reads what
+    the ones before it wrote (a batch of operations that commit each on its own); its key is
+    then recorded after its answer (`Deferral.sent_alone`)."""
+    deferral = _deferral.get()
+    if deferral is not None and deferral.held is None:
+        deferral.go_alone()
 
 
 def _write(build: Callable[[], _Transaction], *, size: int, send_now: bool = False) -> _Transaction:
