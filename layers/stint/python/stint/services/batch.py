@@ -142,8 +142,9 @@ class _Planned:
 
 def _atomic(caller: Caller, operations: list[Operation]) -> list[dict[str, Any]]:
     for index, operation in enumerate(operations):
-        if isinstance(operation, BatchReplace):
-            _refused_as(index, sessions.check_session_path, operation.body, operation.id)
+        if not isinstance(operation, BatchDelete):
+            path_id = operation.id if isinstance(operation, BatchReplace) else None
+            _refused_as(index, sessions.check_session_path, operation.body, path_id)
 
     def attempt() -> list[dict[str, Any]]:
         store = _Pending(caller.user_id)

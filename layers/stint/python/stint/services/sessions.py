@@ -339,11 +339,16 @@ def _tag_named(store: Store, plan: Plan, name: str) -> str:
 
 
 def check_session_path(body: SessionBody, path_id: str | None) -> None:
-    """A PUT's path id must be an id (else 404, as on every route) and the body's own."""
+    """What a body must be before anything is read: a PUT's path id an id (else 404, as on
+    every route) and the body's own; the task and the project named by an id or a title (what
+    the document says, checked before an `If-Match` is)."""
     if path_id is not None:
         if not ID_PATTERN.match(path_id):
             raise not_found("session", path_id)
         check_path_id(body.session.id, path_id)
+    for name, ref in (("task", body.task), ("project", body.project)):
+        if ref is not None and ref.id is None and ref.title is None:
+            raise invalid_field(name, "needs an id or a title")
 
 
 def session_keys(body: SessionBody, path_id: str | None) -> list[str]:
