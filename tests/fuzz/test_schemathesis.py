@@ -96,7 +96,7 @@ ARGUED_REFUSALS = {
     # Search: categories have no parent.
     "a search parent": r"has no parent$",
     # Contract 1: no string may hold U+0000 or a lone surrogate (parameters included).
-    "U+0000 or a lone surrogate": r"must not hold U\+0000",
+    "U+0000 or a lone surrogate": r"must not hold U\+0000|a lone surrogate or U\+0000",
     # Contract 5: at most 20 tags a session, `tagIds` and `tags` (by name) together.
     "tags by id and by name together": r"carries at most \d+ tags$",
     # Contract 16: 25 operations when atomic, and what one transaction holds.
