@@ -43,6 +43,8 @@ SCENARIO: list[tuple[str, Any]] = [
     ("tasks-task-event.json", 200),
     ("sessions-create-session.json", 201),
     ("sessions-list-sessions.json", 200),
+    ("catalog-create-tag.json", 201),
+    ("sessions-batch.json", 200),
     ("timer-start.json", 201),
     ("timer-get.json", 200),
     ("timer-stop.json", 200),
@@ -56,6 +58,8 @@ SCENARIO: list[tuple[str, Any]] = [
     ("docs-openapi-document.json", 200),  # the OpenAPI document, without a token
     ("reports-summary.json", 200),
     ("reports-search.json", 200),
+    ("reports-detailed.json", 200),
+    ("reports-weekly.json", 200),
     ("dispatcher-task-created.json", NO_FAILURES),
     ("delivery-task-created.json", NO_FAILURES),
 ]
