@@ -237,3 +237,11 @@ def test_another_users_tags_are_not_found(api: Api, other: Api) -> None:
     # The other user may have a tag of the same name.
     assert other.post("/v1/tags", json={"tag": {"name": "Mine"}}).status_code == 201
     assert api.get(path).json()["tag"] == tag
+
+
+def test_webhooks_take_the_tag_trigger(api: Api) -> None:
+    response = api.post(
+        "/v1/webhooks", json={"hookUrl": "http://127.0.0.1:9/hook", "triggerType": "tag"}
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["webhook"]["triggerType"] == "tag"
