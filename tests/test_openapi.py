@@ -94,7 +94,7 @@ CONTRACT: dict[tuple[str, str], set[int]] = {
 NOT_ONE_ENTITY = re.compile(
     # A webhook is not versioned: it is created and deleted, never changed (no If-Match).
     r"List$|^SyncPage$|^TeamTimers$|^Timer(Envelope|Started)$|^WebhookEnvelope$"
-    r"|^SummaryReport$|^SearchResults$|^DetailedReport$|^WeeklyReport$"
+    r"|^SummaryReport$|^SearchResults$|^DetailedReport$|^WeeklyReport$|^BatchResults$"
 )
 
 
