@@ -290,9 +290,13 @@ class Change:
     last_updated: str | None  # the new image's; None for a deletion
 
 
-def committed_changes(stack: dict[str, Any], user_id: str) -> list[Change]:
+def committed_changes(
+    stack: dict[str, Any], user_id: str, *, after: list[Change] | None = None
+) -> list[Change]:
     """Every change of the user's entities on the table's stream (the emulator's, read
-    directly: the local stack only)."""
+    directly: the local stack only); with `after`, only those not in it (changes made before
+    the user subscribed, such as the default project its first request makes, which no
+    subscription can have been told of)."""
     region = stack["Region"]
     endpoint = stack["CognitoEndpointUrl"]
     table = boto3.client("dynamodb", region_name=region, endpoint_url=endpoint).describe_table(
@@ -330,7 +334,7 @@ def committed_changes(stack: dict[str, Any], user_id: str) -> list[Change]:
         if not response["Records"]:
             break
         iterator = response.get("NextShardIterator")
-    return changes
+    return [change for change in changes if change not in (after or [])]
 
 
 def undelivered(changes: list[Change], receiver: Receiver) -> list[Change]:

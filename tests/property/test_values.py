@@ -109,7 +109,7 @@ def check_deliveries(account: Account) -> None:
         )
 
     expected, account.expected = list(account.expected), []  # a failure here fails this test only
-    changes = committed_changes(account.stack, account.user_id)
+    changes = committed_changes(account.stack, account.user_id, after=account.before_subscribing)
     wait_until(
         lambda: all(delivered(*e) for e in expected) and not undelivered(changes, receiver),
         DELIVERY_WAIT_S,
