@@ -28,10 +28,12 @@ $(VENV)/.installed: requirements-dev.lock
 	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.lock
 	touch $@
 
-# aws-sam-cli pins its own pydantic and boto3, so it lives in a venv of its own.
+# aws-sam-cli pins its own pydantic and boto3, so it lives in a venv of its own. The lock holds
+# every dependency: --no-deps (pip's resolver refuses the extras aws-sam-cli asks of boto3-stubs
+# under --require-hashes once pip-compile has stripped them).
 $(SAM_VENV)/.installed: requirements-sam.lock
 	$(PYTHON) -m venv $(SAM_VENV)
-	$(SAM_VENV)/bin/pip install --quiet --require-hashes -r requirements-sam.lock
+	$(SAM_VENV)/bin/pip install --quiet --no-deps --require-hashes -r requirements-sam.lock
 	touch $@
 
 # Node tools (Redocly's linter), pinned by package-lock.json, installed into node_modules/.

@@ -53,7 +53,7 @@ from stint.models import ReportGroupBy, SessionFields  # noqa: E402
 from stint.services import reports  # noqa: E402
 from stint.services.common import Caller  # noqa: E402
 from stint.services.sessions import session_entity, session_put  # noqa: E402
-from stint.services.tasks import new_task, task_parent  # noqa: E402
+from stint.services.tasks import new_task  # noqa: E402
 from stint.services.users import new_project  # noqa: E402
 from stint.store import Put, Store, dynamodb  # noqa: E402
 from stint.timeutil import format_timestamp  # noqa: E402
@@ -81,7 +81,7 @@ def populate(store: Store, sessions: int) -> None:
     tasks = [
         new_task(f"t{i}", f"p{i % 10}", title=f"Task {i}", billable=i % 7 != 0) for i in range(60)
     ]
-    store.commit([Put("task", t, parent=task_parent(t)) for t in tasks])
+    store.commit([Put("task", t) for t in tasks])
     span = MONTH_END - MONTH_START
     puts = []
     for i in range(sessions):

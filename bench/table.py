@@ -13,7 +13,7 @@ class Figure:
     """One measured figure beside its baseline from the same run.
 
     `goal` is the bound on `value / baseline`: `("<=", 1.3)` or `(">=", 1.0)`; None when the
-    figure is informative only (no goal in issue 10).
+    figure is informative only (no goal).
     """
 
     name: str
@@ -39,7 +39,8 @@ class Figure:
         return ratio <= bound if sign == "<=" else ratio >= bound
 
 
-def _number(value: float, unit: str) -> str:
+def number(value: float, unit: str) -> str:
+    """A figure's value as the table writes it: thousands separated, its unit after it."""
     if unit in ("ms", "MB", "req/s", "s"):
         return f"{value:,.1f} {unit}"
     if value == int(value):
@@ -47,24 +48,30 @@ def _number(value: float, unit: str) -> str:
     return f"{value:,.2f} {unit}".rstrip()
 
 
+def goal_text(figure: Figure) -> str:
+    return f"{figure.goal[0]} {figure.goal[1]:g}x" if figure.goal else "-"
+
+
+def met_text(figure: Figure) -> str:
+    return {True: "met", False: "NOT MET", None: ""}[figure.met]
+
+
 def render(figures: list[Figure]) -> str:
     """A plain-text table, one line per figure, and a closing count of goals met."""
     header = ("figure", "value", "baseline", "ratio", "goal", "")
     rows = [header]
     for figure in figures:
-        goal = f"{figure.goal[0]} {figure.goal[1]:g}x" if figure.goal else "-"
-        met = {True: "met", False: "NOT MET", None: ""}[figure.met]
-        baseline = _number(figure.baseline, figure.unit)
+        baseline = number(figure.baseline, figure.unit)
         if figure.baseline_name:
             baseline = f"{baseline} ({figure.baseline_name})"
         rows.append(
             (
                 figure.name,
-                _number(figure.value, figure.unit),
+                number(figure.value, figure.unit),
                 baseline,
                 f"{figure.ratio:.2f}x",
-                goal,
-                met,
+                goal_text(figure),
+                met_text(figure),
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]

@@ -721,20 +721,31 @@ class UserPoolDomain:
 
     def move_callback_urls(self, old_prefix: str, new_prefix: str) -> None:
         """Clients' callback URLs under `old_prefix` (the API's URL in AWS, as the reference
-        page's redirect) are under `new_prefix` (the front) instead."""
+        page's redirect), or under an earlier run's front (a restored state: its port may have
+        changed), are under `new_prefix` (the front) instead."""
         idp, pool_id = self.server.idp, self.server.pool_id
+
+        def moved_url(url: str) -> str:
+            if url.startswith(old_prefix):
+                return new_prefix + url[len(old_prefix) :]
+            earlier_front = _EARLIER_FRONT.match(url)
+            return new_prefix + url[earlier_front.end() :] if earlier_front else url
+
         pages = idp.get_paginator("list_user_pool_clients").paginate(UserPoolId=pool_id)
         for summary in (client for page in pages for client in page["UserPoolClients"]):
             client = self.server.client(summary["ClientId"])
-            if client is None or not any(u.startswith(old_prefix) for u in client.callback_urls):
+            if client is None:
                 continue
-            moved = [
-                new_prefix + url[len(old_prefix) :] if url.startswith(old_prefix) else url
-                for url in client.callback_urls
-            ]
+            moved = [moved_url(url) for url in client.callback_urls]
+            if moved == list(client.callback_urls):
+                continue
             # moto merges an update into the client (Cognito would replace it whole).
             idp.update_user_pool_client(UserPoolId=pool_id, ClientId=client.id, CallbackURLs=moved)
             log.info("app client %s: callback URLs %s", client.name, ", ".join(moved))
+
+
+# The origin of a local front (http on 127.0.0.1): only a localized callback URL has one.
+_EARLIER_FRONT = re.compile(r"^http://127\.0\.0\.1:\d+(?=/)")
 
 
 def hosted_url(prefix: str) -> str:
@@ -763,7 +774,8 @@ def check_clients(idp: Any, pool_id: str) -> None:
             web = parts.scheme in ("http", "https")
             if not parts.scheme or parts.fragment or (web and not parts.netloc):
                 raise TemplateError(f"{where}: callback URL {url!r}: not absolute, or has a #")
-            if parts.scheme == "http" and parts.hostname != "localhost":
+            # 127.0.0.1: a callback URL an earlier run of the local front localized (restored).
+            if parts.scheme == "http" and parts.hostname not in ("localhost", "127.0.0.1"):
                 raise TemplateError(f"{where}: callback URL {url!r}: https (http for localhost)")
 
 

@@ -78,6 +78,11 @@ CONTRACT: dict[tuple[str, str], set[int]] = {
     ("POST", "/v1/webhooks"): {201, 409},  # at most 20 a user
     ("GET", "/v1/webhooks"): {200},
     ("DELETE", "/v1/webhooks/{webhookId}"): {204, 404},
+    ("GET", "/v1/webhooks/{webhookId}"): {200, 404},
+    ("PATCH", "/v1/webhooks/{webhookId}"): {200, 400, 404},  # a hookUrl as at subscribe time
+    ("POST", "/v1/webhooks/{webhookId}/rotate-secret"): {200, 404},
+    ("POST", "/v1/webhooks/{webhookId}/test"): {202, 404},
+    ("GET", "/v1/webhooks/{webhookId}/deliveries"): {200, 404},
     # 15. Tags (a name the caller has is a 409; at most 1,000)
     ("GET", "/v1/tags"): {200},
     ("POST", "/v1/tags"): {201, 409},
@@ -90,10 +95,23 @@ CONTRACT: dict[tuple[str, str], set[int]] = {
     ("GET", "/v1/reports/detailed"): {200, 404},
     ("GET", "/v1/reports/weekly"): {200},
 }
+# Where If-Match is honoured (contract section 1): every PATCH, PUT and DELETE of an entity with
+# an ETag, and a task event (conditional on the task's ETag, as `PATCH ?event=` is).
+CONDITIONAL_POSTS = {("POST", "/v1/tasks/{taskId}/events")}
+# A 412 without the If-Match header: an atomic batch's operation whose `ifMatch` (in the body)
+# does not match refuses the batch with its own status (contract section 16).
+BODY_IF_MATCH = {("POST", "/v1/sessions/batch")}
+
+
+def honours_if_match(method: str, path: str) -> bool:
+    if (method, path) in CONDITIONAL_POSTS:
+        return True
+    return method in ("PATCH", "PUT", "DELETE")
+
+
 # Success responses that are not one entity, so carry no ETag (contract section 1).
 NOT_ONE_ENTITY = re.compile(
-    # A webhook is not versioned: it is created and deleted, never changed (no If-Match).
-    r"List$|^SyncPage$|^TeamTimers$|^Timer(Envelope|Started)$|^WebhookEnvelope$"
+    r"List$|^SyncPage$|^TeamTimers$|^Timer(Envelope|Started)$|^QueuedDeliveryEnvelope$"
     r"|^SummaryReport$|^SearchResults$|^DetailedReport$|^WeeklyReport$|^BatchResults$"
 )
 
@@ -213,8 +231,10 @@ def test_every_route_documents_the_shared_errors(document: dict[str, Any]) -> No
         if method == "POST":
             expected.add(409)
             assert "idempotency_conflict" in responses["409"]["description"], where
-        if method in ("PATCH", "PUT", "DELETE"):
+        if honours_if_match(method, path) or (method, path) in BODY_IF_MATCH:
             expected.add(412)
+        else:
+            assert "412" not in responses, f"{where}: takes no If-Match"
         if has_body:
             expected.add(413)
         assert expected <= {int(status) for status in responses}, where
@@ -228,8 +248,9 @@ def test_every_route_documents_the_shared_errors(document: dict[str, Any]) -> No
 
 
 def test_success_responses(document: dict[str, Any]) -> None:
-    # A POST that is an action with nothing to return (declining an invitation) is a 204.
-    allowed = {"GET": {200}, "POST": {200, 201, 204}, "PATCH": {200}, "PUT": {200, 201}}
+    # A POST that is an action with nothing to return (declining an invitation) is a 204; one
+    # whose work goes on after the answer (a webhook's test ping) is a 202.
+    allowed = {"GET": {200}, "POST": {200, 201, 202, 204}, "PATCH": {200}, "PUT": {200, 201}}
     for method, path, operation in operations(document):
         success = {s: r for s, r in operation["responses"].items() if s.startswith("2")}
         if method == "DELETE" or "204" in success:
@@ -252,7 +273,8 @@ def test_request_headers(document: dict[str, Any]) -> None:
             assert headers["Idempotency-Key"]["schema"]["maxLength"] == 255, path
         else:
             assert "Idempotency-Key" not in headers, path
-        assert ("If-Match" in headers) == (method in ("PATCH", "PUT", "DELETE")), path
+        assert ("If-Match" in headers) == honours_if_match(method, path), f"{method} {path}"
+        assert "if-match" not in headers, f"{method} {path}: documented twice, or misspelt"
 
 
 def test_security_has_the_templates_scopes(document: dict[str, Any]) -> None:

@@ -32,10 +32,12 @@ Where each part of the document comes from:
   Powertools' 422 is removed (a request that fails validation is a 400 with the contract's
   error body); 400 (routes with parameters or a body), 401 (API Gateway's body), 403, 404 (a
   path id), 409 (every write: a retry after concurrent writes; every POST: the
-  Idempotency-Key reused with another body), 412 (PATCH, PUT, DELETE), 413 (a body) and
-  429 are added; `Idempotency-Key` on every POST (and `Idempotent-Replayed` on its success
-  responses) and `If-Match` on every PATCH, PUT and DELETE; path ids get their pattern; each
-  operation gets the template's scopes (any one of them is enough: alternative requirements).
+  Idempotency-Key reused with another body), 412 (where `If-Match` is honoured), 413 (a body)
+  and 429 are added; `Idempotency-Key` on every POST (and `Idempotent-Replayed` on its
+  success responses); `If-Match` where the route takes it (`stint.api.IfMatch`: Powertools
+  documents it, spelt `if-match` and nullable, and it gets the contract's spelling and words
+  here); path ids get their pattern; each operation gets the template's scopes (any one of
+  them is enough: alternative requirements).
   The response headers of contract section 1: `X-Request-Id` on every answer of the functions,
   `Location` on a 201, `Link` on a page that takes a `nextToken` or `syncToken`, `Retry-After`
   on a 429.
@@ -71,10 +73,11 @@ JSON = "application/json"
 REF = "#/components/schemas/"
 # Components Powertools adds for its own 422 answers, which this API never gives.
 POWERTOOLS_COMPONENTS = ("HTTPValidationError", "ValidationError", "ResponseValidationError")
-# A POST that is an action with nothing to return (declining an invitation) answers 204.
+# A POST that is an action with nothing to return (declining an invitation) answers 204; one
+# whose work goes on after the answer (a webhook's test ping, queued) answers 202.
 SUCCESS = {
     "GET": {200},
-    "POST": {200, 201, 204},
+    "POST": {200, 201, 202, 204},
     "PATCH": {200},
     "PUT": {200, 201},
     "DELETE": {204},
@@ -97,7 +100,7 @@ DESCRIPTION = """\
 Stint, a serverless time-tracking API. Every route needs a Cognito access token
 (`Authorization: Bearer <token>`; a raw token is accepted too). Errors other than the
 authorizer's 401 are `{"error": {"code", "message", "details"?, "requestId"}}`. Single-entity
-responses carry an `ETag`; `PATCH`, `PUT` and `DELETE` honour `If-Match` (a mismatch is 412).
+responses carry an `ETag`; the changes that take `If-Match` honour it (a mismatch is 412).
 Every `POST` honours an `Idempotency-Key`: the same key and body within 24 h return the first
 response. A `201` carries the new entity's URL as `Location`; a page with more to come carries
 `Link: <next page>; rel="next"` beside its token. Browser apps may call the API from the origins
@@ -318,7 +321,12 @@ def _version() -> str:
 def _merge(documents: list[dict[str, Any]]) -> dict[str, Any]:
     merged: dict[str, Any] = {
         "openapi": OPENAPI_VERSION,
-        "info": {"title": TITLE, "version": _version(), "description": DESCRIPTION},
+        "info": {
+            "title": TITLE,
+            "version": _version(),
+            "description": DESCRIPTION,
+            "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"},
+        },
         "paths": {},
         "components": {"schemas": {}, "securitySchemes": {}},
     }
@@ -413,8 +421,7 @@ def _complete_operation(operation: dict[str, Any], route: Any, id_pattern: str) 
         responses["201"].setdefault("headers", {})["Location"] = dict(LOCATION)
     if any(p["in"] == "query" and p["name"] in PAGE_TOKENS for p in parameters):
         responses["200"].setdefault("headers", {})["Link"] = dict(LINK)
-    if method in ("PATCH", "PUT", "DELETE"):
-        _add_header(parameters, IF_MATCH)
+    honours_if_match = _document_if_match(parameters)
     if not parameters:
         del operation["parameters"]
 
@@ -432,7 +439,7 @@ def _complete_operation(operation: dict[str, Any], route: Any, id_pattern: str) 
         errors[409] = "`conflict`: concurrent writes kept this one from committing (retry)"
     if method == "POST":
         errors[409] += "; `idempotency_conflict`: the Idempotency-Key was used with another body"
-    if method in ("PATCH", "PUT", "DELETE"):
+    if honours_if_match:
         errors[412] = "`precondition_failed`: If-Match does not match the current ETag"
     if has_body:
         errors[413] = "`payload_too_large`: the body is over 256 KiB"
@@ -455,6 +462,16 @@ def _complete_operation(operation: dict[str, Any], route: Any, id_pattern: str) 
         ]
     else:
         operation["security"] = []
+
+
+def _document_if_match(parameters: list[dict[str, Any]]) -> bool:
+    """Give the route's own `If-Match` parameter (if it takes one) the contract's spelling and
+    words; whether it takes one."""
+    for index, parameter in enumerate(parameters):
+        if parameter["in"] == "header" and parameter["name"].lower() == "if-match":
+            parameters[index] = copy.deepcopy(IF_MATCH)
+            return True
+    return False
 
 
 def _add_header(parameters: list[dict[str, Any]], header: dict[str, Any]) -> None:

@@ -7,12 +7,12 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
 from stint.api import (
-    caller,
+    CurrentCaller,
+    IfMatch,
     create_app,
     created,
     entity_response,
     handler,
-    if_match,
     list_response,
     no_content,
 )
@@ -42,6 +42,7 @@ Cascade = Annotated[bool, Query()]
 
 @app.get("/v1/projects", responses={200: returns("A page of projects")})
 def list_projects(
+    caller: CurrentCaller,
     archived: Annotated[ArchivedFilter, Query()] = "false",
     categoryId: Annotated[str | None, Query()] = None,
     limit: Limit = 100,
@@ -54,7 +55,7 @@ def list_projects(
     `Link: rel="next"` header) for the rest.
     """
     projects, token = catalog.list_projects(
-        caller(app), archived=archived, category_id=categoryId, limit=limit, next_token=nextToken
+        caller, archived=archived, category_id=categoryId, limit=limit, next_token=nextToken
     )
     return list_response(app, "projects", projects, token)
 
@@ -66,23 +67,25 @@ def list_projects(
         409: fails("`conflict`: a project with that id exists"),
     },
 )
-def create_project(body: Annotated[ProjectBody, Body()]) -> Response[ProjectEnvelope]:
+def create_project(
+    caller: CurrentCaller, body: Annotated[ProjectBody, Body()]
+) -> Response[ProjectEnvelope]:
     """Create a project.
 
     Rounding, hourly rate, planned duration and budget are optional. A client-chosen `id`
     is kept (an id that exists is a 409). The answer's `Location` is the project's URL.
     """
-    result = catalog.create_project(caller(app), body.project)
+    result = catalog.create_project(caller, body.project)
     return created(app, "project", result, "/v1/projects")
 
 
 @app.get("/v1/projects/<projectId>", responses={200: returns("The project", etag=True)})
-def get_project(projectId: str) -> Response[ProjectEnvelope]:
+def get_project(caller: CurrentCaller, projectId: str) -> Response[ProjectEnvelope]:
     """Get a project.
 
     One of the caller's projects, archived or not, with its ETag for a later `If-Match`.
     """
-    return entity_response(200, "project", catalog.get_project(caller(app), projectId))
+    return entity_response(200, "project", catalog.get_project(caller, projectId))
 
 
 @app.patch(
@@ -93,13 +96,16 @@ def get_project(projectId: str) -> Response[ProjectEnvelope]:
     },
 )
 def patch_project(
-    projectId: str, body: Annotated[ProjectBody, Body()]
+    caller: CurrentCaller,
+    projectId: str,
+    body: Annotated[ProjectBody, Body()],
+    if_match: IfMatch = None,
 ) -> Response[ProjectEnvelope]:
     """Change a project.
 
     Only the fields sent change. Archiving the default project is a 409 `default_project`.
     """
-    result = catalog.update_project(caller(app), projectId, body.project, if_match(app))
+    result = catalog.update_project(caller, projectId, body.project, if_match)
     return entity_response(200, "project", result)
 
 
@@ -113,23 +119,27 @@ def patch_project(
         ),
     },
 )
-def delete_project(projectId: str, cascade: Cascade = False) -> None:
+def delete_project(
+    caller: CurrentCaller, projectId: str, cascade: Cascade = False, if_match: IfMatch = None
+) -> None:
     """Delete a project.
 
     A project with tasks is a 409 `not_empty` unless `cascade=true`, which deletes its
     tasks, subtasks and sessions too. The default project cannot be deleted.
     """
-    catalog.delete_project(caller(app), projectId, cascade=cascade, if_match=if_match(app))
+    catalog.delete_project(caller, projectId, cascade=cascade, if_match=if_match)
     return no_content()
 
 
 @app.get("/v1/categories", responses={200: returns("A page of categories")})
-def list_categories(limit: Limit = 100, nextToken: NextToken = None) -> Response[CategoryList]:
+def list_categories(
+    caller: CurrentCaller, limit: Limit = 100, nextToken: NextToken = None
+) -> Response[CategoryList]:
     """List categories.
 
     Pages of `limit`; follow `nextToken` (or `Link: rel="next"`).
     """
-    categories, token = catalog.list_categories(caller(app), limit=limit, next_token=nextToken)
+    categories, token = catalog.list_categories(caller, limit=limit, next_token=nextToken)
     return list_response(app, "categories", categories, token)
 
 
@@ -140,22 +150,24 @@ def list_categories(limit: Limit = 100, nextToken: NextToken = None) -> Response
         409: fails("`conflict`: a category with that id exists"),
     },
 )
-def create_category(body: Annotated[CategoryBody, Body()]) -> Response[CategoryEnvelope]:
+def create_category(
+    caller: CurrentCaller, body: Annotated[CategoryBody, Body()]
+) -> Response[CategoryEnvelope]:
     """Create a category.
 
     The answer's `Location` is the category's URL.
     """
-    result = catalog.create_category(caller(app), body.category)
+    result = catalog.create_category(caller, body.category)
     return created(app, "category", result, "/v1/categories")
 
 
 @app.get("/v1/categories/<categoryId>", responses={200: returns("The category", etag=True)})
-def get_category(categoryId: str) -> Response[CategoryEnvelope]:
+def get_category(caller: CurrentCaller, categoryId: str) -> Response[CategoryEnvelope]:
     """Get a category.
 
     One of the caller's categories, with its ETag for a later `If-Match`.
     """
-    return entity_response(200, "category", catalog.get_category(caller(app), categoryId))
+    return entity_response(200, "category", catalog.get_category(caller, categoryId))
 
 
 @app.patch(
@@ -163,13 +175,16 @@ def get_category(categoryId: str) -> Response[CategoryEnvelope]:
     responses={200: returns("The category, changed", etag=True)},
 )
 def patch_category(
-    categoryId: str, body: Annotated[CategoryBody, Body()]
+    caller: CurrentCaller,
+    categoryId: str,
+    body: Annotated[CategoryBody, Body()],
+    if_match: IfMatch = None,
 ) -> Response[CategoryEnvelope]:
     """Change a category.
 
     Only the fields sent change; `If-Match` makes the change conditional on its ETag.
     """
-    result = catalog.update_category(caller(app), categoryId, body.category, if_match(app))
+    result = catalog.update_category(caller, categoryId, body.category, if_match)
     return entity_response(200, "category", result)
 
 
@@ -177,22 +192,24 @@ def patch_category(
     "/v1/categories/<categoryId>",
     responses={204: returns_nothing("Deleted; its projects get `categoryId: null`")},
 )
-def delete_category(categoryId: str) -> None:
+def delete_category(caller: CurrentCaller, categoryId: str, if_match: IfMatch = None) -> None:
     """Delete a category.
 
     Its projects stay, with `categoryId: null`.
     """
-    catalog.delete_category(caller(app), categoryId, if_match=if_match(app))
+    catalog.delete_category(caller, categoryId, if_match=if_match)
     return no_content()
 
 
 @app.get("/v1/tags", responses={200: returns("A page of tags, by name")})
-def list_tags(limit: Limit = 100, nextToken: NextToken = None) -> Response[TagList]:
+def list_tags(
+    caller: CurrentCaller, limit: Limit = 100, nextToken: NextToken = None
+) -> Response[TagList]:
     """List tags.
 
     By name (case-insensitive). Pages of `limit`; follow `nextToken` (or `Link: rel="next"`).
     """
-    found, token = tags.list_tags(caller(app), limit=limit, next_token=nextToken)
+    found, token = tags.list_tags(caller, limit=limit, next_token=nextToken)
     return list_response(app, "tags", found, token)
 
 
@@ -206,22 +223,22 @@ def list_tags(limit: Limit = 100, nextToken: NextToken = None) -> Response[TagLi
         ),
     },
 )
-def create_tag(body: Annotated[TagBody, Body()]) -> Response[TagEnvelope]:
+def create_tag(caller: CurrentCaller, body: Annotated[TagBody, Body()]) -> Response[TagEnvelope]:
     """Create a tag.
 
     Names are unique per user (trimmed, case-insensitive). The answer's `Location` is the
     tag's URL.
     """
-    return created(app, "tag", tags.create_tag(caller(app), body.tag), "/v1/tags")
+    return created(app, "tag", tags.create_tag(caller, body.tag), "/v1/tags")
 
 
 @app.get("/v1/tags/<tagId>", responses={200: returns("The tag", etag=True)})
-def get_tag(tagId: str) -> Response[TagEnvelope]:
+def get_tag(caller: CurrentCaller, tagId: str) -> Response[TagEnvelope]:
     """Get a tag.
 
     One of the caller's tags, with its ETag for a later `If-Match`.
     """
-    return entity_response(200, "tag", tags.get_tag(caller(app), tagId))
+    return entity_response(200, "tag", tags.get_tag(caller, tagId))
 
 
 @app.patch(
@@ -231,24 +248,29 @@ def get_tag(tagId: str) -> Response[TagEnvelope]:
         409: fails("`conflict`: another tag of the caller has that name"),
     },
 )
-def patch_tag(tagId: str, body: Annotated[TagBody, Body()]) -> Response[TagEnvelope]:
+def patch_tag(
+    caller: CurrentCaller,
+    tagId: str,
+    body: Annotated[TagBody, Body()],
+    if_match: IfMatch = None,
+) -> Response[TagEnvelope]:
     """Change a tag.
 
     Only the fields sent change; `color: null` clears the color.
     """
-    return entity_response(200, "tag", tags.update_tag(caller(app), tagId, body.tag, if_match(app)))
+    return entity_response(200, "tag", tags.update_tag(caller, tagId, body.tag, if_match))
 
 
 @app.delete(
     "/v1/tags/<tagId>",
     responses={204: returns_nothing("Deleted, and taken off every session that carried it")},
 )
-def delete_tag(tagId: str) -> None:
+def delete_tag(caller: CurrentCaller, tagId: str, if_match: IfMatch = None) -> None:
     """Delete a tag.
 
     Every session that carries it loses it (and is changed: the next sync lists it).
     """
-    tags.delete_tag(caller(app), tagId, if_match=if_match(app))
+    tags.delete_tag(caller, tagId, if_match=if_match)
     return no_content()
 
 

@@ -9,7 +9,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from stint.api import caller, create_app, handler, json_response, next_link
+from stint.api import CurrentCaller, create_app, handler, json_response, next_link
 from stint.models import (
     DetailedReport,
     ReportFormat,
@@ -73,6 +73,7 @@ def _csv(text: str, name: str) -> Response[str]:
     },
 )
 def summary(
+    caller: CurrentCaller,
     start: From,
     end: To,
     groupBy: Annotated[ReportGroupBy, Query()] = "project",
@@ -91,7 +92,7 @@ def summary(
     query = reports.parse_query(
         start=start, end=end, tz=tz, group_by=groupBy, project_id=projectId, tag_id=tagId
     )
-    report = reports.summary(caller(app), query)
+    report = reports.summary(caller, query)
     if output == "csv":
         return _csv(reports.to_csv(report), f"summary-by-{groupBy}")
     return json_response(200, report)
@@ -115,6 +116,7 @@ def summary(
     },
 )
 def detailed(
+    caller: CurrentCaller,
     start: From,
     end: To,
     tz: Zone = "UTC",
@@ -143,9 +145,9 @@ def detailed(
         billable=billable,
     )
     if output == "csv":
-        whole = reports.detailed(caller(app), query, limit=None, next_token=None)
+        whole = reports.detailed(caller, query, limit=None, next_token=None)
         return _csv(reports.detailed_csv(whole.report), "detailed")
-    page = reports.detailed(caller(app), query, limit=limit, next_token=nextToken)
+    page = reports.detailed(caller, query, limit=limit, next_token=nextToken)
     if page.next_token is None:
         return json_response(200, page.report)
     body = {**page.report, "nextToken": page.next_token}
@@ -168,6 +170,7 @@ def detailed(
     },
 )
 def weekly(
+    caller: CurrentCaller,
     start: Annotated[
         str,
         Query(
@@ -186,7 +189,7 @@ def weekly(
     tag a day, and its amount, with the totals a day.
     """
     query = reports.weekly_query(start=start, tz=tz, group_by=groupBy)
-    report = reports.weekly(caller(app), query)
+    report = reports.weekly(caller, query)
     if output == "csv":
         return _csv(reports.weekly_csv(report), f"weekly-by-{groupBy}")
     return json_response(200, report)
@@ -200,6 +203,7 @@ def weekly(
     },
 )
 def search_entities(
+    caller: CurrentCaller,
     kind: Annotated[SearchType, Query(alias="type")],
     name: Annotated[str | None, Query(max_length=500)] = None,
     parentId: Annotated[str | None, Query()] = None,
@@ -210,7 +214,7 @@ def search_entities(
     case-insensitive, optionally under one parent; active ones first, then exact matches, at
     most 50.
     """
-    results = search.search(caller(app), kind, name, parentId)
+    results = search.search(caller, kind, name, parentId)
     return json_response(200, {"results": results})
 
 

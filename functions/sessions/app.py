@@ -6,11 +6,11 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
 from stint.api import (
-    caller,
+    CurrentCaller,
+    IfMatch,
     create_app,
     entity_response,
     handler,
-    if_match,
     json_response,
     list_response,
     location,
@@ -34,6 +34,7 @@ app = create_app()
 
 @app.get("/v1/sessions", responses={200: returns("A page of sessions, by startTimestamp")})
 def list_sessions(
+    caller: CurrentCaller,
     start: Annotated[str | None, Query(json_schema_extra={"format": "date-time"})] = None,
     end: Annotated[str | None, Query(json_schema_extra={"format": "date-time"})] = None,
     taskId: Annotated[str | None, Query()] = None,
@@ -48,7 +49,7 @@ def list_sessions(
     rel="next"`).
     """
     found, token = sessions.list_sessions(
-        caller(app),
+        caller,
         start=start,
         end=end,
         task_id=taskId,
@@ -68,7 +69,9 @@ def list_sessions(
         412: fails("`precondition_failed` (atomic): the operation `error.index`'s ifMatch"),
     },
 )
-def session_batch(body: Annotated[SessionBatch, Body()]) -> Response[BatchResults]:
+def session_batch(
+    caller: CurrentCaller, body: Annotated[SessionBatch, Body()]
+) -> Response[BatchResults]:
     """Create, replace and delete sessions in bulk.
 
     Each operation means what its own route means (`POST /v1/sessions`, `PUT` and `DELETE
@@ -78,16 +81,16 @@ def session_batch(body: Annotated[SessionBatch, Body()]) -> Response[BatchResult
     and error, plus `error.index`. `atomic: false` (at most 100): each commits on its own and
     has its result, refused or not. The `Idempotency-Key` covers the batch.
     """
-    return json_response(200, {"results": batch.run(caller(app), body)})
+    return json_response(200, {"results": batch.run(caller, body)})
 
 
 @app.get("/v1/sessions/<sessionId>", responses={200: returns("The session", etag=True)})
-def get_session(sessionId: str) -> Response[SessionEnvelope]:
+def get_session(caller: CurrentCaller, sessionId: str) -> Response[SessionEnvelope]:
     """Get a session.
 
     One of the caller's sessions (running ones too), with its ETag for a later `If-Match`.
     """
-    return entity_response(200, "session", sessions.get_session(caller(app), sessionId))
+    return entity_response(200, "session", sessions.get_session(caller, sessionId))
 
 
 @app.post(
@@ -98,7 +101,9 @@ def get_session(sessionId: str) -> Response[SessionEnvelope]:
         409: fails("`conflict`: a session with that id exists"),
     },
 )
-def create_session(body: Annotated[SessionBody, Body()]) -> Response[SessionWrite]:
+def create_session(
+    caller: CurrentCaller, body: Annotated[SessionBody, Body()]
+) -> Response[SessionWrite]:
     """Create a session (a time entry).
 
     The task and project may be named by id or by title: an active task or project with
@@ -108,7 +113,7 @@ def create_session(body: Annotated[SessionBody, Body()]) -> Response[SessionWrit
     name, reused before created (the created ones are in the answer's `tags`); at most 20 in
     all. The answer's `Location` is the session's URL.
     """
-    return _session_written(sessions.write_session(caller(app), body))
+    return _session_written(sessions.write_session(caller, body))
 
 
 @app.put(
@@ -119,14 +124,19 @@ def create_session(body: Annotated[SessionBody, Body()]) -> Response[SessionWrit
         404: fails("`not_found`: `task.id` names no task of the caller"),
     },
 )
-def replace_session(sessionId: str, body: Annotated[SessionBody, Body()]) -> Response[SessionWrite]:
+def replace_session(
+    caller: CurrentCaller,
+    sessionId: str,
+    body: Annotated[SessionBody, Body()],
+    if_match: IfMatch = None,
+) -> Response[SessionWrite]:
     """Replace or create a session with this id.
 
     200 with `edited: true` when it existed, 201 when it is created with this id. The body
     is the one of `POST /v1/sessions`.
     """
     return _session_written(
-        sessions.write_session(caller(app), body, path_id=sessionId, if_match=if_match(app))
+        sessions.write_session(caller, body, path_id=sessionId, if_match=if_match)
     )
 
 
@@ -140,12 +150,12 @@ def _session_written(result: sessions.SessionWrite) -> Response[SessionWrite]:
 
 
 @app.delete("/v1/sessions/<sessionId>", responses={204: returns_nothing("Deleted")})
-def delete_session(sessionId: str) -> None:
+def delete_session(caller: CurrentCaller, sessionId: str, if_match: IfMatch = None) -> None:
     """Delete a session.
 
     `If-Match` makes the deletion conditional on its ETag; the next sync lists it as deleted.
     """
-    sessions.delete_session(caller(app), sessionId, if_match=if_match(app))
+    sessions.delete_session(caller, sessionId, if_match=if_match)
     return no_content()
 
 

@@ -5,7 +5,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from stint.api import caller, create_app, handler, json_response, next_link
+from stint.api import CurrentCaller, create_app, handler, json_response, next_link
 from stint.models import SyncPage, fails, returns
 from stint.services import sync as sync_service
 
@@ -21,6 +21,7 @@ app = create_app()
     },
 )
 def sync(
+    caller: CurrentCaller,
     syncToken: Annotated[str | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ) -> Response[SyncPage]:
@@ -31,7 +32,7 @@ def sync(
     true, call again with the new token (the `Link: rel="next"` header names that URL). A
     token older than the tombstone retention is a 410: sync from `*` again.
     """
-    page = sync_service.sync(caller(app), syncToken, limit)
+    page = sync_service.sync(caller, syncToken, limit)
     more = next_link(app, "syncToken", page["syncToken"]) if page["hasMore"] else None
     return json_response(200, page, more)
 

@@ -6,12 +6,12 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
 from stint.api import (
-    caller,
+    CurrentCaller,
+    IfMatch,
     create_app,
     created,
     entity_response,
     handler,
-    if_match,
     json_response,
     list_response,
     no_content,
@@ -34,6 +34,7 @@ from stint.models import (
     returns_nothing,
 )
 from stint.services import tasks, timer
+from stint.services.common import Caller
 
 app = create_app()
 
@@ -44,6 +45,7 @@ Cascade = Annotated[bool, Query()]
 
 @app.get("/v1/tasks", responses={200: returns("A page of tasks")})
 def list_tasks(
+    caller: CurrentCaller,
     projectId: Annotated[str | None, Query()] = None,
     status: Annotated[TaskStatus | None, Query()] = None,
     isCompleted: Annotated[bool | None, Query()] = None,
@@ -56,7 +58,7 @@ def list_tasks(
     `nextToken` (or `Link: rel="next"`).
     """
     found, token = tasks.list_tasks(
-        caller(app),
+        caller,
         project_id=projectId,
         status=status,
         is_completed=isCompleted,
@@ -71,6 +73,7 @@ def list_tasks(
     responses={200: returns("A page of the project's tasks")},
 )
 def list_project_tasks(
+    caller: CurrentCaller,
     projectId: str,
     status: Annotated[TaskStatus | None, Query()] = None,
     isCompleted: Annotated[bool | None, Query()] = None,
@@ -83,7 +86,7 @@ def list_project_tasks(
     404.
     """
     found, token = tasks.list_tasks(
-        caller(app),
+        caller,
         project_id=projectId,
         status=status,
         is_completed=isCompleted,
@@ -101,13 +104,13 @@ def list_project_tasks(
         409: fails("`conflict`: a task with that id exists"),
     },
 )
-def create_task(body: Annotated[TaskBody, Body()]) -> Response[TaskEnvelope]:
+def create_task(caller: CurrentCaller, body: Annotated[TaskBody, Body()]) -> Response[TaskEnvelope]:
     """Create a task.
 
     In `projectId`, or the default project when none is given. The answer's `Location` is
     the task's URL.
     """
-    return created(app, "task", tasks.create_task(caller(app), body.task), "/v1/tasks")
+    return created(app, "task", tasks.create_task(caller, body.task), "/v1/tasks")
 
 
 @app.post(
@@ -118,23 +121,23 @@ def create_task(body: Annotated[TaskBody, Body()]) -> Response[TaskEnvelope]:
     },
 )
 def create_project_task(
-    projectId: str, body: Annotated[TaskBody, Body()]
+    caller: CurrentCaller, projectId: str, body: Annotated[TaskBody, Body()]
 ) -> Response[TaskEnvelope]:
     """Create a task in a project.
 
     Time Magic's form of `POST /v1/tasks` with the project in the path.
     """
-    result = tasks.create_task(caller(app), body.task, path_project_id=projectId)
+    result = tasks.create_task(caller, body.task, path_project_id=projectId)
     return created(app, "task", result, "/v1/tasks")
 
 
 @app.get("/v1/tasks/<taskId>", responses={200: returns("The task", etag=True)})
-def get_task(taskId: str) -> Response[TaskEnvelope]:
+def get_task(caller: CurrentCaller, taskId: str) -> Response[TaskEnvelope]:
     """Get a task.
 
     One of the caller's tasks, with its ETag for a later `If-Match`.
     """
-    return entity_response(200, "task", tasks.get_task(caller(app), taskId))
+    return entity_response(200, "task", tasks.get_task(caller, taskId))
 
 
 _EVENT_ERRORS = {
@@ -158,9 +161,11 @@ _EVENT_ERRORS = {
     },
 )
 def patch_task(
+    caller: CurrentCaller,
     taskId: str,
     body: Annotated[TaskBody | TaskEventNote | None, Body()] = None,
     event: Annotated[TaskEvent | None, Query()] = None,
+    if_match: IfMatch = None,
 ) -> Response[TaskEnvelope | TaskEventResult]:
     """Change a task, or send it an event.
 
@@ -170,12 +175,10 @@ def patch_task(
     if event is not None:  # Time Magic's form of a task event; the body, if any, is {note}
         if isinstance(body, TaskBody):
             raise ValidationFailed('With ?event= the body is {"note": ...} or nothing')
-        return _task_event(taskId, event, body.note if body else None)
+        return _task_event(caller, taskId, event, body.note if body else None, if_match)
     if not isinstance(body, TaskBody):
         raise ValidationFailed('The body must be {"task": {...}} (or pass ?event=)')
-    return entity_response(
-        200, "task", tasks.update_task(caller(app), taskId, body.task, if_match(app))
-    )
+    return entity_response(200, "task", tasks.update_task(caller, taskId, body.task, if_match))
 
 
 @app.post(
@@ -186,7 +189,10 @@ def patch_task(
     },
 )
 def post_task_event(
-    taskId: str, body: Annotated[TaskEventBody, Body()]
+    caller: CurrentCaller,
+    taskId: str,
+    body: Annotated[TaskEventBody, Body()],
+    if_match: IfMatch = None,
 ) -> Response[TaskEventResult]:
     """Send a task an event.
 
@@ -195,11 +201,13 @@ def post_task_event(
     progress, `finish` completes it (not a permanent task), `reopen` opens it again. The
     answer holds the task and the session started or stopped.
     """
-    return _task_event(taskId, body.event, body.note)
+    return _task_event(caller, taskId, body.event, body.note, if_match)
 
 
-def _task_event(task_id: str, event: TaskEvent, note: str | None) -> Response:
-    result = timer.apply_event(caller(app), task_id, event, note, if_match(app))
+def _task_event(
+    caller: Caller, task_id: str, event: TaskEvent, note: str | None, if_match: str | None
+) -> Response:
+    result = timer.apply_event(caller, task_id, event, note, if_match)
     return json_response(200, result.payload(), {"ETag": result.task.etag})
 
 
@@ -210,24 +218,26 @@ def _task_event(task_id: str, event: TaskEvent, note: str | None) -> Response:
         409: fails("`not_empty`: the task has subtasks or sessions and `cascade` is not true"),
     },
 )
-def delete_task(taskId: str, cascade: Cascade = False) -> None:
+def delete_task(
+    caller: CurrentCaller, taskId: str, cascade: Cascade = False, if_match: IfMatch = None
+) -> None:
     """Delete a task.
 
     A task with subtasks or sessions is a 409 `not_empty` unless `cascade=true`.
     """
-    tasks.delete_task(caller(app), taskId, cascade=cascade, if_match=if_match(app))
+    tasks.delete_task(caller, taskId, cascade=cascade, if_match=if_match)
     return no_content()
 
 
 @app.get("/v1/tasks/<taskId>/subtasks", responses={200: returns("A page of the task's subtasks")})
 def list_subtasks(
-    taskId: str, limit: Limit = 100, nextToken: NextToken = None
+    caller: CurrentCaller, taskId: str, limit: Limit = 100, nextToken: NextToken = None
 ) -> Response[SubtaskList]:
     """List a task's subtasks.
 
     Pages of `limit`; follow `nextToken` (or `Link: rel="next"`). An unknown task is a 404.
     """
-    found, token = tasks.list_subtasks(caller(app), taskId, limit=limit, next_token=nextToken)
+    found, token = tasks.list_subtasks(caller, taskId, limit=limit, next_token=nextToken)
     return list_response(app, "subtasks", found, token)
 
 
@@ -238,43 +248,48 @@ def list_subtasks(
         409: fails("`conflict`: a subtask with that id exists"),
     },
 )
-def create_subtask(taskId: str, body: Annotated[SubtaskBody, Body()]) -> Response[SubtaskEnvelope]:
+def create_subtask(
+    caller: CurrentCaller, taskId: str, body: Annotated[SubtaskBody, Body()]
+) -> Response[SubtaskEnvelope]:
     """Create a subtask.
 
     The answer's `Location` is the subtask's URL (`/v1/subtasks/{id}`).
     """
-    result = tasks.create_subtask(caller(app), taskId, body.subtask)
+    result = tasks.create_subtask(caller, taskId, body.subtask)
     return created(app, "subtask", result, "/v1/subtasks")
 
 
 @app.get("/v1/subtasks/<subtaskId>", responses={200: returns("The subtask", etag=True)})
-def get_subtask(subtaskId: str) -> Response[SubtaskEnvelope]:
+def get_subtask(caller: CurrentCaller, subtaskId: str) -> Response[SubtaskEnvelope]:
     """Get a subtask.
 
     One of the caller's subtasks, with its ETag for a later `If-Match`.
     """
-    return entity_response(200, "subtask", tasks.get_subtask(caller(app), subtaskId))
+    return entity_response(200, "subtask", tasks.get_subtask(caller, subtaskId))
 
 
 @app.patch("/v1/subtasks/<subtaskId>", responses={200: returns("The subtask, changed", etag=True)})
 def patch_subtask(
-    subtaskId: str, body: Annotated[SubtaskBody, Body()]
+    caller: CurrentCaller,
+    subtaskId: str,
+    body: Annotated[SubtaskBody, Body()],
+    if_match: IfMatch = None,
 ) -> Response[SubtaskEnvelope]:
     """Change a subtask.
 
     Only the fields sent change; its task stays.
     """
-    result = tasks.update_subtask(caller(app), subtaskId, body.subtask, if_match(app))
+    result = tasks.update_subtask(caller, subtaskId, body.subtask, if_match)
     return entity_response(200, "subtask", result)
 
 
 @app.delete("/v1/subtasks/<subtaskId>", responses={204: returns_nothing("Deleted")})
-def delete_subtask(subtaskId: str) -> None:
+def delete_subtask(caller: CurrentCaller, subtaskId: str, if_match: IfMatch = None) -> None:
     """Delete a subtask.
 
     `If-Match` makes the deletion conditional on its ETag; the next sync lists it as deleted.
     """
-    tasks.delete_subtask(caller(app), subtaskId, if_match=if_match(app))
+    tasks.delete_subtask(caller, subtaskId, if_match=if_match)
     return no_content()
 
 

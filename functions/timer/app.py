@@ -5,7 +5,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from stint.api import caller, create_app, entity_response, handler, json_response, location
+from stint.api import CurrentCaller, create_app, entity_response, handler, json_response, location
 from stint.models import (
     SessionEnvelope,
     TimerEnvelope,
@@ -21,12 +21,12 @@ app = create_app()
 
 
 @app.get("/v1/timer", responses={200: returns("The running timer, or `{timer: null}`")})
-def get_timer() -> Response[TimerEnvelope]:
+def get_timer(caller: CurrentCaller) -> Response[TimerEnvelope]:
     """The caller's running timer.
 
     Its session, task, project and the seconds elapsed, or `{timer: null}`.
     """
-    return json_response(200, {"timer": timer.get_timer(caller(app))})
+    return json_response(200, {"timer": timer.get_timer(caller)})
 
 
 @app.post(
@@ -36,13 +36,15 @@ def get_timer() -> Response[TimerEnvelope]:
         409: fails("`conflict`: the task is completed"),
     },
 )
-def start_timer(body: Annotated[TimerStart, Body()]) -> Response[TimerStarted]:
+def start_timer(
+    caller: CurrentCaller, body: Annotated[TimerStart, Body()]
+) -> Response[TimerStarted]:
     """Start a timer on a task.
 
     Always a new running session; the caller's running one is stopped first and returned as
     `stopped`. `Location` is the new session's URL.
     """
-    started = timer.start_timer(caller(app), body)
+    started = timer.start_timer(caller, body)
     session_path = f"/v1/sessions/{started.timer['session']['id']}"  # the new running session
     return json_response(201, started.payload(), location(app, session_path))
 
@@ -54,14 +56,16 @@ def start_timer(body: Annotated[TimerStart, Body()]) -> Response[TimerStarted]:
         404: fails("`no_running_timer`: the caller has no running timer"),
     },
 )
-def stop_timer(body: Annotated[TimerStop | None, Body()] = None) -> Response[SessionEnvelope]:
+def stop_timer(
+    caller: CurrentCaller, body: Annotated[TimerStop | None, Body()] = None
+) -> Response[SessionEnvelope]:
     """Stop the caller's timer.
 
     The session gets the whole seconds since it started as its duration, and `note` if
     given.
     """
     note = body.note if body else None
-    return entity_response(200, "session", timer.stop_timer(caller(app).user_id, note))
+    return entity_response(200, "session", timer.stop_timer(caller.user_id, note))
 
 
 lambda_handler = handler(app)

@@ -82,6 +82,13 @@ class Receiver:
 
 @pytest.fixture(scope="module")
 def receiver() -> Iterator[Receiver]:
+    with serving_receiver() as receiver:
+        yield receiver
+
+
+@contextlib.contextmanager
+def serving_receiver() -> Iterator[Receiver]:
+    """A `Receiver` listening on 127.0.0.1 (an ephemeral port) while the block runs."""
     receiver = Receiver()
 
     class Handler(BaseHTTPRequestHandler):

@@ -1,13 +1,15 @@
 """A client generated from openapi.json by a stock generator (openapi-python-client, pinned in
 requirements-dev.txt) runs a user's scenario against the stack: sign in, a project, a task, a
-timer started and stopped, a full sync and an incremental one. Generated at test time into a
-temporary directory (never committed: it is what any integrator would generate today)."""
+timer started and stopped, a full sync and an incremental one, a webhook's delivery log.
+Generated at test time into a temporary directory (never committed: it is what any integrator
+would generate today)."""
 
 from __future__ import annotations
 
 import importlib
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -16,6 +18,7 @@ from typing import Any
 import pytest
 
 from tests.api.conftest import sign_up
+from tests.api.test_webhooks import serving_receiver
 
 REPO = Path(__file__).resolve().parents[2]
 GENERATOR = Path(sys.executable).parent / "openapi-python-client"
@@ -97,6 +100,30 @@ def test_a_generated_client_runs_a_users_day(generated: ModuleType, stack: dict[
     assert {s.id for s in changes.sessions} == {stopped.session.id}
     nothing = api(generated, "sync", "sync").sync(client=client, sync_token=changes.sync_token)
     assert not nothing.projects and not nothing.tasks and not nothing.sessions
+
+    # A webhook's delivery log: a webhook to a receiver, a test ping, and the attempt logged.
+    with serving_receiver() as receiver:
+        fields = model(generated, "WebhookFields")(
+            hook_url=receiver.url + "/client",
+            # No category changes in this scenario: the ping is the only event.
+            trigger_type=model(generated, "WebhookFieldsTriggertype").CATEGORY,
+        )
+        webhook = api(generated, "webhooks", "create_webhook").sync(client=client, body=fields)
+        receiver.secrets["/client"] = webhook.webhook.secret
+        queued = api(generated, "webhooks", "test_webhook").sync_detailed(
+            webhook.webhook.id, client=client
+        )
+        assert queued.status_code == 202
+        ping_id = queued.parsed.delivery.id
+        receiver.wait_for("/client", lambda got: any(d.verified for d in got))
+        list_deliveries = api(generated, "webhooks", "list_webhook_deliveries")
+        deadline = time.monotonic() + 30
+        while not (log := list_deliveries.sync(webhook.webhook.id, client=client)).deliveries:
+            assert time.monotonic() < deadline, "the attempt was not logged"
+            time.sleep(0.3)
+        (attempt,) = log.deliveries
+        assert (attempt.id, attempt.event_type, attempt.attempt) == (ping_id, "webhook.ping", 1)
+        assert attempt.status.value == "succeeded" and attempt.response_status == 204
 
 
 def test_a_generated_client_reads_the_error_body(

@@ -54,8 +54,8 @@ def test_a_changed_handler_and_layer_are_served_on_the_next_request(
 
         edit(
             copy_of_the_repo / "functions" / "users" / "app.py",
-            "    return bare_response(users.profile(caller(app)))\n",
-            "    response = bare_response(users.profile(caller(app)))\n"
+            "    return bare_response(users.profile(caller, known=profile))\n",
+            "    response = bare_response(users.profile(caller, known=profile))\n"
             '    response.headers["X-Edited"] = "handler"\n'
             "    return response\n",
         )

@@ -13,15 +13,7 @@ import pytest
 from local.testing import start_local_stack, stop
 from stint import kinds
 from tests.api.conftest import Api, new_api
-from tests.pipeline import (
-    Answers,
-    Change,
-    Receiver,
-    Replica,
-    committed_changes,
-    running_receiver,
-    subscribe,
-)
+from tests.pipeline import Answers, Receiver, Replica, running_receiver, subscribe
 
 STATS: Counter[str] = Counter()
 TRIGGERS = list(kinds.TRIGGERS)  # every kind's (stint.kinds): a new kind is delivered too
@@ -53,19 +45,16 @@ class Account:
     refs: dict[str, str] = field(default_factory=dict)
     # (event type, entity) of every acknowledged write: the receiver must get each as is.
     expected: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    # The changes committed before its subscriptions were (its default project).
-    before_subscribing: list[Change] = field(default_factory=list)
 
 
 @pytest.fixture(scope="module")
 def account(stack: dict[str, Any], receiver: Receiver) -> Account:
     api = new_api(stack)
-    user_id = api.get("/v1/me").json()["id"]  # makes the default project, before any webhook
-    before = committed_changes(stack, user_id)
     subscribe(api, receiver, TRIGGERS)
     answers = Answers()
-    account = Account(stack, api, user_id, receiver, answers, Replica(api, answers))
-    account.before_subscribing = before
+    account = Account(
+        stack, api, api.get("/v1/me").json()["id"], receiver, answers, Replica(api, answers)
+    )
     project = api.create("/v1/projects", "project", title="Refs")
     task = api.create("/v1/tasks", "task", title="Refs", projectId=project["id"])
     category = api.create("/v1/categories", "category", title="Refs")

@@ -207,6 +207,10 @@ def _validated(found: Constraints, name: str) -> st.SearchStrategy[Any]:
         return tag_names()
     if functions <= {"_rfc3339"}:
         return timestamps()
+    if functions <= {"_whole"} and found.base is int:
+        # What JSON Schema's `integer` takes: an int, or one written with a zero fraction.
+        whole = integers(found.ge, found.le)
+        return st.one_of(whole, whole.map(float))
     schema = found.json_schema
     if all(f.startswith("_cents.") for f in functions) and schema.get("type") == "number":
         return money(Decimal(schema["minimum"]), Decimal(schema["maximum"]))

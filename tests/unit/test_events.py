@@ -53,6 +53,10 @@ SCENARIO: list[tuple[str, Any]] = [
     ("teams-invite-member.json", 404),  # a team the sample user is not a member of
     ("teams-list-invitations.json", 200),  # none pending for the sample user
     ("webhooks-list-webhooks.json", 200),
+    ("webhooks-get-webhook.json", 200),
+    ("webhooks-patch-webhook.json", 200),  # re-enabled, If-Match "1"
+    ("webhooks-rotate-secret.json", 200),
+    ("webhooks-test-webhook.json", 202),  # a webhook.ping on the delivery queue
     ("sync-full-sync.json", 200),
     ("oauth-authorize.json", 302),  # Tyme's /v1/authorize: to the user pool domain
     ("docs-openapi-document.json", 200),  # the OpenAPI document, without a token
@@ -62,6 +66,7 @@ SCENARIO: list[tuple[str, Any]] = [
     ("reports-weekly.json", 200),
     ("dispatcher-task-created.json", NO_FAILURES),
     ("delivery-task-created.json", NO_FAILURES),
+    ("webhooks-list-deliveries.json", 200),  # the delivery above, attempt 1
 ]
 
 
@@ -161,8 +166,14 @@ def test_every_event_through_its_handler(
             assert result == expected, f"{name}: {result}"
 
     queued = boto3.client("sqs").receive_message(QueueUrl=queue, MaxNumberOfMessages=10)
-    assert [json.loads(m["Body"])["type"] for m in queued["Messages"]] == ["task.created"]
+    types = sorted(json.loads(m["Body"])["type"] for m in queued["Messages"])
+    assert types == ["task.created", "webhook.ping"]
     assert [headers["webhook-id"] for headers in receiver] == [
         "msg_0123456789abcdef0123456789abcdef"
     ]
+    # Signed by the rotated secret and the one before it.
+    assert len(receiver[0]["webhook-signature"].split(" ")) == 2
+    (logged,), _ = Store(USER).delivery_attempts("hook-tasks", limit=10, next_token=None, now=0)
+    assert logged["id"] == "msg_0123456789abcdef0123456789abcdef"
+    assert logged["status"] == "succeeded" and logged["responseStatus"] == 204
     config.settings.cache_clear()

@@ -86,9 +86,15 @@ class User:
         synced = self.call("sync", "GET", "/v1/sync").body
         assert not synced["hasMore"]
         synced.pop("syncToken")
+        hooks = self.call("webhooks", "GET", "/v1/webhooks").body
         return {
             "sync": synced,
-            "webhooks": self.call("webhooks", "GET", "/v1/webhooks").body,
+            "webhooks": hooks,
+            # A rotation shows only in the webhook's version.
+            "webhookETags": [
+                self.call("webhooks", "GET", f"/v1/webhooks/{hook['id']}").headers["ETag"]
+                for hook in hooks["webhooks"]
+            ],
             "teams": self.call("teams", "GET", "/v1/teams").body,
         }
 
@@ -116,6 +122,13 @@ def _team(me: User, *members: User) -> str:
         accepted = member.call("teams", "POST", f"/v1/invitations/{invitation}/accept")
         assert accepted.status == 200, accepted.body
     return str(team)
+
+
+def _webhook(me: User) -> str:
+    body = {"hookUrl": "http://127.0.0.1:9/hook", "triggerType": "task"}
+    answer = me.call("webhooks", "POST", "/v1/webhooks", body=body)
+    assert answer.status == 201, answer.body
+    return str(answer.body["webhook"]["id"])
 
 
 def _task(me: User) -> str:
@@ -168,6 +181,11 @@ ROUTES: dict[str, Setup] = {
         "webhooks",
         "/v1/webhooks",
         {"hookUrl": "http://127.0.0.1:9/hook", "triggerType": "task"},
+    ),
+    "POST /v1/webhooks/{id}/rotate-secret": lambda me, _: (
+        "webhooks",
+        f"/v1/webhooks/{_webhook(me)}/rotate-secret",
+        None,
     ),
 }
 

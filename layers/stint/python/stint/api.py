@@ -14,12 +14,19 @@ import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache, partial
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
+from aws_lambda_powertools.event_handler import (
+    APIGatewayRestResolver,
+    CORSConfig,
+    Depends,
+    Request,
+    Response,
+)
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Header
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -54,7 +61,7 @@ class _Resolver(APIGatewayRestResolver):
 
 def create_app() -> APIGatewayRestResolver:
     # JSON numbers with a fraction are parsed as Decimal, so money is exact from the first byte
-    # (95.55 is never the float 95.549999...); a strict int still refuses 1500.0. The body was
+    # (95.55 is never the float 95.549999...); an integer field takes 1500.0 as 1500. The body was
     # checked against Stint's JSON limits before the resolver runs (`_unacceptable_json`).
     app = _Resolver(enable_validation=True, json_body_deserializer=jsonio.loads)
     app.use(middlewares=[_known_caller])
@@ -131,13 +138,30 @@ def _count(metrics: EphemeralMetrics, status: int) -> None:
 # ----------------------------------------------------------------------------- request context
 
 
-def caller(app: APIGatewayRestResolver) -> Caller:
-    claims = app.current_event.request_context.authorizer.claims or {}
-    return Caller(user_id=claims["sub"], username=claims.get("username") or claims["sub"])
+# What the caller middleware (`_known_caller`) puts into the resolver's context for the routes.
+_CALLER = "stint_caller"
+_PROFILE = "stint_profile"
 
 
-def if_match(app: APIGatewayRestResolver) -> str | None:
-    return app.current_event.headers.get("if-match") or app.current_event.headers.get("If-Match")
+def current_caller(request: Request) -> Caller:
+    """The authenticated caller, whose profile the middleware made sure exists."""
+    known: Caller = request.context[_CALLER]
+    return known
+
+
+def profile_read(request: Request) -> dict[str, Any] | None:
+    """The caller's profile as the middleware read or created it on this request, or None when
+    this execution environment had seen the caller before (and the middleware read nothing)."""
+    record: dict[str, Any] | None = request.context.get(_PROFILE)
+    return record
+
+
+# What a route declares to be given (Powertools resolves them before it calls the route):
+# `caller: CurrentCaller`, `profile: ProfileRead`, and `if_match: IfMatch = None` where the
+# route honours If-Match (that parameter is what documents the header in openapi.json).
+CurrentCaller = Annotated[Caller, Depends(current_caller)]
+ProfileRead = Annotated[dict[str, Any] | None, Depends(profile_read)]
+IfMatch = Annotated[str | None, Header(alias="If-Match")]  # its words: tools/openapi.py IF_MATCH
 
 
 def request_id(event: Mapping[str, Any]) -> str:
@@ -178,16 +202,22 @@ def _body_text(event: dict[str, Any]) -> str | bytes:
 
 def _unacceptable_json(event: dict[str, Any]) -> dict[str, Any] | None:
     """A 400 invalid_json for a body outside Stint's JSON limits (stint.jsonio), checked before
-    anything parses it: too deep, an integer too long, NaN, a lone surrogate or U+0000."""
+    anything parses it: too deep, an integer too long, a lone surrogate or U+0000; and a 400
+    validation_error for a body that is not a JSON object (every route's body is one)."""
     if not event.get("body"):
         return None
     try:
-        jsonio.loads(_body_text(event))
+        body = jsonio.loads(_body_text(event))
     except jsonio.InvalidJson as error:
         return _raw_error(
             ValidationFailed(f"The body is not acceptable JSON: {error}", code="invalid_json"),
             request_id(event),
         )
+    # Every Stint body is an object, or `null` where a route's body is optional (Powertools took
+    # a list for a model).
+    if body is not None and not isinstance(body, dict):
+        message = "must be a JSON object"
+        return _raw_error(invalid_field("body", message), request_id(event))
     return None
 
 
@@ -213,10 +243,13 @@ def _raw_error(error: StintError, request_id: str) -> dict[str, Any]:
 
 
 def _known_caller(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response:
+    """The caller from the authorizer's claims, with their profile made sure of (created where
+    the sign-up trigger did not), into the context for `current_caller` and `profile_read`."""
     claims = app.current_event.request_context.authorizer.claims or {}
     if not claims.get("sub"):  # API Gateway's authorizer always passes claims
         return Response(401, JSON, json.dumps({"message": "Unauthorized"}))
-    ensure_profile(caller(app))
+    known = Caller(user_id=claims["sub"], username=claims.get("username") or claims["sub"])
+    app.append_context(**{_CALLER: known, _PROFILE: ensure_profile(known)})
     return next_middleware(app)
 
 

@@ -4,7 +4,8 @@ Each message is one event for one subscription. A delivery POSTs the event to th
 with Standard Webhooks headers (`webhook-id`: the event id, the same on every attempt;
 `webhook-timestamp`: this attempt's time; `webhook-signature`: `v1,<base64 HMAC-SHA256 of
 "id.timestamp.body">` keyed by the secret's bytes), so a receiver verifies it with a stock
-Standard Webhooks library.
+Standard Webhooks library. After a rotation the header lists a signature by the new secret and
+one by the previous secret, space-separated, until the overlap ends (`signature`).
 
 - The URL is checked again (`stint.hook_urls`): DNS may have changed since the subscription.
   The connection goes to the address that was checked, redirects are not followed (a 3xx is a
@@ -16,6 +17,10 @@ Standard Webhooks library.
 - A subscription whose events were dead-lettered `DISABLE_AFTER` times in a row is set
   `disabled` (a delivered event resets the count); disabled and deleted subscriptions get
   nothing more.
+- Each attempt is written to the subscription's delivery log (one small item, kept 30 days):
+  the event, the attempt's number, its outcome, the receiver's status, the time it took. The
+  log is for people: a write that fails is logged and the delivery goes on as if it had not
+  been tried.
 - Each message of a batch has its own outcome (`batchItemFailures`): the messages are
   delivered concurrently, and an exception in one (a DynamoDB error reading its subscription)
   is logged and retries that message alone, never the ones delivered beside it. A message
@@ -42,6 +47,7 @@ from typing import Any
 from stint import aws, hook_urls, jsonio
 from stint.config import settings
 from stint.store import Store
+from stint.timeutil import format_timestamp, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +55,8 @@ MAX_ATTEMPTS = 5  # the first attempt and 4 retries
 DISABLE_AFTER = 5  # events dead-lettered in a row
 TIMEOUT_SECONDS = 10.0
 USER_AGENT = "Stint-Webhooks/1"
+LOG_RETENTION_SECONDS = 30 * 24 * 3600  # each attempt in the delivery log (contract)
+LOG_ERROR_MAX = 500  # characters of an attempt's error kept in the log
 
 
 def retry_delays() -> tuple[int, int]:
@@ -70,10 +78,20 @@ def sign(secret: str, message_id: str, timestamp: int, body: str) -> str:
     return "v1," + base64.b64encode(digest).decode()
 
 
+def signature(webhook: dict[str, Any], message_id: str, timestamp: int, body: str) -> str:
+    """The `webhook-signature` of an attempt at `timestamp`: by the subscription's secret and,
+    while a rotation's overlap lasts, by the previous one too (Standard Webhooks' list)."""
+    secrets = [str(webhook["secret"])]
+    if webhook.get("previousSecret") and timestamp < int(webhook["previousSecretExpiresAt"]):
+        secrets.append(str(webhook["previousSecret"]))
+    return " ".join(sign(secret, message_id, timestamp, body) for secret in secrets)
+
+
 @dataclass
 class Outcome:
     delivered: bool
     reason: str = ""
+    status: int | None = None  # the receiver's HTTP status, when it answered
 
 
 def deliver(message: dict[str, Any], webhook: dict[str, Any]) -> Outcome:
@@ -90,7 +108,7 @@ def deliver(message: dict[str, Any], webhook: dict[str, Any]) -> Outcome:
         "User-Agent": USER_AGENT,
         "webhook-id": message["id"],
         "webhook-timestamp": str(timestamp),
-        "webhook-signature": sign(str(webhook["secret"]), message["id"], timestamp, body),
+        "webhook-signature": signature(webhook, message["id"], timestamp, body),
     }
     path = target.url.path or "/"
     if target.url.query:
@@ -108,8 +126,8 @@ def deliver(message: dict[str, Any], webhook: dict[str, Any]) -> Outcome:
         deadline.cancel()
         connection.close()
     if 200 <= status < 300:
-        return Outcome(True)
-    return Outcome(False, f"HTTP {status}")
+        return Outcome(True, status=status)
+    return Outcome(False, f"HTTP {status}", status)
 
 
 class _Deadline:
@@ -189,7 +207,7 @@ def _outcome_of(record: dict[str, Any]) -> dict[str, Any] | None:
         return _handle_one(record)
     except Exception:
         log.exception("delivery message %s: failed, to be retried", record.get("messageId"))
-        return record
+        return _retried_after_backoff(record)
 
 
 def _handle_one(record: dict[str, Any]) -> dict[str, Any] | None:
@@ -202,7 +220,10 @@ def _handle_one(record: dict[str, Any]) -> dict[str, Any] | None:
     webhook = store.get_webhook(message["webhookId"])
     if webhook is None or webhook.get("status") != "active":
         return None  # unsubscribed or disabled since the event was queued
+    attempted_at = format_timestamp(utc_now())
+    started = time.monotonic()
     outcome = deliver(message, webhook)
+    _log_attempt(store, message, attempt, outcome, attempted_at, time.monotonic() - started)
     if outcome.delivered:
         store.record_delivery(message["webhookId"], delivered=True, disable_after=DISABLE_AFTER)
         return None
@@ -211,12 +232,51 @@ def _handle_one(record: dict[str, Any]) -> dict[str, Any] | None:
         _dead_letter(message, attempt, outcome.reason)
         store.record_delivery(message["webhookId"], delivered=False, disable_after=DISABLE_AFTER)
         return None
-    aws.client("sqs").change_message_visibility(
-        QueueUrl=settings().delivery_queue_url,
-        ReceiptHandle=record["receiptHandle"],
-        VisibilityTimeout=backoff_seconds(attempt),
-    )
+    return _retried_after_backoff(record)
+
+
+def _retried_after_backoff(record: dict[str, Any]) -> dict[str, Any]:
+    """The record, to be retried once the backoff after its attempt has passed (not after the
+    queue's whole visibility timeout, which a failed call would otherwise leave it under)."""
+    attempt = int(record.get("attributes", {}).get("ApproximateReceiveCount", "1"))
+    try:
+        aws.client("sqs").change_message_visibility(
+            QueueUrl=settings().delivery_queue_url,
+            ReceiptHandle=record["receiptHandle"],
+            VisibilityTimeout=backoff_seconds(attempt),
+        )
+    except Exception:  # it comes back after the visibility timeout instead: later, not lost
+        log.exception("delivery message %s: its backoff was not set", record.get("messageId"))
     return record
+
+
+def _log_attempt(
+    store: Store,
+    message: dict[str, Any],
+    attempt: int,
+    outcome: Outcome,
+    attempted_at: str,
+    seconds: float,
+) -> None:
+    """Write the attempt to the delivery log; a failure to is logged, never the delivery's."""
+    entry = {
+        "id": message["id"],
+        "eventType": message["type"],
+        "attempt": attempt,
+        "status": "succeeded" if outcome.delivered else "failed",
+        "responseStatus": outcome.status,
+        "error": None if outcome.delivered else outcome.reason[:LOG_ERROR_MAX],
+        "durationMs": int(seconds * 1000),
+        "attemptedAt": attempted_at,
+    }
+    try:
+        store.log_delivery_attempt(
+            message["webhookId"], entry, expires_at=int(time.time()) + LOG_RETENTION_SECONDS
+        )
+    except Exception:
+        log.exception(
+            "webhook %s, %s attempt %d: not logged", message["webhookId"], message["id"], attempt
+        )
 
 
 _MESSAGE_FIELDS = ("userId", "webhookId", "id", "type", "triggerType", "occurredAt", "data")

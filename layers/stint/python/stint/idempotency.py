@@ -16,8 +16,11 @@ record's Put, conditioned on there being no live record. So either both commit o
 
 A request that answers without a held write (a 4xx, or a request whose write could not be held)
 looks the record up before answering, so a retry of a request that succeeded is never answered
-from state that request changed (a second `POST /v1/timer/stop` is not a 404). Records expire
-by TTL (docs/DESIGN.md, "Retries and concurrency control").
+from state that request changed (a second `POST /v1/timer/stop` is not a 404). A side effect
+outside the table (`store.outside_effect`: a webhook's test ping on the delivery queue) waits
+until the request is known to be no retry of one answered before; two retries at the very same
+moment may both run it (at least once, as deliveries are). Records expire by TTL
+(docs/DESIGN.md, "Retries and concurrency control").
 """
 
 from __future__ import annotations
@@ -106,11 +109,7 @@ def run_once(
     request = _KeyedRequest(Store(user_id), key, fingerprint(event), error)
     for attempt in stint_store.attempts():
         try:
-            return _run(request, resolve)
-        except IdempotencyKeyTaken:
-            earlier = request.earlier_answer()
-            if earlier is not None:
-                return earlier
+            return _answered(request, resolve)
         except StaleRead:
             pass  # the held write lost a race for the counter: run the request again
         except StintError as refused:  # what a failed condition of the held write means
@@ -124,6 +123,18 @@ def run_once(
     return error(Conflict("Too many concurrent writes; retry the request", retry_after=1))
 
 
+def _answered(request: _KeyedRequest, resolve: Resolve) -> dict[str, Any]:
+    """`_run`, or the first answer when another run of the request committed first. Reading
+    that answer may fail as any call may (a throttle: the caller maps it to its 503)."""
+    try:
+        return _run(request, resolve)
+    except IdempotencyKeyTaken:
+        earlier = request.earlier_answer()
+        if earlier is None:  # its record is gone again (expired): run the request again
+            raise StaleRead() from None
+        return earlier
+
+
 def _run(request: _KeyedRequest, resolve: Resolve) -> dict[str, Any]:
     def answered_before() -> None:  # before writes that go out without the record
         if request.store.idempotency_record(request.key, now=int(time.time())) is not None:
@@ -135,7 +146,13 @@ def _run(request: _KeyedRequest, resolve: Resolve) -> dict[str, Any]:
         return request.earlier_answer() or response  # a held write, if any, is dropped
     if deferral.held is not None and not deferral.sent_alone:
         deferral.send_with(request.record_of(response))
+        deferral.run_effects()
         return response
+    if deferral.effects:  # a queued message, say: not again for a retry answered before
+        earlier = request.earlier_answer()
+        if earlier is not None:
+            return earlier
+        deferral.run_effects()
     # Nothing held (the write went out alone): the record follows the answer.
     if request.store.put_idempotency_record(request.record_of(response)):
         return response

@@ -77,7 +77,21 @@ TagName = Annotated[StrictStr, AfterValidator(_trimmed_tag_name)]
 HexColor = Annotated[StrictStr, Field(pattern=r"^#[0-9A-Fa-f]{6}$", description="`#rrggbb`")]
 # Planned durations of tasks and subtasks: up to 100,000 hours, in seconds.
 PLANNED_SECONDS_MAX = 360_000_000
-PlannedSeconds = Annotated[int, Field(ge=0, le=PLANNED_SECONDS_MAX, strict=True)]
+
+
+def _whole(value: Any) -> Any:
+    """JSON Schema's `integer` takes 1500.0 (a number whose fraction is zero): so does Stint.
+    Anything else is left to the strict int check (1500.5, "1500" and true are refused)."""
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        return int(value)
+    return value
+
+
+# Integers of bodies: a range in the document, strict but for `_whole`.
+_WHOLE = BeforeValidator(_whole)
+PlannedSeconds = Annotated[int, Field(ge=0, le=PLANNED_SECONDS_MAX, strict=True), _WHOLE]
+RoundingMinutes = Annotated[int, Field(ge=0, le=1440, strict=True), _WHOLE]
+SessionSeconds = Annotated[int, Field(ge=0, le=MAX_SESSION_SECONDS, strict=True), _WHOLE]
 RoundingMethod = Literal["down", "nearest", "up"]
 TaskType = Literal["default", "permanent"]
 TaskStatus = Literal["todo", "in_progress", "paused", "completed"]
@@ -101,11 +115,13 @@ def _no_default(schema: dict[str, Any]) -> None:
     schema.pop("default", None)
 
 
-def absent() -> Any:
+def absent(description: str | None = None) -> Any:
     """The default of a field that may be left out but not sent as `null`: its type does not
     admit null, and a field left out is None without being validated. (Typed Any so that a
     field typed `StrictBool` can default to None.)"""
-    return Field(default=None, json_schema_extra=_no_default)
+    if description is None:
+        return Field(default=None, json_schema_extra=_no_default)
+    return Field(default=None, json_schema_extra=_no_default, description=description)
 
 
 # Exact numbers (Decimal, stored as DynamoDB N as sent, never float). Bodies are parsed with
@@ -313,7 +329,7 @@ class ProjectFields(_Body):
     categoryId: ClientId | None = None
     color: Color | None = None
     roundingMethod: RoundingMethod = absent()
-    roundingMinutes: Annotated[int, Field(ge=0, le=1440, strict=True)] = absent()
+    roundingMinutes: RoundingMinutes = absent()
     hourlyRate: HourlyRate | None = None
     plannedDurationHours: PlannedHours | None = None
     plannedBudget: PlannedBudget | None = None
@@ -349,16 +365,10 @@ class SubtaskFields(_Body):
     lastUpdated: IgnoredTimestamp | None = None
 
 
-# A reference names an entity by `id` or by `title`: at least one of them (both non-null).
-_ID_OR_TITLE = ConfigDict(
-    json_schema_extra={"anyOf": [{"required": ["id"]}, {"required": ["title"]}]}
-)
-
-
 class SessionTaskRef(_Body):
-    """The session's task: an existing one by `id`, or one found or created by `title`."""
+    """The session's task: an existing one by `id`, or one found or created by `title` (one of
+    the two is required: `400 validation_error` without either)."""
 
-    model_config = _ID_OR_TITLE
     id: ClientId = absent()
     title: Title = absent()
     projectId: ClientId | None = None
@@ -367,9 +377,9 @@ class SessionTaskRef(_Body):
 
 
 class SessionProjectRef(_Body):
-    """The task's project: an existing one by `id`, or one found or created by `title`."""
+    """The task's project: an existing one by `id`, or one found or created by `title` (one of
+    the two is required when `project` is sent)."""
 
-    model_config = _ID_OR_TITLE
     id: ClientId = absent()
     title: Title = absent()
     lastUpdated: IgnoredTimestamp | None = None
@@ -379,7 +389,7 @@ class SessionFields(_Body):
     id: ClientId = absent()
     startTimestamp: Timestamp
     # null: a running session (a running timer)
-    duration: Annotated[int, Field(ge=0, le=MAX_SESSION_SECONDS, strict=True)] | None
+    duration: SessionSeconds | None
     note: Annotated[StrictStr, Field(max_length=NOTE_MAX)] | None = None
     type: SessionType = "session"
     retroAdded: StrictBool = False
@@ -635,16 +645,24 @@ Note = Annotated[StrictStr, Field(max_length=NOTE_MAX)]
 EMAIL_MAX = 254
 
 
+# Blanks as an explicit set, not `\s`: Python's, pydantic's (Rust) and JSON Schema's (ECMA) `\s`
+# each hold other characters (U+0085 is one in Python, not in ECMA), so a client validating
+# with the document would disagree with the server. The same six in the trim and the pattern.
+_BLANKS = " \t\n\r\f\v"
+_BLANK_CLASS = r" \t\n\r\f\v"  # in a regex: every engine reads these escapes alike
+
+
 def normalized_email(value: str) -> str:
     """The one spelling of an email that invitations compare: trimmed, lowercase."""
-    return value.strip().lower()
+    return value.strip(_BLANKS).lower()
 
 
 # Enough to refuse what cannot be an address, with blanks around it allowed (they are trimmed);
 # the pattern and the length bound say exactly what is accepted, in the document too.
+_EMAIL_PATTERN = rf"^[{_BLANK_CLASS}]*[^@{_BLANK_CLASS}]+@[^@{_BLANK_CLASS}]+[{_BLANK_CLASS}]*$"
 Email = Annotated[
     StrictStr,
-    Field(max_length=EMAIL_MAX, pattern=r"^\s*[^@\s]+@[^@\s]+\s*$"),
+    Field(max_length=EMAIL_MAX, pattern=_EMAIL_PATTERN),
     AfterValidator(normalized_email),
 ]
 
@@ -806,33 +824,84 @@ class TeamTimers(TypedDict):
 # ----------------------------------------------------------------------------- webhooks
 
 HOOK_URL_MAX = 2048
+HookUrl = Annotated[StrictStr, Field(min_length=1, max_length=HOOK_URL_MAX)]
+WebhookStatus = Literal["active", "disabled"]
 
 
 class WebhookFields(_Body):
     """`POST /v1/webhooks` (contract section 11)."""
 
-    hookUrl: Annotated[StrictStr, Field(min_length=1, max_length=HOOK_URL_MAX)]
+    hookUrl: HookUrl
     triggerType: TriggerType
+
+
+class WebhookPatchFields(_Body):
+    """What `PATCH /v1/webhooks/{webhookId}` may change. A webhook sent back as it was got
+    passes: its `id`, `createdAt` and its `triggerType` (which cannot change) are ignored."""
+
+    hookUrl: HookUrl = absent()
+    status: WebhookStatus = absent(
+        "`active` re-enables a disabled webhook (and clears its failure count)"
+    )
+    id: ClientId = absent()
+    triggerType: TriggerType = absent()
+    createdAt: IgnoredTimestamp | None = None
+
+
+class WebhookPatch(_Body):
+    webhook: WebhookPatchFields
 
 
 class Webhook(BaseModel):
     id: str
     hookUrl: str
     triggerType: TriggerType
-    status: Literal["active", "disabled"]
+    status: WebhookStatus
     createdAt: str
 
 
 class WebhookCreated(Webhook):
-    secret: str = Field(description="`whsec_...`: shown only in this response")
+    secret: str = Field(description="`whsec_...`: shown only in the create and rotate answers")
 
 
 class WebhookEnvelope(BaseModel):
+    webhook: Webhook
+
+
+class WebhookSecretEnvelope(BaseModel):
     webhook: WebhookCreated
 
 
 class WebhookList(TypedDict):
     webhooks: list[Webhook]
+    nextToken: NotRequired[str]
+
+
+class QueuedDelivery(TypedDict):
+    id: Annotated[str, Field(description="The event's id: `webhook-id` and the log's `id`")]
+
+
+class QueuedDeliveryEnvelope(TypedDict):
+    delivery: QueuedDelivery
+
+
+class DeliveryAttempt(BaseModel):
+    """One attempt to deliver an event, as the delivery log keeps it (30 days)."""
+
+    id: str = Field(description="The event's id (`webhook-id`), the same on each attempt")
+    eventType: str = Field(description="e.g. `task.updated`, `webhook.ping`")
+    attempt: int = Field(ge=1, le=1_000_000, description="1 for the first attempt")
+    status: Literal["succeeded", "failed"]
+    responseStatus: int | None = Field(
+        ge=100, le=999, description="The receiver's HTTP status; null when none came"
+    )
+    error: str | None = Field(description="Why it failed (at most 500 characters); null if not")
+    durationMs: int = Field(ge=0, le=900_000)
+    attemptedAt: Annotated[str, DATE_TIME]
+
+
+class DeliveryAttemptList(TypedDict):
+    deliveries: list[DeliveryAttempt]
     nextToken: NotRequired[str]
 
 

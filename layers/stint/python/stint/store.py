@@ -10,9 +10,15 @@ One partition per user (`pk = USER#<sub>`). In it:
     sk = TITLE#<KIND>#...#<hash> guard: `ref` = the active entity owning a normalized title
     sk = IDEMPOTENCY#<hash>      an Idempotency-Key: fingerprint, state, response (TTL 24 h)
     sk = MEMBERSHIP#<teamId>     the user belongs to that team (lists the user's teams)
-    sk = WEBHOOK#<id>            a webhook subscription (with its secret)
+    sk = WEBHOOK#<id>            a webhook subscription (with its secret, its previous secret
+                                 while a rotation's overlap lasts, and a `version`: its ETag)
     sk = WEBHOOKS                how many webhooks the user has (`count`, at most 20)
     sk = TAGS                    how many tags the user has (`count`, at most 1,000)
+
+Each webhook's delivery log has a partition of its own (`pk = DELIVERIES#<sub>#<webhookId>`,
+`sk = ATTEMPT#<attemptedAt>#<eventId>#<attempt>`, TTL `expiresAt`): one small item per attempt,
+newest first by a plain Query in reverse, and never counted in the user's item collection
+(the LSIs' 10 GB limit) however busy the webhook is.
 
 A team is shared, so it has a partition of its own (`pk = TEAM#<id>`, `sk = TEAM`): its name,
 its members (each with userId, email, displayName, role), its pending invitations (each with id,
@@ -75,6 +81,7 @@ TOMBSTONE_PREFIX = "TOMB#"
 MEMBERSHIP_PREFIX = "MEMBERSHIP#"  # the teams a user belongs to
 WEBHOOK_PREFIX = "WEBHOOK#"
 WEBHOOK_COUNT_SK = "WEBHOOKS"
+ATTEMPT_PREFIX = "ATTEMPT#"  # a delivery attempt, in its webhook's delivery log partition
 TAG_COUNT_SK = "TAGS"  # how many tags the user has
 TEAM_SK = "TEAM"
 INVITATION_PREFIX = "INVITATION#"  # an invitation, in its invitee's partition
@@ -166,6 +173,11 @@ def index_keys(kind: str, entity: dict[str, Any]) -> dict[str, Any]:
         parent_id = str(entity[spec.parent.field])
         keys["parent"] = parent_key(spec.parent.kind, parent_id, kind, entity["id"])
     return keys
+
+
+def deliveries_pk(user_id: str, webhook_id: str) -> str:
+    """The partition of a webhook's delivery log."""
+    return f"DELIVERIES#{user_id}#{webhook_id}"
 
 
 def team_pk(team_id: str) -> str:
@@ -516,13 +528,22 @@ class Deferral:
     the write and its recorded answer commit together or not at all. A second write in the same
     request (none does today), or one too big for a single transaction, cannot be held: what
     was held and it are sent at once, and the record follows the answer (`sent_alone`).
+
+    A side effect outside the table (`outside_effect`: a message on a queue) is held too, and
+    run only once the request is known not to be a retry of one answered before.
     """
 
     held: _Transaction | None = None
     sent_alone: bool = False
+    effects: list[Callable[[], None]] = field(default_factory=list)
     # Called before the first write is sent alone: raises IdempotencyKeyTaken when the key was
     # answered before, so a repeated request is not run again (its record would follow).
     before_alone: Callable[[], None] | None = None
+
+    def run_effects(self) -> None:
+        effects, self.effects = self.effects, []
+        for effect in effects:
+            effect()
 
     def go_alone(self) -> None:
         if not self.sent_alone and self.before_alone is not None:
@@ -579,10 +600,35 @@ def send_writes_now() -> None:
         deferral.go_alone()
 
 
+def outside_effect(effect: Callable[[], None]) -> None:
+    """Run a side effect outside the table now or, inside `deferring`, when the idempotent
+    request turns out to be the first of its key (`stint.idempotency`): a retry that replays
+    the first answer must not repeat it."""
+    deferral = _deferral.get()
+    if deferral is None:
+        effect()
+    else:
+        deferral.effects.append(effect)
+
+
 def _write(build: Callable[[], _Transaction], *, size: int, send_now: bool = False) -> _Transaction:
     """Send the transaction `build` makes, or hold it for an idempotent request's record."""
     deferral = None if send_now else _deferral.get()
     return _send(build) if deferral is None else deferral.write(build, size=size)
+
+
+def webhook_version(record: dict[str, Any]) -> int:
+    """A subscription's version (its ETag); 1 for one stored before subscriptions had one."""
+    return int(record.get("version", 1))
+
+
+def _version_condition(read: dict[str, Any]) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """The condition that a subscription still is at the version it was `read` at."""
+    names = {"#version": "version"}
+    if "version" not in read:
+        return "attribute_exists(pk) AND attribute_not_exists(#version)", names, {}
+    values = {":read": {"N": str(webhook_version(read))}}
+    return "attribute_exists(pk) AND #version = :read", names, values
 
 
 class _WebhookGone(StintError):
@@ -696,9 +742,10 @@ class Store:
         limit: int,
         next_token: str | None,
         keep: Callable[[dict[str, Any]], bool] = lambda _: True,
+        descending: bool = False,
     ) -> tuple[list[dict[str, Any]], str | None]:
         """One page of records whose sort key (sk, or the index's) starts with `prefix` or lies
-        in `between` (both ends inclusive), in sort-key order.
+        in `between` (both ends inclusive), in sort-key order (`descending`: the reverse).
 
         `keep` filters records; pages are filled up to `limit` across DynamoDB pages, and the
         next token points after the last record returned, so nothing is skipped or repeated.
@@ -722,6 +769,7 @@ class Store:
                 "ExpressionAttributeValues": {":pk": {"S": self.pk}, **values},
                 "ConsistentRead": True,
                 "Limit": limit - len(records),
+                "ScanIndexForward": not descending,
             }
             if index:
                 kwargs["IndexName"] = index
@@ -896,14 +944,55 @@ class Store:
     def get_webhook(self, webhook_id: str) -> dict[str, Any] | None:
         return self._get(WEBHOOK_PREFIX + webhook_id)
 
-    def delete_webhook(self, webhook_id: str) -> bool:
-        """Delete a subscription and uncount it; False when there is no such subscription."""
+    def update_webhook(
+        self,
+        read: dict[str, Any],
+        changes: dict[str, Any],
+        *,
+        on_conflict: StintError | None = None,
+    ) -> int:
+        """Write `changes` to the subscription `read` and give it the next version (returned).
+        A change since that read (or its deletion) is `on_conflict`, else StaleRead (run the
+        operation again). Inside `deferring` the write is held like any other request's."""
+        condition, names, values = _version_condition(read)
+        sets = []
+        for n, (name, value) in enumerate(changes.items()):
+            names[f"#f{n}"] = name
+            values[f":f{n}"] = _to_dynamo(value, name)
+            sets.append(f"#f{n} = :f{n}")
+        values[":next"] = {"N": str(webhook_version(read) + 1)}
+        update: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": self._key(WEBHOOK_PREFIX + str(read["id"])),
+            "UpdateExpression": "SET " + ", ".join([*sets, "#version = :next"]),
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
+        transaction = _Transaction([{"Update": update}], [on_conflict or Outcome.STALE])
+        _write(lambda: transaction, size=1)
+        return webhook_version(read) + 1
+
+    def delete_webhook(
+        self,
+        webhook_id: str,
+        *,
+        read: dict[str, Any] | None = None,
+        on_conflict: StintError | None = None,
+    ) -> bool:
+        """Delete a subscription and uncount it; False when there is no such subscription.
+        With `read`, only while it is still at that version (else `on_conflict`)."""
         table = self._table
         delete: dict[str, Any] = {
             "TableName": table,
             "Key": self._key(WEBHOOK_PREFIX + webhook_id),
             "ConditionExpression": "attribute_exists(pk)",
         }
+        if read is not None:
+            condition, names, values = _version_condition(read)
+            delete.update(ConditionExpression=condition, ExpressionAttributeNames=names)
+            if values:
+                delete["ExpressionAttributeValues"] = values
         count: dict[str, Any] = {
             "TableName": table,
             "Key": self._key(WEBHOOK_COUNT_SK),
@@ -911,15 +1000,16 @@ class Store:
             "ExpressionAttributeNames": {"#n": "count"},
             "ExpressionAttributeValues": {":minus_one": {"N": "-1"}},
         }
+        gone = on_conflict if read is not None and on_conflict is not None else _GONE
         try:
-            _send(lambda: _Transaction([{"Delete": delete}, {"Update": count}], [_GONE, None]))
+            _send(lambda: _Transaction([{"Delete": delete}, {"Update": count}], [gone, None]))
         except _WebhookGone:
             return False
         return True
 
     def record_delivery(self, webhook_id: str, *, delivered: bool, disable_after: int) -> None:
         """Count the subscription's events dead-lettered in a row (a delivery resets it);
-        after `disable_after` of them the subscription is `disabled`."""
+        after `disable_after` of them the subscription is `disabled` (a new version)."""
         key = self._key(WEBHOOK_PREFIX + webhook_id)
         try:
             if delivered:
@@ -943,13 +1033,49 @@ class Store:
                 dynamodb().update_item(
                     TableName=self._table,
                     Key=key,
-                    UpdateExpression="SET #status = :disabled",
-                    ConditionExpression="attribute_exists(pk)",
-                    ExpressionAttributeNames={"#status": "status"},
-                    ExpressionAttributeValues={":disabled": {"S": "disabled"}},
+                    UpdateExpression="SET #status = :disabled,"
+                    " #version = if_not_exists(#version, :one) + :one",
+                    ConditionExpression="attribute_exists(pk) AND #status = :active",
+                    ExpressionAttributeNames={"#status": "status", "#version": "version"},
+                    ExpressionAttributeValues={
+                        ":disabled": {"S": "disabled"},
+                        ":active": {"S": "active"},
+                        ":one": {"N": "1"},
+                    },
                 )
         except dynamodb().exceptions.ConditionalCheckFailedException:
-            return  # deleted meanwhile, or nothing to reset
+            return  # deleted or disabled meanwhile, or nothing to reset
+
+    def log_delivery_attempt(
+        self, webhook_id: str, attempt: dict[str, Any], *, expires_at: int
+    ) -> None:
+        """One attempt (`id`: the event's, `attempt`, `attemptedAt`, ...) in the webhook's
+        delivery log, removed by TTL at `expires_at`."""
+        number = int(attempt["attempt"])
+        sk = f"{ATTEMPT_PREFIX}{attempt['attemptedAt']}#{attempt['id']}#{number:06d}"
+        item = {
+            "pk": deliveries_pk(self.user_id, webhook_id),
+            "sk": sk,
+            "kind": "attempt",
+            **attempt,
+            "expiresAt": expires_at,
+        }
+        dynamodb().put_item(TableName=self._table, Item=to_item(item))
+
+    def delivery_attempts(
+        self, webhook_id: str, *, limit: int, next_token: str | None, now: int
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """A page of the webhook's delivery log, newest first, without the attempts past their
+        TTL that DynamoDB has not removed yet."""
+        log_partition = _Partition(deliveries_pk(self.user_id, webhook_id))
+        records, token = log_partition.query_page(
+            prefix=ATTEMPT_PREFIX,
+            limit=limit,
+            next_token=next_token,
+            keep=lambda record: int(record.get("expiresAt", 0)) > now,
+            descending=True,
+        )
+        return [entity_of(record) for record in records], token
 
     # ------------------------------------------------------------------- writes
 

@@ -3,7 +3,7 @@
 It is on in Lambda unless `POWERTOOLS_TRACE_DISABLED` says otherwise (Powertools' own rule).
 The template turns it on with SnapStart only: setting the X-Ray SDK up (its import, its
 recorder, the botocore patch) costs ~100 ms, which SnapStart moves into the snapshot and which
-every cold start would pay without it (docs/DESIGN.md, "Ready for AWS"). Off, nothing of it
+every cold start would pay without it (docs/DESIGN.md, "Deploying"). Off, nothing of it
 is imported. Without subsegments, `Tracing: Active` still gives every invocation its segment.
 """
 

@@ -89,9 +89,10 @@ def _cognito_attributes(username: str) -> tuple[str, str]:
     return attributes.get("email", ""), attributes.get("name", "")
 
 
-def profile(caller: Caller) -> Versioned:
-    """The caller's profile, versioned: its ETag is the profile's `version`."""
-    record = ensure_profile(caller) or Store(caller.user_id).get_profile()
+def profile(caller: Caller, known: dict[str, Any] | None = None) -> Versioned:
+    """The caller's profile, versioned: its ETag is the profile's `version`. `known`: the
+    profile as this request already read or created it (the HTTP layer's), not read again."""
+    record = known or ensure_profile(caller) or Store(caller.user_id).get_profile()
     assert record is not None
     return Versioned(public_user(record), int(record.get("version", 1)))
 

@@ -1,21 +1,29 @@
-"""Webhook subscriptions (contract section 11). Deliveries: `stint.dispatch`, `stint.delivery`."""
+"""Webhook subscriptions (contract section 11). Deliveries: `stint.dispatch`, `stint.delivery`.
+
+A subscription is versioned like the profile: its `version` is its ETag, and every change (a
+PATCH, a rotation, being disabled by the delivery function) takes the next one.
+"""
 
 from __future__ import annotations
 
 import base64
 import secrets
+import time
 from typing import Any
 
-from stint import hook_urls
-from stint.errors import Conflict, invalid_field, not_found
-from stint.models import WebhookFields
-from stint.services.common import ID_PATTERN, Caller, new_id
-from stint.store import Store, entity_of, retrying
+from stint import dispatch, hook_urls
+from stint.errors import Conflict, ServiceUnavailable, invalid_field, not_found
+from stint.models import WebhookFields, WebhookPatchFields
+from stint.services.common import ID_PATTERN, Caller, Versioned, check_if_match, new_id
+from stint.store import Store, entity_of, outside_effect, retrying, webhook_version
 from stint.timeutil import now_iso
 
 MAX_WEBHOOKS = 20
 SECRET_PREFIX = "whsec_"
 _SECRET_BYTES = 32
+# After a rotation, deliveries are signed by the previous secret too for this long.
+SECRET_OVERLAP_SECONDS = 24 * 3600
+PING = "webhook.ping"
 
 
 def public(record: dict[str, Any]) -> dict[str, Any]:
@@ -24,16 +32,38 @@ def public(record: dict[str, Any]) -> dict[str, Any]:
     return {name: entity_of(record)[name] for name in fields}
 
 
-def create_webhook(caller: Caller, fields: WebhookFields) -> dict[str, Any]:
-    """Subscribe; the response is the only place the secret is ever shown."""
+def _versioned(record: dict[str, Any]) -> Versioned:
+    return Versioned(public(record), webhook_version(record))
+
+
+def _new_secret() -> str:
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(_SECRET_BYTES)).decode()
+
+
+def _checked_url(url: str, field: str) -> str:
+    """A hook URL that `stint.hook_urls` allows, or 400 naming `field`."""
     try:
-        hook_urls.check(fields.hookUrl)
+        hook_urls.check(url)
     except hook_urls.ForbiddenUrl as error:
-        raise invalid_field("hookUrl", str(error)) from error
-    secret = SECRET_PREFIX + base64.b64encode(secrets.token_bytes(_SECRET_BYTES)).decode()
+        raise invalid_field(field, str(error)) from error
+    return url
+
+
+def _load(store: Store, webhook_id: str) -> dict[str, Any]:
+    """The caller's subscription, or 404 (another user's id is a 404 too)."""
+    record = store.get_webhook(webhook_id) if ID_PATTERN.match(webhook_id) else None
+    if record is None:
+        raise not_found("webhook", webhook_id)
+    return record
+
+
+def create_webhook(caller: Caller, fields: WebhookFields) -> Versioned:
+    """Subscribe; the response is the only place the secret is shown (but a rotation's)."""
+    _checked_url(fields.hookUrl, "hookUrl")
+    secret = _new_secret()
     full = Conflict(f"A user has at most {MAX_WEBHOOKS} webhooks; delete one first")
 
-    def attempt() -> dict[str, Any]:
+    def attempt() -> Versioned:
         webhook = {
             "id": new_id(),
             "hookUrl": fields.hookUrl,
@@ -41,9 +71,10 @@ def create_webhook(caller: Caller, fields: WebhookFields) -> dict[str, Any]:
             "status": "active",
             "createdAt": now_iso(),
             "secret": secret,
+            "version": 1,
         }
         Store(caller.user_id).create_webhook(webhook, limit=MAX_WEBHOOKS, full=full)
-        return webhook
+        return Versioned({**public(webhook), "secret": secret}, 1)
 
     return retrying(attempt)
 
@@ -53,7 +84,108 @@ def list_webhooks(caller: Caller) -> list[dict[str, Any]]:
     return sorted((public(r) for r in records), key=lambda w: (w["createdAt"], w["id"]))
 
 
-def delete_webhook(caller: Caller, webhook_id: str) -> None:
+def get_webhook(caller: Caller, webhook_id: str) -> Versioned:
+    return _versioned(_load(Store(caller.user_id), webhook_id))
+
+
+def update_webhook(
+    caller: Caller, webhook_id: str, fields: WebhookPatchFields, if_match: str | None
+) -> Versioned:
+    """Move (`hookUrl`, checked as at subscribe time) or switch (`status`) a subscription.
+    `status: "active"` re-enables it and clears its count of events dead-lettered in a row, so
+    it gets the full `DISABLE_AFTER` again. Sent back as got, `id`, `createdAt` and an
+    unchanged `triggerType` are accepted; a subscription's trigger never changes."""
+    if fields.id is not None and fields.id != webhook_id:
+        raise invalid_field("webhook.id", "must equal the id in the path")
+    changes = {k: v for k, v in fields.written().items() if k in ("hookUrl", "status")}
+    if "hookUrl" in changes:
+        _checked_url(changes["hookUrl"], "webhook.hookUrl")
+    if changes.get("status") == "active":
+        changes["deadLettered"] = 0
     store = Store(caller.user_id)
-    if not ID_PATTERN.match(webhook_id) or not retrying(lambda: store.delete_webhook(webhook_id)):
+
+    def attempt() -> Versioned:
+        record = _load(store, webhook_id)
+        if fields.triggerType is not None and fields.triggerType != record["triggerType"]:
+            raise invalid_field(
+                "webhook.triggerType", "cannot change; subscribe another webhook for it"
+            )
+        on_conflict = check_if_match(if_match, {"seq": webhook_version(record)})
+        version = store.update_webhook(record, changes, on_conflict=on_conflict)
+        return Versioned(public({**record, **changes}), version)
+
+    return retrying(attempt)
+
+
+def rotate_secret(caller: Caller, webhook_id: str) -> Versioned:
+    """A new secret, shown only in this answer; for `SECRET_OVERLAP_SECONDS` deliveries are
+    signed by the previous one too (`stint.delivery.signature`), so a receiver can switch at
+    its pace. A second rotation within the overlap ends the first one's: only the secret it
+    replaces stays valid beside the new one."""
+    store = Store(caller.user_id)
+    secret = _new_secret()
+
+    def attempt() -> Versioned:
+        record = _load(store, webhook_id)
+        changes = {
+            "secret": secret,
+            "previousSecret": record["secret"],
+            "previousSecretExpiresAt": int(time.time()) + SECRET_OVERLAP_SECONDS,
+        }
+        version = store.update_webhook(record, changes)
+        return Versioned({**public(record), "secret": secret}, version)
+
+    return retrying(attempt)
+
+
+def send_test(caller: Caller, webhook_id: str) -> str:
+    """Queue a `webhook.ping` event for the subscription (the ordinary delivery path: the
+    delivery function signs, retries and logs it); the event's id."""
+    record = _load(Store(caller.user_id), webhook_id)
+    if record["status"] != "active":
+        raise Conflict(
+            "The webhook is disabled; PATCH its status to active first", code="webhook_disabled"
+        )
+    message = {
+        "userId": caller.user_id,
+        "webhookId": webhook_id,
+        "id": "msg_" + secrets.token_hex(16),
+        "type": PING,
+        "triggerType": record["triggerType"],
+        "occurredAt": now_iso(),
+        "data": {"webhookId": webhook_id},
+    }
+
+    def enqueue() -> None:
+        try:
+            dispatch.enqueue([message])
+        except dispatch.Unavailable as error:
+            raise ServiceUnavailable("The delivery queue is busy; retry shortly") from error
+
+    outside_effect(enqueue)  # after the Idempotency-Key's check: a retry queues no second ping
+    return str(message["id"])
+
+
+def list_deliveries(
+    caller: Caller, webhook_id: str, *, limit: int, next_token: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of the subscription's delivery attempts, newest first (kept 30 days)."""
+    store = Store(caller.user_id)
+    _load(store, webhook_id)
+    return store.delivery_attempts(
+        webhook_id, limit=limit, next_token=next_token, now=int(time.time())
+    )
+
+
+def delete_webhook(caller: Caller, webhook_id: str, if_match: str | None = None) -> None:
+    store = Store(caller.user_id)
+    if not ID_PATTERN.match(webhook_id):
+        raise not_found("webhook", webhook_id)
+    if if_match is None:
+        deleted = retrying(lambda: store.delete_webhook(webhook_id))
+    else:
+        record = _load(store, webhook_id)
+        changed = check_if_match(if_match, {"seq": webhook_version(record)})
+        deleted = store.delete_webhook(webhook_id, read=record, on_conflict=changed)
+    if not deleted:
         raise not_found("webhook", webhook_id)
