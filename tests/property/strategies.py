@@ -156,22 +156,20 @@ def texts(min_size: int = 0, max_size: int | None = None) -> st.SearchStrategy[s
     return st.one_of(strategies).filter(lambda text: min_size <= len(text) <= longest)
 
 
-def titles() -> st.SearchStrategy[str]:
-    """1..TITLE_MAX characters after trimming (blanks around are allowed, and trimmed)."""
-    maximum = models.TITLE_MAX
+def trimmed_texts(maximum: int) -> st.SearchStrategy[str]:
+    """1..`maximum` characters after trimming (blanks around are allowed, and trimmed)."""
     return st.one_of(
         texts(1, maximum),
         st.builds(lambda c: " " + (c * maximum)[:maximum] + " ", st.sampled_from(EDGE_TEXT)),
     ).filter(lambda text: 1 <= len(text.strip()) <= maximum)
+
+
+def titles() -> st.SearchStrategy[str]:
+    return trimmed_texts(models.TITLE_MAX)
 
 
 def tag_names() -> st.SearchStrategy[str]:
-    """1..TAG_NAME_MAX characters after trimming."""
-    maximum = models.TAG_NAME_MAX
-    return st.one_of(
-        texts(1, maximum),
-        st.builds(lambda c: " " + (c * maximum)[:maximum] + " ", st.sampled_from(EDGE_TEXT)),
-    ).filter(lambda text: 1 <= len(text.strip()) <= maximum)
+    return trimmed_texts(models.TAG_NAME_MAX)
 
 
 def money(minimum: Decimal, maximum: Decimal) -> st.SearchStrategy[Decimal]:

@@ -47,22 +47,23 @@ TITLE_MAX = 500
 NOTE_MAX = 10_000
 
 
-def _trimmed_title(value: str) -> str:
-    trimmed = value.strip()
-    if not 1 <= len(trimmed) <= TITLE_MAX:
-        raise ValueError(f"must be 1..{TITLE_MAX} characters after trimming")
-    return trimmed
-
-
 TAG_NAME_MAX = 100
 TAGS_PER_SESSION = 20
 
 
-def _trimmed_tag_name(value: str) -> str:
+def _trimmed(value: str, maximum: int) -> str:
     trimmed = value.strip()
-    if not 1 <= len(trimmed) <= TAG_NAME_MAX:
-        raise ValueError(f"must be 1..{TAG_NAME_MAX} characters after trimming")
+    if not 1 <= len(trimmed) <= maximum:
+        raise ValueError(f"must be 1..{maximum} characters after trimming")
     return trimmed
+
+
+def _trimmed_title(value: str) -> str:
+    return _trimmed(value, TITLE_MAX)
+
+
+def _trimmed_tag_name(value: str) -> str:
+    return _trimmed(value, TAG_NAME_MAX)
 
 
 def _rfc3339(value: str) -> str:
