@@ -21,7 +21,7 @@ import boto3
 import pytest
 
 from stint import config
-from stint.store import Store
+from stint.store import WebhookStore
 
 REPO = Path(__file__).resolve().parents[2]
 EVENTS = REPO / "events"
@@ -141,7 +141,7 @@ def test_every_event_through_its_handler(
         "createdAt": "2026-11-23T00:00:00.000Z",
         "secret": "whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQ=",
     }
-    Store(USER).create_webhook(hook, limit=20, full=RuntimeError("full"))
+    WebhookStore(USER).create(hook, limit=20, full=RuntimeError("full"))
 
     for name, expected in SCENARIO:
         event = json.loads((EVENTS / name).read_text(encoding="utf-8"))

@@ -17,9 +17,8 @@ from stint.store import (
     Put,
     Require,
     Store,
-    children_prefix,
+    UnitOfWork,
     entity_of,
-    entity_sk,
     etag,
     retrying,
 )
@@ -79,7 +78,7 @@ def rewrite(
 
 # What a kind's PATCH does beyond writing the fields sent: checks, derived fields, and changes
 # to commit with it. Called with the record as read and the entity as patched.
-PatchRule = Callable[[Store, dict[str, Any], dict[str, Any]], list[Change]]
+PatchRule = Callable[[UnitOfWork, dict[str, Any], dict[str, Any]], list[Change]]
 
 
 def patch(
@@ -96,7 +95,7 @@ def patch(
     check_path_id(getattr(fields, "id", None), entity_id)
 
     def attempt() -> Versioned:
-        store = Store(caller.user_id)
+        store = UnitOfWork(caller.user_id)
         record = load(store, kind, entity_id)
         on_conflict = check_if_match(if_match, record)
         entity = {**entity_of(record), **fields.written()}
@@ -172,16 +171,7 @@ def list_page(
     keep: Callable[[dict[str, Any]], bool] = lambda _: True,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """A page of the caller's entities of a kind, all of them or a parent's `(kind, id)`."""
-    if parent is not None:
-        records, token = store.query_page(
-            prefix=children_prefix(*parent, kind),
-            index="byParent",
-            limit=limit,
-            next_token=next_token,
-            keep=keep,
-        )
-    else:
-        records, token = store.query_page(
-            prefix=entity_sk(kind, ""), limit=limit, next_token=next_token, keep=keep
-        )
+    records, token = store.entities_page(
+        kind, parent=parent, limit=limit, next_token=next_token, keep=keep
+    )
     return [entity_of(r) for r in records], token

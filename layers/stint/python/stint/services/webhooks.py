@@ -10,7 +10,7 @@ from stint import hook_urls
 from stint.errors import Conflict, invalid_field, not_found
 from stint.models import WebhookFields
 from stint.services.common import ID_PATTERN, Caller, new_id
-from stint.store import Store, entity_of, retrying
+from stint.store import WebhookStore, entity_of, retrying
 from stint.timeutil import now_iso
 
 MAX_WEBHOOKS = 20
@@ -42,18 +42,18 @@ def create_webhook(caller: Caller, fields: WebhookFields) -> dict[str, Any]:
             "createdAt": now_iso(),
             "secret": secret,
         }
-        Store(caller.user_id).create_webhook(webhook, limit=MAX_WEBHOOKS, full=full)
+        WebhookStore(caller.user_id).create(webhook, limit=MAX_WEBHOOKS, full=full)
         return webhook
 
     return retrying(attempt)
 
 
 def list_webhooks(caller: Caller) -> list[dict[str, Any]]:
-    records = Store(caller.user_id).webhooks()
+    records = WebhookStore(caller.user_id).webhooks()
     return sorted((public(r) for r in records), key=lambda w: (w["createdAt"], w["id"]))
 
 
 def delete_webhook(caller: Caller, webhook_id: str) -> None:
-    store = Store(caller.user_id)
-    if not ID_PATTERN.match(webhook_id) or not retrying(lambda: store.delete_webhook(webhook_id)):
+    store = WebhookStore(caller.user_id)
+    if not ID_PATTERN.match(webhook_id) or not store.delete(webhook_id):
         raise not_found("webhook", webhook_id)
