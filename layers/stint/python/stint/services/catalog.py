@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from stint.errors import Conflict, invalid_field
+from stint.errors import Conflict, StintError, invalid_field
 from stint.models import CategoryFields, ProjectFields
 from stint.services import users
 from stint.services.common import (
     Caller,
     Versioned,
-    check_if_match,
+    delete,
     list_page,
     load,
     new_id,
@@ -28,8 +28,6 @@ from stint.store import (
     Store,
     UnitOfWork,
     entity_of,
-    entity_sk,
-    retrying,
 )
 
 ArchivedFilter = Literal["false", "true", "all"]
@@ -85,11 +83,9 @@ def update_project(
 
 
 def delete_project(caller: Caller, project_id: str, *, cascade: bool, if_match: str | None) -> None:
-    def attempt() -> None:
-        store = UnitOfWork(caller.user_id)
-        store.prefetch(entity_sk("project", project_id), PROFILE_SK)  # one round trip
-        record = load(store, "project", project_id)
-        on_conflict = check_if_match(if_match, record)
+    def deletion(
+        store: UnitOfWork, record: dict[str, Any], on_conflict: StintError | None
+    ) -> list[Change]:
         if users.default_project_id(caller, store) == project_id:
             raise Conflict("The default project cannot be deleted", code="default_project")
         project = ("project", project_id)
@@ -102,9 +98,10 @@ def delete_project(caller: Caller, project_id: str, *, cascade: bool, if_match: 
                 "The project has tasks; delete them first or pass cascade=true", code="not_empty"
             )
         changes.append(Delete("project", project_id, int(record["seq"]), on_conflict=on_conflict))
-        store.commit(changes)
+        return changes
 
-    retrying(attempt)
+    # The profile names the default project: read along with the project.
+    delete(caller, "project", project_id, if_match, deletion, read_ahead=(PROFILE_SK,))
 
 
 # ----------------------------------------------------------------------------- categories
@@ -137,16 +134,15 @@ def update_category(
 def delete_category(caller: Caller, category_id: str, *, if_match: str | None) -> None:
     """Delete a category; its projects stay, with `categoryId: null`."""
 
-    def attempt() -> None:
-        store = UnitOfWork(caller.user_id)
-        record = load(store, "category", category_id)
-        on_conflict = check_if_match(if_match, record)
+    def deletion(
+        store: UnitOfWork, record: dict[str, Any], on_conflict: StintError | None
+    ) -> list[Change]:
         changes: list[Change] = []
         for project_record in list(store.all_entities("project", parent=("category", category_id))):
             project = entity_of(project_record)
             project["categoryId"] = None
             changes.append(Put("project", project, expect_seq=int(project_record["seq"])))
         changes.append(Delete("category", category_id, int(record["seq"]), on_conflict=on_conflict))
-        store.commit(changes)
+        return changes
 
-    retrying(attempt)
+    delete(caller, "category", category_id, if_match, deletion)

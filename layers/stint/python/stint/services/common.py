@@ -14,11 +14,13 @@ from stint.models import CLIENT_ID_PATTERN, _Body
 from stint.store import (
     Change,
     Committed,
+    Delete,
     Put,
     Require,
     Store,
     UnitOfWork,
     entity_of,
+    entity_sk,
     etag,
     retrying,
 )
@@ -105,6 +107,38 @@ def patch(
         return save(store, rewrite(kind, record, entity, on_conflict=on_conflict), *changes)
 
     return retrying(attempt)
+
+
+# The changes that delete an entity as read (and what goes with it), given the error its
+# failed condition raises (If-Match).
+Deletion = Callable[[UnitOfWork, dict[str, Any], StintError | None], list[Change]]
+
+
+def delete(
+    caller: Caller,
+    kind: str,
+    entity_id: str,
+    if_match: str | None,
+    deletion: Deletion | None = None,
+    *,
+    read_ahead: tuple[str, ...] = (),
+) -> None:
+    """`DELETE` of any entity: read it (with the keys `read_ahead` names, in one round trip),
+    check `If-Match`, and commit its `deletion` (by default: it alone), again from the reads
+    when something changed meanwhile."""
+
+    def attempt() -> None:
+        store = UnitOfWork(caller.user_id)
+        if read_ahead:
+            store.prefetch(entity_sk(kind, entity_id), *read_ahead)
+        record = load(store, kind, entity_id)
+        on_conflict = check_if_match(if_match, record)
+        if deletion is None:
+            store.commit([Delete(kind, entity_id, int(record["seq"]), on_conflict=on_conflict)])
+        else:
+            store.commit(deletion(store, record, on_conflict))
+
+    retrying(attempt)
 
 
 def parent_guard(

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from stint.errors import Conflict, PreconditionFailed, invalid_field, not_found
+from stint.errors import Conflict, PreconditionFailed, StintError, invalid_field, not_found
 from stint.models import MAX_SESSION_SECONDS, SessionBody, SessionFields
 from stint.services import users
 from stint.services.common import (
@@ -15,6 +15,7 @@ from stint.services.common import (
     Versioned,
     check_if_match,
     check_path_id,
+    delete,
     load,
     load_field,
     new_id,
@@ -376,10 +377,9 @@ def _bound(name: str, value: str | None) -> str | None:
 
 
 def delete_session(caller: Caller, session_id: str, *, if_match: str | None) -> None:
-    def attempt() -> None:
-        store = UnitOfWork(caller.user_id)
-        record = load(store, "session", session_id)
-        on_conflict = check_if_match(if_match, record)
-        store.commit(session_deletion(record, on_conflict=on_conflict))
+    def deletion(
+        store: UnitOfWork, record: dict[str, Any], on_conflict: StintError | None
+    ) -> list[Change]:
+        return session_deletion(record, on_conflict=on_conflict)
 
-    retrying(attempt)
+    delete(caller, "session", session_id, if_match, deletion)

@@ -10,7 +10,7 @@ from stint.services import users
 from stint.services.common import (
     Caller,
     Versioned,
-    check_if_match,
+    delete,
     list_page,
     load,
     load_field,
@@ -31,7 +31,6 @@ from stint.store import (
     Store,
     UnitOfWork,
     children_prefix,
-    retrying,
 )
 
 
@@ -186,13 +185,12 @@ def session_deletion(record: dict[str, Any], **kwargs: Any) -> list[Change]:
 
 
 def delete_task(caller: Caller, task_id: str, *, cascade: bool, if_match: str | None) -> None:
-    def attempt() -> None:
-        store = UnitOfWork(caller.user_id)
-        record = load(store, "task", task_id)
-        on_conflict = check_if_match(if_match, record)
-        store.commit(task_deletion(store, record, cascade=cascade, on_conflict=on_conflict))
+    def deletion(
+        store: UnitOfWork, record: dict[str, Any], on_conflict: StintError | None
+    ) -> list[Change]:
+        return task_deletion(store, record, cascade=cascade, on_conflict=on_conflict)
 
-    retrying(attempt)
+    delete(caller, "task", task_id, if_match, deletion)
 
 
 # ----------------------------------------------------------------------------- subtasks
@@ -240,10 +238,4 @@ def update_subtask(
 
 
 def delete_subtask(caller: Caller, subtask_id: str, *, if_match: str | None) -> None:
-    def attempt() -> None:
-        store = UnitOfWork(caller.user_id)
-        record = load(store, "subtask", subtask_id)
-        on_conflict = check_if_match(if_match, record)
-        store.commit([Delete("subtask", subtask_id, int(record["seq"]), on_conflict=on_conflict)])
-
-    retrying(attempt)
+    delete(caller, "subtask", subtask_id, if_match)
