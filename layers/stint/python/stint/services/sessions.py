@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from stint.errors import Conflict, PreconditionFailed, invalid_field, not_found
+from stint.errors import Conflict, PreconditionFailed, StintError, invalid_field, not_found
 from stint.models import MAX_SESSION_SECONDS, SessionBody, SessionFields
 from stint.services import users
 from stint.services.common import (
@@ -16,6 +15,7 @@ from stint.services.common import (
     Versioned,
     check_if_match,
     check_path_id,
+    delete,
     load,
     load_field,
     new_id,
@@ -29,16 +29,16 @@ from stint.services.tasks import (
 )
 from stint.store import (
     RUNNING_SK,
-    TITLE_PREFIX,
     Change,
     Guard,
     Put,
     Require,
     Store,
-    children_prefix,
+    UnitOfWork,
     entity_of,
     entity_sk,
     retrying,
+    title_guard_sk,
 )
 from stint.timeutil import format_timestamp, parse_timestamp, utc_now
 
@@ -165,11 +165,6 @@ def _normalized(title: str) -> str:
     return title.strip().casefold()
 
 
-def _title_guard_sk(kind: str, scope: str, title: str) -> str:
-    digest = hashlib.sha256(_normalized(title).encode()).hexdigest()
-    return f"{TITLE_PREFIX}{kind.upper()}#{scope}#{digest}"
-
-
 def _find_or_create_by_title(
     store: Store,
     plan: Plan,
@@ -188,7 +183,7 @@ def _find_or_create_by_title(
     two concurrent requests with the same new title create one entity: the loser's condition
     fails, it runs again, and finds the winner's entity.
     """
-    guard_sk = _title_guard_sk(kind, scope, title)
+    guard_sk = title_guard_sk(kind, scope, _normalized(title))
     owner_id = store.get_guard(guard_sk)
 
     def matches(record: dict[str, Any] | None) -> bool:
@@ -224,7 +219,7 @@ def _resolve_project(store: Store, plan: Plan, caller: Caller, body: SessionBody
             kind="project",
             title=ref.title,
             scope="all",
-            candidates=lambda: store.query_all(prefix=entity_sk("project", "")),
+            candidates=lambda: store.all_entities("project"),
             active=lambda r: not r.get("isArchived"),
             make=lambda: users.new_project(new_id(), title=ref.title),
         )
@@ -237,7 +232,7 @@ def _resolve_project(store: Store, plan: Plan, caller: Caller, body: SessionBody
         raise invalid_field("project", "needs an id or a title")
     if body.task is not None and body.task.projectId is not None:
         return str(load_field(store, "project", body.task.projectId, "task.projectId")["id"])
-    return users.default_project_id(caller)
+    return users.default_project_id(caller, store)
 
 
 def _resolve_task(store: Store, plan: Plan, caller: Caller, body: SessionBody) -> str:
@@ -261,9 +256,7 @@ def _resolve_task(store: Store, plan: Plan, caller: Caller, body: SessionBody) -
         kind="task",
         title=title,
         scope=project_id,
-        candidates=lambda: store.query_all(
-            prefix=children_prefix("project", project_id, "task"), index="byParent"
-        ),
+        candidates=lambda: store.all_entities("task", parent=("project", project_id)),
         active=lambda r: not r.get("isCompleted"),
         make=lambda: new_task(new_id(), project_id, title=title),
     )
@@ -307,7 +300,7 @@ def write_session(
         check_path_id(body.session.id, path_id)
 
     def attempt() -> SessionWrite:
-        store = Store(caller.user_id)
+        store = UnitOfWork(caller.user_id)
         plan = Plan()
         session_id = path_id or body.session.id or new_id()
         store.prefetch(  # what it reads of what the request names, in one round trip
@@ -384,10 +377,9 @@ def _bound(name: str, value: str | None) -> str | None:
 
 
 def delete_session(caller: Caller, session_id: str, *, if_match: str | None) -> None:
-    def attempt() -> None:
-        store = Store(caller.user_id)
-        record = load(store, "session", session_id)
-        on_conflict = check_if_match(if_match, record)
-        store.commit(session_deletion(record, on_conflict=on_conflict))
+    def deletion(
+        store: UnitOfWork, record: dict[str, Any], on_conflict: StintError | None
+    ) -> list[Change]:
+        return session_deletion(record, on_conflict=on_conflict)
 
-    retrying(attempt)
+    delete(caller, "session", session_id, if_match, deletion)
