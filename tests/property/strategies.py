@@ -75,6 +75,15 @@ class Constraints:
     json_schema: dict[str, Any] = field(default_factory=dict)
 
 
+# The annotated_types constraints that set the Constraints field of their own name.
+_BOUNDS = (
+    (annotated_types.Ge, "ge"),
+    (annotated_types.Le, "le"),
+    (annotated_types.MinLen, "min_length"),
+    (annotated_types.MaxLen, "max_length"),
+)
+
+
 def constraints(annotation: Any, metadata: list[Any]) -> Constraints:
     """The base type and every constraint of one (non-optional) annotation."""
     found = Constraints(annotation)
@@ -86,21 +95,22 @@ def constraints(annotation: Any, metadata: list[Any]) -> Constraints:
         item = items.pop(0)
         if isinstance(item, FieldInfo):
             items += item.metadata
-        elif isinstance(item, annotated_types.Ge):
-            found.ge = item.ge
-        elif isinstance(item, annotated_types.Le):
-            found.le = item.le
-        elif isinstance(item, annotated_types.MinLen):
-            found.min_length = item.min_length
-        elif isinstance(item, annotated_types.MaxLen):
-            found.max_length = item.max_length
-        elif getattr(item, "pattern", None):
-            found.pattern = item.pattern
-        elif isinstance(item, AfterValidator | BeforeValidator):
-            found.validators.append(item.func)
-        elif isinstance(item, WithJsonSchema) and isinstance(item.json_schema, dict):
-            found.json_schema = item.json_schema
+        else:
+            _note(found, item)
     return found
+
+
+def _note(found: Constraints, item: Any) -> None:
+    """Record one constraint of an annotation's metadata (others are left alone)."""
+    bound = next((name for kind, name in _BOUNDS if isinstance(item, kind)), None)
+    if bound is not None:
+        setattr(found, bound, getattr(item, bound))
+    elif getattr(item, "pattern", None):
+        found.pattern = item.pattern
+    elif isinstance(item, AfterValidator | BeforeValidator):
+        found.validators.append(item.func)
+    elif isinstance(item, WithJsonSchema) and isinstance(item.json_schema, dict):
+        found.json_schema = item.json_schema
 
 
 # ----------------------------------------------------------------------------- values

@@ -16,7 +16,7 @@ Each operation means what its single route means (`stint.services.sessions`), in
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, cast
 
 from stint.errors import StintError, invalid_field
 from stint.models import MAX_ATOMIC_BATCH, BatchCreate, BatchDelete, BatchReplace, SessionBatch
@@ -30,9 +30,10 @@ from stint.store import (
     Guard,
     Put,
     Require,
-    Store,
     Tally,
+    UnitOfWork,
     entity_sk,
+    fits_one_transaction,
     index_keys,
     retrying,
     send_writes_now,
@@ -95,7 +96,7 @@ def _one(caller: Caller, operation: Operation) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- all or none
 
 
-class _Pending(Store):
+class _Pending(UnitOfWork):
     """The caller's partition as an atomic batch's next operation sees it: what the operations
     before it wrote (not committed yet), else what the table holds."""
 
@@ -158,7 +159,7 @@ def _atomic(caller: Caller, operations: list[Operation]) -> list[dict[str, Any]]
             store.note(changes[start:])
         writes = merged(changes)
         writes += tags.count_change(writes)
-        if not store.fits_one_transaction(writes):
+        if not fits_one_transaction(writes):
             raise invalid_field(
                 "operations", "too many writes for one transaction: fewer, or atomic: false"
             )
@@ -189,7 +190,9 @@ def _keys(operations: list[Operation]) -> list[str]:
     return list(dict.fromkeys(keys))
 
 
-def _plan(store: Store, changes: list[Change], caller: Caller, operation: Operation) -> _Planned:
+def _plan(
+    store: UnitOfWork, changes: list[Change], caller: Caller, operation: Operation
+) -> _Planned:
     if isinstance(operation, BatchDelete):
         record = load(store, "session", operation.id)
         on_conflict = check_if_match(operation.ifMatch, record)
@@ -212,7 +215,9 @@ def _indexed(change: Change, index: int) -> Change:
     error = getattr(change, "on_conflict", None)
     if error is None or isinstance(error, OperationFailed):
         return change
-    return dataclasses.replace(change, on_conflict=OperationFailed(error, index))
+    return cast(
+        Change, dataclasses.replace(cast(Any, change), on_conflict=OperationFailed(error, index))
+    )
 
 
 def _result(item: _Planned, committed: Committed) -> dict[str, Any]:

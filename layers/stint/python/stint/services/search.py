@@ -16,7 +16,7 @@ from stint.errors import invalid_field
 from stint.kinds import KINDS
 from stint.models import SearchType
 from stint.services.common import Caller, load
-from stint.store import Store, children_prefix, entity_sk
+from stint.store import Store
 
 MAX_RESULTS = 50
 _PAGE = 1000
@@ -29,15 +29,13 @@ def search(
     no name or a blank one: all), active ones first, then exact matches, then by title."""
     store = Store(caller.user_id)
     parent = KINDS[kind].parent
+    scope = None
     if parent_id is not None:
         if parent is None:
             raise invalid_field("parentId", f"a {kind} has no parent")
         load(store, parent.kind, parent_id)  # another user's (or no) parent is a 404
-        candidates = store.query_all(
-            prefix=children_prefix(parent.kind, parent_id, kind), index="byParent", page_size=_PAGE
-        )
-    else:
-        candidates = store.query_all(prefix=entity_sk(kind, ""), page_size=_PAGE)
+        scope = (parent.kind, parent_id)
+    candidates = store.all_entities(kind, parent=scope, page_size=_PAGE)
     needle = (name or "").strip().casefold()
     title = KINDS[kind].title_field  # a tag's is its `name`
     found = [

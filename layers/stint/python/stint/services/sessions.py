@@ -15,6 +15,7 @@ from stint.services.common import (
     Versioned,
     check_if_match,
     check_path_id,
+    delete,
     load,
     load_field,
     new_id,
@@ -35,7 +36,7 @@ from stint.store import (
     Put,
     Require,
     Store,
-    children_prefix,
+    UnitOfWork,
     entity_of,
     entity_sk,
     normalized_title,
@@ -228,7 +229,7 @@ def _resolve_project(store: Store, plan: Plan, caller: Caller, body: SessionBody
             kind="project",
             title=ref.title,
             scope="all",
-            candidates=lambda: store.query_all(prefix=entity_sk("project", "")),
+            candidates=lambda: store.all_entities("project"),
             active=lambda r: not r.get("isArchived"),
             make=lambda: users.new_project(new_id(), title=ref.title),
         )
@@ -241,7 +242,7 @@ def _resolve_project(store: Store, plan: Plan, caller: Caller, body: SessionBody
         raise invalid_field("project", "needs an id or a title")
     if body.task is not None and body.task.projectId is not None:
         return str(load_field(store, "project", body.task.projectId, "task.projectId")["id"])
-    return users.default_project_id(caller)
+    return users.default_project_id(caller, store)
 
 
 def _resolve_task(store: Store, plan: Plan, caller: Caller, body: SessionBody) -> str:
@@ -265,9 +266,7 @@ def _resolve_task(store: Store, plan: Plan, caller: Caller, body: SessionBody) -
         kind="task",
         title=title,
         scope=project_id,
-        candidates=lambda: store.query_all(
-            prefix=children_prefix("project", project_id, "task"), index="byParent"
-        ),
+        candidates=lambda: store.all_entities("task", parent=("project", project_id)),
         active=lambda r: not r.get("isCompleted"),
         make=lambda: new_task(new_id(), project_id, title=title),
     )
@@ -294,7 +293,7 @@ def check_subtask(
         raise invalid_field(field, "must be a subtask of the session's task")
 
 
-def _resolve_tags(store: Store, plan: Plan, fields: SessionFields) -> list[str]:
+def _resolve_tags(store: UnitOfWork, plan: Plan, fields: SessionFields) -> list[str]:
     """The session's tags: `tagIds` (each the caller's, else 400 naming the field) and `tags`
     by name (the caller's tag with that name, trimmed, case-insensitive, else one created in
     the same transaction, race-free by its name's guard), at most 20 in all."""
@@ -316,7 +315,7 @@ def _resolve_tags(store: Store, plan: Plan, fields: SessionFields) -> list[str]:
     return chosen
 
 
-def _tag_named(store: Store, plan: Plan, name: str) -> str:
+def _tag_named(store: UnitOfWork, plan: Plan, name: str) -> str:
     """The id of the caller's tag with this name: found (also among the tags this plan creates)
     or created in the plan."""
     pending = next(
@@ -364,7 +363,7 @@ def session_keys(body: SessionBody, path_id: str | None) -> list[str]:
 
 
 def plan_session_write(
-    store: Store,
+    store: UnitOfWork,
     plan: Plan,
     caller: Caller,
     body: SessionBody,
@@ -426,7 +425,7 @@ def write_session(
     check_session_path(body, path_id)
 
     def attempt() -> SessionWrite:
-        store = Store(caller.user_id)
+        store = UnitOfWork(caller.user_id)
         plan = Plan()
         store.prefetch(*session_keys(body, path_id))
         write = plan_session_write(store, plan, caller, body, path_id=path_id, if_match=if_match)
@@ -478,10 +477,9 @@ def _bound(name: str, value: str | None) -> str | None:
 
 
 def delete_session(caller: Caller, session_id: str, *, if_match: str | None) -> None:
-    def attempt() -> None:
-        store = Store(caller.user_id)
-        record = load(store, "session", session_id)
-        on_conflict = check_if_match(if_match, record)
-        store.commit(session_deletion(record, on_conflict=on_conflict))
+    def deletion(
+        store: UnitOfWork, record: dict[str, Any], on_conflict: StintError | None
+    ) -> list[Change]:
+        return session_deletion(record, on_conflict=on_conflict)
 
-    retrying(attempt)
+    delete(caller, "session", session_id, if_match, deletion)

@@ -35,8 +35,10 @@ from stint.store import (
     StaleRead,
     Store,
     Tally,
+    UnitOfWork,
     entity_of,
     entity_sk,
+    fits_one_transaction,
     normalized_title,
     retrying,
     title_guard_sk,
@@ -85,7 +87,7 @@ def count_change(changes: list[Change]) -> list[Change]:
     return [Tally(TAG_COUNT_SK, created, limit=MAX_TAGS, on_conflict=too_many())]
 
 
-def owner_of(store: Store, name: str) -> tuple[dict[str, Any] | None, str | None]:
+def owner_of(store: UnitOfWork, name: str) -> tuple[dict[str, Any] | None, str | None]:
     """The caller's tag with this name (trimmed, case-insensitive), if any, and the name's
     guard as read (to condition a write on)."""
     owner = store.get_guard(name_guard_sk(name))
@@ -106,7 +108,7 @@ def create_tag(caller: Caller, fields: TagFields) -> Versioned:
     name = fields.name
 
     def attempt() -> Versioned:
-        store = Store(caller.user_id)
+        store = UnitOfWork(caller.user_id)
         existing, owner = owner_of(store, name)
         if existing is not None:
             raise name_taken(name)
@@ -139,7 +141,7 @@ def _order(tag: dict[str, Any]) -> tuple[str, str, str]:
 
 
 def update_tag(caller: Caller, tag_id: str, fields: TagFields, if_match: str | None) -> Versioned:
-    def rename(store: Store, record: dict[str, Any], tag: dict[str, Any]) -> list[Change]:
+    def rename(store: UnitOfWork, record: dict[str, Any], tag: dict[str, Any]) -> list[Change]:
         """A new name moves the name's guard, in the same transaction (409 if it is taken)."""
         old, new = record["name"], tag["name"]
         if normalized_title(old) == normalized_title(new):
@@ -160,7 +162,7 @@ def delete_tag(caller: Caller, tag_id: str, *, if_match: str | None) -> None:
 
     The sessions are found by a Query of the caller's sessions, which no condition on an item
     covers: the last transaction (the tag's delete, with the sessions left to change) commits
-    only if no write of the user came in between (`Store.commit_unless_changed`), so a session
+    only if no write of the user came in between (`UnitOfWork.commit_unless_changed`), so a session
     tagged meanwhile is never left carrying a deleted tag. More sessions than one transaction
     holds are changed first, in transactions of 99 (as cascades are), and the delete runs again
     from its reads; the tag goes last, so an interrupted delete leaves it in place, and
@@ -168,7 +170,7 @@ def delete_tag(caller: Caller, tag_id: str, *, if_match: str | None) -> None:
     """
 
     def attempt() -> None:
-        store = Store(caller.user_id)
+        store = UnitOfWork(caller.user_id)
         record = load(store, "tag", tag_id)  # reads the counter along
         on_conflict = check_if_match(if_match, record)
         untagged = [
@@ -185,7 +187,7 @@ def delete_tag(caller: Caller, tag_id: str, *, if_match: str | None) -> None:
             Tally(TAG_COUNT_SK, -1),
             Delete("tag", tag_id, int(record["seq"]), on_conflict=on_conflict),
         ]
-        if store.fits_one_transaction(deletion):
+        if fits_one_transaction(deletion):
             store.commit_unless_changed(deletion)
             return
         store.commit(list(untagged))
