@@ -142,7 +142,7 @@ def update_profile(caller: Caller, patch: UserPatch, if_match: str | None = None
 def default_project_id(caller: Caller, store: Store) -> str:
     """The caller's default project, read through `store` (a unit of work may have read the
     profile ahead)."""
-    ensure_profile(caller, store)
-    record = store.get_profile()
+    # The profile as created here, if it is: a unit of work may have read it ahead as missing.
+    record = ensure_profile(caller, store) or store.get_profile()
     assert record is not None
     return str(record["defaultProject"])
