@@ -52,7 +52,7 @@ from stint.store.keys import (
     user_of,
     user_pk,
 )
-from stint.store.reads import MAX_KEYS_PER_BATCH, Partition, batch_get
+from stint.store.reads import MAX_KEYS_PER_BATCH, Partition, batch_get, next_token_value
 from stint.store.teams import TeamStore, entities_of_users, running_refs
 from stint.store.transactions import (
     MAX_ACTIONS_PER_TRANSACTION,
@@ -128,6 +128,7 @@ __all__ = [
     "item_key",
     "kind_prefix",
     "kind_range",
+    "next_token_value",
     "normalized_title",
     "outside_effect",
     "parent_key",

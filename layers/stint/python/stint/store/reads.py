@@ -3,9 +3,6 @@ page tokens that continue them. Every read is consistent."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import logging
 import random
 import time
@@ -258,24 +255,33 @@ class Partition:
         return bool(page)
 
     def _decode_page_token(self, token: str, sort_attr: str) -> dict[str, Any]:
-        try:
-            padded = token + "=" * (-len(token) % 4)
-            key = jsonio.loads(base64.urlsafe_b64decode(padded.encode()))
-            if not isinstance(key, dict):
-                raise ValueError
-            names = {"sk", sort_attr}
-            if set(key) != names or not all(isinstance(key[n], str) for n in names):
-                raise ValueError
-        except jsonio.OverLimit as error:
-            raise ValidationFailed(
-                f"nextToken: {error}", code="invalid_json", details=[{"field": "nextToken"}]
-            ) from error
-        except (ValueError, binascii.Error, UnicodeDecodeError) as error:
-            raise ValidationFailed(
-                "nextToken: malformed", details=[{"field": "nextToken"}]
-            ) from error
+        names = {"sk", sort_attr}
+
+        def valid(key: Any) -> bool:
+            return (
+                isinstance(key, dict)
+                and set(key) == names
+                and all(isinstance(key[n], str) for n in names)
+            )
+
+        key = next_token_value(token, valid)
         # The partition is always the caller's: a token cannot reach another user's items.
         return {"pk": {"S": self.pk}, **{n: {"S": key[n]} for n in names}}
+
+
+def next_token_value(token: str, valid: Callable[[Any], bool]) -> Any:
+    """The value a `nextToken` holds, if `valid`; any other token is a 400 naming it."""
+    try:
+        value = jsonio.from_token(token)
+    except jsonio.OverLimit as error:
+        raise ValidationFailed(
+            f"nextToken: {error}", code="invalid_json", details=[{"field": "nextToken"}]
+        ) from error
+    except ValueError as error:
+        raise ValidationFailed("nextToken: malformed", details=[{"field": "nextToken"}]) from error
+    if not valid(value):
+        raise ValidationFailed("nextToken: malformed", details=[{"field": "nextToken"}])
+    return value
 
 
 def _key_condition(
@@ -299,4 +305,4 @@ def _encode_page_token(record: Record, sort_attr: str) -> str:
     key = {"sk": record["sk"]}
     if sort_attr != "sk":
         key[sort_attr] = record[sort_attr]
-    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
+    return jsonio.to_token(key)
