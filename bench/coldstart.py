@@ -203,6 +203,61 @@ def _check(scenario: Scenario, response: Any) -> None:
         raise RuntimeError(f"{scenario.function} {scenario.label}: answered {response!r}")
 
 
+def _record_floors(stack: Stack, todo: list[Scenario], work: Path) -> dict[str, dict[str, str]]:
+    """Run each function once, recording the DynamoDB calls it makes: the environment of its
+    floor (a bare boto3 handler that makes those calls), by function."""
+    floors: dict[str, dict[str, str]] = {}
+    for scenario in todo:
+        event = _event_for(scenario, f"rec-{os.urandom(6).hex()}")
+        environment = stack.function_environment(scenario.function)
+        handler = stack.function(scenario.function).handler_file
+        result, *_, calls = _run_child(environment, handler, event, work, record=True)
+        _check(scenario, result["response"])
+        calls_file = work / f"{scenario.function}.calls.json"
+        calls_file.write_text(json.dumps([c for c in calls if c[0] == "dynamodb"]))
+        floors[scenario.function] = {**environment, "BENCH_FLOOR_CALLS": str(calls_file)}
+    return floors
+
+
+def _event_for(scenario: Scenario, fresh: str) -> dict[str, Any]:
+    return (
+        _with_user(scenario.event, "BENCH-USER", fresh) if scenario.fresh_user else scenario.event
+    )
+
+
+def _measure_stint(
+    stack: Stack, scenario: Scenario, sample: Sample, fresh: str, work: Path
+) -> None:
+    environment = stack.function_environment(scenario.function)
+    handler = stack.function(scenario.function).handler_file
+    result = _measure(environment, handler, _event_for(scenario, fresh), sample, work)
+    _check(scenario, result["response"])
+
+
+def _measure_floor(
+    environment: dict[str, str], scenario: Scenario, sample: Sample, fresh: str, work: Path
+) -> None:
+    if scenario.fresh_user:  # the recorded calls name another user
+        calls = json.loads(Path(environment["BENCH_FLOOR_CALLS"]).read_text())
+        calls_file = work / "fresh.calls.json"
+        calls_file.write_text(json.dumps(calls).replace(_recorded_user(calls), fresh))
+        environment = {**environment, "BENCH_FLOOR_CALLS": str(calls_file)}
+    _measure(environment, FLOOR, _event_for(scenario, fresh), sample, work)
+
+
+def _measure(
+    environment: dict[str, str], handler: Path, event: dict[str, Any], sample: Sample, work: Path
+) -> dict[str, Any]:
+    """One cold start of `handler`, added to `sample`; the child's result."""
+    result, wall, cpu, rss, _ = _run_child(environment, handler, event, work, record=False)
+    sample.wall_ms.append(wall)
+    sample.cpu_ms.append(cpu)
+    sample.rss_mb.append(rss)
+    sample.init_ms.append(result["init_ms"])
+    sample.invoke_ms.append(result["invoke_ms"])
+    return result
+
+
 def run(runs: int = 5, only: tuple[str, ...] = ()) -> list[Figure]:
     """Measure every function (or those named in `only`); print a line each; return the
     figures for the table."""
@@ -215,51 +270,17 @@ def run(runs: int = 5, only: tuple[str, ...] = ()) -> list[Figure]:
         results: dict[str, tuple[Sample, Sample]] = {s.function: (Sample(), Sample()) for s in todo}
         with tempfile.TemporaryDirectory(prefix="stint-coldstart-") as tmp:
             work = Path(tmp)
-            floors: dict[str, dict[str, str]] = {}
-            for scenario in todo:  # record the calls each function makes, for its floor
-                event = scenario.event
-                if scenario.fresh_user:
-                    event = _with_user(event, "BENCH-USER", f"rec-{os.urandom(6).hex()}")
-                environment = stack.function_environment(scenario.function)
-                handler = stack.function(scenario.function).handler_file
-                result, *_, calls = _run_child(environment, handler, event, work, record=True)
-                _check(scenario, result["response"])
-                calls_file = work / f"{scenario.function}.calls.json"
-                calls_file.write_text(json.dumps([c for c in calls if c[0] == "dynamodb"]))
-                floors[scenario.function] = {**environment, "BENCH_FLOOR_CALLS": str(calls_file)}
+            floors = _record_floors(stack, todo, work)
             for n in range(runs):
                 for scenario in todo:
                     stint, floor = results[scenario.function]
                     order = [("stint", stint), ("floor", floor)]
                     for kind, sample in order if n % 2 == 0 else order[::-1]:
-                        event = scenario.event
                         fresh = f"u{n}-{kind}-{os.urandom(6).hex()}"
-                        if scenario.fresh_user:
-                            event = _with_user(event, "BENCH-USER", fresh)
                         if kind == "stint":
-                            environment = stack.function_environment(scenario.function)
-                            handler = stack.function(scenario.function).handler_file
+                            _measure_stint(stack, scenario, sample, fresh, work)
                         else:
-                            environment, handler = floors[scenario.function], FLOOR
-                            if scenario.fresh_user:  # the recorded calls name another user
-                                calls = json.loads(
-                                    Path(environment["BENCH_FLOOR_CALLS"]).read_text()
-                                )
-                                calls_file = work / "fresh.calls.json"
-                                text = json.dumps(calls)
-                                recorded_user = _recorded_user(calls)
-                                calls_file.write_text(text.replace(recorded_user, fresh))
-                                environment = {**environment, "BENCH_FLOOR_CALLS": str(calls_file)}
-                        result, wall, cpu, rss, _ = _run_child(
-                            environment, handler, event, work, record=False
-                        )
-                        if kind == "stint":
-                            _check(scenario, result["response"])
-                        sample.wall_ms.append(wall)
-                        sample.cpu_ms.append(cpu)
-                        sample.rss_mb.append(rss)
-                        sample.init_ms.append(result["init_ms"])
-                        sample.invoke_ms.append(result["invoke_ms"])
+                            _measure_floor(floors[scenario.function], scenario, sample, fresh, work)
         for scenario in todo:
             stint, floor = results[scenario.function]
             name = scenario.function.removesuffix("Function")

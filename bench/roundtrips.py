@@ -107,6 +107,31 @@ MINIMUM: dict[str, tuple[int, str]] = {
     "GET /v1/sync": (2, "GetItem counter (upto), Query bySeq (DESIGN.md, Sync)"),
     "GET /v1/reports/summary": (3, "Query byStart, BatchGetItem tasks, BatchGetItem projects"),
     "GET /v1/search": (1, "Query the kind's items"),
+    "GET /v1/tags": (1, "Query the user's tags (at most 1,000: one page, ordered by name)"),
+    "POST /v1/tags": (2, "BatchGetItem the name's guard + counter, tx (tag + guard + count)"),
+    "GET /v1/tags/{id}": (1, "GetItem"),
+    "PATCH /v1/tags/{id}": (2, "BatchGetItem tag + counter, tx (a new name: its guard too)"),
+    "DELETE /v1/tags/{id}": (
+        3,
+        "BatchGetItem tag + counter, Query the sessions, tx (tag, guard, count, its sessions)",
+    ),
+    "POST /v1/sessions (tags by name)": (
+        3,
+        "BatchGetItem task + counter + the names' guards, BatchGetItem the tags they name, tx",
+    ),
+    "POST /v1/sessions/batch (atomic, 3 creates)": (
+        2,
+        "BatchGetItem the tasks + counter, one tx for all",
+    ),
+    "POST /v1/sessions/batch (not atomic, 3 creates)": (
+        6,
+        "per operation what its route needs: BatchGetItem task + counter, tx",
+    ),
+    "GET /v1/reports/detailed": (
+        3,
+        "Query byStart, BatchGetItem tasks + subtasks + tags, BatchGetItem projects",
+    ),
+    "GET /v1/reports/weekly": (3, "Query byStart, BatchGetItem tasks, BatchGetItem projects"),
 }
 
 
@@ -182,6 +207,10 @@ class World:
         user, invitation = self.invitee(team)
         self.call("TeamsFunction", "POST", f"/v1/invitations/{invitation}/accept", user=user)
         return user
+
+    def tag(self, name: str | None = None) -> str:
+        body = {"tag": {"name": name or f"tag {uuid.uuid4().hex[:6]}"}}
+        return str(self.call("CatalogFunction", "POST", "/v1/tags", body=body)["tag"]["id"])
 
     def webhook(self) -> str:
         return str(
@@ -486,6 +515,82 @@ def requests(world: World) -> list[tuple[str, Setup]]:
                 {"query": {"type": "task", "name": "T"}},
             ),
         ),
+        *_tag_and_bulk_requests(world, task, session_body),
+    ]
+
+
+def _tag_and_bulk_requests(
+    world: World, task: str, session_body: dict[str, Any]
+) -> list[tuple[str, Setup]]:
+    """The routes of issue 17: tags, sessions with tags and in bulk, detailed and weekly."""
+    reused = world.tag("reused")
+    tagged = {"task": {"id": task}, "session": {**session_body, "tagIds": [reused]}}
+    for _ in range(3):
+        world.call("SessionsFunction", "POST", "/v1/sessions", body=tagged)
+    creates = [{"op": "create", "body": {"task": {"id": task}, "session": session_body}}] * 3
+    month = {"from": "2026-10-01T00:00:00Z", "to": "2026-11-01T00:00:00Z"}
+    return [
+        ("GET /v1/tags", lambda w: ("CatalogFunction", "GET", "/v1/tags", {})),
+        (
+            "POST /v1/tags",
+            lambda w: ("CatalogFunction", "POST", "/v1/tags", {"body": {"tag": {"name": "new"}}}),
+        ),
+        ("GET /v1/tags/{id}", lambda w: ("CatalogFunction", "GET", f"/v1/tags/{w.tag()}", {})),
+        (
+            "PATCH /v1/tags/{id}",
+            lambda w: (
+                "CatalogFunction",
+                "PATCH",
+                f"/v1/tags/{w.tag()}",
+                {"body": {"tag": {"color": "#00ff00"}}},
+            ),
+        ),
+        ("DELETE /v1/tags/{id}", lambda w: ("CatalogFunction", "DELETE", f"/v1/tags/{reused}", {})),
+        (
+            "POST /v1/sessions (tags by name)",
+            lambda w: (
+                "SessionsFunction",
+                "POST",
+                "/v1/sessions",
+                {
+                    "body": {
+                        "task": {"id": task},
+                        "session": {**session_body, "tags": [w.tag("by name") and "BY NAME"]},
+                    }
+                },
+            ),
+        ),
+        (
+            "POST /v1/sessions/batch (atomic, 3 creates)",
+            lambda w: (
+                "SessionsFunction",
+                "POST",
+                "/v1/sessions/batch",
+                {"body": {"operations": creates}},
+            ),
+        ),
+        (
+            "POST /v1/sessions/batch (not atomic, 3 creates)",
+            lambda w: (
+                "SessionsFunction",
+                "POST",
+                "/v1/sessions/batch",
+                {"body": {"atomic": False, "operations": creates}},
+            ),
+        ),
+        (
+            "GET /v1/reports/detailed",
+            lambda w: ("ReportsFunction", "GET", "/v1/reports/detailed", {"query": month}),
+        ),
+        (
+            "GET /v1/reports/weekly",
+            lambda w: (
+                "ReportsFunction",
+                "GET",
+                "/v1/reports/weekly",
+                {"query": {"from": "2026-10-05", "groupBy": "tag"}},
+            ),
+        ),
     ]
 
 
@@ -513,10 +618,53 @@ def measure(stack: Stack) -> list[Measured]:
     return results
 
 
+DETAILED_SESSIONS = 300
+
+
+def detailed_capacity(stack: Stack) -> tuple[Meter, Meter]:
+    """A month's detailed report (300 sessions on 30 tasks in 5 projects, each with a tag, and
+    as many in the months around it), metered, and a plain Query of the same range."""
+    from stint.store import Store, dynamodb
+
+    world = World(stack)
+    tasks = [world.task(world.project(hourlyRate=90)) for _ in range(5) for _ in range(6)][:30]
+    tag = world.tag("billable work")
+    operations = [
+        {
+            "op": "create",
+            "body": {
+                "task": {"id": tasks[n % len(tasks)]},
+                "session": {
+                    "startTimestamp": f"2026-{month:02d}-{1 + n % 28:02d}T{n % 24:02d}:00:00Z",
+                    "duration": 600 + n,
+                    "tagIds": [tag],
+                },
+            },
+        }
+        for month in (9, 10, 11)
+        for n in range(DETAILED_SESSIONS)
+    ]
+    for start in range(0, len(operations), 100):
+        body = {"atomic": False, "operations": operations[start : start + 100]}
+        world.call("SessionsFunction", "POST", "/v1/sessions/batch", body=body)
+    month = {"from": "2026-10-01T00:00:00Z", "to": "2026-11-01T00:00:00Z"}
+    with metered(dynamodb()) as report:
+        answer = stack.call(
+            "ReportsFunction", "GET", "/v1/reports/detailed", world.user, query=month
+        )
+    if answer["statusCode"] != 200 or answer["json"]["totals"]["sessions"] != DETAILED_SESSIONS:
+        raise RuntimeError(f"detailed report: {answer['statusCode']} {answer['body'][:200]}")
+    with metered(dynamodb()) as plain:
+        low, high = "2026-10-01T00:00:00.000Z", "2026-11-01T00:00:00.000Z"
+        list(Store(world.user).query_all(between=(low, high), index="byStart", page_size=1000))
+    return report, plain
+
+
 def run() -> list[Figure]:
     stack = Stack()
     try:
         results = measure(stack)
+        report, plain = detailed_capacity(stack)
     finally:
         stack.stop()
     figures = []
@@ -566,6 +714,21 @@ def run() -> list[Figure]:
             "RCU",
             ("<=", 1.0),
             "each item once",
+        )
+    )
+    print(
+        f"detailed report of {DETAILED_SESSIONS} sessions: {report.calls} calls, {report.rcu} RCU"
+        f" ({report.operations()}); a plain Query of the range: {plain.calls} calls,"
+        f" {plain.rcu} RCU"
+    )
+    figures.append(
+        Figure(
+            f"detailed report, a month of {DETAILED_SESSIONS} sessions: read capacity",
+            report.rcu,
+            plain.rcu,
+            "RCU",
+            None,
+            "a plain Query of the range",
         )
     )
     return figures

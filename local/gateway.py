@@ -293,15 +293,28 @@ def proxy_response(result: Any) -> Response | None:
         status = int(result.get("statusCode", ""))
     except ValueError:
         return None
+    data = _proxy_body(result)
+    headers = _proxy_headers(result)
+    if data is None or headers is None:
+        return None
+    return Response(data, status=status, headers=headers)
+
+
+def _proxy_body(result: dict[str, Any]) -> bytes | None:
+    """A proxy result's body as bytes (decoded if base64), or None if it is malformed."""
     body = result.get("body")
     if body is not None and not isinstance(body, str):
         return None
-    data = (body or "").encode()
-    if result.get("isBase64Encoded") and body:
-        try:
-            data = base64.b64decode(body, validate=True)
-        except ValueError:
-            return None
+    if not (result.get("isBase64Encoded") and body):
+        return (body or "").encode()
+    try:
+        return base64.b64decode(body, validate=True)
+    except ValueError:
+        return None
+
+
+def _proxy_headers(result: dict[str, Any]) -> Headers | None:
+    """A proxy result's headers, single and multi-value, or None if they are malformed."""
     single = result.get("headers") or {}
     multi = result.get("multiValueHeaders") or {}
     if not isinstance(single, dict) or not isinstance(multi, dict):
@@ -315,7 +328,7 @@ def proxy_response(result: Any) -> Response | None:
             headers.add(name, str(value))
     if "Content-Type" not in headers:
         headers["Content-Type"] = "application/json"  # API Gateway's default
-    return Response(data, status=status, headers=headers)
+    return headers
 
 
 def gateway_response(api: Api, response_type: str, request_id: str) -> Response:

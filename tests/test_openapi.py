@@ -83,10 +83,24 @@ CONTRACT: dict[tuple[str, str], set[int]] = {
     ("POST", "/v1/webhooks/{webhookId}/rotate-secret"): {200, 404},
     ("POST", "/v1/webhooks/{webhookId}/test"): {202, 404},
     ("GET", "/v1/webhooks/{webhookId}/deliveries"): {200, 404},
+    # 15. Tags (a name the caller has is a 409; at most 1,000)
+    ("GET", "/v1/tags"): {200},
+    ("POST", "/v1/tags"): {201, 409},
+    ("GET", "/v1/tags/{tagId}"): {200, 404},
+    ("PATCH", "/v1/tags/{tagId}"): {200, 404, 409},
+    ("DELETE", "/v1/tags/{tagId}"): {204, 404},
+    # 16. Sessions in bulk (atomic: the failing operation's own status)
+    ("POST", "/v1/sessions/batch"): {200, 404, 409, 412},
+    # 17. Detailed and weekly reports
+    ("GET", "/v1/reports/detailed"): {200, 404},
+    ("GET", "/v1/reports/weekly"): {200},
 }
 # Where If-Match is honoured (contract section 1): every PATCH, PUT and DELETE of an entity with
 # an ETag, and a task event (conditional on the task's ETag, as `PATCH ?event=` is).
 CONDITIONAL_POSTS = {("POST", "/v1/tasks/{taskId}/events")}
+# A 412 without the If-Match header: an atomic batch's operation whose `ifMatch` (in the body)
+# does not match refuses the batch with its own status (contract section 16).
+BODY_IF_MATCH = {("POST", "/v1/sessions/batch")}
 
 
 def honours_if_match(method: str, path: str) -> bool:
@@ -98,7 +112,7 @@ def honours_if_match(method: str, path: str) -> bool:
 # Success responses that are not one entity, so carry no ETag (contract section 1).
 NOT_ONE_ENTITY = re.compile(
     r"List$|^SyncPage$|^TeamTimers$|^Timer(Envelope|Started)$|^QueuedDeliveryEnvelope$"
-    r"|^SummaryReport$|^SearchResults$"
+    r"|^SummaryReport$|^SearchResults$|^DetailedReport$|^WeeklyReport$|^BatchResults$"
 )
 
 
@@ -217,7 +231,7 @@ def test_every_route_documents_the_shared_errors(document: dict[str, Any]) -> No
         if method == "POST":
             expected.add(409)
             assert "idempotency_conflict" in responses["409"]["description"], where
-        if honours_if_match(method, path):
+        if honours_if_match(method, path) or (method, path) in BODY_IF_MATCH:
             expected.add(412)
         else:
             assert "412" not in responses, f"{where}: takes no If-Match"

@@ -393,15 +393,41 @@ def _complete_operation(operation: dict[str, Any], route: Any, id_pattern: str) 
     operation["operationId"] = _operation_id(route.event)
     responses: dict[str, Any] = operation["responses"]
     responses.pop("422", None)
+    _check_successes(responses, method, route.path)
+    parameters: list[dict[str, Any]] = operation.setdefault("parameters", [])
+    path_ids = _describe_path_ids(parameters, id_pattern)
+    has_body = "requestBody" in operation
+    has_input = bool(parameters) or has_body
+    honours_if_match = _add_headers(parameters, responses, method)
+    if not parameters:
+        del operation["parameters"]
+    errors = _errors(method, path_ids, has_input, has_body, honours_if_match)
+    for code, description in errors.items():
+        _add_error(responses, code, description)
+    for response in responses.values():
+        response.setdefault("headers", {})["X-Request-Id"] = dict(REQUEST_ID)
+    # API Gateway's own answer: its request id is in the body (and x-amzn-RequestId) only.
+    responses["429"]["headers"] = {"Retry-After": dict(RETRY_AFTER)}
+    responses["401"] = {
+        "description": "No valid token (API Gateway's authorizer; not the error body)",
+        "content": {JSON: {"schema": {"$ref": REF + "GatewayMessage"}}},
+    }
+    operation["security"] = _security(route)
+
+
+def _check_successes(responses: dict[str, Any], method: str, path: str) -> None:
+    """Every success a route declares is one its method answers with; a 204 has no body."""
     for status in list(responses):
         if status.startswith("2") and int(status) not in SUCCESS[method]:
-            raise OpenAPIError(f"{method} {route.path}: a {status} success is not {method}'s")
+            raise OpenAPIError(f"{method} {path}: a {status} success is not {method}'s")
         if status == "204":
             responses[status].pop("content", None)
     if not any(status.startswith("2") for status in responses):
-        raise OpenAPIError(f"{method} {route.path}: no success response")
+        raise OpenAPIError(f"{method} {path}: no success response")
 
-    parameters: list[dict[str, Any]] = operation.setdefault("parameters", [])
+
+def _describe_path_ids(parameters: list[dict[str, Any]], id_pattern: str) -> list[str]:
+    """Give each path parameter (an id) its pattern and a description; their names."""
     path_ids = []
     for parameter in parameters:
         if parameter["in"] == "path":
@@ -410,8 +436,12 @@ def _complete_operation(operation: dict[str, Any], route: Any, id_pattern: str) 
             parameter.setdefault(
                 "description", f"The {_kind(parameter['name'])}'s id (another one is a 404)"
             )
-    has_body = "requestBody" in operation
-    has_input = bool(parameters) or has_body
+    return path_ids
+
+
+def _add_headers(parameters: list[dict[str, Any]], responses: dict[str, Any], method: str) -> bool:
+    """The HTTP conventions' headers: Idempotency-Key (POST), Location (201), Link (pages),
+    If-Match (the routes that take it); whether the route honours If-Match."""
     if method == "POST":
         _add_header(parameters, IDEMPOTENCY_KEY)
         for status, response in responses.items():
@@ -421,10 +451,13 @@ def _complete_operation(operation: dict[str, Any], route: Any, id_pattern: str) 
         responses["201"].setdefault("headers", {})["Location"] = dict(LOCATION)
     if any(p["in"] == "query" and p["name"] in PAGE_TOKENS for p in parameters):
         responses["200"].setdefault("headers", {})["Link"] = dict(LINK)
-    honours_if_match = _document_if_match(parameters)
-    if not parameters:
-        del operation["parameters"]
+    return _document_if_match(parameters)
 
+
+def _errors(
+    method: str, path_ids: list[str], has_input: bool, has_body: bool, honours_if_match: bool
+) -> dict[int, str]:
+    """The error responses a route can give, by status."""
     errors: dict[int, str] = {}
     if has_input:
         errors[400] = (
@@ -444,24 +477,14 @@ def _complete_operation(operation: dict[str, Any], route: Any, id_pattern: str) 
     if has_body:
         errors[413] = "`payload_too_large`: the body is over 256 KiB"
     errors[429] = "`throttled`: too many requests; retry later"
-    for code, description in errors.items():
-        _add_error(responses, code, description)
-    for response in responses.values():
-        response.setdefault("headers", {})["X-Request-Id"] = dict(REQUEST_ID)
-    # API Gateway's own answer: its request id is in the body (and x-amzn-RequestId) only.
-    responses["429"]["headers"] = {"Retry-After": dict(RETRY_AFTER)}
-    responses["401"] = {
-        "description": "No valid token (API Gateway's authorizer; not the error body)",
-        "content": {JSON: {"schema": {"$ref": REF + "GatewayMessage"}}},
-    }
+    return errors
 
-    if route.authorizer is not None:
-        scopes = sorted(route.scopes)
-        operation["security"] = [{SECURITY_SCHEME: [scope]} for scope in scopes] or [
-            {SECURITY_SCHEME: []}
-        ]
-    else:
-        operation["security"] = []
+
+def _security(route: Any) -> list[dict[str, list[str]]]:
+    if route.authorizer is None:
+        return []
+    scopes = sorted(route.scopes)
+    return [{SECURITY_SCHEME: [scope]} for scope in scopes] or [{SECURITY_SCHEME: []}]
 
 
 def _document_if_match(parameters: list[dict[str, Any]]) -> bool:

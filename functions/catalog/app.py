@@ -1,4 +1,5 @@
-"""Catalog function: projects and categories (contract section 6). A thin HTTP adapter."""
+"""Catalog function: projects, categories (contract section 6) and tags (section 15). A thin HTTP
+adapter."""
 
 from typing import Annotated
 
@@ -22,11 +23,14 @@ from stint.models import (
     ProjectBody,
     ProjectEnvelope,
     ProjectList,
+    TagBody,
+    TagEnvelope,
+    TagList,
     fails,
     returns,
     returns_nothing,
 )
-from stint.services import catalog
+from stint.services import catalog, tags
 from stint.services.catalog import ArchivedFilter
 
 app = create_app()
@@ -194,6 +198,79 @@ def delete_category(caller: CurrentCaller, categoryId: str, if_match: IfMatch = 
     Its projects stay, with `categoryId: null`.
     """
     catalog.delete_category(caller, categoryId, if_match=if_match)
+    return no_content()
+
+
+@app.get("/v1/tags", responses={200: returns("A page of tags, by name")})
+def list_tags(
+    caller: CurrentCaller, limit: Limit = 100, nextToken: NextToken = None
+) -> Response[TagList]:
+    """List tags.
+
+    By name (case-insensitive). Pages of `limit`; follow `nextToken` (or `Link: rel="next"`).
+    """
+    found, token = tags.list_tags(caller, limit=limit, next_token=nextToken)
+    return list_response(app, "tags", found, token)
+
+
+@app.post(
+    "/v1/tags",
+    responses={
+        201: returns("The tag, created", etag=True),
+        409: fails(
+            "`conflict`: a tag with that id, or with that name (trimmed, case-insensitive), "
+            "exists; or the caller has 1,000 tags"
+        ),
+    },
+)
+def create_tag(caller: CurrentCaller, body: Annotated[TagBody, Body()]) -> Response[TagEnvelope]:
+    """Create a tag.
+
+    Names are unique per user (trimmed, case-insensitive). The answer's `Location` is the
+    tag's URL.
+    """
+    return created(app, "tag", tags.create_tag(caller, body.tag), "/v1/tags")
+
+
+@app.get("/v1/tags/<tagId>", responses={200: returns("The tag", etag=True)})
+def get_tag(caller: CurrentCaller, tagId: str) -> Response[TagEnvelope]:
+    """Get a tag.
+
+    One of the caller's tags, with its ETag for a later `If-Match`.
+    """
+    return entity_response(200, "tag", tags.get_tag(caller, tagId))
+
+
+@app.patch(
+    "/v1/tags/<tagId>",
+    responses={
+        200: returns("The tag, changed", etag=True),
+        409: fails("`conflict`: another tag of the caller has that name"),
+    },
+)
+def patch_tag(
+    caller: CurrentCaller,
+    tagId: str,
+    body: Annotated[TagBody, Body()],
+    if_match: IfMatch = None,
+) -> Response[TagEnvelope]:
+    """Change a tag.
+
+    Only the fields sent change; `color: null` clears the color.
+    """
+    return entity_response(200, "tag", tags.update_tag(caller, tagId, body.tag, if_match))
+
+
+@app.delete(
+    "/v1/tags/<tagId>",
+    responses={204: returns_nothing("Deleted, and taken off every session that carried it")},
+)
+def delete_tag(caller: CurrentCaller, tagId: str, if_match: IfMatch = None) -> None:
+    """Delete a tag.
+
+    Every session that carries it loses it (and is changed: the next sync lists it).
+    """
+    tags.delete_tag(caller, tagId, if_match=if_match)
     return no_content()
 
 

@@ -17,6 +17,8 @@ from stint.api import (
     no_content,
 )
 from stint.models import (
+    BatchResults,
+    SessionBatch,
     SessionBody,
     SessionEnvelope,
     SessionList,
@@ -25,7 +27,7 @@ from stint.models import (
     returns,
     returns_nothing,
 )
-from stint.services import sessions
+from stint.services import batch, sessions
 
 app = create_app()
 
@@ -36,18 +38,50 @@ def list_sessions(
     start: Annotated[str | None, Query(json_schema_extra={"format": "date-time"})] = None,
     end: Annotated[str | None, Query(json_schema_extra={"format": "date-time"})] = None,
     taskId: Annotated[str | None, Query()] = None,
+    tagId: Annotated[str | None, Query(description="Only sessions carrying this tag")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     nextToken: Annotated[str | None, Query()] = None,
 ) -> Response[SessionList]:
     """List sessions.
 
     By `startTimestamp`, ascending: `start` inclusive, `end` exclusive, optionally of one
-    task. Pages of `limit`; follow `nextToken` (or `Link: rel="next"`).
+    task and / or carrying one tag. Pages of `limit`; follow `nextToken` (or `Link:
+    rel="next"`).
     """
     found, token = sessions.list_sessions(
-        caller, start=start, end=end, task_id=taskId, limit=limit, next_token=nextToken
+        caller,
+        start=start,
+        end=end,
+        task_id=taskId,
+        tag_id=tagId,
+        limit=limit,
+        next_token=nextToken,
     )
     return list_response(app, "sessions", found, token)
+
+
+@app.post(
+    "/v1/sessions/batch",
+    responses={
+        200: returns("One result per operation, in order"),
+        404: fails("`not_found` (atomic): the operation `error.index` names nothing"),
+        409: fails("`conflict` (atomic): the operation `error.index` conflicts"),
+        412: fails("`precondition_failed` (atomic): the operation `error.index`'s ifMatch"),
+    },
+)
+def session_batch(
+    caller: CurrentCaller, body: Annotated[SessionBatch, Body()]
+) -> Response[BatchResults]:
+    """Create, replace and delete sessions in bulk.
+
+    Each operation means what its own route means (`POST /v1/sessions`, `PUT` and `DELETE
+    /v1/sessions/{id}`, `ifMatch` as its `If-Match`), in order: a title or tag one creates is
+    reused by the next. `atomic: true` (the default, at most 25 operations): all commit in one
+    transaction or none does, and a refused operation refuses the batch with its own status
+    and error, plus `error.index`. `atomic: false` (at most 100): each commits on its own and
+    has its result, refused or not. The `Idempotency-Key` covers the batch.
+    """
+    return json_response(200, {"results": batch.run(caller, body)})
 
 
 @app.get("/v1/sessions/<sessionId>", responses={200: returns("The session", etag=True)})
@@ -75,7 +109,9 @@ def create_session(
     The task and project may be named by id or by title: an active task or project with
     that title (trimmed, case-insensitive) is reused, and only created when none exists, in
     the same transaction. `duration: null` starts a running session, stopping the caller's
-    running one first. The answer's `Location` is the session's URL.
+    running one first. `session.tagIds` names the caller's tags; `session.tags` names tags by
+    name, reused before created (the created ones are in the answer's `tags`); at most 20 in
+    all. The answer's `Location` is the session's URL.
     """
     return _session_written(sessions.write_session(caller, body))
 

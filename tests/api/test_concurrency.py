@@ -82,36 +82,51 @@ def _writer(api: Api, seed: int, shared_tasks: list[str], acks: Acks) -> None:
             acks.gone(victim["kind"], victim["id"])
 
 
-def test_writers_and_a_syncing_reader_agree(stack: dict[str, Any], api: Api) -> None:
-    shared_tasks = [api.create("/v1/tasks", "task", title=f"shared {i}")["id"] for i in range(3)]
-    replica: dict[str, dict[str, dict[str, Any]]] = {key: {} for key in LISTS}
-    seen: set[tuple[str, str, str]] = set()
-    seen_deleted: set[tuple[str, str]] = set()
-    token = "*"
-    acks = Acks()
-    done = threading.Event()
+class SyncReader:
+    """A client that keeps a replica by delta sync, and everything each page showed it."""
 
-    def read_page() -> bool:
-        nonlocal token
-        response = api.get(f"/v1/sync?syncToken={token}&limit=7")
+    def __init__(self, api: Api) -> None:
+        self.api = api
+        self.replica: dict[str, dict[str, dict[str, Any]]] = {key: {} for key in LISTS}
+        self.seen: set[tuple[str, str, str]] = set()  # (kind, id, lastUpdated)
+        self.seen_deleted: set[tuple[str, str]] = set()
+        self.token = "*"
+
+    def read_page(self) -> bool:
+        """Apply the next page to the replica; whether more remain."""
+        response = self.api.get(f"/v1/sync?syncToken={self.token}&limit=7")
         assert response.status_code == 200, response.text
         page = response.json()
         for key in LISTS:
             for entity in page.get(key, []):
-                replica[key][entity["id"]] = entity
-                seen.add((KINDS[key], entity["id"], entity["lastUpdated"]))
+                self.replica[key][entity["id"]] = entity
+                self.seen.add((KINDS[key], entity["id"], entity["lastUpdated"]))
         for gone in page.get("deleted", []):
-            replica[LIST_OF[gone["type"]]].pop(gone["id"], None)
-            seen_deleted.add((gone["type"], gone["id"]))
-        token = page["syncToken"]
+            self.replica[LIST_OF[gone["type"]]].pop(gone["id"], None)
+            self.seen_deleted.add((gone["type"], gone["id"]))
+        self.token = page["syncToken"]
         return bool(page["hasMore"])
 
-    def reader() -> None:
+    def read_until(self, done: threading.Event) -> None:
         while not done.is_set():
-            read_page()
+            self.read_page()
 
+    def catch_up(self) -> None:
+        while self.read_page():
+            pass
+
+    def synced_after(self, kind: str, entity_id: str, last_updated: str) -> bool:
+        """Whether a page showed this entity as written then, or later."""
+        return any((k, i) == (kind, entity_id) and u >= last_updated for k, i, u in self.seen)
+
+
+def test_writers_and_a_syncing_reader_agree(stack: dict[str, Any], api: Api) -> None:
+    shared_tasks = [api.create("/v1/tasks", "task", title=f"shared {i}")["id"] for i in range(3)]
+    reader = SyncReader(api)
+    acks = Acks()
+    done = threading.Event()
     with ThreadPoolExecutor(max_workers=WRITERS + 1) as pool:
-        reading = pool.submit(reader)
+        reading = pool.submit(reader.read_until, done)
         writers = [pool.submit(_writer, api, seed, shared_tasks, acks) for seed in range(WRITERS)]
         try:
             for future in writers:
@@ -119,18 +134,16 @@ def test_writers_and_a_syncing_reader_agree(stack: dict[str, Any], api: Api) -> 
         finally:
             done.set()
         reading.result()
-    while read_page():
-        pass
+    reader.catch_up()
 
     full, _, _ = sync_all(api)
     for key in LISTS:
-        assert replica[key] == full[key], f"{key}: the replica differs from a full sync"
-    assert acks.deleted <= seen_deleted, "an acknowledged delete was never synced"
+        assert reader.replica[key] == full[key], f"{key}: the replica differs from a full sync"
+    assert acks.deleted <= reader.seen_deleted, "an acknowledged delete was never synced"
     for kind, entity_id, last_updated in acks.written:
-        if (kind, entity_id) in acks.deleted:
-            continue
-        later = [u for k, i, u in seen if (k, i) == (kind, entity_id) and u >= last_updated]
-        assert later, f"acknowledged write of {kind} {entity_id} at {last_updated} never synced"
+        assert (kind, entity_id) in acks.deleted or reader.synced_after(
+            kind, entity_id, last_updated
+        ), f"acknowledged write of {kind} {entity_id} at {last_updated} never synced"
     assert len(acks.written) >= WRITERS  # the run did real work
 
 

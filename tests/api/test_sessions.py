@@ -11,6 +11,7 @@ SESSION_FIELDS = {
     "startTimestamp",
     "duration",
     "endTimestamp",
+    "tagIds",
     "running",
     "note",
     "type",

@@ -6,7 +6,7 @@ from typing import Any
 
 from tests.api.conftest import Api, assert_error
 
-LISTS = ("sessions", "tasks", "projects", "categories", "subtasks")
+LISTS = ("sessions", "tasks", "projects", "categories", "subtasks", "tags")
 
 
 def sync_all(

@@ -11,11 +11,12 @@ from typing import Any
 import pytest
 
 from local.testing import start_local_stack, stop
+from stint import kinds
 from tests.api.conftest import Api, new_api
 from tests.pipeline import Answers, Receiver, Replica, running_receiver, subscribe
 
 STATS: Counter[str] = Counter()
-TRIGGERS = ["project", "category", "task", "subtask", "time"]
+TRIGGERS = list(kinds.TRIGGERS)  # every kind's (stint.kinds): a new kind is delivered too
 
 
 @pytest.fixture(scope="session")

@@ -42,7 +42,7 @@ OMIT = object()  # a field left out of the body
 MAX_TIMESTAMP = timeutil.LATEST
 MIN_TIMESTAMP = timeutil.EARLIEST
 SESSION_START_MAX = MAX_TIMESTAMP
-REFERENCES = ("projectId", "categoryId", "taskId", "subtaskId", "defaultProject")
+REFERENCES = ("projectId", "categoryId", "taskId", "subtaskId", "defaultProject", "tagIds")
 
 # Characters a client may send: every plane, combining marks, right-to-left scripts, emoji,
 # never a surrogate (not encodable) nor U+0000 (refused by the contract).
@@ -75,6 +75,15 @@ class Constraints:
     json_schema: dict[str, Any] = field(default_factory=dict)
 
 
+# The annotated_types constraints that set the Constraints field of their own name.
+_BOUNDS = (
+    (annotated_types.Ge, "ge"),
+    (annotated_types.Le, "le"),
+    (annotated_types.MinLen, "min_length"),
+    (annotated_types.MaxLen, "max_length"),
+)
+
+
 def constraints(annotation: Any, metadata: list[Any]) -> Constraints:
     """The base type and every constraint of one (non-optional) annotation."""
     found = Constraints(annotation)
@@ -86,21 +95,22 @@ def constraints(annotation: Any, metadata: list[Any]) -> Constraints:
         item = items.pop(0)
         if isinstance(item, FieldInfo):
             items += item.metadata
-        elif isinstance(item, annotated_types.Ge):
-            found.ge = item.ge
-        elif isinstance(item, annotated_types.Le):
-            found.le = item.le
-        elif isinstance(item, annotated_types.MinLen):
-            found.min_length = item.min_length
-        elif isinstance(item, annotated_types.MaxLen):
-            found.max_length = item.max_length
-        elif getattr(item, "pattern", None):
-            found.pattern = item.pattern
-        elif isinstance(item, AfterValidator | BeforeValidator):
-            found.validators.append(item.func)
-        elif isinstance(item, WithJsonSchema) and isinstance(item.json_schema, dict):
-            found.json_schema = item.json_schema
+        else:
+            _note(found, item)
     return found
+
+
+def _note(found: Constraints, item: Any) -> None:
+    """Record one constraint of an annotation's metadata (others are left alone)."""
+    bound = next((name for kind, name in _BOUNDS if isinstance(item, kind)), None)
+    if bound is not None:
+        setattr(found, bound, getattr(item, bound))
+    elif getattr(item, "pattern", None):
+        found.pattern = item.pattern
+    elif isinstance(item, AfterValidator | BeforeValidator):
+        found.validators.append(item.func)
+    elif isinstance(item, WithJsonSchema) and isinstance(item.json_schema, dict):
+        found.json_schema = item.json_schema
 
 
 # ----------------------------------------------------------------------------- values
@@ -156,13 +166,20 @@ def texts(min_size: int = 0, max_size: int | None = None) -> st.SearchStrategy[s
     return st.one_of(strategies).filter(lambda text: min_size <= len(text) <= longest)
 
 
-def titles() -> st.SearchStrategy[str]:
-    """1..TITLE_MAX characters after trimming (blanks around are allowed, and trimmed)."""
-    maximum = models.TITLE_MAX
+def trimmed_texts(maximum: int) -> st.SearchStrategy[str]:
+    """1..`maximum` characters after trimming (blanks around are allowed, and trimmed)."""
     return st.one_of(
         texts(1, maximum),
         st.builds(lambda c: " " + (c * maximum)[:maximum] + " ", st.sampled_from(EDGE_TEXT)),
     ).filter(lambda text: 1 <= len(text.strip()) <= maximum)
+
+
+def titles() -> st.SearchStrategy[str]:
+    return trimmed_texts(models.TITLE_MAX)
+
+
+def tag_names() -> st.SearchStrategy[str]:
+    return trimmed_texts(models.TAG_NAME_MAX)
 
 
 def money(minimum: Decimal, maximum: Decimal) -> st.SearchStrategy[Decimal]:
@@ -194,6 +211,8 @@ def _validated(found: Constraints, name: str) -> st.SearchStrategy[Any]:
     functions = {getattr(f, "__qualname__", repr(f)) for f in found.validators}
     if functions <= {"_trimmed_title"}:
         return titles()
+    if functions <= {"_trimmed_tag_name"}:
+        return tag_names()
     if functions <= {"_rfc3339"}:
         return timestamps()
     if functions <= {"_whole"} and found.base is int:
@@ -216,6 +235,10 @@ def value(name: str, annotation: Any, metadata: list[Any]) -> st.SearchStrategy[
         return st.sampled_from(typing.get_args(base))
     if isinstance(base, type) and issubclass(base, BaseModel):
         return body(base)
+    if typing.get_origin(base) is list:
+        (item,) = typing.get_args(base)
+        items = value(f"{name}[]", item, [])
+        return st.lists(items, min_size=found.min_length or 0, max_size=found.max_length or 10)
     if base is bool:
         return st.booleans()
     if base is int:

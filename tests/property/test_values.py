@@ -27,7 +27,15 @@ from tests.pipeline import (
     wait_until,
 )
 from tests.property.conftest import STATS, Account
-from tests.property.strategies import OMIT, SESSION_START_MAX, body, plain, timestamps, titles
+from tests.property.strategies import (
+    OMIT,
+    SESSION_START_MAX,
+    body,
+    plain,
+    tag_names,
+    timestamps,
+    titles,
+)
 
 EXAMPLES = int(os.environ.get("STINT_PROPERTY_EXAMPLES") or 25)
 DELIVERY_WAIT_S = 30.0
@@ -136,6 +144,21 @@ def test_categories(account: Account) -> None:
             return "PATCH", f"/v1/categories/{got['id']}", {"category": got}
 
         round_trip(account, "category", ("POST", "/v1/categories"), {"category": fields}, patch)
+
+    example()
+    check_deliveries(account)
+
+
+def test_tags(account: Account) -> None:
+    @SETTINGS
+    @given(fields=body(models.TagFields, {"name": tag_names()}))
+    def example(fields: dict[str, Any]) -> None:
+        def patch(got: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
+            return "PATCH", f"/v1/tags/{got['id']}", {"tag": got}
+
+        # Names are unique per user (a name the account has is a 409): numbered, kept in range.
+        fields = {**fields, "name": f"{STATS['examples']}.{fields['name']}".strip()[:100]}
+        round_trip(account, "tag", ("POST", "/v1/tags"), {"tag": fields}, patch)
 
     example()
     check_deliveries(account)

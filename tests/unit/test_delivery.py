@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 from standardwebhooks.webhooks import Webhook
 
 from stint import config, delivery
-from stint.store import Store
+from stint.store import WebhookStore
 
 USER = "delivery-user"
 SECRET = "whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0"
@@ -94,7 +94,7 @@ def subscribe(receiver: Receiver, webhook_id: str) -> None:
         "createdAt": "2026-11-23T00:00:00.000Z",
         "secret": SECRET,
     }
-    Store(USER).create_webhook(webhook, limit=20, full=RuntimeError("full"))
+    WebhookStore(USER).create(webhook, limit=20, full=RuntimeError("full"))
 
 
 def message(webhook_id: str, event_id: str) -> dict[str, Any]:
@@ -145,15 +145,15 @@ def test_an_exception_in_one_message_retries_it_alone(
     records = received(
         queues["deliveries"], [json.dumps(message(h, f"msg_{h}")) for h in ("h1", "h2", "h3")]
     )
-    real_get = Store.get_webhook
+    real_get = WebhookStore.get_webhook
 
-    def get_webhook(store: Store, webhook_id: str) -> dict[str, Any] | None:
+    def get_webhook(store: WebhookStore, webhook_id: str) -> dict[str, Any] | None:
         if webhook_id == "h2":
             error = {"Code": "InternalServerError", "Message": "injected"}
             raise ClientError({"Error": error}, "GetItem")
         return real_get(store, webhook_id)
 
-    monkeypatch.setattr(Store, "get_webhook", get_webhook)
+    monkeypatch.setattr(WebhookStore, "get_webhook", get_webhook)
     result = delivery.handle(records)
     by_hook = {json.loads(r["body"])["webhookId"]: r["messageId"] for r in records}
     assert result == {"batchItemFailures": [{"itemIdentifier": by_hook["h2"]}]}

@@ -23,7 +23,7 @@ from moto.dynamodbstreams.models import dynamodbstreams_backends
 
 from local.streams import lambda_stream_record
 from stint import aws, config, dispatch
-from stint.store import Delete, Put, Store
+from stint.store import Delete, Put, Store, WebhookStore
 
 USER = "dispatch-user"
 
@@ -75,7 +75,7 @@ def subscribe(trigger: str) -> str:
         "createdAt": "2026-11-23T00:00:00.000Z",
         "secret": "whsec_c2VjcmV0",
     }
-    Store(USER).create_webhook(webhook, limit=20, full=RuntimeError("full"))
+    WebhookStore(USER).create(webhook, limit=20, full=RuntimeError("full"))
     return str(webhook["id"])
 
 
@@ -211,7 +211,7 @@ def test_a_fractional_number_is_delivered(
 def test_any_stored_number_reaches_the_queue_as_its_value(
     table: str, queue: str, rate: Decimal, hours: Decimal
 ) -> None:
-    if not Store(USER).webhooks():
+    if not WebhookStore(USER).webhooks():
         subscribe("project")
     project = {
         "id": uuid.uuid4().hex,

@@ -21,7 +21,7 @@ import boto3
 import pytest
 
 from stint import config
-from stint.store import Store
+from stint.store import WebhookStore
 
 REPO = Path(__file__).resolve().parents[2]
 EVENTS = REPO / "events"
@@ -43,6 +43,8 @@ SCENARIO: list[tuple[str, Any]] = [
     ("tasks-task-event.json", 200),
     ("sessions-create-session.json", 201),
     ("sessions-list-sessions.json", 200),
+    ("catalog-create-tag.json", 201),
+    ("sessions-batch.json", 200),
     ("timer-start.json", 201),
     ("timer-get.json", 200),
     ("timer-stop.json", 200),
@@ -60,6 +62,8 @@ SCENARIO: list[tuple[str, Any]] = [
     ("docs-openapi-document.json", 200),  # the OpenAPI document, without a token
     ("reports-summary.json", 200),
     ("reports-search.json", 200),
+    ("reports-detailed.json", 200),
+    ("reports-weekly.json", 200),
     ("dispatcher-task-created.json", NO_FAILURES),
     ("delivery-task-created.json", NO_FAILURES),
     ("webhooks-list-deliveries.json", 200),  # the delivery above, attempt 1
@@ -146,7 +150,7 @@ def test_every_event_through_its_handler(
         "createdAt": "2026-11-23T00:00:00.000Z",
         "secret": "whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQ=",
     }
-    Store(USER).create_webhook(hook, limit=20, full=RuntimeError("full"))
+    WebhookStore(USER).create(hook, limit=20, full=RuntimeError("full"))
 
     for name, expected in SCENARIO:
         event = json.loads((EVENTS / name).read_text(encoding="utf-8"))
@@ -169,7 +173,9 @@ def test_every_event_through_its_handler(
     ]
     # Signed by the rotated secret and the one before it.
     assert len(receiver[0]["webhook-signature"].split(" ")) == 2
-    (logged,), _ = Store(USER).delivery_attempts("hook-tasks", limit=10, next_token=None, now=0)
+    (logged,), _ = WebhookStore(USER).delivery_attempts(
+        "hook-tasks", limit=10, next_token=None, now=0
+    )
     assert logged["id"] == "msg_0123456789abcdef0123456789abcdef"
     assert logged["status"] == "succeeded" and logged["responseStatus"] == 204
     config.settings.cache_clear()

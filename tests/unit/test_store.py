@@ -91,7 +91,7 @@ def test_big_changes_commit_in_chunks_with_distinct_sequence_numbers() -> None:
     deletes = [Delete("task", r["id"], int(r["seq"])) for r in records]
     done = store.commit(deletes)
     assert sorted(done.seqs.values()) == list(range(131, 261))
-    assert not store.has_any(prefix=entity_sk("task", ""))
+    assert not store.has_any("task")
 
 
 @pytest.mark.usefixtures("table")

@@ -20,9 +20,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto.core.models import botocore_stubber
 
-from stint import store as stint_store
+from stint.config import settings as stint_settings
 from stint.errors import Conflict, ServiceUnavailable, StintError, ValidationFailed
-from stint.store import COUNTER_SK, Put, StaleRead, Store, dynamodb, entity_sk
+from stint.store import (
+    COUNTER_SK,
+    Put,
+    StaleRead,
+    Store,
+    batch_get,
+    dynamodb,
+    entity_sk,
+    reads,
+    transactions,
+    user_pk,
+)
 
 from .handlers import call
 
@@ -92,14 +103,14 @@ def backoffs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     no wall-clock bound, which a loaded machine would break."""
     monkeypatch.setattr(standard.ExponentialBackoff, "delay_amount", lambda self, context: 0)
     slept: list[int] = []
-    for name in ("backoff", "throttled_backoff"):
-        real = getattr(stint_store, name)
+    for module, name in ((transactions, "backoff"), (reads, "throttled_backoff")):
+        real = getattr(module, name)
 
         def counted(attempt: int, real: Any = real) -> None:
             slept.append(attempt)
             real(attempt)
 
-        monkeypatch.setattr(stint_store, name, counted)
+        monkeypatch.setattr(module, name, counted)
     return slept
 
 
@@ -203,7 +214,7 @@ def test_a_race_is_retried_and_commits_once(race: tuple[str, ...]) -> None:
 
 @pytest.mark.usefixtures("table")
 def test_a_race_that_never_ends_is_409_with_retry_after(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(stint_store, "_RETRY_DEADLINE_SECONDS", 0.2)
+    monkeypatch.setattr(transactions, "_RETRY_DEADLINE_SECONDS", 0.2)
     store = Store(f"u-{uuid.uuid4()}")
     race = cancelled("None", "TransactionConflict", "None")
     with inject("TransactWriteItems", race, forever=True), pytest.raises(Conflict) as raised:
@@ -288,15 +299,15 @@ def test_keys_a_batch_read_keeps_handing_back_are_503_after_a_few_tries(
     backoffs: list[int],
 ) -> None:
     user = f"u-{uuid.uuid4()}"
-    keys = [(stint_store.user_pk(user), "PROFILE")]
-    table = stint_store.settings().table_name
+    keys = [(user_pk(user), "PROFILE")]
+    table = stint_settings().table_name
     unprocessed = {
         "Responses": {table: []},
         "UnprocessedKeys": {table: {"Keys": [{"pk": {"S": keys[0][0]}, "sk": {"S": "PROFILE"}}]}},
     }
     response = AWSResponse("https://dynamodb.local/", 200, {}, _Body(unprocessed))
     with inject("BatchGetItem", response, forever=True) as reads, pytest.raises(ServiceUnavailable):
-        stint_store.batch_get(keys)
+        batch_get(keys)
     assert reads.calls == 3 and backoffs == [1, 2]
 
 

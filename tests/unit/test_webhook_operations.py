@@ -24,7 +24,7 @@ from local.template import load_template
 from stint import config, delivery
 from stint.services import webhooks
 from stint.services.common import Caller
-from stint.store import Store
+from stint.store import WebhookStore
 
 from .conftest import TEMPLATE
 from .handlers import call, pool, pool_user
@@ -46,7 +46,7 @@ def subscribe(webhook_id: str, hook_url: str = "http://127.0.0.1:9/in", user: st
         "secret": SECRET,
         "version": 1,
     }
-    Store(user).create_webhook(webhook, limit=20, full=RuntimeError("full"))
+    WebhookStore(user).create(webhook, limit=20, full=RuntimeError("full"))
 
 
 def headers_for(record: dict[str, Any], body: str, timestamp: int) -> dict[str, str]:
@@ -88,7 +88,7 @@ def test_the_previous_secret_signs_for_24_hours_after_a_rotation(
     subscribe("h1")
     monkeypatch.setattr(webhooks, "time", _Clock(-rotated_ago))  # rotated so long ago
     new = webhooks.rotate_secret(Caller(USER, USER), "h1").entity["secret"]
-    record = Store(USER).get_webhook("h1")
+    record = WebhookStore(USER).get_webhook("h1")
     assert record is not None
     body = json.dumps({"id": "msg_1", "type": "webhook.ping"})
     headers = headers_for(record, body, int(time.time()))
@@ -151,7 +151,7 @@ def test_a_delivery_log_that_cannot_be_written_fails_no_delivery(
         raise ClientError({"Error": error}, "PutItem")
 
     monkeypatch.setattr(delivery, "deliver", deliver)
-    monkeypatch.setattr(Store, "log_delivery_attempt", log_write)
+    monkeypatch.setattr(WebhookStore, "log_delivery_attempt", log_write)
     with caplog.at_level(logging.ERROR, logger="stint.delivery"):
         assert delivery.handle([record_of(ping_message("h1"))]) == {"batchItemFailures": []}
     assert delivered == ["msg_h1"]
@@ -164,7 +164,7 @@ def test_a_refused_url_is_logged_as_a_failed_attempt_without_a_status(
     subscribe("h1", hook_url="http://10.0.0.1/in")  # private: refused at delivery time too
     last = record_of(ping_message("h1"), delivery.MAX_ATTEMPTS)  # dead-lettered, not retried
     assert delivery.handle([last]) == {"batchItemFailures": []}
-    (entry,), _ = Store(USER).delivery_attempts("h1", limit=10, next_token=None, now=0)
+    (entry,), _ = WebhookStore(USER).delivery_attempts("h1", limit=10, next_token=None, now=0)
     assert entry["attempt"] == delivery.MAX_ATTEMPTS and entry["status"] == "failed"
     assert entry["responseStatus"] is None and entry["error"].startswith("hookUrl")
 

@@ -357,11 +357,10 @@ _FIELD_NAME = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_-]*|\d+)$")
 def _validation_error(errors: Sequence[Any]) -> StintError:
     details = []
     for error in errors:
-        location = [
-            str(part)
-            for part in error.get("loc", ())
-            if part not in ("body", "query", "path") and _FIELD_NAME.match(str(part))
-        ]
+        where = list(error.get("loc", ()))
+        if where and where[0] in ("body", "query", "path"):
+            where = where[1:]  # where it was sent, not a field (a batch's `body` is one)
+        location = [str(part) for part in where if _FIELD_NAME.match(str(part))]
         if error.get("type") == "json_invalid":
             return ValidationFailed("The body is not valid JSON", code="invalid_json")
         message = str(error.get("msg", "invalid")).removeprefix("Value error, ")

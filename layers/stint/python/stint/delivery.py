@@ -46,7 +46,7 @@ from typing import Any
 
 from stint import aws, hook_urls, jsonio
 from stint.config import settings
-from stint.store import Store
+from stint.store import WebhookStore
 from stint.timeutil import format_timestamp, utc_now
 
 log = logging.getLogger(__name__)
@@ -216,7 +216,7 @@ def _handle_one(record: dict[str, Any]) -> dict[str, Any] | None:
     if message is None:
         return None
     attempt = int(record.get("attributes", {}).get("ApproximateReceiveCount", "1"))
-    store = Store(message["userId"])
+    store = WebhookStore(message["userId"])
     webhook = store.get_webhook(message["webhookId"])
     if webhook is None or webhook.get("status") != "active":
         return None  # unsubscribed or disabled since the event was queued
@@ -251,7 +251,7 @@ def _retried_after_backoff(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def _log_attempt(
-    store: Store,
+    store: WebhookStore,
     message: dict[str, Any],
     attempt: int,
     outcome: Outcome,

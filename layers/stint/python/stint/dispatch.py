@@ -35,7 +35,7 @@ from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 from stint import aws, jsonio
 from stint.config import settings
 from stint.kinds import KINDS
-from stint.store import Store, entity_of, from_item
+from stint.store import WebhookStore, entity_of, from_item, user_of
 from stint.timeutil import format_timestamp, utc_now
 
 _ACTIONS = {"INSERT": "created", "MODIFY": "updated", "REMOVE": "deleted"}
@@ -89,7 +89,7 @@ def events_of(record: dict[str, Any]) -> list[dict[str, Any]]:
     old = from_item(change["OldImage"]) if change.get("OldImage") else None
     image = new or old or {}
     kind = image.get("kind")
-    if kind not in KINDS or not str(image.get("pk", "")).startswith("USER#"):
+    if kind not in KINDS or user_of(str(image.get("pk", ""))) is None:
         return []
     trigger = KINDS[kind].trigger
     action = _ACTIONS[record["eventName"]]
@@ -115,8 +115,8 @@ def _approximate_time(change: dict[str, Any]) -> str:
 
 
 def owner_of(record: dict[str, Any]) -> str:
-    pk = str(record["dynamodb"]["Keys"]["pk"]["S"])
-    return pk.removeprefix("USER#")
+    """The user whose partition a record with events is in (`events_of` keeps only those)."""
+    return user_of(str(record["dynamodb"]["Keys"]["pk"]["S"])) or ""
 
 
 def message_id(record: dict[str, Any], webhook_id: str, event_type: str) -> str:
@@ -133,7 +133,7 @@ class Dispatcher:
 
     def subscriptions(self, user_id: str) -> list[dict[str, Any]]:
         if user_id not in self._subscriptions:
-            records = Store(user_id).webhooks()
+            records = WebhookStore(user_id).webhooks()
             self._subscriptions[user_id] = [r for r in records if r.get("status") == "active"]
         return self._subscriptions[user_id]
 

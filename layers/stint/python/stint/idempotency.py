@@ -35,9 +35,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from stint import store as stint_store
 from stint.errors import Conflict, StintError, ValidationFailed
-from stint.store import IdempotencyKeyTaken, StaleRead, Store
+from stint.store import IdempotencyKeyTaken, IdempotencyRecords, StaleRead, client_error, deferring
+from stint.store import transactions as store_transactions
 
 HEADER = "idempotency-key"
 MAX_KEY_LENGTH = 255
@@ -66,7 +66,7 @@ def fingerprint(event: dict[str, Any]) -> str:
 
 @dataclass
 class _KeyedRequest:
-    store: Store
+    records: IdempotencyRecords
     key: str
     fingerprint: str
     error: ErrorResponse
@@ -74,7 +74,7 @@ class _KeyedRequest:
     def record_of(self, response: dict[str, Any]) -> dict[str, Any]:
         """The Put of this key's record, holding `response`."""
         now = int(time.time())
-        return self.store.idempotency_put(
+        return self.records.put_request(
             self.key,
             self.fingerprint,
             json.dumps(response),
@@ -84,7 +84,7 @@ class _KeyedRequest:
 
     def earlier_answer(self) -> dict[str, Any] | None:
         """The answer a live record of the key gives, if there is one."""
-        record = self.store.idempotency_record(self.key, now=int(time.time()))
+        record = self.records.live(self.key, now=int(time.time()))
         if record is None:
             return None
         if record.get("fingerprint") != self.fingerprint:
@@ -106,8 +106,8 @@ def run_once(
         return resolve()
     if not 1 <= len(key) <= MAX_KEY_LENGTH:
         return error(ValidationFailed(f"Idempotency-Key: must be 1..{MAX_KEY_LENGTH} characters"))
-    request = _KeyedRequest(Store(user_id), key, fingerprint(event), error)
-    for attempt in stint_store.attempts():
+    request = _KeyedRequest(IdempotencyRecords(user_id), key, fingerprint(event), error)
+    for attempt in store_transactions.attempts():
         try:
             return _answered(request, resolve)
         except StaleRead:
@@ -115,11 +115,11 @@ def run_once(
         except StintError as refused:  # what a failed condition of the held write means
             return error(refused)
         except ClientError as failed:  # DynamoDB throttled or refused the held write
-            answer = stint_store.client_error(failed)
+            answer = client_error(failed)
             if answer is None:
                 raise
             return error(answer)
-        stint_store.backoff(attempt)
+        store_transactions.backoff(attempt)
     return error(Conflict("Too many concurrent writes; retry the request", retry_after=1))
 
 
@@ -136,7 +136,11 @@ def _answered(request: _KeyedRequest, resolve: Resolve) -> dict[str, Any]:
 
 
 def _run(request: _KeyedRequest, resolve: Resolve) -> dict[str, Any]:
-    with stint_store.deferring() as deferral:
+    def answered_before() -> None:  # before writes that go out without the record
+        if request.records.live(request.key, now=int(time.time())) is not None:
+            raise IdempotencyKeyTaken()
+
+    with deferring(answered_before) as deferral:
         response = resolve()
     if not 200 <= int(response.get("statusCode", 500)) < 300:
         return request.earlier_answer() or response  # a held write, if any, is dropped
@@ -150,7 +154,7 @@ def _run(request: _KeyedRequest, resolve: Resolve) -> dict[str, Any]:
             return earlier
         deferral.run_effects()
     # Nothing held (the write went out alone): the record follows the answer.
-    if request.store.put_idempotency_record(request.record_of(response)):
+    if request.records.put(request.record_of(response)):
         return response
     return request.earlier_answer() or response
 

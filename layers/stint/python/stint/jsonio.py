@@ -15,6 +15,8 @@ text is its exact decimal value, so a `Decimal` is written as that number.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import re
 from decimal import Decimal
@@ -121,3 +123,20 @@ def dumps(value: Any, *, sort_keys: bool = False) -> str:
         sort_keys=sort_keys,
         separators=(",", ":"),
     )
+
+
+def to_token(value: Any) -> str:
+    """An opaque token holding a JSON value (page and sync tokens): base64url, unpadded."""
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+
+def from_token(token: str) -> Any:
+    """The value a token holds: InvalidJson when it holds none, OverLimit past the limits."""
+    try:
+        text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    except (binascii.Error, ValueError) as error:
+        raise InvalidJson("not base64url") from error
+    try:
+        return loads(text)
+    except UnicodeDecodeError as error:
+        raise InvalidJson("not UTF-8") from error

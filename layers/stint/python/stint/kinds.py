@@ -29,6 +29,7 @@ class Kind:
     parent: Parent | None = None  # children are found on the `byParent` index
     searchable: bool = True  # GET /v1/search?type=<name>
     inactive_field: str | None = None  # true when the entity is inactive (search: last)
+    title_field: str = "title"  # what search matches and answers as `title`
     # Index attributes written with the item: attribute -> the entity field it copies.
     index_fields: dict[str, str] = field(default_factory=dict)
 
@@ -70,6 +71,7 @@ KINDS: dict[str, Kind] = {
             searchable=False,
             index_fields={"start": "startTimestamp"},
         ),
+        Kind("tag", "TAG", "tags", "tag", title_field="name"),
     )
 }
 NAMES = tuple(KINDS)

@@ -9,9 +9,10 @@ A module a job, each re-exported here (`from stint.models import X` is the way t
 - `base`: `BaseModel` (every model, `defer_build`) and `_Body` (every request body), `absent()`;
 - `values`: ids, titles, notes, timestamps, bounded integers, the registry's `Literal`s;
 - `money`: exact numbers (rates, budgets, amounts): Decimal, never float;
-- `entities`: the kinds' entities (projects, categories, tasks, sessions, subtasks), registered
-  in `ENTITY_MODELS` with `@entity_model`;
-- `users`, `catalog`, `tasks`, `sessions`, `timer`, `teams`, `webhooks`, `reports`, `sync`: each
+- `entities`: the kinds' entities (projects, categories, tasks, sessions, subtasks, tags),
+  registered in `ENTITY_MODELS` with `@entity_model`;
+- `users`, `catalog`, `tasks`, `sessions`, `batch`, `tags`, `timer`, `teams`, `webhooks`,
+  `reports`, `sync`: each
   area's request bodies and answers, as the functions serve them;
 - `responses`: the error body and the responses a route's decorator declares.
 """
@@ -23,6 +24,19 @@ from stint.models.base import (
     Ignored,
     _Body,
     absent,
+)
+from stint.models.batch import (
+    MAX_ATOMIC_BATCH,
+    MAX_BATCH,
+    BatchCreate,
+    BatchDelete,
+    BatchOperation,
+    BatchReplace,
+    BatchResult,
+    BatchResults,
+    ETagText,
+    OperationError,
+    SessionBatch,
 )
 from stint.models.catalog import (
     CategoryBody,
@@ -42,6 +56,7 @@ from stint.models.entities import (
     Session,
     SessionType,
     Subtask,
+    Tag,
     Task,
     TaskStatus,
     TaskType,
@@ -58,6 +73,9 @@ from stint.models.money import (
     PlannedHours,
 )
 from stint.models.reports import (
+    DetailedEntry,
+    DetailedReport,
+    EntityRef,
     ReportFormat,
     ReportGroup,
     ReportGroupBy,
@@ -65,6 +83,12 @@ from stint.models.reports import (
     SearchResult,
     SearchResults,
     SummaryReport,
+    TagRef,
+    Week,
+    WeeklyGroup,
+    WeeklyGroupBy,
+    WeeklyReport,
+    WeeklyTotals,
 )
 from stint.models.responses import (
     ErrorBody,
@@ -86,6 +110,12 @@ from stint.models.sessions import (
 from stint.models.sync import (
     SyncPage,
     Tombstone,
+)
+from stint.models.tags import (
+    TagBody,
+    TagEnvelope,
+    TagFields,
+    TagList,
 )
 from stint.models.tasks import (
     SubtaskBody,
@@ -140,9 +170,12 @@ from stint.models.values import (
     DATE_TIME,
     NOTE_MAX,
     PLANNED_SECONDS_MAX,
+    TAG_NAME_MAX,
+    TAGS_PER_SESSION,
     TITLE_MAX,
     ClientId,
     Color,
+    HexColor,
     IgnoredTimestamp,
     KindName,
     Note,
@@ -150,6 +183,7 @@ from stint.models.values import (
     RoundingMinutes,
     SearchType,
     SessionSeconds,
+    TagName,
     Timestamp,
     Title,
     TriggerType,
@@ -180,14 +214,24 @@ __all__ = [
     "ENTITY_MODELS",
     "HOOK_URL_MAX",
     "HOURLY_RATE_MAX",
+    "MAX_ATOMIC_BATCH",
+    "MAX_BATCH",
     "MAX_SESSION_SECONDS",
     "NOTE_MAX",
     "PLANNED_BUDGET_MAX",
     "PLANNED_HOURS_MAX",
     "PLANNED_SECONDS_MAX",
+    "TAGS_PER_SESSION",
+    "TAG_NAME_MAX",
     "TITLE_MAX",
     "Amount",
     "BaseModel",
+    "BatchCreate",
+    "BatchDelete",
+    "BatchOperation",
+    "BatchReplace",
+    "BatchResult",
+    "BatchResults",
     "Category",
     "CategoryBody",
     "CategoryEnvelope",
@@ -197,11 +241,16 @@ __all__ = [
     "Color",
     "DeliveryAttempt",
     "DeliveryAttemptList",
+    "DetailedEntry",
+    "DetailedReport",
+    "ETagText",
     "Email",
+    "EntityRef",
     "ErrorBody",
     "ErrorDetail",
     "ExactNumber",
     "GatewayMessage",
+    "HexColor",
     "HookUrl",
     "HourlyRate",
     "Ignored",
@@ -214,6 +263,7 @@ __all__ = [
     "Member",
     "MemberBody",
     "Note",
+    "OperationError",
     "PlannedBudget",
     "PlannedHours",
     "PlannedSeconds",
@@ -234,6 +284,7 @@ __all__ = [
     "SearchResults",
     "SearchType",
     "Session",
+    "SessionBatch",
     "SessionBody",
     "SessionEnvelope",
     "SessionFields",
@@ -250,6 +301,13 @@ __all__ = [
     "SubtaskList",
     "SummaryReport",
     "SyncPage",
+    "Tag",
+    "TagBody",
+    "TagEnvelope",
+    "TagFields",
+    "TagList",
+    "TagName",
+    "TagRef",
     "Task",
     "TaskBody",
     "TaskEnvelope",
@@ -293,6 +351,11 @@ __all__ = [
     "WebhookPatchFields",
     "WebhookSecretEnvelope",
     "WebhookStatus",
+    "Week",
+    "WeeklyGroup",
+    "WeeklyGroupBy",
+    "WeeklyReport",
+    "WeeklyTotals",
     "_Body",
     "absent",
     "entity_model",

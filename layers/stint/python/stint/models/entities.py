@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Literal
 
+from pydantic import Field
+
 from stint import kinds
 from stint.models.base import BaseModel
 from stint.models.money import ExactNumber
@@ -79,8 +81,17 @@ class Session(BaseModel):
     running: bool
     note: str | None = None
     type: SessionType = "session"
+    tagIds: list[str] = Field(default_factory=list)
     edited: bool = False
     retroAdded: bool = False
+    lastUpdated: str
+
+
+@entity_model("tag")
+class Tag(BaseModel):
+    id: str
+    name: str
+    color: str | None = None
     lastUpdated: str
 
 

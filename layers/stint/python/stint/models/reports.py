@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, NotRequired
 
+from pydantic import Field
 from typing_extensions import TypedDict
 
 from stint.models.money import Amount, ExactNumber
 from stint.models.values import DATE_TIME, SearchType
 
-ReportGroupBy = Literal["project", "task", "day"]
+ReportGroupBy = Literal["project", "task", "day", "tag"]
+WeeklyGroupBy = Literal["project", "task", "tag"]
 ReportFormat = Literal["json", "csv"]
 
 
@@ -23,7 +25,12 @@ class ReportTotals(TypedDict):
 
 
 class ReportGroup(TypedDict):
-    id: str  # a project id, a task id or a day, YYYY-MM-DD
+    id: Annotated[
+        str | None,
+        Field(
+            description="A project id, a task id, a day (YYYY-MM-DD) or a tag id (null: untagged)"
+        ),
+    ]
     title: str | None
     sessions: int
     duration: int
@@ -45,6 +52,79 @@ SummaryReport = TypedDict(
         "groupBy": ReportGroupBy,
         "totals": ReportTotals,
         "groups": list[ReportGroup],
+    },
+)
+
+
+class EntityRef(TypedDict):
+    id: str
+    title: str | None
+
+
+class TagRef(TypedDict):
+    id: str
+    name: str
+
+
+class DetailedEntry(TypedDict):
+    sessionId: str
+    startTimestamp: Annotated[str, DATE_TIME]
+    endTimestamp: Annotated[str | None, Field(description="null while it runs")]
+    date: Annotated[str, Field(description="The local day (in tz) it starts on, YYYY-MM-DD")]
+    project: EntityRef
+    task: EntityRef
+    subtask: EntityRef | None
+    tags: list[TagRef]
+    note: str | None
+    duration: int
+    roundedDuration: int
+    billable: bool
+    hourlyRate: ExactNumber | None
+    amount: Amount
+
+
+DetailedReport = TypedDict(
+    "DetailedReport",
+    {
+        "from": Annotated[str, DATE_TIME],
+        "to": Annotated[str, DATE_TIME],
+        "tz": str,
+        "totals": Annotated[ReportTotals, Field(description="The whole range's, on every page")],
+        "entries": list[DetailedEntry],
+        "nextToken": NotRequired[str],
+    },
+)
+
+# Seven numbers: one a day, from `from`.
+Week = Annotated[list[int], Field(min_length=7, max_length=7)]
+
+
+class WeeklyGroup(TypedDict):
+    id: Annotated[str | None, Field(description="A project, task or tag id (null: untagged)")]
+    title: str | None
+    days: Week
+    roundedDuration: int
+    amount: Amount
+
+
+class WeeklyTotals(TypedDict):
+    days: Week
+    roundedDuration: int
+    amount: Amount
+
+
+WeeklyReport = TypedDict(
+    "WeeklyReport",
+    {
+        "from": Annotated[str, Field(json_schema_extra={"format": "date"})],
+        "to": Annotated[
+            str, Field(json_schema_extra={"format": "date"}, description="from + 7 (exclusive)")
+        ],
+        "tz": str,
+        "groupBy": WeeklyGroupBy,
+        "days": Annotated[list[str], Field(min_length=7, max_length=7)],
+        "groups": list[WeeklyGroup],
+        "totals": WeeklyTotals,
     },
 )
 

@@ -24,6 +24,9 @@ class ErrorDetail(TypedDict):
     message: str
     details: NotRequired[list[Any]]
     requestId: Annotated[str, Field(description="API Gateway's id of the request (X-Request-Id)")]
+    index: NotRequired[
+        Annotated[int, Field(description="An atomic batch's failing operation (from 0)")]
+    ]
 
 
 class ErrorBody(BaseModel):

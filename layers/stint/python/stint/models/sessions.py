@@ -3,14 +3,23 @@ created by title, and the answers."""
 
 from __future__ import annotations
 
-from typing import NotRequired
+from typing import Annotated, NotRequired
 
-from pydantic import StrictBool
+from pydantic import Field, StrictBool
 from typing_extensions import TypedDict
 
 from stint.models.base import BaseModel, Ignored, _Body, absent
-from stint.models.entities import Project, Session, SessionType, Task
-from stint.models.values import ClientId, IgnoredTimestamp, Note, SessionSeconds, Timestamp, Title
+from stint.models.entities import Project, Session, SessionType, Tag, Task
+from stint.models.values import (
+    TAGS_PER_SESSION,
+    ClientId,
+    IgnoredTimestamp,
+    Note,
+    SessionSeconds,
+    TagName,
+    Timestamp,
+    Title,
+)
 
 
 class SessionTaskRef(_Body):
@@ -42,6 +51,17 @@ class SessionFields(_Body):
     type: SessionType = "session"
     retroAdded: StrictBool = False
     subtaskId: ClientId | None = None
+    tagIds: Annotated[
+        list[ClientId],
+        Field(max_length=TAGS_PER_SESSION, description="Tags of the caller, by id"),
+    ] = absent()
+    tags: Annotated[
+        list[TagName],
+        Field(
+            max_length=TAGS_PER_SESSION,
+            description="Tags by name (trimmed, case-insensitive): reused, else created",
+        ),
+    ] = absent()
     # Server-managed: sent back, ignored.
     taskId: Ignored = None
     endTimestamp: Ignored = None
@@ -64,6 +84,7 @@ class SessionWrite(TypedDict):
     session: Session
     task: NotRequired[Task]
     project: NotRequired[Project]
+    tags: NotRequired[Annotated[list[Tag], Field(description="The tags this request created")]]
 
 
 class SessionList(TypedDict):

@@ -16,11 +16,23 @@ TITLE_MAX = 500
 NOTE_MAX = 10_000
 
 
-def _trimmed_title(value: str) -> str:
+TAG_NAME_MAX = 100
+TAGS_PER_SESSION = 20
+
+
+def _trimmed(value: str, maximum: int) -> str:
     trimmed = value.strip()
-    if not 1 <= len(trimmed) <= TITLE_MAX:
-        raise ValueError(f"must be 1..{TITLE_MAX} characters after trimming")
+    if not 1 <= len(trimmed) <= maximum:
+        raise ValueError(f"must be 1..{maximum} characters after trimming")
     return trimmed
+
+
+def _trimmed_title(value: str) -> str:
+    return _trimmed(value, TITLE_MAX)
+
+
+def _trimmed_tag_name(value: str) -> str:
+    return _trimmed(value, TAG_NAME_MAX)
 
 
 def _rfc3339(value: str) -> str:
@@ -31,6 +43,8 @@ def _rfc3339(value: str) -> str:
 ClientId = Annotated[StrictStr, Field(pattern=CLIENT_ID_PATTERN)]
 Title = Annotated[StrictStr, AfterValidator(_trimmed_title)]
 Color = Annotated[StrictStr, Field(min_length=1, max_length=32)]
+TagName = Annotated[StrictStr, AfterValidator(_trimmed_tag_name)]
+HexColor = Annotated[StrictStr, Field(pattern=r"^#[0-9A-Fa-f]{6}$", description="`#rrggbb`")]
 Note = Annotated[StrictStr, Field(max_length=NOTE_MAX)]
 # Planned durations of tasks and subtasks: up to 100,000 hours, in seconds.
 PLANNED_SECONDS_MAX = 360_000_000

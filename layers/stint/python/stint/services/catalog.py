@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from stint.errors import Conflict, invalid_field
+from stint.errors import Conflict, StintError, invalid_field
 from stint.models import CategoryFields, ProjectFields
 from stint.services import users
 from stint.services.common import (
     Caller,
     Versioned,
-    check_if_match,
+    delete,
     list_page,
     load,
     new_id,
@@ -26,10 +26,8 @@ from stint.store import (
     Delete,
     Put,
     Store,
-    children_prefix,
+    UnitOfWork,
     entity_of,
-    entity_sk,
-    retrying,
 )
 
 ArchivedFilter = Literal["false", "true", "all"]
@@ -39,7 +37,7 @@ ArchivedFilter = Literal["false", "true", "all"]
 
 
 def create_project(caller: Caller, fields: ProjectFields) -> Versioned:
-    store = Store(caller.user_id)
+    store = UnitOfWork(caller.user_id)
     project = users.new_project(fields.id or new_id(), **fields.written())
     exists = Conflict(f"a project with id {project['id']!r} already exists")
     guard = parent_guard(store, "project", project)
@@ -75,9 +73,9 @@ def list_projects(
 def update_project(
     caller: Caller, project_id: str, fields: ProjectFields, if_match: str | None
 ) -> Versioned:
-    def rule(store: Store, record: dict[str, Any], project: dict[str, Any]) -> list[Change]:
+    def rule(store: UnitOfWork, record: dict[str, Any], project: dict[str, Any]) -> list[Change]:
         archiving = project["isArchived"] and not record.get("isArchived")
-        if archiving and users.default_project_id(caller) == project_id:
+        if archiving and users.default_project_id(caller, store) == project_id:
             raise Conflict("The default project cannot be archived", code="default_project")
         return []
 
@@ -85,26 +83,25 @@ def update_project(
 
 
 def delete_project(caller: Caller, project_id: str, *, cascade: bool, if_match: str | None) -> None:
-    def attempt() -> None:
-        store = Store(caller.user_id)
-        store.prefetch(entity_sk("project", project_id), PROFILE_SK)  # one round trip
-        record = load(store, "project", project_id)
-        on_conflict = check_if_match(if_match, record)
-        if users.default_project_id(caller) == project_id:
+    def deletion(
+        store: UnitOfWork, record: dict[str, Any], on_conflict: StintError | None
+    ) -> list[Change]:
+        if users.default_project_id(caller, store) == project_id:
             raise Conflict("The default project cannot be deleted", code="default_project")
-        tasks_prefix = children_prefix("project", project_id, "task")
+        project = ("project", project_id)
         changes: list[Change] = []
         if cascade:
-            for task in list(store.query_all(prefix=tasks_prefix, index="byParent")):
+            for task in list(store.all_entities("task", parent=project)):
                 changes.extend(task_deletion(store, task, cascade=True))
-        elif store.has_any(prefix=tasks_prefix, index="byParent"):
+        elif store.has_any("task", parent=project):
             raise Conflict(
                 "The project has tasks; delete them first or pass cascade=true", code="not_empty"
             )
         changes.append(Delete("project", project_id, int(record["seq"]), on_conflict=on_conflict))
-        store.commit(changes)
+        return changes
 
-    retrying(attempt)
+    # The profile names the default project: read along with the project.
+    delete(caller, "project", project_id, if_match, deletion, read_ahead=(PROFILE_SK,))
 
 
 # ----------------------------------------------------------------------------- categories
@@ -115,7 +112,7 @@ def create_category(caller: Caller, fields: CategoryFields) -> Versioned:
         raise invalid_field("category.title", "is required")
     category = {"id": fields.id or new_id(), "title": fields.title}
     exists = Conflict(f"a category with id {category['id']!r} already exists")
-    return save(Store(caller.user_id), Put("category", category, on_conflict=exists))
+    return save(UnitOfWork(caller.user_id), Put("category", category, on_conflict=exists))
 
 
 def get_category(caller: Caller, category_id: str) -> Versioned:
@@ -137,17 +134,15 @@ def update_category(
 def delete_category(caller: Caller, category_id: str, *, if_match: str | None) -> None:
     """Delete a category; its projects stay, with `categoryId: null`."""
 
-    def attempt() -> None:
-        store = Store(caller.user_id)
-        record = load(store, "category", category_id)
-        on_conflict = check_if_match(if_match, record)
+    def deletion(
+        store: UnitOfWork, record: dict[str, Any], on_conflict: StintError | None
+    ) -> list[Change]:
         changes: list[Change] = []
-        prefix = children_prefix("category", category_id, "project")
-        for project_record in list(store.query_all(prefix=prefix, index="byParent")):
+        for project_record in list(store.all_entities("project", parent=("category", category_id))):
             project = entity_of(project_record)
             project["categoryId"] = None
             changes.append(Put("project", project, expect_seq=int(project_record["seq"])))
         changes.append(Delete("category", category_id, int(record["seq"]), on_conflict=on_conflict))
-        store.commit(changes)
+        return changes
 
-    retrying(attempt)
+    delete(caller, "category", category_id, if_match, deletion)

@@ -14,10 +14,11 @@ from stint.models import CLIENT_ID_PATTERN, _Body
 from stint.store import (
     Change,
     Committed,
+    Delete,
     Put,
     Require,
     Store,
-    children_prefix,
+    UnitOfWork,
     entity_of,
     entity_sk,
     etag,
@@ -79,7 +80,7 @@ def rewrite(
 
 # What a kind's PATCH does beyond writing the fields sent: checks, derived fields, and changes
 # to commit with it. Called with the record as read and the entity as patched.
-PatchRule = Callable[[Store, dict[str, Any], dict[str, Any]], list[Change]]
+PatchRule = Callable[[UnitOfWork, dict[str, Any], dict[str, Any]], list[Change]]
 
 
 def patch(
@@ -96,7 +97,7 @@ def patch(
     check_path_id(getattr(fields, "id", None), entity_id)
 
     def attempt() -> Versioned:
-        store = Store(caller.user_id)
+        store = UnitOfWork(caller.user_id)
         record = load(store, kind, entity_id)
         on_conflict = check_if_match(if_match, record)
         entity = {**entity_of(record), **fields.written()}
@@ -106,6 +107,38 @@ def patch(
         return save(store, rewrite(kind, record, entity, on_conflict=on_conflict), *changes)
 
     return retrying(attempt)
+
+
+# The changes that delete an entity as read (and what goes with it), given the error its
+# failed condition raises (If-Match).
+Deletion = Callable[[UnitOfWork, dict[str, Any], StintError | None], list[Change]]
+
+
+def delete(
+    caller: Caller,
+    kind: str,
+    entity_id: str,
+    if_match: str | None,
+    deletion: Deletion | None = None,
+    *,
+    read_ahead: tuple[str, ...] = (),
+) -> None:
+    """`DELETE` of any entity: read it (with the keys `read_ahead` names, in one round trip),
+    check `If-Match`, and commit its `deletion` (by default: it alone), again from the reads
+    when something changed meanwhile."""
+
+    def attempt() -> None:
+        store = UnitOfWork(caller.user_id)
+        if read_ahead:
+            store.prefetch(entity_sk(kind, entity_id), *read_ahead)
+        record = load(store, kind, entity_id)
+        on_conflict = check_if_match(if_match, record)
+        if deletion is None:
+            store.commit([Delete(kind, entity_id, int(record["seq"]), on_conflict=on_conflict)])
+        else:
+            store.commit(deletion(store, record, on_conflict))
+
+    retrying(attempt)
 
 
 def parent_guard(
@@ -172,16 +205,7 @@ def list_page(
     keep: Callable[[dict[str, Any]], bool] = lambda _: True,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """A page of the caller's entities of a kind, all of them or a parent's `(kind, id)`."""
-    if parent is not None:
-        records, token = store.query_page(
-            prefix=children_prefix(*parent, kind),
-            index="byParent",
-            limit=limit,
-            next_token=next_token,
-            keep=keep,
-        )
-    else:
-        records, token = store.query_page(
-            prefix=entity_sk(kind, ""), limit=limit, next_token=next_token, keep=keep
-        )
+    records, token = store.entities_page(
+        kind, parent=parent, limit=limit, next_token=next_token, keep=keep
+    )
     return [entity_of(r) for r in records], token

@@ -16,7 +16,7 @@ from stint.errors import invalid_field
 from stint.kinds import KINDS
 from stint.models import SearchType
 from stint.services.common import Caller, load
-from stint.store import Store, children_prefix, entity_sk
+from stint.store import Store
 
 MAX_RESULTS = 50
 _PAGE = 1000
@@ -29,20 +29,19 @@ def search(
     no name or a blank one: all), active ones first, then exact matches, then by title."""
     store = Store(caller.user_id)
     parent = KINDS[kind].parent
+    scope = None
     if parent_id is not None:
         if parent is None:
             raise invalid_field("parentId", f"a {kind} has no parent")
         load(store, parent.kind, parent_id)  # another user's (or no) parent is a 404
-        candidates = store.query_all(
-            prefix=children_prefix(parent.kind, parent_id, kind), index="byParent", page_size=_PAGE
-        )
-    else:
-        candidates = store.query_all(prefix=entity_sk(kind, ""), page_size=_PAGE)
+        scope = (parent.kind, parent_id)
+    candidates = store.all_entities(kind, parent=scope, page_size=_PAGE)
     needle = (name or "").strip().casefold()
+    title = KINDS[kind].title_field  # a tag's is its `name`
     found = [
         _result(kind, record)
         for record in candidates
-        if needle in (record.get("title") or "").casefold()
+        if needle in (record.get(title) or "").casefold()
     ]
 
     def order(result: dict[str, Any]) -> tuple[bool, bool, str, str, str]:
@@ -55,12 +54,12 @@ def search(
 
 def _result(kind: str, record: dict[str, Any]) -> dict[str, Any]:
     spec = KINDS[kind]
-    # Archived projects and completed tasks / subtasks are inactive; categories never are.
+    # Archived projects and completed tasks / subtasks are inactive; categories and tags never.
     inactive = bool(record.get(spec.inactive_field)) if spec.inactive_field else False
     return {
         "type": kind,
         "id": record["id"],
-        "title": record.get("title"),
+        "title": record.get(spec.title_field),
         "parentId": record.get(spec.parent.field) if spec.parent else None,
         "active": not inactive,
     }

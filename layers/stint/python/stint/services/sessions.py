@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from stint.errors import Conflict, PreconditionFailed, invalid_field, not_found
-from stint.models import MAX_SESSION_SECONDS, SessionBody, SessionFields
-from stint.services import users
+from stint.errors import Conflict, PreconditionFailed, StintError, invalid_field, not_found
+from stint.models import MAX_SESSION_SECONDS, TAGS_PER_SESSION, SessionBody, SessionFields
+from stint.services import tags, users
 from stint.services.common import (
     ID_PATTERN,
     Caller,
     Versioned,
     check_if_match,
     check_path_id,
+    delete,
     load,
     load_field,
     new_id,
@@ -29,16 +29,19 @@ from stint.services.tasks import (
 )
 from stint.store import (
     RUNNING_SK,
-    TITLE_PREFIX,
     Change,
+    Committed,
+    Delete,
     Guard,
     Put,
     Require,
     Store,
-    children_prefix,
+    UnitOfWork,
     entity_of,
     entity_sk,
+    normalized_title,
     retrying,
+    title_guard_sk,
 )
 from stint.timeutil import format_timestamp, parse_timestamp, utc_now
 
@@ -55,6 +58,7 @@ class SessionWrite:
     created: bool
     task: dict[str, Any] | None = None
     project: dict[str, Any] | None = None
+    tags: list[dict[str, Any]] = field(default_factory=list)
 
     def payload(self) -> dict[str, Any]:
         payload: dict[str, Any] = {"session": self.session.entity}
@@ -62,16 +66,19 @@ class SessionWrite:
             payload["task"] = self.task
         if self.project is not None:
             payload["project"] = self.project
+        if self.tags:
+            payload["tags"] = self.tags
         return payload
 
 
 @dataclass
 class Plan:
-    """The changes one request commits together, and the entities it creates."""
+    """The changes one request commits together, and the entities it creates (a batch's
+    operations share their `changes`, each with its own `created`)."""
 
     changes: list[Change] = field(default_factory=list)
     created: dict[str, dict[str, Any]] = field(default_factory=dict)  # kind -> entity
-    _required: set[tuple[str, str]] = field(default_factory=set)
+    created_tags: list[dict[str, Any]] = field(default_factory=list)
 
     def stop(
         self, running: dict[str, Any], now: datetime, note: str | None = None
@@ -81,13 +88,19 @@ class Plan:
         self.changes.append(session_put(session, expect_seq=int(running["seq"])))
         return session
 
-    def require(self, kind: str, entity_id: str) -> None:
+    def require(self, kind: str, entity_id: str, on_conflict: StintError | None = None) -> None:
         """Commit only if the entity still exists (once per entity: a transaction may not
-        touch one item twice)."""
-        created_here = self.created.get(kind, {}).get("id") == entity_id
-        if not created_here and (kind, entity_id) not in self._required:
-            self._required.add((kind, entity_id))
-            self.changes.append(Require(kind, entity_id))
+        touch one item twice; an entity the plan writes is checked by its own write)."""
+        if not any(_names(change, kind, entity_id) for change in self.changes):
+            self.changes.append(Require(kind, entity_id, on_conflict=on_conflict))
+
+
+def _names(change: Change, kind: str, entity_id: str) -> bool:
+    if isinstance(change, Put):
+        return change.kind == kind and change.entity["id"] == entity_id
+    if isinstance(change, Delete | Require):
+        return change.kind == kind and change.entity_id == entity_id
+    return False
 
 
 # ----------------------------------------------------------------------------- session entity
@@ -105,6 +118,7 @@ def session_entity(
         **_timing(start, fields.duration),
         "note": fields.note,
         "type": fields.type,
+        "tagIds": [],  # resolved by the write (`_resolve_tags`)
         "edited": edited,
         "retroAdded": fields.retroAdded,
     }
@@ -161,15 +175,6 @@ def stop_running(
 # ----------------------------------------------------------------------------- titles (#40)
 
 
-def _normalized(title: str) -> str:
-    return title.strip().casefold()
-
-
-def _title_guard_sk(kind: str, scope: str, title: str) -> str:
-    digest = hashlib.sha256(_normalized(title).encode()).hexdigest()
-    return f"{TITLE_PREFIX}{kind.upper()}#{scope}#{digest}"
-
-
 def _find_or_create_by_title(
     store: Store,
     plan: Plan,
@@ -188,14 +193,14 @@ def _find_or_create_by_title(
     two concurrent requests with the same new title create one entity: the loser's condition
     fails, it runs again, and finds the winner's entity.
     """
-    guard_sk = _title_guard_sk(kind, scope, title)
+    guard_sk = title_guard_sk(kind, scope, title)
     owner_id = store.get_guard(guard_sk)
 
     def matches(record: dict[str, Any] | None) -> bool:
         return (
             record is not None
             and active(record)
-            and _normalized(record.get("title") or "") == _normalized(title)
+            and normalized_title(record.get("title") or "") == normalized_title(title)
         )
 
     if owner_id is not None:
@@ -224,7 +229,7 @@ def _resolve_project(store: Store, plan: Plan, caller: Caller, body: SessionBody
             kind="project",
             title=ref.title,
             scope="all",
-            candidates=lambda: store.query_all(prefix=entity_sk("project", "")),
+            candidates=lambda: store.all_entities("project"),
             active=lambda r: not r.get("isArchived"),
             make=lambda: users.new_project(new_id(), title=ref.title),
         )
@@ -237,7 +242,7 @@ def _resolve_project(store: Store, plan: Plan, caller: Caller, body: SessionBody
         raise invalid_field("project", "needs an id or a title")
     if body.task is not None and body.task.projectId is not None:
         return str(load_field(store, "project", body.task.projectId, "task.projectId")["id"])
-    return users.default_project_id(caller)
+    return users.default_project_id(caller, store)
 
 
 def _resolve_task(store: Store, plan: Plan, caller: Caller, body: SessionBody) -> str:
@@ -261,9 +266,7 @@ def _resolve_task(store: Store, plan: Plan, caller: Caller, body: SessionBody) -
         kind="task",
         title=title,
         scope=project_id,
-        candidates=lambda: store.query_all(
-            prefix=children_prefix("project", project_id, "task"), index="byParent"
-        ),
+        candidates=lambda: store.all_entities("task", parent=("project", project_id)),
         active=lambda r: not r.get("isCompleted"),
         make=lambda: new_task(new_id(), project_id, title=title),
     )
@@ -290,7 +293,125 @@ def check_subtask(
         raise invalid_field(field, "must be a subtask of the session's task")
 
 
+def _resolve_tags(store: UnitOfWork, plan: Plan, fields: SessionFields) -> list[str]:
+    """The session's tags: `tagIds` (each the caller's, else 400 naming the field) and `tags`
+    by name (the caller's tag with that name, trimmed, case-insensitive, else one created in
+    the same transaction, race-free by its name's guard), at most 20 in all."""
+    missing = invalid_field("session.tagIds", "the tag was deleted")
+    chosen: list[str] = []
+    for tag_id in dict.fromkeys(fields.tagIds or ()):
+        load_field(store, "tag", tag_id, "session.tagIds")
+        plan.require("tag", tag_id, on_conflict=missing)
+        chosen.append(tag_id)
+    names: dict[str, str] = {}  # the first spelling of each name
+    for name in fields.tags or ():
+        names.setdefault(normalized_title(name), name)
+    owners = [store.get_guard(tags.name_guard_sk(name)) for name in names.values()]
+    store.prefetch(*(entity_sk("tag", owner) for owner in owners if owner))  # one round trip
+    chosen.extend(_tag_named(store, plan, name) for name in names.values())
+    chosen = list(dict.fromkeys(chosen))
+    if len(chosen) > TAGS_PER_SESSION:
+        raise invalid_field("session.tags", f"a session carries at most {TAGS_PER_SESSION} tags")
+    return chosen
+
+
+def _tag_named(store: UnitOfWork, plan: Plan, name: str) -> str:
+    """The id of the caller's tag with this name: found (also among the tags this plan creates)
+    or created in the plan."""
+    pending = next(
+        (t for t in plan.created_tags if normalized_title(t["name"]) == normalized_title(name)),
+        None,
+    )
+    if pending is not None:
+        return str(pending["id"])
+    record, owner = tags.owner_of(store, name)
+    if record is not None:
+        plan.require("tag", record["id"])  # deleted meanwhile: run again, and create it
+        return str(record["id"])
+    tag = tags.new_tag(new_id(), name)
+    plan.changes.extend(tags.creation(tag, owner=owner))
+    plan.created_tags.append(tag)
+    return str(tag["id"])
+
+
 # ----------------------------------------------------------------------------- routes
+
+
+def check_session_path(body: SessionBody, path_id: str | None) -> None:
+    """What a body must be before anything is read: a PUT's path id an id (else 404, as on
+    every route) and the body's own; the task and the project named by an id or a title (what
+    the document says, checked before an `If-Match` is)."""
+    if path_id is not None:
+        if not ID_PATTERN.match(path_id):
+            raise not_found("session", path_id)
+        check_path_id(body.session.id, path_id)
+    for name, ref in (("task", body.task), ("project", body.project)):
+        if ref is not None and ref.id is None and ref.title is None:
+            raise invalid_field(name, "needs an id or a title")
+
+
+def session_keys(body: SessionBody, path_id: str | None) -> list[str]:
+    """What a write of `body` reads of what it names directly: read ahead in one round trip."""
+    fields = body.session
+    return [
+        *([entity_sk("session", path_id)] if path_id is not None else []),
+        *([entity_sk("task", body.task.id)] if body.task and body.task.id else []),
+        *([RUNNING_SK] if fields.duration is None else []),
+        *(entity_sk("tag", tag_id) for tag_id in fields.tagIds or ()),
+        *(tags.name_guard_sk(name) for name in fields.tags or ()),
+    ]
+
+
+def plan_session_write(
+    store: UnitOfWork,
+    plan: Plan,
+    caller: Caller,
+    body: SessionBody,
+    *,
+    path_id: str | None,
+    if_match: str | None,
+) -> SessionWrite:
+    """Add to `plan` the changes that POST (path_id None) or PUT a session; what it will write
+    (seqs and timestamps are the commit's: see `finish`)."""
+    session_id = path_id or body.session.id or new_id()
+    existing = store.get("session", session_id) if path_id is not None else None
+    if existing is None and if_match is not None:
+        raise PreconditionFailed("If-Match given, but there is no such session")
+    on_conflict = check_if_match(if_match, existing) if existing else None
+    task_id = _resolve_task(store, plan, caller, body)
+    check_subtask(store, body.session.subtaskId, task_id)
+    session = session_entity(session_id, task_id, body.session, edited=existing is not None)
+    session["tagIds"] = _resolve_tags(store, plan, body.session)
+    if session["running"]:
+        _, running_id = stop_running(store, plan, keep=session_id)
+        if running_id != session_id:
+            plan.changes.append(Guard(RUNNING_SK, ref=session_id, expect=running_id))
+    elif existing and existing.get("running"):
+        plan.changes.append(Guard(RUNNING_SK, ref=None, expect=session_id))
+    exists = Conflict(f"a session with id {session_id!r} already exists")
+    plan.changes.append(
+        session_put(
+            session,
+            expect_seq=int(existing["seq"]) if existing else None,
+            on_conflict=on_conflict if existing else (exists if path_id is None else None),
+        )
+    )
+    return SessionWrite(
+        Versioned(session, 0),
+        created=existing is None,
+        task=plan.created.get("task"),
+        project=plan.created.get("project"),
+        tags=plan.created_tags,
+    )
+
+
+def finish(write: SessionWrite, committed: Committed) -> SessionWrite:
+    """`write` as committed: its entities stamped, the session's seq (its ETag)."""
+    for entity in [write.session.entity, write.task, write.project, *write.tags]:
+        if entity is not None:
+            entity["lastUpdated"] = committed.timestamp
+    write.session.seq = committed.seq_of("session", write.session.entity["id"])
+    return write
 
 
 def write_session(
@@ -301,49 +422,15 @@ def write_session(
     if_match: str | None = None,
 ) -> SessionWrite:
     """POST (path_id None) or PUT (replace, or create with that id) a session."""
-    if path_id is not None:
-        if not ID_PATTERN.match(path_id):  # not an id: a 404, as on every route (no create)
-            raise not_found("session", path_id)
-        check_path_id(body.session.id, path_id)
+    check_session_path(body, path_id)
 
     def attempt() -> SessionWrite:
-        store = Store(caller.user_id)
+        store = UnitOfWork(caller.user_id)
         plan = Plan()
-        session_id = path_id or body.session.id or new_id()
-        store.prefetch(  # what it reads of what the request names, in one round trip
-            *([entity_sk("session", session_id)] if path_id is not None else []),
-            *([entity_sk("task", body.task.id)] if body.task and body.task.id else []),
-            *([RUNNING_SK] if body.session.duration is None else []),
-        )
-        existing = store.get("session", session_id) if path_id is not None else None
-        if existing is None and if_match is not None:
-            raise PreconditionFailed("If-Match given, but there is no such session")
-        on_conflict = check_if_match(if_match, existing) if existing else None
-        task_id = _resolve_task(store, plan, caller, body)
-        check_subtask(store, body.session.subtaskId, task_id)
-        session = session_entity(session_id, task_id, body.session, edited=existing is not None)
-        if session["running"]:
-            _, running_id = stop_running(store, plan, keep=session_id)
-            if running_id != session_id:
-                plan.changes.append(Guard(RUNNING_SK, ref=session_id, expect=running_id))
-        elif existing and existing.get("running"):
-            plan.changes.append(Guard(RUNNING_SK, ref=None, expect=session_id))
-        exists = Conflict(f"a session with id {session_id!r} already exists")
-        put = session_put(
-            session,
-            expect_seq=int(existing["seq"]) if existing else None,
-            on_conflict=on_conflict if existing else (exists if path_id is None else None),
-        )
-        committed = store.commit([*plan.changes, put])
-        session["lastUpdated"] = committed.timestamp
-        for entity in plan.created.values():
-            entity["lastUpdated"] = committed.timestamp
-        return SessionWrite(
-            Versioned(session, committed.seq_of("session", session_id)),
-            created=existing is None,
-            task=plan.created.get("task"),
-            project=plan.created.get("project"),
-        )
+        store.prefetch(*session_keys(body, path_id))
+        write = plan_session_write(store, plan, caller, body, path_id=path_id, if_match=if_match)
+        committed = store.commit([*plan.changes, *tags.count_change(plan.changes)])
+        return finish(write, committed)
 
     return retrying(attempt)
 
@@ -358,15 +445,21 @@ def list_sessions(
     start: str | None,
     end: str | None,
     task_id: str | None,
+    tag_id: str | None = None,
     limit: int,
     next_token: str | None,
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """Sessions by startTimestamp ascending, `start` inclusive, `end` exclusive."""
+    """Sessions by startTimestamp ascending, `start` inclusive, `end` exclusive, optionally of
+    one task and / or carrying one tag."""
     low = _bound("start", start) or _BEGINNING_OF_TIME
     high = _bound("end", end) or _END_OF_TIME
 
     def keep(record: dict[str, Any]) -> bool:
-        return record["start"] != high and (task_id is None or record["taskId"] == task_id)
+        return (
+            record["start"] != high
+            and (task_id is None or record["taskId"] == task_id)
+            and (tag_id is None or tag_id in (record.get("tagIds") or ()))
+        )
 
     records, token = Store(caller.user_id).query_page(
         between=(low, high), index="byStart", limit=limit, next_token=next_token, keep=keep
@@ -384,10 +477,9 @@ def _bound(name: str, value: str | None) -> str | None:
 
 
 def delete_session(caller: Caller, session_id: str, *, if_match: str | None) -> None:
-    def attempt() -> None:
-        store = Store(caller.user_id)
-        record = load(store, "session", session_id)
-        on_conflict = check_if_match(if_match, record)
-        store.commit(session_deletion(record, on_conflict=on_conflict))
+    def deletion(
+        store: UnitOfWork, record: dict[str, Any], on_conflict: StintError | None
+    ) -> list[Change]:
+        return session_deletion(record, on_conflict=on_conflict)
 
-    retrying(attempt)
+    delete(caller, "session", session_id, if_match, deletion)

@@ -9,10 +9,7 @@ the number of changes since the token, not the size of the account.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
-import json
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -49,17 +46,16 @@ class SyncToken:
 
     def encode(self) -> str:
         fields = {"s": self.seq, "t": self.issued, "u": self.user, "b": self.base}
-        raw = json.dumps({k: v for k, v in fields.items() if v is not None}).encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        return jsonio.to_token({k: v for k, v in fields.items() if v is not None})
 
     @classmethod
     def decode(cls, text: str) -> SyncToken:
         try:
-            fields = jsonio.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+            fields = jsonio.from_token(text)
             token = cls(fields["s"], fields["t"], fields["u"], fields.get("b"))
         except jsonio.OverLimit as error:
             raise ValidationFailed(f"syncToken: {error}", code="invalid_json") from error
-        except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError) as error:
+        except (ValueError, KeyError, TypeError) as error:
             raise _invalid() from error
         numbers = [token.seq, token.issued] + ([token.base] if token.base is not None else [])
         if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in numbers):

@@ -10,7 +10,7 @@ from stint.services import users
 from stint.services.common import (
     Caller,
     Versioned,
-    check_if_match,
+    delete,
     list_page,
     load,
     load_field,
@@ -29,8 +29,8 @@ from stint.store import (
     Put,
     Require,
     Store,
+    UnitOfWork,
     children_prefix,
-    retrying,
 )
 
 
@@ -84,12 +84,8 @@ def new_task(entity_id: str, project_id: str, **fields: Any) -> dict[str, Any]:
 def create_task(
     caller: Caller, fields: TaskFields, *, path_project_id: str | None = None
 ) -> Versioned:
-    # In `retrying` only so that its reads bring the change counter along (store._ReadAhead).
-    return retrying(lambda: _create_task(caller, fields, path_project_id))
-
-
-def _create_task(caller: Caller, fields: TaskFields, path_project_id: str | None) -> Versioned:
-    store = Store(caller.user_id)
+    # A failed condition here is a domain error, never a stale read: no `retrying`.
+    store = UnitOfWork(caller.user_id)
     if path_project_id is not None:
         load(store, "project", path_project_id)
         if fields.projectId is not None and fields.projectId != path_project_id:
@@ -102,7 +98,7 @@ def _create_task(caller: Caller, fields: TaskFields, path_project_id: str | None
         missing = invalid_field("task.projectId", f"no project with id {project_id!r}")
     else:
         store.prefetch(PROFILE_SK)  # the profile names the default project
-        project_id = users.default_project_id(caller)
+        project_id = users.default_project_id(caller, store)
         missing = invalid_field("task.projectId", "the default project was deleted")
     task = new_task(
         fields.id or new_id(),
@@ -151,7 +147,7 @@ def list_tasks(
 def update_task(
     caller: Caller, task_id: str, fields: TaskFields, if_match: str | None
 ) -> Versioned:
-    def rule(store: Store, record: dict[str, Any], task: dict[str, Any]) -> list[Change]:
+    def rule(store: UnitOfWork, record: dict[str, Any], task: dict[str, Any]) -> list[Change]:
         if task["isCompleted"] != bool(record.get("isCompleted")):
             task["status"] = "completed" if task["isCompleted"] else "todo"
         check_not_completed_permanent(task)
@@ -189,25 +185,20 @@ def session_deletion(record: dict[str, Any], **kwargs: Any) -> list[Change]:
 
 
 def delete_task(caller: Caller, task_id: str, *, cascade: bool, if_match: str | None) -> None:
-    def attempt() -> None:
-        store = Store(caller.user_id)
-        record = load(store, "task", task_id)
-        on_conflict = check_if_match(if_match, record)
-        store.commit(task_deletion(store, record, cascade=cascade, on_conflict=on_conflict))
+    def deletion(
+        store: UnitOfWork, record: dict[str, Any], on_conflict: StintError | None
+    ) -> list[Change]:
+        return task_deletion(store, record, cascade=cascade, on_conflict=on_conflict)
 
-    retrying(attempt)
+    delete(caller, "task", task_id, if_match, deletion)
 
 
 # ----------------------------------------------------------------------------- subtasks
 
 
 def create_subtask(caller: Caller, task_id: str, fields: SubtaskFields) -> Versioned:
-    # In `retrying` only so that its reads bring the change counter along (store._ReadAhead).
-    return retrying(lambda: _create_subtask(caller, task_id, fields))
-
-
-def _create_subtask(caller: Caller, task_id: str, fields: SubtaskFields) -> Versioned:
-    store = Store(caller.user_id)
+    # A failed condition here is a domain error, never a stale read: no `retrying`.
+    store = UnitOfWork(caller.user_id)
     load(store, "task", task_id)
     if fields.taskId is not None and fields.taskId != task_id:
         raise invalid_field("subtask.taskId", "must equal the task in the path")
@@ -247,10 +238,4 @@ def update_subtask(
 
 
 def delete_subtask(caller: Caller, subtask_id: str, *, if_match: str | None) -> None:
-    def attempt() -> None:
-        store = Store(caller.user_id)
-        record = load(store, "subtask", subtask_id)
-        on_conflict = check_if_match(if_match, record)
-        store.commit([Delete("subtask", subtask_id, int(record["seq"]), on_conflict=on_conflict)])
-
-    retrying(attempt)
+    delete(caller, "subtask", subtask_id, if_match)

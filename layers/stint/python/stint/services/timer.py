@@ -35,7 +35,16 @@ from stint.services.sessions import (
     session_put,
 )
 from stint.services.tasks import set_completion, task_update
-from stint.store import RUNNING_SK, Committed, Guard, Store, entity_of, entity_sk, retrying
+from stint.store import (
+    RUNNING_SK,
+    Committed,
+    Guard,
+    Store,
+    UnitOfWork,
+    entity_of,
+    entity_sk,
+    retrying,
+)
 from stint.timeutil import format_timestamp, parse_timestamp, utc_now
 
 # Events that stop the task's running session, if it has one.
@@ -48,15 +57,15 @@ _OPEN_TASK_EVENTS = frozenset(
 
 @dataclass
 class Tracking:
-    """The sessions and tasks one request writes, stamped once the commit is done."""
+    """The sessions and tasks one attempt writes, stamped once the commit is done."""
 
-    store: Store
+    store: UnitOfWork
     plan: Plan
     now: datetime
 
     @classmethod
     def of(cls, user_id: str) -> Tracking:
-        return cls(Store(user_id), Plan(), utc_now())
+        return cls(UnitOfWork(user_id), Plan(), utc_now())
 
     def start(
         self, running: dict[str, Any] | None, guard: str | None, session: dict[str, Any]

@@ -9,7 +9,7 @@ from stint.config import settings
 from stint.errors import StintError, invalid_field
 from stint.models import UserPatch
 from stint.services.common import Caller, Versioned, check_if_match, load_field, new_id
-from stint.store import Put, PutProfile, Require, Store, TeamStore, retrying
+from stint.store import Put, PutProfile, Require, Store, TeamStore, UnitOfWork, retrying
 
 DEFAULT_PROJECT_TITLE = "Inbox"
 
@@ -67,12 +67,13 @@ def create_profile(user_id: str, email: str, display_name: str) -> dict[str, Any
     return profile
 
 
-def ensure_profile(caller: Caller) -> dict[str, Any] | None:
-    """Make sure the caller's profile exists (created on the spot where the trigger did not).
-    Returns it when it was read or created here, None when this container had seen it."""
+def ensure_profile(caller: Caller, store: Store | None = None) -> dict[str, Any] | None:
+    """Make sure the caller's profile exists (created on the spot where the trigger did not),
+    read through `store` if given. Returns it when it was read or created here, None when this
+    container had seen it."""
     if caller.user_id in _profiles_seen:
         return None
-    record = Store(caller.user_id).get_profile()
+    record = (store or Store(caller.user_id)).get_profile()
     if record is None:
         email, name = _cognito_attributes(caller.username)
         record = create_profile(caller.user_id, email, name)
@@ -106,7 +107,7 @@ def update_profile(caller: Caller, patch: UserPatch, if_match: str | None = None
 
     def attempt() -> tuple[Versioned, str]:
         """The profile as written, and the display name it replaced."""
-        store = Store(caller.user_id)
+        store = UnitOfWork(caller.user_id)
         record = store.get_profile()
         assert record is not None
         version = int(record.get("version", 1))
@@ -138,8 +139,10 @@ def update_profile(caller: Caller, patch: UserPatch, if_match: str | None = None
     return result
 
 
-def default_project_id(caller: Caller) -> str:
-    ensure_profile(caller)
-    record = Store(caller.user_id).get_profile()
+def default_project_id(caller: Caller, store: Store) -> str:
+    """The caller's default project, read through `store` (a unit of work may have read the
+    profile ahead)."""
+    # The profile as created here, if it is: a unit of work may have read it ahead as missing.
+    record = ensure_profile(caller, store) or store.get_profile()
     assert record is not None
     return str(record["defaultProject"])

@@ -15,7 +15,7 @@ from stint import dispatch, hook_urls
 from stint.errors import Conflict, ServiceUnavailable, invalid_field, not_found
 from stint.models import WebhookFields, WebhookPatchFields
 from stint.services.common import ID_PATTERN, Caller, Versioned, check_if_match, new_id
-from stint.store import Store, entity_of, outside_effect, retrying, webhook_version
+from stint.store import WebhookStore, entity_of, outside_effect, retrying, webhook_version
 from stint.timeutil import now_iso
 
 MAX_WEBHOOKS = 20
@@ -49,7 +49,7 @@ def _checked_url(url: str, field: str) -> str:
     return url
 
 
-def _load(store: Store, webhook_id: str) -> dict[str, Any]:
+def _load(store: WebhookStore, webhook_id: str) -> dict[str, Any]:
     """The caller's subscription, or 404 (another user's id is a 404 too)."""
     record = store.get_webhook(webhook_id) if ID_PATTERN.match(webhook_id) else None
     if record is None:
@@ -73,19 +73,19 @@ def create_webhook(caller: Caller, fields: WebhookFields) -> Versioned:
             "secret": secret,
             "version": 1,
         }
-        Store(caller.user_id).create_webhook(webhook, limit=MAX_WEBHOOKS, full=full)
+        WebhookStore(caller.user_id).create(webhook, limit=MAX_WEBHOOKS, full=full)
         return Versioned({**public(webhook), "secret": secret}, 1)
 
     return retrying(attempt)
 
 
 def list_webhooks(caller: Caller) -> list[dict[str, Any]]:
-    records = Store(caller.user_id).webhooks()
+    records = WebhookStore(caller.user_id).webhooks()
     return sorted((public(r) for r in records), key=lambda w: (w["createdAt"], w["id"]))
 
 
 def get_webhook(caller: Caller, webhook_id: str) -> Versioned:
-    return _versioned(_load(Store(caller.user_id), webhook_id))
+    return _versioned(_load(WebhookStore(caller.user_id), webhook_id))
 
 
 def update_webhook(
@@ -102,7 +102,7 @@ def update_webhook(
         _checked_url(changes["hookUrl"], "webhook.hookUrl")
     if changes.get("status") == "active":
         changes["deadLettered"] = 0
-    store = Store(caller.user_id)
+    store = WebhookStore(caller.user_id)
 
     def attempt() -> Versioned:
         record = _load(store, webhook_id)
@@ -111,7 +111,7 @@ def update_webhook(
                 "webhook.triggerType", "cannot change; subscribe another webhook for it"
             )
         on_conflict = check_if_match(if_match, {"seq": webhook_version(record)})
-        version = store.update_webhook(record, changes, on_conflict=on_conflict)
+        version = store.update(record, changes, on_conflict=on_conflict)
         return Versioned(public({**record, **changes}), version)
 
     return retrying(attempt)
@@ -122,7 +122,7 @@ def rotate_secret(caller: Caller, webhook_id: str) -> Versioned:
     signed by the previous one too (`stint.delivery.signature`), so a receiver can switch at
     its pace. A second rotation within the overlap ends the first one's: only the secret it
     replaces stays valid beside the new one."""
-    store = Store(caller.user_id)
+    store = WebhookStore(caller.user_id)
     secret = _new_secret()
 
     def attempt() -> Versioned:
@@ -132,7 +132,7 @@ def rotate_secret(caller: Caller, webhook_id: str) -> Versioned:
             "previousSecret": record["secret"],
             "previousSecretExpiresAt": int(time.time()) + SECRET_OVERLAP_SECONDS,
         }
-        version = store.update_webhook(record, changes)
+        version = store.update(record, changes)
         return Versioned({**public(record), "secret": secret}, version)
 
     return retrying(attempt)
@@ -141,7 +141,7 @@ def rotate_secret(caller: Caller, webhook_id: str) -> Versioned:
 def send_test(caller: Caller, webhook_id: str) -> str:
     """Queue a `webhook.ping` event for the subscription (the ordinary delivery path: the
     delivery function signs, retries and logs it); the event's id."""
-    record = _load(Store(caller.user_id), webhook_id)
+    record = _load(WebhookStore(caller.user_id), webhook_id)
     if record["status"] != "active":
         raise Conflict(
             "The webhook is disabled; PATCH its status to active first", code="webhook_disabled"
@@ -170,7 +170,7 @@ def list_deliveries(
     caller: Caller, webhook_id: str, *, limit: int, next_token: str | None
 ) -> tuple[list[dict[str, Any]], str | None]:
     """A page of the subscription's delivery attempts, newest first (kept 30 days)."""
-    store = Store(caller.user_id)
+    store = WebhookStore(caller.user_id)
     _load(store, webhook_id)
     return store.delivery_attempts(
         webhook_id, limit=limit, next_token=next_token, now=int(time.time())
@@ -178,14 +178,14 @@ def list_deliveries(
 
 
 def delete_webhook(caller: Caller, webhook_id: str, if_match: str | None = None) -> None:
-    store = Store(caller.user_id)
+    store = WebhookStore(caller.user_id)
     if not ID_PATTERN.match(webhook_id):
         raise not_found("webhook", webhook_id)
     if if_match is None:
-        deleted = retrying(lambda: store.delete_webhook(webhook_id))
+        deleted = retrying(lambda: store.delete(webhook_id))
     else:
         record = _load(store, webhook_id)
         changed = check_if_match(if_match, {"seq": webhook_version(record)})
-        deleted = store.delete_webhook(webhook_id, read=record, on_conflict=changed)
+        deleted = store.delete(webhook_id, read=record, on_conflict=changed)
     if not deleted:
         raise not_found("webhook", webhook_id)

@@ -1,0 +1,86 @@
+"""Sessions in bulk (`POST /v1/sessions/batch`, contract section 16): the operations, each
+the body of its single route, and the results."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, NotRequired
+
+from pydantic import Discriminator, Field, StrictBool, StrictStr
+from pydantic import Tag as UnionTag
+from typing_extensions import TypedDict
+
+from stint.models.base import _Body, absent
+from stint.models.entities import Project, Session, Tag, Task
+from stint.models.sessions import SessionBody
+from stint.models.values import ClientId
+
+MAX_BATCH = 100
+MAX_ATOMIC_BATCH = 25
+ETagText = Annotated[StrictStr, Field(min_length=1, max_length=255, description="An ETag")]
+
+
+class BatchCreate(_Body):
+    """`POST /v1/sessions` with this body."""
+
+    op: Literal["create"]
+    body: SessionBody
+
+
+class BatchReplace(_Body):
+    """`PUT /v1/sessions/{id}` with this body, and `ifMatch` as its `If-Match`."""
+
+    op: Literal["replace"]
+    id: ClientId
+    ifMatch: ETagText = absent()
+    body: SessionBody
+
+
+class BatchDelete(_Body):
+    """`DELETE /v1/sessions/{id}`, with `ifMatch` as its `If-Match`."""
+
+    op: Literal["delete"]
+    id: ClientId
+    ifMatch: ETagText = absent()
+
+
+def _operation_tag(value: Any) -> str | None:
+    """The member of `BatchOperation` a value is, by its `op`. The tags do not look like field
+    names, so an error names the fields as the client wrote them (`operations.0.body...`)."""
+    op = value.get("op") if isinstance(value, dict) else getattr(value, "op", None)
+    return f"op={op}" if op in ("create", "replace", "delete") else None
+
+
+BatchOperation = Annotated[
+    Annotated[BatchCreate, UnionTag("op=create")]
+    | Annotated[BatchReplace, UnionTag("op=replace")]
+    | Annotated[BatchDelete, UnionTag("op=delete")],
+    Discriminator(_operation_tag),
+]
+
+
+class SessionBatch(_Body):
+    """`POST /v1/sessions/batch` (contract section 16)."""
+
+    atomic: StrictBool = Field(
+        default=True, description="One transaction: all or none (at most 25 operations)"
+    )
+    operations: Annotated[list[BatchOperation], Field(min_length=1, max_length=MAX_BATCH)]
+
+
+class OperationError(TypedDict):
+    code: str
+    message: str
+    details: NotRequired[list[Any]]
+
+
+class BatchResult(TypedDict):
+    status: Annotated[int, Field(description="What the operation's own route answers")]
+    session: NotRequired[Session]
+    task: NotRequired[Task]
+    project: NotRequired[Project]
+    tags: NotRequired[list[Tag]]
+    error: NotRequired[OperationError]
+
+
+class BatchResults(TypedDict):
+    results: Annotated[list[BatchResult], Field(description="One per operation, in order")]

@@ -1,0 +1,33 @@
+"""Tags (contract section 15): the body that writes one, and the answers."""
+
+from __future__ import annotations
+
+from typing import NotRequired
+
+from typing_extensions import TypedDict
+
+from stint.models.base import BaseModel, _Body, absent
+from stint.models.entities import Tag
+from stint.models.values import ClientId, HexColor, IgnoredTimestamp, TagName
+
+
+class TagFields(_Body):
+    """Writable tag fields; a PATCH sets only those present."""
+
+    name: TagName = absent()
+    color: HexColor | None = None
+    id: ClientId = absent()
+    lastUpdated: IgnoredTimestamp | None = None
+
+
+class TagBody(_Body):
+    tag: TagFields
+
+
+class TagEnvelope(BaseModel):
+    tag: Tag
+
+
+class TagList(TypedDict):
+    tags: list[Tag]
+    nextToken: NotRequired[str]

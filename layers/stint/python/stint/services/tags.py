@@ -1,0 +1,202 @@
+"""Tags (contract section 15): names the caller puts on sessions.
+
+A tag's name is unique per user (trimmed, case-insensitive): a guard item per normalized name
+(`store.title_guard_sk("tag", "all", name)`) names the tag that has it, and is written in the
+same transaction as every create, rename and delete of a tag, so it is never stale and two
+concurrent writers cannot both take a name. A count item (`store.TAG_COUNT_SK`) holds how many
+tags the user has, conditioned in the same transaction, so the 1,000th is the last.
+
+Deleting a tag changes every session that carries it (docs/DESIGN.md, "Tags").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stint.errors import Conflict, invalid_field
+from stint.models import TagFields
+from stint.services.common import (
+    Caller,
+    Versioned,
+    check_if_match,
+    load,
+    new_id,
+    patch,
+    save,
+    versioned,
+)
+from stint.services.pages import key_of_token, token_after
+from stint.store import (
+    TAG_COUNT_SK,
+    Change,
+    Delete,
+    Guard,
+    Put,
+    StaleRead,
+    Store,
+    Tally,
+    UnitOfWork,
+    entity_of,
+    entity_sk,
+    fits_one_transaction,
+    normalized_title,
+    retrying,
+    title_guard_sk,
+)
+
+MAX_TAGS = 1000
+# A user's tags are read whole (at most 1,000 small items: one Query page) to list them by name.
+_PAGE = 1000
+
+
+def name_guard_sk(name: str) -> str:
+    return title_guard_sk("tag", "all", name)
+
+
+def too_many() -> Conflict:
+    return Conflict(f"A user has at most {MAX_TAGS} tags; delete one first")
+
+
+def name_taken(name: str) -> Conflict:
+    return Conflict(f"a tag named {name.strip()!r} exists")
+
+
+def new_tag(tag_id: str, name: str, color: str | None = None) -> dict[str, Any]:
+    return {"id": tag_id, "name": name, "color": color}
+
+
+def creation(tag: dict[str, Any], *, owner: str | None) -> tuple[Put, Guard]:
+    """The changes that create `tag`: it and its name's guard (read as `owner`: None, or a
+    stale guard); `count_change` counts it. A failed condition on the guard means another
+    writer took the name since it was read: the operation runs again and finds that tag."""
+    exists = Conflict(f"a tag with id {tag['id']!r} already exists")
+    return (
+        Put("tag", tag, on_conflict=exists),
+        Guard(name_guard_sk(tag["name"]), ref=tag["id"], expect=owner),
+    )
+
+
+def count_change(changes: list[Change]) -> list[Change]:
+    """The one change of the user's tag count for the tags `changes` create, if any (a
+    transaction may touch the count item once, however many tags it creates)."""
+    created = sum(
+        1 for c in changes if isinstance(c, Put) and c.kind == "tag" and c.expect_seq is None
+    )
+    if not created:
+        return []
+    return [Tally(TAG_COUNT_SK, created, limit=MAX_TAGS, on_conflict=too_many())]
+
+
+def owner_of(store: UnitOfWork, name: str) -> tuple[dict[str, Any] | None, str | None]:
+    """The caller's tag with this name (trimmed, case-insensitive), if any, and the name's
+    guard as read (to condition a write on)."""
+    owner = store.get_guard(name_guard_sk(name))
+    if owner is None:
+        return None, None
+    record = store.get("tag", owner)
+    if record is None or normalized_title(record["name"]) != normalized_title(name):
+        return None, owner  # stale: the tag is gone or renamed (not by this design's writes)
+    return record, owner
+
+
+# ----------------------------------------------------------------------------- routes
+
+
+def create_tag(caller: Caller, fields: TagFields) -> Versioned:
+    if fields.name is None:
+        raise invalid_field("tag.name", "is required")
+    name = fields.name
+
+    def attempt() -> Versioned:
+        store = UnitOfWork(caller.user_id)
+        existing, owner = owner_of(store, name)
+        if existing is not None:
+            raise name_taken(name)
+        tag = new_tag(fields.id or new_id(), name, fields.color)
+        put, guard = creation(tag, owner=owner)
+        return save(store, put, guard, *count_change([put]))
+
+    return retrying(attempt)
+
+
+def get_tag(caller: Caller, tag_id: str) -> Versioned:
+    return versioned(load(Store(caller.user_id), "tag", tag_id))
+
+
+def list_tags(
+    caller: Caller, *, limit: int, next_token: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of the caller's tags by name (case-insensitive, then as written, then id)."""
+    after = key_of_token(next_token, 3) if next_token else None
+    records = Store(caller.user_id).query_all(prefix=entity_sk("tag", ""), page_size=_PAGE)
+    ordered = sorted((_order(record), entity_of(record)) for record in records)
+    rest = [tag for key, tag in ordered if after is None or key > after]
+    page = rest[:limit]
+    token = token_after(_order(page[-1])) if len(rest) > limit else None
+    return page, token
+
+
+def _order(tag: dict[str, Any]) -> tuple[str, str, str]:
+    return (normalized_title(tag["name"]), tag["name"], tag["id"])
+
+
+def update_tag(caller: Caller, tag_id: str, fields: TagFields, if_match: str | None) -> Versioned:
+    def rename(store: UnitOfWork, record: dict[str, Any], tag: dict[str, Any]) -> list[Change]:
+        """A new name moves the name's guard, in the same transaction (409 if it is taken)."""
+        old, new = record["name"], tag["name"]
+        if normalized_title(old) == normalized_title(new):
+            return []
+        existing, owner = owner_of(store, new)
+        if existing is not None:
+            raise name_taken(new)
+        return [
+            Guard(name_guard_sk(old), ref=None, expect=tag_id),
+            Guard(name_guard_sk(new), ref=tag_id, expect=owner),
+        ]
+
+    return patch(caller, "tag", tag_id, fields, if_match, rename)
+
+
+def delete_tag(caller: Caller, tag_id: str, *, if_match: str | None) -> None:
+    """Delete a tag and take it off every session that carries it, each session changed.
+
+    The sessions are found by a Query of the caller's sessions, which no condition on an item
+    covers: the last transaction (the tag's delete, with the sessions left to change) commits
+    only if no write of the user came in between (`UnitOfWork.commit_unless_changed`), so a session
+    tagged meanwhile is never left carrying a deleted tag. More sessions than one transaction
+    holds are changed first, in transactions of 99 (as cascades are), and the delete runs again
+    from its reads; the tag goes last, so an interrupted delete leaves it in place, and
+    repeating the request finishes the job.
+    """
+
+    def attempt() -> None:
+        store = UnitOfWork(caller.user_id)
+        record = load(store, "tag", tag_id)  # reads the counter along
+        on_conflict = check_if_match(if_match, record)
+        untagged = [
+            Put("session", _without(session, tag_id), expect_seq=int(session["seq"]))
+            for session in store.query_all(
+                prefix=entity_sk("session", ""),
+                page_size=_PAGE,
+                keep=lambda session: tag_id in (session.get("tagIds") or ()),
+            )
+        ]
+        deletion: list[Change] = [
+            *untagged,
+            Guard(name_guard_sk(record["name"]), ref=None, expect=tag_id),
+            Tally(TAG_COUNT_SK, -1),
+            Delete("tag", tag_id, int(record["seq"]), on_conflict=on_conflict),
+        ]
+        if fits_one_transaction(deletion):
+            store.commit_unless_changed(deletion)
+            return
+        store.commit(list(untagged))
+        raise StaleRead()  # read again: the tag, and any session tagged meanwhile
+
+    retrying(attempt)
+
+
+def _without(session: dict[str, Any], tag_id: str) -> dict[str, Any]:
+    entity = entity_of(session)
+    entity["tagIds"] = [t for t in entity.get("tagIds") or () if t != tag_id]
+    return entity

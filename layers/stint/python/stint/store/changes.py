@@ -1,0 +1,262 @@
+"""The changes a unit of work commits, each building its own DynamoDB actions.
+
+A change is one write of the user's partition and the condition it holds on what was read:
+`Put` and `Delete` write entities (and take the next seq of the user's change sequence),
+`Require` checks that an entity still exists, `Guard` sets or clears a bookkeeping item,
+`PutProfile` writes the profile. Each says what its failed condition means (`on_conflict`: a
+domain error; None: the operation runs again from its reads, `StaleRead`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from stint.config import settings
+from stint.errors import StintError
+from stint.store.keys import (
+    COUNTER_SK,
+    PROFILE_SK,
+    entity_sk,
+    expecting,
+    index_keys,
+    item_key,
+    to_item,
+    tombstone_sk,
+)
+from stint.store.transactions import OnFailedCondition, Outcome, Transaction
+from stint.timeutil import utc_now
+
+
+@dataclass
+class Draft:
+    """A transaction being built from changes: whose partition, when, and the seqs it assigns
+    (each entity written takes the next one after `seq`)."""
+
+    pk: str
+    table: str
+    timestamp: str
+    seq: int
+    transaction: Transaction = field(default_factory=Transaction)
+
+    def key(self, sk: str) -> dict[str, Any]:
+        return item_key(self.pk, sk)
+
+    def item(self, sk: str, values: dict[str, Any]) -> dict[str, Any]:
+        return to_item({"pk": self.pk, "sk": sk, **values})
+
+    def add(self, verb: str, request: dict[str, Any], on_failed: OnFailedCondition) -> None:
+        self.transaction.add(verb, {"TableName": self.table, **request}, on_failed)
+
+    def next_seq(self, kind: str, entity_id: str) -> int:
+        self.seq += 1
+        self.transaction.seqs[(kind, entity_id)] = self.seq
+        return self.seq
+
+    def sequence_after(self, counter: int) -> None:
+        """Write the counter's new value first, conditioned on the value read (-1: none yet):
+        a failed condition only lost the race to another write of the user."""
+        update: dict[str, Any] = {
+            "TableName": self.table,
+            "Key": self.key(COUNTER_SK),
+            "UpdateExpression": "SET #c = :new",
+            "ExpressionAttributeNames": {"#c": "counter"},
+            "ExpressionAttributeValues": {":new": {"N": str(self.seq)}},
+        }
+        if counter >= 0:
+            update["ConditionExpression"] = "#c = :old"
+            update["ExpressionAttributeValues"][":old"] = {"N": str(counter)}
+        else:
+            update["ConditionExpression"] = "attribute_not_exists(#c)"
+        self.transaction.actions.insert(0, {"Update": update})
+        self.transaction.on_failed.insert(0, Outcome.RACE)
+
+
+class Change:
+    """One write of a unit of work (see the subclasses)."""
+
+    on_conflict: StintError | None
+    sequenced = False  # writes an entity: takes a seq, so the commit writes the counter
+
+    @property
+    def size(self) -> int:
+        """How many actions of a transaction it takes."""
+        return 1
+
+    @property
+    def written_sk(self) -> str | None:
+        """The sort key of the item it writes (None: it writes nothing)."""
+        return None
+
+    @property
+    def if_condition_fails(self) -> OnFailedCondition:
+        return self.on_conflict or Outcome.STALE
+
+    def actions(self, draft: Draft) -> None:
+        raise NotImplementedError
+
+
+@dataclass
+class Put(Change):
+    """Write an entity. `expect_seq`: None = create (must not exist), else the seq read."""
+
+    kind: str
+    entity: dict[str, Any]
+    expect_seq: int | None = None
+    # Raised when the condition fails; None means "re-run the operation" (StaleRead).
+    on_conflict: StintError | None = None
+    sequenced = True
+
+    @property
+    def size(self) -> int:
+        return 1 if self.expect_seq is not None else 2  # a create clears a tombstone
+
+    @property
+    def written_sk(self) -> str:
+        return entity_sk(self.kind, self.entity["id"])
+
+    def actions(self, draft: Draft) -> None:
+        entity_id = self.entity["id"]
+        values = {
+            "kind": self.kind,
+            "seq": draft.next_seq(self.kind, entity_id),
+            **self.entity,
+            "lastUpdated": draft.timestamp,
+            **index_keys(self.kind, self.entity),
+        }
+        item = draft.item(self.written_sk, values)
+        draft.add(
+            "Put", {"Item": item, **expecting("seq", self.expect_seq)}, self.if_condition_fails
+        )
+        if self.expect_seq is None:  # a re-created id supersedes its tombstone
+            draft.add("Delete", {"Key": draft.key(tombstone_sk(self.kind, entity_id))}, None)
+
+
+@dataclass
+class Delete(Change):
+    """Delete an entity read at `expect_seq`, leaving a tombstone for sync."""
+
+    kind: str
+    entity_id: str
+    expect_seq: int
+    on_conflict: StintError | None = None
+    sequenced = True
+
+    @property
+    def size(self) -> int:
+        return 2  # the item and its tombstone
+
+    @property
+    def written_sk(self) -> str:
+        return entity_sk(self.kind, self.entity_id)
+
+    def actions(self, draft: Draft) -> None:
+        seq = draft.next_seq(self.kind, self.entity_id)
+        delete = {"Key": draft.key(self.written_sk), **expecting("seq", self.expect_seq)}
+        draft.add("Delete", delete, self.if_condition_fails)
+        retention = timedelta(days=settings().tombstone_retention_days + 1)
+        tombstone = {
+            "kind": "tombstone",
+            "type": self.kind,
+            "id": self.entity_id,
+            "seq": seq,
+            "lastUpdated": draft.timestamp,
+            "expiresAt": int((utc_now() + retention).timestamp()),
+        }
+        item = draft.item(tombstone_sk(self.kind, self.entity_id), tombstone)
+        draft.add("Put", {"Item": item}, None)
+
+
+@dataclass
+class Require(Change):
+    """Commit only if the entity exists (e.g. the project a new task goes into)."""
+
+    kind: str
+    entity_id: str
+    on_conflict: StintError | None = None
+
+    def actions(self, draft: Draft) -> None:
+        check = {
+            "Key": draft.key(entity_sk(self.kind, self.entity_id)),
+            "ConditionExpression": "attribute_exists(pk)",
+        }
+        draft.add("ConditionCheck", check, self.if_condition_fails)
+
+
+@dataclass
+class PutProfile(Change):
+    """Write the profile: `expect_version` None creates it (version 1), else it must still be
+    at that version (its ETag) and the write takes the next one."""
+
+    profile: dict[str, Any]
+    expect_version: int | None
+    on_conflict: StintError | None = None
+
+    @property
+    def written_sk(self) -> str:
+        return PROFILE_SK
+
+    def actions(self, draft: Draft) -> None:
+        version = (self.expect_version or 0) + 1
+        item = draft.item(PROFILE_SK, {"kind": "profile", **self.profile, "version": version})
+        put = {"Item": item, **expecting("version", self.expect_version)}
+        draft.add("Put", put, self.if_condition_fails)
+
+
+@dataclass
+class Guard(Change):
+    """Set (`ref`) or remove (`ref=None`) a bookkeeping item that is not an entity and takes
+    no part in sync: the user's running session, the owner of an active title. `expect` is the
+    `ref` it was read with (None: it must not exist), so two racing writers cannot both win.
+    """
+
+    sk: str
+    ref: str | None
+    expect: str | None
+    on_conflict: StintError | None = None
+
+    @property
+    def written_sk(self) -> str:
+        return self.sk
+
+    def actions(self, draft: Draft) -> None:
+        condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"}
+        if self.expect is not None:
+            condition = {
+                "ConditionExpression": "#ref = :expected",
+                "ExpressionAttributeNames": {"#ref": "ref"},
+                "ExpressionAttributeValues": {":expected": {"S": self.expect}},
+            }
+        if self.ref is None:
+            draft.add("Delete", {**condition, "Key": draft.key(self.sk)}, self.if_condition_fails)
+            return
+        item = draft.item(self.sk, {"kind": "guard", "ref": self.ref})
+        draft.add("Put", {**condition, "Item": item}, self.if_condition_fails)
+
+
+@dataclass
+class Tally(Change):
+    """Add `delta` to a count item (`count`; not an entity, no part in sync): the user's tags.
+    With `limit`, the transaction commits only if the count stays at most `limit`."""
+
+    sk: str
+    delta: int
+    limit: int | None = None
+    on_conflict: StintError | None = None
+
+    @property
+    def written_sk(self) -> str:
+        return self.sk
+
+    def actions(self, draft: Draft) -> None:
+        update: dict[str, Any] = {
+            "Key": draft.key(self.sk),
+            "UpdateExpression": "SET #n = if_not_exists(#n, :zero) + :delta",
+            "ExpressionAttributeNames": {"#n": "count"},
+            "ExpressionAttributeValues": {":zero": {"N": "0"}, ":delta": {"N": str(self.delta)}},
+        }
+        if self.limit is not None:
+            update["ConditionExpression"] = "attribute_not_exists(#n) OR #n <= :most"
+            update["ExpressionAttributeValues"][":most"] = {"N": str(self.limit - self.delta)}
+        draft.add("Update", update, self.if_condition_fails)
