@@ -50,9 +50,9 @@ from local.resources import Provisioner  # noqa: E402
 from local.template import load_template  # noqa: E402
 from stint import aws, config  # noqa: E402
 from stint.models import ReportGroupBy, SessionFields  # noqa: E402
-from stint.services import reports  # noqa: E402
+from stint.services import report_range, reports  # noqa: E402
 from stint.services.common import Caller  # noqa: E402
-from stint.services.sessions import session_entity, session_put  # noqa: E402
+from stint.services.session_plan import session_entity, session_put  # noqa: E402
 from stint.services.tasks import new_task  # noqa: E402
 from stint.services.users import new_project  # noqa: E402
 from stint.store import Put, Store, dynamodb  # noqa: E402
@@ -165,7 +165,7 @@ def run(sessions: int = 3000, runs: int = 3) -> list[Figure]:
             ("day", "Europe/Berlin"),
         )
         for group_by, tz in groupings:
-            query = reports.parse_query(
+            query = report_range.parse_query(
                 start=low, end=high, tz=tz, group_by=group_by, project_id=None
             )
             with metered(dynamodb()) as meter:

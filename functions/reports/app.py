@@ -22,7 +22,7 @@ from stint.models import (
     fails,
     returns,
 )
-from stint.services import reports, search
+from stint.services import report_range, reports, search
 
 CSV = "text/csv; charset=utf-8"
 
@@ -89,7 +89,7 @@ def summary(
     untagged one in the group with `id: null`), with the billable amounts; as JSON, or as CSV
     with `format=csv`.
     """
-    query = reports.parse_query(
+    query = report_range.parse_query(
         start=start, end=end, tz=tz, group_by=groupBy, project_id=projectId, tag_id=tagId
     )
     report = reports.summary(caller, query)
@@ -135,7 +135,7 @@ def detailed(
     range's totals, and the pages' amounts add up to them to the cent; `format=csv` is every
     entry in one answer.
     """
-    query = reports.parse_query(
+    query = report_range.parse_query(
         start=start,
         end=end,
         tz=tz,

@@ -22,6 +22,7 @@ from stint.errors import StintError, invalid_field
 from stint.models import MAX_ATOMIC_BATCH, BatchCreate, BatchDelete, BatchReplace, SessionBatch
 from stint.services import sessions, tags
 from stint.services.common import Caller, check_if_match, load
+from stint.services.session_plan import Plan, SessionWrite
 from stint.services.tasks import session_deletion
 from stint.store import (
     Change,
@@ -138,7 +139,7 @@ class _Pending(UnitOfWork):
 @dataclasses.dataclass
 class _Planned:
     operation: Operation
-    write: sessions.SessionWrite | None  # None: a delete
+    write: SessionWrite | None  # None: a delete
 
 
 def _atomic(caller: Caller, operations: list[Operation]) -> list[dict[str, Any]]:
@@ -201,7 +202,7 @@ def _plan(
     replace = operation if isinstance(operation, BatchReplace) else None
     write = sessions.plan_session_write(
         store,
-        sessions.Plan(changes=changes),  # the batch's changes, this operation's creations
+        Plan(changes=changes),  # the batch's changes, this operation's creations
         caller,
         operation.body,
         path_id=replace.id if replace else None,

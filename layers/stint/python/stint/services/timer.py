@@ -27,13 +27,8 @@ from stint.services.common import (
     new_id,
     stamped,
 )
-from stint.services.sessions import (
-    Plan,
-    check_subtask,
-    running_session,
-    session_entity,
-    session_put,
-)
+from stint.services.session_plan import Plan, running_session, session_entity, session_put
+from stint.services.session_refs import check_subtask
 from stint.services.tasks import set_completion, task_update
 from stint.store import (
     RUNNING_SK,
