@@ -87,12 +87,7 @@ class Store(Partition):
 
         def build() -> Draft:
             counter = self.read_counter() if sequenced else -1
-            draft = Draft(self.pk, self._table, timestamp, max(counter, 0))
-            for change in changes:
-                change.actions(draft)
-            if sequenced:
-                draft.sequence_after(counter)
-            return draft
+            return self._draft(changes, timestamp, counter, sequenced=sequenced)
 
         size = sum(change.size for change in changes) + sequenced
         transaction = transact(
@@ -101,6 +96,18 @@ class Store(Partition):
             send_now=send_now,
         )
         return transaction.seqs
+
+    def _draft(
+        self, changes: list[Change], timestamp: str, counter: int, *, sequenced: bool
+    ) -> Draft:
+        """The transaction of `changes`, its entities stamped after `counter` (-1: no counter
+        item yet) and, when `sequenced`, the counter's move from it."""
+        draft = Draft(self.pk, self._table, timestamp, max(counter, 0))
+        for change in changes:
+            change.actions(draft)
+        if sequenced:
+            draft.sequence_after(counter)
+        return draft
 
 
 class UnitOfWork(Store):
@@ -179,10 +186,7 @@ class UnitOfWork(Store):
         if not fits_one_transaction(changes):
             raise ValueError(f"at most {MAX_ACTIONS_PER_TRANSACTION} actions")
         counter, self._counter = self._counter, None
-        draft = Draft(self.pk, self._table, format_timestamp(utc_now()), max(counter, 0))
-        for change in changes:
-            change.actions(draft)
-        draft.sequence_after(counter)
+        draft = self._draft(changes, format_timestamp(utc_now()), counter, sequenced=True)
         send_once(draft.transaction)  # the counter moved: StaleRead
         self._forget(changes)
         return Committed(draft.transaction.seqs, draft.timestamp)
