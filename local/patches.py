@@ -8,13 +8,21 @@ turns its whole-table copy into a no-op, snapshotting instead only the items the
 transaction names and the length of each stream; on failure those items are put back and
 the stream records the transaction added are dropped, which is what moto's rollback
 achieved. It relies on the emulator's lock: nothing else runs in moto during the call.
+
+`Query`: moto answers every query, on the table or on an index, by sorting every item of the
+table and filtering them by the partition key, so a query's cost grew with the whole table
+(every user's data) instead of the partition it reads. A query on the table or on a local
+secondary index reads one partition, so the patch hands moto's query that partition's items
+alone; a global secondary index is left to moto's own scan.
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import copy
 import functools
+import inspect
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +36,11 @@ _APPLIED = "_stint_local_patched"
 
 def apply() -> None:
     """Patch moto (idempotent)."""
+    _patch_transactions()
+    _patch_partition_queries()
+
+
+def _patch_transactions() -> None:
     original = DynamoDBBackend.transact_write_items
     if getattr(original, _APPLIED, False):
         return
@@ -115,3 +128,48 @@ def _key(table: Table, operation: dict[str, Any]) -> Key | None:
     if table.range_key_attr not in attributes:
         return None
     return hash_key, DynamoType(attributes[table.range_key_attr])
+
+
+# ----------------------------------------------------------------------------- queries
+
+# (table, partition key) while moto's Table.query runs for a query that reads one partition.
+_queried_partition: contextvars.ContextVar[tuple[Table, DynamoType] | None] = (
+    contextvars.ContextVar("stint_queried_partition", default=None)
+)
+
+
+def _patch_partition_queries() -> None:
+    original_query = Table.query
+    if getattr(original_query, _APPLIED, False):
+        return
+    original_all_items = Table.all_items
+    signature = inspect.signature(original_query)
+
+    @functools.wraps(original_query)
+    def query(self: Table, *args: Any, **kwargs: Any) -> Any:
+        arguments = signature.bind(self, *args, **kwargs).arguments
+        hash_key = arguments.get("hash_key")
+        index_name = arguments.get("index_name")
+        one_partition = index_name is None or index_name in {i.name for i in self.indexes}
+        scope = (self, hash_key) if one_partition and hash_key is not None else None
+        token = _queried_partition.set(scope)
+        try:
+            return original_query(self, *args, **kwargs)
+        finally:
+            _queried_partition.reset(token)
+
+    @functools.wraps(original_all_items)
+    def all_items(self: Table) -> list[Item]:
+        scope = _queried_partition.get()
+        if scope is None or scope[0] is not self:
+            return original_all_items(self)
+        partition: Any = dict.get(self.items, scope[1])  # no empty partition left behind
+        if partition is None:
+            return []
+        if self.range_key_attr is None:
+            return [partition]
+        return sorted(partition.values(), key=lambda item: item.range_key)
+
+    setattr(query, _APPLIED, True)
+    Table.query = query  # type: ignore[method-assign]
+    Table.all_items = all_items  # type: ignore[method-assign]
