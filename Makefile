@@ -69,8 +69,11 @@ lint-openapi: node_modules/.installed  ## openapi.json under Redocly's recommend
 	npx --no-install redocly lint --config redocly.yaml openapi.json
 
 # tests/test_cloudformation.py translates with the SAM venv; tests/browser drive Chromium.
+# Two pytest-xdist workers (this machine's cores), whole files to each: a module's fixtures are
+# made once. WORKERS=0 runs in this process.
+WORKERS ?= 2
 unit: $(VENV)/.installed $(SAM_VENV)/.installed browser  ## every test
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(WORKERS) --dist loadfile
 
 test: lint typecheck validate lint-openapi unit  ## everything CI runs
 

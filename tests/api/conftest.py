@@ -1,10 +1,12 @@
-"""API tests run over the real local stack (or a deployed one: STINT_OUTPUTS=outputs.json)."""
+"""API tests: each module runs in this process (tests/inprocess.py: the real handlers behind the
+local gateway, over moto's mock) unless it is marked `http`, which runs it over HTTP against the
+run's one local stack (tests/conftest.py). With STINT_OUTPUTS=outputs.json every module runs
+over HTTP against that deployed stack."""
 
 from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,7 +14,7 @@ import boto3
 import pytest
 import requests
 
-from local.testing import start_local_stack, stop
+from tests import inprocess
 
 PASSWORD = "Test-pass-1234"  # every user sign_up makes has it
 # Against a deployed stack (STINT_OUTPUTS): what needs the local stack itself is skipped.
@@ -20,11 +22,12 @@ DEPLOYED = bool(os.environ.get("STINT_OUTPUTS"))
 local_only = pytest.mark.skipif(DEPLOYED, reason="needs the local stack (emulator, 127.0.0.1)")
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    process, outputs = start_local_stack(tmp_path_factory.mktemp("stack"))
-    yield outputs
-    stop(process)
+@pytest.fixture(scope="module")
+def stack(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """The module's stack: in this process, or over HTTP for an `http` module."""
+    if DEPLOYED or request.node.get_closest_marker("http") is not None:
+        return dict(request.getfixturevalue("http_stack"))
+    return inprocess.stack().outputs
 
 
 def cognito(stack: dict[str, Any]) -> Any:
@@ -64,7 +67,10 @@ class Api:
     base: str
     token: str
     email: str = ""
-    session: requests.Session = field(default_factory=requests.Session)
+    session: requests.Session = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.session = inprocess.session_for(self.base)
 
     def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         headers = {"Authorization": f"Bearer {self.token}", **kwargs.pop("headers", {})}

@@ -12,6 +12,8 @@ from jwt.utils import base64url_encode
 
 from tests.api.conftest import Api, cognito, local_only, sign_up
 
+pytestmark = pytest.mark.http  # over HTTP, against the run's shared local stack
+
 UNAUTHORIZED = {"message": "Unauthorized"}
 
 

@@ -7,8 +7,12 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import pytest
+
 from tests.api.conftest import Api
 from tests.api.test_sync import LISTS, sync_all
+
+pytestmark = pytest.mark.http  # over HTTP, against the run's shared local stack
 
 KINDS = {
     "sessions": "session",

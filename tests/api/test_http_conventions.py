@@ -20,6 +20,8 @@ import requests
 
 from tests.api.conftest import Api, assert_error, cognito, local_only, new_api
 
+pytestmark = pytest.mark.http  # over HTTP, against the run's shared local stack
+
 REPO = Path(__file__).resolve().parents[2]
 DOCUMENT = json.loads((REPO / "openapi.json").read_text(encoding="utf-8"))
 ORIGIN = "http://localhost:5173"  # a browser app's dev server

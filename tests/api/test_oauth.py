@@ -25,7 +25,7 @@ from tests.api.conftest import PASSWORD, Api, cognito, local_only, sign_up
 
 # The sign-in page, its error pages and the token endpoint's checks are the local stack's; a
 # deployed stack's are Cognito's managed login, whose page and answers differ.
-pytestmark = local_only
+pytestmark = [local_only, pytest.mark.http]
 
 # The template's default callback URLs (parameters AppCallbackUrls, IntegrationCallbackUrls).
 APP_CALLBACK = "http://localhost:8080/callback"

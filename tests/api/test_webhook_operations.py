@@ -15,6 +15,8 @@ from stint.timeutil import parse_timestamp
 from tests.api.conftest import Api, assert_error, local_only
 from tests.api.test_webhooks import Delivery, Receiver, hook_url, serving_receiver, subscribe
 
+pytestmark = pytest.mark.http  # over HTTP, against the run's shared local stack
+
 PUBLIC = {"id", "hookUrl", "triggerType", "status", "createdAt"}
 
 

@@ -18,6 +18,8 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from tests.api.conftest import DEPLOYED, Api, assert_error, local_only
 
+pytestmark = pytest.mark.http  # over HTTP, against the run's shared local stack
+
 TRIGGERS = ("category", "project", "task", "subtask", "time", "stopped_time")
 
 

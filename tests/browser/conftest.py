@@ -11,8 +11,6 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.api.conftest import stack  # noqa: F401  (the session's local stack, as tests/api's)
-
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / ".stint" / "artifacts"
 # What works on this kind of machine (no GPU, no network but loopback, root): see the README.
@@ -26,6 +24,12 @@ FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+@pytest.fixture(scope="session")
+def stack(http_stack: dict[str, Any]) -> dict[str, Any]:
+    """The run's shared local stack (tests/conftest.py)."""
+    return http_stack
 
 
 # A loaded machine is slow, not wrong: wait long for what must appear.

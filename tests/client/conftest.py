@@ -1,3 +1,10 @@
-"""The generated client's tests run over a local stack of the real template (tests/api's)."""
+"""The generated client's tests run over HTTP against the run's shared local stack."""
 
-from tests.api.conftest import stack  # noqa: F401
+from typing import Any
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def stack(http_stack: dict[str, Any]) -> dict[str, Any]:
+    return http_stack

@@ -54,6 +54,9 @@ from tests.pipeline import (
     wait_until,
 )
 
+# Faults are switched on for the whole stack: no other test may use it meanwhile.
+pytestmark = pytest.mark.exclusive
+
 RUNS = int(os.environ.get("STINT_FAULT_RUNS") or 1)
 SEED = int(os.environ.get("STINT_FAULT_SEED") or 20261201)
 WRITERS = 8

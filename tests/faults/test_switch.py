@@ -18,6 +18,9 @@ from local.faults import FaultConfigError, FaultPlan, FaultSwitch
 from tests.api.conftest import new_api
 from tests.pipeline import GATEWAY_CRASH, fault_state, set_faults
 
+# Faults are switched on for the whole stack: no other test may use it meanwhile.
+pytestmark = pytest.mark.exclusive
+
 
 def test_a_plan_is_read_from_json_or_pairs() -> None:
     assert FaultPlan.parse('{"throttle": 0.5, "seed": 3}') == FaultPlan(seed=3, throttle=0.5)

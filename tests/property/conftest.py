@@ -3,27 +3,25 @@ their summary line."""
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
-from local.testing import start_local_stack, stop
 from stint import kinds
+from tests import stats
 from tests.api.conftest import Api, new_api
 from tests.pipeline import Answers, Receiver, Replica, running_receiver, subscribe
 
-STATS: Counter[str] = Counter()
+STATS = stats.PROPERTY  # printed at the end of the run (tests/stats.py)
 TRIGGERS = list(kinds.TRIGGERS)  # every kind's (stint.kinds): a new kind is delivered too
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    process, outputs = start_local_stack(tmp_path_factory.mktemp("property-stack"))
-    yield outputs
-    stop(process)
+def stack(http_stack: dict[str, Any]) -> dict[str, Any]:
+    """The run's shared local stack (tests/conftest.py)."""
+    return http_stack
 
 
 @pytest.fixture(scope="session")
@@ -67,13 +65,3 @@ def account(stack: dict[str, Any], receiver: Receiver) -> Account:
         "subtask": response.json()["subtask"]["id"],
     }
     return account
-
-
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if STATS["examples"] or STATS["invalid"]:
-        terminalreporter.write_line(
-            f"property: {STATS['examples']} valid examples through the API "
-            f"({STATS['writes']} writes round-tripped), {STATS['invalid']} invalid values "
-            f"refused, {STATS['zones']} time zones reported, {STATS['steps']} stateful steps; "
-            f"deliveries checked {STATS['deliveries']} ({STATS['changes']} committed changes)"
-        )

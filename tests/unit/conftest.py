@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,11 +12,17 @@ from moto import mock_aws
 
 from local import patches
 from local.resources import Provisioner
-from local.template import load_template
+from local.template import Template, load_template
 from stint import aws, config
 from stint.services.common import Caller
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
+
+
+@functools.cache
+def template() -> Template:
+    """template.yaml, parsed once per test process (nothing changes it)."""
+    return load_template(TEMPLATE)
 
 
 @pytest.fixture
@@ -27,7 +34,7 @@ def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         monkeypatch.delenv(name, raising=False)
     patches.apply()  # moto copies whole tables per transaction action without it
     with mock_aws():
-        provisioner = Provisioner(load_template(TEMPLATE), lambda service: boto3.client(service))
+        provisioner = Provisioner(template(), lambda service: boto3.client(service))
         table_name = str(provisioner.ref("StintTable"))
         monkeypatch.setenv("TABLE_NAME", table_name)
         config.settings.cache_clear()
@@ -40,7 +47,7 @@ def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 @pytest.fixture
 def pool(table: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """The user pool as template.yaml declares it, in moto, named by USER_POOL_ID."""
-    provisioner = Provisioner(load_template(TEMPLATE), lambda service: boto3.client(service))
+    provisioner = Provisioner(template(), lambda service: boto3.client(service))
     pool_id = str(provisioner.ref("UserPool"))
     monkeypatch.setenv("USER_POOL_ID", pool_id)
     config.settings.cache_clear()

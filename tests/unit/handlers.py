@@ -17,10 +17,9 @@ import boto3
 import pytest
 
 from local.resources import Provisioner
-from local.template import load_template
 from stint import config
 
-from .conftest import TEMPLATE
+from .conftest import template
 
 FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -111,7 +110,7 @@ def call(
 @pytest.fixture
 def pool(table: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """The user pool of template.yaml, in moto (for routes that look users up by email)."""
-    provisioner = Provisioner(load_template(TEMPLATE), lambda service: boto3.client(service))
+    provisioner = Provisioner(template(), lambda service: boto3.client(service))
     pool_id = str(provisioner.ref("UserPool"))
     monkeypatch.setenv("USER_POOL_ID", pool_id)
     monkeypatch.setenv("STINT_LOCAL", "1")  # webhooks to 127.0.0.1, as the local stack allows

@@ -20,13 +20,12 @@ from hypothesis import strategies as st
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from local.resources import Provisioner
-from local.template import load_template
 from stint import config, delivery
 from stint.services import webhooks
 from stint.services.common import Caller
 from stint.store import WebhookStore
 
-from .conftest import TEMPLATE
+from .conftest import template
 from .handlers import call, pool, pool_user
 
 __all__ = ["pool"]  # the fixture, used by name
@@ -174,7 +173,7 @@ def test_a_refused_url_is_logged_as_a_failed_attempt_without_a_status(
 
 @pytest.fixture
 def queue(pool: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    provisioner = Provisioner(load_template(TEMPLATE), lambda service: boto3.client(service))
+    provisioner = Provisioner(template(), lambda service: boto3.client(service))
     url = str(provisioner.ref("DeliveryQueue"))
     monkeypatch.setenv("DELIVERY_QUEUE_URL", url)
     config.settings.cache_clear()
