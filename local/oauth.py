@@ -220,9 +220,9 @@ class TokenSigner:
     def for_pool(cls, jwks: JwksCache, pool_id: str) -> TokenSigner:
         private = jwt.PyJWK(load_resource(MOTO_PRIVATE_KEY))
         numbers = private.key.public_key().public_numbers()
-        for key_id, public in jwks.keys(pool_id).items():
+        for public in jwks.keys(pool_id):
             if public.key.public_numbers() == numbers:
-                return cls(private.key, key_id, issuer_of(pool_id))
+                return cls(private.key, str(public.key_id), issuer_of(pool_id))
         raise TemplateError(f"{pool_id}: its JWKS does not serve moto's signing key; cannot sign")
 
     def sign(self, claims: Mapping[str, Any]) -> str:
