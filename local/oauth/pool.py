@@ -4,6 +4,7 @@ their groups, and the password check of the sign-in page."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -24,23 +25,21 @@ class UserPool:
         """The pool's app client with this id, or None."""
         if not CLIENT_ID.fullmatch(client_id):
             return None
-        try:
-            description = self.idp.describe_user_pool_client(UserPoolId=self.id, ClientId=client_id)
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ResourceNotFoundException":
-                return None
-            raise
-        return Client.from_description(description["UserPoolClient"])
+        description = _unless_missing(
+            "ResourceNotFoundException",
+            lambda: self.idp.describe_user_pool_client(UserPoolId=self.id, ClientId=client_id),
+        )
+        return Client.from_description(description["UserPoolClient"]) if description else None
 
     def user(self, username: str) -> User | None:
         if not 0 < len(username) <= 128:
             return None
-        try:
-            user = self.idp.admin_get_user(UserPoolId=self.id, Username=username)
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "UserNotFoundException":
-                return None
-            raise
+        user = _unless_missing(
+            "UserNotFoundException",
+            lambda: self.idp.admin_get_user(UserPoolId=self.id, Username=username),
+        )
+        if user is None:
+            return None
         return User(
             username=user["Username"],
             attributes={a["Name"]: a["Value"] for a in user.get("UserAttributes", [])},
@@ -85,3 +84,13 @@ class UserPool:
         if user.status != "CONFIRMED":  # moto's admin flow signs unconfirmed users in; Cognito not
             return None, NOT_CONFIRMED
         return user, ""
+
+
+def _unless_missing(missing: str, call: Callable[[], dict[str, Any]]) -> dict[str, Any] | None:
+    """The emulator's answer to `call`, or None when it answers `missing` (no such thing)."""
+    try:
+        return call()
+    except ClientError as error:
+        if error.response["Error"]["Code"] == missing:
+            return None
+        raise
