@@ -227,6 +227,7 @@ class AuthorizationServer(OAuth2Server):
             self.store.forget_expired()
             response = self._route(request)
         except RequestEntityTooLarge:
+            log.info("%s %s: the body is over 64 KiB", request.method, request.path)
             too_large = InvalidRequestError("The body is over 64 KiB", status_code=413)
             response = self.handle_response(*too_large())
         except Exception:
