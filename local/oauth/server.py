@@ -216,7 +216,9 @@ class AuthorizationServer(OAuth2Server):
         if client is None:
             raise InvalidClientError(description="No app client has this client_id.")
         redirect_uri = CognitoCodeGrant.validate_authorization_redirect_uri(request, client)
-        raise UnsupportedResponseTypeError(request.payload.response_type, redirect_uri=redirect_uri)
+        raise UnsupportedResponseTypeError(
+            request.payload.response_type, "response_type must be code", redirect_uri=redirect_uri
+        )
 
     # -- WSGI
 
