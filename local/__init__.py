@@ -15,7 +15,7 @@ Modules, in the order a request meets them:
 - `gateway`    the API Gateway REST front: routing, proxy events, gateway responses
 - `authorizer` the Cognito user-pool authorizer (signature, issuer, expiry, scopes)
 - `triggers`   Cognito Lambda triggers (post confirmation) run around emulator calls
-- `oauth`      the user pool domain's OAuth2 endpoints (sign-in page, token), mounted on the front
+- `oauth`      the user pool domain's OAuth2 endpoints (authlib's server side), on the front
 - `stack`      puts the pieces together and writes `.stint/outputs.json`
 - `servers`    the threaded werkzeug servers both listen with (127.0.0.1 only)
 - `testing`    starts a stack in a subprocess for tests (or reads a deployed stack's outputs)

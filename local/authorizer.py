@@ -2,7 +2,7 @@
 
 The token comes from the authorizer's identity header (`Authorization`), with or without
 a `Bearer ` prefix. It must be an RS256 JWT signed by a key in the pool's JWKS (fetched
-once per pool from the emulator), issued by one of the authorizer's pools (`iss`), not
+from the emulator and cached, `JwksCache`), issued by one of the authorizer's pools (`iss`), not
 expired, and - when the method has OAuth scopes - an access token whose `scope` holds at
 least one of them. Without scopes on the method, API Gateway takes ID tokens as well.
 
@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import jwt
-import requests
 
 log = logging.getLogger("stint.local")
 
@@ -29,28 +28,41 @@ _DATE_CLAIMS = ("exp", "iat")  # API Gateway writes these as dates, every other 
 
 
 class JwksCache:
-    """Each pool's signing keys, fetched once from `{endpoint}/{pool}/.well-known/jwks.json`."""
+    """Each pool's signing keys, from `{endpoint}/{pool}/.well-known/jwks.json`, by PyJWT's
+    `PyJWKClient`: the key set is cached (5 minutes), and a key id it does not hold makes it
+    fetch the set again once (at most once every `cooldown_s`: a flood of made-up key ids
+    does not become a flood of fetches)."""
 
-    def __init__(self, endpoint_url: str) -> None:
+    def __init__(self, endpoint_url: str, cooldown_s: float = 30.0) -> None:
         self._endpoint_url = endpoint_url
-        self._keys: dict[str, dict[str, jwt.PyJWK]] = {}
+        self._cooldown_s = cooldown_s
+        self._clients: dict[str, jwt.PyJWKClient] = {}
         self._lock = threading.Lock()
 
     def key(self, pool_id: str, key_id: str | None) -> jwt.PyJWK | None:
-        return self.keys(pool_id).get(key_id or "")
+        """The pool's key with this id, or None (no id, or none the pool's JWKS serves)."""
+        if not key_id:
+            return None
+        try:
+            return self._client(pool_id).get_signing_key(key_id)
+        except jwt.PyJWKClientConnectionError:
+            raise  # the emulator did not answer: a failure of the stack, not the token's
+        except jwt.PyJWKClientError as error:
+            log.info("authorizer: no key %r in the JWKS of pool %s (%s)", key_id, pool_id, error)
+            return None
 
-    def keys(self, pool_id: str) -> dict[str, jwt.PyJWK]:
-        """The pool's keys by key id."""
+    def keys(self, pool_id: str) -> list[jwt.PyJWK]:
+        """The pool's signing keys."""
+        return self._client(pool_id).get_signing_keys()
+
+    def _client(self, pool_id: str) -> jwt.PyJWKClient:
         with self._lock:
-            if pool_id not in self._keys:
-                self._keys[pool_id] = self._fetch(pool_id)
-            return self._keys[pool_id]
-
-    def _fetch(self, pool_id: str) -> dict[str, jwt.PyJWK]:
-        url = f"{self._endpoint_url}/{pool_id}/.well-known/jwks.json"
-        response = requests.get(url, timeout=10)
-        response.raise_for_status()
-        return {key.key_id or "": key for key in jwt.PyJWKSet.from_dict(response.json()).keys}
+            if pool_id not in self._clients:
+                url = f"{self._endpoint_url}/{pool_id}/.well-known/jwks.json"
+                self._clients[pool_id] = jwt.PyJWKClient(
+                    url, timeout=10, cooldown_duration=self._cooldown_s
+                )
+            return self._clients[pool_id]
 
 
 @dataclass(frozen=True)
