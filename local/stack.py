@@ -21,7 +21,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from local import control, faults, iam
+from local import control, faults, iam, mailbox
 from local.authorizer import JwksCache
 from local.emulator import CREDENTIALS, Emulator
 from local.functions import Function, Runtime, load_functions
@@ -99,6 +99,7 @@ class LocalStack:
         template = load_template(self.settings.template)
         self.emulator = Emulator(self.settings.moto_port)
         self.emulator.app.interceptors.append(self.faults.intercept)
+        mailbox.install(self.settings.state_dir / mailbox.MAILBOX_FILE)  # email verification
         faults.install_event_handlers()
         state = self.state = Persistence(self.emulator, self.settings.state_dir)
         if self.settings.clean:
