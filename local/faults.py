@@ -250,7 +250,8 @@ class FaultSwitch:
     def control_app(
         self, environ: dict[str, Any], start_response: StartResponse
     ) -> Iterable[bytes]:
-        """`GET` / `POST /_local/faults`, from the loopback only (else a plain 404)."""
+        """`GET` / `POST /_local/faults`, from the loopback only (else a plain 404); behind
+        local.control's guard of the whole `/_local` prefix."""
         method = str(environ.get("REQUEST_METHOD", "GET")).upper()
         if environ.get("PATH_INFO") != CONTROL_PATH or environ.get("REMOTE_ADDR") not in LOOPBACK:
             return answer(start_response, 404, {"message": "Not Found"})
