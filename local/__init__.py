@@ -12,11 +12,14 @@ Modules, in the order a request meets them:
 - `patches`    moto's TransactWriteItems without its whole-table copy per action
 - `resources`  creates the template's tables, user pools, clients, ... in the emulator
 - `functions`  the template's functions: environment, layers, handler import, invoke
-- `gateway`    the API Gateway REST front: routing, proxy events, gateway responses
+- `gateway`    the API Gateway REST front: routing, mounts, gateway responses
+- `events`     what the gateway reads from a request, and the proxy event it builds
 - `authorizer` the Cognito user-pool authorizer (signature, issuer, expiry, scopes)
 - `triggers`   Cognito Lambda triggers (post confirmation) run around emulator calls
 - `oauth`      the user pool domain's OAuth2 endpoints (authlib's server side), on the front
+- `control`    `/_local` (faults, the emulator at /_local/aws): this machine's tools only
+- `mailbox`    email verification codes (moto lacks the calls), "emailed" to a mailbox file
 - `stack`      puts the pieces together and writes `.stint/outputs.json`
-- `servers`    the threaded werkzeug servers both listen with (127.0.0.1 only)
+- `servers`    the threaded werkzeug servers both listen with (127.0.0.1 only), read timeouts
 - `testing`    starts a stack in a subprocess for tests (or reads a deployed stack's outputs)
 """

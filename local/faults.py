@@ -25,8 +25,9 @@ made after `install()`) reads the invocation's context variable, which `Runtime.
 through `local.functions.invocation_wrappers`.
 
 Configuration: `STINT_FAULTS` at start (JSON, `{"throttle": 0.1, "seed": 7}`, or
-`throttle=0.1,seed=7`), and at run time `POST /_local/faults` with the same JSON (from
-127.0.0.1 only; the answer and `GET /_local/faults` carry the plan and the counters of faults
+`throttle=0.1,seed=7`), and at run time `POST /_local/faults` with the same JSON as
+`application/json` (this machine's tools only, never a page of another origin: local.control;
+the answer and `GET /_local/faults` carry the plan and the counters of faults
 injected, by kind). Each share is the probability that one call (one attempt) is faulted,
 drawn from a `random.Random(seed)`, so a run with one writer repeats exactly; concurrent calls
 draw in the order they arrive.
@@ -47,6 +48,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from http import HTTPStatus
 from typing import Any
+
+from local.control import answer
 
 log = logging.getLogger("stint.local")
 
@@ -247,18 +250,19 @@ class FaultSwitch:
     def control_app(
         self, environ: dict[str, Any], start_response: StartResponse
     ) -> Iterable[bytes]:
-        """`GET` / `POST /_local/faults`, from the loopback only (else a plain 404)."""
+        """`GET` / `POST /_local/faults`, from the loopback only (else a plain 404); behind
+        local.control's guard of the whole `/_local` prefix."""
         method = str(environ.get("REQUEST_METHOD", "GET")).upper()
         if environ.get("PATH_INFO") != CONTROL_PATH or environ.get("REMOTE_ADDR") not in LOOPBACK:
-            return _answer(start_response, 404, {"message": "Not Found"})
+            return answer(start_response, 404, {"message": "Not Found"})
         if method == "POST":
             try:
                 self.set(FaultPlan.of(_json_body(environ, strict=True)))
             except (FaultConfigError, ValueError) as error:
-                return _answer(start_response, 400, {"message": str(error)})
+                return answer(start_response, 400, {"message": str(error)})
         elif method != "GET":
-            return _answer(start_response, 405, {"message": "GET or POST"})
-        return _answer(start_response, 200, self.state())
+            return answer(start_response, 405, {"message": "GET or POST"})
+        return answer(start_response, 200, self.state())
 
 
 class FunctionDied(Exception):
@@ -350,12 +354,3 @@ def _json_body(environ: dict[str, Any], *, strict: bool = False) -> dict[str, An
             raise FaultConfigError("a fault plan is an object of shares")
         return {}
     return body
-
-
-def _answer(start_response: StartResponse, status: int, body: dict[str, Any]) -> list[bytes]:
-    data = json.dumps(body).encode()
-    start_response(
-        f"{status} {HTTPStatus(status).phrase}",
-        [("Content-Type", "application/json"), ("Content-Length", str(len(data)))],
-    )
-    return [data]

@@ -9,7 +9,14 @@ A failed function or a malformed proxy response is a 502 `Internal server error`
 An `OPTIONS` request on a resource without an OPTIONS route is the API's CORS preflight when
 the API has `Cors` (SAM's mock integration: 200, `{}`, the configured headers; behind the
 default authorizer unless `AddDefaultAuthorizerToCorsPreflight` is false). Paths under a mount
-(the user pool domain's `/oauth2/`, see `local.oauth`) go to that WSGI app instead.
+(the user pool domain's `/oauth2/`, see `local.oauth`; `/_local`, see `local.control`) go to that
+WSGI app instead, with the body read as for the API and `Host` naming the front.
+
+The host every event names (`Host`, `requestContext.domainName`) and the `X-Forwarded-Proto`
+and `-Port` are the front's own (its socket's), as API Gateway sets them for its domain: no
+URL the functions write (`Location`, `Link`, the document's `servers`) follows a client's `Host`.
+A body shorter than its `Content-Length` (the client went silent or closed) is a quick `400`
+(BAD_REQUEST_BODY, in the API's error shape unless the template customizes it).
 
 The gateway's own error responses honour the API's `GatewayResponses` from the template
 (status code, `application/json` template, literal headers), falling back to DEFAULT_4XX /
@@ -19,29 +26,22 @@ DEFAULT_5XX and then to API Gateway's defaults.
 from __future__ import annotations
 
 import base64
-import fnmatch
 import json
 import logging
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlsplit
 
-from werkzeug.datastructures import EnvironHeaders, Headers
+from werkzeug.datastructures import Headers
+from werkzeug.exceptions import ClientDisconnected
 from werkzeug.wrappers import Response
-from werkzeug.wsgi import get_input_stream
 
+from local.events import IncomingRequest, mounted_environ, proxy_event, read_body
 from local.functions import Runtime
-from local.resources import fake_id
-from local.routes import Api, Route, RouteTable
-from local.servers import RAW_HEADERS_KEY
-from local.template import ACCOUNT_ID
+from local.routes import Api, RouteTable
 
 log = logging.getLogger("stint.local")
-
-MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 
 # Gateway response type -> API Gateway's default status, message and x-amzn-ErrorType.
 GATEWAY_RESPONSES: dict[str, tuple[int, str | None, str]] = {
@@ -54,52 +54,21 @@ GATEWAY_RESPONSES: dict[str, tuple[int, str | None, str]] = {
     "REQUEST_TOO_LARGE": (413, "Request Too Long", "RequestTooLargeException"),
     "AUTHORIZER_CONFIGURATION_ERROR": (500, None, "AuthorizerConfigurationException"),
     "AUTHORIZER_FAILURE": (500, None, "AuthorizerFailureException"),
+    "BAD_REQUEST_BODY": (
+        400,
+        "Invalid request body: it ended before its Content-Length",
+        "BadRequestException",
+    ),
+}
+# What a gateway response says when the template does not customize it, if not API Gateway's
+# `{"message": ...}`: a broken body in the API's error shape (docs/API.md, "Errors").
+DEFAULT_TEMPLATES = {
+    "BAD_REQUEST_BODY": '{"error": {"code": "invalid_json", "message": '
+    '$context.error.messageString, "requestId": "$context.requestId"}}',
 }
 
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
-
-
-@dataclass(frozen=True)
-class IncomingRequest:
-    """What the gateway reads from an HTTP request."""
-
-    request_id: str
-    method: str
-    path: str  # as sent: percent-encoded, as a REST API passes it on
-    query_string: str
-    headers: list[tuple[str, str]]  # as sent: names' case, order, repeats
-    source_ip: str
-    port: str
-    scheme: str
-    protocol: str
-
-    @classmethod
-    def from_environ(cls, environ: dict[str, Any], request_id: str) -> IncomingRequest:
-        raw = environ.get("REQUEST_URI") or environ.get("RAW_URI")
-        if raw:
-            path = urlsplit(raw).path or "/"
-        else:
-            path = quote(environ.get("PATH_INFO", "/").encode("latin-1"), safe="/%")
-        headers = environ.get(RAW_HEADERS_KEY)  # see servers.RawHeadersRequestHandler
-        if headers is None:
-            headers = list(EnvironHeaders(environ).items())
-        return cls(
-            request_id=request_id,
-            method=str(environ["REQUEST_METHOD"]).upper(),
-            path=path,
-            query_string=str(environ.get("QUERY_STRING", "")),
-            headers=[(str(name), str(value)) for name, value in headers],
-            source_ip=str(environ.get("REMOTE_ADDR", "127.0.0.1")),
-            port=str(environ.get("SERVER_PORT", "")),
-            scheme=str(environ.get("wsgi.url_scheme", "http")),
-            protocol=str(environ.get("SERVER_PROTOCOL", "HTTP/1.1")),
-        )
-
-    def header(self, name: str) -> str | None:
-        """The last value of a header, any case."""
-        values = [value for key, value in self.headers if key.lower() == name.lower()]
-        return values[-1] if values else None
 
 
 class Gateway:
@@ -116,14 +85,22 @@ class Gateway:
         self.mounts = dict(mounts or {})  # path prefix -> a WSGI app that is not API Gateway's
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        path = str(environ.get("PATH_INFO", ""))
-        for prefix, app in self.mounts.items():
-            if path.startswith(prefix):
-                return app(environ, start_response)
         started = time.perf_counter()
         request = IncomingRequest.from_environ(environ, str(uuid.uuid4()))
+        broken = False
         try:
-            response = self._handle(request, read_body(environ))
+            body = read_body(environ)
+        except ClientDisconnected:
+            log.warning("%s %s: the body ended before its length", request.method, request.path)
+            body, broken = b"", True
+        app = None if broken or body is None else self._mount(environ)
+        if app is not None and body is not None:
+            return app(mounted_environ(environ, request, body), start_response)
+        try:
+            if broken:
+                response = self._error(None, "BAD_REQUEST_BODY", request)
+            else:
+                response = self._handle(request, body)
         except Exception:
             log.exception("%s %s: the local gateway failed", request.method, request.path)
             response = self._error(None, "AUTHORIZER_FAILURE", request)
@@ -131,6 +108,10 @@ class Gateway:
         elapsed_ms = (time.perf_counter() - started) * 1000
         log.info("%s %s %d %.1fms", request.method, request.path, response.status_code, elapsed_ms)
         return response(environ, start_response)
+
+    def _mount(self, environ: dict[str, Any]) -> WsgiApp | None:
+        path = str(environ.get("PATH_INFO", ""))
+        return next((app for prefix, app in self.mounts.items() if path.startswith(prefix)), None)
 
     def _handle(self, request: IncomingRequest, body: bytes | None) -> Response:
         if body is None:
@@ -177,109 +158,6 @@ class Gateway:
 
     def _error(self, api: Api | None, response_type: str, request: IncomingRequest) -> Response:
         return gateway_response(api or self.routes.default_api, response_type, request.request_id)
-
-
-# ----------------------------------------------------------------------------- requests
-
-
-def read_body(environ: dict[str, Any]) -> bytes | None:
-    """The request body, or None when it is over the limit (the rest is read and dropped)."""
-    stream = get_input_stream(environ, max_content_length=None)
-    body = stream.read(MAX_BODY_BYTES + 1)
-    if len(body) <= MAX_BODY_BYTES:
-        return body
-    while stream.read(1 << 20):
-        pass
-    return None
-
-
-def proxy_event(
-    route: Route,
-    request: IncomingRequest,
-    path_parameters: dict[str, str],
-    body: bytes,
-    claims: dict[str, str] | None,
-) -> dict[str, Any]:
-    """API Gateway's Lambda proxy event, payload format 1.0."""
-    headers: dict[str, str] = {}
-    multi_headers: dict[str, list[str]] = {}
-    for name, value in [*request.headers, *_forwarded_headers(request)]:
-        headers[name] = value
-        multi_headers.setdefault(name, []).append(value)
-    query: dict[str, str] = {}
-    multi_query: dict[str, list[str]] = {}
-    for name, value in parse_qsl(request.query_string, keep_blank_values=True):
-        query[name] = value
-        multi_query.setdefault(name, []).append(value)
-    is_binary = bool(body) and _is_binary(request.header("Content-Type") or "", route.api)
-    now = time.time()
-    host = request.header("Host") or "127.0.0.1"
-    context: dict[str, Any] = {
-        "resourceId": fake_id(route.path, 6),
-        "resourcePath": route.path,
-        "httpMethod": request.method,
-        "extendedRequestId": fake_id(request.request_id, 16),
-        "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
-        # The path as requested: API Gateway's has the stage first (/prod/v1/me) on its
-        # execute-api domain; the local front serves the routes at its root.
-        "path": request.path,
-        "accountId": ACCOUNT_ID,
-        "protocol": request.protocol,
-        "stage": route.api.stage,
-        "domainPrefix": host.split(".")[0],
-        "requestTimeEpoch": int(now * 1000),
-        "requestId": request.request_id,
-        "identity": {
-            "cognitoIdentityPoolId": None,
-            "accountId": None,
-            "cognitoIdentityId": None,
-            "caller": None,
-            "sourceIp": request.source_ip,
-            "principalOrgId": None,
-            "accessKey": None,
-            "cognitoAuthenticationType": None,
-            "cognitoAuthenticationProvider": None,
-            "userArn": None,
-            "userAgent": request.header("User-Agent"),
-            "user": None,
-        },
-        "domainName": host,
-        "apiId": route.api.api_id,
-    }
-    if claims is not None:
-        context["authorizer"] = {"claims": claims}
-    event_body = None
-    if body:  # text unless the API lists the content type in BinaryMediaTypes
-        event_body = base64.b64encode(body).decode() if is_binary else body.decode(errors="replace")
-    return {
-        "resource": route.path,
-        "path": request.path,
-        "httpMethod": request.method,
-        "headers": headers or None,
-        "multiValueHeaders": multi_headers or None,
-        "queryStringParameters": query or None,
-        "multiValueQueryStringParameters": multi_query or None,
-        "pathParameters": path_parameters or None,
-        "stageVariables": None,
-        "requestContext": context,
-        "body": event_body,
-        "isBase64Encoded": is_binary,
-    }
-
-
-def _forwarded_headers(request: IncomingRequest) -> list[tuple[str, str]]:
-    """The X-Forwarded-* headers API Gateway adds (a client's own are kept as sent)."""
-    added = {
-        "X-Forwarded-For": request.source_ip,
-        "X-Forwarded-Port": request.port,
-        "X-Forwarded-Proto": request.scheme,
-    }
-    return [(name, value) for name, value in added.items() if request.header(name) is None]
-
-
-def _is_binary(content_type: str, api: Api) -> bool:
-    media_type = content_type.split(";", 1)[0].strip().lower()
-    return any(fnmatch.fnmatch(media_type, pattern.lower()) for pattern in api.binary_media_types)
 
 
 # ----------------------------------------------------------------------------- responses
@@ -339,6 +217,7 @@ def gateway_response(api: Api, response_type: str, request_id: str) -> Response:
     custom = specific or default
     status = int(specific.get("StatusCode", status))
     template = (custom.get("ResponseTemplates") or {}).get("application/json")
+    template = DEFAULT_TEMPLATES.get(response_type) if template is None else template
     body = (
         _render(str(template), response_type, message, request_id)
         if template is not None

@@ -9,6 +9,9 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 HOST = "127.0.0.1"  # local only: nothing here is meant for the network
 RAW_HEADERS_KEY = "local.raw_headers"
+# How long the front waits for the next bytes of a request it is serving (its body): a client
+# that declared more than it sends gets its answer (local.gateway: 400) after this, not never.
+READ_TIMEOUT_S = 0.5
 
 
 class QuietRequestHandler(WSGIRequestHandler):
@@ -36,6 +39,31 @@ class RawHeadersRequestHandler(QuietRequestHandler):
         environ = super().make_environ()
         environ[RAW_HEADERS_KEY] = list(self.headers.items())
         return environ
+
+
+class FrontRequestHandler(RawHeadersRequestHandler):
+    """The front's: while a request is served, a read that waits READ_TIMEOUT_S fails.
+
+    werkzeug turns the timeout into `ClientDisconnected` for the reader of the body, as it
+    does for a client that closed early; waiting for the next request is not limited.
+    """
+
+    def run_wsgi(self) -> None:
+        self.connection.settimeout(READ_TIMEOUT_S)
+        try:
+            super().run_wsgi()
+        finally:
+            self.connection.settimeout(None)
+
+
+def own_url(environ: dict[str, Any]) -> str:
+    """The URL of the server that received this request: its scheme and bound address, from
+    its own socket, never from a header the client wrote."""
+    return f"{environ['wsgi.url_scheme']}://{own_host(environ)}"
+
+
+def own_host(environ: dict[str, Any]) -> str:
+    return f"{environ['SERVER_NAME']}:{environ['SERVER_PORT']}"
 
 
 class Server:

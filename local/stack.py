@@ -21,7 +21,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from local import faults, iam
+from local import control, faults, iam, mailbox
 from local.authorizer import JwksCache
 from local.emulator import CREDENTIALS, Emulator
 from local.functions import Function, Runtime, load_functions
@@ -30,7 +30,7 @@ from local.oauth import UserPoolDomain
 from local.persistence import Persistence
 from local.resources import Provisioner
 from local.routes import load_routes
-from local.servers import RawHeadersRequestHandler, Server
+from local.servers import FrontRequestHandler, Server
 from local.streams import EventSources
 from local.template import REGION, TemplateError, load_template
 from local.triggers import CognitoTriggers
@@ -99,6 +99,7 @@ class LocalStack:
         template = load_template(self.settings.template)
         self.emulator = Emulator(self.settings.moto_port)
         self.emulator.app.interceptors.append(self.faults.intercept)
+        mailbox.install(self.settings.state_dir / mailbox.MAILBOX_FILE)  # email verification
         faults.install_event_handlers()
         state = self.state = Persistence(self.emulator, self.settings.state_dir)
         if self.settings.clean:
@@ -132,10 +133,14 @@ class LocalStack:
         if domain is not None:
             domain.server.restore_state(state.loaded("oauth") or {})
             state.track("oauth", domain.server.saved_state)
-        mounts: dict[str, WsgiApp] = {faults.CONTROL_PATH: self.faults.control_app}
+        local_only = {
+            faults.CONTROL_PATH: self.faults.control_app,
+            control.EMULATOR_PATH: control.under(control.EMULATOR_PATH, self.emulator.app),
+        }
+        mounts: dict[str, WsgiApp] = {control.PREFIX: control.LocalOnly(local_only)}
         mounts.update(domain.mounts if domain else {})
         gateway = Gateway(routes, runtime, mounts)
-        self.front = Server(gateway, self.settings.port, RawHeadersRequestHandler).start()
+        self.front = Server(gateway, self.settings.port, FrontRequestHandler).start()
 
         resolved = resolve_outputs(stack)
         api_url = resolved.get("ApiUrl")  # the API's URL in AWS: the front's, here
@@ -143,7 +148,8 @@ class LocalStack:
             **localize(resolved, str(api_url), self.front.url),
             "ApiUrl": self.front.url,
             "Region": REGION,
-            "CognitoEndpointUrl": self.emulator.url,
+            # Every emulated service, at the front: the same URL at every start on one port.
+            "CognitoEndpointUrl": self.front.url + control.EMULATOR_PATH,
         }
         if domain is not None:  # its OAuth2 endpoints are the front's /oauth2/ (local.oauth)
             outputs = domain.localize(self.front.url, runtime.functions, outputs)

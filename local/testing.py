@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -32,8 +33,10 @@ def start_local_stack(
     *,
     template: str | os.PathLike[str] | None = None,
     timeout: float = STARTUP_TIMEOUT_S,
+    port: int = 0,
 ) -> tuple[subprocess.Popen[bytes] | None, dict[str, Any]]:
-    """Start `python -m local --port 0` writing into `state_dir`; wait for its outputs.
+    """Start `python -m local --port <port>` (0: a free one) writing into `state_dir`; wait
+    for its outputs.
 
     The stack's output (its request log, the functions' logs) goes to
     `state_dir/local-stack.log`.
@@ -47,7 +50,7 @@ def start_local_stack(
     state.mkdir(parents=True, exist_ok=True)
     outputs = state / "outputs.json"
     outputs.unlink(missing_ok=True)
-    command = [sys.executable, "-m", "local", "--port", "0"]
+    command = [sys.executable, "-m", "local", "--port", str(port)]
     if template is not None:
         command += ["--template", str(Path(template).resolve())]
     with (state / LOG_FILE).open("ab") as log:
@@ -70,6 +73,13 @@ def start_local_stack(
             raise TimeoutError(f"no {outputs} after {timeout:.0f} s:\n{_tail(state / LOG_FILE)}")
         time.sleep(0.05)
     return process, _read_json(outputs)
+
+
+def free_port() -> int:
+    """A port nothing listens on now (for a test that starts a stack twice on one port)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def stop(process: subprocess.Popen[bytes] | None, timeout: float = 10.0) -> int | None:

@@ -331,3 +331,25 @@ def test_the_token_endpoint_answers_cors(stack: dict[str, Any]) -> None:
     )
     assert refused.status_code in (400, 401), refused.text
     assert refused.headers["Access-Control-Allow-Origin"] in ("*", ORIGIN)
+
+
+# ----------------------------------------------------------------------------- the front's URL
+
+
+@local_only
+def test_no_url_the_stack_writes_follows_the_clients_host(api: Api, stack: dict[str, Any]) -> None:
+    """Location, Link, the document's servers and the reference page name the stack's own URL
+    (API Gateway's domain; locally the front's), whatever Host the client sent."""
+    base = stack["ApiUrl"]
+    evil = {"Host": "evil.example", "X-Forwarded-Proto": "https", "X-Forwarded-Port": "443"}
+    created = api.post("/v1/projects", json={"project": {"title": "Hosted"}}, headers=evil)
+    assert created.status_code == 201, created.text
+    assert created.headers["Location"].startswith(f"{base}/v1/projects/")
+    api.create("/v1/projects", "project", title="Hosted too")
+    page = api.get("/v1/projects?limit=1", headers=evil)
+    assert page.headers["Link"].startswith(f"<{base}/v1/projects?")
+    document = requests.get(f"{base}/openapi.json", headers=evil, timeout=30).json()
+    assert document["servers"][0]["url"] == base
+    for path in ("/docs", "/docs/swagger-initializer.js"):
+        text = requests.get(base + path, headers=evil, timeout=30).text
+        assert base in text and "evil.example" not in text, path

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -144,5 +143,5 @@ def test_faults_are_counted_by_kind_and_operation(stack: dict[str, Any]) -> None
         count for name, count in state["byOperation"].items() if name.startswith("internal_error")
     )
     assert state["injected"]["internal_error"] > 0
-    bad = requests.post(stack["ApiUrl"] + "/_local/faults", data=json.dumps({"die": 3}), timeout=30)
+    bad = requests.post(stack["ApiUrl"] + "/_local/faults", json={"die": 3}, timeout=30)
     assert bad.status_code == 400

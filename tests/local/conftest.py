@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -13,12 +14,16 @@ from tests.local.support import FIXTURE_TEMPLATE, User, new_user
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def state_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fixture stack's state directory (its outputs, log, mailbox)."""
+    return tmp_path_factory.mktemp("fixture-stack")
+
+
+@pytest.fixture(scope="session")
+def stack(state_dir: Path) -> Iterator[dict[str, Any]]:
     with pytest.MonkeyPatch.context() as patch:
         patch.delenv("STINT_OUTPUTS", raising=False)  # these tests are about the local stack
-        process, outputs = start_local_stack(
-            tmp_path_factory.mktemp("fixture-stack"), template=FIXTURE_TEMPLATE
-        )
+        process, outputs = start_local_stack(state_dir, template=FIXTURE_TEMPLATE)
     yield outputs
     assert stop(process) == 0
 

@@ -27,7 +27,7 @@ def confirmation_event(dynamodb: Any, table: str, sub: str) -> dict[str, Any]:
 def test_outputs(stack: dict[str, Any]) -> None:
     assert set(stack) >= OUTPUT_KEYS
     assert re.fullmatch(r"http://127\.0\.0\.1:\d+", stack["ApiUrl"])
-    assert re.fullmatch(r"http://127\.0\.0\.1:\d+", stack["CognitoEndpointUrl"])
+    assert stack["CognitoEndpointUrl"] == stack["ApiUrl"] + "/_local/aws"  # local/control.py
     assert stack["Region"] == "us-east-1"
     assert stack["TableName"] == "stint-local-Table"
     assert stack["StreamArn"].startswith(

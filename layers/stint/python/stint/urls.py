@@ -1,5 +1,10 @@
 """This API's URLs as its caller sees them: for `Location`, `Link` and the served document's
-`servers` (contract sections 1 and 18). The standard library only (the docs function uses it).
+`servers` (docs/API.md). The standard library only (the docs function uses it).
+
+The host is the event's `requestContext.domainName`: API Gateway's domain (the execute-api one,
+or the custom domain the request came through), which the gateway sets, not the client; the
+`Host` header only stands in for an event without it. The local gateway sets both to its own
+address (local/events.py).
 
 API Gateway passes the path without the stage (`event.path`: `/v1/projects`) and the path as
 requested (`requestContext.path`: `/prod/v1/projects` on the execute-api domain, the base path
@@ -22,7 +27,7 @@ def header(event: Mapping[str, Any], name: str) -> str | None:
 def base_url(event: Mapping[str, Any]) -> str:
     """`https://<host><stage or base path>`: where this API's routes start for this caller."""
     context = event.get("requestContext") or {}
-    host = header(event, "Host") or str(context.get("domainName") or "localhost")
+    host = str(context.get("domainName") or header(event, "Host") or "localhost")
     scheme = (header(event, "X-Forwarded-Proto") or "https").split(",")[0].strip()
     requested, route_path = str(context.get("path") or ""), str(event.get("path") or "")
     prefix = requested[: -len(route_path)] if route_path and requested.endswith(route_path) else ""

@@ -315,6 +315,8 @@ def _verified_email(caller: Caller) -> str | None:
         return None
     attributes = {a["Name"]: a["Value"] for a in user.get("UserAttributes", [])}
     if attributes.get("email_verified") != "true" or not attributes.get("email"):
+        # The one hint there is: invitations reach verified emails only (docs/DESIGN.md).
+        logger.info("the caller's email is not verified: no invitation reaches them")
         return None
     return normalized_email(attributes["email"])
 
