@@ -137,17 +137,24 @@ def _result_stream() -> TextIO:
 def invoke(args: argparse.Namespace) -> tuple[int, str]:
     """(exit status, the answer as JSON)."""
     template = load_template(args.template)
+    functions = template.resources_of_type("AWS::Serverless::Function")
+    if args.function not in functions:
+        raise UsageError(
+            f"{args.function} is not a function of the template ({', '.join(functions)})"
+        )
     event = read_event(args.event)
     target = Target.running(template, args.state_dir) or Target.fresh(template)
     try:
         function = target.function(args.function)
+        if has_claims(event) and not args.keep_claims:
+            email = args.user or target.outputs.get("DemoUsername") or DEMO_USERNAME
+            event = with_user(event, target.user(email), target.outputs)
+        elif args.user:
+            log.warning("--user %s: the event has no Cognito claims to fill", args.user)
         apply_overrides(function, read_overrides(args.env_vars, function))
         runtime = target.runtime(function)
         if function.import_error is not None:
             return 1, json.dumps(import_error(function))
-        if has_claims(event) and not args.keep_claims:
-            email = args.user or target.outputs.get("DemoUsername") or DEMO_USERNAME
-            event = with_user(event, target.user(email), target.outputs)
         return run(runtime, function, event)
     finally:
         target.close()
@@ -171,6 +178,8 @@ class Target:
     stack: Provisioner
     outputs: dict[str, Any]
     emulator: Emulator | None = None  # a fresh one, in this process
+    # A fresh emulator's: the process environment before the triggers' runtime changed it.
+    environment_before: dict[str, str] | None = None
 
     @classmethod
     def running(cls, template: Template, state_dir: Path) -> Target | None:
@@ -201,38 +210,49 @@ class Target:
             stack = Provisioner(template, emulator.client)
             stack.provision_all()
             outputs = {**resolve_outputs(stack), "CognitoEndpointUrl": emulator.url}
+            target = cls(emulator.url, stack, outputs, emulator, dict(os.environ))
+            target.start_triggers()
         except Exception:
             emulator.stop()
             raise
-        return cls(emulator.url, stack, outputs, emulator)
+        return target
+
+    def start_triggers(self) -> None:
+        """The pool's Cognito triggers, run around the emulator's calls as the stack runs them
+        (a user signed up here gets a profile), in a runtime of their own: so the invoked
+        function's environment (and its overrides) is its own, as in Lambda."""
+        assert self.emulator is not None
+        triggers = sam_cognito_triggers(self.stack.template).values()
+        names = sorted({name for found in triggers for name in found.values()})
+        CognitoTriggers(
+            self.emulator, self._start([self.function(name) for name in names])
+        ).install()
 
     def close(self) -> None:
         if self.emulator is not None:
             self.emulator.stop()
 
     def function(self, logical_id: str) -> Function:
-        functions = {function.logical_id: function for function in load_functions(self.stack)}
-        if logical_id not in functions:
-            known = ", ".join(sorted(functions))
-            raise UsageError(f"{logical_id} is not a function of the template ({known})")
-        return functions[logical_id]
+        for function in load_functions(self.stack):
+            if function.logical_id == logical_id:
+                return function
+        raise UsageError(f"{logical_id} is not in the stack (its Condition is false)")
 
     def runtime(self, function: Function) -> Runtime:
-        """A runtime with the function imported (and, in a fresh emulator, the Cognito
-        triggers' functions, which the running stack runs itself)."""
-        loaded = [function]
-        if self.emulator is not None:
-            triggers = sam_cognito_triggers(self.stack.template).values()
-            names = {name for found in triggers for name in found.values()} - {function.logical_id}
-            loaded += [self.function(name) for name in sorted(names)]
-        for each in loaded:
-            each.policy = iam.policy_of(self.stack, each.logical_id)
+        """A runtime with the function imported, in the process environment it had at start
+        (a fresh emulator's triggers' variables gone) with the function's own added."""
+        if self.environment_before is not None:
+            os.environ.clear()
+            os.environ.update(self.environment_before)
+        return self._start([function])
+
+    def _start(self, functions: list[Function]) -> Runtime:
+        for function in functions:
+            function.policy = iam.policy_of(self.stack, function.logical_id)
         iam.enforce()
         forget_foreign_aws_variables()
-        runtime = Runtime(loaded)
+        runtime = Runtime(functions)
         runtime.start(lambda_environment(self.endpoint))
-        if self.emulator is not None:
-            CognitoTriggers(self.emulator, runtime).install()
         return runtime
 
     def user(self, email: str) -> dict[str, str]:
