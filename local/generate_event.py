@@ -107,16 +107,17 @@ def route_event(
 def placeholder_claims(route: Route) -> dict[str, str]:
     """An access token's claims as the authorizer passes them on, for a placeholder user."""
     now = int(time.time())
-    pool_id = route.authorizer.pool_ids[0] if route.authorizer else f"{REGION}_EXAMPLE"
-    scope = FIRST_PARTY_SCOPE if FIRST_PARTY_SCOPE in route.scopes or not route.scopes else ""
+    # A first-party app's token where the route takes one, else one of the route's scopes.
+    first_party = not route.scopes or FIRST_PARTY_SCOPE in route.scopes
+    scope = FIRST_PARTY_SCOPE if first_party else route.scopes[0]
     return api_gateway_claims(
         {
             "sub": PLACEHOLDER_SUB,
             "username": PLACEHOLDER_SUB,
             "token_use": "access",
-            "scope": scope or route.scopes[0],
+            "scope": scope,
             "client_id": "4example0client0id0000000",
-            "iss": issuer_of(pool_id),
+            "iss": issuer_of(f"{REGION}_EXAMPLE"),
             "exp": now + 3600,
             "iat": now,
             "jti": str(uuid.uuid4()),
