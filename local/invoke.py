@@ -283,7 +283,9 @@ def _client(endpoint: str, service: str, config: Config | None = None) -> Any:
 
 def _no_new_resources(service: str) -> Any:
     raise TemplateError(
-        f"the template has a {service} resource the running local stack lacks: restart it"
+        f"the template has a {service} resource the running local stack lacks (it runs another"
+        " template, or this one from before it changed): restart it, or stop it to invoke"
+        " against a fresh emulator"
     )
 
 
