@@ -16,7 +16,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
 .DEFAULT_GOAL := help
-.PHONY: help dev dev-clean test lint typecheck validate lint-openapi browser unit build lock hooks \
+.PHONY: help dev dev-clean invoke event test lint typecheck validate lint-openapi browser unit build lock hooks \
 	clean openapi bench deploy sync logs outputs delete
 
 help:  ## list the targets (this)
@@ -55,6 +55,17 @@ dev: $(VENV)/.installed  ## run the API on http://127.0.0.1:3000 (PORT overrides
 
 dev-clean: $(VENV)/.installed  ## run the API with no saved state: no users, no data (make dev CLEAN=1)
 	$(PY) -m local --clean
+
+# One function with one event, as `sam local invoke` (no Docker): against the running `make dev`'s
+# emulator if one answers, else a fresh one. Only the result goes to standard output (@: no echo).
+# The values reach the command through the environment (make exports command-line variables),
+# so any quoting in them survives.
+invoke: $(VENV)/.installed  ## run FUNCTION with EVENT (a file, - for stdin); ENV_VARS, AS_USER
+	@$(PY) -m local invoke "$$FUNCTION" $(if $(EVENT),--event "$$EVENT") \
+		$(if $(ENV_VARS),--env-vars "$$ENV_VARS") $(if $(AS_USER),--user "$$AS_USER")
+
+event: $(VENV)/.installed  ## print the API event of ROUTE="POST /v1/tasks" (BODY='{...}')
+	@$(PY) -m local generate-event "$$ROUTE" $(if $(BODY),--body "$$BODY")
 
 lint: $(VENV)/.installed  ## ruff check
 	$(VENV)/bin/ruff check .

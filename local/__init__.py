@@ -22,4 +22,6 @@ Modules, in the order a request meets them:
 - `stack`      puts the pieces together and writes `.stint/outputs.json`
 - `servers`    the threaded werkzeug servers both listen with (127.0.0.1 only), read timeouts
 - `testing`    starts a stack in a subprocess for tests (or reads a deployed stack's outputs)
+- `invoke`     `python -m local invoke`: one function, one event, as `sam local invoke`
+- `generate_event` `python -m local generate-event`: a route's API event, as SAM's aws-proxy
 """

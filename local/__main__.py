@@ -3,6 +3,10 @@
 The stack's state (users, entities, queues, ...) is kept in the state directory and restored
 at the next start (local/persistence.py); `--clean` starts without it.
 See `python -m local --help` for the options and the environment variables behind them.
+
+Two commands besides: `python -m local invoke <LogicalId> -e <event.json>` runs one function
+with one event, as `sam local invoke` does (local/invoke.py), and `python -m local
+generate-event "POST /v1/tasks"` prints an API event for a route (local/generate_event.py).
 """
 
 from __future__ import annotations
@@ -24,7 +28,9 @@ log = logging.getLogger("stint.local")
 def parse_settings(argv: list[str] | None = None) -> Settings:
     parser = argparse.ArgumentParser(
         prog="python -m local",
-        description="Run the Stint API on this machine, as template.yaml describes it.",
+        description="Run the Stint API on this machine, as template.yaml describes it."
+        " (`python -m local invoke --help`, `python -m local generate-event --help`: one"
+        " function with one event, as `sam local invoke`; an event for a route.)",
     )
     parser.add_argument(
         "--template", type=Path, default=REPO / "template.yaml", help="the SAM template"
@@ -65,6 +71,15 @@ def parse_settings(argv: list[str] | None = None) -> Settings:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["invoke"]:
+        from local import invoke
+
+        return invoke.main(argv[1:])
+    if argv[:1] == ["generate-event"]:
+        from local import generate_event
+
+        return generate_event.main(argv[1:])
     settings = parse_settings(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S", stream=sys.stderr

@@ -28,7 +28,7 @@ from local.functions import Function, Runtime, load_functions
 from local.gateway import Gateway, WsgiApp
 from local.oauth import UserPoolDomain
 from local.persistence import Persistence
-from local.resources import Provisioner
+from local.resources import Physical, Provisioner
 from local.routes import load_routes
 from local.servers import FrontRequestHandler, Server
 from local.streams import EventSources
@@ -39,6 +39,8 @@ log = logging.getLogger("stint.local")
 
 REPO = Path(__file__).resolve().parent.parent
 OUTPUTS_FILE = "outputs.json"
+# The physical ids of the template's resources, for `python -m local invoke` (local.invoke).
+RESOURCES_FILE = "resources.json"
 DEMO_USERNAME = "demo@stint.local"
 DEMO_DISPLAY_NAME = "Demo"
 # Upper and lower case, digits and a symbol: whatever the pool's policy requires.
@@ -93,6 +95,10 @@ class LocalStack:
     def outputs_path(self) -> Path:
         return self.settings.state_dir / OUTPUTS_FILE
 
+    @property
+    def resources_path(self) -> Path:
+        return self.settings.state_dir / RESOURCES_FILE
+
     def start(self) -> dict[str, Any]:
         started = time.perf_counter()
         self.outputs_path.unlink(missing_ok=True)  # never leave a stale stack's outputs
@@ -110,8 +116,7 @@ class LocalStack:
         resources = stack.provision_all()
         state.track("resources", lambda: resources)
 
-        for name in _FOREIGN_AWS_VARIABLES:
-            os.environ.pop(name, None)
+        forget_foreign_aws_variables()
         functions = load_functions(stack)
         for function in functions:
             function.policy = iam.policy_of(stack, function.logical_id)
@@ -162,6 +167,7 @@ class LocalStack:
         state.save()
         state.start()
         self.faults.set(faults.from_environment().plan)  # the set-up above ran without faults
+        write_json_atomically(self.resources_path, physical_ids(resources))
         write_json_atomically(self.outputs_path, outputs)
         log.info(
             "%d functions, %d routes, emulator at %s; ready in %.1f s (state: %s, %s)",
@@ -185,6 +191,13 @@ class LocalStack:
         if self.emulator is not None:
             self.emulator.stop()
         self.outputs_path.unlink(missing_ok=True)
+        self.resources_path.unlink(missing_ok=True)
+
+
+def forget_foreign_aws_variables() -> None:
+    """Drop the variables that would point the functions' SDK at a real account."""
+    for name in _FOREIGN_AWS_VARIABLES:
+        os.environ.pop(name, None)
 
 
 def warn_about_unserved_events(functions: list[Function]) -> None:
@@ -220,8 +233,31 @@ def localize(outputs: dict[str, Any], aws_url: str, local_url: str) -> dict[str,
     }
 
 
-def create_demo_user(emulator: Emulator, pool_id: str, client_id: str) -> dict[str, str]:
-    """Sign the demo user up and confirm them, as any client would (the trigger runs)."""
+def physical_ids(resources: dict[str, Physical]) -> dict[str, Any]:
+    """The provisioned resources as JSON (`read_physical_ids` reads it back)."""
+    return {
+        logical_id: {"ref": physical.ref, "attributes": physical.attributes}
+        for logical_id, physical in resources.items()
+    }
+
+
+def read_physical_ids(path: Path) -> dict[str, Physical]:
+    content = json.loads(path.read_text(encoding="utf-8"))
+    return {
+        logical_id: Physical(item["ref"], dict(item["attributes"]))
+        for logical_id, item in content.items()
+    }
+
+
+def create_demo_user(
+    emulator: Emulator,
+    pool_id: str,
+    client_id: str,
+    username: str = DEMO_USERNAME,
+    display_name: str = DEMO_DISPLAY_NAME,
+) -> dict[str, str]:
+    """Sign the demo user (or `username`) up and confirm them, as any client would (the
+    trigger runs)."""
     idp = emulator.client("cognito-idp")
     pool = idp.describe_user_pool(UserPoolId=pool_id)["UserPool"]
     minimum = int(pool.get("Policies", {}).get("PasswordPolicy", {}).get("MinimumLength", 8))
@@ -229,20 +265,20 @@ def create_demo_user(emulator: Emulator, pool_id: str, client_id: str) -> dict[s
     try:
         idp.sign_up(
             ClientId=client_id,
-            Username=DEMO_USERNAME,
+            Username=username,
             Password=password,
             UserAttributes=[
-                {"Name": "email", "Value": DEMO_USERNAME},
-                {"Name": "name", "Value": DEMO_DISPLAY_NAME},
+                {"Name": "email", "Value": username},
+                {"Name": "name", "Value": display_name},
             ],
         )
     except ClientError as error:  # a restored state has them already
         if error.response["Error"]["Code"] != "UsernameExistsException":
             raise
-        log.info("the demo user %s exists (restored state)", DEMO_USERNAME)
+        log.info("the user %s exists (restored state)", username)
     else:
-        idp.admin_confirm_sign_up(UserPoolId=pool_id, Username=DEMO_USERNAME)
-    return {"DemoUsername": DEMO_USERNAME, "DemoPassword": password}
+        idp.admin_confirm_sign_up(UserPoolId=pool_id, Username=username)
+    return {"DemoUsername": username, "DemoPassword": password}
 
 
 def write_json_atomically(path: Path, content: dict[str, Any]) -> None:
