@@ -97,6 +97,7 @@ def route_event(
         query_string=query,
         headers=headers,
         source_ip="203.0.113.7",
+        host=host,
         port="443",
         scheme="https",
         protocol="HTTP/1.1",

@@ -32,9 +32,11 @@ from collections.abc import Iterable
 from typing import Any
 
 import boto3
+import jwt
 import requests
 from moto import mock_aws
 from moto.core.botocore_stubber import BotocoreStubber
+from moto.utilities.utils import load_resource
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 from werkzeug.test import EnvironBuilder, run_wsgi_app
@@ -49,9 +51,7 @@ from local.routes import load_routes
 from local.stack import REPO, resolve_outputs
 from local.template import REGION, load_template
 
-URL = "http://api.stint.test"
-# Where moto's mock serves the pools' JWKS (botocore's default Cognito endpoint).
-COGNITO_URL = f"https://cognito-idp.{REGION}.amazonaws.com"
+URL = "http://api.stint.test:8000"  # the gateway's own host (Host, domainName) is this one
 TEMPLATE = REPO / "template.yaml"
 
 
@@ -98,7 +98,7 @@ class InProcessStack:
         runtime.start(
             {"AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION, "TZ": "UTC", "STINT_LOCAL": "1"}
         )
-        routes = load_routes(stack, runtime.functions, JwksCache(COGNITO_URL))
+        routes = load_routes(stack, runtime.functions, MotoJwks())
         self.gateway = Gateway(routes, runtime)
         self.outputs = {**resolve_outputs(stack), "ApiUrl": URL, "Region": REGION}
 
@@ -120,7 +120,23 @@ class InProcessStack:
         return session
 
 
-_moto_lock = threading.Lock()
+class MotoJwks(JwksCache):
+    """The pools' signing keys as moto serves them: one key set for every pool, shipped with
+    moto (what its JWKS endpoint answers), read here without a request to fetch it."""
+
+    def __init__(self) -> None:
+        super().__init__("https://cognito-idp.moto.invalid")
+
+    def _client(self, pool_id: str) -> jwt.PyJWKClient:
+        return _MotoJwkClient(f"https://cognito-idp.moto.invalid/{pool_id}")
+
+
+class _MotoJwkClient(jwt.PyJWKClient):
+    def fetch_data(self) -> Any:
+        return load_resource("cognitoidp/resources/jwks-public.json")
+
+
+_moto_lock = threading.RLock()  # moto calls boto3 inside a call (CloudFormation)
 
 
 def _serialize_moto_calls() -> None:
