@@ -22,6 +22,7 @@ own (tests/conftest.py) and started again, anew, when one of its own comes.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import functools
 import io
@@ -34,6 +35,8 @@ from typing import Any
 import boto3
 import jwt
 import requests
+from botocore.client import BaseClient
+from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.core.botocore_stubber import BotocoreStubber
 from moto.utilities.utils import load_resource
@@ -43,13 +46,14 @@ from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from local import iam, patches
 from local.authorizer import JwksCache
-from local.emulator import CREDENTIALS
+from local.emulator import CREDENTIALS, HookError
 from local.functions import Runtime, load_functions
 from local.gateway import Gateway
 from local.resources import Provisioner
 from local.routes import load_routes
 from local.stack import REPO, resolve_outputs
 from local.template import REGION, load_template
+from local.triggers import POST_CONFIRMATION_SOURCES, CognitoTriggers
 
 URL = "http://api.stint.test:8000"  # the gateway's own host (Host, domainName) is this one
 TEMPLATE = REPO / "template.yaml"
@@ -98,6 +102,8 @@ class InProcessStack:
         runtime.start(
             {"AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION, "TZ": "UTC", "STINT_LOCAL": "1"}
         )
+        _confirmations.triggers = CognitoTriggers(_MockEmulator(), runtime)  # type: ignore[arg-type]
+        _run_triggers_after_confirmations()
         routes = load_routes(stack, runtime.functions, MotoJwks())
         self.gateway = Gateway(routes, runtime)
         self.outputs = {**resolve_outputs(stack), "ApiUrl": URL, "Region": REGION}
@@ -108,6 +114,7 @@ class InProcessStack:
             return
         self._mock.stop()
         self._mock = None
+        _confirmations.triggers = None
         self.gateway = None
         os.environ.clear()
         os.environ.update(self._saved_environment)
@@ -118,6 +125,52 @@ class InProcessStack:
         session = requests.Session()
         session.mount(URL, GatewayAdapter(self))
         return session
+
+
+class _MockEmulator:
+    """What `local.triggers.CognitoTriggers` asks of the emulator, over moto's mock."""
+
+    region = REGION
+
+    def client(self, service: str) -> Any:
+        return boto3.client(service)  # type: ignore[call-overload]
+
+
+@dataclasses.dataclass
+class _Confirmations:
+    triggers: CognitoTriggers | None = None  # while the stack is started
+
+
+_confirmations = _Confirmations()
+
+
+def _run_triggers_after_confirmations() -> None:
+    """A successful ConfirmSignUp or AdminConfirmSignUp runs the pool's PostConfirmation
+    function before the call returns, as Cognito (and the local stack's emulator) does;
+    a trigger that fails is Cognito's UserLambdaValidationException (idempotent)."""
+    original = BaseClient._make_api_call
+    if getattr(original, "_stint_triggers", False):
+        return
+
+    @functools.wraps(original)
+    def _make_api_call(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        answer = original(client, operation, params)
+        source = POST_CONFIRMATION_SOURCES.get(operation)
+        triggers = _confirmations.triggers
+        if (
+            triggers is not None
+            and source
+            and client.meta.service_model.signing_name == ("cognito-idp")
+        ):
+            try:
+                triggers.post_confirmation(source, params)
+            except HookError as error:
+                failure = {"Error": {"Code": error.error_type, "Message": error.message}}
+                raise ClientError(failure, operation) from error  # type: ignore[arg-type]
+        return answer
+
+    _make_api_call._stint_triggers = True  # type: ignore[attr-defined]
+    BaseClient._make_api_call = _make_api_call  # type: ignore[method-assign]
 
 
 class MotoJwks(JwksCache):
