@@ -54,6 +54,7 @@ from local.routes import load_routes
 from local.stack import REPO, resolve_outputs
 from local.template import REGION, load_template
 from local.triggers import POST_CONFIRMATION_SOURCES, CognitoTriggers
+from stint import aws, config
 
 URL = "http://api.stint.test:8000"  # the gateway's own host (Host, domainName) is this one
 TEMPLATE = REPO / "template.yaml"
@@ -94,6 +95,8 @@ class InProcessStack:
         self._mock.start()
         stack = Provisioner(self.template, boto3.client)
         stack.provision_all()
+        config.settings.cache_clear()  # a stack started again has a new pool and new clients
+        aws.reset()
         functions = load_functions(stack)
         for function in functions:
             function.policy = iam.policy_of(stack, function.logical_id)
