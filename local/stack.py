@@ -133,7 +133,10 @@ class LocalStack:
             domain.server.restore_state(state.loaded("oauth") or {})
             state.track("oauth", domain.server.saved_state)
         mounts: dict[str, WsgiApp] = {faults.CONTROL_PATH: self.faults.control_app}
-        mounts.update(domain.mounts if domain else {})
+        # The OAuth2 endpoints' codes and refresh tokens are journaled before their answers.
+        mounts.update(
+            {path: state.journaled(app) for path, app in (domain.mounts if domain else {}).items()}
+        )
         gateway = Gateway(routes, runtime, mounts)
         self.front = Server(gateway, self.settings.port, RawHeadersRequestHandler).start()
 
