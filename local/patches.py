@@ -8,6 +8,13 @@ turns its whole-table copy into a no-op, snapshotting instead only the items the
 transaction names and the length of each stream; on failure those items are put back and
 the stream records the transaction added are dropped, which is what moto's rollback
 achieved. It relies on the emulator's lock: nothing else runs in moto during the call.
+
+`Query`: moto sorts every item of the table (`Table.all_items`) and then keeps those of the
+queried partition, on every query; Stint's reads are all queries of one user's partition
+(the table's or a local secondary index's, whose partition is the table's), so a query cost
+grew with every user's data. The patch hands moto's own query only the partition's items,
+sorted as `all_items` sorts them, when the queried key is the table's partition key; other
+queries (a global index with another key) run as they did.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import functools
+import inspect
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,6 +52,46 @@ def apply() -> None:
 
     setattr(transact_write_items, _APPLIED, True)
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    _patch_query()
+
+
+def _patch_query() -> None:
+    original = Table.query
+    signature = inspect.signature(original)
+
+    @functools.wraps(original)
+    def query(self: Table, *args: Any, **kwargs: Any) -> Any:
+        partition = _partition(self, signature.bind(self, *args, **kwargs).arguments)
+        if partition is None:
+            return original(self, *args, **kwargs)
+        self.all_items = lambda: partition  # type: ignore[method-assign]
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            del self.all_items
+
+    Table.query = query  # type: ignore[method-assign]
+
+
+def _partition(table: Table, arguments: dict[str, Any]) -> list[Item] | None:
+    """The items of the partition a query reads, in `all_items`' order; None if it reads
+    another index's partitions."""
+    index_name = arguments.get("index_name")
+    if index_name:
+        index = table.get_index(index_name)
+        hashes = [key["AttributeName"] for key in index.schema if key["KeyType"] == "HASH"]
+        if hashes != [table.hash_key_attr]:
+            return None
+    conditions = dict(arguments.get("hash_key_conditions") or [])
+    value = conditions.get(table.hash_key_attr, arguments.get("hash_key"))
+    if not isinstance(value, DynamoType):
+        return None
+    found: Any = table.items.get(value)
+    if found is None:
+        return []
+    if table.range_key_attr is None:
+        return [found]
+    return sorted(found.values(), key=lambda item: item.range_key)
 
 
 @contextlib.contextmanager

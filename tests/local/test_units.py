@@ -12,6 +12,7 @@ import boto3
 import pytest
 from moto import mock_aws
 from moto.dynamodb.models.dynamo_type import Item
+from moto.dynamodb.models.table import Table
 from werkzeug.test import EnvironBuilder
 
 from local import patches
@@ -349,6 +350,90 @@ def test_transactions_copy_only_the_items_they_touch(monkeypatch: pytest.MonkeyP
             ]
         )
     assert copies <= 2
+
+
+def _queries(dynamodb: Any) -> list[Any]:
+    """Queries of every kind, every page of each: the table's, a local index's, a global one's."""
+    answers = []
+    queries: list[dict[str, Any]] = [
+        {"KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": "u3"}}},
+        {
+            "IndexName": "bySeq",
+            "KeyConditionExpression": "pk = :p AND seq > :s",
+            "ExpressionAttributeValues": {":p": {"S": "u1"}, ":s": {"N": "5"}},
+            "ScanIndexForward": False,
+        },
+        {
+            "IndexName": "byOther",
+            "KeyConditionExpression": "other = :o",
+            "ExpressionAttributeValues": {":o": {"S": "o2"}},
+        },
+        {"KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": "none"}}},
+    ]
+    for query in queries:
+        start: dict[str, Any] = {}
+        while True:
+            page = dynamodb.query(TableName="t", Limit=4, **query, **start)
+            answers.append((page["Items"], page.get("LastEvaluatedKey")))
+            if "LastEvaluatedKey" not in page:
+                break
+            start = {"ExclusiveStartKey": page["LastEvaluatedKey"]}
+    return answers
+
+
+def test_queries_read_only_their_partition_and_answer_as_moto_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """moto alone sorts the whole table for every query; see local/patches.py."""
+    patches.apply()
+    reads_of_the_table = 0
+    all_items = Table.all_items
+
+    def counting(self: Table) -> list[Item]:
+        nonlocal reads_of_the_table
+        reads_of_the_table += 1
+        return all_items(self)
+
+    monkeypatch.setattr(Table, "all_items", counting)
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+        dynamodb.create_table(
+            TableName="t",
+            AttributeDefinitions=[
+                {"AttributeName": name, "AttributeType": kind}
+                for name, kind in (("pk", "S"), ("sk", "S"), ("seq", "N"), ("other", "S"))
+            ],
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            LocalSecondaryIndexes=[
+                {
+                    "IndexName": "bySeq",
+                    "KeySchema": [
+                        {"AttributeName": "pk", "KeyType": "HASH"},
+                        {"AttributeName": "seq", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
+            GlobalSecondaryIndexes=[
+                {
+                    "IndexName": "byOther",
+                    "KeySchema": [{"AttributeName": "other", "KeyType": "HASH"}],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        for i in range(60):
+            item = {"pk": {"S": f"u{i % 5}"}, "sk": {"S": f"s{i:03d}"}, "seq": {"N": str(i % 13)}}
+            dynamodb.put_item(TableName="t", Item={**item, "other": {"S": f"o{i % 3}"}})
+        patched = _queries(dynamodb)
+        assert reads_of_the_table == 5  # the global index's 5 pages only
+        monkeypatch.setattr(Table, "query", Table.query.__wrapped__)  # type: ignore[attr-defined]
+        assert _queries(dynamodb) == patched
+    assert [len(items) for items, _ in patched] == [4, 4, 4, 4, 2, 4, 4, 4, 4, 4, 0]
 
 
 # ----------------------------------------------------------------------------- CORS preflights
