@@ -27,7 +27,7 @@ from typing import Any
 import boto3
 from moto.moto_server.werkzeug_app import MotoRequestHandler
 
-from local import journal
+from local import direct, journal
 from local.servers import QuietRequestHandler, Server
 from local.template import REGION
 
@@ -205,9 +205,11 @@ class Emulator:
 
     def start(self) -> Emulator:
         self._server.start()
+        direct.serve(self.url, self.app)  # this process's calls skip the socket (local.direct)
         return self
 
     def stop(self) -> None:
+        direct.forget(self.url)
         self._server.stop()
 
     def client(self, service: str) -> Any:

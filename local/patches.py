@@ -15,14 +15,23 @@ queried partition, on every query; Stint's reads are all queries of one user's p
 grew with every user's data. The patch hands moto's own query only the partition's items,
 sorted as `all_items` sorts them, when the queried key is the table's partition key; other
 queries (a global index with another key) run as they did.
+
+Answers with items (`Query`, `GetItem`, ...): moto 5.2 serializes every answer by walking the
+operation's output shape, trying several spellings of each member of every attribute value;
+for a query of a few dozen items that was most of the call. Their results are already the
+wire's JSON (items as `{type: value}`, binaries as bytes, which become base64 as the
+serializer makes them), so they are written with `json.dumps`; any other answer (errors
+included) goes through moto's serializer as before.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import copy
 import functools
 import inspect
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +39,7 @@ from typing import Any
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import Table
+from moto.dynamodb.responses import DynamoResult
 
 _APPLIED = "_stint_local_patched"
 
@@ -53,6 +63,7 @@ def apply() -> None:
     setattr(transact_write_items, _APPLIED, True)
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
     _patch_query()
+    _patch_item_answers()
 
 
 def _patch_query() -> None:
@@ -163,3 +174,45 @@ def _key(table: Table, operation: dict[str, Any]) -> Key | None:
     if table.range_key_attr not in attributes:
         return None
     return hash_key, DynamoType(attributes[table.range_key_attr])
+
+
+_ITEM_OPERATIONS = frozenset(
+    {
+        *("Query", "Scan", "GetItem", "BatchGetItem", "TransactGetItems"),
+        *("PutItem", "UpdateItem", "DeleteItem"),
+    }
+)
+_ITEM_RESULT_KEYS = frozenset(
+    {
+        *("Count", "ScannedCount", "Items", "LastEvaluatedKey", "Item", "Attributes"),
+        *("ConsumedCapacity", "Responses", "UnprocessedKeys", "ItemCollectionMetrics"),
+    }
+)
+
+
+def _patch_item_answers() -> None:
+    original = DynamoResult.execute_result
+
+    @functools.wraps(original)
+    def execute_result(self: DynamoResult, context: Any) -> Any:
+        result = self.result
+        operation = context.operation_model
+        if (
+            operation.name not in _ITEM_OPERATIONS
+            or not isinstance(result, dict)
+            or not result.keys() <= _ITEM_RESULT_KEYS
+            or None in result.values()
+        ):
+            return original(self, context)
+        version = operation.service_model.metadata.get("jsonVersion", "1.0")
+        headers = {"Content-Type": f"application/x-amz-json-{version}"}
+        status = operation.http.get("responseCode", 200)
+        return status, headers, json.dumps(result, default=_binary)
+
+    DynamoResult.execute_result = execute_result  # type: ignore[method-assign,assignment]
+
+
+def _binary(value: Any) -> str:
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    raise TypeError(f"{type(value).__name__} is not an attribute value")

@@ -13,6 +13,7 @@ import pytest
 from moto import mock_aws
 from moto.dynamodb.models.dynamo_type import Item
 from moto.dynamodb.models.table import Table
+from moto.dynamodb.responses import DynamoResult
 from werkzeug.test import EnvironBuilder
 
 from local import patches
@@ -378,10 +379,33 @@ def _queries(dynamodb: Any) -> list[Any]:
             if "LastEvaluatedKey" not in page:
                 break
             start = {"ExclusiveStartKey": page["LastEvaluatedKey"]}
+
+    def answer(response: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in response.items() if k != "ResponseMetadata"}
+
+    key = {"pk": {"S": "apart"}, "sk": {"S": "s"}}  # in no partition queried above
+    binary = {"b": {"B": b"\x00\xff"}}
+    dynamodb.delete_item(TableName="t", Key=key)
+    answers.append(answer(dynamodb.put_item(TableName="t", Item={**key, **binary})))
+    answers.append(dynamodb.get_item(TableName="t", Key=key)["Item"])
+    answers.append(
+        answer(dynamodb.transact_get_items(TransactItems=[{"Get": {"TableName": "t", "Key": key}}]))
+    )
+    answers.append(
+        answer(
+            dynamodb.update_item(
+                TableName="t",
+                Key=key,
+                UpdateExpression="SET c = :c",
+                ReturnValues="ALL_NEW",
+                ExpressionAttributeValues={":c": {"BOOL": True}},
+            )
+        )
+    )
     return answers
 
 
-def test_queries_read_only_their_partition_and_answer_as_moto_does(
+def test_queries_read_only_their_partition_and_answers_are_as_moto_serializes_them(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """moto alone sorts the whole table for every query; see local/patches.py."""
@@ -432,8 +456,12 @@ def test_queries_read_only_their_partition_and_answer_as_moto_does(
         patched = _queries(dynamodb)
         assert reads_of_the_table == 5  # the global index's 5 pages only
         monkeypatch.setattr(Table, "query", Table.query.__wrapped__)  # type: ignore[attr-defined]
+        serialize = DynamoResult.execute_result.__wrapped__  # type: ignore[attr-defined]
+        monkeypatch.setattr(DynamoResult, "execute_result", serialize)
         assert _queries(dynamodb) == patched
-    assert [len(items) for items, _ in patched] == [4, 4, 4, 4, 2, 4, 4, 4, 4, 4, 0]
+    assert [len(items) for items, _ in patched[:11]] == [4, 4, 4, 4, 2, 4, 4, 4, 4, 4, 0]
+    assert patched[-1]["Attributes"]["b"] == {"B": b"\x00\xff"}
+    assert patched[-1]["Attributes"]["c"] == {"BOOL": True}
 
 
 # ----------------------------------------------------------------------------- CORS preflights
