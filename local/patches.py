@@ -16,19 +16,22 @@ grew with every user's data. The patch hands moto's own query only the partition
 sorted as `all_items` sorts them, when the queried key is the table's partition key; other
 queries (a global index with another key) run as they did.
 
-Answers with items (`Query`, `GetItem`, ...): moto 5.2 serializes every answer by walking the
-operation's output shape, trying several spellings of each member of every attribute value;
-for a query of a few dozen items that was most of the call. Their results are already the
-wire's JSON (items as `{type: value}`, binaries as bytes, which become base64 as the
-serializer makes them), so they are written with `json.dumps`; any other answer (errors
-included) goes through moto's serializer as before.
+Answers with items (`Query`, `GetItem`, ..., and the streams' `GetRecords`): moto 5.2
+serializes every answer by walking the operation's output shape, trying several spellings of
+each member of every attribute value; for a query of a few dozen items that was most of the
+call. Their results are already the wire's JSON (items as `{type: value}`; binaries as bytes
+and timestamps as datetimes, which become base64 and epoch seconds as the serializer makes
+them), so they are written with `json.dumps`; any other answer (errors included) goes through
+moto's serializer as before.
 """
 
 from __future__ import annotations
 
 import base64
+import calendar
 import contextlib
 import copy
+import datetime
 import functools
 import inspect
 import json
@@ -36,10 +39,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from moto.core.responses import ActionResult
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import Table
-from moto.dynamodb.responses import DynamoResult
 
 _APPLIED = "_stint_local_patched"
 
@@ -176,43 +179,61 @@ def _key(table: Table, operation: dict[str, Any]) -> Key | None:
     return hash_key, DynamoType(attributes[table.range_key_attr])
 
 
-_ITEM_OPERATIONS = frozenset(
-    {
-        *("Query", "Scan", "GetItem", "BatchGetItem", "TransactGetItems"),
-        *("PutItem", "UpdateItem", "DeleteItem"),
-    }
-)
-_ITEM_RESULT_KEYS = frozenset(
-    {
-        *("Count", "ScannedCount", "Items", "LastEvaluatedKey", "Item", "Attributes"),
-        *("ConsumedCapacity", "Responses", "UnprocessedKeys", "ItemCollectionMetrics"),
-    }
-)
+# (service, operation): the top-level keys of the results written with json.dumps.
+_PLAIN_ANSWERS: dict[tuple[str, str], frozenset[str]] = {
+    **dict.fromkeys(
+        (
+            ("dynamodb", operation)
+            for operation in (
+                *("Query", "Scan", "GetItem", "BatchGetItem", "TransactGetItems"),
+                *("PutItem", "UpdateItem", "DeleteItem"),
+            )
+        ),
+        frozenset(
+            {
+                *("Count", "ScannedCount", "Items", "LastEvaluatedKey", "Item", "Attributes"),
+                *("ConsumedCapacity", "Responses", "UnprocessedKeys", "ItemCollectionMetrics"),
+            }
+        ),
+    ),
+    ("dynamodbstreams", "GetRecords"): frozenset({"Records", "NextShardIterator"}),
+}
 
 
 def _patch_item_answers() -> None:
-    original = DynamoResult.execute_result
+    original = ActionResult.execute_result
 
     @functools.wraps(original)
-    def execute_result(self: DynamoResult, context: Any) -> Any:
-        result = self.result
-        operation = context.operation_model
-        if (
-            operation.name not in _ITEM_OPERATIONS
-            or not isinstance(result, dict)
-            or not result.keys() <= _ITEM_RESULT_KEYS
-            or None in result.values()
-        ):
+    def execute_result(self: ActionResult, context: Any) -> Any:
+        body = _plain_answer(self.result, context.operation_model)
+        if body is None:
             return original(self, context)
-        version = operation.service_model.metadata.get("jsonVersion", "1.0")
+        version = context.operation_model.service_model.metadata.get("jsonVersion", "1.0")
         headers = {"Content-Type": f"application/x-amz-json-{version}"}
-        status = operation.http.get("responseCode", 200)
-        return status, headers, json.dumps(result, default=_binary)
+        return context.operation_model.http.get("responseCode", 200), headers, body
 
-    DynamoResult.execute_result = execute_result  # type: ignore[method-assign,assignment]
+    ActionResult.execute_result = execute_result  # type: ignore[method-assign]
 
 
-def _binary(value: Any) -> str:
+def _plain_answer(result: Any, operation: Any) -> str | None:
+    """The JSON of an answer made of items (or stream records), or None: moto serializes it."""
+    keys = _PLAIN_ANSWERS.get((operation.service_model.service_name, operation.name))
+    if keys is None or not isinstance(result, dict) or not result.keys() <= keys:
+        return None
+    if None in result.values():
+        return None
+    body = json.dumps(result, default=_wire_value)
+    if operation.name == "GetRecords" and ('{"B": ' in body or '{"BS": ' in body):
+        return None  # a stream record's binaries are base64 already; moto encodes them again
+    return body
+
+
+def _wire_value(value: Any) -> Any:
+    """What moto's JSON serializer makes of a binary (base64) and a timestamp (epoch seconds,
+    to the millisecond; a naive one is UTC)."""
     if isinstance(value, bytes):
         return base64.b64encode(value).decode()
-    raise TypeError(f"{type(value).__name__} is not an attribute value")
+    if isinstance(value, datetime.datetime):
+        seconds = calendar.timegm(value.utctimetuple())
+        return seconds + (value.microsecond // 1000) / 1000.0 if value.microsecond else seconds
+    raise TypeError(f"{type(value).__name__} is not a value of an item")

@@ -11,14 +11,14 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+from moto.core.responses import ActionResult
 from moto.dynamodb.models.dynamo_type import Item
 from moto.dynamodb.models.table import Table
-from moto.dynamodb.responses import DynamoResult
 from werkzeug.test import EnvironBuilder
 
 from local import patches
 from local.authorizer import api_gateway_claims
-from local.emulator import HookError, SerializedApp
+from local.emulator import CREDENTIALS, Emulator, HookError, SerializedApp
 from local.functions import Function, split_environment
 from local.gateway import gateway_response, proxy_response
 from local.routes import Api, Route, RouteTable
@@ -402,6 +402,21 @@ def _queries(dynamodb: Any) -> list[Any]:
             )
         )
     )
+    streams = boto3.client(
+        "dynamodbstreams",
+        region_name="us-east-1",
+        endpoint_url=dynamodb.meta.endpoint_url,
+        **CREDENTIALS,
+    )
+    arn = dynamodb.describe_table(TableName="t")["Table"]["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(
+        StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    for limit in (60, 2):  # the puts of the partitions, then those of a binary
+        page = streams.get_records(ShardIterator=iterator, Limit=limit)
+        answers.append(page["Records"])
+        iterator = page["NextShardIterator"]
     return answers
 
 
@@ -419,8 +434,9 @@ def test_queries_read_only_their_partition_and_answers_are_as_moto_serializes_th
         return all_items(self)
 
     monkeypatch.setattr(Table, "all_items", counting)
-    with mock_aws():
-        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    emulator = Emulator().start()  # moto's server: mock_aws does not serve DynamoDB Streams
+    try:
+        dynamodb = emulator.client("dynamodb")
         dynamodb.create_table(
             TableName="t",
             AttributeDefinitions=[
@@ -449,6 +465,7 @@ def test_queries_read_only_their_partition_and_answers_are_as_moto_serializes_th
                 }
             ],
             BillingMode="PAY_PER_REQUEST",
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
         )
         for i in range(60):
             item = {"pk": {"S": f"u{i % 5}"}, "sk": {"S": f"s{i:03d}"}, "seq": {"N": str(i % 13)}}
@@ -456,12 +473,15 @@ def test_queries_read_only_their_partition_and_answers_are_as_moto_serializes_th
         patched = _queries(dynamodb)
         assert reads_of_the_table == 5  # the global index's 5 pages only
         monkeypatch.setattr(Table, "query", Table.query.__wrapped__)  # type: ignore[attr-defined]
-        serialize = DynamoResult.execute_result.__wrapped__  # type: ignore[attr-defined]
-        monkeypatch.setattr(DynamoResult, "execute_result", serialize)
+        serialize = ActionResult.execute_result.__wrapped__  # type: ignore[attr-defined]
+        monkeypatch.setattr(ActionResult, "execute_result", serialize)
         assert _queries(dynamodb) == patched
+    finally:
+        emulator.stop()
     assert [len(items) for items, _ in patched[:11]] == [4, 4, 4, 4, 2, 4, 4, 4, 4, 4, 0]
-    assert patched[-1]["Attributes"]["b"] == {"B": b"\x00\xff"}
-    assert patched[-1]["Attributes"]["c"] == {"BOOL": True}
+    assert patched[-3]["Attributes"]["b"] == {"B": b"\x00\xff"}
+    assert patched[-3]["Attributes"]["c"] == {"BOOL": True}
+    assert [len(records) for records in patched[-2:]] == [60, 2]
 
 
 # ----------------------------------------------------------------------------- CORS preflights
