@@ -10,11 +10,15 @@ the stream records the transaction added are dropped, which is what moto's rollb
 achieved. It relies on the emulator's lock: nothing else runs in moto during the call.
 
 `Query`: moto sorts every item of the table (`Table.all_items`) and then keeps those of the
-queried partition, on every query; Stint's reads are all queries of one user's partition
-(the table's or a local secondary index's, whose partition is the table's), so a query cost
-grew with every user's data. The patch hands moto's own query only the partition's items,
-sorted as `all_items` sorts them, when the queried key is the table's partition key; other
-queries (a global index with another key) run as they did.
+queried partition, on every query, and sizes every item of it, in the key's range or not;
+Stint's reads are all queries of one user's partition (the table's or a local secondary
+index's, whose partition is the table's), so a query's cost grew with every user's data. The
+patch hands moto's own query only the partition's items in the queried range of the one sort
+key (sorted as `all_items` sorts them; moto checks the range again), when the queried key is
+the table's partition key; other queries (a global index with another key) run as they did.
+
+Every call: moto's server lists its own package's directories to route it
+(`list_of_moto_modules`); the list does not change while the stack runs, so it is kept.
 
 Answers with items (`Query`, `GetItem`, ..., and the streams' `GetRecords`): moto 5.2
 serializes every answer by walking the operation's output shape, trying several spellings of
@@ -39,6 +43,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from moto import backends as moto_backends
 from moto.core.responses import ActionResult
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
@@ -67,6 +72,8 @@ def apply() -> None:
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
     _patch_query()
     _patch_item_answers()
+    modules = tuple(moto_backends.list_of_moto_modules())
+    moto_backends.list_of_moto_modules = lambda: modules
 
 
 def _patch_query() -> None:
@@ -105,7 +112,34 @@ def _partition(table: Table, arguments: dict[str, Any]) -> list[Item] | None:
         return []
     if table.range_key_attr is None:
         return [found]
-    return sorted(found.values(), key=lambda item: item.range_key)
+    items = sorted(found.values(), key=lambda item: item.range_key)
+    return _in_range(table, index_name, arguments, items)
+
+
+def _in_range(
+    table: Table, index_name: str | None, arguments: dict[str, Any], items: list[Item]
+) -> list[Item]:
+    """The items whose sort key (the table's or the index's) is in the queried range."""
+    comparison = arguments.get("range_comparison")
+    if not comparison or len(arguments.get("range_key_conditions") or []) > 1:
+        return items
+    attribute = table.range_key_attr or ""
+    if index_name:
+        ranges = [
+            k["AttributeName"]
+            for k in table.get_index(index_name).schema
+            if k["KeyType"] == "RANGE"
+        ]
+        if len(ranges) != 1:
+            return items
+        attribute = ranges[0]
+    values = arguments.get("range_objs") or []
+    kept = []
+    for item in items:
+        key = item.attrs.get(attribute)
+        if key is not None and key.compare(comparison, values):
+            kept.append(item)
+    return kept
 
 
 @contextlib.contextmanager

@@ -370,6 +370,10 @@ def _queries(dynamodb: Any) -> list[Any]:
             "ExpressionAttributeValues": {":o": {"S": "o2"}},
         },
         {"KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": "none"}}},
+        {
+            "KeyConditionExpression": "pk = :p AND begins_with(sk, :s)",
+            "ExpressionAttributeValues": {":p": {"S": "u2"}, ":s": {"S": "s04"}},
+        },
     ]
     for query in queries:
         start: dict[str, Any] = {}
@@ -478,7 +482,7 @@ def test_queries_read_only_their_partition_and_answers_are_as_moto_serializes_th
         assert _queries(dynamodb) == patched
     finally:
         emulator.stop()
-    assert [len(items) for items, _ in patched[:11]] == [4, 4, 4, 4, 2, 4, 4, 4, 4, 4, 0]
+    assert [len(items) for items, _ in patched[:12]] == [4, 4, 4, 4, 2, 4, 4, 4, 4, 4, 0, 2]
     assert patched[-3]["Attributes"]["b"] == {"B": b"\x00\xff"}
     assert patched[-3]["Attributes"]["c"] == {"BOOL": True}
     assert [len(records) for records in patched[-2:]] == [60, 2]
