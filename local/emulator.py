@@ -188,7 +188,8 @@ class Emulator:
         patches.apply()
         journal.CLOCK.install()
         self.region = region
-        self.app = SerializedApp(DomainDispatcherApplication(create_backend_app))
+        moto_app = patches.without_flask(DomainDispatcherApplication(create_backend_app))
+        self.app = SerializedApp(moto_app)
         self._server = Server(self.app, port, handler=_MotoHandler)
         # Typed Any: boto3-stubs only types clients whose service name is a literal.
         self._session: Any = boto3.session.Session(

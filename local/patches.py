@@ -17,6 +17,10 @@ patch hands moto's own query only the partition's items in the queried range of 
 key (sorted as `all_items` sorts them; moto checks the range again), when the queried key is
 the table's partition key; other queries (a global index with another key) run as they did.
 
+DynamoDB's calls: moto's server runs each through Flask (its routing, request context and
+response object) only to call `DynamoHandler.dispatch` with the request; `without_flask`
+calls it directly, as moto's own in-process mock does.
+
 Every call: moto's server lists its own package's directories to route it
 (`list_of_moto_modules`); the list does not change while the stack runs, so it is kept.
 
@@ -39,8 +43,9 @@ import datetime
 import functools
 import inspect
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any
 
 from moto import backends as moto_backends
@@ -271,3 +276,33 @@ def _wire_value(value: Any) -> Any:
         seconds = calendar.timegm(value.utctimetuple())
         return seconds + (value.microsecond // 1000) / 1000.0 if value.microsecond else seconds
     raise TypeError(f"{type(value).__name__} is not a value of an item")
+
+
+DYNAMODB_TARGET = "DynamoDB_20120810."
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Any]
+
+
+def without_flask(app: WsgiApp) -> WsgiApp:
+    """moto's server app, DynamoDB's calls handed to moto's handler without Flask."""
+    from botocore.exceptions import ClientError
+    from moto.core.request import Request
+    from moto.dynamodb.responses import DynamoHandler
+
+    def dynamodb_first(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if not target.startswith(DYNAMODB_TARGET) or environ.get("REQUEST_METHOD") != "POST":
+            return app(environ, start_response)
+        request = Request(environ)
+        try:
+            status, headers, body = DynamoHandler.dispatch(
+                request, request.raw_url, dict(request.headers)
+            )
+        except ClientError as error:  # as moto's Flask view answers it
+            status, headers, body = 400, {}, error.response["Error"]["Message"]
+        data = body.encode() if isinstance(body, str) else bytes(body)
+        answer = [(k, str(v)) for k, v in headers.items() if k.lower() != "content-length"]
+        answer.append(("Content-Length", str(len(data))))
+        start_response(f"{int(status)} {HTTPStatus(int(status)).phrase}", answer)
+        return [data]
+
+    return dynamodb_first

@@ -479,6 +479,7 @@ def test_queries_read_only_their_partition_and_answers_are_as_moto_serializes_th
         monkeypatch.setattr(Table, "query", Table.query.__wrapped__)  # type: ignore[attr-defined]
         serialize = ActionResult.execute_result.__wrapped__  # type: ignore[attr-defined]
         monkeypatch.setattr(ActionResult, "execute_result", serialize)
+        monkeypatch.setattr(patches, "DYNAMODB_TARGET", "through Flask")
         assert _queries(dynamodb) == patched
     finally:
         emulator.stop()
