@@ -24,7 +24,7 @@ PASSWORD = "Journal-Pass-1234"
 
 
 @pytest.fixture
-def emulator() -> Iterator[Emulator]:
+def emulator(forget_moto_state: None) -> Iterator[Emulator]:
     emulator = Emulator().start()
     yield emulator
     emulator.stop()

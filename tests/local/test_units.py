@@ -425,7 +425,7 @@ def _queries(dynamodb: Any) -> list[Any]:
 
 
 def test_queries_read_only_their_partition_and_answers_are_as_moto_serializes_them(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, forget_moto_state: None
 ) -> None:
     """moto alone sorts the whole table for every query; see local/patches.py."""
     patches.apply()
