@@ -22,7 +22,8 @@ response object) only to call `DynamoHandler.dispatch` with the request; `withou
 calls it directly, as moto's own in-process mock does.
 
 Every call: moto's server lists its own package's directories to route it
-(`list_of_moto_modules`); the list does not change while the stack runs, so it is kept.
+(`list_of_moto_modules`) and the handler class's methods to find the action
+(`method_names_from_class`); neither changes while the stack runs, so both are kept.
 
 Answers with items (`Query`, `GetItem`, ..., and the streams' `GetRecords`): moto 5.2
 serializes every answer by walking the operation's output shape, trying several spellings of
@@ -49,6 +50,7 @@ from http import HTTPStatus
 from typing import Any
 
 from moto import backends as moto_backends
+from moto.core import responses as moto_responses
 from moto.core.responses import ActionResult
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
@@ -79,6 +81,7 @@ def apply() -> None:
     _patch_item_answers()
     modules = tuple(moto_backends.list_of_moto_modules())
     moto_backends.list_of_moto_modules = lambda: modules
+    moto_responses.method_names_from_class = functools.cache(moto_responses.method_names_from_class)
 
 
 def _patch_query() -> None:
@@ -117,8 +120,9 @@ def _partition(table: Table, arguments: dict[str, Any]) -> list[Item] | None:
         return []
     if table.range_key_attr is None:
         return [found]
-    items = sorted(found.values(), key=lambda item: item.range_key)
-    return _in_range(table, index_name, arguments, items)
+    kept = _in_range(table, index_name, arguments, list(found.values()))
+    # One cast a key, not two a comparison as DynamoType's `<` does; the same order.
+    return sorted(kept, key=lambda item: item.range_key.cast_value)  # type: ignore[union-attr]
 
 
 def _in_range(
