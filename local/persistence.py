@@ -58,7 +58,7 @@ FORMAT = 2
 STATE_FILE = "state.pickle"
 META_FILE = "state.json"
 PARTS_INTERVAL_S = 0.5
-COMPACT_BYTES = 64 * 1024 * 1024  # a journal this long is folded into a new snapshot
+COMPACT_BYTES = 16 * 1024 * 1024  # about 6,000 writes: folded into a new snapshot
 # Services whose state is not worth keeping: DynamoDB Streams holds only shard iterators
 # (the records are the table's); the pollers get new iterators after a restart.
 TRANSIENT_SERVICES = frozenset({"dynamodbstreams"})
@@ -308,6 +308,7 @@ class Persistence:
                 )
                 self._next_journal()
                 self._saved_changes = app.changes
+                held = time.time() - saved_at
             write_atomically(self.path, data)
             for generation, path in journal.journals(self.dir):
                 if generation <= covered:
@@ -319,7 +320,12 @@ class Persistence:
             }
             write_atomically(self.meta_path, json.dumps(meta).encode(), durable=False)
             self._journaled = parts
-            log.debug("snapshot of %d bytes taken in %s", len(data), self.path)
+            log.info(
+                "state: a snapshot of %d bytes in %s (the emulator's lock held %.0f ms)",
+                len(data),
+                self.path,
+                held * 1000,
+            )
             return True
 
     def _run(self) -> None:
