@@ -100,11 +100,12 @@ def test_a_stack_stopped_with_sigterm_starts_again_with_everything(
         user = sign_up(outputs)
         api = Api(outputs["ApiUrl"], user["AccessToken"])
         project = api.create("/v1/projects", "project", title="Acme")
-        task = api.create("/v1/tasks", "task", title="Report", projectId=project["id"])
         webhook = api.post(
             "/v1/webhooks", json={"hookUrl": f"{receiver.url}/hooks", "triggerType": "task"}
         )
         assert webhook.status_code == 201, webhook.text
+        task = api.create("/v1/tasks", "task", title="Report", projectId=project["id"])
+        receiver.wait_until(task["id"], 204)  # delivered before the stop
         # A delivery whose first attempt fails waits in the queue for its retry.
         receiver.failing = True
         pending = api.create("/v1/tasks", "task", title="Delivered after the restart")
@@ -140,57 +141,67 @@ def test_a_stack_stopped_with_sigterm_starts_again_with_everything(
         assert stop(process) == 0
 
 
+@dataclass
+class Writers:
+    """Writers of projects, each write retried with its own Idempotency-Key until answered."""
+
+    token: str
+    url: str  # the front's: the restarted stack listens on another port
+    acknowledged: list[str] = field(default_factory=list)  # the markers a 201 answered
+    failures: list[str] = field(default_factory=list)
+
+    def write(self, marker: str) -> None:
+        key = str(uuid.uuid4())
+        deadline = time.monotonic() + SNAPSHOT_WAIT_S
+        while time.monotonic() < deadline:
+            try:
+                response = Api(self.url, self.token).post(
+                    "/v1/projects",
+                    json={"project": {"title": marker}},
+                    headers={"Idempotency-Key": key},
+                )
+            except requests.RequestException:  # refused, reset, cut short: the stack is down
+                time.sleep(0.05)  # again once it is back
+                continue
+            if response.status_code >= 500:
+                continue  # the stack is going down
+            if response.status_code == 201:
+                self.acknowledged.append(marker)
+            else:
+                self.failures.append(f"{marker}: {response.status_code} {response.text}")
+            return
+        self.failures.append(f"{marker}: never answered")
+
+    def run(self, n: int) -> None:
+        for i in range(WRITES_EACH):
+            self.write(f"writer {n} write {i} {uuid.uuid4().hex[:8]}")
+
+
 def test_a_killed_stack_loses_no_acknowledged_write(tmp_path: Path) -> None:
     """4 writers, each retrying every write with its own Idempotency-Key until it is answered
     (through a connection error, until the stack is back); `kill -9` at a random moment."""
     process, outputs = start_local_stack(tmp_path)
     assert process is not None
     user = sign_up(outputs)
-    front = {"url": outputs["ApiUrl"]}  # the restarted stack listens on another port
-    acknowledged: list[str] = []  # the markers of the writes a 201 answered
-    failures: list[str] = []
-
-    def write(marker: str) -> None:
-        key = str(uuid.uuid4())
-        deadline = time.monotonic() + SNAPSHOT_WAIT_S
-        while time.monotonic() < deadline:
-            api = Api(front["url"], user["AccessToken"])
-            try:
-                response = api.post(
-                    "/v1/projects",
-                    json={"project": {"title": marker}},
-                    headers={"Idempotency-Key": key},
-                )
-            except requests.ConnectionError:
-                time.sleep(0.05)  # the stack is down: again once it is back
-                continue
-            if response.status_code == 201:
-                acknowledged.append(marker)
-            elif response.status_code < 500:
-                failures.append(f"{marker}: {response.status_code} {response.text}")
-            else:
-                continue  # the stack is going down
-            return
-        failures.append(f"{marker}: never answered")
-
-    def writer(n: int) -> None:
-        for i in range(WRITES_EACH):
-            write(f"writer {n} write {i} {uuid.uuid4().hex[:8]}")
-
-    writers = [threading.Thread(target=writer, args=(n,), daemon=True) for n in range(4)]
+    writing = Writers(user["AccessToken"], outputs["ApiUrl"])
+    acknowledged, failures = writing.acknowledged, writing.failures
+    writers = [threading.Thread(target=writing.run, args=(n,), daemon=True) for n in range(4)]
     for thread in writers:
         thread.start()
     try:
-        time.sleep(random.uniform(0.3, 2.0))
+        kill_after = random.randint(1, 4 * WRITES_EACH - 20)  # a random moment while writing
+        deadline = time.monotonic() + SNAPSHOT_WAIT_S
+        while len(acknowledged) < kill_after and time.monotonic() < deadline:
+            time.sleep(0.001)
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)
         killed_after = len(acknowledged)
         process, outputs = start_local_stack(tmp_path)
-        front["url"] = outputs["ApiUrl"]
+        writing.url = outputs["ApiUrl"]
         for thread in writers:
             thread.join(timeout=SNAPSHOT_WAIT_S)
         assert not failures, failures
-        titles = [p["title"] for p in full_sync(Api(front["url"], user["AccessToken"]))["projects"]]
+        titles = [p["title"] for p in full_sync(Api(writing.url, writing.token))["projects"]]
     finally:
         assert stop(process) == 0
     print(f"\nkill -9 after {killed_after} acknowledged writes; {len(acknowledged)} in all")
