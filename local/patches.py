@@ -17,6 +17,10 @@ patch hands moto's own query only the partition's items in the queried range of 
 key (sorted as `all_items` sorts them; moto checks the range again), when the queried key is
 the table's partition key; other queries (a global index with another key) run as they did.
 
+`UpdateItem` (every Stint write is one in a transaction): moto deep-copies the parsed update
+expression before validating it, which took longer than the rest of the write; the copy is
+made by pickling instead (the same tree, a tenth of the time).
+
 DynamoDB's calls: moto's server runs each through Flask (its routing, request context and
 response object) only to call `DynamoHandler.dispatch` with the request; `without_flask`
 calls it directly, as moto's own in-process mock does.
@@ -44,6 +48,8 @@ import datetime
 import functools
 import inspect
 import json
+import logging
+import pickle
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -55,6 +61,9 @@ from moto.core.responses import ActionResult
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import Table
+from moto.dynamodb.parsing import validators
+
+log = logging.getLogger("stint.local")
 
 _APPLIED = "_stint_local_patched"
 
@@ -82,6 +91,16 @@ def apply() -> None:
     modules = tuple(moto_backends.list_of_moto_modules())
     moto_backends.list_of_moto_modules = lambda: modules
     moto_responses.method_names_from_class = functools.cache(moto_responses.method_names_from_class)
+    validators.deepcopy = _copy_tree  # type: ignore[assignment]
+
+
+def _copy_tree(tree: Any) -> Any:
+    """An update expression's syntax tree, copied as `copy.deepcopy` copies it."""
+    try:
+        return pickle.loads(pickle.dumps(tree, protocol=pickle.HIGHEST_PROTOCOL))
+    except (pickle.PicklingError, TypeError, AttributeError) as error:  # not a plain tree
+        log.info("an update expression's tree does not pickle (%r): deep-copied", error)
+        return copy.deepcopy(tree)
 
 
 def _patch_query() -> None:
@@ -301,7 +320,8 @@ def without_flask(app: WsgiApp) -> WsgiApp:
             status, headers, body = DynamoHandler.dispatch(
                 request, request.raw_url, dict(request.headers)
             )
-        except ClientError as error:  # as moto's Flask view answers it
+        except ClientError as error:  # answered as moto's Flask view answers it
+            log.info("%s: moto raised %s", target, error)
             status, headers, body = 400, {}, error.response["Error"]["Message"]
         data = body.encode() if isinstance(body, str) else bytes(body)
         answer = [(k, str(v)) for k, v in headers.items() if k.lower() != "content-length"]

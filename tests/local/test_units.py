@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import threading
 import time
@@ -14,6 +15,7 @@ from moto import mock_aws
 from moto.core.responses import ActionResult
 from moto.dynamodb.models.dynamo_type import Item
 from moto.dynamodb.models.table import Table
+from moto.dynamodb.parsing import validators
 from werkzeug.test import EnvironBuilder
 
 from local import patches
@@ -480,6 +482,7 @@ def test_queries_read_only_their_partition_and_answers_are_as_moto_serializes_th
         serialize = ActionResult.execute_result.__wrapped__  # type: ignore[attr-defined]
         monkeypatch.setattr(ActionResult, "execute_result", serialize)
         monkeypatch.setattr(patches, "DYNAMODB_TARGET", "through Flask")
+        monkeypatch.setattr(validators, "deepcopy", copy.deepcopy)
         assert _queries(dynamodb) == patched
     finally:
         emulator.stop()
