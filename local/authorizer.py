@@ -6,6 +6,10 @@ from the emulator and cached, `JwksCache`), issued by one of the authorizer's po
 expired, and - when the method has OAuth scopes - an access token whose `scope` holds at
 least one of them. Without scopes on the method, API Gateway takes ID tokens as well.
 
+A token that passed is remembered (up to `VERIFIED_TOKENS`) until its `exp`: its signature
+and claims cannot change, and checking the RS256 signature again was most of the
+authorizer's time on every request.
+
 moto signs every pool's tokens with one key, so a token from another pool of the same
 emulator is refused by the issuer check alone, as a real foreign pool's token would be.
 """
@@ -17,13 +21,14 @@ import logging
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import jwt
 
 log = logging.getLogger("stint.local")
 
+VERIFIED_TOKENS = 1024
 _DATE_CLAIMS = ("exp", "iat")  # API Gateway writes these as dates, every other claim as is
 
 
@@ -74,6 +79,7 @@ class CognitoAuthorizer:
     header: str
     scopes: tuple[str, ...]  # the authorizer's default scopes, for methods that name none
     jwks: JwksCache
+    _verified: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False, repr=False)
 
     def authorize(self, headers: Mapping[str, str], scopes: Sequence[str]) -> dict[str, str] | None:
         """The claims as API Gateway passes them on, or None for a 401 Unauthorized.
@@ -97,6 +103,17 @@ class CognitoAuthorizer:
         return api_gateway_claims(claims)
 
     def _verified_claims(self, token: str) -> dict[str, Any] | None:
+        known = self._verified.get(token)
+        if known is not None and known["exp"] > time.time():
+            return dict(known)
+        claims = self._verify(token)
+        if claims is not None:
+            if len(self._verified) >= VERIFIED_TOKENS:
+                self._verified.clear()
+            self._verified[token] = claims
+        return claims
+
+    def _verify(self, token: str) -> dict[str, Any] | None:
         try:
             header = jwt.get_unverified_header(token)
             issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")

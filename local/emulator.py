@@ -10,7 +10,9 @@ response leaves, so the caller sees the hook's effects when the call returns.
 
 `SerializedApp.changes` counts the calls that may have changed moto's state (inside the lock,
 so a snapshot taken under the lock knows which calls it holds); local/persistence.py saves
-the state only when it moved.
+the state only when it moved. Each such call is handed to `SerializedApp.journal` (set by
+local/persistence.py) inside the lock, before its answer leaves, with what makes it
+reproducible: the seed moto's ids were drawn from and the times it read (local/journal.py).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 import boto3
 from moto.moto_server.werkzeug_app import MotoRequestHandler
 
+from local import direct, journal
 from local.servers import QuietRequestHandler, Server
 from local.template import REGION
 
@@ -86,6 +89,13 @@ class SerializedApp:
         # Each may answer a call in moto's stead (local.faults); the first answer is sent.
         self.interceptors: list[Interceptor] = []
         self.changes = 0  # calls that may have changed moto's state (see READ_ONLY_TARGETS)
+        # Given each call that may have changed moto's state, in the lock (local.persistence).
+        self.journal: Callable[[dict[str, Any]], None] | None = None
+
+    @property
+    def moto(self) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
+        """moto's own app: no lock, hook, interceptor or journal (a replay runs calls in it)."""
+        return self._app
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
         for intercept in self.interceptors:
@@ -94,8 +104,9 @@ class SerializedApp:
                 start_response(answer[0], answer[1])
                 return [answer[2]]
         hook = self.hooks.get(environ.get("HTTP_X_AMZ_TARGET", ""))
-        params = _json_body(environ) if hook else {}
-        status, headers, body = self._serialized(environ)
+        raw = _request_body(environ)
+        params = _json(raw) if hook else {}
+        status, headers, body = self._serialized(environ, raw)
         if hook and status.startswith("2"):
             try:
                 hook(params)
@@ -104,8 +115,10 @@ class SerializedApp:
         start_response(status, headers)
         return [body]
 
-    def _serialized(self, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
-        """Run the app to completion (body included) while holding the lock."""
+    def _serialized(
+        self, environ: dict[str, Any], raw: bytes
+    ) -> tuple[str, list[tuple[str, str]], bytes]:
+        """Run the app to completion (body included) while holding the lock; journal it."""
         response: dict[str, Any] = {}
         chunks: list[bytes] = []
 
@@ -114,16 +127,24 @@ class SerializedApp:
             return chunks.append
 
         with self.lock:
-            result = self._app(environ, capture)
+            seed = journal.new_seed()
+            journal.seed_moto(seed)
+            readings = journal.CLOCK.record()
             try:
-                chunks.extend(result)
+                result = self._app(environ, capture)
+                try:
+                    chunks.extend(result)
+                finally:
+                    close = getattr(result, "close", None)
+                    if close is not None:
+                        close()
             finally:
-                close = getattr(result, "close", None)
-                if close is not None:
-                    close()
+                journal.CLOCK.stop()
             body = b"".join(chunks)
             if _may_have_changed(environ, body):
                 self.changes += 1
+                if self.journal is not None:
+                    self.journal(journal.call_record(environ, raw, seed, readings))
         return response["status"], list(response["headers"]), body
 
 
@@ -136,11 +157,15 @@ def _may_have_changed(environ: dict[str, Any], body: bytes) -> bool:
     return target not in READ_ONLY_TARGETS
 
 
-def _json_body(environ: dict[str, Any]) -> dict[str, Any]:
-    """The request's JSON body; the stream is replaced so the app can read it again."""
+def _request_body(environ: dict[str, Any]) -> bytes:
+    """The request's body; the stream is replaced so the app can read it again."""
     length = int(environ.get("CONTENT_LENGTH") or 0)
-    raw = environ["wsgi.input"].read(length) if length else b""
+    raw: bytes = environ["wsgi.input"].read(length) if length else b""
     environ["wsgi.input"] = io.BytesIO(raw)
+    return raw
+
+
+def _json(raw: bytes) -> dict[str, Any]:
     try:
         body = json.loads(raw or b"{}")
     except ValueError:
@@ -161,8 +186,10 @@ class Emulator:
         from local import patches
 
         patches.apply()
+        journal.CLOCK.install()
         self.region = region
-        self.app = SerializedApp(DomainDispatcherApplication(create_backend_app))
+        moto_app = patches.without_flask(DomainDispatcherApplication(create_backend_app))
+        self.app = SerializedApp(moto_app)
         self._server = Server(self.app, port, handler=_MotoHandler)
         # Typed Any: boto3-stubs only types clients whose service name is a literal.
         self._session: Any = boto3.session.Session(
@@ -179,9 +206,11 @@ class Emulator:
 
     def start(self) -> Emulator:
         self._server.start()
+        direct.serve(self.url, self.app)  # this process's calls skip the socket (local.direct)
         return self
 
     def stop(self) -> None:
+        direct.forget(self.url)
         self._server.stop()
 
     def client(self, service: str) -> Any:

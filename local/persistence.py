@@ -1,25 +1,34 @@
-"""The local stack's state on disk: saved while it runs, restored when it starts again.
+"""The local stack's state on disk: every acknowledged call kept, restored when it starts again.
 
-What is saved is moto's own state, its backends (every table and its stream, the user pools
-with their users, passwords, tokens and signing keys, the queues with their messages), pickled
-as LocalStack's persistence pickles the same backends, plus the parts of the stack that live
-outside moto (`Persistence.track`: the physical ids of the template's resources, the stream
-pollers' positions, the OAuth2 endpoints' codes and refresh tokens).
+What is kept is moto's own state, its backends (every table and its stream, the user pools
+with their users, passwords, tokens and signing keys, the queues with their messages), plus
+the parts of the stack that live outside moto (`Persistence.track`: the physical ids of the
+template's resources, the stream pollers' positions, the OAuth2 endpoints' codes and refresh
+tokens). It is kept as a snapshot and a journal after it:
 
-- A snapshot is taken under the emulator's lock (no call is half done in it) at most
-  `SNAPSHOT_INTERVAL_S` after a call that changed something, and once more on stop. It is
-  written to a temporary file and renamed over the last one, so a kill at any moment leaves
-  the previous snapshot or the new one, never half of one: a hard kill loses at most the calls
-  of the last interval (plus the time a save takes).
-- The parts outside moto are read *before* moto is pickled: a stream poller's position is
-  never ahead of the writes it has made, so after a restart a record is dispatched again
-  rather than lost (at least once, as Lambda's event source mappings are).
-- `state.json` beside the snapshot says up to when it holds every call (`savedAt`: a moment
-  the lock was held, when the snapshot was taken or, at a later check with nothing changed
-  since, still equal to the state): every call answered before `savedAt` is in it.
+- The journal (local/journal.py) gets every emulator call that may have changed moto's state,
+  inside the emulator's lock and before its answer leaves (one `write()`, not fsynced: a
+  `kill -9` of the stack loses nothing that was answered; the machine's crash may). A part
+  is journaled when it changed: the OAuth2 endpoints' before their answer leaves
+  (`Persistence.journaled`), the others (the pollers' positions) at most `PARTS_INTERVAL_S`
+  later: after a kill a poller may dispatch a record again, never skip one (at least once,
+  as Lambda's event source mappings are).
+- A snapshot is moto's backends pickled (as LocalStack's persistence pickles them) with the
+  parts, taken under the emulator's lock when the stack has started and when it stops, and
+  when the journal has grown past `COMPACT_BYTES`. Taking one starts a new journal (under the
+  same lock: a call is in the snapshot or in the journal after it); the snapshot is written
+  to a temporary file, fsynced and renamed over the last one, and only then are the journals
+  it holds deleted, so a kill at any moment leaves a snapshot and the journals after it.
+- Starting, the stack loads the snapshot and replays the journals after it into moto (the
+  same ids, tokens and dates: local/journal.py), then takes a snapshot of its own. Journals
+  without any snapshot are those of a first start that did not finish (the snapshot is taken
+  before the outputs are written): they are dropped.
+- `state.json` beside the snapshot says when it was taken (`snapshotAt`), which journal
+  carries the calls made since (`journal`) and the sizes of both.
 
-The snapshot names moto's classes: another moto version (or a changed model) may not load
-it. Then the stack refuses to start and says how to start clean (`make dev-clean`).
+The snapshot and the journal name moto's classes: another moto version (or a changed model)
+may not load them. Then the stack refuses to start and says how to start clean
+(`make dev-clean`).
 """
 
 from __future__ import annotations
@@ -40,14 +49,16 @@ from typing import Any
 import moto
 from moto.core.base_backend import BackendDict
 
+from local import journal
 from local.emulator import Emulator
 
 log = logging.getLogger("stint.local")
 
-FORMAT = 1
+FORMAT = 2
 STATE_FILE = "state.pickle"
 META_FILE = "state.json"
-SNAPSHOT_INTERVAL_S = 0.5
+PARTS_INTERVAL_S = 0.5
+COMPACT_BYTES = 16 * 1024 * 1024  # about 6,000 writes: folded into a new snapshot
 # Services whose state is not worth keeping: DynamoDB Streams holds only shard iterators
 # (the records are the table's); the pollers get new iterators after a restart.
 TRANSIENT_SERVICES = frozenset({"dynamodbstreams"})
@@ -138,33 +149,58 @@ def _install_backends(saved: dict[str, tuple[str, str, BackendDict[Any]]]) -> No
 
 
 class Persistence:
-    """Saves the emulator's state (and the registered parts) to `state_dir`; restores it."""
+    """Keeps the emulator's state (and the tracked parts) in `state_dir`; restores it."""
 
     def __init__(
-        self, emulator: Emulator, state_dir: Path, interval: float = SNAPSHOT_INTERVAL_S
+        self, emulator: Emulator, state_dir: Path, interval: float = PARTS_INTERVAL_S
     ) -> None:
         self.emulator = emulator
+        self.dir = state_dir
         self.path = state_dir / STATE_FILE
         self.meta_path = state_dir / META_FILE
         self.interval = interval
         self.restored = False
         self._parts: dict[str, Callable[[], Any]] = {}
         self._loaded: dict[str, Any] = {}
-        self._saved: tuple[int, dict[str, Any]] | None = None  # (changes, parts) last saved
-        self._size = 0  # bytes of the snapshot on disk
+        self._journaled: dict[str, Any] = {}  # each part as the snapshot or journal has it
+        self._saved_changes: int | None = None  # the emulator's changes the snapshot holds
+        self._generation = 0  # of the journal being written
+        self._journal: journal.Journal | None = None
         self._save_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def clear(self) -> None:
         """Forget the saved state: the next start is a clean one."""
-        for path in (self.path, self.meta_path):
+        for path in (self.path, self.meta_path, *(p for _, p in journal.journals(self.dir))):
             path.unlink(missing_ok=True)
 
     def restore(self) -> bool:
-        """Load the saved state into moto (before the emulator serves); False if there is none."""
-        if not self.path.exists():
-            return False
+        """Load the snapshot and replay the journals after it into moto (before the emulator
+        serves); start the journal of this run. False if there was no state."""
+        covered = 0  # the snapshot holds the journals up to this generation
+        if self.path.exists():
+            content = self._load()
+            _install_backends(content["backends"])
+            self._loaded = dict(content["parts"])
+            covered = int(content["journal"])
+            self.restored = True
+            log.info("state restored from %s (taken %s)", self.path, _when(content["savedAt"]))
+        found = journal.journals(self.dir)
+        if found and not self.restored:
+            log.warning("%s: journals of a first start that did not finish dropped", self.dir)
+            self.clear()
+            found = []
+        replayed = sum(self._replay(path) for generation, path in found if generation > covered)
+        if replayed:
+            log.info("%d calls replayed from the journal", replayed)
+        self._journaled = dict(self._loaded)
+        self._generation = max([covered, *(generation for generation, _ in found)])
+        with self.emulator.app.lock:
+            self._next_journal()
+        return self.restored
+
+    def _load(self) -> dict[str, Any]:
         try:
             content = pickle.loads(self.path.read_bytes())
         except Exception as error:
@@ -175,33 +211,70 @@ class Persistence:
             raise StateError(
                 f"{self.path} was saved by moto {content.get('moto')}, this is {moto.__version__}"
             )
-        _install_backends(content["backends"])
-        self._loaded = dict(content["parts"])
-        self._saved = (self.emulator.app.changes, dict(self._loaded))
-        self._size = self.path.stat().st_size
-        self.restored = True
-        log.info(
-            "state restored from %s (saved %s)",
-            self.path,
-            time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(content["savedAt"])),
-        )
-        return True
+        return content
+
+    def _replay(self, path: Path) -> int:
+        """Run the calls of one journal again; take its parts. The number of calls."""
+        calls = 0
+        try:
+            with self.emulator.app.lock:
+                for record in journal.read(path):
+                    if "part" in record:
+                        self._loaded[record["part"]] = record["value"]
+                    else:
+                        journal.replay_call(self.emulator.app.moto, record)
+                        calls += 1
+        except Exception as error:
+            raise StateError(f"{path} cannot be replayed ({error!r})") from error
+        return calls
+
+    def _next_journal(self) -> None:
+        """Close the journal and open the next (the emulator's lock is held)."""
+        if self._journal is not None:
+            self._journal.close()
+        self._generation += 1
+        self._journal = journal.Journal(self.dir / journal.journal_name(self._generation))
+        self.emulator.app.journal = self._journal.append
 
     def loaded(self, name: str) -> Any:
         """The value of part `name` that was restored (None on a clean start)."""
         return self._loaded.get(name)
 
     def track(self, name: str, current: Callable[[], Any]) -> None:
-        """Save `current()` as part `name` with every snapshot (a value that pickles)."""
+        """Keep `current()` as part `name` (a value that pickles), journaled when it changes."""
         self._parts[name] = current
+        self.journal_parts()
+
+    def journaled(self, app: Any) -> Any:
+        """WSGI app `app`, whose successful answers leave once the parts they changed are
+        journaled (the OAuth2 endpoints: a code or a refresh token they issued is kept)."""
+
+        def wrapped(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+            result = app(environ, start_response)
+            self.journal_parts()
+            return result
+
+        return wrapped
+
+    def journal_parts(self) -> None:
+        """Journal the parts that changed since they were last journaled or saved."""
+        with self._save_lock:
+            current = {name: value() for name, value in self._parts.items()}
+            changed = {n: v for n, v in current.items() if self._journaled.get(n, None) != v}
+            if not changed or self._journal is None:
+                return
+            with self.emulator.app.lock:
+                for name, value in changed.items():
+                    self._journal.append({"part": name, "value": value})
+            self._journaled.update(changed)
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="state-snapshots", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="state-journal", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop the snapshots and take the last one (if they were started: a stack that did
-        not finish starting leaves the saved state as it was)."""
+        """Stop journaling the parts and take the last snapshot (if they were started: a stack
+        that did not finish starting leaves its state to the journal)."""
         if self._thread is None:
             return
         self._stop.set()
@@ -210,40 +283,63 @@ class Persistence:
         self.save()
 
     def save(self) -> bool:
-        """Take a snapshot if anything changed since the last; True if one was written."""
+        """Take a snapshot (and start a new journal) if anything changed since the last; True
+        if one was written."""
         with self._save_lock:
             parts = {name: current() for name, current in self._parts.items()}  # before moto
             app = self.emulator.app
             with app.lock:
+                if self.path.exists() and (app.changes, parts) == (
+                    self._saved_changes,
+                    self._journaled,
+                ):
+                    return False
                 saved_at = time.time()
-                changes = app.changes
-                data = None if self._saved == (changes, parts) else self._snapshot(saved_at, parts)
-            if data is not None:
-                write_atomically(self.path, data)
-                self._size = len(data)
-            meta = {"savedAt": saved_at, "changes": changes, "bytes": self._size}
-            write_atomically(self.meta_path, json.dumps(meta).encode(), durable=data is not None)
-            self._saved = (changes, parts)
-            return data is not None
-
-    def _snapshot(self, saved_at: float, parts: dict[str, Any]) -> bytes:
-        """moto's backends and the parts, pickled (the emulator's lock is held)."""
-        return _dumps(
-            {
-                "format": FORMAT,
-                "moto": moto.__version__,
-                "savedAt": saved_at,
-                "parts": parts,
-                "backends": _backend_dicts(),
+                covered = self._generation
+                data = _dumps(
+                    {
+                        "format": FORMAT,
+                        "moto": moto.__version__,
+                        "savedAt": saved_at,
+                        "journal": covered,
+                        "parts": parts,
+                        "backends": _backend_dicts(),
+                    }
+                )
+                self._next_journal()
+                self._saved_changes = app.changes
+                held = time.time() - saved_at
+            write_atomically(self.path, data)
+            for generation, path in journal.journals(self.dir):
+                if generation <= covered:
+                    path.unlink(missing_ok=True)
+            meta = {
+                "snapshotAt": saved_at,
+                "snapshotBytes": len(data),
+                "journal": journal.journal_name(self._generation),
             }
-        )
+            write_atomically(self.meta_path, json.dumps(meta).encode(), durable=False)
+            self._journaled = parts
+            log.info(
+                "state: a snapshot of %d bytes in %s (the emulator's lock held %.0f ms)",
+                len(data),
+                self.path,
+                held * 1000,
+            )
+            return True
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
             try:
-                self.save()
-            except Exception:  # keep saving: the next snapshot may succeed
-                log.exception("the local stack's state could not be saved to %s", self.path)
+                self.journal_parts()
+                if self._journal is not None and self._journal.size > COMPACT_BYTES:
+                    self.save()
+            except Exception:  # keep going: the next round may succeed
+                log.exception("the local stack's state could not be kept in %s", self.dir)
+
+
+def _when(moment: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(moment))
 
 
 def write_atomically(path: Path, data: bytes, durable: bool = True) -> None:

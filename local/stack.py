@@ -143,7 +143,10 @@ class LocalStack:
             control.EMULATOR_PATH: control.under(control.EMULATOR_PATH, self.emulator.app),
         }
         mounts: dict[str, WsgiApp] = {control.PREFIX: control.LocalOnly(local_only)}
-        mounts.update(domain.mounts if domain else {})
+        # The OAuth2 endpoints' codes and refresh tokens are journaled before their answers.
+        mounts.update(
+            {path: state.journaled(app) for path, app in (domain.mounts if domain else {}).items()}
+        )
         gateway = Gateway(routes, runtime, mounts)
         self.front = Server(gateway, self.settings.port, FrontRequestHandler).start()
 

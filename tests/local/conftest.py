@@ -47,3 +47,14 @@ def dynamodb(stack: dict[str, Any]) -> Any:
 def user(stack: dict[str, Any], idp: Any) -> User:
     """One signed-in user of the fixture pool, for tests that change nothing."""
     return new_user(idp, stack["UserPoolId"], stack["UserPoolClientId"])
+
+
+@pytest.fixture
+def forget_moto_state() -> Iterator[None]:
+    """moto's state is this process's: what a test made in an in-process emulator is dropped
+    after it, so that the next in-process emulator starts empty."""
+    from local.persistence import _backend_dicts
+
+    yield
+    for _, _, backends in _backend_dicts().values():
+        dict.clear(backends)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import jwt
@@ -44,6 +45,14 @@ def test_forged_token_with_valid_claims_passes(stack: dict[str, Any], user: User
 
 def test_expired_token(stack: dict[str, Any], user: User) -> None:
     assert_unauthorized(stack, expired(user.access_token))
+
+
+def test_a_token_that_passed_is_refused_once_it_expired(stack: dict[str, Any], user: User) -> None:
+    """The authorizer remembers the tokens it verified (local/authorizer.py) until their exp."""
+    token = forge(user.access_token, exp=int(time.time()) + 2)
+    echo(call(stack, "GET", "/items", token))
+    time.sleep(2.5)
+    assert_unauthorized(stack, token)
 
 
 def test_token_signed_with_another_key(stack: dict[str, Any], user: User) -> None:

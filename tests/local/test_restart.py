@@ -1,16 +1,16 @@
-"""The local stack keeps its state across a stop and a start (CONTRACT 13, local/persistence.py).
+"""The local stack keeps its state across a stop and a start (local/persistence.py).
 
 Each test runs the real template's stack in a state directory of its own, twice: stopped with
-SIGTERM (nothing may be lost) or killed with SIGKILL (at most the writes after the last
-snapshot, taken at most half a second after a change, may be).
+SIGTERM or killed with SIGKILL; either way no acknowledged write is lost.
 """
 
 from __future__ import annotations
 
-import json
+import random
 import signal
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,12 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
-from local.persistence import META_FILE
 from local.testing import start_local_stack, stop
 from tests.api.conftest import PASSWORD, Api, cognito, sign_up
 
 SNAPSHOT_WAIT_S = 60.0  # bounded waits only: a loaded machine is slow, never stuck
+WRITES_EACH = 25
 
 
 @pytest.fixture(autouse=True)
@@ -99,11 +100,12 @@ def test_a_stack_stopped_with_sigterm_starts_again_with_everything(
         user = sign_up(outputs)
         api = Api(outputs["ApiUrl"], user["AccessToken"])
         project = api.create("/v1/projects", "project", title="Acme")
-        task = api.create("/v1/tasks", "task", title="Report", projectId=project["id"])
         webhook = api.post(
             "/v1/webhooks", json={"hookUrl": f"{receiver.url}/hooks", "triggerType": "task"}
         )
         assert webhook.status_code == 201, webhook.text
+        task = api.create("/v1/tasks", "task", title="Report", projectId=project["id"])
+        receiver.wait_until(task["id"], 204)  # delivered before the stop
         # A delivery whose first attempt fails waits in the queue for its retry.
         receiver.failing = True
         pending = api.create("/v1/tasks", "task", title="Delivered after the restart")
@@ -139,56 +141,73 @@ def test_a_stack_stopped_with_sigterm_starts_again_with_everything(
         assert stop(process) == 0
 
 
-def test_a_killed_stack_loses_at_most_the_writes_after_its_last_snapshot(tmp_path: Path) -> None:
+@dataclass
+class Writers:
+    """Writers of projects, each write retried with its own Idempotency-Key until answered."""
+
+    token: str
+    url: str  # the front's: the restarted stack listens on another port
+    acknowledged: list[str] = field(default_factory=list)  # the markers a 201 answered
+    failures: list[str] = field(default_factory=list)
+
+    def write(self, marker: str) -> None:
+        key = str(uuid.uuid4())
+        deadline = time.monotonic() + SNAPSHOT_WAIT_S
+        while time.monotonic() < deadline:
+            try:
+                response = Api(self.url, self.token).post(
+                    "/v1/projects",
+                    json={"project": {"title": marker}},
+                    headers={"Idempotency-Key": key},
+                )
+            except requests.RequestException:  # refused, reset, cut short: the stack is down
+                time.sleep(0.05)  # again once it is back
+                continue
+            if response.status_code >= 500:
+                continue  # the stack is going down
+            if response.status_code == 201:
+                self.acknowledged.append(marker)
+            else:
+                self.failures.append(f"{marker}: {response.status_code} {response.text}")
+            return
+        self.failures.append(f"{marker}: never answered")
+
+    def run(self, n: int) -> None:
+        for i in range(WRITES_EACH):
+            self.write(f"writer {n} write {i} {uuid.uuid4().hex[:8]}")
+
+
+def test_a_killed_stack_loses_no_acknowledged_write(tmp_path: Path) -> None:
+    """4 writers, each retrying every write with its own Idempotency-Key until it is answered
+    (through a connection error, until the stack is back); `kill -9` at a random moment."""
     process, outputs = start_local_stack(tmp_path)
     assert process is not None
-    meta = tmp_path / META_FILE
-    acknowledged: list[tuple[str, float]] = []  # (title, when its 201 came back)
+    user = sign_up(outputs)
+    writing = Writers(user["AccessToken"], outputs["ApiUrl"])
+    acknowledged, failures = writing.acknowledged, writing.failures
+    writers = [threading.Thread(target=writing.run, args=(n,), daemon=True) for n in range(4)]
+    for thread in writers:
+        thread.start()
     try:
-        user = sign_up(outputs)
-        api = Api(outputs["ApiUrl"], user["AccessToken"])
-        for n in range(3):
-            api.create("/v1/projects", "project", title=f"saved {n}")
-            acknowledged.append((f"saved {n}", time.time()))
-        wait_for_snapshot_after(meta, acknowledged[-1][1])
-        for n in range(10):  # then writes over a second or two, and a kill right after
-            api.create("/v1/projects", "project", title=f"late {n}")
-            acknowledged.append((f"late {n}", time.time()))
-            time.sleep(0.15)
-    finally:
+        kill_after = random.randint(1, 4 * WRITES_EACH - 20)  # a random moment while writing
+        deadline = time.monotonic() + SNAPSHOT_WAIT_S
+        while len(acknowledged) < kill_after and time.monotonic() < deadline:
+            time.sleep(0.001)
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)
-    killed_at = time.time()
-    last_snapshot = json.loads(meta.read_text())["savedAt"]  # the state on disk is as of then
-
-    process, outputs = start_local_stack(tmp_path)
-    try:
-        api = Api(outputs["ApiUrl"], user["AccessToken"])
-        projects = api.get("/v1/projects").json()["projects"]
-        found = {project["title"] for project in projects}
-        lost = [title for title, _ in acknowledged if title not in found]
-        print(
-            f"\nSIGKILL {killed_at - acknowledged[-1][1]:.2f} s after the last write,"
-            f" {killed_at - last_snapshot:.2f} s after the state on disk was current:"
-            f" {len(lost)} of {len(acknowledged)} acknowledged writes lost: {lost}"
-        )
-        # Every write answered before the state on disk was last current is there...
-        assert not [t for t, at in acknowledged if at < last_snapshot and t not in found]
-        # ...and the state is a snapshot: what is there is everything up to some write.
-        kept = [title in found for title, _ in acknowledged]
-        assert kept == sorted(kept, reverse=True), kept
+        killed_after = len(acknowledged)
+        process, outputs = start_local_stack(tmp_path)
+        writing.url = outputs["ApiUrl"]
+        for thread in writers:
+            thread.join(timeout=SNAPSHOT_WAIT_S)
+        assert not failures, failures
+        titles = [p["title"] for p in full_sync(Api(writing.url, writing.token))["projects"]]
     finally:
         assert stop(process) == 0
-
-
-def wait_for_snapshot_after(meta: Path, moment: float) -> None:
-    """Until the state on disk holds every call answered before `moment` (state.json)."""
-    deadline = time.monotonic() + SNAPSHOT_WAIT_S
-    while time.monotonic() < deadline:
-        if meta.exists() and json.loads(meta.read_text())["savedAt"] > moment:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"no snapshot after {moment} in {SNAPSHOT_WAIT_S} s")
+    print(f"\nkill -9 after {killed_after} acknowledged writes; {len(acknowledged)} in all")
+    assert 0 < killed_after < len(acknowledged) == 4 * WRITES_EACH  # a kill while writing
+    assert [m for m in acknowledged if m not in titles] == []  # none lost...
+    assert [t for t in titles if titles.count(t) > 1] == []  # ...and none made twice
 
 
 def test_a_clean_start_forgets_the_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import threading
 import time
@@ -11,12 +12,15 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+from moto.core.responses import ActionResult
 from moto.dynamodb.models.dynamo_type import Item
+from moto.dynamodb.models.table import Table
+from moto.dynamodb.parsing import validators
 from werkzeug.test import EnvironBuilder
 
 from local import patches
 from local.authorizer import api_gateway_claims
-from local.emulator import HookError, SerializedApp
+from local.emulator import CREDENTIALS, Emulator, HookError, SerializedApp
 from local.functions import Function, split_environment
 from local.gateway import gateway_response, proxy_response
 from local.routes import Api, Route, RouteTable
@@ -349,6 +353,143 @@ def test_transactions_copy_only_the_items_they_touch(monkeypatch: pytest.MonkeyP
             ]
         )
     assert copies <= 2
+
+
+def _queries(dynamodb: Any) -> list[Any]:
+    """Queries of every kind, every page of each: the table's, a local index's, a global one's."""
+    answers = []
+    queries: list[dict[str, Any]] = [
+        {"KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": "u3"}}},
+        {
+            "IndexName": "bySeq",
+            "KeyConditionExpression": "pk = :p AND seq > :s",
+            "ExpressionAttributeValues": {":p": {"S": "u1"}, ":s": {"N": "5"}},
+            "ScanIndexForward": False,
+        },
+        {
+            "IndexName": "byOther",
+            "KeyConditionExpression": "other = :o",
+            "ExpressionAttributeValues": {":o": {"S": "o2"}},
+        },
+        {"KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": "none"}}},
+        {
+            "KeyConditionExpression": "pk = :p AND begins_with(sk, :s)",
+            "ExpressionAttributeValues": {":p": {"S": "u2"}, ":s": {"S": "s04"}},
+        },
+    ]
+    for query in queries:
+        start: dict[str, Any] = {}
+        while True:
+            page = dynamodb.query(TableName="t", Limit=4, **query, **start)
+            answers.append((page["Items"], page.get("LastEvaluatedKey")))
+            if "LastEvaluatedKey" not in page:
+                break
+            start = {"ExclusiveStartKey": page["LastEvaluatedKey"]}
+
+    def answer(response: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in response.items() if k != "ResponseMetadata"}
+
+    key = {"pk": {"S": "apart"}, "sk": {"S": "s"}}  # in no partition queried above
+    binary = {"b": {"B": b"\x00\xff"}}
+    dynamodb.delete_item(TableName="t", Key=key)
+    answers.append(answer(dynamodb.put_item(TableName="t", Item={**key, **binary})))
+    answers.append(dynamodb.get_item(TableName="t", Key=key)["Item"])
+    answers.append(
+        answer(dynamodb.transact_get_items(TransactItems=[{"Get": {"TableName": "t", "Key": key}}]))
+    )
+    answers.append(
+        answer(
+            dynamodb.update_item(
+                TableName="t",
+                Key=key,
+                UpdateExpression="SET c = :c",
+                ReturnValues="ALL_NEW",
+                ExpressionAttributeValues={":c": {"BOOL": True}},
+            )
+        )
+    )
+    streams = boto3.client(
+        "dynamodbstreams",
+        region_name="us-east-1",
+        endpoint_url=dynamodb.meta.endpoint_url,
+        **CREDENTIALS,
+    )
+    arn = dynamodb.describe_table(TableName="t")["Table"]["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(
+        StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    for limit in (60, 2):  # the puts of the partitions, then those of a binary
+        page = streams.get_records(ShardIterator=iterator, Limit=limit)
+        answers.append(page["Records"])
+        iterator = page["NextShardIterator"]
+    return answers
+
+
+def test_queries_read_only_their_partition_and_answers_are_as_moto_serializes_them(
+    monkeypatch: pytest.MonkeyPatch, forget_moto_state: None
+) -> None:
+    """moto alone sorts the whole table for every query; see local/patches.py."""
+    patches.apply()
+    reads_of_the_table = 0
+    all_items = Table.all_items
+
+    def counting(self: Table) -> list[Item]:
+        nonlocal reads_of_the_table
+        reads_of_the_table += 1
+        return all_items(self)
+
+    monkeypatch.setattr(Table, "all_items", counting)
+    emulator = Emulator().start()  # moto's server: mock_aws does not serve DynamoDB Streams
+    try:
+        dynamodb = emulator.client("dynamodb")
+        dynamodb.create_table(
+            TableName="t",
+            AttributeDefinitions=[
+                {"AttributeName": name, "AttributeType": kind}
+                for name, kind in (("pk", "S"), ("sk", "S"), ("seq", "N"), ("other", "S"))
+            ],
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            LocalSecondaryIndexes=[
+                {
+                    "IndexName": "bySeq",
+                    "KeySchema": [
+                        {"AttributeName": "pk", "KeyType": "HASH"},
+                        {"AttributeName": "seq", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
+            GlobalSecondaryIndexes=[
+                {
+                    "IndexName": "byOther",
+                    "KeySchema": [{"AttributeName": "other", "KeyType": "HASH"}],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
+            BillingMode="PAY_PER_REQUEST",
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        )
+        for i in range(60):
+            item = {"pk": {"S": f"u{i % 5}"}, "sk": {"S": f"s{i:03d}"}, "seq": {"N": str(i % 13)}}
+            dynamodb.put_item(TableName="t", Item={**item, "other": {"S": f"o{i % 3}"}})
+        patched = _queries(dynamodb)
+        assert reads_of_the_table == 5  # the global index's 5 pages only
+        monkeypatch.setattr(Table, "query", Table.query.__wrapped__)  # type: ignore[attr-defined]
+        serialize = ActionResult.execute_result.__wrapped__  # type: ignore[attr-defined]
+        monkeypatch.setattr(ActionResult, "execute_result", serialize)
+        monkeypatch.setattr(patches, "DYNAMODB_TARGET", "through Flask")
+        monkeypatch.setattr(validators, "deepcopy", copy.deepcopy)
+        assert _queries(dynamodb) == patched
+    finally:
+        emulator.stop()
+    assert [len(items) for items, _ in patched[:12]] == [4, 4, 4, 4, 2, 4, 4, 4, 4, 4, 0, 2]
+    assert patched[-3]["Attributes"]["b"] == {"B": b"\x00\xff"}
+    assert patched[-3]["Attributes"]["c"] == {"BOOL": True}
+    assert [len(records) for records in patched[-2:]] == [60, 2]
 
 
 # ----------------------------------------------------------------------------- CORS preflights
