@@ -1,4 +1,4 @@
-"""Sessions function: time entries (contract section 5). A thin HTTP adapter."""
+"""Sessions function: time entries (docs/DESIGN.md, "Sessions and titles"). A thin HTTP adapter."""
 
 from typing import Annotated
 

@@ -1,4 +1,4 @@
-"""Pydantic models: the entities of contract section 2 and the request bodies that make them.
+"""Pydantic models: the entities (stint.kinds) and the request bodies that make them.
 
 Request bodies forbid unknown fields (`400`), use strict types (no `"true"` for a bool), and
 accept the server-managed fields a client may send back unchanged (`lastUpdated`, ...), which

@@ -1,5 +1,5 @@
-"""Sessions in bulk (`POST /v1/sessions/batch`, contract section 16): the operations, each
-the body of its single route, and the results."""
+"""Sessions in bulk (`POST /v1/sessions/batch`, docs/API.md "Sessions in bulk"): the
+operations, each the body of its single route, and the results."""
 
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ BatchOperation = Annotated[
 
 
 class SessionBatch(RequestBody):
-    """`POST /v1/sessions/batch` (contract section 16)."""
+    """`POST /v1/sessions/batch` (docs/API.md, "Sessions in bulk")."""
 
     atomic: StrictBool = Field(
         default=True, description="One transaction: all or none (at most 25 operations)"

@@ -1,4 +1,4 @@
-"""Tags (contract section 15): the body that writes one, and the answers."""
+"""Tags (docs/API.md, "Tags"): the body that writes one, and the answers."""
 
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ class TaskFields(RequestBody):
     billable: StrictBool = absent()
     plannedDuration: PlannedSeconds | None = None
     id: ClientId = absent()
-    # Read-only: changed by isCompleted and by task events (contract section 7).
+    # Read-only: changed by isCompleted and by task events (services/task_state.py).
     status: Ignored = None
     lastUpdated: IgnoredTimestamp | None = None
 

@@ -1,5 +1,5 @@
-"""The timer (TimerFunction) and task events (`POST /v1/tasks/{taskId}/events`, contract
-section 7), which start, pause and stop it: their bodies and their answers."""
+"""The timer (TimerFunction) and task events (`POST /v1/tasks/{taskId}/events`,
+docs/API.md "Timers"), which start, pause and stop it: their bodies and their answers."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ TaskEvent = Literal[
 
 
 class TaskEventBody(RequestBody):
-    """`POST /v1/tasks/{taskId}/events` (contract section 7)."""
+    """`POST /v1/tasks/{taskId}/events` (docs/API.md, "Timers")."""
 
     event: TaskEvent
     note: Note | None = None

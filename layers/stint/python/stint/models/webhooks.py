@@ -1,4 +1,4 @@
-"""Webhooks (WebhooksFunction, contract section 11): a subscription's bodies and answers, and
+"""Webhooks (WebhooksFunction; docs/API.md, "Webhooks"): a subscription's bodies and answers, and
 its delivery log."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ WebhookStatus = Literal["active", "disabled"]
 
 
 class WebhookFields(RequestBody):
-    """`POST /v1/webhooks` (contract section 11)."""
+    """`POST /v1/webhooks` (docs/API.md, "Webhooks")."""
 
     hookUrl: HookUrl
     triggerType: TriggerType

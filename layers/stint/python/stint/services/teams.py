@@ -1,5 +1,5 @@
-"""Teams, their invitations and their running timers (contract section 8, Worksection's
-get_timers / stop_timer).
+"""Teams, their invitations and their running timers (docs/DESIGN.md, "Tasks, timers and
+teams"; Worksection's get_timers / stop_timer).
 
 A team shares its members' running timers and nothing else: each user's projects, tasks and
 sessions stay in their own partition, read here only to describe a running timer (its task's
