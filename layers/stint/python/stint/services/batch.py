@@ -14,6 +14,7 @@ Each operation means what its single route means (`stint.services.sessions`), in
 from __future__ import annotations
 
 import dataclasses
+import logging
 from typing import Any, cast
 
 from stint.errors import StintError, invalid_field
@@ -29,6 +30,8 @@ from stint.store import (
     retrying,
     send_writes_now,
 )
+
+log = logging.getLogger(__name__)
 
 Operation = BatchCreate | BatchReplace | BatchDelete
 # BatchGetItem reads 100 keys a call, the counter one of them.
@@ -86,8 +89,9 @@ def _one(caller: Caller, operation: Operation) -> dict[str, Any]:
         written = sessions.write_session(
             caller, operation.body, path_id=_path_id(operation), if_match=_if_match(operation)
         )
-    except StintError as refused:
+    except StintError as refused:  # this operation's answer; the others still run
         error = refused.body()["error"]
+        log.info("batch operation %s refused: %s %s", operation.op, refused.status, error["code"])
         return {"status": refused.status, "error": error}
     return _result(written)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from stint import aws
@@ -10,6 +11,8 @@ from stint.errors import StintError, invalid_field
 from stint.models import UserPatch, new_entity
 from stint.services.common import Caller, Versioned, check_if_match, load_field, new_id
 from stint.store import Put, PutProfile, Require, Store, TeamStore, UnitOfWork, retrying
+
+log = logging.getLogger(__name__)
 
 DEFAULT_PROJECT_TITLE = "Inbox"
 
@@ -43,7 +46,8 @@ def create_profile(user_id: str, email: str, display_name: str) -> dict[str, Any
             ],
             send_now=True,
         )
-    except _ProfileExists:
+    except _ProfileExists:  # created meanwhile (the trigger, or another first request)
+        log.info("profile of %s exists already: answering it", user_id)
         existing = store.get_profile()
         assert existing is not None
         return existing
