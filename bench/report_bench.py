@@ -49,12 +49,10 @@ from local import patches  # noqa: E402
 from local.resources import Provisioner  # noqa: E402
 from local.template import load_template  # noqa: E402
 from stint import aws, config  # noqa: E402
-from stint.models import ReportGroupBy, SessionFields  # noqa: E402
+from stint.models import ReportGroupBy, SessionFields, new_entity  # noqa: E402
 from stint.services import report_range, reports  # noqa: E402
 from stint.services.common import Caller  # noqa: E402
-from stint.services.session_plan import session_entity, session_put  # noqa: E402
-from stint.services.tasks import new_task  # noqa: E402
-from stint.services.users import new_project  # noqa: E402
+from stint.services.sessions import session_entity  # noqa: E402
 from stint.store import Put, Store, dynamodb  # noqa: E402
 from stint.timeutil import format_timestamp  # noqa: E402
 
@@ -67,8 +65,9 @@ def populate(store: Store, sessions: int) -> None:
     """10 projects, 60 tasks, `sessions` in the month and as many around it (one in ten a break)."""
     methods = ("up", "down", "nearest")
     projects = [
-        new_project(
-            f"p{i}",
+        new_entity(
+            "project",
+            id=f"p{i}",
             title=f"Project {i}",
             roundingMethod=methods[i % 3],
             roundingMinutes=(0, 6, 15)[i % 3],
@@ -79,7 +78,10 @@ def populate(store: Store, sessions: int) -> None:
     ]
     store.commit([Put("project", p) for p in projects])
     tasks = [
-        new_task(f"t{i}", f"p{i % 10}", title=f"Task {i}", billable=i % 7 != 0) for i in range(60)
+        new_entity(
+            "task", id=f"t{i}", projectId=f"p{i % 10}", title=f"Task {i}", billable=i % 7 != 0
+        )
+        for i in range(60)
     ]
     store.commit([Put("task", t) for t in tasks])
     span = MONTH_END - MONTH_START
@@ -93,7 +95,7 @@ def populate(store: Store, sessions: int) -> None:
                 type="break" if i % 10 == 9 else "session",
             )
             entity = session_entity(f"{prefix}{i}", f"t{i % 60}", fields, edited=False)
-            puts.append(session_put(entity, expect_seq=None))
+            puts.append(Put("session", entity))
     store.commit(puts)  # in transactions of up to 99 actions
 
 

@@ -1,4 +1,4 @@
-"""Catalog function: projects, categories (contract section 6) and tags (section 15). A thin HTTP
+"""Catalog function: projects, categories and tags (docs/API.md, "Tags"). A thin HTTP
 adapter."""
 
 from typing import Annotated

@@ -1,4 +1,4 @@
-"""Delivery function: webhook deliveries from the delivery queue (contract section 11)."""
+"""Delivery function: webhook deliveries from the delivery queue (docs/DESIGN.md, "Webhooks")."""
 
 from typing import Any
 

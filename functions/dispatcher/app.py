@@ -1,4 +1,5 @@
-"""Dispatcher function: the table's stream -> webhook delivery messages (contract section 11)."""
+"""Dispatcher function: the table's stream -> webhook delivery messages (docs/DESIGN.md,
+"Webhooks")."""
 
 from typing import Any
 

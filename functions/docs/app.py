@@ -1,4 +1,5 @@
-"""Docs function: the API reference page and the OpenAPI document (contract section 18).
+"""Docs function: the API reference page and the OpenAPI document (docs/DESIGN.md, "The
+OpenAPI document").
 
 - `GET /docs`: Swagger UI over this stack's `/openapi.json`.
 - `GET /docs/{asset}`: what the page loads, all served here (no CDN): Swagger UI's script and

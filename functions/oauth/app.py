@@ -1,4 +1,5 @@
-"""OAuth function: Tyme's three OAuth2 calls (contract section 12), served by the pool's domain.
+"""OAuth function: Tyme's three OAuth2 calls (docs/DESIGN.md, "OAuth2"), served by the pool's
+domain.
 
 - `GET /v1/authorize`      -> 302 to `<domain>/oauth2/authorize` with the same query string
 - `POST /v1/access_token`  -> `<domain>/oauth2/token` with `grant_type=authorization_code`

@@ -1,5 +1,5 @@
-"""Reports function: the summary report (contract section 9), the detailed and weekly reports
-(section 17) and search (section 10).
+"""Reports function: the summary, detailed and weekly reports and search (docs/DESIGN.md,
+"Reports and search").
 
 Both only read the caller's data. A thin HTTP adapter.
 """

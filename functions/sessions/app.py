@@ -1,4 +1,4 @@
-"""Sessions function: time entries (contract section 5). A thin HTTP adapter."""
+"""Sessions function: time entries (docs/DESIGN.md, "Sessions and titles"). A thin HTTP adapter."""
 
 from typing import Annotated
 
@@ -140,7 +140,7 @@ def replace_session(
     )
 
 
-def _session_written(result: sessions.SessionWrite) -> Response[SessionWrite]:
+def _session_written(result: sessions.Written) -> Response[SessionWrite]:
     """200 (replaced) or 201 with the session's URL; the session's ETag either way."""
     headers = {"ETag": result.session.etag}
     if not result.created:

@@ -1,4 +1,4 @@
-"""Sync function: GET /v1/sync, the delta sync of contract section 4. A thin HTTP adapter."""
+"""Sync function: GET /v1/sync, the delta sync (docs/DESIGN.md, "Sync"). A thin HTTP adapter."""
 
 from typing import Annotated
 

@@ -1,4 +1,4 @@
-"""Tasks function: tasks and subtasks (contract section 6). A thin HTTP adapter."""
+"""Tasks function: tasks, subtasks and task events. A thin HTTP adapter."""
 
 from typing import Annotated
 

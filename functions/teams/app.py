@@ -1,4 +1,5 @@
-"""Teams function: teams, invitations, members and their running timers (contract section 8)."""
+"""Teams function: teams, invitations, members and their running timers (docs/DESIGN.md,
+"Tasks, timers and teams")."""
 
 from typing import Annotated
 

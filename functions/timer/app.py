@@ -1,4 +1,4 @@
-"""Timer function: the caller's running timer (contract section 7, Worksection's my timer)."""
+"""Timer function: the caller's running timer (docs/API.md, "Timers"; Worksection's my timer)."""
 
 from typing import Annotated
 

@@ -1,4 +1,4 @@
-"""Users function: GET / PATCH /v1/me (contract section 3). A thin HTTP adapter."""
+"""Users function: GET / PATCH /v1/me. A thin HTTP adapter."""
 
 from typing import Annotated
 

@@ -1,4 +1,4 @@
-"""Webhooks function: webhook subscriptions (contract section 11). A thin HTTP adapter."""
+"""Webhooks function: webhook subscriptions (docs/API.md, "Webhooks"). A thin HTTP adapter."""
 
 from typing import Annotated
 

@@ -18,7 +18,7 @@ from stint.services.tasks import create_task
 from .conftest import pool_user
 
 
-def _session(caller: Caller, task_id: str, **fields: Any) -> sessions.SessionWrite:
+def _session(caller: Caller, task_id: str, **fields: Any) -> sessions.Written:
     body = SessionBody.model_validate(
         {
             "task": {"id": task_id},

@@ -157,8 +157,8 @@ def _request_models() -> list[type[BaseModel]]:
     for value in vars(models).values():
         if (
             isinstance(value, type)
-            and issubclass(value, models._Body)
-            and value is not models._Body
+            and issubclass(value, models.RequestBody)
+            and value is not models.RequestBody
         ):
             found.append(value)
     return found

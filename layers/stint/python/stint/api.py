@@ -1,8 +1,8 @@
 """The HTTP adapter every function shares: one resolver setup, error mapping, responses.
 
 Each `functions/<group>/app.py` builds its resolver with `create_app()`, declares its routes,
-and exports `lambda_handler = handler(app)`. Domain errors become the contract's error body
-here and nowhere else, and every answer gets the headers of contract section 1's "HTTP
+and exports `lambda_handler = handler(app)`. Domain errors become the error body
+here and nowhere else, and every answer gets the headers of docs/DESIGN.md's "HTTP
 conventions" here (`with_http_conventions`): CORS, `X-Request-Id`, `no-store`, `nosniff`.
 """
 
@@ -222,8 +222,8 @@ def _unacceptable_json(event: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def _unencodable_parameter(event: dict[str, Any]) -> dict[str, Any] | None:
-    """A 400 for a path or query parameter holding U+0000 or a lone surrogate (contract
-    section 1: no string may), before any route reads it."""
+    """A 400 for a path or query parameter holding U+0000 or a lone surrogate (no string
+    may: docs/DESIGN.md, "Values"), before any route reads it."""
     for source in ("pathParameters", "queryStringParameters"):
         for name, value in (event.get(source) or {}).items():
             if isinstance(value, str) and jsonio.unencodable(value):
@@ -323,8 +323,9 @@ def cors() -> CORSConfig:
 
 
 def with_http_conventions(event: Mapping[str, Any], response: dict[str, Any]) -> dict[str, Any]:
-    """Every answer's headers (contract section 1), on any answer: the resolver's, one refused
-    before it runs, an idempotent replay (whose stored headers were another request's)."""
+    """Every answer's headers (docs/API.md, "Requests and answers"), on any answer: the
+    resolver's, one refused before it runs, an idempotent replay (whose stored headers were
+    another request's)."""
     origin = urls.header(event, "Origin")
     allowed = cors().to_dict(cors().allowed_origin(origin) if origin else None)
     allowed.pop("Access-Control-Allow-Headers", None)  # a preflight's (API Gateway answers those)

@@ -1,4 +1,5 @@
-"""Rounding and money for reports (contract section 9): pure functions, no DynamoDB.
+"""Rounding and money for reports (docs/DESIGN.md, "Reports and search"): pure functions, no
+DynamoDB.
 
 Amounts stay exact (`fractions.Fraction`: seconds x rate / 3600 has no finite decimal form in
 general, e.g. 1,000 s at 10/h is 2.777...) until the very end, where a report's groups are

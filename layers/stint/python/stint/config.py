@@ -24,7 +24,8 @@ class Settings:
         if not self.table_name:
             raise ValueError("TABLE_NAME: must be set")
         if self.tombstone_retention_days < 30:
-            raise ValueError("TOMBSTONE_RETENTION_DAYS: must be at least 30 (contract)")
+            # A sync token lives 30 days (docs/DESIGN.md, "Sync"): its tombstones must outlive it.
+            raise ValueError("TOMBSTONE_RETENTION_DAYS: must be at least 30")
 
 
 @lru_cache(maxsize=1)

@@ -1,4 +1,4 @@
-"""Webhook deliveries (contract section 11), fed by the delivery queue.
+"""Webhook deliveries (docs/DESIGN.md, "Webhooks"), fed by the delivery queue.
 
 Each message is one event for one subscription. A delivery POSTs the event to the hook URL
 with Standard Webhooks headers (`webhook-id`: the event id, the same on every attempt;
@@ -55,7 +55,7 @@ MAX_ATTEMPTS = 5  # the first attempt and 4 retries
 DISABLE_AFTER = 5  # events dead-lettered in a row
 TIMEOUT_SECONDS = 10.0
 USER_AGENT = "Stint-Webhooks/1"
-LOG_RETENTION_SECONDS = 30 * 24 * 3600  # each attempt in the delivery log (contract)
+LOG_RETENTION_SECONDS = 30 * 24 * 3600  # each attempt in the delivery log (docs/API.md, "Webhooks")
 LOG_ERROR_MAX = 500  # characters of an attempt's error kept in the log
 
 

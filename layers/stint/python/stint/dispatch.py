@@ -1,14 +1,14 @@
 """The webhook dispatcher: the table's change stream -> one delivery message per event and
-subscription, on the delivery queue (contract section 11). Deliveries themselves are
+subscription, on the delivery queue (docs/API.md, "Webhooks"). Deliveries themselves are
 `stint.delivery`'s, off the stream, so a slow receiver never holds the stream back.
 
 Each stream record of an entity (project, category, task, subtask, session) becomes the events
-of section 11: `<trigger>.created|updated|deleted` (a session's trigger is `time`), plus
-`time.stopped` for the `stopped_time` subscriptions when a running session stops. Bookkeeping
-items (counter, guards, profiles, teams, webhooks) are not events; tombstones neither (the
-entity's own removal is the `deleted` event).
+of docs/API.md's "Webhooks": `<trigger>.created|updated|deleted` (a session's trigger is
+`time`), plus `time.stopped` for the `stopped_time` subscriptions when a running session
+stops. Bookkeeping items (counter, guards, profiles, teams, webhooks) are not events;
+tombstones neither (the entity's own removal is the `deleted` event).
 
-At least once, and no record holds back the ones after it (contract section 11):
+At least once, and no record holds back the ones after it (docs/DESIGN.md, "Webhooks"):
 
 - A record that fails for a reason outside it (an AWS error: throttling, an SQS or DynamoDB
   outage, a refused permission) is reported as the batch's first failure
@@ -83,7 +83,7 @@ _TRANSIENT_CODES = (
 
 
 def events_of(record: dict[str, Any]) -> list[dict[str, Any]]:
-    """The section 11 events of one stream record (none for bookkeeping items)."""
+    """The webhook events of one stream record (none for bookkeeping items)."""
     change = record.get("dynamodb") or {}
     new = from_item(change["NewImage"]) if change.get("NewImage") else None
     old = from_item(change["OldImage"]) if change.get("OldImage") else None

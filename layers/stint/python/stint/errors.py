@@ -1,8 +1,8 @@
-"""Domain errors and their mapping to the contract's error body.
+"""Domain errors and their mapping to the error body (docs/API.md, "Errors").
 
 Every error a service raises is a `StintError`; the HTTP layer (`stint.api`) turns it into
 `{"error": {"code", "message", "details", "requestId"}}` with the error's status code, and its
-`Retry-After` header when a retry later can succeed (contract section 1, "HTTP conventions").
+`Retry-After` header when a retry later can succeed (docs/API.md, "Errors").
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ class StintError(Exception):
         return {} if self.retry_after is None else {"Retry-After": str(self.retry_after)}
 
     def body(self, request_id: str | None = None) -> dict[str, Any]:
-        """The contract's error body; `request_id` is API Gateway's id of the request."""
+        """The error body; `request_id` is API Gateway's id of the request."""
         error: dict[str, Any] = {"code": self.code, "message": self.message}
         if self.details:
             error["details"] = self.details

@@ -1,4 +1,4 @@
-"""Where webhooks may be delivered (contract section 11): SSRF protection.
+"""Where webhooks may be delivered (docs/DESIGN.md, "Webhooks"): SSRF protection.
 
 A hook URL is `https`, at most 2048 characters, and its host must be, and resolve only to,
 public addresses: never loopback, private, link-local (169.254.169.254 is the instance

@@ -1,4 +1,5 @@
-"""`Idempotency-Key` on every POST (contract section 1): exactly once, even when a function dies.
+"""`Idempotency-Key` on every POST (docs/API.md, "Retrying safely: Idempotency-Key"): exactly
+once, even when a function dies.
 
 The same key (per user) with the same request within 24 h returns the first response and
 writes nothing; with another request it is `409 idempotency_conflict`.

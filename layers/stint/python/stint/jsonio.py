@@ -1,4 +1,4 @@
-"""JSON in and out, the one way Stint reads and writes it (contract section 1, "Values").
+"""JSON in and out, the one way Stint reads and writes it (docs/DESIGN.md, "Values").
 
 `loads` is the only parser of text a client sent (request bodies, page and sync tokens). It
 refuses (`OverLimit`), before building anything, what would make the parser or a later step
@@ -37,7 +37,7 @@ class InvalidJson(ValueError):
 
 
 class OverLimit(InvalidJson):
-    """JSON, but past one of Stint's limits (contract section 1: `400 invalid_json`)."""
+    """JSON, but past one of Stint's limits: `400 invalid_json` (docs/DESIGN.md, "Values")."""
 
 
 def _integer(digits: str) -> int:

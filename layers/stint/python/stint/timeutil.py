@@ -1,4 +1,4 @@
-"""Timestamps: RFC 3339 in, UTC with milliseconds and `Z` out (contract section 1).
+"""Timestamps: RFC 3339 in, UTC with milliseconds and `Z` out (docs/API.md, "Requests and answers").
 
 One range for every timestamp a client sends (`EARLIEST` .. `LATEST`, UTC): a day inside
 years 0001..9999 at each end, so that everything derived from an accepted timestamp stays in
@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 _WITH_OFFSET = re.compile(
     r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
 )
-MAX_SESSION_SECONDS = 604_800  # a session lasts at most a week (contract section 1)
+MAX_SESSION_SECONDS = 604_800  # a session lasts at most a week (docs/DESIGN.md, "Values")
 EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
 LATEST = datetime(9999, 12, 31, tzinfo=UTC) - timedelta(days=1, seconds=MAX_SESSION_SECONDS)
 RANGE_TEXT = "0001-01-02T00:00:00Z .. 9999-12-23T00:00:00Z"

@@ -1,4 +1,4 @@
-"""Pydantic models: the entities of contract section 2 and the request bodies that make them.
+"""Pydantic models: the entities (stint.kinds) and the request bodies that make them.
 
 Request bodies forbid unknown fields (`400`), use strict types (no `"true"` for a bool), and
 accept the server-managed fields a client may send back unchanged (`lastUpdated`, ...), which
@@ -6,7 +6,7 @@ the services ignore, so a client can send back what it got.
 
 A module a job, each re-exported here (`from stint.models import X` is the way to import them):
 
-- `base`: `BaseModel` (every model, `defer_build`) and `_Body` (every request body), `absent()`;
+- `base`: `BaseModel` (every model, `defer_build`), `RequestBody` (every request body), `absent()`;
 - `values`: ids, titles, notes, timestamps, bounded integers, the registry's `Literal`s;
 - `money`: exact numbers (rates, budgets, amounts): Decimal, never float;
 - `entities`: the kinds' entities (projects, categories, tasks, sessions, subtasks, tags),
@@ -22,7 +22,7 @@ from __future__ import annotations
 from stint.models.base import (
     BaseModel,
     Ignored,
-    _Body,
+    RequestBody,
     absent,
 )
 from stint.models.batch import (
@@ -61,6 +61,7 @@ from stint.models.entities import (
     TaskStatus,
     TaskType,
     entity_model,
+    new_entity,
 )
 from stint.models.money import (
     HOURLY_RATE_MAX,
@@ -278,6 +279,7 @@ __all__ = [
     "ReportGroup",
     "ReportGroupBy",
     "ReportTotals",
+    "RequestBody",
     "RoundingMethod",
     "RoundingMinutes",
     "SearchResult",
@@ -356,10 +358,10 @@ __all__ = [
     "WeeklyGroupBy",
     "WeeklyReport",
     "WeeklyTotals",
-    "_Body",
     "absent",
     "entity_model",
     "fails",
+    "new_entity",
     "normalized_email",
     "returns",
     "returns_nothing",

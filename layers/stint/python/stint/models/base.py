@@ -1,4 +1,4 @@
-"""The two bases: `BaseModel`, of every Stint model, and `_Body`, of every request body.
+"""The two bases: `BaseModel`, of every Stint model, and `RequestBody`, of every request body.
 
 Request bodies forbid unknown fields (`400`), use strict types (no `"true"` for a bool), and
 accept the server-managed fields a client may send back unchanged (`lastUpdated`, ...), which
@@ -38,7 +38,7 @@ def absent(description: str | None = None) -> Any:
     return Field(default=None, json_schema_extra=_no_default, description=description)
 
 
-class _Body(BaseModel):
+class RequestBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     @model_validator(mode="before")

@@ -1,5 +1,5 @@
-"""Sessions in bulk (`POST /v1/sessions/batch`, contract section 16): the operations, each
-the body of its single route, and the results."""
+"""Sessions in bulk (`POST /v1/sessions/batch`, docs/API.md "Sessions in bulk"): the
+operations, each the body of its single route, and the results."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pydantic import Discriminator, Field, StrictBool, StrictStr
 from pydantic import Tag as UnionTag
 from typing_extensions import TypedDict
 
-from stint.models.base import _Body, absent
+from stint.models.base import RequestBody, absent
 from stint.models.entities import Project, Session, Tag, Task
 from stint.models.sessions import SessionBody
 from stint.models.values import ClientId
@@ -19,14 +19,14 @@ MAX_ATOMIC_BATCH = 25
 ETagText = Annotated[StrictStr, Field(min_length=1, max_length=255, description="An ETag")]
 
 
-class BatchCreate(_Body):
+class BatchCreate(RequestBody):
     """`POST /v1/sessions` with this body."""
 
     op: Literal["create"]
     body: SessionBody
 
 
-class BatchReplace(_Body):
+class BatchReplace(RequestBody):
     """`PUT /v1/sessions/{id}` with this body, and `ifMatch` as its `If-Match`."""
 
     op: Literal["replace"]
@@ -35,7 +35,7 @@ class BatchReplace(_Body):
     body: SessionBody
 
 
-class BatchDelete(_Body):
+class BatchDelete(RequestBody):
     """`DELETE /v1/sessions/{id}`, with `ifMatch` as its `If-Match`."""
 
     op: Literal["delete"]
@@ -58,8 +58,8 @@ BatchOperation = Annotated[
 ]
 
 
-class SessionBatch(_Body):
-    """`POST /v1/sessions/batch` (contract section 16)."""
+class SessionBatch(RequestBody):
+    """`POST /v1/sessions/batch` (docs/API.md, "Sessions in bulk")."""
 
     atomic: StrictBool = Field(
         default=True, description="One transaction: all or none (at most 25 operations)"

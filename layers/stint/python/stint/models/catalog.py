@@ -7,13 +7,13 @@ from typing import NotRequired
 from pydantic import StrictBool
 from typing_extensions import TypedDict
 
-from stint.models.base import BaseModel, _Body, absent
+from stint.models.base import BaseModel, RequestBody, absent
 from stint.models.entities import Category, Project, RoundingMethod
 from stint.models.money import HourlyRate, PlannedBudget, PlannedHours
 from stint.models.values import ClientId, Color, IgnoredTimestamp, RoundingMinutes, Title
 
 
-class ProjectFields(_Body):
+class ProjectFields(RequestBody):
     """Writable project fields; a PATCH sets only those present."""
 
     title: Title | None = None
@@ -29,17 +29,17 @@ class ProjectFields(_Body):
     lastUpdated: IgnoredTimestamp | None = None
 
 
-class CategoryFields(_Body):
+class CategoryFields(RequestBody):
     title: Title = absent()
     id: ClientId = absent()
     lastUpdated: IgnoredTimestamp | None = None
 
 
-class ProjectBody(_Body):
+class ProjectBody(RequestBody):
     project: ProjectFields
 
 
-class CategoryBody(_Body):
+class CategoryBody(RequestBody):
     category: CategoryFields
 
 

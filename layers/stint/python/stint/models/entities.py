@@ -1,14 +1,15 @@
-"""The entities of contract section 2 that are kinds (stint.kinds): projects, categories, tasks,
+"""The entities that are kinds (stint.kinds): projects, categories, tasks,
 sessions and subtasks, as the API returns them and sync pages list them.
 
 Each is registered with `@entity_model(kind)`: the sync page (`stint.models.sync`) and the
-document's lists derive from `ENTITY_MODELS`, in the order registered here.
+document's lists derive from `ENTITY_MODELS`, in the order registered here, and a new entity's
+defaults from its model (`new_entity`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -103,6 +104,20 @@ class Subtask(BaseModel):
     isCompleted: bool = False
     plannedDuration: int | None = None
     lastUpdated: str
+
+
+def new_entity(kind: str, **values: Any) -> dict[str, Any]:
+    """A new entity of `kind` as stored: `values`, and its model's defaults for the fields left
+    out, in the model's order (`lastUpdated` is the commit's)."""
+    fields = ENTITY_MODELS[kind].model_fields
+    unknown = set(values) - set(fields)
+    if unknown:
+        raise ValueError(f"a {kind} has no fields {sorted(unknown)}")
+    return {
+        name: values[name] if name in values else field.get_default(call_default_factory=True)
+        for name, field in fields.items()
+        if name in values or not field.is_required()
+    }
 
 
 if set(ENTITY_MODELS) != set(kinds.NAMES):  # a kind without its model would sync nothing

@@ -1,7 +1,7 @@
-"""The error body (contract section 1) and the responses a route's decorator declares.
+"""The error body (docs/API.md, "Errors") and the responses a route's decorator declares.
 
 A route's decorator declares its own responses (`responses=`): its success responses and the
-errors the contract names for that route. What every route shares (contract section 1: 400,
+errors the contract names for that route. What every route shares (docs/API.md, "Errors": 400,
 401, 403, 404 on a path id, 409 on writes, 412, 413, 429, the Idempotency-Key and If-Match
 headers, the security requirement) is added by tools/openapi.py, which writes openapi.json.
 """
@@ -30,7 +30,7 @@ class ErrorDetail(TypedDict):
 
 
 class ErrorBody(BaseModel):
-    """Every error other than the authorizer's 401 (contract section 1)."""
+    """Every error other than the authorizer's 401 (docs/API.md, "Errors")."""
 
     error: ErrorDetail
 
@@ -62,5 +62,5 @@ def returns_nothing(description: str) -> OpenAPIResponse:
 
 
 def fails(description: str) -> OpenAPIResponse:
-    """An error response: the contract's error body, `{"error": {code, message, details?}}`."""
+    """An error response: the error body, `{"error": {code, message, details?}}`."""
     return {"description": description, "content": {"application/json": {"model": ErrorBody}}}

@@ -8,7 +8,7 @@ from typing import Annotated, NotRequired
 from pydantic import Field, StrictBool
 from typing_extensions import TypedDict
 
-from stint.models.base import BaseModel, Ignored, _Body, absent
+from stint.models.base import BaseModel, Ignored, RequestBody, absent
 from stint.models.entities import Project, Session, SessionType, Tag, Task
 from stint.models.values import (
     TAGS_PER_SESSION,
@@ -22,7 +22,7 @@ from stint.models.values import (
 )
 
 
-class SessionTaskRef(_Body):
+class SessionTaskRef(RequestBody):
     """The session's task: an existing one by `id`, or one found or created by `title` (one of
     the two is required: `400 validation_error` without either)."""
 
@@ -33,7 +33,7 @@ class SessionTaskRef(_Body):
     lastUpdated: IgnoredTimestamp | None = None
 
 
-class SessionProjectRef(_Body):
+class SessionProjectRef(RequestBody):
     """The task's project: an existing one by `id`, or one found or created by `title` (one of
     the two is required when `project` is sent)."""
 
@@ -42,7 +42,7 @@ class SessionProjectRef(_Body):
     lastUpdated: IgnoredTimestamp | None = None
 
 
-class SessionFields(_Body):
+class SessionFields(RequestBody):
     id: ClientId = absent()
     startTimestamp: Timestamp
     # null: a running session (a running timer)
@@ -70,7 +70,7 @@ class SessionFields(_Body):
     lastUpdated: IgnoredTimestamp | None = None
 
 
-class SessionBody(_Body):
+class SessionBody(RequestBody):
     task: SessionTaskRef
     project: SessionProjectRef | None = None
     session: SessionFields

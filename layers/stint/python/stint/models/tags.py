@@ -1,4 +1,4 @@
-"""Tags (contract section 15): the body that writes one, and the answers."""
+"""Tags (docs/API.md, "Tags"): the body that writes one, and the answers."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ from typing import NotRequired
 
 from typing_extensions import TypedDict
 
-from stint.models.base import BaseModel, _Body, absent
+from stint.models.base import BaseModel, RequestBody, absent
 from stint.models.entities import Tag
 from stint.models.values import ClientId, HexColor, IgnoredTimestamp, TagName
 
 
-class TagFields(_Body):
+class TagFields(RequestBody):
     """Writable tag fields; a PATCH sets only those present."""
 
     name: TagName = absent()
@@ -20,7 +20,7 @@ class TagFields(_Body):
     lastUpdated: IgnoredTimestamp | None = None
 
 
-class TagBody(_Body):
+class TagBody(RequestBody):
     tag: TagFields
 
 

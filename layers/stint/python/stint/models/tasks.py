@@ -8,12 +8,12 @@ from typing import NotRequired
 from pydantic import StrictBool
 from typing_extensions import TypedDict
 
-from stint.models.base import BaseModel, Ignored, _Body, absent
+from stint.models.base import BaseModel, Ignored, RequestBody, absent
 from stint.models.entities import Subtask, Task, TaskType
 from stint.models.values import ClientId, IgnoredTimestamp, PlannedSeconds, Title
 
 
-class TaskFields(_Body):
+class TaskFields(RequestBody):
     title: Title | None = None
     projectId: ClientId = absent()
     isCompleted: StrictBool = absent()
@@ -21,12 +21,12 @@ class TaskFields(_Body):
     billable: StrictBool = absent()
     plannedDuration: PlannedSeconds | None = None
     id: ClientId = absent()
-    # Read-only: changed by isCompleted and by task events (contract section 7).
+    # Read-only: changed by isCompleted and by task events (services/task_state.py).
     status: Ignored = None
     lastUpdated: IgnoredTimestamp | None = None
 
 
-class SubtaskFields(_Body):
+class SubtaskFields(RequestBody):
     title: Title = absent()
     taskId: ClientId = absent()
     isCompleted: StrictBool = absent()
@@ -35,11 +35,11 @@ class SubtaskFields(_Body):
     lastUpdated: IgnoredTimestamp | None = None
 
 
-class TaskBody(_Body):
+class TaskBody(RequestBody):
     task: TaskFields
 
 
-class SubtaskBody(_Body):
+class SubtaskBody(RequestBody):
     subtask: SubtaskFields
 
 

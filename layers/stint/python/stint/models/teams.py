@@ -8,7 +8,7 @@ from typing import Annotated, Literal, NotRequired
 from pydantic import AfterValidator, Field, StrictStr
 from typing_extensions import TypedDict
 
-from stint.models.base import BaseModel, _Body
+from stint.models.base import BaseModel, RequestBody
 from stint.models.values import DATE_TIME, Title
 
 TeamRole = Literal["admin", "member"]
@@ -37,15 +37,15 @@ Email = Annotated[
 ]
 
 
-class TeamFields(_Body):
+class TeamFields(RequestBody):
     name: Title
 
 
-class TeamBody(_Body):
+class TeamBody(RequestBody):
     team: TeamFields
 
 
-class MemberBody(_Body):
+class MemberBody(RequestBody):
     email: Email
     role: TeamRole = "member"
 

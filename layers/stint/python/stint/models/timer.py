@@ -1,5 +1,5 @@
-"""The timer (TimerFunction) and task events (`POST /v1/tasks/{taskId}/events`, contract
-section 7), which start, pause and stop it: their bodies and their answers."""
+"""The timer (TimerFunction) and task events (`POST /v1/tasks/{taskId}/events`,
+docs/API.md "Timers"), which start, pause and stop it: their bodies and their answers."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Literal, NotRequired
 from pydantic import Field
 from typing_extensions import TypedDict
 
-from stint.models.base import BaseModel, _Body
+from stint.models.base import BaseModel, RequestBody
 from stint.models.entities import Project, Session, SessionType, Task
 from stint.models.values import ClientId, Note
 
@@ -17,27 +17,27 @@ TaskEvent = Literal[
 ]
 
 
-class TaskEventBody(_Body):
-    """`POST /v1/tasks/{taskId}/events` (contract section 7)."""
+class TaskEventBody(RequestBody):
+    """`POST /v1/tasks/{taskId}/events` (docs/API.md, "Timers")."""
 
     event: TaskEvent
     note: Note | None = None
 
 
-class TaskEventNote(_Body):
+class TaskEventNote(RequestBody):
     """The optional body of Time Magic's `PATCH /v1/tasks/{taskId}?event=...`."""
 
     note: Note | None = None
 
 
-class TimerStart(_Body):
+class TimerStart(RequestBody):
     taskId: ClientId
     subtaskId: ClientId | None = None
     note: Note | None = None
     type: SessionType = "session"
 
 
-class TimerStop(_Body):
+class TimerStop(RequestBody):
     note: Note | None = None
 
 

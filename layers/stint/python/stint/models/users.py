@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from stint.models.base import BaseModel, Ignored, _Body, absent
+from stint.models.base import BaseModel, Ignored, RequestBody, absent
 from stint.models.values import ClientId, Title
 
 
@@ -13,7 +13,7 @@ class User(BaseModel):
     defaultProject: str
 
 
-class UserPatch(_Body):
+class UserPatch(RequestBody):
     displayName: Title = absent()
     defaultProject: ClientId = absent()
     id: Ignored = None

@@ -1,4 +1,4 @@
-"""Webhooks (WebhooksFunction, contract section 11): a subscription's bodies and answers, and
+"""Webhooks (WebhooksFunction; docs/API.md, "Webhooks"): a subscription's bodies and answers, and
 its delivery log."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from typing import Annotated, Literal, NotRequired
 from pydantic import Field, StrictStr
 from typing_extensions import TypedDict
 
-from stint.models.base import BaseModel, _Body, absent
+from stint.models.base import BaseModel, RequestBody, absent
 from stint.models.values import DATE_TIME, ClientId, IgnoredTimestamp, TriggerType
 
 HOOK_URL_MAX = 2048
@@ -16,14 +16,14 @@ HookUrl = Annotated[StrictStr, Field(min_length=1, max_length=HOOK_URL_MAX)]
 WebhookStatus = Literal["active", "disabled"]
 
 
-class WebhookFields(_Body):
-    """`POST /v1/webhooks` (contract section 11)."""
+class WebhookFields(RequestBody):
+    """`POST /v1/webhooks` (docs/API.md, "Webhooks")."""
 
     hookUrl: HookUrl
     triggerType: TriggerType
 
 
-class WebhookPatchFields(_Body):
+class WebhookPatchFields(RequestBody):
     """What `PATCH /v1/webhooks/{webhookId}` may change. A webhook sent back as it was got
     passes: its `id`, `createdAt` and its `triggerType` (which cannot change) are ignored."""
 
@@ -36,7 +36,7 @@ class WebhookPatchFields(_Body):
     createdAt: IgnoredTimestamp | None = None
 
 
-class WebhookPatch(_Body):
+class WebhookPatch(RequestBody):
     webhook: WebhookPatchFields
 
 

@@ -1,1 +1,1 @@
-"""Services: the rules of the contract, each in exactly one place."""
+"""Services: the API's rules (docs/API.md, docs/DESIGN.md), each in exactly one place."""

@@ -1,49 +1,39 @@
-"""Sessions in bulk (contract section 16): `POST /v1/sessions/batch`.
+"""Sessions in bulk: `POST /v1/sessions/batch` (docs/API.md, "Sessions in bulk").
 
 Each operation means what its single route means (`stint.services.sessions`), in order.
 
 - `atomic: false`: each operation runs as its own request would, one after the other, and
   commits on its own; a refused one is a result with its status and error, and the others
   still run.
-- `atomic: true`: every operation is planned against what the ones before it wrote (`_Pending`:
-  the batch's own writes, read before the table's), and everything commits in one transaction
-  or nothing does. A transaction may touch an item once, so the changes of several operations
-  to one item are merged into one (`merged`): the first one's condition (what was read from
-  the table), the last one's value. A refusal, while planning or by a condition at the commit,
-  is the failing operation's own status and error body with `error.index`.
+- `atomic: true`: every operation is the single route's write, made through one unit of work
+  that answers each operation's reads with what the ones before it wrote; everything commits
+  in one transaction or nothing does. A refusal, while planning or by a condition at the
+  commit, is the failing operation's own status and error body with `error.index`.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 from typing import Any, cast
 
 from stint.errors import StintError, invalid_field
 from stint.models import MAX_ATOMIC_BATCH, BatchCreate, BatchDelete, BatchReplace, SessionBatch
-from stint.services import sessions, tags
-from stint.services.common import Caller, check_if_match, load
-from stint.services.session_plan import Plan, SessionWrite
-from stint.services.tasks import session_deletion
+from stint.services import sessions
+from stint.services.common import Caller
 from stint.store import (
     Change,
+    ChangesCollide,
     Committed,
-    Delete,
-    Guard,
-    Put,
-    Require,
-    Tally,
     UnitOfWork,
     entity_sk,
-    fits_one_transaction,
-    index_keys,
     retrying,
     send_writes_now,
 )
 
+log = logging.getLogger(__name__)
+
 Operation = BatchCreate | BatchReplace | BatchDelete
-# The seq of an entity an earlier operation of the batch wrote: its write's condition is that
-# operation's (`merged`), and no ETag matches it.
-_PENDING_SEQ = -1
 # BatchGetItem reads 100 keys a call, the counter one of them.
 _PREFETCH_KEYS = 99
 
@@ -74,6 +64,20 @@ def run(caller: Caller, batch: SessionBatch) -> list[dict[str, Any]]:
     return _atomic(caller, batch.operations)
 
 
+def _path_id(operation: BatchCreate | BatchReplace) -> str | None:
+    return operation.id if isinstance(operation, BatchReplace) else None
+
+
+def _if_match(operation: BatchCreate | BatchReplace) -> str | None:
+    return operation.ifMatch if isinstance(operation, BatchReplace) else None
+
+
+def _result(written: sessions.Written | None) -> dict[str, Any]:
+    if written is None:
+        return {"status": 204}
+    return {"status": 201 if written.created else 200, **written.payload()}
+
+
 # ----------------------------------------------------------------------------- one by one
 
 
@@ -81,93 +85,59 @@ def _one(caller: Caller, operation: Operation) -> dict[str, Any]:
     try:
         if isinstance(operation, BatchDelete):
             sessions.delete_session(caller, operation.id, if_match=operation.ifMatch)
-            return {"status": 204}
-        if isinstance(operation, BatchReplace):
-            write = sessions.write_session(
-                caller, operation.body, path_id=operation.id, if_match=operation.ifMatch
-            )
-        else:
-            write = sessions.write_session(caller, operation.body)
-    except StintError as refused:
+            return _result(None)
+        written = sessions.write_session(
+            caller, operation.body, path_id=_path_id(operation), if_match=_if_match(operation)
+        )
+    except StintError as refused:  # this operation's answer; the others still run
         error = refused.body()["error"]
+        log.info("batch operation %s refused: %s %s", operation.op, refused.status, error["code"])
         return {"status": refused.status, "error": error}
-    return {"status": 201 if write.created else 200, **write.payload()}
+    return _result(written)
 
 
 # ----------------------------------------------------------------------------- all or none
 
 
-class _Pending(UnitOfWork):
-    """The caller's partition as an atomic batch's next operation sees it: what the operations
-    before it wrote (not committed yet), else what the table holds."""
-
-    def __init__(self, user_id: str):
-        super().__init__(user_id)
-        self.pending: dict[str, dict[str, Any] | None] = {}
-
-    def note(self, changes: list[Change]) -> None:
-        for change in changes:
-            if isinstance(change, Put):
-                sk = entity_sk(change.kind, change.entity["id"])
-                keys = index_keys(change.kind, change.entity)
-                record = {**change.entity, **keys, "kind": change.kind, "seq": _PENDING_SEQ}
-                self.pending[sk] = record
-            elif isinstance(change, Delete):
-                self.pending[entity_sk(change.kind, change.entity_id)] = None
-            elif isinstance(change, Guard):
-                self.pending[change.sk] = None if change.ref is None else {"ref": change.ref}
-
-    def get(self, kind: str, entity_id: str) -> dict[str, Any] | None:
-        sk = entity_sk(kind, entity_id)
-        return self.pending[sk] if sk in self.pending else super().get(kind, entity_id)
-
-    def get_guard(self, sk: str) -> str | None:
-        if sk in self.pending:
-            record = self.pending[sk]
-            return None if record is None else str(record["ref"])
-        return super().get_guard(sk)
-
-    def query_all(self, **kwargs: Any) -> Any:
-        for record in super().query_all(**kwargs):
-            sk = record["sk"]
-            if sk not in self.pending:
-                yield record
-            elif self.pending[sk] is not None:
-                yield {**record, **(self.pending[sk] or {})}
-
-
-@dataclasses.dataclass
-class _Planned:
-    operation: Operation
-    write: SessionWrite | None  # None: a delete
-
-
 def _atomic(caller: Caller, operations: list[Operation]) -> list[dict[str, Any]]:
     for index, operation in enumerate(operations):
         if not isinstance(operation, BatchDelete):
-            path_id = operation.id if isinstance(operation, BatchReplace) else None
-            _refused_as(index, sessions.check_session_path, operation.body, path_id)
+            _refused_as(index, sessions.check_session_path, operation.body, _path_id(operation))
 
     def attempt() -> list[dict[str, Any]]:
-        store = _Pending(caller.user_id)
+        store = UnitOfWork(caller.user_id)
         store.prefetch(*_keys(operations)[:_PREFETCH_KEYS])
-        changes: list[Change] = []
-        planned = []
+        written = []
         for index, operation in enumerate(operations):
-            start = len(changes)
-            planned.append(_refused_as(index, _plan, store, changes, caller, operation))
-            changes[start:] = [_indexed(change, index) for change in changes[start:]]
-            store.note(changes[start:])
-        writes = merged(changes)
-        writes += tags.count_change(writes)
-        if not fits_one_transaction(writes):
+            since = len(store.planned)
+            written.append(_refused_as(index, _plan, store, caller, operation))
+            store.planned[since:] = [_indexed(change, index) for change in store.planned[since:]]
+        try:
+            fits = store.fits_one_transaction()
+        except ChangesCollide as collision:
+            message = "change one session in ways one transaction cannot hold"
+            raise invalid_field("operations", message) from collision
+        if not fits:
             raise invalid_field(
                 "operations", "too many writes for one transaction: fewer, or atomic: false"
             )
-        committed = store.commit(writes)
-        return [_result(item, committed) for item in planned]
+        committed = store.commit()
+        return [_result(_stamped(item, committed)) for item in written]
 
     return retrying(attempt)
+
+
+def _stamped(written: sessions.Written | None, committed: Committed) -> sessions.Written | None:
+    return None if written is None else written.committed(committed)
+
+
+def _plan(store: UnitOfWork, caller: Caller, operation: Operation) -> sessions.Written | None:
+    if isinstance(operation, BatchDelete):
+        sessions.plan_delete_session(store, operation.id, operation.ifMatch)
+        return None
+    return sessions.plan_write(
+        store, caller, operation.body, path_id=_path_id(operation), if_match=_if_match(operation)
+    )
 
 
 def _refused_as(index: int, function: Any, *args: Any) -> Any:
@@ -186,29 +156,8 @@ def _keys(operations: list[Operation]) -> list[str]:
         if isinstance(operation, BatchDelete):
             keys.append(entity_sk("session", operation.id))
         else:
-            path_id = operation.id if isinstance(operation, BatchReplace) else None
-            keys += sessions.session_keys(operation.body, path_id)
+            keys += sessions.session_keys(operation.body, _path_id(operation))
     return list(dict.fromkeys(keys))
-
-
-def _plan(
-    store: UnitOfWork, changes: list[Change], caller: Caller, operation: Operation
-) -> _Planned:
-    if isinstance(operation, BatchDelete):
-        record = load(store, "session", operation.id)
-        on_conflict = check_if_match(operation.ifMatch, record)
-        changes.extend(session_deletion(record, on_conflict=on_conflict))
-        return _Planned(operation, None)
-    replace = operation if isinstance(operation, BatchReplace) else None
-    write = sessions.plan_session_write(
-        store,
-        Plan(changes=changes),  # the batch's changes, this operation's creations
-        caller,
-        operation.body,
-        path_id=replace.id if replace else None,
-        if_match=replace.ifMatch if replace else None,
-    )
-    return _Planned(operation, write)
 
 
 def _indexed(change: Change, index: int) -> Change:
@@ -219,64 +168,3 @@ def _indexed(change: Change, index: int) -> Change:
     return cast(
         Change, dataclasses.replace(cast(Any, change), on_conflict=OperationFailed(error, index))
     )
-
-
-def _result(item: _Planned, committed: Committed) -> dict[str, Any]:
-    if item.write is None:
-        return {"status": 204}
-    write = item.write
-    for entity in [write.session.entity, write.task, write.project, *write.tags]:
-        if entity is not None:
-            entity["lastUpdated"] = committed.timestamp
-    return {"status": 201 if write.created else 200, **write.payload()}
-
-
-# ----------------------------------------------------------------------------- merging
-
-
-def merged(changes: list[Change]) -> list[Change]:
-    """One change per item: the changes of several operations to one item (a session stopped
-    by the next start, the running guard taken over twice, a task reused) as one, in the place
-    of the first."""
-    out: list[Change] = []
-    where: dict[str, int] = {}
-    for change in changes:
-        key = _item(change)
-        if key not in where:
-            where[key] = len(out)
-            out.append(change)
-        else:
-            out[where[key]] = _combined(out[where[key]], change)
-    return out
-
-
-def _item(change: Change) -> str:
-    if isinstance(change, Put):
-        return entity_sk(change.kind, change.entity["id"])
-    if isinstance(change, Delete | Require):
-        return entity_sk(change.kind, change.entity_id)
-    if isinstance(change, Guard | Tally):
-        return change.sk
-    return "PROFILE"
-
-
-def _combined(first: Change, later: Change) -> Change:
-    """Both changes of one item as one: the first's condition (it was read from the table),
-    the later's effect."""
-    if isinstance(later, Require):
-        return first
-    if isinstance(first, Require):
-        return later
-    if isinstance(first, Put | Delete) and isinstance(later, Put):
-        expect = first.expect_seq
-        return Put(later.kind, later.entity, expect_seq=expect, on_conflict=first.on_conflict)
-    if isinstance(first, Put) and isinstance(later, Delete):
-        if first.expect_seq is None:  # created, then deleted: it must not have existed
-            sk = entity_sk(first.kind, first.entity["id"])
-            return Guard(sk, ref=None, expect=None, on_conflict=first.on_conflict)
-        return Delete(later.kind, later.entity_id, first.expect_seq, on_conflict=first.on_conflict)
-    if isinstance(first, Guard) and isinstance(later, Guard):
-        return Guard(first.sk, ref=later.ref, expect=first.expect, on_conflict=first.on_conflict)
-    if isinstance(first, Tally) and isinstance(later, Tally):
-        return dataclasses.replace(first, delta=first.delta + later.delta)
-    raise invalid_field("operations", "change one session in ways one transaction cannot hold")

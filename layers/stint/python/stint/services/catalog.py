@@ -1,24 +1,14 @@
-"""Projects and categories (contract section 6)."""
+"""Projects and categories; a category's delete clears its projects' `categoryId`."""
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
 from stint.errors import Conflict, StintError, invalid_field
-from stint.models import CategoryFields, ProjectFields
-from stint.services import users
-from stint.services.common import (
-    Caller,
-    Versioned,
-    delete,
-    list_page,
-    load,
-    new_id,
-    parent_guard,
-    patch,
-    save,
-    versioned,
-)
+from stint.models import CategoryFields, ProjectFields, new_entity
+from stint.services import entities, users
+from stint.services.common import Caller, Versioned, new_id
+from stint.services.entities import delete, list_page, parent_guard, patch, save
 from stint.services.tasks import task_deletion
 from stint.store import (
     PROFILE_SK,
@@ -38,14 +28,14 @@ ArchivedFilter = Literal["false", "true", "all"]
 
 def create_project(caller: Caller, fields: ProjectFields) -> Versioned:
     store = UnitOfWork(caller.user_id)
-    project = users.new_project(fields.id or new_id(), **fields.written())
+    project = new_entity("project", id=fields.id or new_id(), **fields.written())
     exists = Conflict(f"a project with id {project['id']!r} already exists")
     guard = parent_guard(store, "project", project)
     return save(store, Put("project", project, on_conflict=exists), *guard)
 
 
 def get_project(caller: Caller, project_id: str) -> Versioned:
-    return versioned(load(Store(caller.user_id), "project", project_id))
+    return entities.get(caller, "project", project_id)
 
 
 def list_projects(
@@ -110,13 +100,13 @@ def delete_project(caller: Caller, project_id: str, *, cascade: bool, if_match: 
 def create_category(caller: Caller, fields: CategoryFields) -> Versioned:
     if fields.title is None:
         raise invalid_field("category.title", "is required")
-    category = {"id": fields.id or new_id(), "title": fields.title}
+    category = new_entity("category", id=fields.id or new_id(), title=fields.title)
     exists = Conflict(f"a category with id {category['id']!r} already exists")
     return save(UnitOfWork(caller.user_id), Put("category", category, on_conflict=exists))
 
 
 def get_category(caller: Caller, category_id: str) -> Versioned:
-    return versioned(load(Store(caller.user_id), "category", category_id))
+    return entities.get(caller, "category", category_id)
 
 
 def list_categories(

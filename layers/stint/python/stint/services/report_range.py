@@ -17,7 +17,7 @@ from stint.errors import invalid_field
 from stint.models import ReportGroupBy as GroupBy
 from stint.models import WeeklyGroupBy
 from stint.services.common import Caller, load
-from stint.services.session_plan import stopped
+from stint.services.running import stopped
 from stint.store import Store
 from stint.timeutil import format_timestamp, parse_timestamp, utc_now
 

@@ -1,5 +1,5 @@
-"""Reports (contract sections 9 and 17, Tyme's summary, solidtime's and Kimai's detailed and
-weekly reports): JSON and CSV.
+"""Reports (docs/DESIGN.md, "Reports and search"; Tyme's summary, solidtime's and Kimai's
+detailed and weekly reports): JSON and CSV.
 
 A report reads, all consistently from the caller's partition:
 
@@ -54,7 +54,7 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def summary(caller: Caller, query: ReportQuery) -> dict[str, Any]:
-    """The report as contract section 9 shapes it."""
+    """The summary report's answer (`SummaryReport` in openapi.json)."""
     naming = ("tag",) if query.group_by == "tag" else ()
     found = read_range(caller, query, naming=naming)
     groups = grouped(query.group_by, found)
@@ -235,7 +235,8 @@ def weekly_query(*, start: str, tz: str, group_by: WeeklyGroupBy) -> ReportQuery
 
 
 def weekly(caller: Caller, query: ReportQuery) -> dict[str, Any]:
-    """Rounded durations by group and local day, with the amounts (contract section 17)."""
+    """Rounded durations by group and local day, with the amounts (docs/API.md, "Detailed and
+    weekly reports")."""
     naming = ("tag",) if query.group_by == "tag" else ()
     found = read_range(caller, query, naming=naming)
     first = query.start.astimezone(ZoneInfo(query.tz)).date()

@@ -1,4 +1,4 @@
-"""Search by name (contract section 10, Tyme's search_entity).
+"""Search by name (docs/DESIGN.md, "Reports and search"; Tyme's search_entity).
 
 One consistent Query reads the candidates: every entity of the kind (`sk` begins with
 `<KIND>#`), or, with `parentId`, only that parent's children on the `byParent` index (a

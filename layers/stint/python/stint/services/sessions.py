@@ -1,56 +1,116 @@
-"""Sessions (contract section 5): time entries, running timers, tasks and projects by title.
+"""Sessions: the entity, its write (POST, PUT), its deletion, its reads.
 
-The routes' operations; a write's plan and the session entity are `session_plan`'s, what a
-session names (task, project, subtask, tags) is resolved by `session_refs`."""
+A write reads what the body names (`session_keys`, one round trip with the counter), adds its
+changes to a unit of work and commits them: the task (by id, or by title: `titles`), the
+subtask, the tags (`tags.session_tags`), the running session it takes over (`running`). An
+atomic batch makes the same writes through one unit of work (`stint.services.batch`).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from stint.errors import Conflict, PreconditionFailed, StintError, invalid_field, not_found
-from stint.models import SessionBody
-from stint.services import tags
+from stint.models import SessionBody, SessionFields, new_entity
+from stint.services import entities, running, tags, titles
 from stint.services.common import (
     ID_PATTERN,
     Caller,
     Versioned,
     check_if_match,
     check_path_id,
-    delete,
     load,
+    load_field,
     new_id,
-    versioned,
 )
-from stint.services.session_plan import (
-    Plan,
-    SessionWrite,
-    session_entity,
-    session_put,
-    stop_running,
-)
-from stint.services.session_refs import check_subtask, resolve_tags, resolve_task
-from stint.services.tasks import (
-    session_deletion,
-)
+from stint.services.entities import delete, plan_delete, rewrite
+from stint.services.task_state import set_completion
 from stint.store import (
     RUNNING_SK,
     Change,
     Committed,
-    Guard,
+    Delete,
+    Put,
     Store,
     UnitOfWork,
     entity_of,
     entity_sk,
     retrying,
 )
-from stint.timeutil import format_timestamp, parse_timestamp
+from stint.timeutil import format_timestamp, parse_timestamp, utc_now
 
 # Sort before / after every timestamp: the open ends of a range (a key cannot be "").
 _BEGINNING_OF_TIME = "0000"
 _END_OF_TIME = "9999"
 
 
-# ----------------------------------------------------------------------------- routes
+@dataclass
+class Written:
+    """What a create or replace wrote: the session, and the task, project and tags it
+    created (stamped by `committed`)."""
+
+    session: Versioned
+    created: bool
+    task: dict[str, Any] | None = None
+    project: dict[str, Any] | None = None
+    tags: list[dict[str, Any]] = field(default_factory=list)
+
+    def committed(self, committed: Committed) -> Written:
+        """As `committed` wrote it: its entities stamped, the session's seq (its ETag)."""
+        for entity in [self.session.entity, self.task, self.project, *self.tags]:
+            if entity is not None:
+                entity["lastUpdated"] = committed.timestamp
+        # No seq: a later operation of an atomic batch deleted the session (no ETag to give).
+        self.session.seq = committed.seqs.get(("session", self.session.entity["id"]), 0)
+        return self
+
+    def payload(self) -> dict[str, Any]:
+        payload: dict[str, Any] = {"session": self.session.entity}
+        if self.task is not None:
+            payload["task"] = self.task
+        if self.project is not None:
+            payload["project"] = self.project
+        if self.tags:
+            payload["tags"] = self.tags
+        return payload
+
+
+def session_entity(
+    session_id: str, task_id: str, fields: SessionFields, *, edited: bool
+) -> dict[str, Any]:
+    start = parse_timestamp(fields.startTimestamp)
+    return new_entity(
+        "session",
+        id=session_id,
+        taskId=task_id,
+        subtaskId=fields.subtaskId,
+        startTimestamp=format_timestamp(start),
+        **running.timing(start, fields.duration),
+        note=fields.note,
+        type=fields.type,
+        edited=edited,
+        retroAdded=fields.retroAdded,
+    )
+
+
+def deletion(record: dict[str, Any], on_conflict: StintError | None = None) -> list[Change]:
+    """Delete a session; a running one also frees the RUNNING guard."""
+    changes: list[Change] = [
+        Delete("session", record["id"], int(record["seq"]), on_conflict=on_conflict)
+    ]
+    if record.get("running"):
+        changes.append(running.released(record["id"]))
+    return changes
+
+
+def _deletion_of_read(
+    _: UnitOfWork, record: dict[str, Any], on_conflict: StintError | None
+) -> list[Change]:
+    return deletion(record, on_conflict)
+
+
+# ----------------------------------------------------------------------------- writes
 
 
 def check_session_path(body: SessionBody, path_id: str | None) -> None:
@@ -68,66 +128,89 @@ def check_session_path(body: SessionBody, path_id: str | None) -> None:
 
 def session_keys(body: SessionBody, path_id: str | None) -> list[str]:
     """What a write of `body` reads of what it names directly: read ahead in one round trip."""
-    fields = body.session
     return [
         *([entity_sk("session", path_id)] if path_id is not None else []),
         *([entity_sk("task", body.task.id)] if body.task and body.task.id else []),
-        *([RUNNING_SK] if fields.duration is None else []),
-        *(entity_sk("tag", tag_id) for tag_id in fields.tagIds or ()),
-        *(tags.name_guard_sk(name) for name in fields.tags or ()),
+        *([RUNNING_SK] if body.session.duration is None else []),
+        *tags.name_keys(body.session),
     ]
 
 
-def plan_session_write(
+def plan_write(
     store: UnitOfWork,
-    plan: Plan,
     caller: Caller,
     body: SessionBody,
     *,
     path_id: str | None,
     if_match: str | None,
-) -> SessionWrite:
-    """Add to `plan` the changes that POST (path_id None) or PUT a session; what it will write
-    (seqs and timestamps are the commit's: see `finish`)."""
+) -> Written:
+    """Add to `store` the changes that POST (path_id None) or PUT a session; what it will
+    write (seqs and timestamps are the commit's: `Written.committed`)."""
+    since = len(store.planned)
     session_id = path_id or body.session.id or new_id()
     existing = store.get("session", session_id) if path_id is not None else None
     if existing is None and if_match is not None:
         raise PreconditionFailed("If-Match given, but there is no such session")
     on_conflict = check_if_match(if_match, existing) if existing else None
-    task_id = resolve_task(store, plan, caller, body)
+    task_id = _task_id(store, caller, body)
     check_subtask(store, body.session.subtaskId, task_id)
     session = session_entity(session_id, task_id, body.session, edited=existing is not None)
-    session["tagIds"] = resolve_tags(store, plan, body.session)
+    session["tagIds"] = tags.session_tags(store, body.session)
     if session["running"]:
-        _, running_id = stop_running(store, plan, keep=session_id)
-        if running_id != session_id:
-            plan.changes.append(Guard(RUNNING_SK, ref=session_id, expect=running_id))
+        running.take_over(store, running.read(store), session_id, utc_now())
     elif existing and existing.get("running"):
-        plan.changes.append(Guard(RUNNING_SK, ref=None, expect=session_id))
+        store.add(running.released(session_id))
     exists = Conflict(f"a session with id {session_id!r} already exists")
-    plan.changes.append(
-        session_put(
+    store.add(
+        Put(
+            "session",
             session,
             expect_seq=int(existing["seq"]) if existing else None,
             on_conflict=on_conflict if existing else (exists if path_id is None else None),
         )
     )
-    return SessionWrite(
+    task, project = (store.created(kind, since=since) for kind in ("task", "project"))
+    return Written(
         Versioned(session, 0),
         created=existing is None,
-        task=plan.created.get("task"),
-        project=plan.created.get("project"),
-        tags=plan.created_tags,
+        task=task[0] if task else None,
+        project=project[0] if project else None,
+        tags=store.created("tag", since=since),
     )
 
 
-def finish(write: SessionWrite, committed: Committed) -> SessionWrite:
-    """`write` as committed: its entities stamped, the session's seq (its ETag)."""
-    for entity in [write.session.entity, write.task, write.project, *write.tags]:
-        if entity is not None:
-            entity["lastUpdated"] = committed.timestamp
-    write.session.seq = committed.seq_of("session", write.session.entity["id"])
-    return write
+def _task_id(store: UnitOfWork, caller: Caller, body: SessionBody) -> str:
+    """The session's task: by id (an unknown one is a 404, docs/API.md), else by title."""
+    ref = body.task
+    if ref.id is None:
+        return titles.task_named(store, caller, body)
+    record = load(store, "task", ref.id)
+    task = entity_of(record)
+    if ref.isCompleted is not None and ref.isCompleted != task.get("isCompleted"):
+        set_completion(task, ref.isCompleted)
+        store.add(rewrite("task", record, task))
+    else:
+        store.require("task", task["id"])
+    return str(task["id"])
+
+
+def check_subtask(
+    store: Store, subtask_id: str | None, task_id: str, field: str = "session.subtaskId"
+) -> None:
+    """A session's subtask must be a subtask of its task (400 naming the body field)."""
+    if subtask_id is None:
+        return
+    subtask = load_field(store, "subtask", subtask_id, field)
+    if subtask["taskId"] != task_id:
+        raise invalid_field(field, "must be a subtask of the session's task")
+
+
+def plan_delete_session(store: UnitOfWork, session_id: str, if_match: str | None) -> None:
+    """Add to `store` the deletion of the caller's session."""
+    plan_delete(store, "session", session_id, if_match, _deletion_of_read)
+
+
+# ----------------------------------------------------------------------------- routes
 
 
 def write_session(
@@ -136,23 +219,25 @@ def write_session(
     *,
     path_id: str | None = None,
     if_match: str | None = None,
-) -> SessionWrite:
+) -> Written:
     """POST (path_id None) or PUT (replace, or create with that id) a session."""
     check_session_path(body, path_id)
 
-    def attempt() -> SessionWrite:
+    def attempt() -> Written:
         store = UnitOfWork(caller.user_id)
-        plan = Plan()
         store.prefetch(*session_keys(body, path_id))
-        write = plan_session_write(store, plan, caller, body, path_id=path_id, if_match=if_match)
-        committed = store.commit([*plan.changes, *tags.count_change(plan.changes)])
-        return finish(write, committed)
+        written = plan_write(store, caller, body, path_id=path_id, if_match=if_match)
+        return written.committed(store.commit())
 
     return retrying(attempt)
 
 
+def delete_session(caller: Caller, session_id: str, *, if_match: str | None) -> None:
+    delete(caller, "session", session_id, if_match, _deletion_of_read)
+
+
 def get_session(caller: Caller, session_id: str) -> Versioned:
-    return versioned(load(Store(caller.user_id), "session", session_id))
+    return entities.get(caller, "session", session_id)
 
 
 def list_sessions(
@@ -190,12 +275,3 @@ def _bound(name: str, value: str | None) -> str | None:
         return format_timestamp(parse_timestamp(value))
     except ValueError as error:
         raise invalid_field(name, str(error)) from error
-
-
-def delete_session(caller: Caller, session_id: str, *, if_match: str | None) -> None:
-    def deletion(
-        store: UnitOfWork, record: dict[str, Any], on_conflict: StintError | None
-    ) -> list[Change]:
-        return session_deletion(record, on_conflict=on_conflict)
-
-    delete(caller, "session", session_id, if_match, deletion)

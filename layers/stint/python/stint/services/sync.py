@@ -1,4 +1,4 @@
-"""Delta sync (contract section 4, seed 000).
+"""Delta sync (docs/DESIGN.md, "Sync"; docs/API.md, "Sync tokens").
 
 A token holds the user's change sequence up to which the client has everything. A page is
 one consistent query on the `bySeq` index for `token < seq <= upto`, where `upto` is the

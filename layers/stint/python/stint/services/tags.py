@@ -1,4 +1,4 @@
-"""Tags (contract section 15): names the caller puts on sessions.
+"""Tags (docs/API.md, "Tags"): names the caller puts on sessions, by id or by name.
 
 A tag's name is unique per user (trimmed, case-insensitive): a guard item per normalized name
 (`store.title_guard_sk("tag", "all", name)`) names the tag that has it, and is written in the
@@ -6,7 +6,9 @@ same transaction as every create, rename and delete of a tag, so it is never sta
 concurrent writers cannot both take a name. A count item (`store.TAG_COUNT_SK`) holds how many
 tags the user has, conditioned in the same transaction, so the 1,000th is the last.
 
-Deleting a tag changes every session that carries it (docs/DESIGN.md, "Tags").
+A session names its tags by id or by name (`session_tags`); a name no tag has yet is a tag
+created in the session's transaction. Deleting a tag changes every session that carries it
+(docs/DESIGN.md, "Tags and sessions in bulk").
 """
 
 from __future__ import annotations
@@ -14,17 +16,17 @@ from __future__ import annotations
 from typing import Any
 
 from stint.errors import Conflict, invalid_field
-from stint.models import TagFields
+from stint.models import TAGS_PER_SESSION, SessionFields, TagFields, new_entity
+from stint.services import entities
 from stint.services.common import (
     Caller,
     Versioned,
     check_if_match,
     load,
+    load_field,
     new_id,
-    patch,
-    save,
-    versioned,
 )
+from stint.services.entities import patch, save
 from stint.services.pages import key_of_token, token_after
 from stint.store import (
     TAG_COUNT_SK,
@@ -61,14 +63,10 @@ def name_taken(name: str) -> Conflict:
     return Conflict(f"a tag named {name.strip()!r} exists")
 
 
-def new_tag(tag_id: str, name: str, color: str | None = None) -> dict[str, Any]:
-    return {"id": tag_id, "name": name, "color": color}
-
-
 def creation(tag: dict[str, Any], *, owner: str | None) -> tuple[Put, Guard]:
     """The changes that create `tag`: it and its name's guard (read as `owner`: None, or a
-    stale guard); `count_change` counts it. A failed condition on the guard means another
-    writer took the name since it was read: the operation runs again and finds that tag."""
+    stale guard); `counted` counts it. A failed condition on the guard means another writer
+    took the name since it was read: the operation runs again and finds that tag."""
     exists = Conflict(f"a tag with id {tag['id']!r} already exists")
     return (
         Put("tag", tag, on_conflict=exists),
@@ -76,15 +74,10 @@ def creation(tag: dict[str, Any], *, owner: str | None) -> tuple[Put, Guard]:
     )
 
 
-def count_change(changes: list[Change]) -> list[Change]:
-    """The one change of the user's tag count for the tags `changes` create, if any (a
-    transaction may touch the count item once, however many tags it creates)."""
-    created = sum(
-        1 for c in changes if isinstance(c, Put) and c.kind == "tag" and c.expect_seq is None
-    )
-    if not created:
-        return []
-    return [Tally(TAG_COUNT_SK, created, limit=MAX_TAGS, on_conflict=too_many())]
+def counted(created: int) -> Tally:
+    """The change of the user's tag count for `created` new tags (a transaction may touch the
+    count item once: a unit of work's counts are merged into one)."""
+    return Tally(TAG_COUNT_SK, created, limit=MAX_TAGS, on_conflict=too_many())
 
 
 def owner_of(store: UnitOfWork, name: str) -> tuple[dict[str, Any] | None, str | None]:
@@ -97,6 +90,48 @@ def owner_of(store: UnitOfWork, name: str) -> tuple[dict[str, Any] | None, str |
     if record is None or normalized_title(record["name"]) != normalized_title(name):
         return None, owner  # stale: the tag is gone or renamed (not by this design's writes)
     return record, owner
+
+
+def name_keys(fields: SessionFields) -> list[str]:
+    """What a session's tags are read by first: the tags by id, the names' guards."""
+    return [
+        *(entity_sk("tag", tag_id) for tag_id in fields.tagIds or ()),
+        *(name_guard_sk(name) for name in fields.tags or ()),
+    ]
+
+
+def session_tags(store: UnitOfWork, fields: SessionFields) -> list[str]:
+    """A session's tags: `tagIds` (each the caller's, else 400 naming the field) and `tags`
+    by name (the caller's tag with that name, else one created in the same transaction,
+    race-free by its name's guard), at most 20 in all."""
+    missing = invalid_field("session.tagIds", "the tag was deleted")
+    chosen: list[str] = []
+    for tag_id in dict.fromkeys(fields.tagIds or ()):
+        load_field(store, "tag", tag_id, "session.tagIds")
+        store.require("tag", tag_id, on_conflict=missing)
+        chosen.append(tag_id)
+    names: dict[str, str] = {}  # the first spelling of each name
+    for name in fields.tags or ():
+        names.setdefault(normalized_title(name), name)
+    owners = [store.get_guard(name_guard_sk(name)) for name in names.values()]
+    store.prefetch(*(entity_sk("tag", owner) for owner in owners if owner))  # one round trip
+    created = 0
+    for name in names.values():
+        record, owner = owner_of(store, name)
+        if record is not None:
+            store.require("tag", record["id"])  # deleted meanwhile: run again, and create it
+            chosen.append(str(record["id"]))
+            continue
+        tag = new_entity("tag", id=new_id(), name=name)
+        store.add(*creation(tag, owner=owner))
+        created += 1
+        chosen.append(str(tag["id"]))
+    chosen = list(dict.fromkeys(chosen))
+    if len(chosen) > TAGS_PER_SESSION:
+        raise invalid_field("session.tags", f"a session carries at most {TAGS_PER_SESSION} tags")
+    if created:
+        store.add(counted(created))
+    return chosen
 
 
 # ----------------------------------------------------------------------------- routes
@@ -112,15 +147,14 @@ def create_tag(caller: Caller, fields: TagFields) -> Versioned:
         existing, owner = owner_of(store, name)
         if existing is not None:
             raise name_taken(name)
-        tag = new_tag(fields.id or new_id(), name, fields.color)
-        put, guard = creation(tag, owner=owner)
-        return save(store, put, guard, *count_change([put]))
+        tag = new_entity("tag", id=fields.id or new_id(), name=name, color=fields.color)
+        return save(store, *creation(tag, owner=owner), counted(1))
 
     return retrying(attempt)
 
 
 def get_tag(caller: Caller, tag_id: str) -> Versioned:
-    return versioned(load(Store(caller.user_id), "tag", tag_id))
+    return entities.get(caller, "tag", tag_id)
 
 
 def list_tags(
@@ -181,16 +215,17 @@ def delete_tag(caller: Caller, tag_id: str, *, if_match: str | None) -> None:
                 keep=lambda session: tag_id in (session.get("tagIds") or ()),
             )
         ]
-        deletion: list[Change] = [
-            *untagged,
+        store.add(*untagged)
+        tag_deletion: list[Change] = [
             Guard(name_guard_sk(record["name"]), ref=None, expect=tag_id),
             Tally(TAG_COUNT_SK, -1),
             Delete("tag", tag_id, int(record["seq"]), on_conflict=on_conflict),
         ]
-        if fits_one_transaction(deletion):
-            store.commit_unless_changed(deletion)
+        if fits_one_transaction([*untagged, *tag_deletion]):
+            store.add(*tag_deletion)
+            store.commit_unless_changed()
             return
-        store.commit(list(untagged))
+        store.commit()
         raise StaleRead()  # read again: the tag, and any session tagged meanwhile
 
     retrying(attempt)

@@ -1,31 +1,26 @@
-"""Tasks and subtasks (contract section 6)."""
+"""Tasks and subtasks: their routes, and a task's deletion with its subtasks and sessions
+(docs/DESIGN.md, "The change sequence": cascades)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from stint.errors import Conflict, StintError, invalid_field
-from stint.models import SubtaskFields, TaskFields
-from stint.services import users
+from stint.models import SubtaskFields, TaskFields, new_entity
+from stint.services import entities, sessions, users
 from stint.services.common import (
     Caller,
     Versioned,
-    delete,
-    list_page,
     load,
     load_field,
     new_id,
-    patch,
-    rewrite,
-    save,
-    versioned,
 )
+from stint.services.entities import delete, list_page, patch, save
+from stint.services.task_state import completion_patched, set_completion
 from stint.store import (
     PROFILE_SK,
-    RUNNING_SK,
     Change,
     Delete,
-    Guard,
     Put,
     Require,
     Store,
@@ -33,52 +28,7 @@ from stint.store import (
     children_prefix,
 )
 
-
-def task_update(
-    record: dict[str, Any], task: dict[str, Any], on_conflict: StintError | None = None
-) -> Put:
-    """The write of a changed task, conditioned on the seq its `record` was read at."""
-    return rewrite("task", record, task, on_conflict=on_conflict)
-
-
-def set_completion(task: dict[str, Any], is_completed: bool) -> None:
-    """Set isCompleted and keep status in agreement (completed iff isCompleted)."""
-    if is_completed:
-        task["status"] = "completed"
-    elif task.get("isCompleted"):
-        task["status"] = "todo"
-    task["isCompleted"] = is_completed
-    check_not_completed_permanent(task)
-
-
-def check_not_completed_permanent(task: dict[str, Any]) -> None:
-    """A permanent task (Time Magic) is never completed: finishing it is `409 permanent_task`,
-    and so is any other way of completing it (isCompleted, or making a completed task
-    permanent)."""
-    if task.get("taskType") == "permanent" and task.get("isCompleted"):
-        raise Conflict("A permanent task cannot be completed", code="permanent_task")
-
-
-def _project_guard(project_id: str, error: StintError) -> Require:
-    return Require("project", project_id, on_conflict=error)
-
-
 # ----------------------------------------------------------------------------- tasks
-
-
-def new_task(entity_id: str, project_id: str, **fields: Any) -> dict[str, Any]:
-    """A task with the contract's defaults."""
-    return {
-        "id": entity_id,
-        "projectId": project_id,
-        "title": None,
-        "isCompleted": False,
-        "taskType": "default",
-        "status": "todo",
-        "billable": True,
-        "plannedDuration": None,
-        **fields,
-    }
 
 
 def create_task(
@@ -100,9 +50,10 @@ def create_task(
         store.prefetch(PROFILE_SK)  # the profile names the default project
         project_id = users.default_project_id(caller, store)
         missing = invalid_field("task.projectId", "the default project was deleted")
-    task = new_task(
-        fields.id or new_id(),
-        project_id,
+    task = new_entity(
+        "task",
+        id=fields.id or new_id(),
+        projectId=project_id,
         title=fields.title,
         taskType=fields.taskType or "default",
         billable=True if fields.billable is None else fields.billable,
@@ -114,12 +65,12 @@ def create_task(
     return save(
         store,
         Put("task", task, on_conflict=exists),
-        _project_guard(project_id, missing),
+        Require("project", project_id, on_conflict=missing),
     )
 
 
 def get_task(caller: Caller, task_id: str) -> Versioned:
-    return versioned(load(Store(caller.user_id), "task", task_id))
+    return entities.get(caller, "task", task_id)
 
 
 def list_tasks(
@@ -148,9 +99,7 @@ def update_task(
     caller: Caller, task_id: str, fields: TaskFields, if_match: str | None
 ) -> Versioned:
     def rule(store: UnitOfWork, record: dict[str, Any], task: dict[str, Any]) -> list[Change]:
-        if task["isCompleted"] != bool(record.get("isCompleted")):
-            task["status"] = "completed" if task["isCompleted"] else "todo"
-        check_not_completed_permanent(task)
+        completion_patched(record, task)
         return []
 
     return patch(caller, "task", task_id, fields, if_match, rule)
@@ -169,18 +118,10 @@ def task_deletion(
     changes: list[Change] = []
     for child in children:
         if child["kind"] == "session":
-            changes.extend(session_deletion(child))
+            changes.extend(sessions.deletion(child))
         elif child["kind"] == "subtask":
             changes.append(Delete("subtask", child["id"], int(child["seq"])))
     changes.append(Delete("task", task["id"], int(task["seq"]), on_conflict=on_conflict))
-    return changes
-
-
-def session_deletion(record: dict[str, Any], **kwargs: Any) -> list[Change]:
-    """Delete a session; a running one also frees the user's running-timer slot."""
-    changes: list[Change] = [Delete("session", record["id"], int(record["seq"]), **kwargs)]
-    if record.get("running"):
-        changes.append(Guard(RUNNING_SK, ref=None, expect=record["id"]))
     return changes
 
 
@@ -204,13 +145,14 @@ def create_subtask(caller: Caller, task_id: str, fields: SubtaskFields) -> Versi
         raise invalid_field("subtask.taskId", "must equal the task in the path")
     if fields.title is None:
         raise invalid_field("subtask.title", "is required")
-    subtask: dict[str, Any] = {
-        "id": fields.id or new_id(),
-        "taskId": task_id,
-        "title": fields.title,
-        "isCompleted": bool(fields.isCompleted),
-        "plannedDuration": fields.plannedDuration,
-    }
+    subtask = new_entity(
+        "subtask",
+        id=fields.id or new_id(),
+        taskId=task_id,
+        title=fields.title,
+        isCompleted=bool(fields.isCompleted),
+        plannedDuration=fields.plannedDuration,
+    )
     exists = Conflict(f"a subtask with id {subtask['id']!r} already exists")
     return save(
         store,
@@ -228,7 +170,7 @@ def list_subtasks(
 
 
 def get_subtask(caller: Caller, subtask_id: str) -> Versioned:
-    return versioned(load(Store(caller.user_id), "subtask", subtask_id))
+    return entities.get(caller, "subtask", subtask_id)
 
 
 def update_subtask(

@@ -1,5 +1,5 @@
-"""Teams, their invitations and their running timers (contract section 8, Worksection's
-get_timers / stop_timer).
+"""Teams, their invitations and their running timers (docs/DESIGN.md, "Tasks, timers and
+teams"; Worksection's get_timers / stop_timer).
 
 A team shares its members' running timers and nothing else: each user's projects, tasks and
 sessions stay in their own partition, read here only to describe a running timer (its task's
@@ -24,7 +24,8 @@ from stint.errors import Conflict, Forbidden, not_found
 from stint.models import MemberBody, TeamFields, TeamRole, normalized_email
 from stint.services import users
 from stint.services.common import ID_PATTERN, Caller, Versioned, check_if_match, new_id
-from stint.services.timer import elapsed_seconds, stop_timer
+from stint.services.running import elapsed_seconds
+from stint.services.timer import stop_timer
 from stint.store import TeamStore, entities_of_users, retrying, running_refs
 from stint.timeutil import format_timestamp, utc_now
 

@@ -1,15 +1,18 @@
-"""The user's profile and default project (contract section 3)."""
+"""The user's profile and default project (`/v1/me`; the post-confirmation trigger)."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from stint import aws
 from stint.config import settings
 from stint.errors import StintError, invalid_field
-from stint.models import UserPatch
+from stint.models import UserPatch, new_entity
 from stint.services.common import Caller, Versioned, check_if_match, load_field, new_id
 from stint.store import Put, PutProfile, Require, Store, TeamStore, UnitOfWork, retrying
+
+log = logging.getLogger(__name__)
 
 DEFAULT_PROJECT_TITLE = "Inbox"
 
@@ -21,27 +24,10 @@ class _ProfileExists(StintError):
     status = 409
 
 
-def new_project(entity_id: str, **fields: Any) -> dict[str, Any]:
-    """A project with the contract's defaults."""
-    return {
-        "id": entity_id,
-        "title": None,
-        "isArchived": False,
-        "categoryId": None,
-        "color": None,
-        "roundingMethod": "nearest",
-        "roundingMinutes": 0,
-        "hourlyRate": None,
-        "plannedDurationHours": None,
-        "plannedBudget": None,
-        **fields,
-    }
-
-
 def create_profile(user_id: str, email: str, display_name: str) -> dict[str, Any]:
     """Create the profile and its default project once; return the profile that exists."""
     store = Store(user_id)
-    inbox = new_project(new_id(), title=DEFAULT_PROJECT_TITLE)
+    inbox = new_entity("project", id=new_id(), title=DEFAULT_PROJECT_TITLE)
     profile = {
         "id": user_id,
         "email": email,
@@ -60,7 +46,8 @@ def create_profile(user_id: str, email: str, display_name: str) -> dict[str, Any
             ],
             send_now=True,
         )
-    except _ProfileExists:
+    except _ProfileExists:  # created meanwhile (the trigger, or another first request)
+        log.info("profile of %s exists already: answering it", user_id)
         existing = store.get_profile()
         assert existing is not None
         return existing

@@ -1,4 +1,4 @@
-"""Webhook subscriptions (contract section 11). Deliveries: `stint.dispatch`, `stint.delivery`.
+"""Webhook subscriptions (docs/API.md, "Webhooks"). Deliveries: `stint.dispatch`, `stint.delivery`.
 
 A subscription is versioned like the profile: its `version` is its ETag, and every change (a
 PATCH, a rotation, being disabled by the delivery function) takes the next one.

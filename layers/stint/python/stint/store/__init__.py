@@ -6,9 +6,11 @@ By job, each module small enough to read at once:
                   between Python values and DynamoDB attributes (`to_item`, `from_item`)
 - `reads`         point reads of a partition, `batch_get`, queries by page and page tokens
 - `changes`       the changes a commit writes (`Put`, `Delete`, `Require`, `Guard`,
-                  `PutProfile`), each building its own DynamoDB actions
+                  `PutProfile`, `Tally`), each building its own DynamoDB actions and saying
+                  what a read of its item sees before the commit; `merged`, one per item
 - `unit`          a user's partition (`Store`) and the unit of work of one attempt of a
-                  read-then-write operation (`UnitOfWork`): reads ahead, counter-sequenced commit
+                  read-then-write operation (`UnitOfWork`): reads ahead, collects changes
+                  (read back as they will be), commits them counter-sequenced
 - `transactions`  sending a transaction: what a failed condition means, retries of a lost race,
                   backoff, `retrying`, and the deferral an idempotent request's write waits in
 - `idempotency`   the records of Idempotency-Keys
@@ -18,7 +20,18 @@ By job, each module small enough to read at once:
 Services import what they need from here (`from stint.store import Store, Put, ...`).
 """
 
-from stint.store.changes import Change, Delete, Draft, Guard, Put, PutProfile, Require, Tally
+from stint.store.changes import (
+    PENDING_SEQ,
+    Change,
+    ChangesCollide,
+    Delete,
+    Draft,
+    Guard,
+    Put,
+    PutProfile,
+    Require,
+    Tally,
+)
 from stint.store.idempotency import IdempotencyRecords
 from stint.store.keys import (
     COUNTER_SK,
@@ -81,6 +94,7 @@ __all__ = [
     "MAX_ACTIONS_PER_TRANSACTION",
     "MAX_KEYS_PER_BATCH",
     "MEMBERSHIP_PREFIX",
+    "PENDING_SEQ",
     "PROFILE_SK",
     "RUNNING_SK",
     "TAG_COUNT_SK",
@@ -90,6 +104,7 @@ __all__ = [
     "WEBHOOK_COUNT_SK",
     "WEBHOOK_PREFIX",
     "Change",
+    "ChangesCollide",
     "Committed",
     "Deferral",
     "Delete",

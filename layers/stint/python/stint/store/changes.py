@@ -3,12 +3,15 @@
 A change is one write of the user's partition and the condition it holds on what was read:
 `Put` and `Delete` write entities (and take the next seq of the user's change sequence),
 `Require` checks that an entity still exists, `Guard` sets or clears a bookkeeping item,
-`PutProfile` writes the profile. Each says what its failed condition means (`on_conflict`: a
-domain error; None: the operation runs again from its reads, `StaleRead`).
+`PutProfile` writes the profile, `Tally` counts. Each says what its failed condition means
+(`on_conflict`: a domain error; None: the operation runs again from its reads, `StaleRead`),
+which item it touches, and what a read of that item sees before the commit (`pending`).
+`merged` makes the changes of one unit of work one per item, as a transaction must.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -27,6 +30,11 @@ from stint.store.keys import (
 )
 from stint.store.transactions import OnFailedCondition, Outcome, Transaction
 from stint.timeutil import utc_now
+
+# The seq of an entity written earlier in the same unit of work, as its later reads see it:
+# no ETag matches it, and a later write of the entity is merged with that one (`merged`).
+PENDING_SEQ = -1
+Record = dict[str, Any]
 
 
 @dataclass
@@ -78,6 +86,7 @@ class Change:
 
     on_conflict: StintError | None
     sequenced = False  # writes an entity: takes a seq, so the commit writes the counter
+    changes_reads = False  # a later read of its item sees something else (`pending`)
 
     @property
     def size(self) -> int:
@@ -88,6 +97,16 @@ class Change:
     def written_sk(self) -> str | None:
         """The sort key of the item it writes (None: it writes nothing)."""
         return None
+
+    @property
+    def item_sk(self) -> str:
+        """The sort key of the item it writes or checks."""
+        assert self.written_sk is not None
+        return self.written_sk
+
+    def pending(self) -> Record | None:
+        """The item as a later read of the same unit of work sees it (None: gone)."""
+        raise NotImplementedError
 
     @property
     def if_condition_fails(self) -> OnFailedCondition:
@@ -115,6 +134,12 @@ class Put(Change):
     @property
     def written_sk(self) -> str:
         return entity_sk(self.kind, self.entity["id"])
+
+    changes_reads = True
+
+    def pending(self) -> Record:
+        keys = index_keys(self.kind, self.entity)
+        return {**self.entity, **keys, "kind": self.kind, "seq": PENDING_SEQ}
 
     def actions(self, draft: Draft) -> None:
         entity_id = self.entity["id"]
@@ -151,6 +176,11 @@ class Delete(Change):
     def written_sk(self) -> str:
         return entity_sk(self.kind, self.entity_id)
 
+    changes_reads = True
+
+    def pending(self) -> None:
+        return None
+
     def actions(self, draft: Draft) -> None:
         seq = draft.next_seq(self.kind, self.entity_id)
         delete = {"Key": draft.key(self.written_sk), **expecting("seq", self.expect_seq)}
@@ -175,6 +205,10 @@ class Require(Change):
     kind: str
     entity_id: str
     on_conflict: StintError | None = None
+
+    @property
+    def item_sk(self) -> str:
+        return entity_sk(self.kind, self.entity_id)
 
     def actions(self, draft: Draft) -> None:
         check = {
@@ -220,6 +254,11 @@ class Guard(Change):
     def written_sk(self) -> str:
         return self.sk
 
+    changes_reads = True
+
+    def pending(self) -> Record | None:
+        return None if self.ref is None else {"ref": self.ref}
+
     def actions(self, draft: Draft) -> None:
         condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"}
         if self.expect is not None:
@@ -260,3 +299,48 @@ class Tally(Change):
             update["ConditionExpression"] = "attribute_not_exists(#n) OR #n <= :most"
             update["ExpressionAttributeValues"][":most"] = {"N": str(self.limit - self.delta)}
         draft.add("Update", update, self.if_condition_fails)
+
+
+# ----------------------------------------------------------------------------- one per item
+
+
+class ChangesCollide(Exception):
+    """Two changes of one item that one transaction cannot hold (e.g. a delete, then a check)."""
+
+
+def merged(changes: list[Change]) -> list[Change]:
+    """One change per item, as a transaction must touch an item once: several changes of one
+    item (a session stopped by the next start, the running guard taken over twice, a task
+    reused) as one, in the place of the first. Changes of distinct items are left as they are.
+    """
+    out: list[Change] = []
+    where: dict[str, int] = {}
+    for change in changes:
+        sk = change.item_sk
+        if sk not in where:
+            where[sk] = len(out)
+            out.append(change)
+        else:
+            out[where[sk]] = _combined(out[where[sk]], change)
+    return out
+
+
+def _combined(first: Change, later: Change) -> Change:
+    """Both changes of one item as one: the first's condition (it was read from the table),
+    the later's effect."""
+    if isinstance(later, Require):
+        return first
+    if isinstance(first, Require):
+        return later
+    if isinstance(first, Put | Delete) and isinstance(later, Put):
+        expect = first.expect_seq
+        return Put(later.kind, later.entity, expect_seq=expect, on_conflict=first.on_conflict)
+    if isinstance(first, Put) and isinstance(later, Delete):
+        if first.expect_seq is None:  # created, then deleted: it must not have existed
+            return Guard(first.item_sk, ref=None, expect=None, on_conflict=first.on_conflict)
+        return Delete(later.kind, later.entity_id, first.expect_seq, on_conflict=first.on_conflict)
+    if isinstance(first, Guard) and isinstance(later, Guard):
+        return Guard(first.sk, ref=later.ref, expect=first.expect, on_conflict=first.on_conflict)
+    if isinstance(first, Tally) and isinstance(later, Tally):
+        return dataclasses.replace(first, delta=first.delta + later.delta)
+    raise ChangesCollide(f"{type(first).__name__} then {type(later).__name__} of {first.item_sk}")

@@ -1,4 +1,5 @@
-"""Teams, and the reads across users that team views need (contract section 8).
+"""Teams, and the reads across users that team views need (docs/DESIGN.md, "Tasks, timers
+and teams").
 
 A team is one item in its own partition; each member has a membership item in their partition
 (not an entity: no `seq`, no part in sync), and each pending invitation an item in its

@@ -1,5 +1,6 @@
 """A user's partition (`Store`), and the unit of work of one attempt of a read-then-write
-operation (`UnitOfWork`): its reads, made ahead where it can, and its counter-sequenced commit.
+operation (`UnitOfWork`): its reads, made ahead where it can, the changes it collects (read
+back as they will be), and their counter-sequenced commit.
 
 A commit reads the user's counter and writes its items together with `counter = new` under
 the condition `counter = old`, so one user's writes commit in `seq` order with no gap (a lost
@@ -8,9 +9,12 @@ race is sent again with a fresh counter: `transactions.send`).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
-from stint.store.changes import Change, Draft
+from stint.errors import StintError
+from stint.store.changes import Change, Draft, Put, Require, merged
 from stint.store.keys import COUNTER_SK, entity_sk, user_pk
 from stint.store.reads import Partition, Record, batch_get
 from stint.store.transactions import (
@@ -111,18 +115,24 @@ class Store(Partition):
 
 
 class UnitOfWork(Store):
-    """One attempt of a read-then-write operation on the user's partition. A service makes one
-    per attempt (inside `retrying`) and does its reads and its commit through it.
+    """One attempt of a read-then-write operation on the user's partition: a service makes one
+    per attempt (inside `retrying`), reads through it, adds its changes and commits them.
 
-    Its first read of an entity or guard also reads the user's COUNTER, in the same
-    BatchGetItem, and its commit uses that value instead of a GetItem of its own; `prefetch`
-    reads several keys the operation will need in one BatchGetItem. One round trip fewer for
-    every update and delete, more where the keys are known together (docs/DESIGN.md,
+    Reads ahead: its first read of an entity or guard also reads the user's COUNTER, in the
+    same BatchGetItem, and its commit uses that value instead of a GetItem of its own;
+    `prefetch` reads several keys the operation will need in one BatchGetItem. One round trip
+    fewer for every update and delete, more where the keys are known together (docs/DESIGN.md,
     "Performance"). A counter that is stale by the commit only fails the transaction's
     condition on it, and the commit then reads it again; an item is read ahead within the
     attempt that checks it, and an attempt re-runs from its reads when a condition on it fails,
     so nothing is decided on a value older than before. A plain `Store` reads nothing ahead
     (a read-only request reads no counter).
+
+    Collects: `add` and `require` gather the changes the commit writes, and a read of an item
+    a pending change writes answers what it will be (an entity at `PENDING_SEQ`, a guard's new
+    `ref`, nothing once deleted), so several writes (an atomic batch's operations) plan one
+    after the other as if each had committed. The commit writes one change per item
+    (`merged`): the first change's condition, the last one's value.
     """
 
     def __init__(self, user_id: str):
@@ -130,6 +140,10 @@ class UnitOfWork(Store):
         self._ahead: dict[str, Record | None] = {}  # sk -> the item read ahead (None: none)
         self._counter: int | None = None  # read along and not used yet
         self._counter_read = False
+        self.planned: list[Change] = []
+        self._pending: dict[str, Record | None] = {}  # sk -> as the changes leave it
+
+    # ------------------------------------------------------------------- reads
 
     def prefetch(self, *sks: str) -> None:
         """Read these items (and the counter, unless read already) in one BatchGetItem; the
@@ -148,7 +162,9 @@ class UnitOfWork(Store):
             self._counter_read = True
 
     def read(self, sk: str) -> Record | None:
-        """The item as read ahead in this attempt, or read now."""
+        """The item as this unit's changes leave it, as read ahead, or read now."""
+        if sk in self._pending:
+            return self._pending[sk]
         return self._ahead[sk] if sk in self._ahead else super().read(sk)
 
     def get(self, kind: str, entity_id: str) -> Record | None:
@@ -160,9 +176,18 @@ class UnitOfWork(Store):
 
     def _read_with_counter(self, sk: str) -> Record | None:
         """`read`, bringing the counter along when the commit will need it."""
-        if sk not in self._ahead and not self._counter_read:
+        if sk not in self._pending and sk not in self._ahead and not self._counter_read:
             self.prefetch(sk)
         return self.read(sk)
+
+    def query_all(self, **kwargs: Any) -> Iterator[Record]:
+        """`Partition.query_all`, as this unit's changes leave the items found."""
+        for record in super().query_all(**kwargs):
+            sk = record["sk"]
+            if sk not in self._pending:
+                yield record
+            elif (pending := self._pending[sk]) is not None:
+                yield {**record, **pending}
 
     def read_counter(self) -> int:
         if self._counter is not None:
@@ -170,29 +195,63 @@ class UnitOfWork(Store):
             return counter
         return super().read_counter()
 
-    def commit(self, changes: list[Change], *, send_now: bool = False) -> Committed:
-        committed = super().commit(changes, send_now=send_now)
-        self._forget(changes)
+    # ------------------------------------------------------------------- changes
+
+    def add(self, *changes: Change) -> None:
+        """Changes to commit; later reads of their items see them."""
+        for change in changes:
+            self.planned.append(change)
+            if change.changes_reads:
+                self._pending[change.item_sk] = change.pending()
+
+    def require(self, kind: str, entity_id: str, on_conflict: StintError | None = None) -> None:
+        """Commit only if the entity still exists (an entity this unit writes is checked by its
+        own write)."""
+        sk = entity_sk(kind, entity_id)
+        if not any(change.item_sk == sk for change in self.planned):
+            self.add(Require(kind, entity_id, on_conflict=on_conflict))
+
+    def created(self, kind: str, *, since: int = 0) -> list[Record]:
+        """The entities of `kind` the changes from `since` on create."""
+        return [
+            change.entity
+            for change in self.planned[since:]
+            if isinstance(change, Put) and change.kind == kind and change.expect_seq is None
+        ]
+
+    def fits_one_transaction(self) -> bool:
+        return fits_one_transaction(merged(self.planned))
+
+    # ------------------------------------------------------------------- commits
+
+    def commit(self, changes: list[Change] | None = None, *, send_now: bool = False) -> Committed:
+        """Commit the changes added (and `changes`), one per item."""
+        self.add(*changes or ())
+        writes = merged(self.planned)
+        committed = super().commit(writes, send_now=send_now)
+        self._committed(writes)
         return committed
 
-    def commit_unless_changed(self, changes: list[Change]) -> Committed:
-        """Commit `changes` (one transaction) only if no write of the user committed since
-        this unit of work first read the counter (with its first read): for an operation whose
-        reads are a query no condition on an item can cover (the sessions that carry a tag).
-        Otherwise StaleRead: the operation runs again from its reads. Never held for an
+    def commit_unless_changed(self) -> Committed:
+        """Commit the changes added (one transaction) only if no write of the user committed
+        since this unit of work first read the counter (with its first read): for an operation
+        whose reads are a query no condition on an item can cover (the sessions that carry a
+        tag). Otherwise StaleRead: the operation runs again from its reads. Never held for an
         Idempotency-Key."""
+        writes = merged(self.planned)
         if self._counter is None:
             raise ValueError("commit_unless_changed needs the counter read ahead")
-        if not fits_one_transaction(changes):
+        if not fits_one_transaction(writes):
             raise ValueError(f"at most {MAX_ACTIONS_PER_TRANSACTION} actions")
         counter, self._counter = self._counter, None
-        draft = self._draft(changes, format_timestamp(utc_now()), counter, sequenced=True)
+        draft = self._draft(writes, format_timestamp(utc_now()), counter, sequenced=True)
         send_once(draft.transaction)  # the counter moved: StaleRead
-        self._forget(changes)
+        self._committed(writes)
         return Committed(draft.transaction.seqs, draft.timestamp)
 
-    def _forget(self, changes: list[Change]) -> None:
-        """What a commit wrote is read again if asked for."""
-        for change in changes:
+    def _committed(self, writes: list[Change]) -> None:
+        """What a commit wrote is read again if asked for; the unit starts afresh."""
+        for change in writes:
             if change.written_sk is not None:
                 self._ahead.pop(change.written_sk, None)
+        self.planned, self._pending = [], {}

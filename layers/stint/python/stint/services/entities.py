@@ -1,0 +1,146 @@
+"""The operations every kind's routes share: a create's save, the one PATCH path, the one
+DELETE path (docs/DESIGN.md, "The change sequence"), and a page of a kind."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from stint.errors import StintError, invalid_field
+from stint.kinds import KINDS
+from stint.models import RequestBody
+from stint.services import common
+from stint.services.common import Caller, Versioned, load, stamped, versioned
+from stint.store import Change, Delete, Put, Require, Store, UnitOfWork, entity_of, retrying
+from stint.store import entity_sk as entity_key
+
+
+def get(caller: Caller, kind: str, entity_id: str) -> Versioned:
+    """`GET` of any entity: the caller's, or 404."""
+    return versioned(load(Store(caller.user_id), kind, entity_id))
+
+
+def save(store: UnitOfWork, put: Put, *with_it: Change) -> Versioned:
+    """Commit `put` (and what must commit with it); the entity as the API returns it."""
+    committed = store.commit([put, *with_it])
+    return Versioned(stamped(put.entity, committed), committed.seq_of(put.kind, put.entity["id"]))
+
+
+def rewrite(
+    kind: str,
+    record: dict[str, Any],
+    entity: dict[str, Any],
+    *,
+    on_conflict: StintError | None = None,
+) -> Put:
+    """The write of a changed entity, conditioned on the seq its `record` was read at."""
+    return Put(kind, entity, expect_seq=int(record["seq"]), on_conflict=on_conflict)
+
+
+# What a kind's PATCH does beyond writing the fields sent: checks, derived fields, and changes
+# to commit with it. Called with the record as read and the entity as patched.
+PatchRule = Callable[[UnitOfWork, dict[str, Any], dict[str, Any]], list[Change]]
+
+
+def patch(
+    caller: Caller,
+    kind: str,
+    entity_id: str,
+    fields: RequestBody,
+    if_match: str | None,
+    rule: PatchRule | None = None,
+) -> Versioned:
+    """`PATCH` of any entity: the fields sent replace the stored ones (`null` clears a nullable
+    one), its parent (stint.kinds) may change to another of the caller's entities, `If-Match`
+    is the write's condition, and the kind's `rule` adds what is particular to it."""
+    common.check_path_id(getattr(fields, "id", None), entity_id)
+
+    def attempt() -> Versioned:
+        store = UnitOfWork(caller.user_id)
+        record = load(store, kind, entity_id)
+        on_conflict = common.check_if_match(if_match, record)
+        entity = {**entity_of(record), **fields.written()}
+        changes = parent_guard(store, kind, entity, before=record)
+        if rule is not None:
+            changes += rule(store, record, entity)
+        return save(store, rewrite(kind, record, entity, on_conflict=on_conflict), *changes)
+
+    return retrying(attempt)
+
+
+# The changes that delete an entity as read (and what goes with it), given the error its
+# failed condition raises (If-Match).
+Deletion = Callable[[UnitOfWork, dict[str, Any], StintError | None], list[Change]]
+
+
+def plan_delete(
+    store: UnitOfWork,
+    kind: str,
+    entity_id: str,
+    if_match: str | None,
+    deletion: Deletion | None = None,
+) -> None:
+    """Add to `store` the deletion of the caller's entity (by default: it alone), `If-Match`
+    its condition."""
+    record = load(store, kind, entity_id)
+    on_conflict = common.check_if_match(if_match, record)
+    if deletion is None:
+        store.add(Delete(kind, entity_id, int(record["seq"]), on_conflict=on_conflict))
+    else:
+        store.add(*deletion(store, record, on_conflict))
+
+
+def delete(
+    caller: Caller,
+    kind: str,
+    entity_id: str,
+    if_match: str | None,
+    deletion: Deletion | None = None,
+    *,
+    read_ahead: tuple[str, ...] = (),
+) -> None:
+    """`DELETE` of any entity: read it (with the keys `read_ahead` names, in one round trip),
+    check `If-Match`, and commit its `deletion`, again from the reads when something changed
+    meanwhile."""
+
+    def attempt() -> None:
+        store = UnitOfWork(caller.user_id)
+        if read_ahead:
+            store.prefetch(entity_key(kind, entity_id), *read_ahead)
+        plan_delete(store, kind, entity_id, if_match, deletion)
+        store.commit()
+
+    retrying(attempt)
+
+
+def parent_guard(
+    store: Store, kind: str, entity: dict[str, Any], *, before: dict[str, Any] | None = None
+) -> list[Change]:
+    """An entity's parent (stint.kinds), new or changed since `before`, must be the caller's
+    (`400` naming the field) and must still exist when the write commits."""
+    parent = KINDS[kind].parent
+    if parent is None:
+        return []
+    moved_to = entity.get(parent.field)
+    if not moved_to or moved_to == (before or {}).get(parent.field):
+        return []
+    field = f"{kind}.{parent.field}"
+    common.load_field(store, parent.kind, str(moved_to), field)
+    missing = invalid_field(field, f"the {parent.kind} was deleted")
+    return [Require(parent.kind, str(moved_to), on_conflict=missing)]
+
+
+def list_page(
+    store: Store,
+    kind: str,
+    *,
+    parent: tuple[str, str] | None = None,
+    limit: int,
+    next_token: str | None,
+    keep: Callable[[dict[str, Any]], bool] = lambda _: True,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of the caller's entities of a kind, all of them or a parent's `(kind, id)`."""
+    records, token = store.entities_page(
+        kind, parent=parent, limit=limit, next_token=next_token, keep=keep
+    )
+    return [entity_of(r) for r in records], token
