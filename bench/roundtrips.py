@@ -522,7 +522,7 @@ def requests(world: World) -> list[tuple[str, Setup]]:
 def _tag_and_bulk_requests(
     world: World, task: str, session_body: dict[str, Any]
 ) -> list[tuple[str, Setup]]:
-    """The routes of issue 17: tags, sessions with tags and in bulk, detailed and weekly."""
+    """Tags, sessions with tags and in bulk, detailed and weekly."""
     reused = world.tag("reused")
     tagged = {"task": {"id": task}, "session": {**session_body, "tagIds": [reused]}}
     for _ in range(3):

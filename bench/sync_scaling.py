@@ -4,7 +4,7 @@ Both accounts are made in the emulated table (their entities committed in transa
 as a client's writes would leave them), each followed to the end by a full sync; then 10 tasks
 are created through the Tasks function and the account syncs once from its token through the
 Sync function (warm). The read capacity of that sync (by DynamoDB's rule, `bench.meter`) in
-the large account is the figure; the small account's is its baseline. Contract section 4,
+the large account is the figure; the small account's is its baseline. docs/API.md, "Sync tokens",
 guarantee 3: the cost grows with the changes, not with the account.
 """
 

@@ -1,7 +1,8 @@
 """The embedded AWS emulator: moto's server app, one request at a time.
 
 moto's threaded server loses updates under concurrent DynamoDB transactions (see
-GUIDE.md section 4), so every request into moto goes through one lock. The same endpoint
+docs/DESIGN.md, "The local stack"), so every request into moto goes through one lock. The same
+endpoint
 serves every moto service; the stack uses DynamoDB (with streams) and Cognito.
 
 Hooks run after a successful call, keyed by its `X-Amz-Target`, *outside* the lock (a

@@ -1,6 +1,6 @@
 """The fault switch: the local stack answers a chosen share of calls the way AWS fails them.
 
-Faults are inputs (GUIDE.md section 5). With the switch on, the local stack
+Faults are inputs (docs/DESIGN.md, "Testing"). With the switch on, the local stack
 
 - answers DynamoDB calls (the data operations of `FAULTED_DYNAMODB`) with throttling
   (`ProvisionedThroughputExceededException` or `ThrottlingException`, 400) or

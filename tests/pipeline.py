@@ -238,7 +238,7 @@ def subscribe(api: Api, receiver: Receiver, triggers: list[str]) -> None:
 
 @dataclass
 class Replica:
-    """A client's copy of an account, built from sync pages (contract section 4)."""
+    """A client's copy of an account, built from sync pages (docs/API.md, "Sync tokens")."""
 
     api: Api
     answers: Answers

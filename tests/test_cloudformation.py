@@ -170,7 +170,7 @@ def test_the_user_pool_and_its_clients(stack: dict[str, Any]) -> None:
         UserPoolId=pool_id, ClientId=stack["outputs"]["UserPoolClientId"]
     )["UserPoolClient"]
     assert "ALLOW_USER_PASSWORD_AUTH" in first_party["ExplicitAuthFlows"]
-    # OAuth2 (contract section 12): the domain, the resource server and the integrations client.
+    # OAuth2 (docs/DESIGN.md, OAuth2): the domain, the resource server and the integrations client.
     described = idp.describe_user_pool_domain(Domain=stack["outputs"]["UserPoolDomain"])
     assert described["DomainDescription"]["UserPoolId"] == pool_id
     server = idp.describe_resource_server(UserPoolId=pool_id, Identifier="stint")

@@ -1,4 +1,4 @@
-"""Two builds of the layer from one commit are the same layer (CONTRACT 14).
+"""Two builds of the layer from one commit are the same layer (docs/DESIGN.md, "Deploying").
 
 Runs the layer's own build (layers/stint/Makefile, what `sam build` runs) twice into two
 directories, as `sam build` on two machines would, and compares their digests; and checks

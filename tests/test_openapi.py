@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parent.parent
 REF = "#/components/schemas/"
 METHODS = ("get", "post", "put", "patch", "delete")
 
-# The status codes the contract's tables (../shared/CONTRACT.md) name for each route, besides
+# The status codes docs/API.md names for each route, besides
 # the errors every route shares (checked by the rules below). Routes the contract names but the
 # API does not serve yet are listed too, so a new route only has to agree with them.
 CONTRACT: dict[tuple[str, str], set[int]] = {
@@ -72,7 +72,7 @@ CONTRACT: dict[tuple[str, str], set[int]] = {
     ("GET", "/v1/teams/{teamId}/timers"): {200, 404},
     ("POST", "/v1/teams/{teamId}/timers/{timerId}/stop"): {200, 403, 404},  # admins
     # 9-11. Reports, search, webhooks
-    # a projectId / parentId that names nothing of the caller's is a 404 (contract section 6)
+    # a projectId / parentId that names nothing of the caller's is a 404 (docs/API.md, "Errors")
     ("GET", "/v1/reports/summary"): {200, 404},
     ("GET", "/v1/search"): {200, 404},
     ("POST", "/v1/webhooks"): {201, 409},  # at most 20 a user
@@ -95,11 +95,12 @@ CONTRACT: dict[tuple[str, str], set[int]] = {
     ("GET", "/v1/reports/detailed"): {200, 404},
     ("GET", "/v1/reports/weekly"): {200},
 }
-# Where If-Match is honoured (contract section 1): every PATCH, PUT and DELETE of an entity with
+# Where If-Match is honoured (docs/API.md, "Changing safely"): every PATCH, PUT and DELETE of an
+# entity with
 # an ETag, and a task event (conditional on the task's ETag, as `PATCH ?event=` is).
 CONDITIONAL_POSTS = {("POST", "/v1/tasks/{taskId}/events")}
 # A 412 without the If-Match header: an atomic batch's operation whose `ifMatch` (in the body)
-# does not match refuses the batch with its own status (contract section 16).
+# does not match refuses the batch with its own status (docs/API.md, "Sessions in bulk").
 BODY_IF_MATCH = {("POST", "/v1/sessions/batch")}
 
 
@@ -109,7 +110,7 @@ def honours_if_match(method: str, path: str) -> bool:
     return method in ("PATCH", "PUT", "DELETE")
 
 
-# Success responses that are not one entity, so carry no ETag (contract section 1).
+# Success responses that are not one entity, so carry no ETag (docs/API.md, "Changing safely").
 NOT_ONE_ENTITY = re.compile(
     r"List$|^SyncPage$|^TeamTimers$|^Timer(Envelope|Started)$|^QueuedDeliveryEnvelope$"
     r"|^SummaryReport$|^SearchResults$|^DetailedReport$|^WeeklyReport$|^BatchResults$"
@@ -169,7 +170,7 @@ def test_only_the_oauth2_calls_and_the_reference_are_left_out_and_named(
     document: dict[str, Any],
 ) -> None:
     """Routes without the authorizer are left out (tools/openapi.py says why): they must be
-    Tyme's three OAuth2 calls (contract section 12) and the reference (section 18), and nothing
+    Tyme's three OAuth2 calls and the reference page (docs/DESIGN.md, "OAuth2"), and nothing
     else may slip out that way."""
     oauth = {("GET", "/v1/authorize"), ("POST", "/v1/access_token"), ("POST", "/v1/refresh_token")}
     reference = {("GET", "/docs"), ("GET", "/docs/{asset}"), ("GET", "/openapi.json")}
@@ -193,7 +194,7 @@ def test_each_operation_has_a_tag_a_summary_and_a_description(document: dict[str
 
 
 def test_http_conventions_headers(document: dict[str, Any]) -> None:
-    """Contract section 1: Location on a 201, Link on a page, Retry-After on a 429,
+    """docs/API.md, "Requests and answers": Location on a 201, Link on a page, Retry-After on a 429,
     X-Request-Id on every answer of the functions (the gateway's 401 and 429 have none)."""
     for method, path, operation in operations(document):
         where = f"{method} {path}"

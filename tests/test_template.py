@@ -1,4 +1,4 @@
-"""template.yaml: OAuth2 (contract section 12, issue 8) and every route's scopes (section 1)."""
+"""template.yaml: OAuth2 and every route's scopes (docs/API.md, "Base URL, tokens and scopes")."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ OAUTH_ROUTES = {
     ("POST", "/v1/access_token"),
     ("POST", "/v1/refresh_token"),
 }
-# The reference page and its document (contract section 18): public, like the OAuth2 calls.
+# The reference page and its document (docs/DESIGN.md, "The OpenAPI document"): public, like the
+# OAuth2 calls.
 DOCS_ROUTES = {("GET", "/docs"), ("GET", "/docs/{asset}"), ("GET", "/openapi.json")}
 
 
@@ -77,7 +78,7 @@ def test_first_party_client_keeps_its_flows_and_adds_the_code_flow(template: Tem
         "stint/write",
         ADMIN,
     }
-    # The apps' redirect URIs and the reference page's (contract section 18).
+    # The apps' redirect URIs and the reference page's (docs/DESIGN.md, "The OpenAPI document").
     resolved = OfflineProvisioner(template).resolve(properties["CallbackURLs"])
     api_url = OfflineProvisioner(template).resolve(template.section("Outputs")["ApiUrl"]["Value"])
     assert resolved == ["http://localhost:8080/callback", f"{api_url}/docs/oauth2-redirect.html"]
@@ -107,7 +108,7 @@ def test_callback_url_parameters(template: Template) -> None:
 
 def test_outputs(template: Template) -> None:
     outputs = template.section("Outputs")
-    # Contract section 14, and this issue's.
+    # docs/DESIGN.md, "Deploying".
     assert {"ApiUrl", "UserPoolId", "UserPoolClientId", "UserPoolDomain", "TableName"} <= set(
         outputs
     )
@@ -161,7 +162,8 @@ def test_every_other_route_takes_the_first_party_scope_or_its_methods_stint_scop
 
 
 def test_cors_is_configured_once_and_used_everywhere(template: Template) -> None:
-    """Contract section 1: the preflights (SAM's Cors), the gateway's own answers and the
+    """docs/API.md, "Requests and answers": the preflights (SAM's Cors), the gateway's own answers
+    and the
     functions' answers all take the AllowedOrigins parameter and Mappings.Cors."""
     parameter = template.section("Parameters")["AllowedOrigins"]
     assert parameter["Default"] == "*"

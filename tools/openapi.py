@@ -28,7 +28,8 @@ Where each part of the document comes from:
   resource server's and the first-party one), so tools and the reference page offer them. Its
   endpoints and `servers` name the local stack here; a stack's own `GET /openapi.json` (the docs
   function) names its own URL and its user pool domain instead.
-- Then what every route shares, which no decorator repeats (contract section 1, API Gateway):
+- Then what every route shares, which no decorator repeats (docs/API.md, "Requests and answers"; API
+Gateway):
   Powertools' 422 is removed (a request that fails validation is a 400 with the contract's
   error body); 400 (routes with parameters or a body), 401 (API Gateway's body), 403, 404 (a
   path id), 409 (every write: a retry after concurrent writes; every POST: the
@@ -38,7 +39,7 @@ Where each part of the document comes from:
   documents it, spelt `if-match` and nullable, and it gets the contract's spelling and words
   here); path ids get their pattern; each operation gets the template's scopes (any one of
   them is enough: alternative requirements).
-  The response headers of contract section 1: `X-Request-Id` on every answer of the functions,
+  The response headers docs/API.md names: `X-Request-Id` on every answer of the functions,
   `Location` on a 201, `Link` on a page that takes a `nextToken` or `syncToken`, `Retry-After`
   on a 429.
 
@@ -82,7 +83,8 @@ SUCCESS = {
     "PUT": {200, 201},
     "DELETE": {204},
 }
-# Where the committed document says the API is: the local stack (`make dev`, contract 13).
+# Where the committed document says the API is: the local stack (`make dev`, README, "The local
+# stack keeps its state").
 LOCAL_URL = "http://127.0.0.1:3000"
 FIRST_PARTY_SCOPE = "aws.cognito.signin.user.admin"
 PAGE_TOKENS = ("nextToken", "syncToken")  # a route taking one answers pages with `Link`

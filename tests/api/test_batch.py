@@ -1,4 +1,4 @@
-"""Contract section 16: sessions in bulk, atomic or not."""
+"""docs/API.md, "Sessions in bulk": sessions in bulk, atomic or not."""
 
 from __future__ import annotations
 

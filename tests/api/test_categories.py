@@ -1,4 +1,4 @@
-"""Contract section 6: categories."""
+"""docs/API.md: categories."""
 
 from tests.api.conftest import Api, assert_error
 

@@ -1,5 +1,5 @@
-"""Contract section 1, "HTTP conventions", over the stack: CORS, X-Request-Id, Location, Link,
-no-store and nosniff; and section 18's reference page (GET /docs, GET /openapi.json).
+"""The HTTP conventions (docs/API.md, "Requests and answers"), over the stack: CORS, X-Request-Id,
+Location, Link, no-store and nosniff; and the reference page (GET /docs, GET /openapi.json).
 
 Preflights are SAM's (`Cors` on the Api): API Gateway answers them from a mock integration
 with 200, which the local stack reproduces from the template (docs/DESIGN.md, "HTTP conventions

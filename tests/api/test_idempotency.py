@@ -1,4 +1,4 @@
-"""Idempotency-Key on every POST (contract section 1)."""
+"""Idempotency-Key on every POST (docs/API.md, "Retrying safely")."""
 
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any

@@ -1,5 +1,5 @@
 """Money over HTTP: a rate or budget comes back as the JSON number that was sent (95 stays 95,
-95.5 stays 95.5), with at most 2 decimals; more is a 400 (issue 7)."""
+95.5 stays 95.5), with at most 2 decimals; more is a 400."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""OAuth2 (contract section 12): the code flow with PKCE, driven by a stock OAuth2 client library
+"""OAuth2 (docs/API.md, docs/DESIGN.md "OAuth2"): the code flow with PKCE, driven by a stock OAuth2
+client library
 (authlib) and a browser-like HTTP session that fills the real sign-in page's form.
 
 `/oauth2/authorize` and `/oauth2/token` are the user pool domain's (`OAuthBaseUrl`); Tyme's

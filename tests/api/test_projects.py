@@ -1,4 +1,4 @@
-"""Contract section 6: projects."""
+"""docs/API.md: projects."""
 
 from tests.api.conftest import Api, assert_error
 

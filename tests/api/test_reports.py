@@ -1,4 +1,5 @@
-"""Contract section 9: the summary report, checked against figures worked out by hand.
+"""docs/API.md, "Detailed and weekly reports": the summary report, checked against figures worked
+out by hand.
 
 The fixture: three projects, four tasks and ten sessions around the end of summer time in
 Europe/Berlin (Sunday 2026-10-25: clocks go back from 03:00 CEST to 02:00 CET, so that day has

@@ -1,4 +1,5 @@
-"""Contract sections 9 (tags) and 17: reports by tag, the detailed and the weekly report.
+"""docs/API.md, "Detailed and weekly reports" and "Tags": reports by tag, the detailed and the
+weekly report.
 
 The figures of the detailed and weekly reports over test_reports' fixture are worked out here
 from the table in test_reports' docstring.

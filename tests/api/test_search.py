@@ -1,4 +1,4 @@
-"""Contract section 10: search by name (Tyme's search_entity)."""
+"""docs/API.md: search by name (Tyme's search_entity)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Contract section 5: sessions, with tasks and projects by title (seed 000)."""
+"""docs/API.md, "Titles are reused": sessions, with tasks and projects by title (seed 000)."""
 
 from typing import Any
 
@@ -182,7 +182,7 @@ def test_rejected_requests_leave_nothing_behind(api: Api) -> None:
     ]
     for body in bad:
         assert_error(api.post("/v1/sessions", json=body), 400, "validation_error")
-    # Contract section 5: an unknown task.id is a 404 (not a body-field 400).
+    # docs/API.md, "Titles are reused": an unknown task.id is a 404 (not a body-field 400).
     unknown_task = {
         "task": {"id": "no-such-task"},
         "project": {"title": "New project"},

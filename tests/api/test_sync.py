@@ -1,4 +1,4 @@
-"""Contract section 4: delta sync with sync tokens."""
+"""docs/API.md, "Sync tokens": delta sync with sync tokens."""
 
 import base64
 import json

@@ -1,4 +1,4 @@
-"""Contract section 15: tags, and tags on sessions (section 5), in sync, search and lists."""
+"""docs/API.md, "Tags": tags, and tags on sessions, in sync, search and lists."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Contract section 7: task events, from every status, in both forms (Time Magic's PATCH
+"""docs/API.md, "Timers": task events, from every status, in both forms (Time Magic's PATCH
 `?event=` and `POST /v1/tasks/{id}/events`)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Contract section 6: tasks and subtasks (and Time Magic's /v1/projects/{id}/tasks)."""
+"""docs/API.md: tasks and subtasks (and Time Magic's /v1/projects/{id}/tasks)."""
 
 from tests.api.conftest import Api, assert_error
 

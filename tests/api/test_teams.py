@@ -1,4 +1,5 @@
-"""Contract section 8: teams, invitations, members, and the team's running timers (Worksection).
+"""docs/API.md, "Team invitations": teams, invitations, members, and the team's running timers
+(Worksection).
 
 Nobody becomes a member without accepting an invitation sent to their own verified email, and
 the invitation route tells nobody who has an account.

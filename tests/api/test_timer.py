@@ -1,4 +1,4 @@
-"""Contract section 7: my timer (Worksection's get / start / stop my timer)."""
+"""docs/API.md, "Timers": my timer (Worksection's get / start / stop my timer)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Contract section 3: GET / PATCH /v1/me."""
+"""docs/API.md: GET / PATCH /v1/me."""
 
 from tests.api.conftest import Api, assert_error
 

@@ -1,4 +1,4 @@
-"""Values at the edges, over the real API (issue 14): refused at once with the contract's error
+"""Values at the edges, over the real API: refused at once with the contract's error
 body, or accepted and written as the contract says; never a 5xx, never an 8 s retry loop."""
 
 from __future__ import annotations

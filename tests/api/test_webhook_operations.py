@@ -1,4 +1,4 @@
-"""Contract section 11's operations on one webhook, over the stack: get it, change it (re-enable,
+"""docs/API.md, "Webhooks": operations on one webhook, over the stack: get it, change it (re-enable,
 move, pause; If-Match), rotate its secret (both signatures for 24 h), send it a test ping
 through the ordinary delivery path, and read its delivery log (newest first, in pages)."""
 

@@ -1,4 +1,4 @@
-"""Contract section 11: webhook subscriptions, and deliveries from the table's stream to a real
+"""docs/API.md, "Webhooks": webhook subscriptions, and deliveries from the table's stream to a real
 receiver on 127.0.0.1 that verifies each one with the stock `standardwebhooks` library."""
 
 from __future__ import annotations
@@ -370,7 +370,7 @@ def test_a_fractional_number_stops_no_webhook(api: Api, other: Api, receiver: Re
 def test_a_slow_receiver_does_not_delay_another_users_delivery(
     api: Api, other: Api, receiver: Receiver
 ) -> None:
-    """Contract section 11: one subscriber's slow endpoint never delays another's deliveries.
+    """docs/API.md, "Webhooks": one subscriber's slow endpoint never delays another's deliveries.
     The slow one answers after 9 s (within the 10 s attempt); the other user's event, made
     once the slow delivery is being held, arrives while it still is."""
     prefix = f"/slow/{time.monotonic_ns()}"

@@ -1,4 +1,5 @@
-"""Contract section 1's CORS as a browser enforces it: a page on another origin (a server on
+"""docs/API.md, "Requests and answers": CORS as a browser enforces it: a page on another origin (a
+server on
 127.0.0.1 at another port) calls the API with fetch() and a bearer token, reads the ETag and
 Location of a 201 and the error body of a 404."""
 

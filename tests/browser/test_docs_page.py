@@ -1,4 +1,5 @@
-"""Contract section 18 in a real browser: /docs signs in through the stack's OAuth2 code flow
+"""docs/DESIGN.md, "The OpenAPI document" in a real browser: /docs signs in through the stack's
+OAuth2 code flow
 (PKCE, the first-party client, the local sign-in page) and runs GET /v1/me from the page."""
 
 from __future__ import annotations

@@ -81,10 +81,10 @@ ERROR_KEYS = {"code", "message", "details", "requestId", "index"}  # index: an a
 # `details` (docs/DESIGN.md, "Schemathesis and its argued refusals", argues each). A 400 for
 # valid-looking data is accepted only for these.
 ARGUED_REFUSALS = {
-    # Contract section 6: a body field naming an entity the caller does not have is a 400.
+    # docs/API.md: a body field naming an entity the caller does not have is a 400.
     "an id that names nothing of the caller's": r"^no \w+ with id |was deleted$|"
     r"^must equal the \w+ in the path$|^must be a subtask of|^must not be an archived project$",
-    # Contract section 1: 1..500 characters *after trimming* (a title of blanks).
+    # docs/API.md, "Requests and answers": 1..500 characters *after trimming* (a title of blanks).
     "a title of blanks": r"after trimming$",
     # One schema serves create and PATCH: a title or a task reference is required on create only.
     "required on create only": r"^is required|^needs an id or a title$",
@@ -99,21 +99,23 @@ ARGUED_REFUSALS = {
     "a webhook's trigger type": r"^cannot change; subscribe another webhook",
     # Search: categories have no parent.
     "a search parent": r"has no parent$",
-    # Contract section 1: no string holds a lone surrogate or U+0000 (not encodable UTF-8),
-    # which no JSON Schema `string` excludes.
+    # docs/API.md, "Requests and answers": no string holds a lone surrogate or U+0000 (not
+    # encodable UTF-8), which no JSON Schema `string` excludes.
     "an unencodable string": r"lone surrogate or U\+0000|U\+0000 or a lone surrogate",
-    # Contract section 7: Time Magic's `PATCH /v1/tasks/{id}?event=` takes `{note}` or
+    # docs/API.md, "Timers": Time Magic's `PATCH /v1/tasks/{id}?event=` takes `{note}` or
     # nothing, while the same route without `event` takes a task (one path, one body schema).
     "a task event's body": r"^With \?event= the body is|^The body must be \{\"task\"",
-    # Contract section 1's JSON limits, which hold for every value, also where a server-managed
+    # docs/API.md, "Requests and answers": JSON limits, which hold for every value, also where a
+    # server-managed
     # field sent back is ignored and so has no type in the document (a session's `running`): a
     # batch of 100 operations draws enough of them to meet one.
     "the JSON limits": r"more than \d+ digits$|longer than \d+ characters$|deeper than \d+ levels$",
-    # Contract section 5: at most 20 tags a session, `tagIds` and `tags` (by name) together.
+    # docs/API.md, "Titles are reused": at most 20 tags a session, `tagIds` and `tags` (by name)
+    # together.
     "tags by id and by name together": r"carries at most \d+ tags$",
-    # Contract section 16: 25 operations when atomic, and what one transaction holds.
+    # docs/API.md, "Sessions in bulk": 25 operations when atomic, and what one transaction holds.
     "an atomic batch": r"when atomic$|for one transaction|ways one transaction cannot hold$",
-    # Contract section 17: a weekly report's `from` is a calendar date.
+    # docs/API.md, "Detailed and weekly reports": a weekly report's `from` is a calendar date.
     "a calendar date": r"^must be a date",
 }
 _ARGUED = re.compile("|".join(f"(?:{pattern})" for pattern in ARGUED_REFUSALS.values()))

@@ -14,7 +14,8 @@ from moto.utilities.utils import load_resource
 
 FIXTURE_TEMPLATE = Path(__file__).parent / "fixture" / "template.yaml"
 PASSWORD = "Fixture-password-1234"  # the fixture pool wants 16 characters
-# What outputs.json holds for any template with a pool, a client and a table (CONTRACT 13).
+# What outputs.json holds for any template with a pool, a client and a table (README, "The local
+# stack keeps its state").
 OUTPUT_KEYS = {
     "ApiUrl",
     "Region",

@@ -1,4 +1,4 @@
-"""The emulator keeps DynamoDB's transaction promises (GUIDE.md section 4)."""
+"""The emulator keeps DynamoDB's transaction promises (docs/DESIGN.md, "The local stack")."""
 
 from __future__ import annotations
 

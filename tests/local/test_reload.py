@@ -1,4 +1,5 @@
-"""A function whose code changed on disk serves the next request with the new code (CONTRACT 13).
+"""A function whose code changed on disk serves the next request with the new code (README, "The
+local stack keeps its state").
 
 The stack runs a temporary copy of the template, the functions and the layer (the repo's own
 files are never changed): a handler file is edited, then a layer file, and the next request

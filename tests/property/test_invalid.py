@@ -1,4 +1,4 @@
-"""The invalid side: values the contract refuses get a 400 at once (contract section 1, Values).
+"""The invalid side: values the contract refuses get a 400 at once (docs/DESIGN.md, "Values").
 
 For every field of every request body (walked from the models, tests/property/strategies.py,
 so a new field is covered): NaN, Infinity, numbers past the field's bound, 31-digit integers,

@@ -1,4 +1,4 @@
-"""Every valid value of every request model through the whole pipeline (issue 14).
+"""Every valid value of every request model through the whole pipeline.
 
 For bodies drawn from the models (tests/property/strategies.py), over the real HTTP API of the
 local stack: the write is a 2xx (a valid value is never refused, nor answered with a 5xx);
@@ -167,7 +167,7 @@ def test_tags(account: Account) -> None:
 def test_tasks(account: Account) -> None:
     projects = st.one_of(st.just(OMIT), st.just(account.refs["project"]))
 
-    # Contract section 7: a permanent task cannot be completed (409 permanent_task).
+    # docs/API.md, "Timers": a permanent task cannot be completed (409 permanent_task).
     tasks = body(models.TaskFields, {"projectId": projects}).filter(
         lambda task: not (task.get("taskType") == "permanent" and task.get("isCompleted"))
     )

@@ -1,4 +1,4 @@
-"""stint.billing: rounding rules and money arithmetic (contract section 9)."""
+"""stint.billing: rounding rules and money arithmetic (docs/DESIGN.md, "Reports and search")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Contract section 11: the delivery function gives each message of a batch its own outcome.
+"""docs/API.md, "Webhooks": the delivery function gives each message of a batch its own outcome.
 An exception in one message retries that message alone (never the ones delivered beside it),
 a body that is not a delivery message is dead-lettered at once, and an attempt ends 10 s after
 it began however slowly the receiver answers."""

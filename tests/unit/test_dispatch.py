@@ -1,4 +1,4 @@
-"""Contract section 11: the dispatcher turns stream records into delivery messages, at least
+"""docs/API.md, "Webhooks": the dispatcher turns stream records into delivery messages, at least
 once: a crash in the middle of a batch loses nothing, and a retried record's messages keep
 their ids (the receiver's `webhook-id`). A record that can never become messages is
 dead-lettered and the records after it still flow; an AWS error retries the record."""

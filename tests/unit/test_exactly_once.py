@@ -1,5 +1,5 @@
-"""Exactly once, even when a function dies between its write and its answer (contract
-section 1, Idempotency-Key; issue 14).
+"""Exactly once, even when a function dies between its write and its answer (docs/API.md,
+"Retrying safely").
 
 Every POST route, through its real handler over moto: the function dies right after DynamoDB
 applied its write (every later call of that "process" fails too, so nothing it would have done
@@ -113,7 +113,7 @@ def _running_timer(me: User) -> str:
 
 def _team(me: User, *members: User) -> str:
     team = me.call("teams", "POST", "/v1/teams", body={"team": {"name": "T"}}).body["team"]["id"]
-    for member in members:  # invited, and joining by accepting (contract section 8)
+    for member in members:  # invited, and joining by accepting (docs/API.md, "Team invitations")
         invited = me.call(
             "teams", "POST", f"/v1/teams/{team}/members", body={"email": member.email}
         )

@@ -1,4 +1,5 @@
-"""Contract section 11: where webhooks may go (SSRF protection), outside and inside local mode."""
+"""docs/API.md, "Webhooks": where webhooks may go (SSRF protection), outside and inside local
+mode."""
 
 from __future__ import annotations
 
@@ -163,7 +164,7 @@ def test_public_ipv6_addresses_are_allowed(url: str) -> None:
 
 
 def test_local_mode_allows_http_to_loopback_only() -> None:
-    """Contract section 11: local development may allow http to loopback, and only there."""
+    """docs/API.md, "Webhooks": local development may allow http to loopback, and only there."""
     for url in ("http://93.184.216.34/in", "http://[2606:4700::1111]/in"):
         with pytest.raises(ForbiddenUrl, match="https"):
             check(url, local=True)

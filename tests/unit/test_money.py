@@ -1,5 +1,5 @@
 """Money is exact: hourlyRate and plannedBudget are Decimals with at most 2 decimals, stored as
-DynamoDB numbers exactly as sent and read back without float (contract section 2, issue 7)."""
+DynamoDB numbers exactly as sent and read back without float (docs/DESIGN.md, "Values")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""DynamoDB's errors as inputs (GUIDE section 5, "Faults as inputs"): what the store does with
+"""DynamoDB's errors as inputs (docs/DESIGN.md, "Testing"): what the store does with
 each, and what the client sees. Errors are injected with botocore's `before-send` event on the
 store's own client, so botocore parses them (and retries them, where it does) as it would
 DynamoDB's; moto stays the table. Only a race is retried; anything else is answered at once.

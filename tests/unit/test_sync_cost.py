@@ -1,4 +1,4 @@
-"""Contract section 4, guarantee 3: a sync's cost grows with the changes, not the account.
+"""docs/API.md, "Sync tokens": a sync's cost grows with the changes, not the account.
 
 Counts the DynamoDB items each sync reads (GetItem: 1; Query: its ScannedCount) and the
 capacity DynamoDB reports, for 10 changes in an account of 10 entities and of 10,000.

@@ -1,4 +1,4 @@
-"""Tags (contract section 15) through the services over moto: the 1,000-tag limit, and a tag's
+"""Tags (docs/API.md, "Tags") through the services over moto: the 1,000-tag limit, and a tag's
 delete against a session tagged while it runs."""
 
 from __future__ import annotations

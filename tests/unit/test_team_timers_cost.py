@@ -1,4 +1,5 @@
-"""Contract section 8: the team-timers call costs the same number of DynamoDB round trips for
+"""docs/API.md, "Team invitations": the team-timers call costs the same number of DynamoDB round
+trips for
 a team of 100 members as for a team of 2; and a team has at most 100 members.
 
 Users live in moto's user pool (provisioned from template.yaml) with verified emails, members

@@ -1,4 +1,4 @@
-"""The value space (contract section 1, "Values"), as families rather than examples.
+"""The value space (docs/DESIGN.md, "Values"), as families rather than examples.
 
 - Every timestamp in the accepted range is written with a four-digit year, read back as the
   same instant, sorts as text in time order, and everything derived from it (a session's end,
@@ -76,7 +76,7 @@ def test_timestamps_outside_the_range_are_refused(text: str) -> None:
         parse_timestamp(text)
 
 
-# Regression (issue 14): strftime("%Y") does not pad years below 1000 on glibc, so year 999 was
+# Regression: strftime("%Y") does not pad years below 1000 on glibc, so year 999 was
 # written "999-01-01T...", which sorted after every four-digit year and broke the timer routes.
 def test_year_999_is_written_with_four_digits() -> None:
     moment = parse_timestamp("0999-01-01T00:00:00Z")

@@ -1,4 +1,4 @@
-"""Contract section 11's webhook operations in-process over moto, where the API tests cannot
+"""docs/API.md, "Webhooks": webhook operations in-process over moto, where the API tests cannot
 reach: the end of a rotation's overlap (the clock moved), a delivery log that cannot be
 written, a refused URL in the log, and a test ping queued once per Idempotency-Key whatever
 the sequence of retries."""

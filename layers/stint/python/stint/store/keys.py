@@ -226,7 +226,7 @@ def _check_text(value: str, path: str) -> None:
 def _from_dynamo(attr: dict[str, Any]) -> Any:
     ((tag, value),) = attr.items()
     if tag == "N":
-        # Exact: an integer as int, anything else as Decimal (never float: money, contract 2).
+        # Exact: an integer as int, anything else as Decimal (never float: money, docs/API.md).
         number = Decimal(value)
         return int(number) if number == number.to_integral_value() else number
     if tag == "L":
