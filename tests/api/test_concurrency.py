@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import random
 import threading
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -94,6 +96,9 @@ class SyncReader:
         self.replica: dict[str, dict[str, dict[str, Any]]] = {key: {} for key in LISTS}
         self.seen: set[tuple[str, str, str]] = set()  # (kind, id, lastUpdated)
         self.seen_deleted: set[tuple[str, str]] = set()
+        # Every record each page delivered, by kind, id and the whole version it showed: one
+        # write delivered on two pages (or under two tokens) counts 2.
+        self.delivered: Counter[tuple[str, str, str]] = Counter()
         self.token = "*"
 
     def read_page(self) -> bool:
@@ -105,9 +110,11 @@ class SyncReader:
             for entity in page.get(key, []):
                 self.replica[key][entity["id"]] = entity
                 self.seen.add((KINDS[key], entity["id"], entity["lastUpdated"]))
+                self.delivered[(KINDS[key], entity["id"], json.dumps(entity, sort_keys=True))] += 1
         for gone in page.get("deleted", []):
             self.replica[LIST_OF[gone["type"]]].pop(gone["id"], None)
             self.seen_deleted.add((gone["type"], gone["id"]))
+            self.delivered[(gone["type"], gone["id"], "deleted " + gone["lastUpdated"])] += 1
         self.token = page["syncToken"]
         return bool(page["hasMore"])
 
@@ -144,6 +151,8 @@ def test_writers_and_a_syncing_reader_agree(stack: dict[str, Any], api: Api) -> 
     for key in LISTS:
         assert reader.replica[key] == full[key], f"{key}: the replica differs from a full sync"
     assert acks.deleted <= reader.seen_deleted, "an acknowledged delete was never synced"
+    twice = {record: n for record, n in reader.delivered.items() if n > 1}
+    assert not twice, f"records delivered more than once: {twice}"
     for kind, entity_id, last_updated in acks.written:
         assert (kind, entity_id) in acks.deleted or reader.synced_after(
             kind, entity_id, last_updated

@@ -204,6 +204,10 @@ def test_writers_and_a_reader_under_faults(stack: dict[str, Any], run: int) -> N
 
         record(state, answers, writers, replica, full, changes, receiver)
         problems = {
+            # A switch that injects nothing turns this into a plain concurrency test.
+            "fault kinds of the plan never injected": [
+                kind for kind, share in PLAN.items() if share > 0 and not state["injected"][kind]
+            ],
             "answers outside the contract": answers.refused,
             # Each injected death is one 502; any other 502 is a function that failed.
             "502s that no injected death explains": (

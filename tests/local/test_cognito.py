@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.local.support import OUTPUT_KEYS, PASSWORD, call, echo, new_user
+from tests.local.support import OUTPUT_KEYS, PASSWORD, call, claims_of, echo, new_user
 
 
 def confirmation_event(dynamodb: Any, table: str, sub: str) -> dict[str, Any]:
@@ -140,9 +140,23 @@ def test_failing_trigger_is_a_user_lambda_validation_error(stack: dict[str, Any]
     assert user["UserStatus"] == "CONFIRMED"  # as in Cognito: confirmed, the trigger failed
 
 
-def test_pool_without_trigger_confirms_quietly(idp: Any) -> None:
+def test_pool_without_trigger_confirms_quietly(
+    stack: dict[str, Any], idp: Any, dynamodb: Any
+) -> None:
     pool = idp.create_user_pool(PoolName="no-trigger", UsernameAttributes=["email"])["UserPool"]
     client = idp.create_user_pool_client(
         UserPoolId=pool["Id"], ClientName="c", ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH"]
     )["UserPoolClient"]
-    new_user(idp, pool["Id"], client["ClientId"])
+    user = new_user(idp, pool["Id"], client["ClientId"])  # confirmed without an error
+    assert idp.admin_get_user(UserPoolId=pool["Id"], Username=user.email)["UserStatus"] == (
+        "CONFIRMED"
+    )
+    claims = claims_of(user.access_token)
+    assert (claims["sub"], claims["client_id"]) == (user.sub, client["ClientId"])
+    # No trigger ran: the fixture's, bound to the stack's pool, left no event for this user.
+    ran = dynamodb.get_item(
+        TableName=stack["TableName"],
+        Key={"pk": {"S": f"CONFIRMED#{user.sub}"}},
+        ConsistentRead=True,
+    )
+    assert "Item" not in ran, "a post-confirmation trigger ran for a pool that has none"

@@ -5,6 +5,7 @@ it began however slowly the receiver answers."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import socket
 import threading
@@ -184,3 +185,46 @@ def test_an_attempt_ends_at_its_deadline_however_the_receiver_trickles(
     outcome = delivery.deliver(message("h1", "msg_slow"), webhook)
     assert outcome == delivery.Outcome(False, "no answer within 1 s")
     assert receiver.cut_off.wait(10)
+
+
+@pytest.mark.parametrize(
+    ("url", "local", "checked", "rebound"),
+    [
+        ("https://hooks.example.com/in", False, "93.184.216.34", "10.0.0.9"),
+        ("http://hooks.localhost:8080/in", True, "127.0.0.1", "10.0.0.9"),
+    ],
+)
+def test_a_delivery_connects_to_the_address_it_checked(
+    monkeypatch: pytest.MonkeyPatch, url: str, local: bool, checked: str, rebound: str
+) -> None:
+    """DNS rebinding (docs/DESIGN.md, "Webhooks"): the name answers a public address to the
+    check and a private one to every later lookup; the connection must still go to the first."""
+    monkeypatch.setenv("STINT_LOCAL", "1" if local else "0")
+    lookups: list[str] = []
+
+    def getaddrinfo(host: str, port: int, *args: Any, **kwargs: Any) -> list[Any]:
+        try:
+            address = str(ipaddress.ip_address(host))  # an address resolves to itself
+        except ValueError:
+            address = rebound if lookups else checked
+            lookups.append(host)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    connected: list[tuple[str, int]] = []
+
+    def create_connection(endpoint: tuple[str, int], *args: Any, **kwargs: Any) -> Any:
+        """Where socket.create_connection would connect (it resolves a name, as here), then
+        refused: nothing leaves the machine."""
+        host, port = endpoint
+        address = socket.getaddrinfo(host, port)[0][4]
+        connected.append((str(address[0]), int(address[1])))
+        raise ConnectionRefusedError(f"refused by the test at {connected[-1]}")
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(socket, "create_connection", create_connection)
+    webhook = {"id": "h1", "hookUrl": url, "secret": SECRET}
+    outcome = delivery.deliver(message("h1", "msg_rebound"), webhook)
+    assert lookups, "the check resolved the host name"
+    port = 443 if url.startswith("https") else 8080
+    assert connected == [(checked, port)], f"connected to {connected}, checked {checked}"
+    assert not outcome.delivered and outcome.reason.startswith("ConnectionRefusedError")
