@@ -80,11 +80,12 @@ lint-openapi: node_modules/.installed  ## openapi.json under Redocly's recommend
 	npx --no-install redocly lint --config redocly.yaml openapi.json
 
 # tests/test_cloudformation.py translates with the SAM venv; tests/browser drive Chromium.
-# Two pytest-xdist workers (this machine's cores), whole files to each: a module's fixtures are
-# made once. WORKERS=0 runs in this process.
+# Two pytest-xdist workers (this machine's cores), tests dealt out one by one: with whole files
+# to each worker, schemathesis ran one of its 63 operations and reported the test passed.
+# WORKERS=0 runs in this process.
 WORKERS ?= 2
 unit: $(VENV)/.installed $(SAM_VENV)/.installed browser  ## every test
-	$(PY) -m pytest -q -n $(WORKERS) --dist loadfile
+	$(PY) -m pytest -q -n $(WORKERS) --dist load
 
 test: lint typecheck validate lint-openapi unit  ## everything CI runs
 
