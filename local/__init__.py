@@ -19,6 +19,9 @@ Modules, in the order a request meets them:
 - `oauth`      the user pool domain's OAuth2 endpoints (authlib's server side), on the front
 - `control`    `/_local` (faults, the emulator at /_local/aws): this machine's tools only
 - `mailbox`    email verification codes (moto lacks the calls), "emailed" to a mailbox file
+- `event_sources` the template's DynamoDB and SQS events: a poller thread each, positions kept
+- `streams`    a table stream's mapping: batches, bisecting, retries, the OnFailure record
+- `queues`     an SQS queue's mapping: concurrent batches, per-message outcomes
 - `stack`      puts the pieces together and writes `.stint/outputs.json`
 - `servers`    the threaded werkzeug servers both listen with (127.0.0.1 only), read timeouts
 - `testing`    starts a stack in a subprocess for tests (or reads a deployed stack's outputs)

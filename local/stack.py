@@ -24,6 +24,7 @@ from botocore.exceptions import ClientError
 from local import control, faults, iam, mailbox
 from local.authorizer import JwksCache
 from local.emulator import CREDENTIALS, Emulator
+from local.event_sources import EventSources
 from local.functions import Function, Runtime, load_functions
 from local.gateway import Gateway, WsgiApp
 from local.oauth import UserPoolDomain
@@ -31,7 +32,6 @@ from local.persistence import Persistence
 from local.resources import Physical, Provisioner
 from local.routes import load_routes
 from local.servers import FrontRequestHandler, Server
-from local.streams import EventSources
 from local.template import REGION, TemplateError, load_template
 from local.triggers import CognitoTriggers
 
@@ -45,7 +45,7 @@ DEMO_USERNAME = "demo@stint.local"
 DEMO_DISPLAY_NAME = "Demo"
 # Upper and lower case, digits and a symbol: whatever the pool's policy requires.
 DEMO_PASSWORD = "Stint-Demo-2026"
-# Routes (local.routes), triggers (local.triggers), event source mappings (local.streams).
+# Routes (local.routes), triggers (local.triggers), event source mappings (local.event_sources).
 SERVED_EVENTS = {"Api", "Cognito", "DynamoDB", "SQS"}
 SERVED_TRIGGERS = {"PostConfirmation"}
 # Variables that would point the SDK at a real account's configuration.

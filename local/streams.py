@@ -1,121 +1,41 @@
-"""Event source mappings: the template's `DynamoDB` and `SQS` function events, run locally.
+"""The local `DynamoDB` event source mapping (local/event_sources.py runs it).
 
-As Lambda's event source mappings do, a poller thread per event reads its source in the
-emulator and invokes the function through the runtime with Lambda's event shape:
+Records from the table stream's shard in order, in batches of `BatchSize`, each with
+`eventSourceARN`, as AWS documents it ("Retain discarded records for a DynamoDB event source",
+"Configuring partial batch response with DynamoDB"):
 
-- `DynamoDB` (a table's stream): records from the shard in order, in batches of `BatchSize`,
-  each with `eventSourceARN`, as AWS documents it ("Retain discarded records for a DynamoDB
-  event source", "Configuring partial batch response with DynamoDB"):
-  - A function error retries the batch. With `BisectBatchOnFunctionError` a failed batch of
-    more than one record is split in two, and the halves are invoked in order; a split does
-    not count as a retry.
-  - With `ReportBatchItemFailures` the records before the lowest reported sequence number are
-    checkpointed and the batch is retried from it (with bisecting on, only the rest of that
-    batch). A reported identifier that is empty or not in the batch fails the whole batch.
-  - Retries are counted for the record at the checkpoint, and start again from zero when the
-    checkpoint moves. After `MaximumRetryAttempts` retries, and for records older than
-    `MaximumRecordAgeInSeconds`, the batch is discarded: its description (Lambda's invocation
-    record, `DDBStreamBatchInfo`) goes to the `OnFailure` queue and the poller moves on.
-- `SQS`: up to `BatchSize` visible messages per invocation, several invocations at once (up
-  to `ScalingConfig.MaximumConcurrency`, else 5, the concurrency Lambda starts with), so a
-  slow batch does not hold back the messages behind it. With `ReportBatchItemFailures` the
-  messages the function reports stay on the queue (a malformed report keeps them all) and the
-  others are deleted; on a function error none are (they come back after their visibility
-  timeout, and SQS itself moves them to the dead-letter queue after `maxReceiveCount`).
-
-Polls never wait inside the emulator (no long polling): the emulator serves one call at a
-time, and a waiting receive would hold every other caller up.
-
-A stream poller's position (the sequence number of the last record it handled) is part of the
-local stack's saved state (local/persistence.py): after a restart it reads on after that
-record, or from the shard's start if it had handled none: no record is lost, and one handled
-just before a hard kill may be handled again (at least once, as Lambda's mappings are).
+- A function error retries the batch. With `BisectBatchOnFunctionError` a failed batch of more
+  than one record is split in two, and the halves are invoked in order; a split does not count
+  as a retry.
+- With `ReportBatchItemFailures` the records before the lowest reported sequence number are
+  checkpointed and the batch is retried from it (with bisecting on, only the rest of that
+  batch). A reported identifier that is empty or not in the batch fails the whole batch.
+- Retries are counted for the record at the checkpoint, and start again from zero when the
+  checkpoint moves. After `MaximumRetryAttempts` retries, and for records older than
+  `MaximumRecordAgeInSeconds`, the batch is discarded: its description (Lambda's invocation
+  record, `DDBStreamBatchInfo`) goes to the `OnFailure` queue and the poller moves on.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from local.emulator import Emulator
 from local.functions import Function, Runtime
-from local.resources import Provisioner
+from local.queues import queue_url
 
 log = logging.getLogger("stint.local")
 
-POLL_SECONDS = 0.2
 RETRY_PAUSE_SECONDS = 0.5
-SQS_CONCURRENCY = 5  # Lambda's SQS pollers start with 5 concurrent batches
 
 
-class EventSources:
-    """One poller thread per DynamoDB-stream and SQS event of the template's functions."""
-
-    def __init__(self, stack: Provisioner, emulator: Emulator, runtime: Runtime) -> None:
-        self.stack = stack
-        self.emulator = emulator
-        self.runtime = runtime
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
-        self._streams: dict[str, StreamPoller] = {}
-
-    def start(self, positions: dict[str, str | None] | None = None) -> None:
-        """Start polling; `positions` (those of `positions()` before a restart) resumes the
-        streams where they were, and reads a stream not named there from its start."""
-        for function in self.runtime.functions:
-            for name, event in function.events.items():
-                properties = self.stack.resolve(event.get("Properties") or {})
-                poll: Callable[[], bool] | None = None
-                if event.get("Type") == "DynamoDB":
-                    stream = StreamPoller(self.emulator, self.runtime, function, properties)
-                    key = f"{function.logical_id}.{name}"
-                    if positions is not None:
-                        stream.resume_after(positions.get(key))
-                    self._streams[key] = stream
-                    poll = stream.poll
-                elif event.get("Type") == "SQS":
-                    poll = QueuePoller(self.emulator, self.runtime, function, properties).poll
-                if poll is not None:
-                    thread = threading.Thread(
-                        target=self._run, args=(poll,), name=f"{function.logical_id}.{name}"
-                    )
-                    thread.daemon = True
-                    thread.start()
-                    self._threads.append(thread)
-
-    def stop(self) -> None:
-        self._stop.set()
-        for thread in self._threads:
-            thread.join(timeout=5)
-
-    def positions(self) -> dict[str, str | None]:
-        """Each stream event's last handled sequence number (None: none handled yet)."""
-        return {key: stream.position for key, stream in self._streams.items()}
-
-    def _run(self, poll: Callable[[], bool]) -> None:
-        while not self._stop.is_set():
-            try:
-                busy = poll()
-            except Exception:  # the poller must outlive a failed call; Lambda's does
-                log.exception("event source poller failed")
-                busy = False
-            if not busy:
-                self._stop.wait(POLL_SECONDS)
-
-
-def _queue_url(emulator: Emulator, arn: str) -> str:
-    url: str = emulator.client("sqs").get_queue_url(QueueName=arn.rsplit(":", 1)[-1])["QueueUrl"]
-    return url
-
-
-class _Poller:
-    """An event source mapping: where it reads, which function it invokes."""
+class StreamPoller:
+    """A DynamoDB stream event source mapping (one shard: the emulator's tables have one)."""
 
     def __init__(
         self, emulator: Emulator, runtime: Runtime, function: Function, properties: dict[str, Any]
@@ -124,13 +44,6 @@ class _Poller:
         self.runtime = runtime
         self.function = function
         self.configure(properties)
-
-    def configure(self, properties: dict[str, Any]) -> None:
-        raise NotImplementedError
-
-
-class StreamPoller(_Poller):
-    """A DynamoDB stream event source mapping (one shard: the emulator's tables have one)."""
 
     def configure(self, properties: dict[str, Any]) -> None:
         self.arn = str(properties["Stream"])
@@ -272,7 +185,7 @@ class StreamPoller(_Poller):
         """Describe the batch to the OnFailure queue (as Lambda does), move on."""
         if self.on_failure:
             self.emulator.client("sqs").send_message(
-                QueueUrl=_queue_url(self.emulator, self.on_failure),
+                QueueUrl=queue_url(self.emulator, self.on_failure),
                 MessageBody=json.dumps(self._invocation_record(batch, condition, function_error)),
             )
         self._checkpoint(len(batch))
@@ -315,104 +228,6 @@ def _iso(seconds: Any) -> str | None:
         return None
     moment = datetime.fromtimestamp(float(seconds), UTC)
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-class QueuePoller(_Poller):
-    """An SQS event source mapping: batches invoked concurrently, up to a limit."""
-
-    def configure(self, properties: dict[str, Any]) -> None:
-        self.arn = str(properties["Queue"])
-        self.batch_size = min(int(properties.get("BatchSize", 10)), 10)
-        scaling = properties.get("ScalingConfig") or {}
-        self.concurrency = int(scaling.get("MaximumConcurrency", SQS_CONCURRENCY))
-        self.reports_failures = "ReportBatchItemFailures" in (
-            properties.get("FunctionResponseTypes") or []
-        )
-        self._slots = threading.BoundedSemaphore(self.concurrency)
-        self._url: str | None = None
-
-    def poll(self) -> bool:
-        """Receive a batch and invoke the function on it in a thread of its own; True when
-        there was one and another invocation may start (poll again at once)."""
-        if not self._slots.acquire(blocking=False):
-            return False  # every invocation is busy
-        try:
-            messages = self._receive()
-        except Exception:
-            self._slots.release()
-            raise
-        if not messages:
-            self._slots.release()
-            return False
-        name = f"{self.function.logical_id}.invoke"
-        threading.Thread(target=self._invoke, args=(messages,), name=name, daemon=True).start()
-        return True
-
-    def _receive(self) -> list[dict[str, Any]]:
-        self._url = self._url or _queue_url(self.emulator, self.arn)
-        messages: list[dict[str, Any]] = (
-            self.emulator.client("sqs")
-            .receive_message(
-                QueueUrl=self._url,
-                MaxNumberOfMessages=self.batch_size,
-                AttributeNames=["All"],
-                MessageAttributeNames=["All"],
-                WaitTimeSeconds=0,
-            )
-            .get("Messages", [])
-        )
-        return messages
-
-    def _invoke(self, messages: list[dict[str, Any]]) -> None:
-        try:
-            event = {"Records": [self._lambda_record(message) for message in messages]}
-            try:
-                response = self.runtime.invoke(self.function, event)
-            except Exception:
-                log.exception("%s failed on an SQS batch", self.function.logical_id)
-                return
-            self._delete(self._done(messages, response))
-        except Exception:  # the thread must not die silently
-            log.exception("%s: an SQS batch's invocation failed", self.function.logical_id)
-        finally:
-            self._slots.release()
-
-    def _done(self, messages: list[dict[str, Any]], response: Any) -> list[dict[str, Any]]:
-        """The messages that succeeded, by the function's partial batch response."""
-        if not self.reports_failures or not isinstance(response, dict):
-            return messages
-        ids = {message["MessageId"] for message in messages}
-        failed = set()
-        for failure in response.get("batchItemFailures") or []:
-            identifier = failure.get("itemIdentifier") if isinstance(failure, dict) else None
-            if not identifier or identifier not in ids:
-                log.error("%s: malformed batchItemFailures %r", self.function.logical_id, failure)
-                return []  # AWS takes a malformed report as the whole batch failing
-            failed.add(identifier)
-        return [message for message in messages if message["MessageId"] not in failed]
-
-    def _delete(self, messages: list[dict[str, Any]]) -> None:
-        if messages:
-            self.emulator.client("sqs").delete_message_batch(
-                QueueUrl=self._url,
-                Entries=[
-                    {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]}
-                    for n, m in enumerate(messages)
-                ],
-            )
-
-    def _lambda_record(self, message: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "messageId": message["MessageId"],
-            "receiptHandle": message["ReceiptHandle"],
-            "body": message["Body"],
-            "attributes": message.get("Attributes", {}),
-            "messageAttributes": message.get("MessageAttributes", {}),
-            "md5OfBody": message.get("MD5OfBody", ""),
-            "eventSource": "aws:sqs",
-            "eventSourceARN": self.arn,
-            "awsRegion": self.emulator.region,
-        }
 
 
 def lambda_stream_record(record: dict[str, Any], arn: str) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The local event source mappings (local/streams.py) keep AWS's semantics, so that a record
+"""The local event source mappings (local/event_sources.py) keep AWS's semantics, so that a record
 or message a function cannot handle never holds back the ones after it:
 
 - stream: bisecting on a function error (splits are not retries), `ReportBatchItemFailures`
@@ -25,7 +25,8 @@ import pytest
 
 from local import streams
 from local.emulator import Emulator
-from local.streams import QueuePoller, StreamPoller
+from local.queues import QueuePoller
+from local.streams import StreamPoller
 
 POISON = "poison"
 
