@@ -44,7 +44,7 @@ from tests.fuzz.conftest import OPERATIONS, STATS
 OPENAPI = Path(__file__).resolve().parents[2] / "openapi.json"
 SEED = 20261122
 MAX_EXAMPLES = int(os.environ.get("STINT_FUZZ_EXAMPLES") or 60)  # per operation (fuzzing phase)
-SCENARIOS = int(os.environ.get("STINT_FUZZ_SCENARIOS") or 80)
+SCENARIOS = int(os.environ.get("STINT_FUZZ_SCENARIOS") or 90)
 STEPS = 12  # calls per scenario, at most
 
 CONFIG = schemathesis.Config.from_dict(
