@@ -27,6 +27,7 @@ import datetime as _datetime
 import logging
 import os
 import pickle
+import random
 import struct
 import time as _time
 import types
@@ -118,8 +119,14 @@ def seed_moto(seed: int) -> None:
     mock_random.seed(seed)
 
 
+# Seeds for moto's generator, drawn without a system call: `os.urandom` inside the emulator's
+# lock gave the interpreter lock away, and each call waited to get it back behind every request
+# thread. Replay needs only the seed that was used, not an unpredictable one.
+_SEEDS = random.Random(os.urandom(16))
+
+
 def new_seed() -> int:
-    return int.from_bytes(os.urandom(8), "little")
+    return _SEEDS.getrandbits(64)
 
 
 # ----------------------------------------------------------------------------- the files
