@@ -1,11 +1,9 @@
 """`make invoke` / `python -m local invoke` and `make event` / `python -m local generate-event`.
 
-Every file in `events/` is invoked, in the order of tests/unit/test_events.py's scenario, against
-a fresh emulator (each invocation its own: nothing carries over) and against a running local
-stack (the invocations see and change its state, so ids made by one are used by the next, as in
-the unit test). A process per event through `make` would take minutes on a shared machine, so
-`make invoke` runs a few representative invocations and the rest go through one process that
-runs `python -m local invoke` once per event, each in a forked child (tests/local/invoke_driver.py).
+Every file in `events/` is invoked with `make invoke`, a process each as a person runs it, in
+the order of tests/unit/test_events.py's scenario, against a fresh emulator (each invocation its
+own: nothing carries over) and against a running local stack (the invocations see and change its
+state, so ids made by one are used by the next, as in the unit test).
 """
 
 from __future__ import annotations
@@ -71,19 +69,13 @@ def environment(state_dir: Path) -> dict[str, str]:
     return variables
 
 
-def run_many(argvs: list[list[str]], env: dict[str, str]) -> list[dict[str, Any]]:
-    """`python -m local invoke <argv>` for each, in order, in one driver process."""
-    done = subprocess.run(
-        [sys.executable, "-m", "tests.local.invoke_driver"],
-        input=json.dumps(argvs),
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=True,
-    )
-    return [json.loads(line) for line in done.stdout.splitlines()]
+def run_many(invocations: list[tuple[str, Path]], env: dict[str, str]) -> list[dict[str, Any]]:
+    """`make invoke FUNCTION=... EVENT=...` for each, in order."""
+    results = []
+    for function, event in invocations:
+        done = make("invoke", env, FUNCTION=function, EVENT=str(event))
+        results.append({"status": done.returncode, "stdout": done.stdout, "stderr": done.stderr})
+    return results
 
 
 def make(
@@ -123,14 +115,15 @@ def check_scenario(results: list[dict[str, Any]], expected: dict[str, Any], even
             assert answer == want, f"{name}: {answer}"
 
 
-def scenario_argvs(events: Path) -> list[list[str]]:
+def scenario(events: Path) -> list[tuple[str, Path]]:
+    """(the function's logical id, the event file) of each step of the scenario."""
     ids = logical_ids()
-    return [[ids[function_dir(name).name], "-e", str(events / name)] for name, _ in SCENARIO]
+    return [(ids[function_dir(name).name], events / name) for name, _ in SCENARIO]
 
 
 def test_every_event_against_a_fresh_emulator(tmp_path: Path) -> None:
     env = environment(tmp_path)  # no outputs.json there: a fresh emulator
-    check_scenario(run_many(scenario_argvs(EVENTS), env), FRESH, EVENTS)
+    check_scenario(run_many(scenario(EVENTS), env), FRESH, EVENTS)
 
     done = make("invoke", env, FUNCTION="UsersFunction", EVENT="events/users-get-me.json")
     assert done.returncode == 0, done.stderr
@@ -177,7 +170,7 @@ def test_every_event_against_the_running_local_stack(tmp_path: Path) -> None:
             if name.startswith(("webhooks-", "delivery-")):
                 text = text.replace(SAMPLE_HOOK, hook).replace(SAMPLE_SUB, demo_sub)
             (events / name).write_text(text)
-        check_scenario(run_many(scenario_argvs(events), env), RUNNING, events)
+        check_scenario(run_many(scenario(events), env), RUNNING, events)
 
         # What the invocations wrote is the running stack's: its API serves the task.
         tokens = idp.initiate_auth(
