@@ -74,6 +74,13 @@ class PayloadTooLarge(StintError):
     code = "payload_too_large"
 
 
+class UnsupportedMediaType(StintError):
+    """A body whose Content-Type is not application/json (docs/API.md, "Requests and answers")."""
+
+    status = 415
+    code = "unsupported_media_type"
+
+
 class ServiceUnavailable(StintError):
     """DynamoDB kept throttling (or failing) after botocore's retries: try again shortly."""
 
