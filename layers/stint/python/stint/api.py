@@ -42,12 +42,13 @@ from stint.errors import (
     NotFound,
     PayloadTooLarge,
     StintError,
+    Unauthorized,
     UnsupportedMediaType,
     ValidationFailed,
     invalid_field,
 )
 from stint.services.common import Caller, Versioned
-from stint.services.users import ensure_profile
+from stint.services.users import check_in_pool, ensure_profile
 
 MAX_BODY_BYTES = 256 * 1024
 JSON = "application/json"
@@ -238,6 +239,7 @@ def _stint_error(status: int, message: str) -> StintError:
     """An error Powertools raised (a `ServiceError`) as the API's error of that status."""
     by_status: dict[int, type[StintError]] = {
         400: ValidationFailed,
+        401: Unauthorized,
         403: Forbidden,
         404: NotFound,
         413: PayloadTooLarge,
@@ -330,6 +332,7 @@ def _known_caller(app: APIGatewayRestResolver, next_middleware: NextMiddleware) 
     if not claims.get("sub"):  # API Gateway's authorizer always passes claims
         return Response(401, JSON, json.dumps({"message": "Unauthorized"}))
     known = Caller(user_id=claims["sub"], username=claims.get("username") or claims["sub"])
+    check_in_pool(known)  # Unauthorized (401) when the token's user was deleted
     app.append_context(**{_CALLER: known, _PROFILE: ensure_profile(known)})
     return next_middleware(app)
 
