@@ -126,9 +126,22 @@ def api_event(
 
 
 def new_user(email: str | None = None) -> str:
-    """A user with a profile and default project, as the post-confirmation trigger makes."""
+    """A user of the pool with a profile and default project, as the post-confirmation trigger
+    makes. In the pool: a function answers 401 to a user it cannot find there."""
+    from stint import aws
+    from stint.config import settings
     from stint.services.users import create_profile
 
     user = str(uuid.uuid4())
-    create_profile(user, email or f"{user[:8]}@bench.local", "Bench")
+    email = email or f"{user[:8]}@bench.local"
+    pool_id = settings().user_pool_id
+    if pool_id:
+        created = aws.client("cognito-idp").admin_create_user(
+            UserPoolId=pool_id,
+            Username=email,
+            UserAttributes=[{"Name": "email", "Value": email}],
+            MessageAction="SUPPRESS",
+        )["User"]
+        user = next(a["Value"] for a in created["Attributes"] if a["Name"] == "sub")
+    create_profile(user, email, "Bench")
     return user

@@ -464,7 +464,7 @@ def _errors(
     if has_input:
         errors[400] = (
             "`validation_error`: a parameter or the body breaks a rule "
-            "(`invalid_json`: the body is not JSON)"
+            "(`invalid_json`: the body is not JSON, or not UTF-8)"
         )
     errors[403] = "`forbidden`: authenticated, but not allowed"
     if path_ids:
@@ -478,6 +478,7 @@ def _errors(
         errors[412] = "`precondition_failed`: If-Match does not match the current ETag"
     if has_body:
         errors[413] = "`payload_too_large`: the body is over 256 KiB"
+        errors[415] = "`unsupported_media_type`: the body's Content-Type is not application/json"
     errors[429] = "`throttled`: too many requests; retry later"
     return errors
 

@@ -24,8 +24,12 @@ from aws_lambda_powertools.event_handler import (
     Request,
     Response,
 )
+from aws_lambda_powertools.event_handler.exceptions import ServiceError
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.event_handler.openapi.params import Header
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
@@ -33,12 +37,22 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
 from stint import idempotency, jsonio, priming, store, tracing, urls
-from stint.errors import NotFound, PayloadTooLarge, StintError, ValidationFailed, invalid_field
+from stint.errors import (
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    StintError,
+    Unauthorized,
+    UnsupportedMediaType,
+    ValidationFailed,
+    invalid_field,
+)
 from stint.services.common import Caller, Versioned
-from stint.services.users import ensure_profile
+from stint.services.users import check_in_pool, ensure_profile
 
 MAX_BODY_BYTES = 256 * 1024
 JSON = "application/json"
+REPLACEMENT_CHARACTER = "\ufffd"  # what a decoding puts for bytes that are not UTF-8
 
 logger = Logger()
 
@@ -54,9 +68,34 @@ class _Resolver(APIGatewayRestResolver):
     """
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+        event = _json_spelled_plainly(event)
         self.current_event = self._to_proxy_event(dict(event))  # type: ignore[assignment]
         self.lambda_context = context
         return super().resolve(event, context)
+
+
+def _json_spelled_plainly(event: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The event with its Content-Type as `application/json` where it is JSON spelled another
+    way (`APPLICATION/JSON`, `Application/Json; charset=UTF-8`): Powertools compares the header
+    case-sensitively and would answer 415 itself. A body of any other type was refused before
+    the resolver runs (`_body_not_json`)."""
+    content_type = urls.header(event, "Content-Type")
+    if content_type is None or content_type == JSON or _media_type(content_type) != JSON:
+        return event
+    plain = dict(event)
+    for source in ("headers", "multiValueHeaders"):
+        headers = event.get(source)
+        if isinstance(headers, dict):
+            kept = {k: v for k, v in headers.items() if k.lower() != "content-type"}
+            kept["Content-Type"] = [JSON] if source == "multiValueHeaders" else JSON
+            plain[source] = kept
+    return plain
+
+
+def _media_type(content_type: str) -> str:
+    """The media type of a Content-Type value, lower-cased, without its parameters: type and
+    subtype are case-insensitive (RFC 9110, 8.3.1)."""
+    return content_type.split(";")[0].strip().lower()
 
 
 def create_app() -> APIGatewayRestResolver:
@@ -86,6 +125,22 @@ def create_app() -> APIGatewayRestResolver:
     @app.not_found
     def _no_route(_: Exception) -> Response:
         return error_response(NotFound("No such route"), request_id(app.current_event.raw_event))
+
+    # What Powertools would otherwise answer with its own body (`{"statusCode", "detail"}`):
+    # every error has the error body (docs/API.md, "Errors").
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _unsupported_type(error: RequestUnsupportedContentType) -> Response:
+        logger.info("Powertools refused the body's type", extra={"errors": error.errors()})
+        refused = UnsupportedMediaType(f"Content-Type: must be {JSON}")
+        return error_response(refused, request_id(app.current_event.raw_event))
+
+    @app.exception_handler(ServiceError)
+    def _powertools_error(error: ServiceError) -> Response:
+        logger.info("Powertools answered %s: %s", error.status_code, error.msg)
+        return error_response(
+            _stint_error(error.status_code, str(error.msg)),
+            request_id(app.current_event.raw_event),
+        )
 
     return app
 
@@ -180,17 +235,34 @@ def _body_too_large(event: dict[str, Any]) -> dict[str, Any] | None:
     )
 
 
+def _stint_error(status: int, message: str) -> StintError:
+    """An error Powertools raised (a `ServiceError`) as the API's error of that status."""
+    by_status: dict[int, type[StintError]] = {
+        400: ValidationFailed,
+        401: Unauthorized,
+        403: Forbidden,
+        404: NotFound,
+        413: PayloadTooLarge,
+        415: UnsupportedMediaType,
+    }
+    known = by_status.get(status)
+    if known is not None:
+        return known(message)
+    error = StintError(message)
+    error.status = status
+    return error
+
+
 def _body_not_json(event: dict[str, Any]) -> dict[str, Any] | None:
-    """A 400 for a body sent as something other than JSON (no Content-Type: taken as JSON)."""
+    """A 415 for a body of a media type other than application/json, however spelled (no
+    Content-Type: taken as JSON; docs/API.md, "Requests and answers")."""
     if not event.get("body"):
         return None
-    headers = event.get("headers") or {}
-    content_type = next((str(v) for k, v in headers.items() if k.lower() == "content-type"), "")
-    media_type = content_type.split(";")[0].strip().lower()
-    if not media_type or media_type == JSON or media_type.endswith("+json"):
+    media_type = _media_type(urls.header(event, "Content-Type") or "")
+    if not media_type or media_type == JSON:
         return None
     return _raw_error(
-        ValidationFailed(f"Content-Type: must be {JSON}, not {media_type}", code="invalid_json"),
+        UnsupportedMediaType(f"Content-Type: must be {JSON}, not {media_type}"),
         request_id(event),
     )
 
@@ -206,8 +278,19 @@ def _unacceptable_json(event: dict[str, Any]) -> dict[str, Any] | None:
     validation_error for a body that is not a JSON object (every route's body is one)."""
     if not event.get("body"):
         return None
+    text = _body_text(event)
+    if isinstance(text, str) and REPLACEMENT_CHARACTER in text:
+        # API Gateway hands a text body to the function decoded, each byte that is not UTF-8
+        # replaced by U+FFFD: such a body is refused, not stored (docs/DESIGN.md, "Values").
+        return _raw_error(
+            ValidationFailed(
+                "The body is not acceptable JSON: it is not UTF-8 (it holds U+FFFD)",
+                code="invalid_json",
+            ),
+            request_id(event),
+        )
     try:
-        body = jsonio.loads(_body_text(event))
+        body = jsonio.loads(text)
     except jsonio.InvalidJson as error:
         return _raw_error(
             ValidationFailed(f"The body is not acceptable JSON: {error}", code="invalid_json"),
@@ -249,6 +332,7 @@ def _known_caller(app: APIGatewayRestResolver, next_middleware: NextMiddleware) 
     if not claims.get("sub"):  # API Gateway's authorizer always passes claims
         return Response(401, JSON, json.dumps({"message": "Unauthorized"}))
     known = Caller(user_id=claims["sub"], username=claims.get("username") or claims["sub"])
+    check_in_pool(known)  # Unauthorized (401) when the token's user was deleted
     app.append_context(**{_CALLER: known, _PROFILE: ensure_profile(known)})
     return next_middleware(app)
 

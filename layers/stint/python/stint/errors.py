@@ -49,6 +49,17 @@ class ValidationFailed(StintError):
     code = "validation_error"
 
 
+class Unauthorized(StintError):
+    """The token is valid but names no user of the pool any more (deleted): the same answer
+    as the authorizer's `401`, whose body is not the error body (docs/API.md, "Errors")."""
+
+    status = 401
+    code = "unauthorized"
+
+    def body(self, request_id: str | None = None) -> dict[str, Any]:
+        return {"message": "Unauthorized"}
+
+
 class Forbidden(StintError):
     status = 403
     code = "forbidden"
@@ -72,6 +83,13 @@ class PreconditionFailed(StintError):
 class PayloadTooLarge(StintError):
     status = 413
     code = "payload_too_large"
+
+
+class UnsupportedMediaType(StintError):
+    """A body whose Content-Type is not application/json (docs/API.md, "Requests and answers")."""
+
+    status = 415
+    code = "unsupported_media_type"
 
 
 class ServiceUnavailable(StintError):

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from stint import aws
 from stint.config import settings
-from stint.errors import StintError, invalid_field
+from stint.errors import StintError, Unauthorized, invalid_field
 from stint.models import UserPatch, new_entity
 from stint.services.common import Caller, Versioned, check_if_match, load_field, new_id
 from stint.store import Put, PutProfile, Require, Store, TeamStore, UnitOfWork, retrying
@@ -18,6 +19,12 @@ DEFAULT_PROJECT_TITLE = "Inbox"
 
 # Users whose profile this container has seen; saves a read on every later request.
 _profiles_seen: set[str] = set()
+
+# How long a container trusts its last look at the pool for a user (docs/DESIGN.md, "Values"):
+# a token outlives its user's deletion from the pool, which only AdminGetUser tells.
+POOL_CHECK_SECONDS = 60.0
+# Users this container found in the pool: when, and their (email, name).
+_pool_checked: dict[str, tuple[float, tuple[str, str]]] = {}
 
 
 class _ProfileExists(StintError):
@@ -62,19 +69,40 @@ def ensure_profile(caller: Caller, store: Store | None = None) -> dict[str, Any]
         return None
     record = (store or Store(caller.user_id)).get_profile()
     if record is None:
-        email, name = _cognito_attributes(caller.username)
+        email, name = _cognito_attributes(caller)
         record = create_profile(caller.user_id, email, name)
     _profiles_seen.add(caller.user_id)
     return record
 
 
-def _cognito_attributes(username: str) -> tuple[str, str]:
+def check_in_pool(caller: Caller) -> None:
+    """Unauthorized (401, docs/API.md "Errors") when the caller's user is no longer in the pool
+    (deleted while their token is still valid). Looked at once per POOL_CHECK_SECONDS per user
+    in a container: one AdminGetUser, never a DynamoDB read."""
+    checked = _pool_checked.get(caller.user_id)
+    if checked is None or time.monotonic() - checked[0] >= POOL_CHECK_SECONDS:
+        _cognito_attributes(caller, fresh=True)
+
+
+def _cognito_attributes(caller: Caller, *, fresh: bool = False) -> tuple[str, str]:
+    """The user's email and name in the pool (a recent look's, unless `fresh`)."""
     pool_id = settings().user_pool_id
     if not pool_id:
         return "", ""
-    user = aws.client("cognito-idp").admin_get_user(UserPoolId=pool_id, Username=username)
+    checked = _pool_checked.get(caller.user_id)
+    if checked is not None and not fresh:
+        return checked[1]
+    idp = aws.client("cognito-idp")
+    try:
+        user = idp.admin_get_user(UserPoolId=pool_id, Username=caller.username)
+    except idp.exceptions.UserNotFoundException as error:
+        log.info("user %s is not in the pool (deleted): 401", caller.user_id)
+        _pool_checked.pop(caller.user_id, None)
+        raise Unauthorized("the token's user no longer exists") from error
     attributes = {a["Name"]: a["Value"] for a in user.get("UserAttributes", [])}
-    return attributes.get("email", ""), attributes.get("name", "")
+    found = attributes.get("email", ""), attributes.get("name", "")
+    _pool_checked[caller.user_id] = (time.monotonic(), found)
+    return found
 
 
 def profile(caller: Caller, known: dict[str, Any] | None = None) -> Versioned:
