@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,8 @@ import pytest
 
 from local.resources import OfflineProvisioner
 from local.template import Template, load_template
+from stint.kinds import KINDS
+from stint.store import TOMBSTONE_PREFIX
 
 REPO = Path(__file__).resolve().parent.parent
 ADMIN = "aws.cognito.signin.user.admin"
@@ -193,3 +196,21 @@ def test_cors_is_configured_once_and_used_everywhere(template: Template) -> None
     variables = stack.resolve(template.section("Globals")["Function"]["Environment"]["Variables"])
     assert variables["CORS_ALLOW_ORIGIN"] == "*"
     assert variables["CORS_EXPOSE_HEADERS"] == headers["Expose"]
+
+
+def test_the_dispatchers_filter_lets_every_deletion_through(template: Template) -> None:
+    """docs/API.md, "Webhooks": a deletion's event comes from its tombstone (stint.dispatch), so
+    the stream filter that wakes the dispatcher passes the tombstone of every kind whose own
+    records it passes."""
+    dispatcher = template.resources["DispatcherFunction"]["Properties"]
+    (source,) = [e for e in dispatcher["Events"].values() if e["Type"] == "DynamoDB"]
+    patterns = [json.loads(f["Pattern"]) for f in source["Properties"]["FilterCriteria"]["Filters"]]
+    prefixes = [rule["prefix"] for p in patterns for rule in p["dynamodb"]["Keys"]["sk"]["S"]]
+
+    def passes(sk: str) -> bool:
+        return any(sk.startswith(prefix) for prefix in prefixes)
+
+    announced = [kind for kind in KINDS.values() if passes(f"{kind.prefix}#some-id")]
+    assert {kind.name for kind in announced} >= {"category", "project", "task", "subtask"}
+    for kind in announced:
+        assert passes(f"{TOMBSTONE_PREFIX}{kind.prefix}#some-id"), kind.name

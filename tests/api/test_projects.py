@@ -1,5 +1,7 @@
 """docs/API.md: projects."""
 
+import pytest
+
 from tests.api.conftest import Api, assert_error
 
 PROJECT_FIELDS = {
@@ -191,3 +193,24 @@ def test_a_deleted_id_can_be_created_again(api: Api) -> None:
     assert api.delete("/v1/projects/reuse-me").status_code == 204
     again = api.create("/v1/projects", "project", id="reuse-me", title="Two")
     assert again["title"] == "Two"
+
+
+@pytest.mark.parametrize("blank", ["\u200b", "\ufeff\u2060", " \u180e\u200d ", "\u3000\u2028"])
+@pytest.mark.parametrize(
+    ("path", "key", "field"),
+    [
+        ("/v1/projects", "project", "title"),
+        ("/v1/categories", "category", "title"),
+        ("/v1/tags", "tag", "name"),
+        ("/v1/teams", "team", "name"),
+    ],
+)
+def test_a_title_of_nothing_visible_is_blank(
+    api: Api, path: str, key: str, field: str, blank: str
+) -> None:
+    """docs/API.md, "Requests and answers": a title or name needs a visible character
+    (every field of those types: tests/unit/test_titles.py)."""
+    error = assert_error(api.post(path, json={key: {field: blank}}), 400, "validation_error")
+    assert error["message"] == f"{key}.{field}: must have a visible character (it is blank)"
+    made = api.post(path, json={key: {field: blank + "Visible" + blank}})
+    assert made.status_code == 201, made.text

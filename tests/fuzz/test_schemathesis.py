@@ -84,8 +84,9 @@ ARGUED_REFUSALS = {
     # docs/API.md: a body field naming an entity the caller does not have is a 400.
     "an id that names nothing of the caller's": r"^no \w+ with id |was deleted$|"
     r"^must equal the \w+ in the path$|^must be a subtask of|^must not be an archived project$",
-    # docs/API.md, "Requests and answers": 1..500 characters *after trimming* (a title of blanks).
-    "a title of blanks": r"after trimming$",
+    # docs/API.md, "Requests and answers": 1..500 characters *after trimming*, one of them
+    # visible (a title of blanks, zero-width characters included).
+    "a title of blanks": r"after trimming$|^must have a visible character",
     # One schema serves create and PATCH: a title or a task reference is required on create only.
     "required on create only": r"^is required|^needs an id or a title$",
     # Timestamps: the documented range (0001-01-02 .. 9999-12-23, in each one's description),

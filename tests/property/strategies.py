@@ -35,6 +35,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, WithJsonSchema
 from pydantic.fields import FieldInfo
 
 from stint import models, timeutil
+from stint.models.values import visible
 
 OMIT = object()  # a field left out of the body
 # The documented range of every timestamp (stint.timeutil), at its edges too. It already leaves
@@ -167,11 +168,12 @@ def texts(min_size: int = 0, max_size: int | None = None) -> st.SearchStrategy[s
 
 
 def trimmed_texts(maximum: int) -> st.SearchStrategy[str]:
-    """1..`maximum` characters after trimming (blanks around are allowed, and trimmed)."""
+    """1..`maximum` characters after trimming, one of them visible (blanks around are allowed,
+    and trimmed)."""
     return st.one_of(
         texts(1, maximum),
         st.builds(lambda c: " " + (c * maximum)[:maximum] + " ", st.sampled_from(EDGE_TEXT)),
-    ).filter(lambda text: 1 <= len(text.strip()) <= maximum)
+    ).filter(lambda text: len(text.strip()) <= maximum and any(visible(c) for c in text.strip()))
 
 
 def titles() -> st.SearchStrategy[str]:

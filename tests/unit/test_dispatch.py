@@ -23,7 +23,11 @@ from moto.dynamodbstreams.models import dynamodbstreams_backends
 
 from local.streams import lambda_stream_record
 from stint import aws, config, dispatch
+from stint.kinds import KINDS
+from stint.services import sync as sync_service
+from stint.services.common import Caller
 from stint.store import Delete, Put, Store, WebhookStore
+from stint.timeutil import parse_timestamp
 
 USER = "dispatch-user"
 
@@ -306,3 +310,38 @@ def test_a_record_is_retried_when_the_dead_letter_queue_refuses_it(
     answer_with_error("sqs", "SendMessage", "ServiceUnavailable", 503, lambda _: True)
     failed = dispatch.Dispatcher().handle([poisoned(record)])["batchItemFailures"]
     assert failed == [{"itemIdentifier": sequence(record)}]
+
+
+def _entity_of_kind(kind: str, entity_id: str, title: str) -> dict[str, Any]:
+    """A minimal entity of any kind of the registry (the store does not validate)."""
+    spec = KINDS[kind]
+    entity: dict[str, Any] = {"id": entity_id, spec.title_field: title}
+    if spec.parent is not None:
+        entity[spec.parent.field] = f"parent-of-{entity_id}"
+    for name in spec.index_fields.values():
+        entity[name] = "2026-11-23T09:00:00.000Z"
+    return entity
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_a_deletion_occurs_when_its_tombstone_says(kind: str, table: str, queue: str) -> None:
+    """docs/API.md, "Webhooks": an event's `occurredAt` is the time its change gave the entity;
+    a deletion's is the time of the deletion, to the millisecond, the `lastUpdated` of the
+    sync's `deleted` entry. Every kind of the registry, so a new kind is covered."""
+    trigger = KINDS[kind].trigger
+    subscribe(trigger)
+    store = Store(USER)
+    caller = Caller(USER, USER)
+    store.commit([Put(kind, _entity_of_kind(kind, "e1", "One"))])
+    store.commit([Put(kind, _entity_of_kind(kind, "e1", "Uno"), expect_seq=1)])
+    token = sync_service.sync(caller, None, 100)["syncToken"]
+    store.commit([Delete(kind, "e1", 2)])
+    deleted = sync_service.sync(caller, token, 100)["deleted"]
+    assert [(d["type"], d["id"]) for d in deleted] == [(kind, "e1")]
+    assert dispatch.Dispatcher().handle(stream_records(table)) == {"batchItemFailures": []}
+    events = {m["type"]: m for m in queued(queue) if m["data"].get("id") == "e1"}
+    assert events[f"{trigger}.deleted"]["data"] == {"id": "e1"}
+    updated_at = events[f"{trigger}.updated"]["occurredAt"]
+    deleted_at = events[f"{trigger}.deleted"]["occurredAt"]
+    assert deleted_at == deleted[0]["lastUpdated"]
+    assert parse_timestamp(deleted_at) >= parse_timestamp(updated_at)

@@ -194,18 +194,23 @@ FORBIDDEN_IPV4 = [
         "127.0.0.0/8",
         "169.254.0.0/16",
         "172.16.0.0/12",
-        "192.0.0.0/29",
+        "192.0.0.0/24",
         "192.0.2.0/24",
+        "192.31.196.0/24",
+        "192.52.193.0/24",
+        "192.88.99.0/24",
         "192.168.0.0/16",
+        "192.175.48.0/24",
         "198.18.0.0/15",
         "198.51.100.0/24",
         "203.0.113.0/24",
         "224.0.0.0/4",
         "240.0.0.0/4",
+        "255.255.255.255/32",
     )
 ]
-# Special but partly global (IANA): asserted neither way.
-SPECIAL_IPV4 = [*FORBIDDEN_IPV4, ipaddress.IPv4Network("192.0.0.0/24")]
+# Every IANA special-purpose range is refused, the globally reachable ones too (AS112, AMT).
+SPECIAL_IPV4 = FORBIDDEN_IPV4
 # Inside global unicast 2000::/3, the ranges that are not public or that embed IPv4.
 SPECIAL_IPV6 = [
     ipaddress.IPv6Network(n)
@@ -276,3 +281,48 @@ def test_ipv6_forms_of_public_ipv4_addresses(case: tuple[str, ipaddress.IPv6Addr
     else:
         with pytest.raises(ForbiddenUrl, match=form.split(" ")[0]):
             check(url, local=False)
+
+
+# docs/API.md, "Webhooks": a URL no delivery could ever reach is refused when subscribing.
+CONTROLS = [chr(c) for c in (*range(0x20), 0x7F)]
+BLANKS = [" ", "\u00a0", "\u1680", "\u2000", "\u2028", "\u2029", "\u3000", "\u0085"]
+PUBLIC_URL = "https://93.184.216.34:8443/hook/in?x=1#f"
+
+
+@pytest.mark.parametrize("character", CONTROLS + BLANKS, ids=lambda c: f"U+{ord(c):04X}")
+@pytest.mark.parametrize("local", [False, True])
+def test_a_control_character_or_blank_anywhere_is_refused(character: str, local: bool) -> None:
+    """Every control character (U+0000-U+001F, U+007F) and blank, at every position: before,
+    in and after the URL (urlsplit drops some of them, which made a leading one pass)."""
+    check(PUBLIC_URL, local=local)  # the URL itself is allowed
+    for position in range(len(PUBLIC_URL) + 1):
+        url = PUBLIC_URL[:position] + character + PUBLIC_URL[position:]
+        with pytest.raises(ForbiddenUrl, match="control character or blank"):
+            check(url, local=local)
+
+
+@pytest.mark.parametrize("url", ["https://93.184.216.34:0/hook", "https://example.com:00/"])
+def test_port_zero_is_refused(url: str) -> None:
+    with pytest.raises(ForbiddenUrl, match="port 0"):
+        check(url, local=False)
+
+
+# IANA's special-purpose address registries (IPv4 and IPv6), one address of each entry that
+# is not a translation form judged by the IPv4 address it carries (module docstring).
+SPECIAL_PURPOSE = [
+    "0.1.2.3", "10.0.0.1", "100.64.0.1", "127.0.0.1", "169.254.1.1", "172.16.0.1",
+    "192.0.0.1", "192.0.0.9", "192.0.0.10", "192.0.0.170", "192.0.2.1", "192.31.196.1",
+    "192.52.193.1", "192.88.99.1", "192.168.0.1", "192.175.48.1", "198.18.0.1",
+    "198.51.100.1", "203.0.113.1", "240.0.0.1", "255.255.255.255",
+    "::1", "::", "64:ff9b:1::1", "100::1", "100:0:0:1::1", "2001::1", "2001:1::1",
+    "2001:1::2", "2001:1::3", "2001:2::1", "2001:3::1", "2001:4:112::1", "2001:10::1",
+    "2001:20::1", "2001:30::1", "2001:db8::1", "2620:4f:8000::1", "3fff::1", "5f00::1",
+    "fc00::1", "fe80::1",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("address", SPECIAL_PURPOSE)
+def test_every_special_purpose_address_is_refused(address: str) -> None:
+    host = f"[{address}]" if ":" in address else address
+    with pytest.raises(ForbiddenUrl):
+        check(f"https://{host}/hook", local=False)

@@ -5,8 +5,13 @@ subscription, on the delivery queue (docs/API.md, "Webhooks"). Deliveries themse
 Each stream record of an entity (project, category, task, subtask, session) becomes the events
 of docs/API.md's "Webhooks": `<trigger>.created|updated|deleted` (a session's trigger is
 `time`), plus `time.stopped` for the `stopped_time` subscriptions when a running session
-stops. Bookkeeping items (counter, guards, profiles, teams, webhooks) are not events;
-tombstones neither (the entity's own removal is the `deleted` event).
+stops. Bookkeeping items (counter, guards, profiles, teams, webhooks) are not events.
+
+A deletion is announced by the tombstone the deletion writes, not by the entity's removal: the
+tombstone's `lastUpdated` is the time of the deletion to the millisecond, the one the sync's
+`deleted` entry says (docs/API.md, "Webhooks": `occurredAt` is the time the change gave the
+entity), where the removal's stream record carries only a whole-second approximate time. The
+entity's removal and a tombstone's own removal (a re-created id, its expiry) are not events.
 
 At least once, and no record holds back the ones after it (docs/DESIGN.md, "Webhooks"):
 
@@ -38,7 +43,7 @@ from stint.kinds import KINDS
 from stint.store import WebhookStore, entity_of, from_item, user_of
 from stint.timeutil import format_timestamp, utc_now
 
-_ACTIONS = {"INSERT": "created", "MODIFY": "updated", "REMOVE": "deleted"}
+_ACTIONS = {"INSERT": "created", "MODIFY": "updated"}  # a removal is no event (above)
 _SQS_BATCH = 10  # SendMessageBatch takes at most 10 messages
 # SQS takes at most 256 KiB in one message and in one SendMessageBatch request.
 _SQS_MAX_BYTES = 256 * 1024
@@ -87,15 +92,17 @@ def events_of(record: dict[str, Any]) -> list[dict[str, Any]]:
     change = record.get("dynamodb") or {}
     new = from_item(change["NewImage"]) if change.get("NewImage") else None
     old = from_item(change["OldImage"]) if change.get("OldImage") else None
-    image = new or old or {}
-    kind = image.get("kind")
-    if kind not in KINDS or user_of(str(image.get("pk", ""))) is None:
+    if new is None or user_of(str(new.get("pk", ""))) is None:
+        return []  # a removal: an entity's deletion is its tombstone's event
+    if new.get("kind") == "tombstone" and new.get("type") in KINDS:
+        trigger = KINDS[new["type"]].trigger
+        deleted = {"id": new["id"]}
+        return [_event(trigger, f"{trigger}.deleted", deleted, str(new["lastUpdated"]))]
+    kind = new.get("kind")
+    if kind not in KINDS:
         return []
     trigger = KINDS[kind].trigger
     action = _ACTIONS[record["eventName"]]
-    if new is None:
-        occurred = _approximate_time(change)
-        return [_event(trigger, f"{trigger}.{action}", {"id": image["id"]}, occurred)]
     entity = entity_of(new)
     occurred = str(new.get("lastUpdated") or _approximate_time(change))
     events = [_event(trigger, f"{trigger}.{action}", entity, occurred)]

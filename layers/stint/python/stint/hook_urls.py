@@ -1,8 +1,12 @@
 """Where webhooks may be delivered (docs/DESIGN.md, "Webhooks"): SSRF protection.
 
-A hook URL is `https`, at most 2048 characters, and its host must be, and resolve only to,
-public addresses: never loopback, private, link-local (169.254.169.254 is the instance
-metadata service), multicast, reserved, unspecified or site-local. It is checked when a
+A hook URL is `https`, at most 2048 characters, without a control character (U+0000-U+001F,
+U+007F) or a blank anywhere (urlsplit silently drops some of them, so a URL it parses is not
+the one stored), not on port 0, and its host must be, and resolve only to, public addresses:
+never loopback, private, link-local (169.254.169.254 is the instance metadata service),
+multicast, reserved, unspecified, site-local, nor in any entry of IANA's special-purpose
+address registries (`_SPECIAL_PURPOSE`: some, like AS112 or AMT, are globally reachable but
+are no webhook receiver). It is checked when a
 webhook is subscribed and again at each delivery, because DNS can change in between; a
 delivery then connects to the address that was checked, so a name cannot resolve to a public
 address for the check and to a private one for the connection.
@@ -56,13 +60,7 @@ def local_mode() -> bool:
 def check(url: str, *, local: bool | None = None) -> Target:
     """The URL's delivery target, or ForbiddenUrl. Resolves the host name (DNS)."""
     local = local_mode() if local is None else local
-    if len(url) > MAX_LENGTH:
-        raise ForbiddenUrl(f"must be at most {MAX_LENGTH} characters")
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError as error:
-        raise ForbiddenUrl(f"is not a valid URL ({error})") from error
+    parts, port = _parsed(url)
     if parts.scheme != "https" and not (local and parts.scheme == "http"):
         raise ForbiddenUrl("must be an https URL")
     host = parts.hostname
@@ -79,6 +77,26 @@ def check(url: str, *, local: bool | None = None) -> Target:
     if parts.scheme == "http" and not all(_loopback(address) for address in addresses):
         raise ForbiddenUrl("must be an https URL (local development allows http to loopback)")
     return Target(parts, host, port, str(addresses[0]))
+
+
+def _parsed(url: str) -> tuple[SplitResult, int | None]:
+    """The URL's parts and port, if it is one a delivery could ever reach as it is written."""
+    if len(url) > MAX_LENGTH:
+        raise ForbiddenUrl(f"must be at most {MAX_LENGTH} characters")
+    for position, character in enumerate(url):
+        if ord(character) < 0x20 or character == "\x7f" or character.isspace():
+            raise ForbiddenUrl(
+                f"must not contain a control character or blank "
+                f"(U+{ord(character):04X} at position {position})"
+            )
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as error:
+        raise ForbiddenUrl(f"is not a valid URL ({error})") from error
+    if port == 0:
+        raise ForbiddenUrl("must not name port 0")
+    return parts, port
 
 
 def _resolve(host: str, port: int) -> list[IPAddress]:
@@ -122,6 +140,22 @@ _NOT_PUBLIC_IPV6 = (
     (ipaddress.IPv6Network("2001::/32"), "a Teredo address"),
     (ipaddress.IPv6Network("3fff::/20"), "a documentation address"),  # RFC 9637
 )
+# IANA's special-purpose address registries (iana-ipv4-special-registry and
+# iana-ipv6-special-registry), every entry but the translation forms judged by the IPv4 address
+# they carry (::ffff:0:0/96, 64:ff9b::/96, 2002::/16: see above). Python's `is_global` and
+# `is_private` leave some out (and vary by version), so the list is explicit.
+_SPECIAL_PURPOSE = tuple(
+    ipaddress.ip_network(network)
+    for network in (
+        "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
+        "172.16.0.0/12", "192.0.0.0/24", "192.0.2.0/24", "192.31.196.0/24", "192.52.193.0/24",
+        "192.88.99.0/24", "192.168.0.0/16", "192.175.48.0/24", "198.18.0.0/15",
+        "198.51.100.0/24", "203.0.113.0/24", "240.0.0.0/4", "255.255.255.255/32",
+        "::1/128", "::/128", "64:ff9b:1::/48", "100::/64", "100:0:0:1::/64", "2001::/23",
+        "2001:db8::/32", "2620:4f:8000::/48", "3fff::/20", "5f00::/16", "fc00::/7",
+        "fe80::/10",
+    )
+)  # fmt: skip
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052, the well-known prefix
 _IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
 
@@ -182,4 +216,6 @@ def _forbidden_ip(address: IPAddress, *, local: bool) -> str | None:
             return reason
     if not address.is_global:  # shared (100.64/10), documentation ranges, ...
         return "a non-public address"
+    if any(address in network for network in _SPECIAL_PURPOSE):
+        return "a special-purpose address"
     return None

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -20,9 +21,31 @@ TAG_NAME_MAX = 100
 TAGS_PER_SESSION = 20
 
 
+# Characters that show nothing (docs/API.md, "Requests and answers": a title needs a visible
+# one): separators, format and control characters (zero-width spaces and joiners, U+2060, the
+# byte-order mark U+FEFF, U+180E, ...), and the default-ignorable ones of other categories
+# (the combining grapheme joiner, the Hangul fillers, variation selectors).
+_INVISIBLE_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cf", "Cc"})
+_INVISIBLE = frozenset(
+    "\u034f\u115f\u1160\u17b4\u17b5\u180b\u180c\u180d\u180f\u3164\uffa0"
+    + "".join(map(chr, range(0xFE00, 0xFE10)))
+    + "".join(map(chr, range(0xE0100, 0xE01F0)))
+)
+
+
+def visible(character: str) -> bool:
+    return character not in _INVISIBLE and unicodedata.category(character) not in (
+        _INVISIBLE_CATEGORIES
+    )
+
+
 def _trimmed(value: str, maximum: int) -> str:
+    """The one check of every title and name: trimmed, 1..maximum characters, and at least
+    one of them visible (one of spaces and zero-width characters is blank)."""
     trimmed = value.strip()
-    if not 1 <= len(trimmed) <= maximum:
+    if not any(visible(character) for character in trimmed):
+        raise ValueError("must have a visible character (it is blank)")
+    if len(trimmed) > maximum:
         raise ValueError(f"must be 1..{maximum} characters after trimming")
     return trimmed
 
