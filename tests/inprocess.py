@@ -126,6 +126,9 @@ class InProcessStack:
     def session(self) -> requests.Session:
         """A `requests.Session` whose calls to `URL` reach the gateway in this process."""
         session = requests.Session()
+        # No proxies or netrc from the environment: requests would iterate os.environ, which a
+        # new execution environment's import changes meanwhile on another thread (KeyError).
+        session.trust_env = False
         session.mount(URL, GatewayAdapter(self))
         return session
 
