@@ -4,7 +4,7 @@ One partition per user (`pk = USER#<sub>`). In it:
 
     sk = PROFILE                 the user's profile
     sk = COUNTER                 the user's change sequence (attribute `counter`)
-    sk = <KIND>#<id>             an entity (PROJECT, CATEGORY, TASK, SUBTASK, SESSION)
+    sk = <KIND>#<id>             an entity (PROJECT, CATEGORY, TASK, SUBTASK, SESSION, TAG)
     sk = TOMB#<KIND>#<id>        a deleted entity's tombstone, expiring by TTL (`expiresAt`)
     sk = RUNNING                 guard: `ref` = the user's running session
     sk = TITLE#<KIND>#...#<hash> guard: `ref` = the active entity owning a normalized title
