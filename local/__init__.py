@@ -20,6 +20,7 @@ Modules, in the order a request meets them:
 - `control`    `/_local` (faults, the emulator at /_local/aws): this machine's tools only
 - `mailbox`    email verification codes (moto lacks the calls), "emailed" to a mailbox file
 - `event_sources` the template's DynamoDB and SQS events: a poller thread each, positions kept
+- `mapping`    what every event source mapping has (its function, the emulator), a queue's URL
 - `streams`    a table stream's mapping: batches, bisecting, retries, the OnFailure record
 - `queues`     an SQS queue's mapping: concurrent batches, per-message outcomes
 - `stack`      puts the pieces together and writes `.stint/outputs.json`

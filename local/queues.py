@@ -14,29 +14,15 @@ import logging
 import threading
 from typing import Any
 
-from local.emulator import Emulator
-from local.functions import Function, Runtime
+from local.mapping import EventSourcePoller, queue_url
 
 log = logging.getLogger("stint.local")
 
 SQS_CONCURRENCY = 5  # Lambda's SQS pollers start with 5 concurrent batches
 
 
-def queue_url(emulator: Emulator, arn: str) -> str:
-    url: str = emulator.client("sqs").get_queue_url(QueueName=arn.rsplit(":", 1)[-1])["QueueUrl"]
-    return url
-
-
-class QueuePoller:
+class QueuePoller(EventSourcePoller):
     """An SQS event source mapping: batches invoked concurrently, up to a limit."""
-
-    def __init__(
-        self, emulator: Emulator, runtime: Runtime, function: Function, properties: dict[str, Any]
-    ) -> None:
-        self.emulator = emulator
-        self.runtime = runtime
-        self.function = function
-        self.configure(properties)
 
     def configure(self, properties: dict[str, Any]) -> None:
         self.arn = str(properties["Queue"])

@@ -25,25 +25,15 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from local.emulator import Emulator
-from local.functions import Function, Runtime
-from local.queues import queue_url
+from local.mapping import EventSourcePoller, queue_url
 
 log = logging.getLogger("stint.local")
 
 RETRY_PAUSE_SECONDS = 0.5
 
 
-class StreamPoller:
+class StreamPoller(EventSourcePoller):
     """A DynamoDB stream event source mapping (one shard: the emulator's tables have one)."""
-
-    def __init__(
-        self, emulator: Emulator, runtime: Runtime, function: Function, properties: dict[str, Any]
-    ) -> None:
-        self.emulator = emulator
-        self.runtime = runtime
-        self.function = function
-        self.configure(properties)
 
     def configure(self, properties: dict[str, Any]) -> None:
         self.arn = str(properties["Stream"])
