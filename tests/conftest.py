@@ -13,9 +13,7 @@ faults on) has it to itself: the others wait while it runs.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,18 +33,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    if not runs_in_process(item):
+    if not inprocess.serves(item):
         inprocess.suspend()
-
-
-def runs_in_process(item: pytest.Item) -> bool:
-    """A test of tests/api that is not marked `http` (and no deployed stack is named)."""
-    api = Path(__file__).parent / "api"
-    return (
-        Path(str(item.path)).parent == api
-        and item.get_closest_marker("http") is None
-        and not os.environ.get("STINT_OUTPUTS")
-    )
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

@@ -30,10 +30,12 @@ import os
 import threading
 import time
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import boto3
 import jwt
+import pytest
 import requests
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
@@ -262,6 +264,17 @@ def _joined(headers: Iterable[tuple[str, str]]) -> CaseInsensitiveDict[str]:
 
 
 _stack = InProcessStack()
+_API_TESTS = Path(__file__).parent / "api"
+
+
+def serves(node: pytest.Item | pytest.Collector) -> bool:
+    """Whether a test (or a module) runs in process: one of tests/api, not marked `http`, and
+    no deployed stack named (STINT_OUTPUTS: everything over HTTP)."""
+    return (
+        Path(str(node.path)).parent == _API_TESTS
+        and node.get_closest_marker("http") is None
+        and not os.environ.get("STINT_OUTPUTS")
+    )
 
 
 def stack() -> InProcessStack:

@@ -25,9 +25,9 @@ local_only = pytest.mark.skipif(DEPLOYED, reason="needs the local stack (emulato
 @pytest.fixture(scope="module")
 def stack(request: pytest.FixtureRequest) -> dict[str, Any]:
     """The module's stack: in this process, or over HTTP for an `http` module."""
-    if DEPLOYED or request.node.get_closest_marker("http") is not None:
-        return dict(request.getfixturevalue("http_stack"))
-    return inprocess.stack().outputs
+    if inprocess.serves(request.node):
+        return inprocess.stack().outputs
+    return dict(request.getfixturevalue("http_stack"))
 
 
 def cognito(stack: dict[str, Any]) -> Any:
