@@ -88,8 +88,10 @@ def scenarios(stack: Stack) -> list[Scenario]:
         },
     )
     session_id = session["json"]["session"]["id"]
-    team = call("TeamsFunction", "POST", "/v1/teams", body={"team": {"name": "Bench"}})
-    team_id = team["json"]["team"]["id"]
+    team = call(
+        "WorkspacesFunction", "POST", "/v1/workspaces", body={"workspace": {"name": "Bench"}}
+    )
+    team_id = team["json"]["workspace"]["id"]
     token = call("SyncFunction", "GET", "/v1/sync")["json"]["syncToken"]
     for n in range(10):  # 10 changes since the token
         call("TasksFunction", "POST", "/v1/tasks", body={"task": {"title": f"t{n}"}})
@@ -140,7 +142,7 @@ def scenarios(stack: Stack) -> list[Scenario]:
         get("TasksFunction", f"/v1/tasks/{task_id}", "/v1/tasks/{id}"),
         get("SessionsFunction", f"/v1/sessions/{session_id}", "/v1/sessions/{id}"),
         get("TimerFunction", "/v1/timer"),
-        get("TeamsFunction", f"/v1/teams/{team_id}", "/v1/teams/{id}"),
+        get("WorkspacesFunction", f"/v1/workspaces/{team_id}", "/v1/workspaces/{id}"),
         get("WebhooksFunction", "/v1/webhooks"),
         get("SyncFunction", "/v1/sync", syncToken=token),
         get(

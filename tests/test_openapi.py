@@ -59,18 +59,28 @@ CONTRACT: dict[tuple[str, str], set[int]] = {
     ("GET", "/v1/timer"): {200},
     ("POST", "/v1/timer"): {201, 409},  # conflict: a completed task
     ("POST", "/v1/timer/stop"): {200, 404},  # no_running_timer
-    # 8. Teams
-    ("POST", "/v1/teams"): {201},
-    ("GET", "/v1/teams"): {200},
-    ("GET", "/v1/teams/{teamId}"): {200, 404},
-    ("POST", "/v1/teams/{teamId}/members"): {201, 403, 404, 409},  # admins invite; at most 100
-    ("DELETE", "/v1/teams/{teamId}/invitations/{invitationId}"): {204, 403, 404},  # admins
+    # 8. Workspaces
+    ("GET", "/v1/workspaces"): {200},
+    ("POST", "/v1/workspaces"): {201, 409},  # at most 50 a user
+    ("GET", "/v1/workspaces/{workspaceId}"): {200, 404},
+    ("PATCH", "/v1/workspaces/{workspaceId}"): {200, 403, 404, 412},
+    ("DELETE", "/v1/workspaces/{workspaceId}"): {204, 403, 404, 409, 412},  # the personal: 409
+    ("GET", "/v1/workspaces/{workspaceId}/members"): {200, 404},
+    ("POST", "/v1/workspaces/{workspaceId}/members"): {201, 403, 404, 409},  # at most 200
+    ("PATCH", "/v1/workspaces/{workspaceId}/members/{userId}"): {200, 403, 404, 409, 412},
+    ("DELETE", "/v1/workspaces/{workspaceId}/members/{userId}"): {204, 403, 404, 409, 412},
+    ("DELETE", "/v1/workspaces/{workspaceId}/invitations/{invitationId}"): {
+        204,
+        403,
+        404,
+        409,
+        412,
+    },
     ("GET", "/v1/invitations"): {200},
     ("POST", "/v1/invitations/{invitationId}/accept"): {200, 404, 409},  # the invitee only
     ("POST", "/v1/invitations/{invitationId}/decline"): {204, 404},
-    ("DELETE", "/v1/teams/{teamId}/members/{userId}"): {204, 403, 404, 409},  # last admin
-    ("GET", "/v1/teams/{teamId}/timers"): {200, 404},
-    ("POST", "/v1/teams/{teamId}/timers/{timerId}/stop"): {200, 403, 404},  # admins
+    ("GET", "/v1/workspaces/{workspaceId}/timers"): {200, 404},
+    ("POST", "/v1/workspaces/{workspaceId}/timers/{timerId}/stop"): {200, 403, 404},
     # 9-11. Reports, search, webhooks
     # a projectId / parentId that names nothing of the caller's is a 404 (docs/API.md, "Errors")
     ("GET", "/v1/reports/summary"): {200, 404},
@@ -112,7 +122,7 @@ def honours_if_match(method: str, path: str) -> bool:
 
 # Success responses that are not one entity, so carry no ETag (docs/API.md, "Changing safely").
 NOT_ONE_ENTITY = re.compile(
-    r"List$|^SyncPage$|^TeamTimers$|^Timer(Envelope|Started)$|^QueuedDeliveryEnvelope$"
+    r"List$|^SyncPage$|^WorkspaceTimers$|^Timer(Envelope|Started)$|^QueuedDeliveryEnvelope$"
     r"|^SummaryReport$|^SearchResults$|^DetailedReport$|^WeeklyReport$|^BatchResults$"
 )
 

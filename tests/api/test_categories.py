@@ -7,7 +7,10 @@ def test_category_lifecycle(api: Api) -> None:
     response = api.post("/v1/categories", json={"category": {"title": " Clients "}})
     assert response.status_code == 201, response.text
     category = response.json()["category"]
-    assert set(category) == {"id", "title", "lastUpdated"} and category["title"] == "Clients"
+    assert (
+        set(category) == {"id", "workspaceId", "title", "lastUpdated"}
+        and category["title"] == "Clients"
+    )
     assert response.headers["ETag"]
     path = f"/v1/categories/{category['id']}"
     assert api.get(path).json()["category"] == category

@@ -21,7 +21,7 @@ ROUTES = [
     ("GET", "/v1/tasks", None),
     ("POST", "/v1/sessions", {"task": {"title": "t"}, "session": SESSION}),
     ("GET", "/v1/sync", None),
-    ("GET", "/v1/teams", None),
+    ("GET", "/v1/workspaces", None),
 ]
 
 

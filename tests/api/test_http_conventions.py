@@ -159,7 +159,7 @@ def _created(api: Api, stack: dict[str, Any]) -> dict[tuple[str, str], requests.
     other = new_api(stack)
     project = api.create("/v1/projects", "project", title="Acme")
     task = api.create("/v1/tasks", "task", title="Write", projectId=project["id"])
-    team = api.create("/v1/teams", "team", name="Crew")
+    workspace = api.create("/v1/workspaces", "workspace", name="Crew")
     session_id = uuid.uuid4().hex
     start = "2026-11-22T09:30:00+01:00"
     return {
@@ -185,9 +185,9 @@ def _created(api: Api, stack: dict[str, Any]) -> dict[tuple[str, str], requests.
             },
         ),
         ("POST", "/v1/timer"): api.post("/v1/timer", json={"taskId": task["id"]}),
-        ("POST", "/v1/teams"): api.post("/v1/teams", json={"team": {"name": "T"}}),
-        ("POST", "/v1/teams/{teamId}/members"): api.post(
-            f"/v1/teams/{team['id']}/members", json={"email": other.email}
+        ("POST", "/v1/workspaces"): api.post("/v1/workspaces", json={"workspace": {"name": "T"}}),
+        ("POST", "/v1/workspaces/{workspaceId}/members"): api.post(
+            f"/v1/workspaces/{workspace['id']}/members", json={"email": other.email}
         ),
         ("POST", "/v1/webhooks"): api.post(
             # Locally http to loopback is allowed; nothing changes after it, so nothing is sent.
@@ -217,7 +217,8 @@ def test_every_201_carries_the_new_entitys_url(api: Api, stack: dict[str, Any]) 
         entity = body[key]["session"] if key == "timer" else body[key]
         assert location.endswith("/" + entity["id"]), (where, location)
         if key == "invitation":  # no GET of one invitation; its URL is the one to revoke it
-            assert location.endswith(f"/v1/teams/{entity['teamId']}/invitations/{entity['id']}")
+            invitations = f"/v1/workspaces/{entity['workspaceId']}/invitations"
+            assert location.endswith(f"{invitations}/{entity['id']}")
             continue
         got = api.session.get(location, headers={"Authorization": f"Bearer {api.token}"})
         assert got.status_code == 200, (where, location, got.text)

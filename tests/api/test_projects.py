@@ -15,6 +15,7 @@ PROJECT_FIELDS = {
     "hourlyRate",
     "plannedDurationHours",
     "plannedBudget",
+    "workspaceId",
     "lastUpdated",
 }
 
@@ -202,7 +203,7 @@ def test_a_deleted_id_can_be_created_again(api: Api) -> None:
         ("/v1/projects", "project", "title"),
         ("/v1/categories", "category", "title"),
         ("/v1/tags", "tag", "name"),
-        ("/v1/teams", "team", "name"),
+        ("/v1/workspaces", "workspace", "name"),
     ],
 )
 def test_a_title_of_nothing_visible_is_blank(

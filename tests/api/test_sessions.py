@@ -17,6 +17,8 @@ SESSION_FIELDS = {
     "type",
     "edited",
     "retroAdded",
+    "workspaceId",
+    "userId",
     "lastUpdated",
 }
 

@@ -23,7 +23,7 @@ def test_tag_lifecycle(api: Api) -> None:
     response = api.post("/v1/tags", json={"tag": {"name": "  Meeting ", "color": "#a0B0c0"}})
     assert response.status_code == 201, response.text
     tag = response.json()["tag"]
-    assert set(tag) == {"id", "name", "color", "lastUpdated"}
+    assert set(tag) == {"id", "workspaceId", "name", "color", "lastUpdated"}
     assert tag["name"] == "Meeting" and tag["color"] == "#a0B0c0"
     assert response.headers["ETag"] and response.headers["Location"].endswith(
         f"/v1/tags/{tag['id']}"

@@ -11,6 +11,9 @@ TASK_FIELDS = {
     "status",
     "billable",
     "plannedDuration",
+    "workspaceId",
+    "assigneeId",
+    "createdBy",
     "lastUpdated",
 }
 
@@ -141,6 +144,7 @@ def test_subtask_lifecycle(api: Api) -> None:
         "title",
         "isCompleted",
         "plannedDuration",
+        "workspaceId",
         "lastUpdated",
     }
     assert subtask["taskId"] == task["id"] and subtask["isCompleted"] is False

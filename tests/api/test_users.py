@@ -7,7 +7,7 @@ def test_profile_and_default_project_exist_from_the_first_request(api: Api) -> N
     response = api.get("/v1/me")
     assert response.status_code == 200
     me = response.json()
-    assert set(me) == {"id", "displayName", "email", "defaultProject"}
+    assert set(me) == {"id", "displayName", "email", "defaultProject", "personalWorkspaceId"}
     assert me["email"] == api.email
     inbox = api.get(f"/v1/projects/{me['defaultProject']}")
     assert inbox.status_code == 200

@@ -35,7 +35,7 @@ def _session(start: str, duration: int | None = 60, title: str = "Work") -> dict
 
 
 # Regression: a running session started in year 999 was stored as "999-01-01T...": every timer
-# route of its user and the team's timers answered 502 until it was deleted.
+# route of its user and the workspace's timers answered 502 until it was deleted.
 def test_a_running_session_in_year_999_keeps_the_timer_routes_working(api: Api) -> None:
     created = api.post("/v1/sessions", json=_session("0999-01-01T00:00:00Z", None))
     assert created.status_code == 201, created.text
@@ -48,8 +48,14 @@ def test_a_running_session_in_year_999_keeps_the_timer_routes_working(api: Api) 
     assert started.status_code == 201, started.text
     assert started.json()["stopped"]["id"] == created.json()["session"]["id"]
     assert api.post("/v1/timer/stop", json={}).status_code == 200
-    team = api.create("/v1/teams", "team", name="Crew")
-    assert api.get(f"/v1/teams/{team['id']}/timers").status_code == 200
+    workspace = api.create("/v1/workspaces", "workspace", name="Crew")
+    assert api.get(f"/v1/workspaces/{workspace['id']}/timers").status_code == 200
+    assert (
+        api.get(
+            f"/v1/workspaces/{api.get('/v1/me').json()['personalWorkspaceId']}/timers"
+        ).status_code
+        == 200
+    )
 
 
 # Regression: years below 1000 sorted after every four-digit year on `byStart`.

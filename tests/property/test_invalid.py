@@ -47,7 +47,7 @@ ROUTES: list[tuple[str, str, type[models.BaseModel], str | None, dict[str, Any]]
     ("PATCH", "/v1/me", models.UserPatch, None, {"displayName": "x"}),
     ("POST", "/v1/timer", models.TimerStart, None, {"taskId": "{task}"}),
     ("POST", "/v1/tasks/{task}/events", models.TaskEventBody, None, {"event": "pause"}),
-    ("POST", "/v1/teams", models.TeamFields, "team", {"name": "x"}),
+    ("POST", "/v1/workspaces", models.WorkspaceFields, "workspace", {"name": "x"}),
     (
         "POST",
         "/v1/webhooks",

@@ -48,10 +48,10 @@ SCENARIO: list[tuple[str, Any]] = [
     ("timer-start.json", 201),
     ("timer-get.json", 200),
     ("timer-stop.json", 200),
-    ("teams-create-team.json", 201),
-    ("teams-list-teams.json", 200),
-    ("teams-invite-member.json", 404),  # a team the sample user is not a member of
-    ("teams-list-invitations.json", 200),  # none pending for the sample user
+    ("workspaces-create-workspace.json", 201),
+    ("workspaces-list-workspaces.json", 200),
+    ("workspaces-list-members.json", 200),  # the sample user's personal workspace
+    ("workspaces-list-invitations.json", 200),  # none pending for the sample user
     ("webhooks-list-webhooks.json", 200),
     ("webhooks-get-webhook.json", 200),
     ("webhooks-patch-webhook.json", 200),  # re-enabled, If-Match "1"

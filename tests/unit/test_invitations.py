@@ -1,5 +1,5 @@
-"""Team invitations at the service level, against moto: they expire after 14 days (neither
-listed nor acceptable, and TTL removes their items), and the team's transaction retries a lost
+"""Workspace invitations at the service level, against moto: they expire after 14 days (neither
+listed nor acceptable, and TTL removes their items), and the workspace's transaction retries a lost
 race only, never a refusal."""
 
 from __future__ import annotations
@@ -13,26 +13,26 @@ import pytest
 
 from stint import config
 from stint.errors import NotFound, StintError
-from stint.models import MemberBody, TeamFields
-from stint.services import teams
-from stint.store import INVITATION_PREFIX, StaleRead, TeamStore, dynamodb, invitee_pk
+from stint.models import MemberBody, WorkspaceFields
+from stint.services import workspaces
+from stint.store import INVITATION_PREFIX, StaleRead, WorkspaceStore, dynamodb, invitee_pk
 from stint.timeutil import utc_now
 
 from .conftest import pool_user
 
-DAYS = timedelta(days=teams.INVITATION_DAYS)
+DAYS = timedelta(days=workspaces.INVITATION_DAYS)
 
 
 def _at(monkeypatch: pytest.MonkeyPatch, moment: datetime) -> None:
-    monkeypatch.setattr(teams, "utc_now", lambda: moment)
+    monkeypatch.setattr(workspaces, "utc_now", lambda: moment)
 
 
 def test_an_invitation_expires_after_14_days(pool: str, monkeypatch: pytest.MonkeyPatch) -> None:
     (admin, _), (invitee, email) = pool_user(pool, 1), pool_user(pool, 2)
-    team_id = teams.create_team(admin, TeamFields(name="Studio")).entity["id"]
+    workspace_id = workspaces.create_workspace(admin, WorkspaceFields(name="Studio")).entity["id"]
     start = utc_now().replace(microsecond=0)
     _at(monkeypatch, start)
-    invitation = teams.invite(admin, team_id, MemberBody(email=email)).entity
+    invitation = workspaces.invite(admin, workspace_id, MemberBody(email=email)).entity
     # The invitee's item expires by TTL (the table's `expiresAt`) when the invitation does.
     item = dynamodb().get_item(
         TableName=config.settings().table_name,
@@ -41,24 +41,24 @@ def test_an_invitation_expires_after_14_days(pool: str, monkeypatch: pytest.Monk
     assert int(item["expiresAt"]["N"]) == int((start + DAYS).timestamp())
 
     _at(monkeypatch, start + DAYS - timedelta(seconds=1))
-    assert teams.my_invitations(invitee, limit=100, next_token=None) == ([invitation], None)
+    assert workspaces.my_invitations(invitee, limit=100, next_token=None) == ([invitation], None)
 
     # Expired, though TTL has not removed it yet: not listed, not acceptable, holds no seat.
     _at(monkeypatch, start + DAYS)
-    assert teams.my_invitations(invitee, limit=100, next_token=None) == ([], None)
+    assert workspaces.my_invitations(invitee, limit=100, next_token=None) == ([], None)
     with pytest.raises(NotFound):
-        teams.accept_invitation(invitee, invitation["id"])
+        workspaces.accept_invitation(invitee, invitation["id"])
     with pytest.raises(NotFound):
-        teams.decline_invitation(invitee, invitation["id"])
-    assert teams.get_team(admin, team_id).entity["invitations"] == []
+        workspaces.decline_invitation(invitee, invitation["id"])
+    assert workspaces.members(admin, workspace_id)["invitations"] == []
     with pytest.raises(NotFound):
-        teams.revoke_invitation(admin, team_id, invitation["id"], None)
+        workspaces.revoke_invitation(admin, workspace_id, invitation["id"], None)
     # The email can be invited again; the expired entry is dropped from the team item.
-    again = teams.invite(admin, team_id, MemberBody(email=email)).entity
-    stored = TeamStore.get(team_id)
+    again = workspaces.invite(admin, workspace_id, MemberBody(email=email)).entity
+    stored = WorkspaceStore.get(workspace_id)
     assert stored is not None and [i["id"] for i in stored["invitations"]] == [again["id"]]
-    teams.accept_invitation(invitee, again["id"])
-    members = teams.get_team(admin, team_id).entity["members"]
+    workspaces.accept_invitation(invitee, again["id"])
+    members = workspaces.members(admin, workspace_id)["members"]
     assert [m["userId"] for m in members] == [admin.user_id, invitee.user_id]
 
 
@@ -96,19 +96,19 @@ def test_a_team_changed_since_it_was_read_is_read_again(table: str) -> None:
         _transactions_answered_by(_canceled_with("ConditionalCheckFailed")),
         pytest.raises(StaleRead),
     ):
-        TeamStore.write({"id": "t", "name": "n", "members": []}, expect_version=None)
+        WorkspaceStore.write({"id": "t", "name": "n", "members": []}, expect_version=None)
 
 
 def test_a_transaction_conflict_is_sent_again_and_commits(table: str) -> None:
     handler = _canceled_with("TransactionConflict", times=1)
     with _transactions_answered_by(handler):
-        TeamStore.write({"id": "t", "name": "n", "members": []}, expect_version=None)
+        WorkspaceStore.write({"id": "t", "name": "n", "members": []}, expect_version=None)
     assert handler.calls == 2
-    assert TeamStore.get("t") is not None
+    assert WorkspaceStore.get("t") is not None
 
 
 def test_a_refused_transaction_is_not_retried(table: str) -> None:
     handler = _canceled_with("ValidationError")
     with _transactions_answered_by(handler), pytest.raises(StintError):
-        TeamStore.write({"id": "t", "name": "n", "members": []}, expect_version=None)
+        WorkspaceStore.write({"id": "t", "name": "n", "members": []}, expect_version=None)
     assert handler.calls == 1

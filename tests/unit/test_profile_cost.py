@@ -41,7 +41,8 @@ def test_a_first_get_me_reads_the_profile_once() -> None:
     made = create_profile(user, "first@example.com", "First")  # as the sign-up trigger does
     answer, operations = _metered_get_me(user)
     assert answer.status == 200, answer.body
-    assert answer.body == {k: made[k] for k in ("id", "displayName", "email", "defaultProject")}
+    profile = {k: made[k] for k in ("id", "displayName", "email", "defaultProject")}
+    assert answer.body == {**profile, "personalWorkspaceId": made["id"]}
     assert answer.headers["ETag"] == '"1"'
     assert operations == ["GetItem"]
 

@@ -25,12 +25,14 @@ class ProjectFields(RequestBody):
     hourlyRate: HourlyRate | None = None
     plannedDurationHours: PlannedHours | None = None
     plannedBudget: PlannedBudget | None = None
+    workspaceId: ClientId = absent("The workspace to create it in (default: the personal one)")
     id: ClientId = absent()
     lastUpdated: IgnoredTimestamp | None = None
 
 
 class CategoryFields(RequestBody):
     title: Title = absent()
+    workspaceId: ClientId = absent("The workspace to create it in (default: the personal one)")
     id: ClientId = absent()
     lastUpdated: IgnoredTimestamp | None = None
 

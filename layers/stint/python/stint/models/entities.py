@@ -39,6 +39,7 @@ SessionType = Literal["session", "break", "long-break"]
 @entity_model("project")
 class Project(BaseModel):
     id: str
+    workspaceId: str = Field(description="The workspace that holds it; fixed at creation")
     title: str | None = None
     isArchived: bool = False
     categoryId: str | None = None
@@ -54,6 +55,7 @@ class Project(BaseModel):
 @entity_model("category")
 class Category(BaseModel):
     id: str
+    workspaceId: str = Field(description="The workspace that holds it; fixed at creation")
     title: str
     lastUpdated: str
 
@@ -61,6 +63,7 @@ class Category(BaseModel):
 @entity_model("task")
 class Task(BaseModel):
     id: str
+    workspaceId: str = Field(description="The workspace that holds it; fixed at creation")
     projectId: str
     title: str | None = None
     isCompleted: bool = False
@@ -68,12 +71,15 @@ class Task(BaseModel):
     status: TaskStatus = "todo"
     billable: bool = True
     plannedDuration: int | None = None
+    assigneeId: str | None = Field(None, description="The member it is assigned to")
+    createdBy: str | None = Field(None, description="The member who created it (read-only)")
     lastUpdated: str
 
 
 @entity_model("session")
 class Session(BaseModel):
     id: str
+    workspaceId: str = Field(description="The workspace that holds it; fixed at creation")
     taskId: str
     subtaskId: str | None = None
     startTimestamp: str
@@ -85,12 +91,14 @@ class Session(BaseModel):
     tagIds: list[str] = Field(default_factory=list)
     edited: bool = False
     retroAdded: bool = False
+    userId: str | None = Field(None, description="The member whose time it is")
     lastUpdated: str
 
 
 @entity_model("tag")
 class Tag(BaseModel):
     id: str
+    workspaceId: str = Field(description="The workspace that holds it; fixed at creation")
     name: str
     color: str | None = None
     lastUpdated: str
@@ -99,6 +107,7 @@ class Tag(BaseModel):
 @entity_model("subtask")
 class Subtask(BaseModel):
     id: str
+    workspaceId: str = Field(description="The workspace that holds it; fixed at creation")
     taskId: str
     title: str
     isCompleted: bool = False

@@ -39,6 +39,9 @@ class SessionProjectRef(RequestBody):
 
     id: ClientId = absent()
     title: Title = absent()
+    workspaceId: ClientId = absent(
+        "Where a project named by `title` is found or created (default: the personal one)"
+    )
     lastUpdated: IgnoredTimestamp | None = None
 
 
@@ -67,6 +70,8 @@ class SessionFields(RequestBody):
     endTimestamp: Ignored = None
     running: Ignored = None
     edited: Ignored = None
+    workspaceId: Ignored = None  # its task's
+    userId: Ignored = None  # the caller's, or as it was
     lastUpdated: IgnoredTimestamp | None = None
 
 

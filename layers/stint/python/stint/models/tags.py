@@ -16,6 +16,7 @@ class TagFields(RequestBody):
 
     name: TagName = absent()
     color: HexColor | None = None
+    workspaceId: ClientId = absent("The workspace to create it in (default: the personal one)")
     id: ClientId = absent()
     lastUpdated: IgnoredTimestamp | None = None
 

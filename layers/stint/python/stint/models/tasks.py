@@ -20,9 +20,13 @@ class TaskFields(RequestBody):
     taskType: TaskType = absent()
     billable: StrictBool = absent()
     plannedDuration: PlannedSeconds | None = None
+    assigneeId: ClientId | None = None
     id: ClientId = absent()
     # Read-only: changed by isCompleted and by task events (services/task_state.py).
     status: Ignored = None
+    # Read-only: a task is in its project's workspace, made by the member who created it.
+    workspaceId: Ignored = None
+    createdBy: Ignored = None
     lastUpdated: IgnoredTimestamp | None = None
 
 
@@ -32,6 +36,7 @@ class SubtaskFields(RequestBody):
     isCompleted: StrictBool = absent()
     plannedDuration: PlannedSeconds | None = None
     id: ClientId = absent()
+    workspaceId: Ignored = None  # its task's
     lastUpdated: IgnoredTimestamp | None = None
 
 

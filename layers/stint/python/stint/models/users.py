@@ -11,6 +11,7 @@ class User(BaseModel):
     displayName: str
     email: str
     defaultProject: str
+    personalWorkspaceId: str
 
 
 class UserPatch(RequestBody):
@@ -18,3 +19,4 @@ class UserPatch(RequestBody):
     defaultProject: ClientId = absent()
     id: Ignored = None
     email: Ignored = None
+    personalWorkspaceId: Ignored = None

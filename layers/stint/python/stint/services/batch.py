@@ -19,7 +19,8 @@ from typing import Any, cast
 
 from stint.errors import StintError, invalid_field
 from stint.models import MAX_ATOMIC_BATCH, BatchCreate, BatchDelete, BatchReplace, SessionBatch
-from stint.services import sessions
+from stint.services import access, sessions
+from stint.services.access import Membership
 from stint.services.common import Caller
 from stint.store import (
     Change,
@@ -103,14 +104,19 @@ def _atomic(caller: Caller, operations: list[Operation]) -> list[dict[str, Any]]
     for index, operation in enumerate(operations):
         if not isinstance(operation, BatchDelete):
             _refused_as(index, sessions.check_session_path, operation.body, _path_id(operation))
+    members = [_refused_as(i, _workspace, caller, op) for i, op in enumerate(operations)]
+    if len({member.workspace_id for member in members}) > 1:
+        # One transaction writes one workspace's change sequence.
+        raise invalid_field("operations", "an atomic batch writes in one workspace")
+    member = members[0] if members else access.personal(caller)
 
     def attempt() -> list[dict[str, Any]]:
-        store = UnitOfWork(caller.user_id)
+        store = member.unit(caller)
         store.prefetch(*_keys(operations)[:_PREFETCH_KEYS])
         written = []
         for index, operation in enumerate(operations):
             since = len(store.planned)
-            written.append(_refused_as(index, _plan, store, caller, operation))
+            written.append(_refused_as(index, _plan, store, caller, operation, member))
             store.planned[since:] = [_indexed(change, index) for change in store.planned[since:]]
         try:
             fits = store.fits_one_transaction()
@@ -131,12 +137,25 @@ def _stamped(written: sessions.Written | None, committed: Committed) -> sessions
     return None if written is None else written.committed(committed)
 
 
-def _plan(store: UnitOfWork, caller: Caller, operation: Operation) -> sessions.Written | None:
+def _workspace(caller: Caller, operation: Operation) -> Membership:
     if isinstance(operation, BatchDelete):
-        sessions.plan_delete_session(store, operation.id, operation.ifMatch)
+        return access.locate(caller, "session", operation.id)
+    return sessions.session_workspace(caller, operation.body, _path_id(operation))
+
+
+def _plan(
+    store: UnitOfWork, caller: Caller, operation: Operation, member: Membership
+) -> sessions.Written | None:
+    if isinstance(operation, BatchDelete):
+        sessions.plan_delete_session(store, caller, member, operation.id, operation.ifMatch)
         return None
     return sessions.plan_write(
-        store, caller, operation.body, path_id=_path_id(operation), if_match=_if_match(operation)
+        store,
+        caller,
+        operation.body,
+        path_id=_path_id(operation),
+        if_match=_if_match(operation),
+        member=member,
     )
 
 

@@ -6,16 +6,15 @@ from typing import Any, Literal
 
 from stint.errors import Conflict, StintError, invalid_field
 from stint.models import CategoryFields, ProjectFields, new_entity
-from stint.services import entities, users
+from stint.services import access, entities, users
 from stint.services.common import Caller, Versioned, new_id
-from stint.services.entities import delete, list_page, parent_guard, patch, save
+from stint.services.entities import delete, list_across, list_page, parent_guard, patch, save
 from stint.services.tasks import task_deletion
 from stint.store import (
     PROFILE_SK,
     Change,
     Delete,
     Put,
-    Store,
     UnitOfWork,
     entity_of,
 )
@@ -27,8 +26,11 @@ ArchivedFilter = Literal["false", "true", "all"]
 
 
 def create_project(caller: Caller, fields: ProjectFields) -> Versioned:
-    store = UnitOfWork(caller.user_id)
-    project = new_entity("project", id=fields.id or new_id(), **fields.written())
+    member = access.where(caller, fields.workspaceId, "project.workspaceId")
+    member.require("catalog")
+    store = member.unit(caller)
+    written = {k: v for k, v in fields.written().items() if k != "workspaceId"}
+    project = new_entity("project", id=fields.id or new_id(), **written)
     exists = Conflict(f"a project with id {project['id']!r} already exists")
     guard = parent_guard(store, "project", project)
     return save(store, Put("project", project, on_conflict=exists), *guard)
@@ -43,17 +45,29 @@ def list_projects(
     *,
     archived: ArchivedFilter,
     category_id: str | None,
+    workspace_id: str | None = None,
     limit: int,
     next_token: str | None,
 ) -> tuple[list[dict[str, Any]], str | None]:
     def keep(record: dict[str, Any]) -> bool:
         return archived == "all" or bool(record.get("isArchived")) == (archived == "true")
 
-    parent = ("category", category_id) if category_id else None
+    if category_id is None:
+        return list_across(
+            caller,
+            "project",
+            workspace_id=workspace_id,
+            limit=limit,
+            next_token=next_token,
+            keep=keep,
+        )
+    member = access.locate(caller, "category", category_id)
+    if workspace_id is not None and member.workspace_id != workspace_id:
+        return [], None
     return list_page(
-        Store(caller.user_id),
+        member.store(caller),
         "project",
-        parent=parent,
+        parent=("category", category_id),
         limit=limit,
         next_token=next_token,
         keep=keep,
@@ -100,9 +114,11 @@ def delete_project(caller: Caller, project_id: str, *, cascade: bool, if_match: 
 def create_category(caller: Caller, fields: CategoryFields) -> Versioned:
     if fields.title is None:
         raise invalid_field("category.title", "is required")
+    member = access.where(caller, fields.workspaceId, "category.workspaceId")
+    member.require("catalog")
     category = new_entity("category", id=fields.id or new_id(), title=fields.title)
     exists = Conflict(f"a category with id {category['id']!r} already exists")
-    return save(UnitOfWork(caller.user_id), Put("category", category, on_conflict=exists))
+    return save(member.unit(caller), Put("category", category, on_conflict=exists))
 
 
 def get_category(caller: Caller, category_id: str) -> Versioned:
@@ -110,9 +126,11 @@ def get_category(caller: Caller, category_id: str) -> Versioned:
 
 
 def list_categories(
-    caller: Caller, *, limit: int, next_token: str | None
+    caller: Caller, *, workspace_id: str | None = None, limit: int, next_token: str | None
 ) -> tuple[list[dict[str, Any]], str | None]:
-    return list_page(Store(caller.user_id), "category", limit=limit, next_token=next_token)
+    return list_across(
+        caller, "category", workspace_id=workspace_id, limit=limit, next_token=next_token
+    )
 
 
 def update_category(

@@ -6,18 +6,42 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from stint import jsonio
 from stint.errors import StintError, invalid_field
 from stint.kinds import KINDS
 from stint.models import RequestBody
-from stint.services import common
+from stint.services import access, common
 from stint.services.common import Caller, Versioned, load, stamped, versioned
-from stint.store import Change, Delete, Put, Require, Store, UnitOfWork, entity_of, retrying
+from stint.store import (
+    Change,
+    Delete,
+    Put,
+    Require,
+    Store,
+    UnitOfWork,
+    entity_of,
+    next_token_value,
+    retrying,
+)
 from stint.store import entity_sk as entity_key
 
 
 def get(caller: Caller, kind: str, entity_id: str) -> Versioned:
-    """`GET` of any entity: the caller's, or 404."""
-    return versioned(load(Store(caller.user_id), kind, entity_id))
+    """`GET` of any entity of the caller's workspaces, or 404."""
+    member = access.locate(caller, kind, entity_id)
+    record = load(member.store(caller), kind, entity_id)
+    access.check(caller, member, kind, record, "read")
+    return versioned(record)
+
+
+def fixed_workspace(fields: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
+    """The fields a PATCH writes: `workspaceId` is fixed at creation (sent back as it was got,
+    it is ignored; another one is a 400)."""
+    written = dict(fields)
+    sent = written.pop("workspaceId", None)
+    if sent is not None and sent != entity_of(record)["workspaceId"]:
+        raise invalid_field("workspaceId", "is fixed when the entity is created")
+    return written
 
 
 def save(store: UnitOfWork, put: Put, *with_it: Change) -> Versioned:
@@ -55,11 +79,14 @@ def patch(
     is the write's condition, and the kind's `rule` adds what is particular to it."""
     common.check_path_id(getattr(fields, "id", None), entity_id)
 
+    member = access.locate(caller, kind, entity_id)
+
     def attempt() -> Versioned:
-        store = UnitOfWork(caller.user_id)
+        store = member.unit(caller)
         record = load(store, kind, entity_id)
+        access.check(caller, member, kind, record, "write")
         on_conflict = common.check_if_match(if_match, record)
-        entity = {**entity_of(record), **fields.written()}
+        entity = {**entity_of(record), **fixed_workspace(fields.written(), record)}
         changes = parent_guard(store, kind, entity, before=record)
         if rule is not None:
             changes += rule(store, record, entity)
@@ -79,10 +106,13 @@ def plan_delete(
     entity_id: str,
     if_match: str | None,
     deletion: Deletion | None = None,
+    *,
+    check: Callable[[dict[str, Any]], None] = lambda _: None,
 ) -> None:
     """Add to `store` the deletion of the caller's entity (by default: it alone), `If-Match`
-    its condition."""
+    its condition, once `check` allows it."""
     record = load(store, kind, entity_id)
+    check(record)
     on_conflict = common.check_if_match(if_match, record)
     if deletion is None:
         store.add(Delete(kind, entity_id, int(record["seq"]), on_conflict=on_conflict))
@@ -103,11 +133,16 @@ def delete(
     check `If-Match`, and commit its `deletion`, again from the reads when something changed
     meanwhile."""
 
+    member = access.locate(caller, kind, entity_id)
+
+    def allowed(record: dict[str, Any]) -> None:
+        access.check(caller, member, kind, record, "delete")
+
     def attempt() -> None:
-        store = UnitOfWork(caller.user_id)
+        store = member.unit(caller)
         if read_ahead:
             store.prefetch(entity_key(kind, entity_id), *read_ahead)
-        plan_delete(store, kind, entity_id, if_match, deletion)
+        plan_delete(store, kind, entity_id, if_match, deletion, check=allowed)
         store.commit()
 
     retrying(attempt)
@@ -144,3 +179,44 @@ def list_page(
         kind, parent=parent, limit=limit, next_token=next_token, keep=keep
     )
     return [entity_of(r) for r in records], token
+
+
+def list_across(
+    caller: Caller,
+    kind: str,
+    *,
+    workspace_id: str | None,
+    limit: int,
+    next_token: str | None,
+    keep: Callable[[dict[str, Any]], bool] = lambda _: True,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of a kind's entities in every workspace of the caller (the personal one first,
+    then the shared ones by id), or in `workspace_id` alone. The token names the workspace the
+    next page goes on in and the page token within it."""
+    if workspace_id is not None:
+        where = [access.membership(caller, workspace_id, "workspaceId")]
+    else:
+        where = access.memberships(caller)
+    ids = [member.workspace_id for member in where]
+    start, inner = 0, None
+    if next_token:
+        value = next_token_value(
+            next_token,
+            lambda v: (
+                isinstance(v, dict)
+                and v.get("w") in ids
+                and isinstance(v.get("k"), str | None)
+                and set(v) <= {"w", "k"}
+            ),
+        )
+        start, inner = ids.index(value["w"]), value.get("k")
+    found: list[dict[str, Any]] = []
+    for index in range(start, len(where)):
+        store = where[index].store(caller)
+        page, inner = list_page(store, kind, limit=limit - len(found), next_token=inner, keep=keep)
+        found += page
+        if inner:
+            return found, jsonio.to_token({"w": ids[index], "k": inner})
+        if len(found) >= limit and index + 1 < len(where):
+            return found, jsonio.to_token({"w": ids[index + 1], "k": None})
+    return found, None

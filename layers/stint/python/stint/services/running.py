@@ -16,28 +16,60 @@ from typing import Any
 from stint.models import MAX_SESSION_SECONDS, new_entity
 from stint.services.common import new_id
 from stint.services.entities import rewrite
-from stint.store import RUNNING_SK, Guard, Partition, Put, UnitOfWork, entity_of
+from stint.store import RUNNING_SK, Guard, Put, Store, UnitOfWork, entity_of
 from stint.timeutil import format_timestamp, parse_timestamp
 
 
 @dataclass(frozen=True)
 class Running:
-    """The RUNNING guard as read (`guard`: the session it names, None: no guard) and the
-    running session it names (None: none runs; a guard naming a session that is gone or
-    stopped is stale, and the next start or stop overwrites it, conditioned on `guard`)."""
+    """The RUNNING guard as read (`guard`: the session it names, None: no guard), the running
+    session it names (None: none runs; a guard naming a session that is gone or stopped is
+    stale, and the next start or stop overwrites it, conditioned on `guard`) and the workspace
+    that holds that session."""
 
     guard: str | None
     session: dict[str, Any] | None
+    workspace_id: str | None = None
 
 
-def read(store: Partition) -> Running:
+def guard_ref(store: Store, session_id: str) -> str:
+    """What the guard holds for a session of the store's workspace: a user has one running
+    session across their workspaces, so outside the personal one the guard names the
+    workspace too (`<workspaceId>/<sessionId>`: neither id holds a `/`)."""
+    if store.workspace_id == store.user_id:
+        return session_id
+    return f"{store.workspace_id}/{session_id}"
+
+
+def parse_ref(user_id: str, ref: str) -> tuple[str, str]:
+    workspace_id, _, session_id = ref.rpartition("/")
+    return workspace_id or user_id, session_id
+
+
+def session_here(store: Store, guard: str | None) -> str | None:
+    """The id of the session `guard` names, if it is one of the store's workspace."""
+    if guard is None:
+        return None
+    workspace_id, session_id = parse_ref(store.user_id, guard)
+    return session_id if workspace_id == store.workspace_id else None
+
+
+def workspace_of_guard(store: Store) -> str | None:
+    """The workspace of the session the user's guard names (None: no guard)."""
+    guard = store.get_guard(RUNNING_SK)
+    return None if guard is None else parse_ref(store.user_id, guard)[0]
+
+
+def read(store: Store) -> Running:
     guard = store.get_guard(RUNNING_SK)
     if guard is None:
         return Running(None, None)
-    record = store.get("session", guard)
+    workspace_id, session_id = parse_ref(store.user_id, guard)
+    here = workspace_id == store.workspace_id
+    record = (store if here else Store(store.user_id, workspace_id)).get("session", session_id)
     if record is None or not record.get("running"):
-        return Running(guard, None)
-    return Running(guard, record)
+        return Running(guard, None, workspace_id)
+    return Running(guard, record, workspace_id)
 
 
 def timing(start: datetime, duration: int | None) -> dict[str, Any]:
@@ -76,9 +108,10 @@ def new_running_session(task_id: str, now: datetime, **fields: Any) -> dict[str,
     )
 
 
-def released(session_id: str) -> Guard:
-    """The change that frees the guard, if it still names `session_id`."""
-    return Guard(RUNNING_SK, ref=None, expect=session_id)
+def released(store: Store, session_id: str) -> Guard:
+    """The change that frees the guard, if it still names `session_id` (of `store`'s
+    workspace)."""
+    return Guard(RUNNING_SK, ref=None, expect=guard_ref(store, session_id))
 
 
 def stop(
@@ -94,7 +127,7 @@ def stop(
     session = stopped(record, now, note)
     store.add(Put("session", session, expect_seq=int(record["seq"])))
     if release:
-        store.add(released(record["id"]))
+        store.add(released(store, record["id"]))
     return session
 
 
@@ -102,13 +135,31 @@ def take_over(
     store: UnitOfWork, running: Running, session_id: str, now: datetime
 ) -> dict[str, Any] | None:
     """Make `session_id` the running session: stop the one running (unless it is this one)
-    and point the guard at it, conditioned on the guard as read; the session it stopped."""
+    and point the guard at it, conditioned on the guard as read; the session it stopped.
+
+    A session running in another workspace is stopped first, in a transaction of its own (a
+    transaction writes one workspace's change sequence): the guard, freed by it, is then taken
+    by this one's as if nothing ran; a start that fails after it leaves no timer running."""
+    ref = guard_ref(store, session_id)
     previous = None
-    if running.session is not None and running.guard != session_id:
+    if running.session is not None and running.workspace_id != store.workspace_id:
+        previous = _stop_elsewhere(store, running, now)
+        running = Running(None, None)
+    elif running.session is not None and running.guard != ref:
         previous = stop(store, running.session, now, release=False)
-    if running.guard != session_id:
-        store.add(Guard(RUNNING_SK, ref=session_id, expect=running.guard))
+    if running.guard != ref:
+        store.add(Guard(RUNNING_SK, ref=ref, expect=running.guard))
     return previous
+
+
+def _stop_elsewhere(store: UnitOfWork, running: Running, now: datetime) -> dict[str, Any]:
+    assert running.session is not None and running.workspace_id is not None
+    there = UnitOfWork(store.user_id, running.workspace_id)
+    session = stop(there, running.session, now)
+    pause_task(there, running.session["taskId"])
+    committed = there.commit()
+    store.forget(RUNNING_SK)  # read before this commit freed it
+    return {**session, "lastUpdated": committed.timestamp}
 
 
 def start(
@@ -117,7 +168,8 @@ def start(
     """Start the new `session` (a timer's or a task event's), taking over from the running
     one, whose task, if another one, is paused; the session it stopped."""
     previous = take_over(store, running, session["id"], now)
-    if running.session is not None and running.session["taskId"] != session["taskId"]:
+    here = running.workspace_id == store.workspace_id
+    if here and running.session is not None and running.session["taskId"] != session["taskId"]:
         pause_task(store, running.session["taskId"])
     store.add(Put("session", session))
     return previous

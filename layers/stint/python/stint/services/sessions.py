@@ -13,7 +13,8 @@ from typing import Any
 
 from stint.errors import Conflict, PreconditionFailed, StintError, invalid_field, not_found
 from stint.models import SessionBody, SessionFields, new_entity
-from stint.services import entities, running, tags, titles
+from stint.services import access, entities, running, tags, titles
+from stint.services.access import Membership
 from stint.services.common import (
     ID_PATTERN,
     Caller,
@@ -94,20 +95,22 @@ def session_entity(
     )
 
 
-def deletion(record: dict[str, Any], on_conflict: StintError | None = None) -> list[Change]:
+def deletion(
+    store: Store, record: dict[str, Any], on_conflict: StintError | None = None
+) -> list[Change]:
     """Delete a session; a running one also frees the RUNNING guard."""
     changes: list[Change] = [
         Delete("session", record["id"], int(record["seq"]), on_conflict=on_conflict)
     ]
     if record.get("running"):
-        changes.append(running.released(record["id"]))
+        changes.append(running.released(store, record["id"]))
     return changes
 
 
 def _deletion_of_read(
-    _: UnitOfWork, record: dict[str, Any], on_conflict: StintError | None
+    store: UnitOfWork, record: dict[str, Any], on_conflict: StintError | None
 ) -> list[Change]:
-    return deletion(record, on_conflict)
+    return deletion(store, record, on_conflict)
 
 
 # ----------------------------------------------------------------------------- writes
@@ -136,6 +139,31 @@ def session_keys(body: SessionBody, path_id: str | None) -> list[str]:
     ]
 
 
+def session_workspace(caller: Caller, body: SessionBody, path_id: str | None) -> Membership:
+    """The workspace a session's write happens in: its task's (by id, or by the project its
+    title is found in: `project.id`, `project.workspaceId`, `task.projectId`; else the
+    personal one); a replaced session stays in its own (another is a 400)."""
+    if body.task.id is not None:
+        member = access.locate(caller, "task", body.task.id)
+    elif body.project is not None and body.project.id is not None:
+        member = access.locate(caller, "project", body.project.id)
+    elif body.project is not None:
+        member = access.where(caller, body.project.workspaceId, "project.workspaceId")
+    elif body.task.projectId is not None:
+        member = access.locate(caller, "project", body.task.projectId)
+    else:
+        member = access.personal(caller)
+    if path_id is not None:
+        current = access.locate(caller, "session", path_id)
+        if current.workspace_id != member.workspace_id and _exists(caller, current, path_id):
+            raise invalid_field("task", "a session stays in the workspace it was created in")
+    return member
+
+
+def _exists(caller: Caller, member: Membership, session_id: str) -> bool:
+    return member.store(caller).get("session", session_id) is not None
+
+
 def plan_write(
     store: UnitOfWork,
     caller: Caller,
@@ -143,23 +171,30 @@ def plan_write(
     *,
     path_id: str | None,
     if_match: str | None,
+    member: Membership | None = None,
 ) -> Written:
     """Add to `store` the changes that POST (path_id None) or PUT a session; what it will
     write (seqs and timestamps are the commit's: `Written.committed`)."""
+    member = member or access.personal(caller)
     since = len(store.planned)
     session_id = path_id or body.session.id or new_id()
     existing = store.get("session", session_id) if path_id is not None else None
+    if existing is not None:
+        access.check(caller, member, "session", existing, "write")
     if existing is None and if_match is not None:
         raise PreconditionFailed("If-Match given, but there is no such session")
     on_conflict = check_if_match(if_match, existing) if existing else None
     task_id = _task_id(store, caller, body)
     check_subtask(store, body.session.subtaskId, task_id)
     session = session_entity(session_id, task_id, body.session, edited=existing is not None)
+    session["userId"] = entity_of(existing)["userId"] if existing else caller.user_id
     session["tagIds"] = tags.session_tags(store, body.session)
+    if session["running"] and session["userId"] != caller.user_id:
+        raise invalid_field("session.duration", "only its member runs a timer")
     if session["running"]:
         running.take_over(store, running.read(store), session_id, utc_now())
     elif existing and existing.get("running"):
-        store.add(running.released(session_id))
+        store.add(running.released(store, session_id))
     exists = Conflict(f"a session with id {session_id!r} already exists")
     store.add(
         Put(
@@ -205,9 +240,15 @@ def check_subtask(
         raise invalid_field(field, "must be a subtask of the session's task")
 
 
-def plan_delete_session(store: UnitOfWork, session_id: str, if_match: str | None) -> None:
-    """Add to `store` the deletion of the caller's session."""
-    plan_delete(store, "session", session_id, if_match, _deletion_of_read)
+def plan_delete_session(
+    store: UnitOfWork, caller: Caller, member: Membership, session_id: str, if_match: str | None
+) -> None:
+    """Add to `store` the deletion of a session the caller may delete."""
+
+    def allowed(record: dict[str, Any]) -> None:
+        access.check(caller, member, "session", record, "delete")
+
+    plan_delete(store, "session", session_id, if_match, _deletion_of_read, check=allowed)
 
 
 # ----------------------------------------------------------------------------- routes
@@ -223,10 +264,15 @@ def write_session(
     """POST (path_id None) or PUT (replace, or create with that id) a session."""
     check_session_path(body, path_id)
 
+    member = session_workspace(caller, body, path_id)
+
     def attempt() -> Written:
-        store = UnitOfWork(caller.user_id)
+        store = member.unit(caller)
         store.prefetch(*session_keys(body, path_id))
-        written = plan_write(store, caller, body, path_id=path_id, if_match=if_match)
+        written = plan_write(store, caller, body, path_id=path_id, if_match=if_match, member=member)
+        created = [*store.created("project"), *store.created("tag")]
+        if created:
+            member.require("catalog")
         return written.committed(store.commit())
 
     return retrying(attempt)

@@ -17,7 +17,7 @@ from typing import Any
 
 from stint.errors import Conflict, invalid_field
 from stint.models import TAGS_PER_SESSION, SessionFields, TagFields, new_entity
-from stint.services import entities
+from stint.services import access, entities
 from stint.services.common import (
     Caller,
     Versioned,
@@ -35,7 +35,6 @@ from stint.store import (
     Guard,
     Put,
     StaleRead,
-    Store,
     Tally,
     UnitOfWork,
     entity_of,
@@ -141,9 +140,11 @@ def create_tag(caller: Caller, fields: TagFields) -> Versioned:
     if fields.name is None:
         raise invalid_field("tag.name", "is required")
     name = fields.name
+    member = access.where(caller, fields.workspaceId, "tag.workspaceId")
+    member.require("catalog")
 
     def attempt() -> Versioned:
-        store = UnitOfWork(caller.user_id)
+        store = member.unit(caller)
         existing, owner = owner_of(store, name)
         if existing is not None:
             raise name_taken(name)
@@ -158,11 +159,20 @@ def get_tag(caller: Caller, tag_id: str) -> Versioned:
 
 
 def list_tags(
-    caller: Caller, *, limit: int, next_token: str | None
+    caller: Caller, *, workspace_id: str | None = None, limit: int, next_token: str | None
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """A page of the caller's tags by name (case-insensitive, then as written, then id)."""
+    """A page of the tags of the caller's workspaces (or of `workspace_id`) by name
+    (case-insensitive, then as written, then id)."""
     after = key_of_token(next_token, 3) if next_token else None
-    records = Store(caller.user_id).query_all(prefix=entity_sk("tag", ""), page_size=_PAGE)
+    if workspace_id is not None:
+        where = [access.membership(caller, workspace_id, "workspaceId")]
+    else:
+        where = access.memberships(caller)
+    records = [
+        record
+        for member in where
+        for record in member.store(caller).query_all(prefix=entity_sk("tag", ""), page_size=_PAGE)
+    ]
     ordered = sorted((_order(record), entity_of(record)) for record in records)
     rest = [tag for key, tag in ordered if after is None or key > after]
     page = rest[:limit]
@@ -203,8 +213,11 @@ def delete_tag(caller: Caller, tag_id: str, *, if_match: str | None) -> None:
     repeating the request finishes the job.
     """
 
+    member = access.locate(caller, "tag", tag_id)
+    member.require("catalog")
+
     def attempt() -> None:
-        store = UnitOfWork(caller.user_id)
+        store = member.unit(caller)
         record = load(store, "tag", tag_id)  # reads the counter along
         on_conflict = check_if_match(if_match, record)
         untagged = [

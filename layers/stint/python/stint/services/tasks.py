@@ -7,7 +7,7 @@ from typing import Any
 
 from stint.errors import Conflict, StintError, invalid_field
 from stint.models import SubtaskFields, TaskFields, new_entity
-from stint.services import entities, sessions, users
+from stint.services import access, entities, sessions, users
 from stint.services.common import (
     Caller,
     Versioned,
@@ -15,7 +15,7 @@ from stint.services.common import (
     load_field,
     new_id,
 )
-from stint.services.entities import delete, list_page, patch, save
+from stint.services.entities import delete, list_across, list_page, patch, save
 from stint.services.task_state import completion_patched, set_completion
 from stint.store import (
     PROFILE_SK,
@@ -35,7 +35,13 @@ def create_task(
     caller: Caller, fields: TaskFields, *, path_project_id: str | None = None
 ) -> Versioned:
     # A failed condition here is a domain error, never a stale read: no `retrying`.
-    store = UnitOfWork(caller.user_id)
+    project_named = path_project_id or fields.projectId
+    member = (
+        access.locate(caller, "project", project_named)
+        if project_named
+        else access.personal(caller)
+    )
+    store = member.unit(caller)
     if path_project_id is not None:
         load(store, "project", path_project_id)
         if fields.projectId is not None and fields.projectId != path_project_id:
@@ -58,6 +64,8 @@ def create_task(
         taskType=fields.taskType or "default",
         billable=True if fields.billable is None else fields.billable,
         plannedDuration=fields.plannedDuration,
+        assigneeId=assignee(caller, member, fields.assigneeId),
+        createdBy=caller.user_id,
     )
     if fields.isCompleted:
         set_completion(task, True)
@@ -67,6 +75,20 @@ def create_task(
         Put("task", task, on_conflict=exists),
         Require("project", project_id, on_conflict=missing),
     )
+
+
+def assignee(caller: Caller, member: access.Membership, user_id: str | None) -> str | None:
+    """A task's assignee: a member of its workspace, or nobody (400 naming the field)."""
+    if user_id is None:
+        return None
+    members = (
+        [caller.user_id]
+        if member.personal
+        else [m["userId"] for m in (member.record or {}).get("members", [])]
+    )
+    if user_id not in members:
+        raise invalid_field("task.assigneeId", "is not a member of the task's workspace")
+    return user_id
 
 
 def get_task(caller: Caller, task_id: str) -> Versioned:
@@ -82,16 +104,32 @@ def list_tasks(
     limit: int,
     next_token: str | None,
     project_must_exist: bool = False,
+    assignee_id: str | None = None,
+    workspace_id: str | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
     def keep(record: dict[str, Any]) -> bool:
-        return (status is None or record.get("status") == status) and (
-            is_completed is None or bool(record.get("isCompleted")) == is_completed
+        return (
+            (status is None or record.get("status") == status)
+            and (is_completed is None or bool(record.get("isCompleted")) == is_completed)
+            and (assignee_id is None or record.get("assigneeId") == assignee_id)
         )
 
-    store = Store(caller.user_id)
-    if project_id and project_must_exist:
+    if not project_id:
+        return list_across(
+            caller,
+            "task",
+            workspace_id=workspace_id,
+            limit=limit,
+            next_token=next_token,
+            keep=keep,
+        )
+    member = access.locate(caller, "project", project_id)
+    store = member.store(caller)
+    if project_must_exist:
         load(store, "project", project_id)
-    parent = ("project", project_id) if project_id else None
+    if workspace_id is not None and member.workspace_id != workspace_id:
+        return [], None
+    parent = ("project", project_id)
     return list_page(store, "task", parent=parent, limit=limit, next_token=next_token, keep=keep)
 
 
@@ -118,7 +156,7 @@ def task_deletion(
     changes: list[Change] = []
     for child in children:
         if child["kind"] == "session":
-            changes.extend(sessions.deletion(child))
+            changes.extend(sessions.deletion(store, child))
         elif child["kind"] == "subtask":
             changes.append(Delete("subtask", child["id"], int(child["seq"])))
     changes.append(Delete("task", task["id"], int(task["seq"]), on_conflict=on_conflict))
@@ -139,7 +177,7 @@ def delete_task(caller: Caller, task_id: str, *, cascade: bool, if_match: str | 
 
 def create_subtask(caller: Caller, task_id: str, fields: SubtaskFields) -> Versioned:
     # A failed condition here is a domain error, never a stale read: no `retrying`.
-    store = UnitOfWork(caller.user_id)
+    store = access.locate(caller, "task", task_id).unit(caller)
     load(store, "task", task_id)
     if fields.taskId is not None and fields.taskId != task_id:
         raise invalid_field("subtask.taskId", "must equal the task in the path")
@@ -164,7 +202,7 @@ def create_subtask(caller: Caller, task_id: str, fields: SubtaskFields) -> Versi
 def list_subtasks(
     caller: Caller, task_id: str, *, limit: int, next_token: str | None
 ) -> tuple[list[dict[str, Any]], str | None]:
-    store = Store(caller.user_id)
+    store = access.locate(caller, "task", task_id).store(caller)
     load(store, "task", task_id)
     return list_page(store, "subtask", parent=("task", task_id), limit=limit, next_token=next_token)
 

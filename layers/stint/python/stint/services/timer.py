@@ -10,7 +10,7 @@ from typing import Any
 
 from stint.errors import NotFound, not_found
 from stint.models import TaskEvent, TimerStart
-from stint.services import running
+from stint.services import access, running
 from stint.services.common import (
     Caller,
     Versioned,
@@ -52,8 +52,10 @@ def apply_event(
 ) -> EventResult:
     """A Time Magic task event, task and sessions in one transaction."""
 
+    member = access.locate(caller, "task", task_id)
+
     def attempt() -> EventResult:
-        store, now = UnitOfWork(caller.user_id), utc_now()
+        store, now = member.unit(caller), utc_now()
         store.prefetch(entity_sk("task", task_id), RUNNING_SK)  # one round trip
         record = load(store, "task", task_id)
         on_conflict = check_if_match(if_match, record)
@@ -62,10 +64,11 @@ def apply_event(
         now_running = running.read(store)
         # The running session, if it is this task's (a user has at most one).
         session = now_running.session
-        running_here = session if session is not None and session["taskId"] == task_id else None
+        here = now_running.workspace_id == store.workspace_id
+        running_here = session if here and session and session["taskId"] == task_id else None
         written = None  # the session this event starts or stops
         if event == "start_tracking" and running_here is None:
-            written = running.new_running_session(task_id, now, note=note)
+            written = running.new_running_session(task_id, now, note=note, userId=caller.user_id)
             running.start(store, now_running, written, now)
         elif event in STOPPING_EVENTS and running_here is not None:
             written = running.stop(store, running_here, now, note=note)
@@ -98,10 +101,12 @@ def _timer(
 
 
 def get_timer(caller: Caller) -> dict[str, Any] | None:
-    store = Store(caller.user_id)
-    session = running.read(store).session
+    """The caller's running timer, in whichever of their workspaces it runs."""
+    now_running = running.read(Store(caller.user_id))
+    session = now_running.session
     if session is None:
         return None
+    store = Store(caller.user_id, now_running.workspace_id)
     task = entity_of(load(store, "task", session["taskId"]))
     return _timer(store, entity_of(session), task, utc_now())
 
@@ -122,21 +127,23 @@ def start_timer(caller: Caller, body: TimerStart) -> TimerStarted:
     """Start a timer on a task (Worksection's start_my_timer, Time Magic's start_tracking):
     always a new session, the running one stopped first and returned as `stopped`."""
 
+    member = access.locate(caller, "task", body.taskId)
+
     def attempt() -> TimerStarted:
-        store, now = UnitOfWork(caller.user_id), utc_now()
+        store, now = member.unit(caller), utc_now()
         store.prefetch(entity_sk("task", body.taskId), RUNNING_SK)  # one round trip
         record = load_field(store, "task", body.taskId, "taskId")
         task = entity_of(record)
         refuse_completed(task)
         # The next round trip: the running session (to stop it) and the project (the answer).
-        running_id = store.get_guard(RUNNING_SK)
+        running_id = running.session_here(store, store.get_guard(RUNNING_SK))
         store.prefetch(
             *([entity_sk("session", running_id)] if running_id else []),
             entity_sk("project", task["projectId"]),
         )
         check_subtask(store, body.subtaskId, body.taskId, "subtaskId")
         fields = {"note": body.note, "type": body.type, "subtaskId": body.subtaskId}
-        session = running.new_running_session(body.taskId, now, **fields)
+        session = running.new_running_session(body.taskId, now, userId=caller.user_id, **fields)
         previous = running.start(store, running.read(store), session, now)
         task_changed = task["status"] != "in_progress"
         if task_changed:
@@ -153,14 +160,23 @@ def start_timer(caller: Caller, body: TimerStart) -> TimerStarted:
     return retrying(attempt)
 
 
-def stop_timer(owner_id: str, note: str | None, *, session_id: str | None = None) -> Versioned:
-    """Stop the owner's running timer (theirs: `POST /v1/timer/stop`; a member's, by a team
-    admin: `session_id` names it). Its task, if in progress, is paused."""
+def stop_timer(
+    owner_id: str,
+    note: str | None,
+    *,
+    session_id: str | None = None,
+    workspace: str | None = None,
+) -> Versioned:
+    """Stop the owner's running timer (theirs: `POST /v1/timer/stop`, in whichever workspace it
+    runs; a member's, by a manager: `session_id` in `workspace` names it). Its task, if in
+    progress, is paused."""
 
     def attempt() -> Versioned:
-        store, now = UnitOfWork(owner_id), utc_now()
+        store, now = UnitOfWork(owner_id, workspace), utc_now()
         if session_id is not None:  # named: read the guard and the session in one round trip
             store.prefetch(RUNNING_SK, entity_sk("session", session_id))
+        elif (where := running.workspace_of_guard(store)) not in (None, store.workspace_id):
+            store = UnitOfWork(owner_id, where)
         session = running.read(store).session
         if session is None and session_id is None:
             raise NotFound("There is no running timer", code="no_running_timer")

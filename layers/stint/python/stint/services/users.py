@@ -11,7 +11,7 @@ from stint.config import settings
 from stint.errors import StintError, Unauthorized, invalid_field
 from stint.models import UserPatch, new_entity
 from stint.services.common import Caller, Versioned, check_if_match, load_field, new_id
-from stint.store import Put, PutProfile, Require, Store, TeamStore, UnitOfWork, retrying
+from stint.store import Put, PutProfile, Require, Store, UnitOfWork, WorkspaceStore, retrying
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +114,8 @@ def profile(caller: Caller, known: dict[str, Any] | None = None) -> Versioned:
 
 
 def public_user(record: dict[str, Any]) -> dict[str, Any]:
-    return {k: record[k] for k in ("id", "displayName", "email", "defaultProject")}
+    user = {k: record[k] for k in ("id", "displayName", "email", "defaultProject")}
+    return {**user, "personalWorkspaceId": record["id"]}  # a user's personal workspace: theirs
 
 
 def update_profile(caller: Caller, patch: UserPatch, if_match: str | None = None) -> Versioned:
@@ -149,8 +150,8 @@ def update_profile(caller: Caller, patch: UserPatch, if_match: str | None = None
 
     result, previous_name = retrying(attempt)
     if previous_name != result.entity["displayName"]:
-        # Teams show copies of their members' display names.
-        TeamStore.refresh_member(caller.user_id, {"displayName": result.entity["displayName"]})
+        # Workspaces show copies of their members' display names.
+        WorkspaceStore.refresh_member(caller.user_id, {"displayName": result.entity["displayName"]})
     return result
 
 

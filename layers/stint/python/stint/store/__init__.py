@@ -8,14 +8,15 @@ By job, each module small enough to read at once:
 - `changes`       the changes a commit writes (`Put`, `Delete`, `Require`, `Guard`,
                   `PutProfile`, `Tally`), each building its own DynamoDB actions and saying
                   what a read of its item sees before the commit; `merged`, one per item
-- `unit`          a user's partition (`Store`) and the unit of work of one attempt of a
-                  read-then-write operation (`UnitOfWork`): reads ahead, collects changes
-                  (read back as they will be), commits them counter-sequenced
+- `unit`          a workspace's partition as a user works in it (`Store`) and the unit of
+                  work of one attempt of a read-then-write operation (`UnitOfWork`): reads
+                  ahead, collects changes (read back as they will be), commits them
+                  counter-sequenced
 - `transactions`  sending a transaction: what a failed condition means, retries of a lost race,
                   backoff, `retrying`, and the deferral an idempotent request's write waits in
 - `idempotency`   the records of Idempotency-Keys
 - `webhooks`      webhook subscriptions and their count
-- `teams`         teams, memberships, invitations, and reads across users
+- `workspaces`    shared workspaces, memberships, invitations, and reads across users
 
 Services import what they need from here (`from stint.store import Store, Put, ...`).
 """
@@ -41,11 +42,11 @@ from stint.store.keys import (
     PROFILE_SK,
     RUNNING_SK,
     TAG_COUNT_SK,
-    TEAM_SK,
     TITLE_PREFIX,
     TOMBSTONE_PREFIX,
     WEBHOOK_COUNT_SK,
     WEBHOOK_PREFIX,
+    WORKSPACE_SK,
     children_prefix,
     entity_of,
     entity_sk,
@@ -58,15 +59,15 @@ from stint.store.keys import (
     kind_range,
     normalized_title,
     parent_key,
-    team_pk,
     title_guard_sk,
     to_item,
     tombstone_sk,
     user_of,
     user_pk,
+    workspace_of,
+    workspace_pk,
 )
 from stint.store.reads import MAX_KEYS_PER_BATCH, Partition, batch_get, next_token_value
-from stint.store.teams import TeamStore, entities_of_users, running_refs
 from stint.store.transactions import (
     MAX_ACTIONS_PER_TRANSACTION,
     Deferral,
@@ -86,6 +87,7 @@ from stint.store.transactions import (
 )
 from stint.store.unit import Committed, Store, UnitOfWork, fits_one_transaction
 from stint.store.webhooks import WebhookStore, webhook_version
+from stint.store.workspaces import WorkspaceStore, entities_of_users, running_refs
 
 __all__ = [
     "COUNTER_SK",
@@ -98,11 +100,11 @@ __all__ = [
     "PROFILE_SK",
     "RUNNING_SK",
     "TAG_COUNT_SK",
-    "TEAM_SK",
     "TITLE_PREFIX",
     "TOMBSTONE_PREFIX",
     "WEBHOOK_COUNT_SK",
     "WEBHOOK_PREFIX",
+    "WORKSPACE_SK",
     "Change",
     "ChangesCollide",
     "Committed",
@@ -121,10 +123,10 @@ __all__ = [
     "StaleRead",
     "Store",
     "Tally",
-    "TeamStore",
     "Transaction",
     "UnitOfWork",
     "WebhookStore",
+    "WorkspaceStore",
     "attempts",
     "backoff",
     "batch_get",
@@ -150,11 +152,12 @@ __all__ = [
     "retrying",
     "running_refs",
     "send_writes_now",
-    "team_pk",
     "title_guard_sk",
     "to_item",
     "tombstone_sk",
     "user_of",
     "user_pk",
     "webhook_version",
+    "workspace_of",
+    "workspace_pk",
 ]

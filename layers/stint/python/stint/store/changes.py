@@ -21,12 +21,14 @@ from stint.errors import StintError
 from stint.store.keys import (
     COUNTER_SK,
     PROFILE_SK,
+    USER_ITEMS,
     entity_sk,
     expecting,
     index_keys,
     item_key,
     to_item,
     tombstone_sk,
+    workspace_of,
 )
 from stint.store.transactions import OnFailedCondition, Outcome, Transaction
 from stint.timeutil import utc_now
@@ -47,12 +49,16 @@ class Draft:
     timestamp: str
     seq: int
     transaction: Transaction = field(default_factory=Transaction)
+    user_pk: str | None = None  # where the user's own items are (`USER_ITEMS`); None: `pk`
+
+    def pk_of(self, sk: str) -> str:
+        return self.user_pk if self.user_pk and sk in USER_ITEMS else self.pk
 
     def key(self, sk: str) -> dict[str, Any]:
-        return item_key(self.pk, sk)
+        return item_key(self.pk_of(sk), sk)
 
     def item(self, sk: str, values: dict[str, Any]) -> dict[str, Any]:
-        return to_item({"pk": self.pk, "sk": sk, **values})
+        return to_item({"pk": self.pk_of(sk), "sk": sk, **values})
 
     def add(self, verb: str, request: dict[str, Any], on_failed: OnFailedCondition) -> None:
         self.transaction.add(verb, {"TableName": self.table, **request}, on_failed)
@@ -143,6 +149,9 @@ class Put(Change):
 
     def actions(self, draft: Draft) -> None:
         entity_id = self.entity["id"]
+        # Fixed at creation: the workspace is the partition's (the entity dict is the one the
+        # service answers with, so the answer carries it too).
+        self.entity.setdefault("workspaceId", workspace_of(draft.pk))
         values = {
             "kind": self.kind,
             "seq": draft.next_seq(self.kind, entity_id),

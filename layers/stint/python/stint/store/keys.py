@@ -1,6 +1,6 @@
 """Every key of the table, and the codec between Python values and DynamoDB's attributes.
 
-One partition per user (`pk = USER#<sub>`). In it:
+One partition per user (`pk = USER#<sub>`), which is also the user's personal workspace. In it:
 
     sk = PROFILE                 the user's profile
     sk = COUNTER                 the user's change sequence (attribute `counter`)
@@ -9,7 +9,8 @@ One partition per user (`pk = USER#<sub>`). In it:
     sk = RUNNING                 guard: `ref` = the user's running session
     sk = TITLE#<KIND>#...#<hash> guard: `ref` = the active entity owning a normalized title
     sk = IDEMPOTENCY#<hash>      an Idempotency-Key: fingerprint, state, response (TTL 24 h)
-    sk = MEMBERSHIP#<teamId>     the user belongs to that team (lists the user's teams)
+    sk = MEMBERSHIP#<wsId>       the user belongs to that shared workspace (lists them)
+    sk = WORKSPACE               the personal workspace's record, once renamed
     sk = WEBHOOK#<id>            a webhook subscription (with its secret, its previous secret
                                  while a rotation's overlap lasts, and a `version`: its ETag)
     sk = WEBHOOKS                how many webhooks the user has (`count`, at most 20)
@@ -20,12 +21,15 @@ Each webhook's delivery log has a partition of its own (`pk = DELIVERIES#<sub>#<
 newest first by a plain Query in reverse, and never counted in the user's item collection
 (the LSIs' 10 GB limit) however busy the webhook is.
 
-A team is shared, so it has a partition of its own (`pk = TEAM#<id>`, `sk = TEAM`): its name,
-its members (each with userId, email, displayName, role), its pending invitations (each with id,
-email, role, createdAt, expiresAt, invitedBy; members and invitations at most 100 together) and
+A shared workspace has a partition of its own (`pk = WS#<id>`) holding what a personal one's
+holds of a workspace: its COUNTER, entities, tombstones, title guards and tag count, every
+member's sessions (each with its `userId`), and its record (`sk = WORKSPACE`): name, settings,
+members (each with userId, email, displayName, role, joinedAt), pending invitations (each with id,
+email, role, createdAt, expiresAt, invitedBy; members and invitations at most 200 together) and
 a `version`. Each pending invitation also has an item in its invitee's partition, keyed by the
 normalized email (`pk = INVITEE#<email>`, `sk = INVITATION#<id>`, TTL `expiresAt`), so the
-invitations of an email are one query.
+invitations of an email are one query. The items that are the user's wherever they work (the
+profile, the running guard: `USER_ITEMS`) stay in the user's partition.
 
 Every entity and tombstone carries `seq`: the value of the user's change sequence assigned by
 the transaction that last wrote it (`stint.store.unit`). The LSI `bySeq` (pk, seq) answers
@@ -44,21 +48,23 @@ from stint.errors import invalid_field
 from stint.kinds import KINDS
 
 USER_PREFIX = "USER#"
-TEAM_PREFIX = "TEAM#"
+WORKSPACE_PREFIX = "WS#"  # a shared workspace's partition (the personal one is its user's)
 INVITEE_PREFIX = "INVITEE#"
 PROFILE_SK = "PROFILE"
 COUNTER_SK = "COUNTER"
-RUNNING_SK = "RUNNING"  # guard: the id of the user's running session (at most one)
+RUNNING_SK = "RUNNING"  # guard: the user's running session (at most one, in any workspace)
 TITLE_PREFIX = "TITLE#"  # guards: the active project / task that owns a normalized title
 IDEMPOTENCY_PREFIX = "IDEMPOTENCY#"  # a POST's Idempotency-Key: its state and first response
 TOMBSTONE_PREFIX = "TOMB#"
-MEMBERSHIP_PREFIX = "MEMBERSHIP#"  # the teams a user belongs to
+MEMBERSHIP_PREFIX = "MEMBERSHIP#"  # the shared workspaces a user belongs to
 WEBHOOK_PREFIX = "WEBHOOK#"
 WEBHOOK_COUNT_SK = "WEBHOOKS"
 ATTEMPT_PREFIX = "ATTEMPT#"  # a delivery attempt, in its webhook's delivery log partition
 TAG_COUNT_SK = "TAGS"  # how many tags the user has
-TEAM_SK = "TEAM"
+WORKSPACE_SK = "WORKSPACE"  # a workspace's record, in its partition
 INVITATION_PREFIX = "INVITATION#"  # an invitation, in its invitee's partition
+# The items that belong to the user wherever they work: in the user's partition.
+USER_ITEMS = frozenset({PROFILE_SK, RUNNING_SK})
 # Attributes that belong to the item, not to the entity.
 _ITEM_ONLY = frozenset({"pk", "sk", "kind", "seq", "parent", "start", "expiresAt"})
 # The numbers DynamoDB holds: 38 significant digits, magnitude 1E-130 to 9.99...E+125.
@@ -73,8 +79,21 @@ def user_pk(user_id: str) -> str:
 
 
 def user_of(pk: str) -> str | None:
-    """The user whose partition `pk` is; None for another partition (a team's, an invitee's)."""
+    """The user whose partition `pk` is; None for another (a shared workspace's, an invitee's)."""
     return pk.removeprefix(USER_PREFIX) if pk.startswith(USER_PREFIX) else None
+
+
+def workspace_pk(workspace_id: str, personal: bool) -> str:
+    """A workspace's partition: a personal workspace is its user's partition (its id is the
+    user's id), a shared one has its own."""
+    return user_pk(workspace_id) if personal else f"{WORKSPACE_PREFIX}{workspace_id}"
+
+
+def workspace_of(pk: str) -> str | None:
+    """The workspace whose entities partition `pk` holds (None: no workspace's)."""
+    if pk.startswith(WORKSPACE_PREFIX):
+        return pk.removeprefix(WORKSPACE_PREFIX)
+    return user_of(pk)
 
 
 def deliveries_pk(user_id: str, webhook_id: str) -> str:
@@ -85,10 +104,6 @@ def deliveries_pk(user_id: str, webhook_id: str) -> str:
 def attempt_sk(attempt: dict[str, Any]) -> str:
     """A delivery attempt's key in its log: newest last in key order."""
     return f"{ATTEMPT_PREFIX}{attempt['attemptedAt']}#{attempt['id']}#{int(attempt['attempt']):06d}"
-
-
-def team_pk(team_id: str) -> str:
-    return f"{TEAM_PREFIX}{team_id}"
 
 
 def invitee_pk(email: str) -> str:
@@ -166,8 +181,8 @@ def webhook_sk(webhook_id: str) -> str:
     return WEBHOOK_PREFIX + webhook_id
 
 
-def membership_sk(team_id: str) -> str:
-    return MEMBERSHIP_PREFIX + team_id
+def membership_sk(workspace_id: str) -> str:
+    return MEMBERSHIP_PREFIX + workspace_id
 
 
 def invitation_sk(invitation_id: str) -> str:
@@ -247,8 +262,22 @@ def from_item(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def entity_of(record: dict[str, Any]) -> dict[str, Any]:
-    """The entity's fields of a stored record (drops keys and bookkeeping)."""
-    return {k: v for k, v in record.items() if k not in _ITEM_ONLY}
+    """The entity's fields of a stored record (drops keys and bookkeeping). Items written
+    before workspaces existed lie in their user's partition, the personal workspace: their
+    `workspaceId` is that user's id, and so are a session's `userId` and a task's `createdBy`."""
+    entity = {k: v for k, v in record.items() if k not in _ITEM_ONLY}
+    pk = record.get("pk")
+    if pk is None or record.get("kind") not in KINDS:
+        return entity
+    owner = user_of(pk)
+    entity.setdefault("workspaceId", workspace_of(pk))
+    if record["kind"] == "session" and owner is not None:
+        entity.setdefault("userId", owner)
+    if record["kind"] == "task":
+        if owner is not None:
+            entity.setdefault("createdBy", owner)
+        entity.setdefault("assigneeId", None)
+    return entity
 
 
 def expecting(attribute: str, value: int | None) -> dict[str, Any]:

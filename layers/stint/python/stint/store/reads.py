@@ -15,6 +15,7 @@ from stint.errors import ServiceUnavailable, ValidationFailed
 from stint.store.keys import (
     COUNTER_SK,
     PROFILE_SK,
+    USER_ITEMS,
     entity_sk,
     from_item,
     item_key,
@@ -83,17 +84,24 @@ def _batch_get_once(keys: list[tuple[str, str]]) -> dict[tuple[str, str], Record
 
 
 class Partition:
-    """The reads of one partition (a user's, or an invitee's)."""
+    """The reads of one partition (a user's, a workspace's, an invitee's). With `user_pk`, the
+    items that are the user's wherever they work (`USER_ITEMS`: the profile, the running
+    guard) are read from the user's partition."""
 
-    def __init__(self, pk: str):
+    def __init__(self, pk: str, user_pk: str | None = None):
         self.pk = pk
+        self.user_pk = user_pk or pk
 
     @property
     def _table(self) -> str:
         return settings().table_name
 
+    def pk_of(self, sk: str) -> str:
+        """The partition that holds the item with this sort key."""
+        return self.user_pk if sk in USER_ITEMS else self.pk
+
     def _key(self, sk: str) -> dict[str, Any]:
-        return item_key(self.pk, sk)
+        return item_key(self.pk_of(sk), sk)
 
     def read(self, sk: str) -> Record | None:
         """The item with this sort key, or None."""

@@ -15,7 +15,7 @@ from typing import Any
 
 from stint.errors import StintError
 from stint.store.changes import Change, Draft, Put, Require, merged
-from stint.store.keys import COUNTER_SK, entity_sk, user_pk
+from stint.store.keys import COUNTER_SK, entity_sk, user_pk, workspace_pk
 from stint.store.reads import Partition, Record, batch_get
 from stint.store.transactions import (
     MAX_ACTIONS_PER_TRANSACTION,
@@ -59,11 +59,16 @@ def fits_one_transaction(changes: list[Change]) -> bool:
 
 
 class Store(Partition):
-    """The user's partition: its reads, and commits of changes to it."""
+    """A workspace's partition as a user works in it: its reads, and commits of changes to it.
+    Without `workspace`, the user's personal workspace (their own partition)."""
 
-    def __init__(self, user_id: str):
-        super().__init__(user_pk(user_id))
+    def __init__(self, user_id: str, workspace: str | None = None):
+        own = user_pk(user_id)
+        personal = workspace in (None, user_id)
+        pk = own if personal else workspace_pk(str(workspace), personal=False)
+        super().__init__(pk, own)
         self.user_id = user_id
+        self.workspace_id = user_id if personal else str(workspace)
 
     def commit(self, changes: list[Change], *, send_now: bool = False) -> Committed:
         """Commit changes atomically, each entity stamped with the next change sequence.
@@ -106,7 +111,7 @@ class Store(Partition):
     ) -> Draft:
         """The transaction of `changes`, its entities stamped after `counter` (-1: no counter
         item yet) and, when `sequenced`, the counter's move from it."""
-        draft = Draft(self.pk, self._table, timestamp, max(counter, 0))
+        draft = Draft(self.pk, self._table, timestamp, max(counter, 0), user_pk=self.user_pk)
         for change in changes:
             change.actions(draft)
         if sequenced:
@@ -135,8 +140,8 @@ class UnitOfWork(Store):
     (`merged`): the first change's condition, the last one's value.
     """
 
-    def __init__(self, user_id: str):
-        super().__init__(user_id)
+    def __init__(self, user_id: str, workspace: str | None = None):
+        super().__init__(user_id, workspace)
         self._ahead: dict[str, Record | None] = {}  # sk -> the item read ahead (None: none)
         self._counter: int | None = None  # read along and not used yet
         self._counter_read = False
@@ -154,12 +159,16 @@ class UnitOfWork(Store):
             if sk not in self._ahead and len(sk.encode()) <= _MAX_SORT_KEY_BYTES
         ]
         counter_too = not self._counter_read
-        found = batch_get((self.pk, sk) for sk in [*wanted, *[COUNTER_SK] * counter_too])
-        self._ahead.update({sk: found.get((self.pk, sk)) for sk in wanted})
+        found = batch_get((self.pk_of(sk), sk) for sk in [*wanted, *[COUNTER_SK] * counter_too])
+        self._ahead.update({sk: found.get((self.pk_of(sk), sk)) for sk in wanted})
         if counter_too:
             counter = found.get((self.pk, COUNTER_SK))
             self._counter = int(counter["counter"]) if counter else -1
             self._counter_read = True
+
+    def forget(self, sk: str) -> None:
+        """Read the item afresh next time (another unit's commit changed it)."""
+        self._ahead.pop(sk, None)
 
     def read(self, sk: str) -> Record | None:
         """The item as this unit's changes leave it, as read ahead, or read now."""
@@ -200,6 +209,8 @@ class UnitOfWork(Store):
     def add(self, *changes: Change) -> None:
         """Changes to commit; later reads of their items see them."""
         for change in changes:
+            if isinstance(change, Put):  # fixed at creation: this workspace's
+                change.entity.setdefault("workspaceId", self.workspace_id)
             self.planned.append(change)
             if change.changes_reads:
                 self._pending[change.item_sk] = change.pending()

@@ -1,6 +1,6 @@
-"""docs/API.md, "Team invitations": the team-timers call costs the same number of DynamoDB round
-trips for
-a team of 100 members as for a team of 2; and a team has at most 100 members.
+"""docs/API.md, "Workspaces": the workspace-timers call costs the same number of DynamoDB round
+trips for a workspace of 100 members as for one of 2; and a workspace's members and pending
+invitations are limited.
 
 Users live in moto's user pool (provisioned from template.yaml) with verified emails, members
 join through the service (an admin invites their email, they accept), and every member runs a
@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from stint.errors import Conflict
-from stint.models import MemberBody, TaskFields, TeamFields, TimerStart
-from stint.services import teams, timer
+from stint.models import MemberBody, ProjectFields, TaskFields, TimerStart, WorkspaceFields
+from stint.services import catalog, timer, workspaces
 from stint.services.common import Caller
 from stint.services.tasks import create_task
 from stint.store import dynamodb
@@ -24,32 +24,37 @@ from .conftest import pool_user
 from .test_sync_cost import ReadMeter
 
 
-def join(admin: Caller, team_id: str, member: Caller, email: str) -> None:
+def join(admin: Caller, workspace_id: str, member: Caller, email: str) -> None:
     """The admin invites the member's email; the member accepts."""
-    invitation = teams.invite(admin, team_id, MemberBody(email=email)).entity
-    teams.accept_invitation(member, invitation["id"])
+    invitation = workspaces.invite(admin, workspace_id, MemberBody(email=email)).entity
+    workspaces.accept_invitation(member, invitation["id"])
 
 
 def _team_with_running_timers(pool_id: str, size: int, offset: int) -> tuple[Caller, str]:
     """A team of `size` members (the first is its admin), each running a timer."""
     users = [pool_user(pool_id, offset + n) for n in range(size)]
     admin = users[0][0]
-    team_id = teams.create_team(admin, TeamFields(name=f"team of {size}")).entity["id"]
+    workspace_id = workspaces.create_workspace(
+        admin, WorkspaceFields(name=f"team of {size}")
+    ).entity["id"]
     for member, email in users[1:]:
-        join(admin, team_id, member, email)
+        join(admin, workspace_id, member, email)
+    project = catalog.create_project(
+        admin, ProjectFields(title="Shared", workspaceId=workspace_id)
+    ).entity
     for member, _ in users:
         task_id = f"task-of-{member.user_id}"
-        create_task(member, TaskFields(id=task_id, title="work"))
+        create_task(member, TaskFields(id=task_id, title="work", projectId=project["id"]))
         timer.start_timer(member, TimerStart(taskId=task_id))
-    return admin, team_id
+    return admin, workspace_id
 
 
-def _round_trips(admin: Caller, team_id: str) -> tuple[int, list[dict[str, Any]]]:
+def _round_trips(admin: Caller, workspace_id: str) -> tuple[int, list[dict[str, Any]]]:
     meter = ReadMeter()
     events = dynamodb().meta.events
     events.register("after-call.dynamodb", meter)
     try:
-        timers = teams.team_timers(admin, team_id)
+        timers = workspaces.workspace_timers(admin, workspace_id)
     finally:
         events.unregister("after-call.dynamodb", meter)
     return meter.calls, timers
@@ -62,23 +67,26 @@ def test_team_timers_round_trips_do_not_grow_with_the_team(pool: str) -> None:
     large_calls, large_timers = _round_trips(large_admin, large_team)
     print(f"\nteam timers round trips: 2 members={small_calls} 100 members={large_calls}")
     assert len(small_timers) == 2 and len(large_timers) == 100
-    assert all(t["task"]["project"]["title"] == "Inbox" for t in large_timers)
+    assert all(t["task"]["project"]["title"] == "Shared" for t in large_timers)
     assert small_calls == large_calls == 5
 
 
-def test_a_team_has_at_most_100_members_pending_invitations_included(pool: str) -> None:
-    admin, team_id = _team_with_running_timers(pool, 1, offset=2000)
+def test_a_workspace_has_at_most_its_members_pending_invitations_included(
+    pool: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(workspaces, "MAX_MEMBERS", 100)  # the rule, at half the size
+    admin, workspace_id = _team_with_running_timers(pool, 1, offset=2000)
     invitees = [pool_user(pool, 3000 + n) for n in range(100)]
     for _, email in invitees[:99]:
-        teams.invite(admin, team_id, MemberBody(email=email))
+        workspaces.invite(admin, workspace_id, MemberBody(email=email))
     with pytest.raises(Conflict, match="at most 100"):  # 1 member + 99 invitations
-        teams.invite(admin, team_id, MemberBody(email=invitees[99][1]))
-    team = teams.get_team(admin, team_id).entity
+        workspaces.invite(admin, workspace_id, MemberBody(email=invitees[99][1]))
+    team = workspaces.members(admin, workspace_id)
     assert len(team["members"]) == 1 and len(team["invitations"]) == 99
     for member, email in invitees[:99]:  # each invitation holds a seat: every accept succeeds
         invitation_id = next(i["id"] for i in team["invitations"] if i["email"] == email)
-        teams.accept_invitation(member, invitation_id)
-    team = teams.get_team(admin, team_id).entity
+        workspaces.accept_invitation(member, invitation_id)
+    team = workspaces.members(admin, workspace_id)
     assert len(team["members"]) == 100 and team["invitations"] == []
     with pytest.raises(Conflict, match="at most 100"):
-        teams.invite(admin, team_id, MemberBody(email=invitees[99][1]))
+        workspaces.invite(admin, workspace_id, MemberBody(email=invitees[99][1]))

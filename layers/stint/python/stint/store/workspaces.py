@@ -1,9 +1,11 @@
-"""Teams, and the reads across users that team views need (docs/DESIGN.md, "Tasks, timers
-and teams").
+"""Shared workspaces' records, memberships and invitations, and the reads across users that a
+workspace's views need (docs/DESIGN.md, "Workspaces").
 
-A team is one item in its own partition; each member has a membership item in their partition
-(not an entity: no `seq`, no part in sync), and each pending invitation an item in its
-invitee's partition."""
+A shared workspace's record (name, settings, members, pending invitations) is one item of its
+own partition, beside its entities; each member has a membership item in their partition (not
+an entity: no `seq`; sync compares the set), and each pending invitation an item in its
+invitee's partition. A personal workspace's record, when it has been renamed, is the same item
+in its user's partition."""
 
 from __future__ import annotations
 
@@ -16,19 +18,21 @@ from stint.store.keys import (
     MEMBERSHIP_PREFIX,
     PROFILE_SK,
     RUNNING_SK,
-    TEAM_SK,
+    WORKSPACE_SK,
     entity_sk,
     expecting,
     invitation_sk,
     invitee_pk,
     item_key,
     membership_sk,
-    team_pk,
     to_item,
     user_pk,
+    workspace_pk,
 )
 from stint.store.reads import Partition, Record, batch_get
-from stint.store.transactions import Outcome, Transaction, retrying, transact
+from stint.store.transactions import Outcome, Transaction, dynamodb, retrying, transact
+
+_DELETES_PER_TRANSACTION = 100
 
 
 def running_refs(user_ids: list[str]) -> dict[str, str]:
@@ -48,17 +52,20 @@ def entities_of_users(kind: str, refs: list[tuple[str, str]]) -> dict[tuple[str,
     return {ref: records[key] for ref, key in keys.items() if key in records}
 
 
-class TeamStore:
-    """Teams: their items, the members' memberships, the invitees' invitations."""
+class WorkspaceStore:
+    """Shared workspaces: their records, the members' memberships, the invitees' invitations."""
 
     @staticmethod
-    def get(team_id: str) -> Record | None:
-        return Partition(team_pk(team_id)).read(TEAM_SK)
+    def get(workspace_id: str) -> Record | None:
+        return Partition(workspace_pk(workspace_id, personal=False)).read(WORKSPACE_SK)
 
     @staticmethod
-    def get_many(team_ids: list[str]) -> list[Record]:
-        """Teams by id, in the order given (missing ones left out); any number of ids."""
-        keys = [(team_pk(team_id), TEAM_SK) for team_id in team_ids]
+    def get_many(workspace_ids: list[str]) -> list[Record]:
+        """Workspaces by id, in the order given (missing ones left out); any number of ids."""
+        keys = [
+            (workspace_pk(workspace_id, personal=False), WORKSPACE_SK)
+            for workspace_id in workspace_ids
+        ]
         found = batch_get(keys)
         return [found[key] for key in keys if key in found]
 
@@ -66,11 +73,11 @@ class TeamStore:
     def memberships(
         user_id: str, *, limit: int, next_token: str | None
     ) -> tuple[list[str], str | None]:
-        """A page of the ids of the teams the user belongs to."""
+        """A page of the ids of the shared workspaces the user belongs to."""
         records, token = Partition(user_pk(user_id)).query_page(
             prefix=MEMBERSHIP_PREFIX, limit=limit, next_token=next_token
         )
-        return [str(record["teamId"]) for record in records], token
+        return [str(record["workspaceId"]) for record in records], token
 
     @staticmethod
     def invitation_and_profile(
@@ -98,18 +105,20 @@ class TeamStore:
 
     @staticmethod
     def refresh_member(user_id: str, fields: dict[str, Any]) -> None:
-        """Copy a member's new profile fields (email, displayName) into each of their teams."""
+        """Copy a member's new profile fields (email, displayName) into each of their workspaces."""
         token: str | None = None
         while True:
-            team_ids, token = TeamStore.memberships(user_id, limit=100, next_token=token)
-            for team_id in team_ids:
-                retrying(functools.partial(TeamStore._refresh_in, team_id, user_id, fields))
+            workspace_ids, token = WorkspaceStore.memberships(user_id, limit=100, next_token=token)
+            for workspace_id in workspace_ids:
+                retrying(
+                    functools.partial(WorkspaceStore._refresh_in, workspace_id, user_id, fields)
+                )
             if not token:
                 return
 
     @staticmethod
-    def _refresh_in(team_id: str, user_id: str, fields: dict[str, Any]) -> None:
-        record = TeamStore.get(team_id)
+    def _refresh_in(workspace_id: str, user_id: str, fields: dict[str, Any]) -> None:
+        record = WorkspaceStore.get(workspace_id)
         if record is None:
             return
         members = [
@@ -117,38 +126,40 @@ class TeamStore:
             for member in record["members"]
         ]
         if members != record["members"]:
-            team = {**TeamStore.fields(record), "members": members}
-            TeamStore.write(team, expect_version=int(record["version"]))
+            workspace = {**WorkspaceStore.fields(record), "members": members}
+            WorkspaceStore.write(workspace, expect_version=int(record["version"]))
 
     @staticmethod
     def fields(record: Record) -> dict[str, Any]:
-        """The team's own fields of its stored record (no keys, no version)."""
+        """The workspace's own fields of its stored record (no keys, no version)."""
         return {k: v for k, v in record.items() if k not in {"pk", "sk", "kind", "version"}}
 
     @staticmethod
     def write(
-        team: dict[str, Any],
+        workspace: dict[str, Any],
         *,
         expect_version: int | None,
         joining: tuple[str, ...] = (),
         leaving: tuple[str, ...] = (),
         invited: dict[str, Any] | None = None,
         withdrawn: tuple[str, str] | None = None,
+        personal: bool = False,
     ) -> int:
-        """Write the team (created when `expect_version` is None, else conditioned on it), in
+        """Write the workspace (created when `expect_version` is None, else conditioned on it), in
         one transaction with: the membership items of the users joining or leaving; the
         invitee's item of a new invitation (`invited`, with its `email`); and the removal of an
-        invitation's item (`withdrawn`: its email and id; it must still exist). Returns the
-        team's new version; StaleRead when the team or the invitation changed since read."""
+        invitation's item (`withdrawn`: its email and id; it must still exist). A `personal`
+        workspace's record is in its user's partition. Returns the workspace's new version;
+        StaleRead when the workspace or the invitation changed since read."""
         table = settings().table_name
         version = (expect_version or 0) + 1
         transaction = Transaction()
-        # A failed condition on the team (its version) or on an invitation: it changed since read.
+        # A failed condition on the workspace (its version) or on an invitation: changed since read.
         item = {
-            "pk": team_pk(team["id"]),
-            "sk": TEAM_SK,
-            "kind": "team",
-            **team,
+            "pk": workspace_pk(workspace["id"], personal=personal),
+            "sk": WORKSPACE_SK,
+            "kind": "workspace",
+            **workspace,
             "version": version,
         }
         put = {"TableName": table, "Item": to_item(item), **expecting("version", expect_version)}
@@ -156,13 +167,13 @@ class TeamStore:
         for user_id in joining:
             membership = {
                 "pk": user_pk(user_id),
-                "sk": membership_sk(team["id"]),
+                "sk": membership_sk(workspace["id"]),
                 "kind": "membership",
-                "teamId": team["id"],
+                "workspaceId": workspace["id"],
             }
             transaction.add("Put", {"TableName": table, "Item": to_item(membership)}, None)
         for user_id in leaving:
-            key = item_key(user_pk(user_id), membership_sk(team["id"]))
+            key = item_key(user_pk(user_id), membership_sk(workspace["id"]))
             transaction.add("Delete", {"TableName": table, "Key": key}, None)
         if invited is not None:
             invitation = {
@@ -187,3 +198,39 @@ class TeamStore:
             transaction.add("Delete", delete, Outcome.STALE)
         transact(lambda: transaction, size=len(transaction.actions))
         return version
+
+    @staticmethod
+    def delete(
+        workspace_id: str, *, members: list[str], invitations: list[tuple[str, str]]
+    ) -> None:
+        """Delete a shared workspace: first every membership (`members`, the owner last) and
+        pending invitation, so nobody reaches it any more, then its record, then every item of
+        its partition. Each step is idempotent: an interrupted deletion is finished by running
+        it again (the owner's membership, and so their access, goes only with the record)."""
+        table = settings().table_name
+        pk = workspace_pk(workspace_id, personal=False)
+        *others, owner = members
+        links = [item_key(user_pk(u), membership_sk(workspace_id)) for u in others]
+        links += [item_key(invitee_pk(e), invitation_sk(i)) for e, i in invitations]
+        for start in range(0, len(links), _DELETES_PER_TRANSACTION):
+            transact(
+                functools.partial(_deletes, table, links[start : start + _DELETES_PER_TRANSACTION]),
+                size=len(links[start : start + _DELETES_PER_TRANSACTION]),
+            )
+        last = Transaction()
+        last.add("Delete", {"TableName": table, "Key": item_key(pk, WORKSPACE_SK)}, None)
+        last.add(
+            "Delete",
+            {"TableName": table, "Key": item_key(user_pk(owner), membership_sk(workspace_id))},
+            None,
+        )
+        transact(lambda: last, size=2)
+        for record in list(Partition(pk).query_all(between=("0", "~"))):
+            dynamodb().delete_item(TableName=table, Key=item_key(pk, record["sk"]))
+
+
+def _deletes(table: str, keys: list[dict[str, Any]]) -> Transaction:
+    transaction = Transaction()
+    for key in keys:
+        transaction.add("Delete", {"TableName": table, "Key": key}, None)
+    return transaction
