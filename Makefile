@@ -129,7 +129,7 @@ logs: $(SAM_VENV)/.installed  ## tail the ENV stack's function logs (FUNCTION=Us
 outputs: $(VENV)/.installed  ## write the ENV stack's outputs to outputs.json (STINT_OUTPUTS for the tests)
 	$(PY) -m tools.stack_outputs --env $(ENV) --out $(OUTPUTS)
 
-delete: $(SAM_VENV)/.installed  ## delete the ENV stack (asks first; the table is retained)
+delete: $(SAM_VENV)/.installed  ## delete the ENV stack (asks first; table, user pool, queues stay)
 	$(SAM) delete --config-env $(ENV)
 
 clean:  ## remove build output, caches and the local stack's state (.stint)

@@ -36,6 +36,9 @@ call. Their results are already the wire's JSON (items as `{type: value}`; binar
 and timestamps as datetimes, which become base64 and epoch seconds as the serializer makes
 them), so they are written with `json.dumps`; any other answer (errors included) goes through
 moto's serializer as before.
+
+Cognito's SRP sign-in (`USER_SRP_AUTH`): moto signs in whoever answers the password challenge,
+whatever the password; local/srp.py checks the proof as Cognito does.
 """
 
 from __future__ import annotations
@@ -63,6 +66,8 @@ from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.parsing import validators
 
+from local import srp
+
 log = logging.getLogger("stint.local")
 
 _APPLIED = "_stint_local_patched"
@@ -86,6 +91,7 @@ def apply() -> None:
 
     setattr(transact_write_items, _APPLIED, True)
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    srp.install()
     _patch_query()
     _patch_item_answers()
     modules = tuple(moto_backends.list_of_moto_modules())

@@ -213,3 +213,29 @@ def test_the_dispatchers_filter_lets_every_kinds_changes_through(template: Templ
     for kind in KINDS.values():
         assert passes(f"{kind.prefix}#some-id"), kind.name
         assert passes(f"{TOMBSTONE_PREFIX}{kind.prefix}#some-id"), kind.name
+
+
+# What holds the users' data: the table, the user pool (every account) and the webhook queues
+# (deliveries not yet made, events that could not be delivered).
+DATA_TYPES = {"AWS::DynamoDB::Table", "AWS::Cognito::UserPool", "AWS::SQS::Queue"}
+RETAINED = {"StintTable", "UserPool", "DeliveryQueue", "WebhookDeadLetterQueue"}
+
+
+def test_the_data_outlives_the_stack(template: Template) -> None:
+    """`make delete` (and a replacement by an update) must not delete an account or an item:
+    every resource that holds the users' data is retained. And every resource cfn-lint takes
+    for stateful (its rule I3011, log groups among them) says what becomes of it."""
+    from cfnlint.data import AdditionalSpecs
+    from cfnlint.helpers import load_resource
+
+    data = {i for i, r in template.resources.items() if r["Type"] in DATA_TYPES}
+    assert data == RETAINED  # a new one is a decision: add it here
+    for logical_id in data:
+        resource = template.resources[logical_id]
+        policies = (resource.get("DeletionPolicy"), resource.get("UpdateReplacePolicy"))
+        assert policies == ("Retain", "Retain"), logical_id
+    stateful = load_resource(AdditionalSpecs, "StatefulResources.json")["ResourceTypes"]
+    for logical_id, resource in template.resources.items():
+        if resource["Type"] in stateful:
+            assert "DeletionPolicy" in resource, logical_id
+            assert "UpdateReplacePolicy" in resource, logical_id

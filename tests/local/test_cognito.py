@@ -8,7 +8,10 @@ import uuid
 from typing import Any
 
 import pytest
+import requests
 from botocore.exceptions import ClientError
+from pycognito import Cognito
+from pycognito.aws_srp import AWSSRP
 
 from tests.local.support import OUTPUT_KEYS, PASSWORD, call, claims_of, echo, new_user
 
@@ -160,3 +163,64 @@ def test_pool_without_trigger_confirms_quietly(
         ConsistentRead=True,
     )
     assert "Item" not in ran, "a post-confirmation trigger ran for a pool that has none"
+
+
+def pycognito_for(stack: dict[str, Any], monkeypatch: pytest.MonkeyPatch, username: str) -> Any:
+    """A stock Cognito client (pycognito) for one user of the fixture pool, pointed at the local
+    stack as README.md says: the endpoint by botocore's variable, the pool's keys by COGNITO_JWKS
+    (pycognito would fetch them from AWS's address, the issuer of the emulator's tokens)."""
+    endpoint = stack["CognitoEndpointUrl"]
+    monkeypatch.setenv("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", endpoint)
+    jwks = requests.get(f"{endpoint}/{stack['UserPoolId']}/.well-known/jwks.json", timeout=30)
+    monkeypatch.setenv("COGNITO_JWKS", jwks.text)
+    return Cognito(stack["UserPoolId"], stack["UserPoolClientId"], username=username)
+
+
+def test_srp_sign_in_checks_the_password(
+    stack: dict[str, Any], idp: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = new_user(idp, stack["UserPoolId"], stack["UserPoolClientId"], prefix="srp")
+    client = pycognito_for(stack, monkeypatch, user.email)
+    with pytest.raises(ClientError) as raised:
+        client.authenticate(password=PASSWORD + "-wrong")
+    error = raised.value.response["Error"]
+    assert (error["Code"], error["Message"]) == (
+        "NotAuthorizedException",
+        "Incorrect username or password.",
+    )
+    assert client.access_token is None
+
+    client.authenticate(password=PASSWORD)
+    client.verify_tokens()  # signed with a key of the pool's JWKS, issued by the pool
+    assert client.id_claims["email"] == user.email
+    claims = echo(call(stack, "GET", "/items", client.access_token))["event"]["requestContext"][
+        "authorizer"
+    ]["claims"]
+    assert claims["sub"] == user.sub
+
+
+def test_srp_proof_is_for_the_user_who_asked(stack: dict[str, Any], idp: Any) -> None:
+    """A proof made with one user's password does not sign in another user, and a secret block
+    the pool did not issue is refused."""
+    pool_id, client_id = stack["UserPoolId"], stack["UserPoolClientId"]
+    mallory = new_user(idp, pool_id, client_id, prefix="mallory")
+    victim = new_user(idp, pool_id, client_id, prefix="victim")
+    srp = AWSSRP(mallory.email, PASSWORD, pool_id, client_id, client=idp)
+    parameters = srp.get_auth_params()
+    challenge = idp.initiate_auth(
+        ClientId=client_id, AuthFlow="USER_SRP_AUTH", AuthParameters=parameters
+    )
+    assert challenge["ChallengeName"] == "PASSWORD_VERIFIER"
+    assert challenge["ChallengeParameters"]["USER_ID_FOR_SRP"] == mallory.sub  # the user name
+    proof = srp.process_challenge(challenge["ChallengeParameters"], parameters)
+    for changed in ({"USERNAME": victim.email}, {"PASSWORD_CLAIM_SECRET_BLOCK": "c3RpbnQ="}):
+        with pytest.raises(ClientError) as raised:
+            idp.respond_to_auth_challenge(
+                ClientId=client_id,
+                ChallengeName="PASSWORD_VERIFIER",
+                ChallengeResponses={**proof, **changed},
+            )
+        assert raised.value.response["Error"]["Code"] in {
+            "NotAuthorizedException",
+            "ResourceNotFoundException",
+        }, changed

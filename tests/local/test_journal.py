@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pycognito.aws_srp import AWSSRP
 
 from local import journal
 from local.emulator import Emulator
@@ -43,6 +44,24 @@ def live_calls(emulator: Emulator) -> dict[str, Any]:
         AuthFlow="USER_PASSWORD_AUTH",
         AuthParameters={"USERNAME": "ann@example.com", "PASSWORD": PASSWORD},
     )["AuthenticationResult"]
+    # SRP: one sign-in answered, one left at its challenge (the server's secret numbers come
+    # from moto's seeded generator, and are kept on its backend: local/srp.py).
+    pending = []
+    for answered in (True, False):
+        srp = AWSSRP("ann@example.com", PASSWORD, pool, client["ClientId"], client=idp)
+        parameters = srp.get_auth_params()
+        challenge = idp.initiate_auth(
+            ClientId=client["ClientId"], AuthFlow="USER_SRP_AUTH", AuthParameters=parameters
+        )
+        proof = srp.process_challenge(challenge["ChallengeParameters"], parameters)
+        if answered:
+            idp.respond_to_auth_challenge(
+                ClientId=client["ClientId"],
+                ChallengeName="PASSWORD_VERIFIER",
+                ChallengeResponses=proof,
+            )
+        else:
+            pending.append({"ClientId": client["ClientId"], "ChallengeResponses": proof})
 
     dynamodb = emulator.client("dynamodb")
     dynamodb.create_table(
@@ -80,7 +99,7 @@ def live_calls(emulator: Emulator) -> dict[str, Any]:
     sqs.send_message(QueueUrl=queue, MessageBody="one")
     sqs.send_message(QueueUrl=queue, MessageBody="two")
     received = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=1)["Messages"]
-    return {"tokens": tokens, "received": received}
+    return {"tokens": tokens, "received": received, "srp": pending[0]}
 
 
 def plain(value: Any, path: frozenset[int] = frozenset()) -> Any:
@@ -135,6 +154,9 @@ def test_a_replayed_journal_makes_the_state_the_live_calls_made(
     idp = emulator.client("cognito-idp")
     pool = idp.list_user_pools(MaxResults=60)["UserPools"]
     assert pool
+    # The SRP challenge begun before the restart is answered after it.
+    signed_in = idp.respond_to_auth_challenge(ChallengeName="PASSWORD_VERIFIER", **answers["srp"])
+    assert signed_in["AuthenticationResult"]["AccessToken"]
     receipt = answers["received"][0]["ReceiptHandle"]
     sqs = emulator.client("sqs")
     queue = sqs.get_queue_url(QueueName="journal")["QueueUrl"]

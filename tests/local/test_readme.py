@@ -24,6 +24,7 @@ README = REPO / "README.md"
 SECTIONS = {
     "Walk-through with curl": 1,
     "A second user, their email verified, and a team": 1,
+    "A stock Cognito client: pycognito": 1,
     "Webhooks, locally": 2,
     "Faults, locally": 1,  # the run-time one (the others start a stack or run tests)
 }
@@ -119,7 +120,7 @@ def test_the_readme_walk_through_works_as_written(tmp_path: Path) -> None:
         deliveries = deliveries_of(outputs, token, webhook_id)
     finally:
         assert stop(process) == 0
-    walk, team, hook, ping, fault = (answers(part) for part in output)
+    walk, team, srp, hook, ping, fault = (answers(part) for part in output)
 
     me, projects, tasks, started, running, stopped = walk
     assert me["email"] == outputs["DemoUsername"]
@@ -135,6 +136,9 @@ def test_the_readme_walk_through_works_as_written(tmp_path: Path) -> None:
     assert re.fullmatch(r"sam-\d+@example\.com", email)
     assert [i["teamName"] for i in listed["invitations"]] == ["Acme team"]
     assert email in [m["email"] for m in accepted["team"]["members"]]
+
+    [srp_me] = srp  # the demo user's profile, through a token pycognito got with SRP
+    assert srp_me["email"] == outputs["DemoUsername"]
 
     assert hook == [] and '"secret"' in stderr  # the subscription, shown by tee
     pinged, logged = ping
