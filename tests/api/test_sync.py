@@ -126,7 +126,8 @@ def test_bad_and_expired_tokens(api: Api, other: Api) -> None:
     # Another user's token counts another sequence: refused, never silently misread.
     assert_error(other.get(f"/v1/sync?syncToken={token}"), 400, "invalid_sync_token")
     fields = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-    future = {**fields, "s": fields["s"] + 1000}
+    me = api.get("/v1/me").json()["personalWorkspaceId"]
+    future = {**fields, "p": {**fields["p"], me: fields["p"][me] + 1000}}
     future_token = base64.urlsafe_b64encode(json.dumps(future).encode()).decode().rstrip("=")
     assert_error(api.get(f"/v1/sync?syncToken={future_token}"), 400, "invalid_sync_token")
     old = {**fields, "t": fields["t"] - 31 * 86400}

@@ -214,23 +214,7 @@ def _entities(body: Any) -> Iterator[tuple[str, str]]:
             yield from _entities(value)
 
 
-# Known defect, open: these two routes' retries do not yet answer the first response exactly
-# (docs/DESIGN.md, "Workspaces": what is not done). Strict: the day they do, this fails.
-_NOT_YET_EXACTLY_ONCE = {"POST /v1/workspaces", "POST /v1/workspaces/{id}/timers/{id}/stop"}
-
-
-@pytest.mark.parametrize(
-    "route",
-    [
-        pytest.param(
-            route,
-            marks=pytest.mark.xfail(strict=True, reason="workspace retries: known defect"),
-        )
-        if route in _NOT_YET_EXACTLY_ONCE
-        else route
-        for route in ROUTES
-    ],
-)
+@pytest.mark.parametrize("route", ROUTES)
 def test_a_retry_after_the_function_died_answers_the_first_response(
     pool: str, route: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1,10 +1,15 @@
-"""Delta sync (docs/DESIGN.md, "Sync"; docs/API.md, "Sync tokens").
+"""Delta sync across the caller's workspaces (docs/DESIGN.md, "Sync"; docs/API.md, "Sync
+tokens").
 
-A token holds the user's change sequence up to which the client has everything. A page is
-one consistent query on the `bySeq` index for `token < seq <= upto`, where `upto` is the
-counter read just before: every write with a seq up to it had committed when it was read
-(the counter is written in the same transaction), so no write is ever skipped, and the cost is
-the number of changes since the token, not the size of the account.
+Each workspace has its own change sequence (its partition's counter). A token holds, for each
+workspace of the caller, the seq up to which the client has everything. A page reads each
+workspace in turn (the personal one first, then the shared ones by id): one consistent query
+on its `bySeq` index for `position < seq <= upto`, where `upto` is its counter read just
+before: every write with a seq up to it had committed when it was read (the counter is written
+in the same transaction), so no write is ever skipped, and the cost is the changes since the
+token plus one counter read a workspace, not the size of the account. A workspace the caller
+has joined since the token is read whole; one they left, were removed from or that was
+deleted is listed in `deleted` as `{type: "workspace", id}`.
 """
 
 from __future__ import annotations
@@ -12,15 +17,18 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from stint import jsonio
 from stint.config import settings
 from stint.errors import StintError, ValidationFailed
 from stint.kinds import KINDS
+from stint.services import access, workspaces
 from stint.services.common import Caller
-from stint.store import Store, entity_of
+from stint.store import entity_of
+from stint.timeutil import format_timestamp, utc_now
 
 FULL_SYNC = "*"
 
@@ -39,28 +47,38 @@ def _invalid() -> ValidationFailed:
 
 @dataclass(frozen=True)
 class SyncToken:
-    seq: int  # the client has every change with a seq up to this
-    issued: int  # epoch seconds: every change after `seq` was written after this moment
-    user: str  # whose sequence it counts
-    base: int | None = None  # while a full sync pages: tombstones up to here are not news
+    # workspace id -> the seq up to which the client has everything of it
+    positions: dict[str, int]
+    issued: int  # epoch seconds: every change after the positions was written after this
+    user: str  # whose workspaces it counts
+    # while a full read of a workspace pages: its tombstones up to here are not news
+    bases: dict[str, int] = field(default_factory=dict)
 
     def encode(self) -> str:
-        fields = {"s": self.seq, "t": self.issued, "u": self.user, "b": self.base}
-        return jsonio.to_token({k: v for k, v in fields.items() if v is not None})
+        fields: dict[str, Any] = {"p": self.positions, "t": self.issued, "u": self.user}
+        if self.bases:
+            fields["b"] = self.bases
+        return jsonio.to_token(fields)
 
     @classmethod
-    def decode(cls, text: str) -> SyncToken:
+    def decode(cls, text: str, user_id: str) -> SyncToken:
         try:
             fields = jsonio.from_token(text)
-            token = cls(fields["s"], fields["t"], fields["u"], fields.get("b"))
+            if "s" in fields:  # a token from before workspaces: the personal sequence
+                positions = {user_id: fields["s"]}
+                bases = {user_id: fields["b"]} if fields.get("b") is not None else {}
+            else:
+                positions, bases = fields["p"], fields.get("b", {})
+            token = cls(dict(positions), fields["t"], fields["u"], dict(bases))
         except jsonio.OverLimit as error:
             raise ValidationFailed(f"syncToken: {error}", code="invalid_json") from error
-        except (ValueError, KeyError, TypeError) as error:
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise _invalid() from error
-        numbers = [token.seq, token.issued] + ([token.base] if token.base is not None else [])
+        numbers = [token.issued, *token.positions.values(), *token.bases.values()]
         if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in numbers):
             raise _invalid()
-        if not isinstance(token.user, str):
+        keys = [*token.positions, *token.bases]
+        if not isinstance(token.user, str) or not all(isinstance(k, str) for k in keys):
             raise _invalid()
         return token
 
@@ -69,38 +87,94 @@ def _user_tag(user_id: str) -> str:
     return hashlib.sha256(user_id.encode()).hexdigest()[:12]
 
 
-def sync(caller: Caller, sync_token: str | None, limit: int) -> dict[str, Any]:
-    store = Store(caller.user_id)
-    now = int(time.time())
-    tag = _user_tag(caller.user_id)
+def _read_token(caller: Caller, sync_token: str | None, now: int) -> SyncToken | None:
     if sync_token in (None, "", FULL_SYNC):
-        token = None
-    else:
-        assert sync_token is not None
-        token = SyncToken.decode(sync_token)
-        if token.user != tag:
-            raise _invalid()
-        if now - token.issued > settings().tombstone_retention_days * 86400:
-            raise SyncTokenExpired("The sync token is older than the tombstone retention; sync *")
-    upto = store.change_sequence()
-    after = token.seq if token else 0
-    if after > upto:
+        return None
+    assert sync_token is not None
+    token = SyncToken.decode(sync_token, caller.user_id)
+    if token.user != _user_tag(caller.user_id):
         raise _invalid()
-    base = token.base if token else upto  # a full sync skips what was deleted before it
-    records, has_more = store.changes(after, upto, limit)
-    if has_more and records:
-        # The next page goes on from here; changes after it are no older than this sync.
-        next_token = SyncToken(int(records[-1]["seq"]), token.issued if token else now, tag, base)
-    else:
-        has_more = False
-        next_token = SyncToken(upto, now, tag)
-    page: dict[str, Any] = {"syncToken": next_token.encode(), "hasMore": has_more}
+    if now - token.issued > settings().tombstone_retention_days * 86400:
+        raise SyncTokenExpired("The sync token is older than the tombstone retention; sync *")
+    return token
+
+
+def sync(caller: Caller, sync_token: str | None, limit: int) -> dict[str, Any]:
+    now = int(time.time())
+    token = _read_token(caller, sync_token, now)
+    mine = access.memberships(caller)
+    known = token.positions if token else {}
+    positions: dict[str, int] = dict(known)
+    bases: dict[str, int] = dict(token.bases) if token else {}
     grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for record in records:
-        if record["kind"] == "tombstone":
-            if base is None or int(record["seq"]) > base:
-                grouped["deleted"].append({k: record[k] for k in ("type", "id", "lastUpdated")})
-        elif record["kind"] in KINDS:
-            grouped[KINDS[record["kind"]].plural].append(entity_of(record))
+    has_more = False
+    left = limit
+    for member in mine:
+        store = member.store(caller)
+        upto = store.change_sequence()
+        after = known.get(member.workspace_id, 0)
+        if after > upto:
+            raise _invalid()
+        if member.workspace_id not in known:  # new to the client: read whole, live ones only
+            bases.setdefault(member.workspace_id, upto)
+        base = bases.get(member.workspace_id)
+        records, more = store.changes(after, upto, left) if left else ([], after < upto)
+        for record in records:
+            _add(grouped, record, base, caller.user_id)
+        left -= len(records)
+        if more and records:
+            positions[member.workspace_id] = int(records[-1]["seq"])
+            has_more = True
+            break
+        if more:  # no room left on this page
+            has_more = True
+            break
+        positions[member.workspace_id] = upto
+        bases.pop(member.workspace_id, None)
+    current = {member.workspace_id for member in mine}
+    gone = [workspace_id for workspace_id in known if workspace_id not in current]
+    for workspace_id in gone:
+        positions.pop(workspace_id, None)
+        bases.pop(workspace_id, None)
+        stamp = format_timestamp(utc_now())
+        grouped["deleted"].append({"type": "workspace", "id": workspace_id, "lastUpdated": stamp})
+    issued = token.issued if token and has_more else now
+    next_token = SyncToken(positions, issued, _user_tag(caller.user_id), bases if has_more else {})
+    page: dict[str, Any] = {"syncToken": next_token.encode(), "hasMore": has_more}
+    if token is None or gone or _workspaces_changed(mine, token):
+        personal_record = access.personal_record(caller)
+        page["workspaces"] = [workspaces.view(member, personal_record) for member in mine]
     page.update(grouped)
     return page
+
+
+def _workspaces_changed(mine: list[access.Membership], token: SyncToken) -> bool:
+    """Whether the client's list of workspaces is out of date: one joined, or a shared one's
+    record (name, settings, members) written since the token. A personal workspace renamed
+    shows in the next full sync or change of the list."""
+    since = format_timestamp(datetime.fromtimestamp(token.issued - 1, UTC))
+    return any(
+        member.workspace_id not in token.positions
+        or str((member.record or {}).get("lastUpdated", "")) >= since
+        for member in mine
+        if not member.personal
+    )
+
+
+def _add(
+    grouped: dict[str, list[dict[str, Any]]],
+    record: dict[str, Any],
+    base: int | None,
+    user_id: str,
+) -> None:
+    """A changed record into its list: a tombstone into `deleted` (unless `base` says the
+    client never had it), an entity into its kind's; other members' sessions are theirs
+    (read through `GET /v1/sessions?workspaceId=&userId=`), not in the caller's sync."""
+    if record["kind"] == "tombstone":
+        if base is None or int(record["seq"]) > base:
+            grouped["deleted"].append({k: record[k] for k in ("type", "id", "lastUpdated")})
+    elif record["kind"] in KINDS:
+        entity = entity_of(record)
+        if record["kind"] == "session" and entity.get("userId", user_id) != user_id:
+            return
+        grouped[KINDS[record["kind"]].plural].append(entity)
