@@ -1,4 +1,4 @@
-"""Task events and my timer (docs/DESIGN.md, "Tasks, timers and teams"; docs/API.md,
+"""Task events and my timer (docs/DESIGN.md, "Tasks and timers"; docs/API.md,
 "Timers"): the sessions they start and stop are `running`'s, the task's status follows the
 events (`task_state`), and the task and its sessions commit in one transaction."""
 
