@@ -83,7 +83,8 @@ CONTRACT: dict[tuple[str, str], set[int]] = {
     ("POST", "/v1/workspaces/{workspaceId}/timers/{timerId}/stop"): {200, 403, 404},
     # 9-11. Reports, search, webhooks
     # a projectId / parentId that names nothing of the caller's is a 404 (docs/API.md, "Errors")
-    ("GET", "/v1/reports/summary"): {200, 404},
+    ("GET", "/v1/reports/summary"): {200, 403, 404},  # 403: another member's time
+    ("GET", "/v1/reports/summary.csv"): {200, 403, 404},
     ("GET", "/v1/search"): {200, 404},
     ("POST", "/v1/webhooks"): {201, 409},  # at most 20 a user
     ("GET", "/v1/webhooks"): {200},
@@ -102,8 +103,10 @@ CONTRACT: dict[tuple[str, str], set[int]] = {
     # 16. Sessions in bulk (atomic: the failing operation's own status)
     ("POST", "/v1/sessions/batch"): {200, 404, 409, 412},
     # 17. Detailed and weekly reports
-    ("GET", "/v1/reports/detailed"): {200, 404},
-    ("GET", "/v1/reports/weekly"): {200},
+    ("GET", "/v1/reports/detailed"): {200, 403, 404},
+    ("GET", "/v1/reports/detailed.csv"): {200, 403, 404},
+    ("GET", "/v1/reports/weekly"): {200, 403, 404},
+    ("GET", "/v1/reports/weekly.csv"): {200, 403, 404},
 }
 # Where If-Match is honoured (docs/API.md, "Changing safely"): every PATCH, PUT and DELETE of an
 # entity with
@@ -269,6 +272,10 @@ def test_success_responses(document: dict[str, Any]) -> None:
             continue
         assert success and {int(s) for s in success} <= allowed[method], f"{method} {path}"
         for status, response in success.items():
+            if path.endswith(".csv"):  # a report's CSV form: text, and only text
+                assert list(response["content"]) == ["text/csv"], path
+                continue
+            assert list(response["content"]) == ["application/json"], path
             schema = response["content"]["application/json"]["schema"]
             refs = [option["$ref"] for option in schema.get("anyOf", [schema])]
             if all(NOT_ONE_ENTITY.search(ref.removeprefix(REF)) for ref in refs):

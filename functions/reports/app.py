@@ -4,7 +4,7 @@
 Both only read the caller's data. A thin HTTP adapter.
 """
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
@@ -12,7 +12,6 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from stint.api import CurrentCaller, create_app, handler, json_response, next_link
 from stint.models import (
     DetailedReport,
-    ReportFormat,
     ReportGroupBy,
     SearchResults,
     SearchType,
@@ -45,9 +44,19 @@ To = Annotated[
     ),
 ]
 Zone = Annotated[str, Query(description="IANA time zone of the days")]
-Format = Annotated[ReportFormat, Query(alias="format")]
 TagFilter = Annotated[str | None, Query(description="Only sessions carrying this tag")]
-NOT_FOUND = fails("`not_found`: `projectId`, `taskId` or `tagId` names nothing of the caller's")
+NOT_FOUND = fails(
+    "`not_found`: `projectId`, `taskId`, `tagId` or `workspaceId` names nothing of the caller's"
+)
+NOT_ALLOWED = fails("`forbidden`: a member's reports are of their own time (`userId`)")
+WorkspaceFilter = Annotated[
+    str | None,
+    Query(
+        description="One workspace: every member's time for its owners, admins and managers, a"
+        " member's own; without it, the caller's own time in every workspace"
+    ),
+]
+UserFilter = Annotated[str | None, Query(description="One member's time (needs `workspaceId`)")]
 
 
 def _csv(text: str, name: str) -> Response[str]:
@@ -55,22 +64,48 @@ def _csv(text: str, name: str) -> Response[str]:
     return Response(200, CSV, text, {"Content-Disposition": disposition})
 
 
+def _csv_answer(description: str) -> dict[int, Any]:
+    return {
+        200: {"description": description, "content": {"text/csv": {"schema": {"type": "string"}}}},
+        403: NOT_ALLOWED,
+        404: NOT_FOUND,
+    }
+
+
+_SUMMARY_CSV = (
+    "The groups as CSV (UTF-8 with a byte order mark, a header row: id, title, sessions,"
+    " duration, roundedDuration, billableDuration, amount, and for projects"
+    " plannedDurationHours, plannedBudget); formula cells neutralised"
+)
+
+
+def _summary_report(
+    caller: Any,
+    start: str,
+    end: str,
+    groupBy: ReportGroupBy,
+    tz: str,
+    projectId: str | None,
+    tagId: str | None,
+    workspaceId: str | None,
+    userId: str | None,
+) -> dict[str, Any]:
+    query = report_range.parse_query(
+        start=start,
+        end=end,
+        tz=tz,
+        group_by=groupBy,
+        project_id=projectId,
+        tag_id=tagId,
+        workspace_id=workspaceId,
+        user_id=userId,
+    )
+    return reports.summary(caller, query)
+
+
 @app.get(
     "/v1/reports/summary",
-    responses={
-        200: {
-            "description": (
-                "The summary: JSON, or with `format=csv` the groups as CSV (UTF-8 with a byte "
-                "order mark, a header row: id, title, sessions, duration, roundedDuration, "
-                "billableDuration, amount, and for projects plannedDurationHours, plannedBudget)"
-            ),
-            "content": {
-                "application/json": {"model": SummaryReport},
-                "text/csv": {"schema": {"type": "string"}},
-            },
-        },
-        404: fails("`not_found`: `projectId` or `tagId` names nothing of the caller's"),
-    },
+    responses={200: returns("The summary"), 403: NOT_ALLOWED, 404: NOT_FOUND},
 )
 def summary(
     caller: CurrentCaller,
@@ -80,38 +115,45 @@ def summary(
     tz: Zone = "UTC",
     projectId: Annotated[str | None, Query()] = None,
     tagId: TagFilter = None,
-    output: Format = "json",
-) -> Response[SummaryReport | str]:  # str: the CSV text
+    workspaceId: WorkspaceFilter = None,
+    userId: UserFilter = None,
+) -> Response[SummaryReport]:
     """Summary report.
 
     The work sessions that start in `[from, to)`, rounded by their project's rule, grouped
-    by project, task, day (in `tz`) or tag (a session counts in each of its tags' groups, an
-    untagged one in the group with `id: null`), with the billable amounts; as JSON, or as CSV
-    with `format=csv`.
+    by project, task, day (in `tz`), tag (a session counts in each of its tags' groups, an
+    untagged one in the group with `id: null`) or member (`user`), with the billable amounts.
+    The same as CSV: `GET /v1/reports/summary.csv`.
     """
-    query = report_range.parse_query(
-        start=start, end=end, tz=tz, group_by=groupBy, project_id=projectId, tag_id=tagId
-    )
-    report = reports.summary(caller, query)
-    if output == "csv":
-        return _csv(reports.to_csv(report), f"summary-by-{groupBy}")
+    report = _summary_report(caller, start, end, groupBy, tz, projectId, tagId, workspaceId, userId)
     return json_response(200, report)
+
+
+@app.get("/v1/reports/summary.csv", responses=_csv_answer(_SUMMARY_CSV))
+def summary_csv(
+    caller: CurrentCaller,
+    start: From,
+    end: To,
+    groupBy: Annotated[ReportGroupBy, Query()] = "project",
+    tz: Zone = "UTC",
+    projectId: Annotated[str | None, Query()] = None,
+    tagId: TagFilter = None,
+    workspaceId: WorkspaceFilter = None,
+    userId: UserFilter = None,
+) -> Response[str]:
+    """Summary report as CSV.
+
+    `GET /v1/reports/summary`'s groups, a row each, with a header row.
+    """
+    report = _summary_report(caller, start, end, groupBy, tz, projectId, tagId, workspaceId, userId)
+    return _csv(reports.to_csv(report), f"summary-by-{groupBy}")
 
 
 @app.get(
     "/v1/reports/detailed",
     responses={
-        200: {
-            "description": (
-                "The entries: JSON, a page of `limit` with the whole range's totals; or with "
-                "`format=csv` every entry of the range (UTF-8 with a byte order mark, a header "
-                "row: " + ", ".join(reports.DETAILED_COLUMNS) + ")"
-            ),
-            "content": {
-                "application/json": {"model": DetailedReport},
-                "text/csv": {"schema": {"type": "string"}},
-            },
-        },
+        200: returns("A page of entries, with the whole range's totals"),
+        403: NOT_ALLOWED,
         404: NOT_FOUND,
     },
 )
@@ -124,16 +166,17 @@ def detailed(
     taskId: Annotated[str | None, Query()] = None,
     tagId: TagFilter = None,
     billable: Annotated[bool | None, Query(description="Only (non-)billable tasks")] = None,
-    output: Format = "json",
+    workspaceId: WorkspaceFilter = None,
+    userId: UserFilter = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     nextToken: Annotated[str | None, Query()] = None,
-) -> Response[DetailedReport | str]:  # str: the CSV text
+) -> Response[DetailedReport]:
     """Detailed report.
 
     Every work session that starts in `[from, to)`, one entry each by start, with its
-    project, task, subtask, tags, rounded duration and amount. JSON pages carry the whole
-    range's totals, and the pages' amounts add up to them to the cent; `format=csv` is every
-    entry in one answer.
+    project, task, subtask, tags, rounded duration and amount. Pages carry the whole range's
+    totals, and the pages' amounts add up to them to the cent. Every entry in one CSV answer:
+    `GET /v1/reports/detailed.csv`.
     """
     query = report_range.parse_query(
         start=start,
@@ -143,10 +186,9 @@ def detailed(
         tag_id=tagId,
         task_id=taskId,
         billable=billable,
+        workspace_id=workspaceId,
+        user_id=userId,
     )
-    if output == "csv":
-        whole = reports.detailed(caller, query, limit=None, next_token=None)
-        return _csv(reports.detailed_csv(whole.report), "detailed")
     page = reports.detailed(caller, query, limit=limit, next_token=nextToken)
     if page.next_token is None:
         return json_response(200, page.report)
@@ -155,44 +197,100 @@ def detailed(
 
 
 @app.get(
-    "/v1/reports/weekly",
-    responses={
-        200: {
-            "description": (
-                "The week: JSON, or with `format=csv` a row per group (id, title, a column per "
-                "day, roundedDuration, amount) and a totals row (empty id, title `Total`)"
-            ),
-            "content": {
-                "application/json": {"model": WeeklyReport},
-                "text/csv": {"schema": {"type": "string"}},
-            },
-        },
-    },
+    "/v1/reports/detailed.csv",
+    responses=_csv_answer(
+        "Every entry of the range as CSV (UTF-8 with a byte order mark, a header row: "
+        + ", ".join(reports.DETAILED_COLUMNS)
+        + "); formula cells neutralised"
+    ),
+)
+def detailed_csv(
+    caller: CurrentCaller,
+    start: From,
+    end: To,
+    tz: Zone = "UTC",
+    projectId: Annotated[str | None, Query()] = None,
+    taskId: Annotated[str | None, Query()] = None,
+    tagId: TagFilter = None,
+    billable: Annotated[bool | None, Query(description="Only (non-)billable tasks")] = None,
+    workspaceId: WorkspaceFilter = None,
+    userId: UserFilter = None,
+) -> Response[str]:
+    """Detailed report as CSV.
+
+    Every entry of `GET /v1/reports/detailed`'s range in one answer.
+    """
+    query = report_range.parse_query(
+        start=start,
+        end=end,
+        tz=tz,
+        project_id=projectId,
+        tag_id=tagId,
+        task_id=taskId,
+        billable=billable,
+        workspace_id=workspaceId,
+        user_id=userId,
+    )
+    whole = reports.detailed(caller, query, limit=None, next_token=None)
+    return _csv(reports.detailed_csv(whole.report), "detailed")
+
+
+FirstDay = Annotated[
+    str,
+    Query(
+        alias="from",
+        description="The first of the seven local days, YYYY-MM-DD",
+        json_schema_extra={"format": "date"},
+    ),
+]
+
+
+@app.get(
+    "/v1/reports/weekly", responses={200: returns("The week"), 403: NOT_ALLOWED, 404: NOT_FOUND}
 )
 def weekly(
     caller: CurrentCaller,
-    start: Annotated[
-        str,
-        Query(
-            alias="from",
-            description="The first of the seven local days, YYYY-MM-DD",
-            json_schema_extra={"format": "date"},
-        ),
-    ],
+    start: FirstDay,
     tz: Zone = "UTC",
     groupBy: Annotated[WeeklyGroupBy, Query()] = "project",
-    output: Format = "json",
-) -> Response[WeeklyReport | str]:  # str: the CSV text
+    workspaceId: WorkspaceFilter = None,
+    userId: UserFilter = None,
+) -> Response[WeeklyReport]:
     """Weekly report.
 
-    Seven local days (in `tz`) from `from`: the rounded durations of each project, task or
-    tag a day, and its amount, with the totals a day.
+    Seven local days (in `tz`) from `from`: the rounded durations of each project, task, tag
+    or member a day, and its amount, with the totals a day. As CSV:
+    `GET /v1/reports/weekly.csv`.
     """
-    query = reports.weekly_query(start=start, tz=tz, group_by=groupBy)
-    report = reports.weekly(caller, query)
-    if output == "csv":
-        return _csv(reports.weekly_csv(report), f"weekly-by-{groupBy}")
-    return json_response(200, report)
+    query = reports.weekly_query(
+        start=start, tz=tz, group_by=groupBy, workspace_id=workspaceId, user_id=userId
+    )
+    return json_response(200, reports.weekly(caller, query))
+
+
+@app.get(
+    "/v1/reports/weekly.csv",
+    responses=_csv_answer(
+        "A row per group (id, title, a column per day, roundedDuration, amount) and a totals"
+        " row (empty id, title `Total`)"
+    ),
+)
+def weekly_csv(
+    caller: CurrentCaller,
+    start: FirstDay,
+    tz: Zone = "UTC",
+    groupBy: Annotated[WeeklyGroupBy, Query()] = "project",
+    workspaceId: WorkspaceFilter = None,
+    userId: UserFilter = None,
+) -> Response[str]:
+    """Weekly report as CSV.
+
+    `GET /v1/reports/weekly`'s groups, a row each, with a totals row.
+    """
+    query = reports.weekly_query(
+        start=start, tz=tz, group_by=groupBy, workspace_id=workspaceId, user_id=userId
+    )
+    return _csv(reports.weekly_csv(reports.weekly(caller, query)), f"weekly-by-{groupBy}")
 
 
 @app.get(

@@ -39,6 +39,16 @@ def list_sessions(
     end: Annotated[str | None, Query(json_schema_extra={"format": "date-time"})] = None,
     taskId: Annotated[str | None, Query()] = None,
     tagId: Annotated[str | None, Query(description="Only sessions carrying this tag")] = None,
+    workspaceId: Annotated[
+        str | None,
+        Query(
+            description="One workspace: every member's sessions for its owners, admins and"
+            " managers, a member's own; without it, the caller's own in every workspace"
+        ),
+    ] = None,
+    userId: Annotated[
+        str | None, Query(description="One member's sessions (needs `workspaceId`)")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     nextToken: Annotated[str | None, Query()] = None,
 ) -> Response[SessionList]:
@@ -54,6 +64,8 @@ def list_sessions(
         end=end,
         task_id=taskId,
         tag_id=tagId,
+        workspace_id=workspaceId,
+        user_id=userId,
         limit=limit,
         next_token=nextToken,
     )

@@ -103,9 +103,7 @@ def test_detailed_entries_of_the_fixture(fixture: dict[str, Any]) -> None:  # no
 
 
 def test_detailed_csv_is_every_entry_in_one_answer(fixture: dict[str, Any]) -> None:  # noqa: F811
-    response = get(
-        fixture["api"], DETAILED, **{"from": FROM, "to": TO, "format": "csv", "limit": 1}
-    )
+    response = get(fixture["api"], DETAILED + ".csv", **{"from": FROM, "to": TO})
     assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0][:4] == ["sessionId", "startTimestamp", "endTimestamp", "date"]
@@ -136,9 +134,7 @@ def test_weekly_of_the_fixture(fixture: dict[str, Any]) -> None:  # noqa: F811
         "roundedDuration": 15600,
         "amount": Decimal("350.38"),
     }
-    as_csv = get(
-        api, "/v1/reports/weekly", **{"from": "2026-10-24", "tz": "Europe/Berlin", "format": "csv"}
-    )
+    as_csv = get(api, "/v1/reports/weekly.csv", **{"from": "2026-10-24", "tz": "Europe/Berlin"})
     rows = list(csv.reader(io.StringIO(as_csv.content.decode("utf-8-sig"))))
     assert rows[0] == ["id", "title", *body["days"], "roundedDuration", "amount"]
     assert rows[1][1] == "'=Gamma"

@@ -10,9 +10,8 @@ from typing_extensions import TypedDict
 from stint.models.money import Amount, ExactNumber
 from stint.models.values import DATE_TIME, SearchType
 
-ReportGroupBy = Literal["project", "task", "day", "tag"]
-WeeklyGroupBy = Literal["project", "task", "tag"]
-ReportFormat = Literal["json", "csv"]
+ReportGroupBy = Literal["project", "task", "day", "tag", "user"]
+WeeklyGroupBy = Literal["project", "task", "tag", "user"]
 
 
 class ReportTotals(TypedDict):

@@ -173,3 +173,22 @@ def check(caller: Caller, member: Membership, kind: str, record: dict[str, Any],
         return
     if use == "delete" or (use == "write" and kind in _CATALOG_KINDS):
         member.require("catalog")
+
+
+def time_scopes(
+    caller: Caller, workspace_id: str | None, user_id: str | None
+) -> list[tuple[Membership, str | None]]:
+    """Whose sessions a list or report reads, where: without `workspaceId`, the caller's own in
+    every workspace of theirs; with it, that workspace's: every member's (or `userId`'s) for
+    owners, admins and managers, a member's own only (another's: 403). Each workspace with the
+    member whose time it is (None: everyone's)."""
+    if workspace_id is None:
+        if user_id not in (None, caller.user_id):
+            raise invalid_field("userId", "another member's time needs workspaceId")
+        return [(member, caller.user_id) for member in memberships(caller)]
+    member = membership(caller, workspace_id, "workspaceId")
+    if member.may("everyone"):
+        return [(member, user_id)]
+    if user_id not in (None, caller.user_id):
+        raise Forbidden("A member sees their own time only")
+    return [(member, caller.user_id)]

@@ -1,6 +1,6 @@
 """What a report reads and how it groups it (`stint.services.reports` builds the answers): the
 query's range and time zone, the work sessions of the range with what they name, priced, and
-their groups by project, task, day or tag."""
+their groups by project, task, day, tag or member."""
 
 from __future__ import annotations
 
@@ -16,9 +16,11 @@ from stint.billing import allocate_cents, exact_amount, round_duration, to_cents
 from stint.errors import invalid_field
 from stint.models import ReportGroupBy as GroupBy
 from stint.models import WeeklyGroupBy
+from stint.services import access, users
+from stint.services.access import Membership
 from stint.services.common import Caller, load
 from stint.services.running import stopped
-from stint.store import Store
+from stint.store import entity_of
 from stint.timeutil import format_timestamp, parse_timestamp, utc_now
 
 # A year in any time zone, with room for the offsets of its two ends.
@@ -60,6 +62,8 @@ class ReportQuery:
     tag_id: str | None = None
     task_id: str | None = None
     billable: bool | None = None
+    workspace_id: str | None = None  # None: the caller's own time in every workspace
+    user_id: str | None = None  # a member's time (managers and up, in `workspace_id`)
 
 
 def parse_query(
@@ -72,6 +76,8 @@ def parse_query(
     tag_id: str | None = None,
     task_id: str | None = None,
     billable: bool | None = None,
+    workspace_id: str | None = None,
+    user_id: str | None = None,
 ) -> ReportQuery:
     """Check the parameters: `from` < `to`, at most 367 days apart, a known IANA zone."""
     begin, finish = _timestamp("from", start), _timestamp("to", end)
@@ -80,7 +86,9 @@ def parse_query(
     if finish - begin > MAX_RANGE:
         raise invalid_field("to", f"must be at most {MAX_RANGE.days} days after from")
     check_zone(tz)
-    return ReportQuery(begin, finish, tz, group_by, project_id, tag_id, task_id, billable)
+    return ReportQuery(
+        begin, finish, tz, group_by, project_id, tag_id, task_id, billable, workspace_id, user_id
+    )
 
 
 def check_zone(tz: str) -> None:
@@ -116,6 +124,7 @@ class Work:
     billable_seconds: int  # the rounded seconds when the task is billable, else 0
     amount: Fraction  # exact
     day: date  # the local day (in tz) it starts on
+    user_id: str = ""  # the member whose time it is
 
     @property
     def tag_ids(self) -> list[str]:
@@ -127,6 +136,7 @@ class Range:
     works: list[Work]
     breaks: int
     named: dict[tuple[str, str], dict[str, Any]]  # the subtasks and tags read, by (kind, id)
+    users: dict[str, str] = field(default_factory=dict)  # member id -> display name
 
     def title_of(self, kind: str, entity_id: str | None) -> str | None:
         record = self.named.get((kind, entity_id or ""))
@@ -135,14 +145,33 @@ class Range:
 
 def read_range(caller: Caller, query: ReportQuery, *, naming: tuple[str, ...] = ()) -> Range:
     """The work sessions that start in the range and pass the filters, priced, and the breaks'
-    seconds; with `naming`, the subtasks and / or tags the sessions name, read along."""
-    store = Store(caller.user_id)
-    projects: dict[str, dict[str, Any]] = {}
-    if query.project_id is not None:
-        projects[query.project_id] = load(store, "project", query.project_id)
-    for kind, entity_id in (("task", query.task_id), ("tag", query.tag_id)):
-        if entity_id is not None:
-            load(store, kind, entity_id)  # not the caller's: 404
+    seconds; with `naming`, the subtasks and / or tags the sessions name, read along. One
+    range query a workspace read (and its lookups in one BatchGetItem each)."""
+    where = access.time_scopes(caller, query.workspace_id, query.user_id)
+    for kind, entity_id in (
+        ("project", query.project_id),
+        ("task", query.task_id),
+        ("tag", query.tag_id),
+    ):
+        if entity_id is not None:  # the one workspace that holds it (not the caller's: 404)
+            holder = access.locate(caller, kind, entity_id)
+            where = [(m, user) for m, user in where if m.workspace_id == holder.workspace_id]
+            load(holder.store(caller), kind, entity_id)
+    found = Range([], 0, {}, {})
+    for member, user_id in where:
+        _read_workspace(caller, member, user_id, query, naming, found)
+    return found
+
+
+def _read_workspace(
+    caller: Caller,
+    member: Membership,
+    user_id: str | None,
+    query: ReportQuery,
+    naming: tuple[str, ...],
+    found: Range,
+) -> None:
+    store = member.store(caller)
     low, high = format_timestamp(query.start), format_timestamp(query.end)
     sessions = [
         record
@@ -151,34 +180,41 @@ def read_range(caller: Caller, query: ReportQuery, *, naming: tuple[str, ...] = 
         )
         if query.tag_id is None or query.tag_id in (record.get("tagIds") or ())
     ]
+    sessions = [s for s in sessions if user_id is None or entity_of(s)["userId"] == user_id]
     refs: list[tuple[str, str]] = [("task", s["taskId"]) for s in sessions]
     if "subtask" in naming:
         refs += [("subtask", s["subtaskId"]) for s in sessions if s.get("subtaskId")]
     if "tag" in naming:
         refs += [("tag", tag_id) for s in sessions for tag_id in s.get("tagIds") or ()]
     named = store.get_many_of(refs)
+    found.named.update(named)
     tasks = {entity_id: record for (kind, entity_id), record in named.items() if kind == "task"}
-    if query.project_id is None:
-        projects = store.get_many("project", (t["projectId"] for t in tasks.values()))
+    projects = store.get_many("project", (t["projectId"] for t in tasks.values()))
+    found.users.update(_member_names(caller, member))
     zone, now = ZoneInfo(query.tz), utc_now()
-    works: list[Work] = []
-    breaks = 0
     for session in sessions:
         task = tasks.get(session["taskId"])
         project = projects.get(task["projectId"]) if task else None
-        if task is None or project is None or not _kept(query, task):
+        if task is None or project is None or not _kept(query, task, project):
             # Filtered out; or deleted (with this session) while we read.
             continue
         if session.get("type", WORK) != WORK:
-            breaks += _duration(session, now)
+            found.breaks += _duration(session, now)
             continue
-        works.append(_priced(session, task, project, zone, now))
-    return Range(works, breaks, named)
+        found.works.append(_priced(session, task, project, zone, now))
 
 
-def _kept(query: ReportQuery, task: dict[str, Any]) -> bool:
-    return (query.task_id is None or task["id"] == query.task_id) and (
-        query.billable is None or bool(task.get("billable", True)) == query.billable
+def _member_names(caller: Caller, member: Membership) -> dict[str, str]:
+    if member.record is None:
+        return {caller.user_id: str(users.profile(caller).entity["displayName"])}
+    return {m["userId"]: str(m["displayName"]) for m in member.record["members"]}
+
+
+def _kept(query: ReportQuery, task: dict[str, Any], project: dict[str, Any]) -> bool:
+    return (
+        (query.project_id is None or project["id"] == query.project_id)
+        and (query.task_id is None or task["id"] == query.task_id)
+        and (query.billable is None or bool(task.get("billable", True)) == query.billable)
     )
 
 
@@ -197,7 +233,8 @@ def _priced(
     # A session belongs to the day (in the zone) it starts on, however long that day is.
     day = parse_timestamp(session["startTimestamp"]).astimezone(zone).date()
     amount = exact_amount(billable, project.get("hourlyRate"))
-    return Work(session, task, project, duration, rounded, billable, amount, day)
+    user_id = str(entity_of(session)["userId"])
+    return Work(session, task, project, duration, rounded, billable, amount, day, user_id)
 
 
 def _duration(session: dict[str, Any], now: datetime) -> int:
@@ -221,6 +258,8 @@ def _keys_of(group_by: str, work: Work, found: Range) -> list[GroupKey]:
         return [(str(work.task["id"]), work.task.get("title"), None)]
     if group_by == "day":
         return [(work.day.isoformat(), work.day.isoformat(), None)]
+    if group_by == "user":
+        return [(work.user_id, found.users.get(work.user_id), None)]
     tags = [(tag_id, found.title_of("tag", tag_id)) for tag_id in work.tag_ids]
     # A tag deleted while the report read is no group; no tag left: the untagged group.
     named: list[GroupKey] = [(i, title, None) for i, title in tags if title is not None]

@@ -212,7 +212,14 @@ def detailed_csv(report: dict[str, Any]) -> str:
 # ----------------------------------------------------------------------------- weekly (17)
 
 
-def weekly_query(*, start: str, tz: str, group_by: WeeklyGroupBy) -> ReportQuery:
+def weekly_query(
+    *,
+    start: str,
+    tz: str,
+    group_by: WeeklyGroupBy,
+    workspace_id: str | None = None,
+    user_id: str | None = None,
+) -> ReportQuery:
     """Seven local days from the date `from` (YYYY-MM-DD) in `tz`, from its local midnight to
     the eighth day's."""
     check_zone(tz)
@@ -231,7 +238,9 @@ def weekly_query(*, start: str, tz: str, group_by: WeeklyGroupBy) -> ReportQuery
         in_range = False
     if not in_range:
         raise invalid_field("from", f"must be within {RANGE_TEXT}, with its seven days")
-    return ReportQuery(begin, finish, tz, group_by, None)
+    return ReportQuery(
+        begin, finish, tz, group_by, None, workspace_id=workspace_id, user_id=user_id
+    )
 
 
 def weekly(caller: Caller, query: ReportQuery) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from stint import jsonio
 from stint.errors import Conflict, PreconditionFailed, StintError, invalid_field, not_found
 from stint.models import SessionBody, SessionFields, new_entity
 from stint.services import access, entities, running, tags, titles
@@ -37,6 +38,7 @@ from stint.store import (
     UnitOfWork,
     entity_of,
     entity_sk,
+    next_token_value,
     retrying,
 )
 from stint.timeutil import format_timestamp, parse_timestamp, utc_now
@@ -293,25 +295,60 @@ def list_sessions(
     end: str | None,
     task_id: str | None,
     tag_id: str | None = None,
+    workspace_id: str | None = None,
+    user_id: str | None = None,
     limit: int,
     next_token: str | None,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Sessions by startTimestamp ascending, `start` inclusive, `end` exclusive, optionally of
-    one task and / or carrying one tag."""
+    one task and / or carrying one tag: the caller's own in every workspace, or a workspace's
+    (`access.time_scopes`). Each workspace's range is read from the page token's key on, at
+    most `limit` a workspace, and merged."""
     low = _bound("start", start) or _BEGINNING_OF_TIME
     high = _bound("end", end) or _END_OF_TIME
+    where = access.time_scopes(caller, workspace_id, user_id)
+    after = _after(next_token, [member.workspace_id for member, _ in where])
+    if after is not None:
+        low = max(low, after[0])
+    found: list[tuple[tuple[str, str, str], dict[str, Any]]] = []
+    more = False
+    for member, whose in where:
 
-    def keep(record: dict[str, Any]) -> bool:
-        return (
-            record["start"] != high
-            and (task_id is None or record["taskId"] == task_id)
-            and (tag_id is None or tag_id in (record.get("tagIds") or ()))
+        def keep(record: dict[str, Any], ws: str = member.workspace_id, who: Any = whose) -> bool:
+            return (
+                record["start"] != high
+                and (task_id is None or record["taskId"] == task_id)
+                and (tag_id is None or tag_id in (record.get("tagIds") or ()))
+                and (who is None or entity_of(record)["userId"] == who)
+                and (after is None or (record["start"], ws, record["sk"]) > after)
+            )
+
+        records, token = member.store(caller).query_page(
+            between=(low, high), index="byStart", limit=limit, next_token=None, keep=keep
         )
+        more = more or token is not None
+        found += [((r["start"], member.workspace_id, r["sk"]), r) for r in records]
+    found.sort(key=lambda pair: pair[0])
+    page = found[:limit]
+    if (more or len(found) > limit) and page:
+        return [entity_of(r) for _, r in page], jsonio.to_token(list(page[-1][0]))
+    return [entity_of(r) for _, r in page], None
 
-    records, token = Store(caller.user_id).query_page(
-        between=(low, high), index="byStart", limit=limit, next_token=next_token, keep=keep
+
+def _after(token: str | None, workspace_ids: list[str]) -> tuple[str, str, str] | None:
+    """The key a page token continues after: (start, workspace id, sort key)."""
+    if token is None:
+        return None
+    value = next_token_value(
+        token,
+        lambda v: (
+            isinstance(v, list)
+            and len(v) == 3
+            and all(isinstance(part, str) for part in v)
+            and v[1] in workspace_ids
+        ),
     )
-    return [entity_of(r) for r in records], token
+    return (value[0], value[1], value[2])
 
 
 def _bound(name: str, value: str | None) -> str | None:
