@@ -166,6 +166,25 @@ def _task(me: User) -> str:
     return me.create("tasks", "/v1/tasks", "task", title="T")
 
 
+def _shared_project(owner: User, *members: User) -> tuple[str, str]:
+    """A shared workspace of `owner`'s, with `members`, and a project in it."""
+    workspace = _team(owner, *members)
+    return workspace, owner.create(
+        "catalog", "/v1/projects", "project", title="Q", workspaceId=workspace
+    )
+
+
+def _shared_task(owner: User, *members: User) -> str:
+    """A task of a shared workspace of `owner`'s, with `members`."""
+    _, project = _shared_project(owner, *members)
+    return owner.create("tasks", "/v1/tasks", "task", title="T", projectId=project)
+
+
+def _in_workspace(me: User, other: User) -> Request:
+    """A session of `me`, a member of `other`'s workspace, on a task of it."""
+    return "sessions", "/v1/sessions", {"task": {"id": _shared_task(other, me)}, "session": SESSION}
+
+
 SESSION = {"startTimestamp": "2026-11-22T09:30:00Z", "duration": 60}
 ROUTES: dict[str, Setup] = {
     "POST /v1/projects": lambda me, _: ("catalog", "/v1/projects", {"project": {"title": "A"}}),
@@ -220,6 +239,80 @@ ROUTES: dict[str, Setup] = {
     "POST /v1/webhooks/{id}/rotate-secret": lambda me, _: (
         "webhooks",
         f"/v1/webhooks/{_webhook(me)}/rotate-secret",
+        None,
+    ),
+    # Writes in a shared workspace (its partition, WS#<id>, and its counter).
+    "POST /v1/projects (in a workspace)": lambda me, _: (
+        "catalog",
+        "/v1/projects",
+        {"project": {"title": "A", "workspaceId": _team(me)}},
+    ),
+    "POST /v1/categories (in a workspace)": lambda me, _: (
+        "catalog",
+        "/v1/categories",
+        {"category": {"title": "C", "workspaceId": _team(me)}},
+    ),
+    "POST /v1/tags (in a workspace)": lambda me, _: (
+        "catalog",
+        "/v1/tags",
+        {"tag": {"name": "t", "workspaceId": _team(me)}},
+    ),
+    "POST /v1/tasks (in a workspace)": lambda me, _: (
+        "tasks",
+        "/v1/tasks",
+        {"task": {"title": "W", "projectId": _shared_project(me)[1]}},
+    ),
+    "POST /v1/projects/{id}/tasks (in a workspace)": lambda me, _: (
+        "tasks",
+        f"/v1/projects/{_shared_project(me)[1]}/tasks",
+        {"task": {"title": "W"}},
+    ),
+    "POST /v1/tasks/{id}/subtasks (in a workspace)": lambda me, _: (
+        "tasks",
+        f"/v1/tasks/{_shared_task(me)}/subtasks",
+        {"subtask": {"title": "S"}},
+    ),
+    "POST /v1/tasks/{id}/events (in a workspace)": lambda me, _: (
+        "tasks",
+        f"/v1/tasks/{_shared_task(me)}/events",
+        {"event": "start_tracking"},
+    ),
+    "POST /v1/sessions (a member's, in a workspace)": _in_workspace,
+    "POST /v1/sessions (running, in a workspace)": lambda me, _: (
+        "sessions",
+        "/v1/sessions",
+        {"task": {"id": _shared_task(me)}, "session": {**SESSION, "duration": None}},
+    ),
+    "POST /v1/sessions (by titles, in a workspace)": lambda me, _: (
+        "sessions",
+        "/v1/sessions",
+        {
+            "task": {"title": "New"},
+            "project": {"title": "New", "workspaceId": _team(me)},
+            "session": SESSION,
+        },
+    ),
+    "POST /v1/sessions/batch (in a workspace)": lambda me, _: (
+        "sessions",
+        "/v1/sessions/batch",
+        {
+            "operations": [
+                {"op": "create", "body": {"task": {"id": _shared_task(me)}, "session": SESSION}}
+            ]
+        },
+    ),
+    "POST /v1/timer (in a workspace)": lambda me, _: (
+        "timer",
+        "/v1/timer",
+        {"taskId": _shared_task(me)},
+    ),
+    "POST /v1/timer/stop (in a workspace)": lambda me, _: (
+        _running_timer(me, _shared_project(me)[1]),
+        ("timer", "/v1/timer/stop", None),
+    )[1],
+    "POST /v1/workspaces/{id}/timers/{id}/stop (their own)": lambda me, other: (
+        "workspaces",
+        _member_timer(other, me),
         None,
     ),
 }
