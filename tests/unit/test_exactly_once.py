@@ -180,6 +180,14 @@ def _shared_task(owner: User, *members: User) -> str:
     return owner.create("tasks", "/v1/tasks", "task", title="T", projectId=project)
 
 
+def _batch_elsewhere(me: User, _: User) -> Request:
+    """An atomic batch starting a session in a shared workspace while a timer runs in `me`'s
+    personal one."""
+    _running_timer(me)
+    body = {"task": {"id": _shared_task(me)}, "session": {**SESSION, "duration": None}}
+    return "sessions", "/v1/sessions/batch", {"operations": [{"op": "create", "body": body}]}
+
+
 def _in_workspace(me: User, other: User) -> Request:
     """A session of `me`, a member of `other`'s workspace, on a task of it."""
     return "sessions", "/v1/sessions", {"task": {"id": _shared_task(other, me)}, "session": SESSION}
@@ -305,6 +313,30 @@ ROUTES: dict[str, Setup] = {
         "timer",
         "/v1/timer",
         {"taskId": _shared_task(me)},
+    ),
+    # A timer running in another workspace is stopped by the start (running.take_over).
+    "POST /v1/timer (in a workspace, one running in the personal one)": lambda me, _: (
+        _running_timer(me),
+        ("timer", "/v1/timer", {"taskId": _shared_task(me)}),
+    )[1],
+    "POST /v1/timer (one running in a workspace)": lambda me, _: (
+        _running_timer(me, _shared_project(me)[1]),
+        ("timer", "/v1/timer", {"taskId": _task(me)}),
+    )[1],
+    "POST /v1/tasks/{id}/events (in a workspace, one running in the personal one)": lambda me, _: (
+        _running_timer(me),
+        ("tasks", f"/v1/tasks/{_shared_task(me)}/events", {"event": "start_tracking"}),
+    )[1],
+    "POST /v1/sessions (running, in a workspace, one running in the personal one)": lambda me, _: (
+        _running_timer(me),
+        (
+            "sessions",
+            "/v1/sessions",
+            {"task": {"id": _shared_task(me)}, "session": {**SESSION, "duration": None}},
+        ),
+    )[1],
+    "POST /v1/sessions/batch (running, in a workspace, one running in the personal one)": (
+        _batch_elsewhere
     ),
     "POST /v1/timer/stop (in a workspace)": lambda me, _: (
         _running_timer(me, _shared_project(me)[1]),
