@@ -79,6 +79,29 @@ def test_starting_stops_the_running_timer_first(api: Api) -> None:
     assert [s["id"] for s in running] == [third["timer"]["session"]["id"]]
 
 
+def test_starting_in_a_workspace_stops_the_timer_running_in_another(api: Api) -> None:
+    """One timer across workspaces: a start stops the one running elsewhere, pauses its task,
+    and both commit together (the stop is stamped as the start is)."""
+    workspace = api.create("/v1/workspaces", "workspace", name="Shared")["id"]
+    project = api.create("/v1/projects", "project", title="Q", workspaceId=workspace)
+    shared = api.create("/v1/tasks", "task", title="there", projectId=project["id"])
+    mine = api.create("/v1/tasks", "task", title="here")
+    first = start(api, mine["id"])["timer"]["session"]
+    second = start(api, shared["id"])
+    stopped, session = second["stopped"], second["timer"]["session"]
+    assert stopped["id"] == first["id"] and stopped["running"] is False
+    assert stopped["lastUpdated"] == session["lastUpdated"]
+    assert session["workspaceId"] == workspace and session["running"] is True
+    assert api.get(f"/v1/sessions/{first['id']}").json()["session"] == stopped
+    assert api.get(f"/v1/tasks/{mine['id']}").json()["task"]["status"] == "paused"
+    assert api.get("/v1/timer").json()["timer"]["session"]["id"] == session["id"]
+    # And back: the shared workspace's timer is stopped by a start in the personal one.
+    third = start(api, mine["id"])
+    assert third["stopped"]["id"] == session["id"] and third["stopped"]["running"] is False
+    assert api.get(f"/v1/tasks/{shared['id']}").json()["task"]["status"] == "paused"
+    assert api.get("/v1/timer").json()["timer"]["session"]["id"] == third["timer"]["session"]["id"]
+
+
 def test_start_errors(api: Api, other: Api) -> None:
     task = api.create("/v1/tasks", "task", title="mine")
     elsewhere = api.create("/v1/tasks", "task", title="elsewhere")

@@ -137,14 +137,13 @@ def take_over(
     """Make `session_id` the running session: stop the one running (unless it is this one)
     and point the guard at it, conditioned on the guard as read; the session it stopped.
 
-    A session running in another workspace is stopped first, in a transaction of its own (a
-    transaction writes one workspace's change sequence): the guard, freed by it, is then taken
-    by this one's as if nothing ran; a start that fails after it leaves no timer running."""
+    A session running in another workspace is stopped, and its task paused, in the same
+    transaction (`UnitOfWork.commit_along`: each workspace's changes on its own sequence): the
+    request makes one write, so an idempotent one commits with its key's record."""
     ref = guard_ref(store, session_id)
     previous = None
     if running.session is not None and running.workspace_id != store.workspace_id:
         previous = _stop_elsewhere(store, running, now)
-        running = Running(None, None)
     elif running.session is not None and running.guard != ref:
         previous = stop(store, running.session, now, release=False)
     if running.guard != ref:
@@ -153,13 +152,14 @@ def take_over(
 
 
 def _stop_elsewhere(store: UnitOfWork, running: Running, now: datetime) -> dict[str, Any]:
+    """Stop the session running in another workspace in `store`'s commit; the guard is taken
+    over, not freed."""
     assert running.session is not None and running.workspace_id is not None
     there = UnitOfWork(store.user_id, running.workspace_id)
-    session = stop(there, running.session, now)
+    session = stop(there, running.session, now, release=False)
     pause_task(there, running.session["taskId"])
-    committed = there.commit()
-    store.forget(RUNNING_SK)  # read before this commit freed it
-    return {**session, "lastUpdated": committed.timestamp}
+    store.commit_along(there)
+    return session
 
 
 def start(

@@ -9,7 +9,7 @@ race is sent again with a fresh counter: `transactions.send`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,7 @@ from stint.store.reads import Partition, Record, batch_get
 from stint.store.transactions import (
     MAX_ACTIONS_PER_TRANSACTION,
     TRANSACTION_LIMIT,
+    Transaction,
     send_once,
     transact,
 )
@@ -58,6 +59,11 @@ def fits_one_transaction(changes: list[Change]) -> bool:
     return sum(change.size for change in changes) <= MAX_ACTIONS_PER_TRANSACTION
 
 
+def _size(changes: list[Change]) -> int:
+    """The actions of `changes` and, if they take seqs, of their counter's move."""
+    return sum(change.size for change in changes) + any(change.sequenced for change in changes)
+
+
 class Store(Partition):
     """A workspace's partition as a user works in it: its reads, and commits of changes to it.
     Without `workspace`, the user's personal workspace (their own partition)."""
@@ -70,7 +76,13 @@ class Store(Partition):
         self.user_id = user_id
         self.workspace_id = user_id if personal else str(workspace)
 
-    def commit(self, changes: list[Change], *, send_now: bool = False) -> Committed:
+    def commit(
+        self,
+        changes: list[Change],
+        *,
+        send_now: bool = False,
+        along: Sequence[tuple[Store, list[Change]]] = (),
+    ) -> Committed:
         """Commit changes atomically, each entity stamped with the next change sequence.
 
         More than 99 actions (a cascade) are committed in several transactions, in order, so
@@ -78,33 +90,57 @@ class Store(Partition):
         repeating the request finishes the job. Inside `deferring` (an idempotent POST) the
         write is held, not sent (`Deferral`); `send_now` sends it anyway, for a write that is
         exactly-once by its own conditions (a profile's creation) made before the request's own.
+        `along`: changes of other workspaces' partitions (each stamped on its own sequence),
+        committed in the same transaction (which must hold them all).
         """
         timestamp = format_timestamp(utc_now())
-        runs = chunks(changes)
+        runs = chunks(changes) or ([[]] if along else [])
+        if along and len(runs) > 1:
+            raise ValueError("changes committed along others' must fit one transaction")
         seqs: dict[tuple[str, str], int] = {}
         for run in runs:
             seqs.update(
-                self._commit_run(run, timestamp, holdable=len(runs) == 1, send_now=send_now)
+                self._commit_run(
+                    run, timestamp, holdable=len(runs) == 1, send_now=send_now, along=along
+                )
             )
         return Committed(seqs, timestamp)
 
     def _commit_run(
-        self, changes: list[Change], timestamp: str, *, holdable: bool, send_now: bool
+        self,
+        changes: list[Change],
+        timestamp: str,
+        *,
+        holdable: bool,
+        send_now: bool,
+        along: Sequence[tuple[Store, list[Change]]] = (),
     ) -> dict[tuple[str, str], int]:
-        # Only writes of entities take part in the change sequence.
-        sequenced = any(change.sequenced for change in changes)
+        # This partition's last: its seqs win where an id is in several (the answer's are its).
+        parts = [*along, (self, changes)]
 
-        def build() -> Draft:
-            counter = self.read_counter() if sequenced else -1
-            return self._draft(changes, timestamp, counter, sequenced=sequenced)
+        def build() -> Transaction:
+            transaction = Transaction()
+            for store, part in parts:
+                built = store._built(part, timestamp).transaction
+                transaction.actions += built.actions
+                transaction.on_failed += built.on_failed
+                transaction.seqs.update(built.seqs)
+            return transaction
 
-        size = sum(change.size for change in changes) + sequenced
+        # Only writes of entities take part in a change sequence.
+        size = sum(_size(part) for _, part in parts)
+        if along and size > TRANSACTION_LIMIT:
+            raise ValueError(f"{size} actions: more than one transaction holds")
         transaction = transact(
-            lambda: build().transaction,
-            size=size if holdable else TRANSACTION_LIMIT,
-            send_now=send_now,
+            build, size=size if holdable else TRANSACTION_LIMIT, send_now=send_now
         )
         return transaction.seqs
+
+    def _built(self, changes: list[Change], timestamp: str) -> Draft:
+        """The draft of `changes`, stamped after the counter read now (if they take seqs)."""
+        sequenced = any(change.sequenced for change in changes)
+        counter = self.read_counter() if sequenced else -1
+        return self._draft(changes, timestamp, counter, sequenced=sequenced)
 
     def _draft(
         self, changes: list[Change], timestamp: str, counter: int, *, sequenced: bool
@@ -147,6 +183,7 @@ class UnitOfWork(Store):
         self._counter_read = False
         self.planned: list[Change] = []
         self._pending: dict[str, Record | None] = {}  # sk -> as the changes leave it
+        self._along: list[UnitOfWork] = []  # other workspaces' units committed with this one
 
     # ------------------------------------------------------------------- reads
 
@@ -165,10 +202,6 @@ class UnitOfWork(Store):
             counter = found.get((self.pk, COUNTER_SK))
             self._counter = int(counter["counter"]) if counter else -1
             self._counter_read = True
-
-    def forget(self, sk: str) -> None:
-        """Read the item afresh next time (another unit's commit changed it)."""
-        self._ahead.pop(sk, None)
 
     def read(self, sk: str) -> Record | None:
         """The item as this unit's changes leave it, as read ahead, or read now."""
@@ -231,15 +264,40 @@ class UnitOfWork(Store):
         ]
 
     def fits_one_transaction(self) -> bool:
-        return fits_one_transaction(merged(self.planned))
+        """Whether the changes added, and those of the units `commit_along` names, commit in
+        one transaction."""
+        writes = merged(self.planned)
+        if not self._along:
+            return fits_one_transaction(writes)
+        along = sum(_size(merged(unit.planned)) for unit in self._along)
+        return _size(writes) + along <= TRANSACTION_LIMIT
 
     # ------------------------------------------------------------------- commits
 
-    def commit(self, changes: list[Change] | None = None, *, send_now: bool = False) -> Committed:
-        """Commit the changes added (and `changes`), one per item."""
+    def commit_along(self, unit: UnitOfWork) -> None:
+        """Commit the changes `unit` (of another workspace of the user) collects in this unit's
+        transaction: one write of the request, all or nothing (an idempotent request's write
+        is held with its key's record only when it is the request's one write)."""
+        if unit.pk == self.pk:
+            raise ValueError("a unit of the same partition: add its changes to this one")
+        self._along.append(unit)
+
+    def commit(
+        self,
+        changes: list[Change] | None = None,
+        *,
+        send_now: bool = False,
+        along: Sequence[tuple[Store, list[Change]]] = (),
+    ) -> Committed:
+        """Commit the changes added (and `changes`), one per item, with those of the units
+        `commit_along` names."""
         self.add(*changes or ())
         writes = merged(self.planned)
-        committed = super().commit(writes, send_now=send_now)
+        others = [(unit, merged(unit.planned)) for unit in self._along]
+        committed = super().commit(writes, send_now=send_now, along=[*along, *others])
+        for unit, unit_writes in others:
+            unit._committed(unit_writes)
+        self._along = []
         self._committed(writes)
         return committed
 
@@ -252,6 +310,8 @@ class UnitOfWork(Store):
         writes = merged(self.planned)
         if self._counter is None:
             raise ValueError("commit_unless_changed needs the counter read ahead")
+        if self._along:
+            raise ValueError("commit_unless_changed commits one partition's changes")
         if not fits_one_transaction(writes):
             raise ValueError(f"at most {MAX_ACTIONS_PER_TRANSACTION} actions")
         counter, self._counter = self._counter, None
