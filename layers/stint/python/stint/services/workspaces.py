@@ -60,6 +60,12 @@ def _settings(record: dict[str, Any] | None) -> dict[str, Any]:
     return {"membersManageCatalog": False, **(record or {}).get("settings", {})}
 
 
+def _settings_sent(fields: WorkspaceFields) -> dict[str, Any]:
+    """The settings a body sends (those present), as a dict: `written()` leaves the nested
+    model as it is."""
+    return {} if fields.settings is None else fields.settings.written()
+
+
 def view(member: Membership, personal_record: dict[str, Any] | None = None) -> dict[str, Any]:
     """The workspace as the caller sees it."""
     record = member.record if not member.personal else personal_record
@@ -155,7 +161,7 @@ def create_workspace(caller: Caller, fields: WorkspaceFields) -> Versioned:
         workspace = {
             "id": new_id(),
             "name": fields.name,
-            "settings": _settings({"settings": fields.written().get("settings", {})}),
+            "settings": _settings({"settings": _settings_sent(fields)}),
             "members": [me],
             "invitations": [],
         }
@@ -182,7 +188,7 @@ def update_workspace(
         if "name" in written_fields:
             changed["name"] = written_fields["name"]
         if "settings" in written_fields:
-            changed["settings"] = {**_settings(record), **written_fields["settings"]}
+            changed["settings"] = {**_settings(record), **_settings_sent(fields)}
         written = _write(changed, personal=member.personal)
         if member.personal:
             return Versioned(view(member, written), int(written["version"]))
