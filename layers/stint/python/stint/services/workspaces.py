@@ -263,7 +263,11 @@ def change_role(
 
 
 def _check_role_change(member: Membership, target: dict[str, Any], role: Role) -> None:
+    """Nobody but the owner acts on the owner (403, as removing them is); the owner's own role
+    changes only by handing ownership over (409)."""
     if target["role"] == "owner":
+        if member.role != "owner":
+            raise Forbidden("Only the owner changes the owner's role, by handing ownership over")
         if role != "owner":
             raise Conflict("The owner's role changes only by handing ownership to another member")
         return
