@@ -168,6 +168,7 @@ class Crew:
     """A shared workspace with a user in each role, and `worker`, another member whose time
     the others act on; a project and a task of it, the owner's."""
 
+    stack: dict[str, Any]
     id: str
     owner: Api
     admin: Api
@@ -185,27 +186,39 @@ class Crew:
             "member": self.member,
         }[role]
 
+    @property
+    def path(self) -> str:
+        return f"/v1/workspaces/{self.id}"
+
+    def newcomer(self, role: str = "member") -> Api:
+        """A new user the owner brings in with `role`."""
+        who = verified_user(self.stack)
+        join(self.owner, self.id, who, role)
+        return who
+
 
 def make_crew(stack: dict[str, Any], name: str = "Crew", **settings: bool) -> Crew:
     owner = verified_user(stack)
     made = create_workspace(owner, name, **settings)
-    return crew_in(made["id"], owner, *(verified_user(stack) for _ in range(4)))
+    users = [verified_user(stack) for _ in range(4)]
+    return crew_in(Crew(stack, made["id"], owner, *users))
 
 
-def crew_in(
-    workspace_id: str, owner: Api, admin: Api, manager: Api, member: Api, worker: Api
-) -> Crew:
-    join(owner, workspace_id, admin, "admin")
-    join(owner, workspace_id, manager, "manager")
-    join(owner, workspace_id, member)
-    join(owner, workspace_id, worker)
-    crew = Crew(workspace_id, owner, admin, manager, member, worker)
-    crew.project = project_in(owner, workspace_id)
-    crew.task = task_in(owner, crew.project)
+def crew_in(crew: Crew) -> Crew:
+    """`crew`'s users brought into its workspace, with a project and a task of the owner's."""
+    join(crew.owner, crew.id, crew.admin, "admin")
+    join(crew.owner, crew.id, crew.manager, "manager")
+    join(crew.owner, crew.id, crew.member)
+    join(crew.owner, crew.id, crew.worker)
+    crew.project = project_in(crew.owner, crew.id)
+    crew.task = task_in(crew.owner, crew.project)
     return crew
 
 
-def fresh_crew(crew: Crew, **settings: bool) -> Crew:
-    """A new workspace of the same users in the same roles (for what changes the workspace)."""
+def fresh_crew(crew: Crew) -> Crew:
+    """A new workspace of the same users in the same roles, with the same settings (for what
+    changes or ends the workspace)."""
+    settings = workspace(crew.owner, crew.id)["settings"]
     made = create_workspace(crew.owner, "Fresh", **settings)
-    return crew_in(made["id"], crew.owner, crew.admin, crew.manager, crew.member, crew.worker)
+    users = (crew.owner, crew.admin, crew.manager, crew.member, crew.worker)
+    return crew_in(Crew(crew.stack, made["id"], *users))
