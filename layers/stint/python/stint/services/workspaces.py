@@ -10,6 +10,7 @@ with them. A caller who is not a member gets `404` for the workspace and all in 
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,7 +18,7 @@ from aws_lambda_powertools import Logger
 
 from stint import aws
 from stint.config import settings
-from stint.errors import Conflict, Forbidden, invalid_field, not_found
+from stint.errors import Conflict, Forbidden, NotFound, invalid_field, not_found
 from stint.models import MemberBody, Role, WorkspaceFields, normalized_email
 from stint.services import access, running, users
 from stint.services.access import Membership
@@ -298,6 +299,21 @@ def remove_member(caller: Caller, workspace_id: str, user_id: str, if_match: str
         _write(record, members=remaining, leaving=(user_id,))
 
     retrying(attempt)
+    _stop_timer_here(user_id, workspace_id)
+
+
+def _stop_timer_here(user_id: str, workspace_id: str) -> None:
+    """A member gone while their timer runs on a task of the workspace: it stops now (the
+    session stays the workspace's), so nothing of the workspace is theirs any more (their
+    `GET /v1/timer` would show its task and project)."""
+    ref = running_refs([user_id]).get(user_id)
+    if ref is None:
+        return
+    where, session_id = running.parse_ref(user_id, ref)
+    if where != workspace_id:
+        return
+    with contextlib.suppress(NotFound):  # stopped or deleted meanwhile
+        stop_timer(user_id, None, session_id=session_id, workspace=workspace_id)
 
 
 # ----------------------------------------------------------------------------- invitations
