@@ -1,7 +1,7 @@
 """docs/API.md, "Workspaces": every user's personal workspace, shared workspaces, their
 members and running timers. Invitations: test_workspace_invitations.py; who may do what:
-test_workspace_roles.py; what a workspace holds, and what a non-member or a removed member
-gets of it: test_workspace_access.py.
+test_workspace_roles.py; what a non-member or a removed member gets: test_workspace_access.py;
+what a workspace holds: test_workspace_contents.py.
 """
 
 from __future__ import annotations
