@@ -138,6 +138,8 @@ def update_task(
 ) -> Versioned:
     def rule(store: UnitOfWork, record: dict[str, Any], task: dict[str, Any]) -> list[Change]:
         completion_patched(record, task)
+        if task.get("assigneeId") != record.get("assigneeId"):  # a member of its workspace
+            assignee(caller, access.membership(caller, store.workspace_id), task.get("assigneeId"))
         return []
 
     return patch(caller, "task", task_id, fields, if_match, rule)

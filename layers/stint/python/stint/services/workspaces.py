@@ -10,6 +10,7 @@ with them. A caller who is not a member gets `404` for the workspace and all in 
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,7 +18,7 @@ from aws_lambda_powertools import Logger
 
 from stint import aws
 from stint.config import settings
-from stint.errors import Conflict, Forbidden, invalid_field, not_found
+from stint.errors import Conflict, Forbidden, NotFound, invalid_field, not_found
 from stint.models import MemberBody, Role, WorkspaceFields, normalized_email
 from stint.services import access, running, users
 from stint.services.access import Membership
@@ -58,6 +59,12 @@ def _pending(record: dict[str, Any], now: datetime) -> list[dict[str, Any]]:
 
 def _settings(record: dict[str, Any] | None) -> dict[str, Any]:
     return {"membersManageCatalog": False, **(record or {}).get("settings", {})}
+
+
+def _settings_sent(fields: WorkspaceFields) -> dict[str, Any]:
+    """The settings a body sends (those present), as a dict: `written()` leaves the nested
+    model as it is."""
+    return {} if fields.settings is None else fields.settings.written()
 
 
 def view(member: Membership, personal_record: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -155,7 +162,7 @@ def create_workspace(caller: Caller, fields: WorkspaceFields) -> Versioned:
         workspace = {
             "id": new_id(),
             "name": fields.name,
-            "settings": _settings({"settings": fields.written().get("settings", {})}),
+            "settings": _settings({"settings": _settings_sent(fields)}),
             "members": [me],
             "invitations": [],
         }
@@ -182,7 +189,7 @@ def update_workspace(
         if "name" in written_fields:
             changed["name"] = written_fields["name"]
         if "settings" in written_fields:
-            changed["settings"] = {**_settings(record), **written_fields["settings"]}
+            changed["settings"] = {**_settings(record), **_settings_sent(fields)}
         written = _write(changed, personal=member.personal)
         if member.personal:
             return Versioned(view(member, written), int(written["version"]))
@@ -257,7 +264,11 @@ def change_role(
 
 
 def _check_role_change(member: Membership, target: dict[str, Any], role: Role) -> None:
+    """Nobody but the owner acts on the owner (403, as removing them is); the owner's own role
+    changes only by handing ownership over (409)."""
     if target["role"] == "owner":
+        if member.role != "owner":
+            raise Forbidden("Only the owner changes the owner's role, by handing ownership over")
         if role != "owner":
             raise Conflict("The owner's role changes only by handing ownership to another member")
         return
@@ -288,6 +299,21 @@ def remove_member(caller: Caller, workspace_id: str, user_id: str, if_match: str
         _write(record, members=remaining, leaving=(user_id,))
 
     retrying(attempt)
+    _stop_timer_here(user_id, workspace_id)
+
+
+def _stop_timer_here(user_id: str, workspace_id: str) -> None:
+    """A member gone while their timer runs on a task of the workspace: it stops now (the
+    session stays the workspace's), so nothing of the workspace is theirs any more (their
+    `GET /v1/timer` would show its task and project)."""
+    ref = running_refs([user_id]).get(user_id)
+    if ref is None:
+        return
+    where, session_id = running.parse_ref(user_id, ref)
+    if where != workspace_id:
+        return
+    with contextlib.suppress(NotFound):  # stopped or deleted meanwhile
+        stop_timer(user_id, None, session_id=session_id, workspace=workspace_id)
 
 
 # ----------------------------------------------------------------------------- invitations
