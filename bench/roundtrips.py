@@ -7,10 +7,20 @@ once more as a user's first request to the environment (whose caller middleware 
 profile, which the route then answers with). What the request's DynamoDB calls cost is counted
 by `bench.meter` (capacity by DynamoDB's rules).
 
+The bench's user owns a shared workspace besides their personal one (and a second one from
+`POST /v1/workspaces` on), as a member of a team would; the entities the routes by id name are
+in the personal workspace, the timers of `/v1/workspaces/{id}/timers` on the shared one's tasks.
+Reports, search and `GET /v1/sessions` read the personal workspace only for now (DESIGN.md,
+"Workspaces": not done yet), so their rows are what they were.
+
 `MINIMUM` below is, per route, the fewest calls the data design (docs/DESIGN.md: one partition
-per user, the change counter written in the same transaction as the items, LSIs read
-consistently) allows, and why. The capacity baseline is `Meter.rcu_needed`: the read units of
-the same answer had no item been read twice.
+per workspace, a user's personal one being their own; the change counter written in the same
+transaction as the items; LSIs read consistently) allows, and why. An id alone is looked for
+in every workspace of the caller, the personal one winning a tie (services/access.py): so an id
+of the personal workspace can be read there first, with the route's other keys, at the minimum
+the route had before workspaces; the caller's memberships are needed only for an id it lacks.
+Where the code makes more calls the reason says which. The capacity baseline is
+`Meter.rcu_needed`: the read units of the same answer had no item been read twice.
 """
 
 from __future__ import annotations
@@ -25,107 +35,182 @@ from bench.common import Stack, new_user
 from bench.meter import Meter, metered
 from bench.table import Figure, write_json
 
-# Route -> (minimum calls, why). "counter" = GetItem of the user's COUNTER, which every write of
-# an entity must read to commit `counter = old + n` (DESIGN.md, "The change sequence");
-# "tx" = one TransactWriteItems. Reads of several known keys can share one BatchGetItem.
+# Route -> (minimum calls, why). "counter" = GetItem of the workspace's COUNTER, which every
+# write of an entity must read to commit `counter = old + n` (DESIGN.md, "The change sequence");
+# "tx" = one TransactWriteItems; "record" = a shared workspace's item (its name, settings,
+# members and pending invitations). Reads of several known keys can share one BatchGetItem.
+# What the code adds to a route that names an entity by id alone: it finds the workspace first.
+_LOCATE = (
+    "; the code: +2, it finds the id first: Query memberships, BatchGetItem the id in every"
+    " workspace (a user in no shared workspace: +1, the Query)"
+)
+# A list without `workspaceId` covers every workspace of the caller, one partition each.
+_ACROSS = (
+    "Query memberships, BatchGetItem their records (who is a member), then a Query a page per"
+    " workspace until the page is full"
+)
 MINIMUM: dict[str, tuple[int, str]] = {
     "GET /v1/me": (1, "GetItem profile"),
     "GET /v1/me, first request": (1, "GetItem profile (the middleware's, answered with)"),
     "PATCH /v1/me": (
         5,
-        "GetItem profile (its version), tx; a new displayName is copied into the user's teams:"
-        " Query memberships, then per team (the bench's user has 1) GetItem team, tx",
+        "GetItem profile (its version), tx; a new displayName is copied into the user's shared"
+        " workspaces: Query memberships, then per workspace (the bench's user has 1) GetItem its"
+        " record, tx",
     ),
-    "GET /v1/projects": (1, "Query a page"),
+    "GET /v1/projects": (4, _ACROSS + " (the bench's user: 2 workspaces)"),
     "POST /v1/projects": (2, "counter, tx (project + tombstone delete + counter)"),
-    "GET /v1/projects/{id}": (1, "GetItem"),
-    "PATCH /v1/projects/{id}": (2, "BatchGetItem project + counter, tx"),
-    "DELETE /v1/projects/{id}": (3, "BatchGetItem project + counter, Query its children, tx"),
-    "GET /v1/categories": (1, "Query a page"),
+    "GET /v1/projects/{id}": (1, "GetItem" + _LOCATE),
+    "PATCH /v1/projects/{id}": (2, "BatchGetItem project + counter, tx" + _LOCATE),
+    "DELETE /v1/projects/{id}": (
+        3,
+        "BatchGetItem project + counter, Query its children, tx" + _LOCATE,
+    ),
+    "GET /v1/categories": (4, _ACROSS + " (the bench's user: 2 workspaces)"),
     "POST /v1/categories": (2, "counter, tx"),
-    "GET /v1/categories/{id}": (1, "GetItem"),
-    "PATCH /v1/categories/{id}": (2, "BatchGetItem category + counter, tx"),
-    "DELETE /v1/categories/{id}": (3, "BatchGetItem category + counter, Query its projects, tx"),
-    "GET /v1/tasks": (1, "Query a page"),
+    "GET /v1/categories/{id}": (1, "GetItem" + _LOCATE),
+    "PATCH /v1/categories/{id}": (2, "BatchGetItem category + counter, tx" + _LOCATE),
+    "DELETE /v1/categories/{id}": (
+        3,
+        "BatchGetItem category + counter, Query its projects, tx" + _LOCATE,
+    ),
+    "GET /v1/tasks": (4, _ACROSS + " (the bench's user: 2 workspaces)"),
     "POST /v1/tasks": (2, "BatchGetItem profile (default project) + counter, tx"),
-    "GET /v1/projects/{id}/tasks": (2, "GetItem project (404), Query byParent"),
-    "POST /v1/projects/{id}/tasks": (2, "BatchGetItem project (404) + counter, tx"),
-    "GET /v1/tasks/{id}": (1, "GetItem"),
-    "PATCH /v1/tasks/{id}": (2, "BatchGetItem task + counter, tx"),
-    "PATCH /v1/tasks/{id}?event=": (2, "BatchGetItem task + RUNNING guard + counter, tx"),
-    "POST /v1/tasks/{id}/events": (2, "BatchGetItem task + RUNNING guard + counter, tx"),
-    "DELETE /v1/tasks/{id}": (3, "BatchGetItem task + counter, Query its children, tx"),
-    "GET /v1/tasks/{id}/subtasks": (2, "GetItem task (404), Query byParent"),
-    "POST /v1/tasks/{id}/subtasks": (2, "BatchGetItem task (404) + counter, tx"),
-    "GET /v1/subtasks/{id}": (1, "GetItem"),
-    "PATCH /v1/subtasks/{id}": (2, "BatchGetItem subtask + counter, tx"),
-    "DELETE /v1/subtasks/{id}": (2, "BatchGetItem subtask + counter, tx"),
-    "GET /v1/sessions": (1, "Query a page of byStart"),
-    "POST /v1/sessions": (2, "BatchGetItem task + counter (+ RUNNING guard), tx"),
-    "GET /v1/sessions/{id}": (1, "GetItem"),
-    "PUT /v1/sessions/{id}": (2, "BatchGetItem session + task + counter, tx"),
-    "DELETE /v1/sessions/{id}": (2, "BatchGetItem session + counter, tx"),
+    "GET /v1/projects/{id}/tasks": (2, "GetItem project (404), Query byParent" + _LOCATE),
+    "POST /v1/projects/{id}/tasks": (2, "BatchGetItem project (404) + counter, tx" + _LOCATE),
+    "GET /v1/tasks/{id}": (1, "GetItem" + _LOCATE),
+    "PATCH /v1/tasks/{id}": (2, "BatchGetItem task + counter, tx" + _LOCATE),
+    "PATCH /v1/tasks/{id}?event=": (
+        2,
+        "BatchGetItem task + RUNNING guard + counter, tx" + _LOCATE,
+    ),
+    "POST /v1/tasks/{id}/events": (
+        2,
+        "BatchGetItem task + RUNNING guard + counter, tx" + _LOCATE,
+    ),
+    "DELETE /v1/tasks/{id}": (3, "BatchGetItem task + counter, Query its children, tx" + _LOCATE),
+    "GET /v1/tasks/{id}/subtasks": (2, "GetItem task (404), Query byParent" + _LOCATE),
+    "POST /v1/tasks/{id}/subtasks": (2, "BatchGetItem task (404) + counter, tx" + _LOCATE),
+    "GET /v1/subtasks/{id}": (1, "GetItem" + _LOCATE),
+    "PATCH /v1/subtasks/{id}": (2, "BatchGetItem subtask + counter, tx" + _LOCATE),
+    "DELETE /v1/subtasks/{id}": (2, "BatchGetItem subtask + counter, tx" + _LOCATE),
+    "GET /v1/sessions": (1, "Query a page of byStart (of the personal workspace: see above)"),
+    "POST /v1/sessions": (2, "BatchGetItem task + counter (+ RUNNING guard), tx" + _LOCATE),
+    "GET /v1/sessions/{id}": (1, "GetItem" + _LOCATE),
+    "PUT /v1/sessions/{id}": (
+        2,
+        "BatchGetItem session + task + counter, tx; the code: +4, it finds the task's workspace"
+        " and then the session's, each with a Query of the memberships and a BatchGetItem",
+    ),
+    "DELETE /v1/sessions/{id}": (2, "BatchGetItem session + counter, tx" + _LOCATE),
     "GET /v1/timer": (
         4,
-        "GetItem RUNNING, its session, its task, its project: each names the next",
+        "GetItem RUNNING (it names the workspace too), its session, its task, its project:"
+        " each names the next",
     ),
     "POST /v1/timer": (
         4,
         "BatchGetItem task + RUNNING + counter, BatchGetItem running session + project,"
-        " GetItem the running session's task (to pause it), tx",
+        " GetItem the running session's task (to pause it), tx" + _LOCATE,
     ),
     "POST /v1/timer/stop": (
         4,
         "BatchGetItem RUNNING + counter, GetItem its session, GetItem the session's task, tx",
     ),
-    "POST /v1/teams": (2, "GetItem profile (email, name for the member list), tx"),
-    "GET /v1/teams": (2, "Query memberships, BatchGetItem teams"),
-    "GET /v1/teams/{id}": (1, "GetItem team"),
-    "POST /v1/teams/{id}/members": (2, "GetItem team, tx (team + the invitee's item)"),
-    "DELETE /v1/teams/{id}/invitations/{invitationId}": (
-        2,
-        "GetItem team, tx (team + the invitee's item)",
-    ),
-    "GET /v1/invitations": (1, "Query the invitee's partition (the email from Cognito)"),
-    "POST /v1/invitations/{id}/accept": (
+    "POST /v1/workspaces": (
         3,
-        "BatchGetItem invitation + profile, GetItem its team, tx (team + membership + invitation)",
+        "GetItem profile (email, name for the member list), Query memberships (a user belongs"
+        " to at most 50 workspaces), tx (record + membership)",
+    ),
+    "GET /v1/workspaces": (
+        2,
+        "Query memberships, BatchGetItem their records + the personal workspace's (once"
+        " renamed); the code: +1, it reads the personal one's on its own",
+    ),
+    "GET /v1/workspaces/{id}": (1, "GetItem record (is the caller a member, their role)"),
+    "GET /v1/workspaces/{id} (personal)": (1, "GetItem its record (absent until renamed)"),
+    "PATCH /v1/workspaces/{id}": (2, "GetItem record, tx (record, on its version)"),
+    "GET /v1/workspaces/{id}/members": (1, "GetItem record (members and invitations are in it)"),
+    "POST /v1/workspaces/{id}/members": (2, "GetItem record, tx (record + the invitee's item)"),
+    "PATCH /v1/workspaces/{id}/members/{userId}": (2, "GetItem record, tx (record)"),
+    "DELETE /v1/workspaces/{id}/members/{userId}": (
+        2,
+        "GetItem record, tx (record + the member's membership)",
+    ),
+    "DELETE /v1/workspaces/{id}/invitations/{invitationId}": (
+        2,
+        "GetItem record, tx (record + the invitee's item)",
+    ),
+    "GET /v1/invitations": (1, "Query the invitee's partition (the verified email from Cognito)"),
+    "POST /v1/invitations/{id}/accept": (
+        4,
+        "BatchGetItem invitation + profile, GetItem its workspace's record, Query memberships"
+        " (at most 50 workspaces), tx (record + membership + invitation)",
     ),
     "POST /v1/invitations/{id}/decline": (
         3,
-        "BatchGetItem invitation + profile, GetItem its team, tx (team + invitation)",
+        "GetItem invitation (the code reads the profile along), GetItem its workspace's"
+        " record, tx (record + invitation)",
     ),
-    "DELETE /v1/teams/{id}/members/{userId}": (2, "GetItem team, tx"),
-    "GET /v1/teams/{id}/timers": (5, "team, guards, sessions, tasks, projects (DESIGN.md)"),
-    "POST /v1/teams/{id}/timers/{timerId}/stop": (
+    "GET /v1/workspaces/{id}/timers": (
         5,
-        "GetItem team, BatchGetItem guards, BatchGetItem session + counter, GetItem its task, tx",
+        "GetItem record (members), BatchGetItem their RUNNING guards, BatchGetItem the sessions"
+        " they name here, their tasks, their projects: each names the next",
+    ),
+    "POST /v1/workspaces/{id}/timers/{timerId}/stop": (
+        3,
+        "BatchGetItem record + session (both named by the path), BatchGetItem the session's"
+        " owner's RUNNING guard + its task + counter, tx; the code: +2, it reads the record and"
+        " the session each on its own, then the session again with the guard and counter, then"
+        " the task",
+    ),
+    "DELETE /v1/workspaces/{id} (holding a project)": (
+        4,
+        "GetItem record, tx (record + memberships; the other members' and the invitations'"
+        " go first, 100 a tx), Query its partition, BatchWriteItem its items (25 a call); the"
+        " code: +1, it deletes the items one DeleteItem each (here the project and the counter)",
     ),
     "POST /v1/webhooks": (1, "tx (subscription + count)"),
     "GET /v1/webhooks": (1, "Query"),
     "DELETE /v1/webhooks/{id}": (1, "tx (delete + count)"),
-    "GET /v1/sync": (2, "GetItem counter (upto), Query bySeq (DESIGN.md, Sync)"),
+    "GET /v1/sync": (
+        5,
+        "Query memberships, BatchGetItem their records + every workspace's counter (upto) + the"
+        " personal workspace's record (for the workspaces list), then per workspace a Query of"
+        " bySeq (DESIGN.md, Sync; the bench's user: 3 workspaces, one joined since the token);"
+        " the code: +4, it reads each counter and the personal record on its own",
+    ),
     "GET /v1/reports/summary": (3, "Query byStart, BatchGetItem tasks, BatchGetItem projects"),
     "GET /v1/search": (1, "Query the kind's items"),
-    "GET /v1/tags": (1, "Query the user's tags (at most 1,000: one page, ordered by name)"),
+    "GET /v1/tags": (
+        5,
+        _ACROSS + " (the bench's user: 3 workspaces); a workspace holds at most 1,000 tags",
+    ),
     "POST /v1/tags": (2, "BatchGetItem the name's guard + counter, tx (tag + guard + count)"),
-    "GET /v1/tags/{id}": (1, "GetItem"),
-    "PATCH /v1/tags/{id}": (2, "BatchGetItem tag + counter, tx (a new name: its guard too)"),
+    "GET /v1/tags/{id}": (1, "GetItem" + _LOCATE),
+    "PATCH /v1/tags/{id}": (
+        2,
+        "BatchGetItem tag + counter, tx (a new name: its guard too)" + _LOCATE,
+    ),
     "DELETE /v1/tags/{id}": (
         3,
-        "BatchGetItem tag + counter, Query the sessions, tx (tag, guard, count, its sessions)",
+        "BatchGetItem tag + counter, Query the sessions, tx (tag, guard, count, its sessions)"
+        + _LOCATE,
     ),
     "POST /v1/sessions (tags by name)": (
         3,
-        "BatchGetItem task + counter + the names' guards, BatchGetItem the tags they name, tx",
+        "BatchGetItem task + counter + the names' guards, BatchGetItem the tags they name, tx"
+        + _LOCATE,
     ),
     "POST /v1/sessions/batch (atomic, 3 creates)": (
         2,
-        "BatchGetItem the tasks + counter, one tx for all",
+        "BatchGetItem the tasks + counter, one tx for all; the code: +6, it finds each operation's"
+        " task with a Query of the memberships and a BatchGetItem",
     ),
     "POST /v1/sessions/batch (not atomic, 3 creates)": (
         6,
-        "per operation what its route needs: BatchGetItem task + counter, tx",
+        "per operation what its route needs: BatchGetItem task + counter, tx; the code: +6, it"
+        " finds each operation's task with a Query of the memberships and a BatchGetItem",
     ),
     "GET /v1/reports/detailed": (
         3,
@@ -182,15 +267,21 @@ class World:
             self.call("SessionsFunction", "POST", "/v1/sessions", body=body)["session"]["id"]
         )
 
-    def invitation(self, team: str, email: str | None = None) -> str:
-        """An invitation to the team (by the bench's user, its admin): its id."""
-        body = {"email": email or f"nobody-{uuid.uuid4().hex[:8]}@bench.local"}
-        path = f"/v1/teams/{team}/members"
-        return str(self.call("TeamsFunction", "POST", path, body=body)["invitation"]["id"])
+    def workspace(self, name: str = "W") -> str:
+        """A new shared workspace of the bench's user (its owner): its id."""
+        body = {"workspace": {"name": name}}
+        created = self.call("WorkspacesFunction", "POST", "/v1/workspaces", body=body)
+        return str(created["workspace"]["id"])
 
-    def invitee(self, team: str) -> tuple[str, str]:
-        """A user of the pool with a verified email, invited to the team, who has called the
-        API (warm): their user id and the invitation's id."""
+    def invitation(self, workspace: str, email: str | None = None) -> str:
+        """An invitation to the workspace (by the bench's user, its owner): its id."""
+        body = {"email": email or f"nobody-{uuid.uuid4().hex[:8]}@bench.local"}
+        path = f"/v1/workspaces/{workspace}/members"
+        return str(self.call("WorkspacesFunction", "POST", path, body=body)["invitation"]["id"])
+
+    def invitee(self, workspace: str) -> tuple[str, str]:
+        """A user of the pool with a verified email, invited to the workspace, who has called
+        the API (warm): their user id and the invitation's id."""
         email = f"member-{uuid.uuid4().hex[:8]}@bench.local"
         pool = str(self.stack.provisioner.ref("UserPool"))
         verified = [{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}]
@@ -198,14 +289,15 @@ class World:
             UserPoolId=pool, Username=email, UserAttributes=verified, MessageAction="SUPPRESS"
         )["User"]
         user = next(a["Value"] for a in created["Attributes"] if a["Name"] == "sub")
-        invitation = self.invitation(team, email)
-        self.call("TeamsFunction", "GET", "/v1/invitations", user=user)
+        invitation = self.invitation(workspace, email)
+        self.call("WorkspacesFunction", "GET", "/v1/invitations", user=user)
         return user, invitation
 
-    def member(self, team: str) -> str:
-        """A new member of the team (invited, accepted): their user id."""
-        user, invitation = self.invitee(team)
-        self.call("TeamsFunction", "POST", f"/v1/invitations/{invitation}/accept", user=user)
+    def member(self, workspace: str) -> str:
+        """A new member of the workspace (invited, accepted): their user id."""
+        user, invitation = self.invitee(workspace)
+        path = f"/v1/invitations/{invitation}/accept"
+        self.call("WorkspacesFunction", "POST", path, user=user)
         return user
 
     def tag(self, name: str | None = None) -> str:
@@ -229,8 +321,8 @@ def requests(world: World) -> list[tuple[str, Setup]]:
     task = world.task(project)
     for _ in range(3):
         world.session(task)
-    team = world.call("TeamsFunction", "POST", "/v1/teams", body={"team": {"name": "Bench"}})
-    team_id = team["team"]["id"]
+    workspace = world.workspace("Bench")
+    shared_project = world.project(workspaceId=workspace)
     token = world.call("SyncFunction", "GET", "/v1/sync")["syncToken"]
     for _ in range(10):
         world.task(project)
@@ -429,61 +521,7 @@ def requests(world: World) -> list[tuple[str, Setup]]:
             "POST /v1/timer/stop",
             lambda w: (timer_running(w), ("TimerFunction", "POST", "/v1/timer/stop", {}))[1],
         ),
-        (
-            "POST /v1/teams",
-            lambda w: ("TeamsFunction", "POST", "/v1/teams", {"body": {"team": {"name": "T"}}}),
-        ),
-        ("GET /v1/teams", lambda w: ("TeamsFunction", "GET", "/v1/teams", {})),
-        ("GET /v1/teams/{id}", lambda w: ("TeamsFunction", "GET", f"/v1/teams/{team_id}", {})),
-        (
-            "GET /v1/teams/{id}/timers",
-            lambda w: (
-                timer_running(w),
-                ("TeamsFunction", "GET", f"/v1/teams/{team_id}/timers", {}),
-            )[1],
-        ),
-        (
-            "POST /v1/teams/{id}/timers/{timerId}/stop",
-            lambda w: (
-                "TeamsFunction",
-                "POST",
-                f"/v1/teams/{team_id}/timers/{timer_running(w)}/stop",
-                {},
-            ),
-        ),
-        (
-            "POST /v1/teams/{id}/members",
-            lambda w: (
-                "TeamsFunction",
-                "POST",
-                f"/v1/teams/{team_id}/members",
-                {"body": {"email": f"nobody-{uuid.uuid4().hex[:8]}@bench.local"}},
-            ),
-        ),
-        (
-            "DELETE /v1/teams/{id}/invitations/{invitationId}",
-            lambda w: (
-                "TeamsFunction",
-                "DELETE",
-                f"/v1/teams/{team_id}/invitations/{w.invitation(team_id)}",
-                {},
-            ),
-        ),
-        (
-            "GET /v1/invitations",
-            lambda w: ("TeamsFunction", "GET", "/v1/invitations", {"user": w.invitee(team_id)[0]}),
-        ),
-        ("POST /v1/invitations/{id}/accept", lambda w: _as_invitee(w, team_id, "accept")),
-        ("POST /v1/invitations/{id}/decline", lambda w: _as_invitee(w, team_id, "decline")),
-        (
-            "DELETE /v1/teams/{id}/members/{userId}",
-            lambda w: (
-                "TeamsFunction",
-                "DELETE",
-                f"/v1/teams/{team_id}/members/{w.member(team_id)}",
-                {},
-            ),
-        ),
+        *_workspace_requests(world, workspace, shared_project),
         (
             "POST /v1/webhooks",
             lambda w: ("WebhooksFunction", "POST", "/v1/webhooks", {"body": HOOK}),
@@ -516,6 +554,126 @@ def requests(world: World) -> list[tuple[str, Setup]]:
             ),
         ),
         *_tag_and_bulk_requests(world, task, session_body),
+    ]
+
+
+def _workspace_requests(world: World, workspace: str, project: str) -> list[tuple[str, Setup]]:
+    """Workspaces, their members, invitations and timers: the bench's user owns `workspace`,
+    which holds `project`."""
+    base = f"/v1/workspaces/{workspace}"
+
+    def my_timer(w: World) -> str:
+        """The bench's user's timer, started on a new task of the workspace: its session."""
+        body = {"taskId": w.task(project)}
+        return str(
+            w.call("TimerFunction", "POST", "/v1/timer", body=body)["timer"]["session"]["id"]
+        )
+
+    def members_timer(w: World) -> str:
+        """A new member's timer on a new task of the workspace: its session."""
+        user, body = w.member(workspace), {"taskId": w.task(project)}
+        started = w.call("TimerFunction", "POST", "/v1/timer", body=body, user=user)
+        return str(started["timer"]["session"]["id"])
+
+    def holding_a_project(w: World) -> str:
+        """A new workspace of the bench's user holding a project: its id."""
+        created = w.workspace()
+        w.project(workspaceId=created)
+        return created
+
+    return [
+        (
+            "POST /v1/workspaces",
+            lambda w: (
+                "WorkspacesFunction",
+                "POST",
+                "/v1/workspaces",
+                {"body": {"workspace": {"name": "W"}}},
+            ),
+        ),
+        ("GET /v1/workspaces", lambda w: ("WorkspacesFunction", "GET", "/v1/workspaces", {})),
+        ("GET /v1/workspaces/{id}", lambda w: ("WorkspacesFunction", "GET", base, {})),
+        (
+            "GET /v1/workspaces/{id} (personal)",
+            lambda w: ("WorkspacesFunction", "GET", f"/v1/workspaces/{w.user}", {}),
+        ),
+        (
+            "PATCH /v1/workspaces/{id}",
+            lambda w: (
+                "WorkspacesFunction",
+                "PATCH",
+                base,
+                {"body": {"workspace": {"name": "Bench, renamed"}}},
+            ),
+        ),
+        (
+            "GET /v1/workspaces/{id}/members",
+            lambda w: ("WorkspacesFunction", "GET", f"{base}/members", {}),
+        ),
+        (
+            "POST /v1/workspaces/{id}/members",
+            lambda w: (
+                "WorkspacesFunction",
+                "POST",
+                f"{base}/members",
+                {"body": {"email": f"nobody-{uuid.uuid4().hex[:8]}@bench.local"}},
+            ),
+        ),
+        (
+            "PATCH /v1/workspaces/{id}/members/{userId}",
+            lambda w: (
+                "WorkspacesFunction",
+                "PATCH",
+                f"{base}/members/{w.member(workspace)}",
+                {"body": {"role": "manager"}},
+            ),
+        ),
+        (
+            "DELETE /v1/workspaces/{id}/members/{userId}",
+            lambda w: ("WorkspacesFunction", "DELETE", f"{base}/members/{w.member(workspace)}", {}),
+        ),
+        (
+            "DELETE /v1/workspaces/{id}/invitations/{invitationId}",
+            lambda w: (
+                "WorkspacesFunction",
+                "DELETE",
+                f"{base}/invitations/{w.invitation(workspace)}",
+                {},
+            ),
+        ),
+        (
+            "GET /v1/invitations",
+            lambda w: (
+                "WorkspacesFunction",
+                "GET",
+                "/v1/invitations",
+                {"user": w.invitee(workspace)[0]},
+            ),
+        ),
+        ("POST /v1/invitations/{id}/accept", lambda w: _as_invitee(w, workspace, "accept")),
+        ("POST /v1/invitations/{id}/decline", lambda w: _as_invitee(w, workspace, "decline")),
+        (
+            "GET /v1/workspaces/{id}/timers",
+            lambda w: (my_timer(w), ("WorkspacesFunction", "GET", f"{base}/timers", {}))[1],
+        ),
+        (
+            "POST /v1/workspaces/{id}/timers/{timerId}/stop",
+            lambda w: (
+                "WorkspacesFunction",
+                "POST",
+                f"{base}/timers/{members_timer(w)}/stop",
+                {},
+            ),
+        ),
+        (
+            "DELETE /v1/workspaces/{id} (holding a project)",
+            lambda w: (
+                "WorkspacesFunction",
+                "DELETE",
+                f"/v1/workspaces/{holding_a_project(w)}",
+                {},
+            ),
+        ),
     ]
 
 
@@ -594,9 +752,9 @@ def _tag_and_bulk_requests(
     ]
 
 
-def _as_invitee(world: World, team: str, verb: str) -> Request:
-    user, invitation = world.invitee(team)
-    return ("TeamsFunction", "POST", f"/v1/invitations/{invitation}/{verb}", {"user": user})
+def _as_invitee(world: World, workspace: str, verb: str) -> Request:
+    user, invitation = world.invitee(workspace)
+    return ("WorkspacesFunction", "POST", f"/v1/invitations/{invitation}/{verb}", {"user": user})
 
 
 def measure(stack: Stack) -> list[Measured]:
@@ -671,7 +829,10 @@ def run() -> list[Figure]:
     at_minimum = 0
     total_calls = total_minimum = 0
     total_rcu = total_needed = 0
-    print(f"{'route':<50} {'calls':>5} {'min':>3}  {'RCU':>4} {'need':>4} {'WCU':>4}  operations")
+    width = max(len("route"), *(len(result.route) for result in results))
+    print(
+        f"{'route':<{width}} {'calls':>5} {'min':>3}  {'RCU':>4} {'need':>4} {'WCU':>4}  operations"
+    )
     for result in results:
         minimum, _ = MINIMUM[result.route]
         meter = result.meter
@@ -682,7 +843,7 @@ def run() -> list[Figure]:
         total_needed += meter.rcu_needed
         flag = "" if meter.calls <= minimum else "  <- over"
         print(
-            f"{result.route:<50} {meter.calls:>5} {minimum:>3}  {meter.rcu:>4}"
+            f"{result.route:<{width}} {meter.calls:>5} {minimum:>3}  {meter.rcu:>4}"
             f" {meter.rcu_needed:>4} {meter.wcu:>4}  {meter.operations()}{flag}"
         )
     routes = len(results)

@@ -2,8 +2,8 @@
 VerifyUserAttribute, which moto lacks, with the "email" written to a mailbox file.
 
 A user confirmed by an admin (`admin_confirm_sign_up`) has an unverified email, and Stint
-matches team invitations to verified emails only (docs/DESIGN.md, "Workspaces").
-In AWS that user asks for a code (`GetUserAttributeVerificationCode` with their access token),
+matches invitations to a workspace to verified emails only (docs/DESIGN.md, "Workspaces"). In
+AWS that user asks for a code (`GetUserAttributeVerificationCode` with their access token),
 the pool emails it, and `VerifyUserAttribute` with the code sets `email_verified`. Locally the
 same two calls work on the emulator (moto's Cognito answers them once `install()` ran), and
 the email is one JSON line appended to the mailbox, `<state dir>/mailbox.jsonl`

@@ -23,7 +23,7 @@ README = REPO / "README.md"
 # many blocks each has: a block added, moved or removed is noticed here.
 SECTIONS = {
     "Walk-through with curl": 1,
-    "A second user, their email verified, and a team": 1,
+    "A second user, their email verified, and a shared workspace": 1,
     "A stock Cognito client: pycognito": 1,
     "Webhooks, locally": 2,
     "Faults, locally": 1,  # the run-time one (the others start a stack or run tests)
@@ -120,7 +120,7 @@ def test_the_readme_walk_through_works_as_written(tmp_path: Path) -> None:
         deliveries = deliveries_of(outputs, token, webhook_id)
     finally:
         assert stop(process) == 0
-    walk, team, srp, hook, ping, fault = (answers(part) for part in output)
+    walk, shared, srp, hook, ping, fault = (answers(part) for part in output)
 
     me, projects, tasks, started, running, stopped = walk
     assert me["email"] == outputs["DemoUsername"]
@@ -131,11 +131,26 @@ def test_the_readme_walk_through_works_as_written(tmp_path: Path) -> None:
     assert "first draft done" in json.dumps(stopped)
     assert all("error" not in answer for answer in walk)
 
-    invited, listed, accepted = team  # step 6 prints nothing: the token is in $SAM_TOKEN
+    # Step 6 prints nothing (the token is in $SAM_TOKEN); 7 and 8 print these.
+    invited, listed, accepted, workspaces, projects, started, timers, stopped = shared
+    assert all("error" not in answer for answer in shared)
     email = invited["invitation"]["email"]
     assert re.fullmatch(r"sam-\d+@example\.com", email)
-    assert [i["teamName"] for i in listed["invitations"]] == ["Acme team"]
-    assert email in [m["email"] for m in accepted["team"]["members"]]
+    assert [i["workspaceName"] for i in listed["invitations"]] == ["Acme team"]
+    workspace = accepted["workspace"]
+    assert workspace["name"] == "Acme team" and workspace["role"] == "member"
+    assert workspace["memberCount"] == 2 and not workspace["personal"]
+    personal, joined = workspaces["workspaces"]
+    assert personal["personal"] and joined == workspace
+    by_title = {p["title"]: p["workspaceId"] for p in projects["projects"]}
+    assert by_title == {"Inbox": personal["id"], "Acme website": workspace["id"]}
+    session = started["timer"]["session"]
+    assert started["timer"]["task"]["title"] == "Landing page"
+    [timer] = timers["timers"]
+    assert timer["id"] == session["id"] and timer["user"]["email"] == email
+    assert timer["task"]["project"]["title"] == "Acme website"
+    assert stopped["session"]["id"] == session["id"] and not stopped["session"]["running"]
+    assert stopped["session"]["note"] == "stand-up"
 
     [srp_me] = srp  # the demo user's profile, through a token pycognito got with SRP
     assert srp_me["email"] == outputs["DemoUsername"]
