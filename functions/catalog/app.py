@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from stint.api import (
     CurrentCaller,
     IfMatch,
+    InWorkspace,
     create_app,
     created,
     entity_response,
@@ -45,6 +46,7 @@ def list_projects(
     caller: CurrentCaller,
     archived: Annotated[ArchivedFilter, Query()] = "false",
     categoryId: Annotated[str | None, Query()] = None,
+    workspaceId: InWorkspace = None,
     limit: Limit = 100,
     nextToken: NextToken = None,
 ) -> Response[ProjectList]:
@@ -55,7 +57,12 @@ def list_projects(
     `Link: rel="next"` header) for the rest.
     """
     projects, token = catalog.list_projects(
-        caller, archived=archived, category_id=categoryId, limit=limit, next_token=nextToken
+        caller,
+        archived=archived,
+        category_id=categoryId,
+        workspace_id=workspaceId,
+        limit=limit,
+        next_token=nextToken,
     )
     return list_response(app, "projects", projects, token)
 
@@ -133,13 +140,18 @@ def delete_project(
 
 @app.get("/v1/categories", responses={200: returns("A page of categories")})
 def list_categories(
-    caller: CurrentCaller, limit: Limit = 100, nextToken: NextToken = None
+    caller: CurrentCaller,
+    workspaceId: InWorkspace = None,
+    limit: Limit = 100,
+    nextToken: NextToken = None,
 ) -> Response[CategoryList]:
     """List categories.
 
     Pages of `limit`; follow `nextToken` (or `Link: rel="next"`).
     """
-    categories, token = catalog.list_categories(caller, limit=limit, next_token=nextToken)
+    categories, token = catalog.list_categories(
+        caller, workspace_id=workspaceId, limit=limit, next_token=nextToken
+    )
     return list_response(app, "categories", categories, token)
 
 
@@ -203,13 +215,18 @@ def delete_category(caller: CurrentCaller, categoryId: str, if_match: IfMatch = 
 
 @app.get("/v1/tags", responses={200: returns("A page of tags, by name")})
 def list_tags(
-    caller: CurrentCaller, limit: Limit = 100, nextToken: NextToken = None
+    caller: CurrentCaller,
+    workspaceId: InWorkspace = None,
+    limit: Limit = 100,
+    nextToken: NextToken = None,
 ) -> Response[TagList]:
     """List tags.
 
     By name (case-insensitive). Pages of `limit`; follow `nextToken` (or `Link: rel="next"`).
     """
-    found, token = tags.list_tags(caller, limit=limit, next_token=nextToken)
+    found, token = tags.list_tags(
+        caller, workspace_id=workspaceId, limit=limit, next_token=nextToken
+    )
     return list_response(app, "tags", found, token)
 
 

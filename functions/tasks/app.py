@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from stint.api import (
     CurrentCaller,
     IfMatch,
+    InWorkspace,
     create_app,
     created,
     entity_response,
@@ -49,6 +50,10 @@ def list_tasks(
     projectId: Annotated[str | None, Query()] = None,
     status: Annotated[TaskStatus | None, Query()] = None,
     isCompleted: Annotated[bool | None, Query()] = None,
+    assigneeId: Annotated[
+        str | None, Query(description="Only tasks assigned to this member")
+    ] = None,
+    workspaceId: InWorkspace = None,
     limit: Limit = 100,
     nextToken: NextToken = None,
 ) -> Response[TaskList]:
@@ -62,6 +67,8 @@ def list_tasks(
         project_id=projectId,
         status=status,
         is_completed=isCompleted,
+        assignee_id=assigneeId,
+        workspace_id=workspaceId,
         limit=limit,
         next_token=nextToken,
     )

@@ -110,11 +110,6 @@ def test_a_session_names_anything_of_any_of_the_callers_workspaces(owner: Api, o
     assert personal.json()["session"]["workspaceId"] == uid(other)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a task a session creates by title has createdBy null (services/titles.py makes it"
-    " without createdBy)",
-)
 def test_a_task_a_session_creates_by_title_carries_its_creator(owner: Api, other: Api) -> None:
     shared = create_workspace(owner)["id"]
     join(owner, shared, other)
@@ -163,11 +158,6 @@ def test_lists_cover_every_workspace(owner: Api) -> None:
     assert {made[mine]["projects"], made[shared]["projects"]} <= set(seen)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the list routes take no workspaceId query (functions/catalog/app.py and"
-    " functions/tasks/app.py do not pass it to the services, which support it): ignored",
-)
 @pytest.mark.parametrize("key", ["projects", "categories", "tags", "tasks"])
 def test_workspace_id_narrows_a_list_to_one_workspace(owner: Api, key: str) -> None:
     mine, shared = uid(owner), create_workspace(owner)["id"]
@@ -228,11 +218,6 @@ def test_a_patch_cannot_assign_a_task_to_a_non_member(stack: dict[str, Any], own
     assert owner.get(path).json()["task"]["assigneeId"] is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="GET /v1/tasks takes no assigneeId query (functions/tasks/app.py does not pass it"
-    " to services/tasks.list_tasks, which supports it): ignored, every task is listed",
-)
 def test_tasks_are_filtered_by_assignee(owner: Api, other: Api) -> None:
     shared = create_workspace(owner)["id"]
     join(owner, shared, other)

@@ -30,7 +30,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
-from aws_lambda_powertools.event_handler.openapi.params import Header
+from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -216,7 +216,11 @@ def profile_read(request: Request) -> dict[str, Any] | None:
 # route honours If-Match (that parameter is what documents the header in openapi.json).
 CurrentCaller = Annotated[Caller, Depends(current_caller)]
 ProfileRead = Annotated[dict[str, Any] | None, Depends(profile_read)]
-IfMatch = Annotated[str | None, Header(alias="If-Match")]  # its words: tools/openapi.py IF_MATCH
+IfMatch = Annotated[str | None, Header(alias="If-Match")]
+# A list narrowed to one workspace of the caller's (else every one of theirs).
+InWorkspace = Annotated[
+    str | None, Query(description="Only this workspace's (default: every workspace of yours)")
+]  # its words: tools/openapi.py IF_MATCH
 
 
 def request_id(event: Mapping[str, Any]) -> str:

@@ -106,7 +106,9 @@ def task_named(store: UnitOfWork, caller: Caller, body: SessionBody) -> str:
         scope=project_id,
         candidates=lambda: store.all_entities("task", parent=("project", project_id)),
         active=lambda r: not r.get("isCompleted"),
-        make=lambda: new_entity("task", id=new_id(), projectId=project_id, title=title),
+        make=lambda: new_entity(
+            "task", id=new_id(), projectId=project_id, title=title, createdBy=caller.user_id
+        ),
     )
     if ref.isCompleted is not None and ref.isCompleted != task.get("isCompleted"):
         set_completion(task, ref.isCompleted)
