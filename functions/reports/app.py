@@ -305,6 +305,9 @@ def search_entities(
     kind: Annotated[SearchType, Query(alias="type")],
     name: Annotated[str | None, Query(max_length=500)] = None,
     parentId: Annotated[str | None, Query()] = None,
+    workspaceId: Annotated[
+        str | None, Query(description="Only this workspace's (default: every workspace of yours)")
+    ] = None,
 ) -> Response[SearchResults]:
     """Search by name.
 
@@ -312,7 +315,7 @@ def search_entities(
     case-insensitive, optionally under one parent; active ones first, then exact matches, at
     most 50.
     """
-    results = search.search(caller, kind, name, parentId)
+    results = search.search(caller, kind, name, parentId, workspaceId)
     return json_response(200, {"results": results})
 
 

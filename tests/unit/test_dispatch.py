@@ -345,3 +345,31 @@ def test_a_deletion_occurs_when_its_tombstone_says(kind: str, table: str, queue:
     deleted_at = events[f"{trigger}.deleted"]["occurredAt"]
     assert deleted_at == deleted[0]["lastUpdated"]
     assert parse_timestamp(deleted_at) >= parse_timestamp(updated_at)
+
+
+def test_a_shared_workspaces_changes_reach_its_subscriptions_whoever_makes_them(
+    table: str, queue: str
+) -> None:
+    """A subscription in a shared workspace receives every member's changes there, and no
+    personal workspace's; the message names the workspace, whose subscription it is."""
+    hook = {
+        "id": "hook-shared",
+        "hookUrl": "https://hooks.example.com/in",
+        "triggerType": "project",
+        "status": "active",
+        "createdAt": "2026-11-23T00:00:00.000Z",
+        "secret": "whsec_c2VjcmV0",
+    }
+    WebhookStore(USER, "ws-1").create(hook, limit=20, full=RuntimeError("full"))
+    subscribe("project")  # the personal workspace's
+    Store("member-a", "ws-1").commit([Put("project", {"id": "p1", "title": "Shared"})])
+    Store("member-b", "ws-1").commit([Delete("project", "p1", 1)])
+    Store(USER).commit([Put("project", {"id": "p2", "title": "Mine"})])
+    assert dispatch.Dispatcher().handle(stream_records(table)) == {"batchItemFailures": []}
+    shared = [m for m in queued(queue) if m["webhookId"] == "hook-shared"]
+    assert [(m["type"], m["data"]["id"]) for m in shared] == [
+        ("project.created", "p1"),
+        ("project.deleted", "p1"),
+    ]
+    assert all(m["workspaceId"] == "ws-1" and "userId" not in m for m in shared)
+    assert shared[0]["data"]["workspaceId"] == "ws-1"

@@ -216,7 +216,7 @@ def _handle_one(record: dict[str, Any]) -> dict[str, Any] | None:
     if message is None:
         return None
     attempt = int(record.get("attributes", {}).get("ApproximateReceiveCount", "1"))
-    store = WebhookStore(message["userId"])
+    store = WebhookStore(message.get("userId", ""), message.get("workspaceId"))
     webhook = store.get_webhook(message["webhookId"])
     if webhook is None or webhook.get("status") != "active":
         return None  # unsubscribed or disabled since the event was queued
@@ -279,7 +279,7 @@ def _log_attempt(
         )
 
 
-_MESSAGE_FIELDS = ("userId", "webhookId", "id", "type", "triggerType", "occurredAt", "data")
+_MESSAGE_FIELDS = ("webhookId", "id", "type", "triggerType", "occurredAt", "data")
 
 
 def _message_of(record: dict[str, Any]) -> dict[str, Any] | None:
@@ -292,6 +292,8 @@ def _message_of(record: dict[str, Any]) -> dict[str, Any] | None:
     else:
         fields = message if isinstance(message, dict) else {}
         missing = [key for key in _MESSAGE_FIELDS if key not in fields]
+        if "userId" not in fields and "workspaceId" not in fields:  # whose subscription
+            missing.append("userId")
         if not missing:
             return fields
         reason = f"not a delivery message (no {', '.join(missing)})"

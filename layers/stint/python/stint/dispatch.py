@@ -5,7 +5,8 @@ subscription, on the delivery queue (docs/API.md, "Webhooks"). Deliveries themse
 Each stream record of an entity (project, category, task, subtask, session) becomes the events
 of docs/API.md's "Webhooks": `<trigger>.created|updated|deleted` (a session's trigger is
 `time`), plus `time.stopped` for the `stopped_time` subscriptions when a running session
-stops. Bookkeeping items (counter, guards, profiles, teams, webhooks) are not events.
+stops. Bookkeeping items (counter, guards, profiles, workspace records, webhooks) are not events.
+A change in a shared workspace reaches that workspace's subscriptions, whoever made it.
 
 A deletion is announced by the tombstone the deletion writes, not by the entity's removal: the
 tombstone's `lastUpdated` is the time of the deletion to the millisecond, the one the sync's
@@ -40,7 +41,7 @@ from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 from stint import aws, jsonio
 from stint.config import settings
 from stint.kinds import KINDS
-from stint.store import WebhookStore, entity_of, from_item, user_of
+from stint.store import WebhookStore, entity_of, from_item, user_of, workspace_of
 from stint.timeutil import format_timestamp, utc_now
 
 _ACTIONS = {"INSERT": "created", "MODIFY": "updated"}  # a removal is no event (above)
@@ -92,7 +93,7 @@ def events_of(record: dict[str, Any]) -> list[dict[str, Any]]:
     change = record.get("dynamodb") or {}
     new = from_item(change["NewImage"]) if change.get("NewImage") else None
     old = from_item(change["OldImage"]) if change.get("OldImage") else None
-    if new is None or user_of(str(new.get("pk", ""))) is None:
+    if new is None or workspace_of(str(new.get("pk", ""))) is None:
         return []  # a removal: an entity's deletion is its tombstone's event
     if new.get("kind") == "tombstone" and new.get("type") in KINDS:
         trigger = KINDS[new["type"]].trigger
@@ -121,9 +122,9 @@ def _approximate_time(change: dict[str, Any]) -> str:
     return format_timestamp(moment)
 
 
-def owner_of(record: dict[str, Any]) -> str:
-    """The user whose partition a record with events is in (`events_of` keeps only those)."""
-    return user_of(str(record["dynamodb"]["Keys"]["pk"]["S"])) or ""
+def partition_of(record: dict[str, Any]) -> str:
+    """The partition (a user's personal workspace, or a shared one) a record is in."""
+    return str(record["dynamodb"]["Keys"]["pk"]["S"])
 
 
 def message_id(record: dict[str, Any], webhook_id: str, event_type: str) -> str:
@@ -136,27 +137,28 @@ class Dispatcher:
     """Turns a batch of stream records into delivery messages."""
 
     def __init__(self) -> None:
-        self._subscriptions: dict[str, list[dict[str, Any]]] = {}  # per user, for one batch
+        self._subscriptions: dict[str, list[dict[str, Any]]] = {}  # per workspace, one batch
 
-    def subscriptions(self, user_id: str) -> list[dict[str, Any]]:
-        if user_id not in self._subscriptions:
-            records = WebhookStore(user_id).webhooks()
-            self._subscriptions[user_id] = [r for r in records if r.get("status") == "active"]
-        return self._subscriptions[user_id]
+    def subscriptions(self, pk: str) -> list[dict[str, Any]]:
+        """The active subscriptions of the workspace whose partition is `pk`: every change in
+        it, by any member, reaches them."""
+        if pk not in self._subscriptions:
+            records = WebhookStore.of_partition(pk).webhooks()
+            self._subscriptions[pk] = [r for r in records if r.get("status") == "active"]
+        return self._subscriptions[pk]
 
     def messages_of(self, record: dict[str, Any]) -> list[dict[str, Any]]:
         events = events_of(record)
         if not events:
             return []
-        user_id = owner_of(record)
+        pk = partition_of(record)
+        owner = {"userId": user_of(pk)} if user_of(pk) else {"workspaceId": workspace_of(pk)}
         messages = []
-        for webhook in self.subscriptions(user_id):
+        for webhook in self.subscriptions(pk):
             for event in events:
                 if event["triggerType"] == webhook["triggerType"]:
                     event_id = message_id(record, webhook["id"], event["type"])
-                    messages.append(
-                        {"userId": user_id, "webhookId": webhook["id"], "id": event_id, **event}
-                    )
+                    messages.append({**owner, "webhookId": webhook["id"], "id": event_id, **event})
         return messages
 
     def handle(self, records: list[dict[str, Any]]) -> dict[str, Any]:

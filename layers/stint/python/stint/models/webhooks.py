@@ -8,7 +8,7 @@ from typing import Annotated, Literal, NotRequired
 from pydantic import Field, StrictStr
 from typing_extensions import TypedDict
 
-from stint.models.base import BaseModel, RequestBody, absent
+from stint.models.base import BaseModel, Ignored, RequestBody, absent
 from stint.models.values import DATE_TIME, ClientId, IgnoredTimestamp, TriggerType
 
 HOOK_URL_MAX = 2048
@@ -21,6 +21,10 @@ class WebhookFields(RequestBody):
 
     hookUrl: HookUrl
     triggerType: TriggerType
+    workspaceId: ClientId = absent(
+        "The workspace whose changes it receives, by any member (owners and admins; default:"
+        " the personal one)"
+    )
 
 
 class WebhookPatchFields(RequestBody):
@@ -33,6 +37,7 @@ class WebhookPatchFields(RequestBody):
     )
     id: ClientId = absent()
     triggerType: TriggerType = absent()
+    workspaceId: Ignored = None  # fixed at creation
     createdAt: IgnoredTimestamp | None = None
 
 
@@ -46,6 +51,7 @@ class Webhook(BaseModel):
     triggerType: TriggerType
     status: WebhookStatus
     createdAt: str
+    workspaceId: str = Field(description="The workspace whose changes it receives")
 
 
 class WebhookCreated(Webhook):

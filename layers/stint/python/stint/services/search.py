@@ -15,27 +15,41 @@ from typing import Any
 from stint.errors import invalid_field
 from stint.kinds import KINDS
 from stint.models import SearchType
+from stint.services import access
 from stint.services.common import Caller, load
-from stint.store import Store
 
 MAX_RESULTS = 50
 _PAGE = 1000
 
 
 def search(
-    caller: Caller, kind: SearchType, name: str | None, parent_id: str | None
+    caller: Caller,
+    kind: SearchType,
+    name: str | None,
+    parent_id: str | None,
+    workspace_id: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Up to 50 of the caller's entities of `kind` whose title contains `name` (ignoring case;
-    no name or a blank one: all), active ones first, then exact matches, then by title."""
-    store = Store(caller.user_id)
+    """Up to 50 of the entities of `kind` in the caller's workspaces (or `workspace_id`'s)
+    whose title contains `name` (ignoring case; no name or a blank one: all), active ones
+    first, then exact matches, then by title."""
+    if workspace_id is not None:
+        where = [access.membership(caller, workspace_id, "workspaceId")]
+    else:
+        where = access.memberships(caller)
     parent = KINDS[kind].parent
     scope = None
     if parent_id is not None:
         if parent is None:
             raise invalid_field("parentId", f"a {kind} has no parent")
-        load(store, parent.kind, parent_id)  # another user's (or no) parent is a 404
+        holder = access.locate(caller, parent.kind, parent_id)
+        load(holder.store(caller), parent.kind, parent_id)  # no such parent of theirs: 404
+        where = [m for m in where if m.workspace_id == holder.workspace_id]
         scope = (parent.kind, parent_id)
-    candidates = store.all_entities(kind, parent=scope, page_size=_PAGE)
+    candidates = [
+        record
+        for member in where
+        for record in member.store(caller).all_entities(kind, parent=scope, page_size=_PAGE)
+    ]
     needle = (name or "").strip().casefold()
     title = KINDS[kind].title_field  # a tag's is its `name`
     found = [

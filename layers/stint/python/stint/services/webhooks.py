@@ -14,8 +14,18 @@ from typing import Any
 from stint import dispatch, hook_urls
 from stint.errors import Conflict, ServiceUnavailable, invalid_field, not_found
 from stint.models import WebhookFields, WebhookPatchFields
+from stint.services import access
 from stint.services.common import ID_PATTERN, Caller, Versioned, check_if_match, new_id
-from stint.store import WebhookStore, entity_of, outside_effect, retrying, webhook_version
+from stint.store import (
+    WebhookStore,
+    batch_get,
+    entity_of,
+    outside_effect,
+    retrying,
+    webhook_sk,
+    webhook_version,
+    workspace_of,
+)
 from stint.timeutil import now_iso
 
 MAX_WEBHOOKS = 20
@@ -29,7 +39,8 @@ PING = "webhook.ping"
 def public(record: dict[str, Any]) -> dict[str, Any]:
     """A subscription as `GET /v1/webhooks` shows it: never its secret."""
     fields = ("id", "hookUrl", "triggerType", "status", "createdAt")
-    return {name: entity_of(record)[name] for name in fields}
+    shown = {name: entity_of(record)[name] for name in fields}
+    return {**shown, "workspaceId": workspace_of(str(record["pk"]))}
 
 
 def _versioned(record: dict[str, Any]) -> Versioned:
@@ -57,11 +68,39 @@ def _load(store: WebhookStore, webhook_id: str) -> dict[str, Any]:
     return record
 
 
+def _managed(caller: Caller) -> list[WebhookStore]:
+    """The subscriptions the caller manages: their personal workspace's, and those of each
+    shared workspace where they are an owner or admin."""
+    return [
+        WebhookStore(caller.user_id, member.workspace_id)
+        for member in access.memberships(caller)
+        if member.may("manage")
+    ]
+
+
+def _store_of(caller: Caller, webhook_id: str) -> WebhookStore:
+    """The store of the caller's subscription `webhook_id` (its workspace's; the personal one
+    when none has it, which then answers 404)."""
+    stores = _managed(caller) if ID_PATTERN.match(webhook_id) else []
+    if len(stores) <= 1:
+        return WebhookStore(caller.user_id)
+    keys = [(store.pk, webhook_sk(webhook_id)) for store in stores]
+    found = batch_get(keys)
+    return next(
+        (store for store, key in zip(stores, keys, strict=True) if key in found),
+        WebhookStore(caller.user_id),
+    )
+
+
 def create_webhook(caller: Caller, fields: WebhookFields) -> Versioned:
-    """Subscribe; the response is the only place the secret is shown (but a rotation's)."""
+    """Subscribe, in the personal workspace or (owners and admins) a shared one; the response
+    is the only place the secret is shown (but a rotation's)."""
     _checked_url(fields.hookUrl, "hookUrl")
+    member = access.where(caller, fields.workspaceId)
+    member.require("manage")
+    store = WebhookStore(caller.user_id, member.workspace_id)
     secret = _new_secret()
-    full = Conflict(f"A user has at most {MAX_WEBHOOKS} webhooks; delete one first")
+    full = Conflict(f"A workspace has at most {MAX_WEBHOOKS} webhooks; delete one first")
 
     def attempt() -> Versioned:
         webhook = {
@@ -73,19 +112,21 @@ def create_webhook(caller: Caller, fields: WebhookFields) -> Versioned:
             "secret": secret,
             "version": 1,
         }
-        WebhookStore(caller.user_id).create(webhook, limit=MAX_WEBHOOKS, full=full)
-        return Versioned({**public(webhook), "secret": secret}, 1)
+        store.create(webhook, limit=MAX_WEBHOOKS, full=full)
+        shown = public({**webhook, "pk": store.pk})
+        return Versioned({**shown, "secret": secret}, 1)
 
     return retrying(attempt)
 
 
 def list_webhooks(caller: Caller) -> list[dict[str, Any]]:
-    records = WebhookStore(caller.user_id).webhooks()
+    """The subscriptions of every workspace whose webhooks the caller manages."""
+    records = [record for store in _managed(caller) for record in store.webhooks()]
     return sorted((public(r) for r in records), key=lambda w: (w["createdAt"], w["id"]))
 
 
 def get_webhook(caller: Caller, webhook_id: str) -> Versioned:
-    return _versioned(_load(WebhookStore(caller.user_id), webhook_id))
+    return _versioned(_load(_store_of(caller, webhook_id), webhook_id))
 
 
 def update_webhook(
@@ -102,7 +143,7 @@ def update_webhook(
         _checked_url(changes["hookUrl"], "webhook.hookUrl")
     if changes.get("status") == "active":
         changes["deadLettered"] = 0
-    store = WebhookStore(caller.user_id)
+    store = _store_of(caller, webhook_id)
 
     def attempt() -> Versioned:
         record = _load(store, webhook_id)
@@ -122,7 +163,7 @@ def rotate_secret(caller: Caller, webhook_id: str) -> Versioned:
     signed by the previous one too (`stint.delivery.signature`), so a receiver can switch at
     its pace. A second rotation within the overlap ends the first one's: only the secret it
     replaces stays valid beside the new one."""
-    store = WebhookStore(caller.user_id)
+    store = _store_of(caller, webhook_id)
     secret = _new_secret()
 
     def attempt() -> Versioned:
@@ -141,13 +182,15 @@ def rotate_secret(caller: Caller, webhook_id: str) -> Versioned:
 def send_test(caller: Caller, webhook_id: str) -> str:
     """Queue a `webhook.ping` event for the subscription (the ordinary delivery path: the
     delivery function signs, retries and logs it); the event's id."""
-    record = _load(WebhookStore(caller.user_id), webhook_id)
+    store = _store_of(caller, webhook_id)
+    record = _load(store, webhook_id)
     if record["status"] != "active":
         raise Conflict(
             "The webhook is disabled; PATCH its status to active first", code="webhook_disabled"
         )
+    owner = "userId" if store.workspace_id == caller.user_id else "workspaceId"
     message = {
-        "userId": caller.user_id,
+        owner: store.workspace_id,
         "webhookId": webhook_id,
         "id": "msg_" + secrets.token_hex(16),
         "type": PING,
@@ -170,7 +213,7 @@ def list_deliveries(
     caller: Caller, webhook_id: str, *, limit: int, next_token: str | None
 ) -> tuple[list[dict[str, Any]], str | None]:
     """A page of the subscription's delivery attempts, newest first (kept 30 days)."""
-    store = WebhookStore(caller.user_id)
+    store = _store_of(caller, webhook_id)
     _load(store, webhook_id)
     return store.delivery_attempts(
         webhook_id, limit=limit, next_token=next_token, now=int(time.time())
@@ -178,7 +221,7 @@ def list_deliveries(
 
 
 def delete_webhook(caller: Caller, webhook_id: str, if_match: str | None = None) -> None:
-    store = WebhookStore(caller.user_id)
+    store = _store_of(caller, webhook_id)
     if not ID_PATTERN.match(webhook_id):
         raise not_found("webhook", webhook_id)
     if if_match is None:

@@ -64,6 +64,7 @@ from stint.store.keys import (
     tombstone_sk,
     user_of,
     user_pk,
+    webhook_sk,
     workspace_of,
     workspace_pk,
 )
@@ -157,6 +158,7 @@ __all__ = [
     "tombstone_sk",
     "user_of",
     "user_pk",
+    "webhook_sk",
     "webhook_version",
     "workspace_of",
     "workspace_pk",

@@ -15,8 +15,11 @@ from stint.store.keys import (
     entity_of,
     to_dynamo,
     to_item,
+    user_of,
     user_pk,
     webhook_sk,
+    workspace_of,
+    workspace_pk,
 )
 from stint.store.reads import Partition, Record
 from stint.store.transactions import (
@@ -51,11 +54,20 @@ def _version_condition(read: Record) -> tuple[str, dict[str, str], dict[str, Any
 
 
 class WebhookStore(Partition):
-    """The webhook subscriptions of one user."""
+    """The webhook subscriptions of one workspace: a user's personal one (`user_id` alone), or
+    the shared `workspace` (in its partition)."""
 
-    def __init__(self, user_id: str):
-        super().__init__(user_pk(user_id))
-        self.user_id = user_id
+    def __init__(self, user_id: str, workspace: str | None = None):
+        personal = workspace in (None, user_id)
+        super().__init__(user_pk(user_id) if personal else workspace_pk(str(workspace), False))
+        self.user_id = user_id if personal else str(workspace)  # names its delivery logs
+        self.workspace_id = self.user_id
+
+    @classmethod
+    def of_partition(cls, pk: str) -> WebhookStore:
+        """The subscriptions of the workspace whose partition is `pk`."""
+        user = user_of(pk)
+        return cls(user) if user is not None else cls("", workspace_of(pk))
 
     def webhooks(self) -> list[Record]:
         return list(self.query_all(prefix=WEBHOOK_PREFIX))
