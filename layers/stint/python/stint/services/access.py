@@ -86,8 +86,10 @@ def role_in(record: dict[str, Any], user_id: str) -> Role | None:
 
 
 def _shared(caller: Caller, record: dict[str, Any] | None) -> Membership | None:
+    """The caller in the workspace `record`; None when they are not a member, or it is being
+    deleted (gone for everyone; its owner finishes the deletion: services/workspaces.py)."""
     role = role_in(record, caller.user_id) if record else None
-    if record is None or role is None:
+    if record is None or role is None or record.get("deleting"):
         return None
     return Membership(str(record["id"]), False, role, record)
 

@@ -200,14 +200,26 @@ def update_workspace(
 
 
 def delete_workspace(caller: Caller, workspace_id: str, if_match: str | None) -> None:
-    """The owner deletes a shared workspace: its members lose it (their memberships go first,
-    so nobody reaches it once this begins), then its record, then all it holds."""
-    member = _shared(caller, workspace_id)
-    member.require("delete")
-    assert member.record is not None
-    check_if_match(if_match, {"seq": member.record["version"]})
-    others = [m["userId"] for m in member.record["members"] if m["userId"] != caller.user_id]
-    pending = [(i["email"], i["id"]) for i in member.record.get("invitations", [])]
+    """The owner deletes a shared workspace. First its record is marked `deleting`, under its
+    version (an invitation or a member's change racing it fails its own condition), and from
+    then on nobody reaches it; then its members' memberships, its invitations and all it holds
+    go, the record last. A deletion cut short is finished by the owner's next DELETE."""
+    record = WorkspaceStore.get(workspace_id) if ID_PATTERN.match(workspace_id) else None
+    if record is not None and record.get("deleting"):
+        if access.role_in(record, caller.user_id) != "owner":
+            raise not_found("workspace", workspace_id)
+    else:
+
+        def mark() -> dict[str, Any]:
+            member = _shared(caller, workspace_id)
+            member.require("delete")
+            assert member.record is not None
+            check_if_match(if_match, {"seq": member.record["version"]})
+            return _write({**member.record, "deleting": True})
+
+        record = retrying(mark)
+    others = [m["userId"] for m in record["members"] if m["userId"] != caller.user_id]
+    pending = [(i["email"], i["id"]) for i in record.get("invitations", [])]
     WorkspaceStore.delete(workspace_id, members=[*others, caller.user_id], invitations=pending)
 
 

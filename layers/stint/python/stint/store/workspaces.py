@@ -10,9 +10,11 @@ in its user's partition."""
 from __future__ import annotations
 
 import functools
+import logging
 from typing import Any
 
 from stint.config import settings
+from stint.errors import ServiceUnavailable
 from stint.store.keys import (
     INVITATION_PREFIX,
     MEMBERSHIP_PREFIX,
@@ -29,10 +31,14 @@ from stint.store.keys import (
     user_pk,
     workspace_pk,
 )
-from stint.store.reads import Partition, Record, batch_get
+from stint.store.reads import Partition, Record, batch_get, throttled_backoff
 from stint.store.transactions import Outcome, Transaction, dynamodb, retrying, transact
 
 _DELETES_PER_TRANSACTION = 100
+_BATCH_WRITE = 25  # BatchWriteItem takes at most 25 requests
+_BATCH_WRITE_ATTEMPTS = 4
+
+log = logging.getLogger(__name__)
 
 
 def running_refs(user_ids: list[str]) -> dict[str, str]:
@@ -203,30 +209,43 @@ class WorkspaceStore:
     def delete(
         workspace_id: str, *, members: list[str], invitations: list[tuple[str, str]]
     ) -> None:
-        """Delete a shared workspace: first every membership (`members`, the owner last) and
-        pending invitation, so nobody reaches it any more, then its record, then every item of
-        its partition. Each step is idempotent: an interrupted deletion is finished by running
-        it again (the owner's membership, and so their access, goes only with the record)."""
+        """Delete a shared workspace whose record is marked `deleting` (so nobody reaches it
+        any more): every membership but the owner's (`members`, the owner last) and pending
+        invitation, then every item of its partition, then its record with the owner's
+        membership. Each step is idempotent: an interrupted deletion is finished by running it
+        again (the owner still reaches the marked record, and nobody else does)."""
         table = settings().table_name
         pk = workspace_pk(workspace_id, personal=False)
         *others, owner = members
         links = [item_key(user_pk(u), membership_sk(workspace_id)) for u in others]
         links += [item_key(invitee_pk(e), invitation_sk(i)) for e, i in invitations]
         for start in range(0, len(links), _DELETES_PER_TRANSACTION):
-            transact(
-                functools.partial(_deletes, table, links[start : start + _DELETES_PER_TRANSACTION]),
-                size=len(links[start : start + _DELETES_PER_TRANSACTION]),
-            )
-        last = Transaction()
-        last.add("Delete", {"TableName": table, "Key": item_key(pk, WORKSPACE_SK)}, None)
-        last.add(
-            "Delete",
-            {"TableName": table, "Key": item_key(user_pk(owner), membership_sk(workspace_id))},
-            None,
-        )
-        transact(lambda: last, size=2)
-        for record in list(Partition(pk).query_all(between=("0", "~"))):
-            dynamodb().delete_item(TableName=table, Key=item_key(pk, record["sk"]))
+            chunk = links[start : start + _DELETES_PER_TRANSACTION]
+            transact(functools.partial(_deletes, table, chunk), size=len(chunk))
+        held = [r["sk"] for r in Partition(pk).query_all(between=("0", "~"))]
+        _delete_items(table, [item_key(pk, sk) for sk in held if sk != WORKSPACE_SK])
+        owner_link = item_key(user_pk(owner), membership_sk(workspace_id))
+        record_key = item_key(pk, WORKSPACE_SK)
+        transact(functools.partial(_deletes, table, [record_key, owner_link]), size=2)
+
+
+def _delete_items(table: str, keys: list[dict[str, Any]]) -> None:
+    """Delete items with BatchWriteItem, 25 a call; keys DynamoDB leaves unprocessed
+    (throttling) are sent again after a backoff, a few times, then the answer is 503."""
+    for start in range(0, len(keys), _BATCH_WRITE):
+        pending: list[Any] = [
+            {"DeleteRequest": {"Key": key}} for key in keys[start : start + _BATCH_WRITE]
+        ]
+        for attempt in range(_BATCH_WRITE_ATTEMPTS):
+            if attempt:
+                throttled_backoff(attempt)
+            answer = dynamodb().batch_write_item(RequestItems={table: pending})
+            pending = answer.get("UnprocessedItems", {}).get(table, [])
+            if not pending:
+                break
+        else:
+            log.warning("BatchWriteItem: %d deletes still unprocessed (throttled)", len(pending))
+            raise ServiceUnavailable("The service is busy; retry the request shortly")
 
 
 def _deletes(table: str, keys: list[dict[str, Any]]) -> Transaction:

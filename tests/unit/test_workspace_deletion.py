@@ -1,0 +1,52 @@
+"""docs/DESIGN.md, "Workspaces": deleting a shared workspace marks its record first, under its
+version, so nobody but its owner reaches it from then on; a deletion cut short (the function
+died) is finished by the owner's next DELETE, and leaves nothing of the workspace behind."""
+
+from __future__ import annotations
+
+import pytest
+
+from stint.errors import NotFound
+from stint.models import MemberBody, ProjectFields, WorkspaceFields
+from stint.services import catalog, workspaces
+from stint.store import Partition, workspace_pk
+from stint.store import workspaces as workspace_store
+
+from .conftest import pool_user
+
+
+class Died(Exception):
+    """The function stopped mid-way (a timeout, a crash)."""
+
+
+def test_a_deletion_cut_short_is_finished_by_the_next(
+    pool: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (owner, _), (member, email), (invitee, invited) = (pool_user(pool, n) for n in (1, 2, 3))
+    space = workspaces.create_workspace(owner, WorkspaceFields(name="Studio")).entity["id"]
+    invitation = workspaces.invite(owner, space, MemberBody(email=email)).entity
+    workspaces.accept_invitation(member, invitation["id"])
+    workspaces.invite(owner, space, MemberBody(email=invited))
+    for n in range(30):  # more than one BatchWriteItem's worth
+        catalog.create_project(owner, ProjectFields(title=f"p{n}", workspaceId=space))
+
+    def die(*_: object) -> None:
+        raise Died()
+
+    monkeypatch.setattr(workspace_store, "_delete_items", die)
+    with pytest.raises(Died):
+        workspaces.delete_workspace(owner, space, None)
+    # Marked: the member and the invitee reach nothing of it any more.
+    with pytest.raises(NotFound):
+        workspaces.get_workspace(member, space)
+    assert workspaces.my_invitations(invitee, limit=10, next_token=None) == ([], None)
+    with pytest.raises(NotFound):
+        workspaces.get_workspace(owner, space)  # nor does its owner, but to finish the job
+
+    monkeypatch.undo()
+    workspaces.delete_workspace(owner, space, None)
+    assert list(Partition(workspace_pk(space, personal=False)).query_all(between=("0", "~"))) == []
+    assert [w["id"] for w in workspaces.list_workspaces(owner)] == [owner.user_id]
+    assert [w["id"] for w in workspaces.list_workspaces(member)] == [member.user_id]
+    with pytest.raises(NotFound):
+        workspaces.delete_workspace(owner, space, None)  # done: nothing left to delete
