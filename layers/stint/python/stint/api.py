@@ -36,7 +36,7 @@ from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
-from stint import idempotency, jsonio, priming, store, tracing, urls
+from stint import idempotency, jsonio, page_tokens, priming, store, tracing, urls
 from stint.errors import (
     Forbidden,
     NotFound,
@@ -165,6 +165,7 @@ def handler(
             or _body_not_json(event)
             or _unacceptable_json(event)
             or _unencodable_parameter(event)
+            or _foreign_token(event, claims.get("sub"))
         )
         if refused or not claims.get("sub"):
             response = refused or app.resolve(event, context)
@@ -175,6 +176,8 @@ def handler(
                 lambda: app.resolve(event, context),
                 partial(_raw_error, request_id=request_id(event)),
             )
+        if claims.get("sub"):
+            page_tokens.seal_response(event, response, claims["sub"])
         _count(metrics, int(response.get("statusCode", 500)))
         return with_http_conventions(event, response)
 
@@ -317,6 +320,15 @@ def _unencodable_parameter(event: dict[str, Any]) -> dict[str, Any] | None:
                 message = "must not hold U+0000 or a lone surrogate"
                 return _raw_error(invalid_field(str(name), message), request_id(event))
     return None
+
+
+def _foreign_token(event: dict[str, Any], user_id: str | None) -> dict[str, Any] | None:
+    """A page or sync token this API did not hand out for this caller, route and query: 400
+    before the route reads anything (stint.page_tokens)."""
+    if not user_id:
+        return None
+    refused = page_tokens.unseal_event(event, user_id)
+    return None if refused is None else _raw_error(refused, request_id(event))
 
 
 def _raw_error(error: StintError, request_id: str) -> dict[str, Any]:
