@@ -9,6 +9,8 @@ Each benchmark runs in a process of its own (its lines are printed as it goes), 
 - `bench.sync_scaling`  an incremental sync's read capacity, account of 10,000 vs of 10
 - `bench.peer`          TimeTagger beside Stint's local stack, 8 concurrent clients
 - `bench.report_bench`  a month's report of a heavy user vs a plain Query
+- `bench.shared_workspaces`  a member's sync across 10 workspaces (and while 50 colleagues
+  write), a workspace's month for its manager, a burst of 50 members writing at once
 
 Every figure is measured beside its baseline in the same run; the table gives their ratio and
 the goal where there is one. Timings are this machine's (and moto's, where the emulator
@@ -63,6 +65,7 @@ def main() -> int:
         ("sync_scaling", []),
         ("peer", ["--iterations", "5" if quick else "25"]),
         ("report_bench", ["--sessions", "300" if quick else "3000"]),
+        ("shared_workspaces", ["--rounds", "1" if quick else "3"]),
     ]
     figures: dict[str, list[Figure]] = {}
     outputs: dict[str, str] = {}

@@ -77,17 +77,30 @@ class Meter:
     # Read units had every item been read once and nothing filtered out (see `after`).
     rcu_needed: int = 0
     by_operation: Counter[str] = field(default_factory=Counter)
+    # `rcu` by operation, a Query's by its index too (`Query bySeq`)
+    rcu_by_operation: Counter[str] = field(default_factory=Counter)
     _seen: set[tuple[str, str]] = field(default_factory=set, repr=False)
 
-    def before(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+    def before(
+        self, params: dict[str, Any], model: Any, context: dict[str, Any] | None = None, **_: Any
+    ) -> None:
+        if context is not None:
+            context["meter_index"] = params.get("IndexName")
         if model.name in _CONSUMED:
             params["ReturnConsumedCapacity"] = "TOTAL"
         if model.name in WRITES:
             self.wcu += _write_cost(model.name, params)
 
-    def after(self, parsed: dict[str, Any], model: Any, **_: Any) -> None:
+    def after(
+        self,
+        parsed: dict[str, Any],
+        model: Any,
+        context: dict[str, Any] | None = None,
+        **_: Any,
+    ) -> None:
         self.calls += 1
         self.by_operation[model.name] += 1
+        rcu_before = self.rcu
         if model.name in ("Query", "Scan"):
             self.items += int(parsed.get("ScannedCount", 0))
             self.returned += int(parsed.get("Count", 0))
@@ -113,6 +126,11 @@ class Meter:
             # Each item rounded up to 4 KB on its own.
             self.rcu += sum(read_units(item_size(i)) for i in found)
             self.rcu_needed += sum(read_units(item_size(i)) for i in self._new(found))
+        if self.rcu > rcu_before:
+            index = (context or {}).get("meter_index")
+            self.rcu_by_operation[f"{model.name} {index}" if index else model.name] += (
+                self.rcu - rcu_before
+            )
         consumed = parsed.get("ConsumedCapacity") or []
         for entry in consumed if isinstance(consumed, list) else [consumed]:
             self.moto_capacity += float(entry.get("CapacityUnits", 0))
