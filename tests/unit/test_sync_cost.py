@@ -28,6 +28,8 @@ class ReadMeter:
             self.items += int(parsed.get("ScannedCount", 0))
         elif model.name == "GetItem":
             self.items += 1 if parsed.get("Item") else 0
+        elif model.name == "BatchGetItem":
+            self.items += sum(len(items) for items in parsed.get("Responses", {}).values())
 
 
 def _account_with(user: str, entities: int) -> Store:
@@ -63,6 +65,7 @@ def test_incremental_sync_reads_the_same_for_10_and_10000_entities() -> None:
     small = _incremental_sync_reads("small-account", 10)
     large = _incremental_sync_reads("large-account", 10_000)
     print(f"\nsync of 10 changes: (calls, items read) small={small} large={large}")
-    # One Query of the caller's memberships (none: a one-workspace account), one GetItem of the
-    # counter and one Query on bySeq that reads exactly the 10 changes.
+    # One Query of the caller's memberships (none: a one-workspace account), one BatchGetItem of
+    # the workspace's record (none) and counter, and one Query on bySeq that reads exactly the 10
+    # changes.
     assert small == large == (3, 11)

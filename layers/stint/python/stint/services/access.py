@@ -85,7 +85,7 @@ def role_in(record: dict[str, Any], user_id: str) -> Role | None:
     return next((m["role"] for m in record.get("members", []) if m["userId"] == user_id), None)
 
 
-def _shared(caller: Caller, record: dict[str, Any] | None) -> Membership | None:
+def member_of(caller: Caller, record: dict[str, Any] | None) -> Membership | None:
     """The caller in the workspace `record`; None when they are not a member, or it is being
     deleted (gone for everyone; its owner finishes the deletion: services/workspaces.py)."""
     role = role_in(record, caller.user_id) if record else None
@@ -101,7 +101,7 @@ def membership(caller: Caller, workspace_id: str, field: str | None = None) -> M
         return personal(caller)
     found = None
     if ID_PATTERN.match(workspace_id):
-        found = _shared(caller, WorkspaceStore.get(workspace_id))
+        found = member_of(caller, WorkspaceStore.get(workspace_id))
     if found is None:
         if field is not None:
             raise invalid_field(field, f"no workspace with id {workspace_id!r}")
@@ -128,7 +128,7 @@ def shared_ids(caller: Caller) -> list[str]:
 def memberships(caller: Caller) -> list[Membership]:
     """Every workspace of the caller: the personal one first, then the shared ones whose record
     lists them (a membership item outliving its workspace counts for nothing)."""
-    shared = [_shared(caller, record) for record in WorkspaceStore.get_many(shared_ids(caller))]
+    shared = [member_of(caller, record) for record in WorkspaceStore.get_many(shared_ids(caller))]
     return [personal(caller), *(m for m in shared if m is not None)]
 
 
@@ -149,7 +149,7 @@ def locate(caller: Caller, kind: str, entity_id: str) -> Membership:
         return personal(caller)
     holders = [i for i, key in zip(ids, keys[1:], strict=True) if key in found]
     for workspace_id in holders:
-        member = _shared(caller, WorkspaceStore.get(workspace_id))
+        member = member_of(caller, WorkspaceStore.get(workspace_id))
         if member is not None:
             return member
     return personal(caller)  # the personal partition answers 404 as before

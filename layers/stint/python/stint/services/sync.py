@@ -18,7 +18,6 @@ import hashlib
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from stint import jsonio
@@ -27,7 +26,7 @@ from stint.errors import StintError, ValidationFailed
 from stint.kinds import KINDS
 from stint.services import access, workspaces
 from stint.services.common import Caller
-from stint.store import entity_of
+from stint.store import COUNTER_SK, WORKSPACE_SK, batch_get, entity_of, workspace_pk
 from stint.timeutil import format_timestamp, utc_now
 
 FULL_SYNC = "*"
@@ -99,41 +98,72 @@ def _read_token(caller: Caller, sync_token: str | None, now: int) -> SyncToken |
     return token
 
 
+@dataclass(frozen=True)
+class _Now:
+    """A workspace of the caller as this page found it: the caller in it, and its counter (every
+    change with a seq up to it had committed when it was read)."""
+
+    member: access.Membership
+    upto: int
+
+
+def _workspaces_now(caller: Caller) -> tuple[list[_Now], dict[str, Any] | None]:
+    """The caller's workspaces with their counters, and the personal workspace's record: one
+    Query of the memberships, one BatchGetItem of every record and counter. A workspace being
+    deleted, or gone since its membership was read, is not one of them."""
+    personal = access.personal(caller)
+    shared = access.shared_ids(caller)
+    pks = [personal.pk, *(workspace_pk(i, personal=False) for i in shared)]
+    found = batch_get((pk, sk) for pk in pks for sk in (WORKSPACE_SK, COUNTER_SK))
+
+    def counter(pk: str) -> int:
+        return max(int(found.get((pk, COUNTER_SK), {}).get("counter", 0)), 0)
+
+    now = [_Now(personal, counter(personal.pk))]
+    for pk in pks[1:]:
+        member = access.member_of(caller, found.get((pk, WORKSPACE_SK)))
+        if member is not None:
+            now.append(_Now(member, counter(pk)))
+    return now, found.get((personal.pk, WORKSPACE_SK))
+
+
 def sync(caller: Caller, sync_token: str | None, limit: int) -> dict[str, Any]:
     now = int(time.time())
     token = _read_token(caller, sync_token, now)
-    mine = access.memberships(caller)
+    mine, personal_record = _workspaces_now(caller)
     known = token.positions if token else {}
     positions: dict[str, int] = dict(known)
     bases: dict[str, int] = dict(token.bases) if token else {}
     grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
     has_more = False
     left = limit
-    for member in mine:
-        store = member.store(caller)
-        upto = store.change_sequence()
-        after = known.get(member.workspace_id, 0)
+    for found in mine:
+        workspace_id, upto = found.member.workspace_id, found.upto
+        after = known.get(workspace_id, 0)
         if after > upto:
             raise _invalid()
-        if member.workspace_id not in known:  # new to the client: read whole, live ones only
-            bases.setdefault(member.workspace_id, upto)
-        base = bases.get(member.workspace_id)
-        records, more = store.changes(after, upto, left) if left else ([], after < upto)
+        if workspace_id not in known:  # new to the client: read whole, live ones only
+            bases.setdefault(workspace_id, upto)
+        if after == upto:  # nothing new here: no query
+            positions[workspace_id] = upto
+            bases.pop(workspace_id, None)
+            continue
+        if not left:  # no room left on this page
+            has_more = True
+            break
+        store = found.member.store(caller)
+        records, more = store.changes(after, upto, left)
         for record in records:
-            _add(grouped, record, base, caller.user_id)
+            _add(grouped, record, bases.get(workspace_id), caller.user_id)
         left -= len(records)
-        if more and records:
-            positions[member.workspace_id] = int(records[-1]["seq"])
+        if more:
+            positions[workspace_id] = int(records[-1]["seq"]) if records else after
             has_more = True
             break
-        if more:  # no room left on this page
-            has_more = True
-            break
-        positions[member.workspace_id] = upto
-        bases.pop(member.workspace_id, None)
-    current = {member.workspace_id for member in mine}
-    gone = [workspace_id for workspace_id in known if workspace_id not in current]
-    for workspace_id in gone:
+        positions[workspace_id] = upto
+        bases.pop(workspace_id, None)
+    current = {found.member.workspace_id for found in mine}
+    for workspace_id in [w for w in known if w not in current]:
         positions.pop(workspace_id, None)
         bases.pop(workspace_id, None)
         stamp = format_timestamp(utc_now())
@@ -141,24 +171,11 @@ def sync(caller: Caller, sync_token: str | None, limit: int) -> dict[str, Any]:
     issued = token.issued if token and has_more else now
     next_token = SyncToken(positions, issued, _user_tag(caller.user_id), bases if has_more else {})
     page: dict[str, Any] = {"syncToken": next_token.encode(), "hasMore": has_more}
-    if token is None or gone or _workspaces_changed(mine, token):
-        personal_record = access.personal_record(caller)
-        page["workspaces"] = [workspaces.view(member, personal_record) for member in mine]
+    # Always the whole list (small, read with the counters): a client keeps it up to date by
+    # replacing its own.
+    page["workspaces"] = [workspaces.view(found.member, personal_record) for found in mine]
     page.update(grouped)
     return page
-
-
-def _workspaces_changed(mine: list[access.Membership], token: SyncToken) -> bool:
-    """Whether the client's list of workspaces is out of date: one joined, or a shared one's
-    record (name, settings, members) written since the token. A personal workspace renamed
-    shows in the next full sync or change of the list."""
-    since = format_timestamp(datetime.fromtimestamp(token.issued - 1, UTC))
-    return any(
-        member.workspace_id not in token.positions
-        or str((member.record or {}).get("lastUpdated", "")) >= since
-        for member in mine
-        if not member.personal
-    )
 
 
 def _add(
