@@ -118,6 +118,13 @@ ARGUED_REFUSALS = {
     "an atomic batch": r"when atomic$|for one transaction|ways one transaction cannot hold$",
     # docs/API.md, "Detailed and weekly reports": a weekly report's `from` is a calendar date.
     "a calendar date": r"^must be a date",
+    # docs/API.md, "Where things are": a task's `assigneeId` is a member of its workspace (of
+    # the personal one, its owner alone); like an id naming nothing, a made-up id is a 400.
+    "an assignee who is not a member": r"^is not a member of the task's workspace$",
+    # The `userId` parameter of the reports and `GET /v1/sessions` "needs `workspaceId`" (its
+    # description): without it only the caller's own id is taken. One parameter that depends on
+    # another is beyond OpenAPI's parameters.
+    "another member's time without workspaceId": r"^another member's time needs workspaceId$",
 }
 _ARGUED = re.compile("|".join(f"(?:{pattern})" for pattern in ARGUED_REFUSALS.values()))
 # Opaque tokens: any string the client did not get from the server is malformed.
