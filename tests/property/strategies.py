@@ -43,7 +43,18 @@ OMIT = object()  # a field left out of the body
 MAX_TIMESTAMP = timeutil.LATEST
 MIN_TIMESTAMP = timeutil.EARLIEST
 SESSION_START_MAX = MAX_TIMESTAMP
-REFERENCES = ("projectId", "categoryId", "taskId", "subtaskId", "defaultProject", "tagIds")
+# Fields that name another entity, or a member: only what a test gives (`refs`), so that a
+# write can succeed.
+REFERENCES = (
+    "projectId",
+    "categoryId",
+    "taskId",
+    "subtaskId",
+    "defaultProject",
+    "tagIds",
+    "workspaceId",
+    "assigneeId",
+)
 
 # Characters a client may send: every plane, combining marks, right-to-left scripts, emoji,
 # never a surrogate (not encodable) nor U+0000 (refused by the contract).

@@ -121,11 +121,18 @@ def check_deliveries(account: Account) -> None:
     assert undelivered(changes, receiver) == [], "committed changes not delivered"
 
 
+def personal(account: Account) -> st.SearchStrategy[Any]:
+    """A `workspaceId` of the catalog: left out, or the personal workspace's (webhooks deliver
+    the personal workspace's changes only: docs/API.md, "Webhooks")."""
+    return st.one_of(st.just(OMIT), st.just(account.refs["workspace"]))
+
+
 def test_projects(account: Account) -> None:
     categories = st.one_of(st.just(OMIT), st.none(), st.just(account.refs["category"]))
+    refs = {"categoryId": categories, "workspaceId": personal(account)}
 
     @SETTINGS
-    @given(fields=body(models.ProjectFields, {"categoryId": categories}))
+    @given(fields=body(models.ProjectFields, refs))
     def example(fields: dict[str, Any]) -> None:
         def patch(got: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
             return "PATCH", f"/v1/projects/{got['id']}", {"project": got}
@@ -138,7 +145,9 @@ def test_projects(account: Account) -> None:
 
 def test_categories(account: Account) -> None:
     @SETTINGS
-    @given(fields=body(models.CategoryFields, {"title": titles()}))
+    @given(
+        fields=body(models.CategoryFields, {"title": titles(), "workspaceId": personal(account)})
+    )
     def example(fields: dict[str, Any]) -> None:
         def patch(got: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
             return "PATCH", f"/v1/categories/{got['id']}", {"category": got}
@@ -151,7 +160,7 @@ def test_categories(account: Account) -> None:
 
 def test_tags(account: Account) -> None:
     @SETTINGS
-    @given(fields=body(models.TagFields, {"name": tag_names()}))
+    @given(fields=body(models.TagFields, {"name": tag_names(), "workspaceId": personal(account)}))
     def example(fields: dict[str, Any]) -> None:
         def patch(got: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
             return "PATCH", f"/v1/tags/{got['id']}", {"tag": got}
@@ -166,9 +175,11 @@ def test_tags(account: Account) -> None:
 
 def test_tasks(account: Account) -> None:
     projects = st.one_of(st.just(OMIT), st.just(account.refs["project"]))
+    # A member of the task's workspace (the personal one: the account alone), or nobody.
+    assignees = st.one_of(st.just(OMIT), st.none(), st.just(account.user_id))
 
     # docs/API.md, "Timers": a permanent task cannot be completed (409 permanent_task).
-    tasks = body(models.TaskFields, {"projectId": projects}).filter(
+    tasks = body(models.TaskFields, {"projectId": projects, "assigneeId": assignees}).filter(
         lambda task: not (task.get("taskType") == "permanent" and task.get("isCompleted"))
     )
 
