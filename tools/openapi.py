@@ -214,20 +214,21 @@ LINKS: list[tuple[str, str, str, str, dict[str, str]]] = [
         {"workspaceId": IN_PATH, "userId": "$response.body#/invitation/invitedBy/userId"},
     ),
     ("inviteMember", "201", "ListMembers", "listMembers", {"workspaceId": IN_PATH}),
-    # The members' list: the first member and the first pending invitation.
+    # The members' list: the first member to join after the owner (the owner's own role and
+    # leaving come from inviteMember's links), the first pending invitation.
     (
         "listMembers",
         "200",
         "ChangeRole",
         "changeRole",
-        {"workspaceId": IN_PATH, "userId": "$response.body#/members/0/userId"},
+        {"workspaceId": IN_PATH, "userId": "$response.body#/members/1/userId"},
     ),
     (
         "listMembers",
         "200",
         "RemoveMember",
         "removeMember",
-        {"workspaceId": IN_PATH, "userId": "$response.body#/members/0/userId"},
+        {"workspaceId": IN_PATH, "userId": "$response.body#/members/1/userId"},
     ),
     (
         "listMembers",
