@@ -17,6 +17,7 @@ PROPERTY: Counter[str] = Counter()
 FUZZ: Counter[str] = Counter()
 FAULTS: Counter[str] = Counter()
 FUZZ_OPERATIONS: set[str] = set()  # schemathesis' operation labels
+FUZZ_STATEFUL_2XX: set[str] = set()  # the operations a stateful step got a 2xx from
 
 _COUNTERS = {"property": PROPERTY, "fuzz": FUZZ, "faults": FAULTS}
 _OUTPUT_KEY = "stint_stats"
@@ -27,6 +28,7 @@ def worker_output() -> str:
         {
             "counters": {name: dict(counter) for name, counter in _COUNTERS.items()},
             "fuzz_operations": sorted(FUZZ_OPERATIONS),
+            "fuzz_stateful_2xx": sorted(FUZZ_STATEFUL_2XX),
         }
     )
 
@@ -38,6 +40,7 @@ def add_worker_output(output: dict[str, Any]) -> None:
     for name, counts in content["counters"].items():
         _COUNTERS[name].update(counts)
     FUZZ_OPERATIONS.update(content["fuzz_operations"])
+    FUZZ_STATEFUL_2XX.update(content["fuzz_stateful_2xx"])
 
 
 def _property_line() -> str | None:
@@ -56,7 +59,8 @@ def _fuzz_line() -> str | None:
         return None
     return (
         f"schemathesis: {len(FUZZ_OPERATIONS)} operations, {FUZZ['cases']} test cases, "
-        f"{FUZZ['scenarios']} stateful scenarios of {FUZZ['steps']} calls, "
+        f"{FUZZ['scenarios']} stateful scenarios of {FUZZ['steps']} calls "
+        f"({len(FUZZ_STATEFUL_2XX)} operations answered them a 2xx), "
         f"{FUZZ['milliseconds'] / 1000:.0f} s"
     )
 

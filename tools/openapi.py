@@ -42,6 +42,12 @@ Gateway):
   The response headers docs/API.md names: `X-Request-Id` on every answer of the functions,
   `Location` on a 201, `Link` on a page that takes a `nextToken` or `syncToken`, `Retry-After`
   on a 429.
+- Links (`LINKS`): where a workspace's routes get their ids, for readers and for schemathesis'
+  stateful phase (tests/fuzz). Schemathesis infers links by itself from names, each filling
+  one parameter; the routes with two path ids (a member, an invitation of a workspace, a
+  running timer) get both only from an explicit link, and inferred links that an explicit one
+  covers are dropped. Each link is checked: its operations, its status and its parameters
+  exist, and `$request.path.X` names a path parameter of its source.
 
 The output is stable: sorted keys, 2-space indent, a trailing newline.
 """
@@ -158,6 +164,110 @@ IF_MATCH = {
 }
 
 
+# (source operationId, its status, link name, target operationId, {target parameter: expression}):
+# OpenAPI's runtime expressions, read by schemathesis' stateful phase (the module's docstring).
+WORKSPACE_ID = "$response.body#/workspace/id"
+IN_PATH = "$request.path.workspaceId"
+LINKS: list[tuple[str, str, str, str, dict[str, str]]] = [
+    # A new workspace: itself, its members, inviting, its timers.
+    ("createWorkspace", "201", "GetWorkspace", "getWorkspace", {"workspaceId": WORKSPACE_ID}),
+    ("createWorkspace", "201", "UpdateWorkspace", "updateWorkspace", {"workspaceId": WORKSPACE_ID}),
+    ("createWorkspace", "201", "DeleteWorkspace", "deleteWorkspace", {"workspaceId": WORKSPACE_ID}),
+    ("createWorkspace", "201", "ListMembers", "listMembers", {"workspaceId": WORKSPACE_ID}),
+    ("createWorkspace", "201", "InviteMember", "inviteMember", {"workspaceId": WORKSPACE_ID}),
+    ("createWorkspace", "201", "WorkspaceTimers", "workspaceTimers", {"workspaceId": WORKSPACE_ID}),
+    # An invitation: revoked by its workspace, accepted or declined by its invitee; the inviter
+    # is a member of the workspace (their role, their leaving).
+    (
+        "inviteMember",
+        "201",
+        "RevokeInvitation",
+        "revokeInvitation",
+        {"workspaceId": IN_PATH, "invitationId": "$response.body#/invitation/id"},
+    ),
+    (
+        "inviteMember",
+        "201",
+        "AcceptInvitation",
+        "acceptInvitation",
+        {"invitationId": "$response.body#/invitation/id"},
+    ),
+    (
+        "inviteMember",
+        "201",
+        "DeclineInvitation",
+        "declineInvitation",
+        {"invitationId": "$response.body#/invitation/id"},
+    ),
+    (
+        "inviteMember",
+        "201",
+        "ChangeInvitersRole",
+        "changeRole",
+        {"workspaceId": IN_PATH, "userId": "$response.body#/invitation/invitedBy/userId"},
+    ),
+    (
+        "inviteMember",
+        "201",
+        "RemoveInviter",
+        "removeMember",
+        {"workspaceId": IN_PATH, "userId": "$response.body#/invitation/invitedBy/userId"},
+    ),
+    ("inviteMember", "201", "ListMembers", "listMembers", {"workspaceId": IN_PATH}),
+    # The members' list: the first member to join after the owner (the owner's own role and
+    # leaving come from inviteMember's links), the first pending invitation.
+    (
+        "listMembers",
+        "200",
+        "ChangeRole",
+        "changeRole",
+        {"workspaceId": IN_PATH, "userId": "$response.body#/members/1/userId"},
+    ),
+    (
+        "listMembers",
+        "200",
+        "RemoveMember",
+        "removeMember",
+        {"workspaceId": IN_PATH, "userId": "$response.body#/members/1/userId"},
+    ),
+    (
+        "listMembers",
+        "200",
+        "RevokeInvitation",
+        "revokeInvitation",
+        {"workspaceId": IN_PATH, "invitationId": "$response.body#/invitations/0/id"},
+    ),
+    # The workspace an invitation joined.
+    ("acceptInvitation", "200", "GetWorkspace", "getWorkspace", {"workspaceId": WORKSPACE_ID}),
+    ("acceptInvitation", "200", "ListMembers", "listMembers", {"workspaceId": WORKSPACE_ID}),
+    # A running timer (its session's id) in its workspace, stopped as the workspace's.
+    (
+        "startTimer",
+        "201",
+        "WorkspaceTimers",
+        "workspaceTimers",
+        {"workspaceId": "$response.body#/timer/session/workspaceId"},
+    ),
+    (
+        "startTimer",
+        "201",
+        "StopWorkspaceTimer",
+        "stopWorkspaceTimer",
+        {
+            "workspaceId": "$response.body#/timer/session/workspaceId",
+            "timerId": "$response.body#/timer/session/id",
+        },
+    ),
+    (
+        "workspaceTimers",
+        "200",
+        "StopWorkspaceTimer",
+        "stopWorkspaceTimer",
+        {"workspaceId": IN_PATH, "timerId": "$response.body#/timers/0/id"},
+    ),
+]
+
+
 class OpenAPIError(Exception):
     """The code and the template do not make one consistent document."""
 
@@ -192,6 +302,7 @@ def build_document() -> dict[str, Any]:
         for route in routes:
             operation = document["paths"][route.path][route.method.lower()]
             _complete_operation(operation, route, CLIENT_ID_PATTERN)
+        _add_links(document, LINKS)
         _drop_unused_powertools_components(document)
     return document
 
@@ -522,6 +633,52 @@ def _add_error(responses: dict[str, Any], status: int, description: str) -> None
 def _kind(path_parameter: str) -> str:
     """`projectId` -> `project`."""
     return re.sub(r"Id$", "", path_parameter)
+
+
+def _add_links(
+    document: dict[str, Any], links: list[tuple[str, str, str, str, dict[str, str]]]
+) -> None:
+    """Add each link to its source's response, checked against the operations it joins."""
+    operations = {
+        operation["operationId"]: operation
+        for item in document["paths"].values()
+        for operation in item.values()
+    }
+    problems = []
+    for source, status, name, target, parameters in links:
+        label = f"link {name} of {source} {status}"
+        if source not in operations or target not in operations:
+            problems.append(
+                f"{label}: no operation {source if source not in operations else target}"
+            )
+            continue
+        response = operations[source]["responses"].get(status)
+        if response is None or not status.startswith("2"):
+            problems.append(f"{label}: {source} has no {status} success")
+            continue
+        path_names = {
+            p["name"] for p in operations[target].get("parameters", []) if p["in"] == "path"
+        }
+        source_path = {
+            p["name"] for p in operations[source].get("parameters", []) if p["in"] == "path"
+        }
+        if set(parameters) != path_names:
+            problems.append(
+                f"{label}: gives {sorted(parameters)}, {target} takes {sorted(path_names)}"
+            )
+        for expression in parameters.values():
+            if expression.startswith("$request.path.") and (
+                expression.removeprefix("$request.path.") not in source_path
+            ):
+                problems.append(f"{label}: {expression} is no path parameter of {source}")
+            elif not expression.startswith(("$request.path.", "$response.body#/")):
+                problems.append(f"{label}: {expression} is not a path or body expression")
+        response.setdefault("links", {})[name] = {
+            "operationId": target,
+            "parameters": dict(parameters),
+        }
+    if problems:
+        raise OpenAPIError("\n".join(problems))
 
 
 def _drop_unused_powertools_components(document: dict[str, Any]) -> None:

@@ -14,6 +14,7 @@ from tests.api.conftest import sign_up
 # What the schemathesis tests ran, for the summary line at the end of the session.
 STATS = stats.FUZZ  # printed at the end of the run (tests/stats.py)
 OPERATIONS = stats.FUZZ_OPERATIONS
+STATEFUL_2XX = stats.FUZZ_STATEFUL_2XX  # the operations a stateful step got a 2xx from
 
 
 @pytest.fixture(scope="session")

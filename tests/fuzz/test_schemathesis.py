@@ -1,13 +1,17 @@
 """Schemathesis: every operation of openapi.json against the running stack, with a real token.
 
-Two tests drive it:
+Three tests drive it:
 
 - `test_operation`, one per operation: schemathesis' examples, coverage (boundary values,
   missing and malformed parameters and bodies, wrong methods) and fuzzing phases, positive and
   negative data. Most ids it makes up name nothing, so these mostly meet 400s and 404s.
-- `test_workflows`: stateful scenarios over the links schemathesis infers between operations
-  (a created project's id fed to GET / PATCH / DELETE, ...), so existing entities are read,
-  changed and deleted too.
+- `test_workflows`: stateful scenarios over the links between operations, those schemathesis
+  infers (a created project's id fed to GET / PATCH / DELETE, ...) and those openapi.json
+  declares (tools/openapi.py, `LINKS`: a workspace's members, invitations and timers), so
+  existing entities are read, changed and deleted too. Each scenario has a second user with a
+  verified email, the invitee: the invitations it makes go to them, and they accept or decline.
+- `test_workspace_workflows`: the same over the workspace's operations alone and the links
+  declared for them, which over the whole API rarely come up.
 
 Every response is checked against the document: no 5xx, the status code, content type, headers
 (the required `ETag`) and body schema the document gives for it, requests that break the
@@ -18,11 +22,13 @@ JSON Schema cannot state; `ARGUED_REFUSALS` lists those rules (docs/DESIGN.md, "
 and its argued refusals" argues each), and a 400 is accepted only when its error names one.
 
 Deterministic (a fixed seed, derandomized, no example database) so CI sees the same cases each
-run. `STINT_FUZZ_EXAMPLES` / `STINT_FUZZ_SCENARIOS` raise the budget for a deeper run.
+run. `STINT_FUZZ_EXAMPLES` / `STINT_FUZZ_SCENARIOS` / `STINT_FUZZ_WORKSPACE_SCENARIOS` raise the
+budget for a deeper run.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import re
@@ -35,11 +41,12 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis.errors import Flaky
 from schemathesis import Case, CheckContext, Response
+from schemathesis.core.parameters import ParameterLocation
 from schemathesis.openapi.checks import RejectedPositiveData
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from tests.api.conftest import sign_up
-from tests.fuzz.conftest import OPERATIONS, STATS
+from tests.api.conftest import cognito, sign_up
+from tests.fuzz.conftest import OPERATIONS, STATEFUL_2XX, STATS
 
 OPENAPI = Path(__file__).resolve().parents[2] / "openapi.json"
 SEED = 20261122
@@ -47,32 +54,31 @@ MAX_EXAMPLES = int(os.environ.get("STINT_FUZZ_EXAMPLES") or 60)  # per operation
 SCENARIOS = int(os.environ.get("STINT_FUZZ_SCENARIOS") or 90)
 STEPS = 12  # calls per scenario, at most
 
-CONFIG = schemathesis.Config.from_dict(
-    {
-        "seed": SEED,
-        "generation": {
-            "max-examples": MAX_EXAMPLES,
-            "deterministic": True,
-            "database": "none",
-            # Unknown query parameters are ignored (only bodies forbid unknown fields).
-            "allow-extra-parameters": False,
-            # The real token is sent with every call; no made-up Authorization headers.
-            "with-security-parameters": False,
+SETTINGS: dict[str, Any] = {
+    "seed": SEED,
+    "generation": {
+        "max-examples": MAX_EXAMPLES,
+        "deterministic": True,
+        "database": "none",
+        # Unknown query parameters are ignored (only bodies forbid unknown fields).
+        "allow-extra-parameters": False,
+        # The real token is sent with every call; no made-up Authorization headers.
+        "with-security-parameters": False,
+    },
+    "checks": {
+        # Run as `positive_data_accepted` below, with the argued refusals; made-up ids name
+        # nothing (404), made-up ETags match nothing (412), made-up ids may exist (409).
+        "positive_data_acceptance": {
+            "enabled": False,
+            "expected-statuses": ["2xx", "401", "403", "404", "409", "412", "429"],
         },
-        "checks": {
-            # Run as `positive_data_accepted` below, with the argued refusals; made-up ids name
-            # nothing (404), made-up ETags match nothing (412), made-up ids may exist (409).
-            "positive_data_acceptance": {
-                "enabled": False,
-                "expected-statuses": ["2xx", "401", "403", "404", "409", "412", "429"],
-            },
-            # Another method on a route's path is the gateway's 404 not_found, not a 405
-            # (docs/DESIGN.md, "HTTP conventions and browser apps"): API Gateway cannot tell it
-            # from an unknown path.
-            "unsupported_method": {"enabled": False},
-        },
-    }
-)
+        # Another method on a route's path is the gateway's 404 not_found, not a 405
+        # (docs/DESIGN.md, "HTTP conventions and browser apps"): API Gateway cannot tell it
+        # from an unknown path.
+        "unsupported_method": {"enabled": False},
+    },
+}
+CONFIG = schemathesis.Config.from_dict(SETTINGS)
 schema = schemathesis.openapi.from_path(OPENAPI, config=CONFIG)
 
 ERROR_KEYS = {"code", "message", "details", "requestId", "index"}  # index: an atomic batch's
@@ -118,6 +124,13 @@ ARGUED_REFUSALS = {
     "an atomic batch": r"when atomic$|for one transaction|ways one transaction cannot hold$",
     # docs/API.md, "Detailed and weekly reports": a weekly report's `from` is a calendar date.
     "a calendar date": r"^must be a date",
+    # docs/API.md, "Where things are": a task's `assigneeId` is a member of its workspace (of
+    # the personal one, its owner alone); like an id naming nothing, a made-up id is a 400.
+    "an assignee who is not a member": r"^is not a member of the task's workspace$",
+    # The `userId` parameter of the reports and `GET /v1/sessions` "needs `workspaceId`" (its
+    # description): without it only the caller's own id is taken. One parameter that depends on
+    # another is beyond OpenAPI's parameters.
+    "another member's time without workspaceId": r"^another member's time needs workspaceId$",
 }
 _ARGUED = re.compile("|".join(f"(?:{pattern})" for pattern in ARGUED_REFUSALS.values()))
 # Opaque tokens: any string the client did not get from the server is malformed.
@@ -186,22 +199,73 @@ def test_operation(case: Case, stack: dict[str, Any], token: str) -> None:
     case.call_and_validate(base_url=stack["ApiUrl"], headers=auth(token), additional_checks=CHECKS)
 
 
-def test_workflows(stack: dict[str, Any]) -> None:
+# An invitation reaches the user with its email verified, and only they accept or decline it
+# (the inviter gets a 404: docs/API.md, "Invitations").
+INVITE = "POST /v1/workspaces/{workspaceId}/members"
+BODY = ParameterLocation.BODY
+THE_INVITEES = {
+    "POST /v1/invitations/{invitationId}/accept",
+    "POST /v1/invitations/{invitationId}/decline",
+}
+
+
+def verified_user(stack: dict[str, Any]) -> dict[str, str]:
+    """A new user whose email is verified (as confirming Cognito's code does): invitations
+    reach them."""
+    tokens = sign_up(stack)
+    cognito(stack).admin_update_user_attributes(
+        UserPoolId=stack["UserPoolId"],
+        Username=tokens["email"],
+        UserAttributes=[{"Name": "email_verified", "Value": "true"}],
+    )
+    return tokens
+
+
+CREATE_WORKSPACE = "POST /v1/workspaces"
+
+
+def shape_for_the_scenario(case: Case, invitee_email: str) -> None:
+    """Valid bodies that a scenario's next steps build on, made to succeed: an invitation goes
+    to the scenario's invitee, and a new workspace gets a name when it has none (required on
+    create only: one model serves POST and PATCH; `test_operation` meets that refusal). Their
+    other fields are sent as drawn, and an invalid body as drawn."""
+    body = case.body
+    if not isinstance(body, dict) or (case.meta and case.meta.is_negative_at(BODY)):
+        return
+    if case.operation.label == INVITE and isinstance(body.get("email"), str):
+        case.body = {**body, "email": invitee_email}
+    workspace = body.get("workspace")
+    if case.operation.label == CREATE_WORKSPACE and isinstance(workspace, dict):
+        case.body = {**body, "workspace": {"name": "Scenario", **workspace}}
+
+
+def run_workflows(stack: dict[str, Any], api: Any, scenarios: int, steps: int = STEPS) -> None:
+    """Stateful scenarios over `api`'s operations and links, each response checked."""
     failures: list[BaseException] = []
 
-    class Workflow(schema.as_state_machine()):  # type: ignore[misc]
+    class Workflow(api.as_state_machine()):  # type: ignore[misc]
         def setup(self) -> None:
-            # Each scenario starts from a fresh account, so what a scenario meets depends on
+            # Each scenario starts from fresh accounts, so what a scenario meets depends on
             # its own steps only, not on the ones before it.
             STATS["scenarios"] += 1
             self.token = str(sign_up(stack)["AccessToken"])
+            invitee = verified_user(stack)
+            self.invitee_email = invitee["email"]
+            self.invitee_token = invitee["AccessToken"]
+
+        def before_call(self, case: Case) -> None:
+            shape_for_the_scenario(case, self.invitee_email)
 
         def get_call_kwargs(self, case: Case) -> dict[str, Any]:
-            return {"base_url": stack["ApiUrl"], "headers": auth(self.token)}
+            token = self.invitee_token if case.operation.label in THE_INVITEES else self.token
+            return {"base_url": stack["ApiUrl"], "headers": auth(token)}
 
         def call(self, case: Case, **kwargs: Any) -> Any:
             STATS["steps"] += 1
-            return super().call(case, **kwargs)
+            response = super().call(case, **kwargs)
+            if 200 <= response.status_code < 300:
+                STATEFUL_2XX.add(case.operation.label)
+            return response
 
         def validate_response(
             self, response: Any, case: Case, additional_checks: Any = None, **kwargs: Any
@@ -218,8 +282,8 @@ def test_workflows(stack: dict[str, Any]) -> None:
     try:
         Workflow.run(
             settings=settings(
-                max_examples=SCENARIOS,
-                stateful_step_count=STEPS,
+                max_examples=scenarios,
+                stateful_step_count=steps,
                 phases=[Phase.generate],
                 deadline=None,
                 derandomize=True,
@@ -233,6 +297,75 @@ def test_workflows(stack: dict[str, Any]) -> None:
         # A check that failed on the way is still a failure.
         if failures:
             raise failures[0] from None
+
+
+def test_workflows(stack: dict[str, Any]) -> None:
+    run_workflows(stack, schema, SCENARIOS)
+
+
+# The workspace's routes, and what puts a running timer in a workspace. Over the whole API a
+# scenario picks each step among some 1,800 links, most of them inferred, and the workspace's
+# own rarely come up in 12 steps. These scenarios take the workspace's operations alone, and
+# only the links openapi.json declares (tools/openapi.py, `LINKS`: a new workspace's members,
+# invitations revoked, accepted and declined by the invitee, roles, timers) and `TIMER_LINKS`:
+# a project made in a new workspace, a task in it, its timer started, then stopped as the
+# workspace's.
+WORKSPACE_OPERATIONS = {
+    *(f"{method} /v1/workspaces{path}" for method, path in [
+        ("GET", ""), ("POST", ""), ("GET", "/{workspaceId}"), ("PATCH", "/{workspaceId}"),
+        ("DELETE", "/{workspaceId}"), ("GET", "/{workspaceId}/members"),
+        ("POST", "/{workspaceId}/members"), ("PATCH", "/{workspaceId}/members/{userId}"),
+        ("DELETE", "/{workspaceId}/members/{userId}"),
+        ("DELETE", "/{workspaceId}/invitations/{invitationId}"),
+        ("GET", "/{workspaceId}/timers"), ("POST", "/{workspaceId}/timers/{timerId}/stop"),
+    ]),
+    "GET /v1/invitations",
+    *THE_INVITEES,
+    "POST /v1/projects",
+    "POST /v1/projects/{projectId}/tasks",
+    "POST /v1/timer",
+}  # fmt: skip
+# Links into request bodies: schemathesis reads the runtime expressions inside a body (merged
+# into the body it draws), which OpenAPI does not define, so they are not in openapi.json.
+TIMER_LINKS = {
+    ("/v1/workspaces", "post", "201"): {
+        "CreateProject": {
+            "operationId": "createProject",
+            "requestBody": {"project": {"workspaceId": "$response.body#/workspace/id"}},
+        }
+    },
+    ("/v1/projects", "post", "201"): {
+        "CreateTask": {
+            "operationId": "createProjectTask",
+            "parameters": {"projectId": "$response.body#/project/id"},
+        }
+    },
+    ("/v1/projects/{projectId}/tasks", "post", "201"): {
+        "StartTimer": {
+            "operationId": "startTimer",
+            "requestBody": {"taskId": "$response.body#/task/id"},
+        }
+    },
+}
+WORKSPACE_SCENARIOS = int(os.environ.get("STINT_FUZZ_WORKSPACE_SCENARIOS") or 40)
+WORKSPACE_STEPS = int(os.environ.get("STINT_FUZZ_WORKSPACE_STEPS") or 20)
+
+
+def workspace_schema() -> Any:
+    """openapi.json's workspace operations with its links and TIMER_LINKS, no inferred ones."""
+    document = json.loads(OPENAPI.read_text(encoding="utf-8"))
+    for (path, method, status), links in TIMER_LINKS.items():
+        response = document["paths"][path][method]["responses"][status]
+        response.setdefault("links", {}).update(links)
+    options = copy.deepcopy(SETTINGS)
+    options["phases"] = {"stateful": {"inference": {"algorithms": []}}}
+    config = schemathesis.Config.from_dict(options)
+    api = schemathesis.openapi.from_dict(document, config=config)
+    return api.include(lambda ctx: ctx.operation.label in WORKSPACE_OPERATIONS)
+
+
+def test_workspace_workflows(stack: dict[str, Any]) -> None:
+    run_workflows(stack, workspace_schema(), WORKSPACE_SCENARIOS, WORKSPACE_STEPS)
 
 
 def test_the_stack_serves_the_committed_document(stack: dict[str, Any]) -> None:

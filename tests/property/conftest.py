@@ -59,6 +59,7 @@ def account(stack: dict[str, Any], receiver: Receiver) -> Account:
     response = api.post(f"/v1/tasks/{task['id']}/subtasks", json={"subtask": {"title": "Refs"}})
     assert response.status_code == 201, response.text
     account.refs = {
+        "workspace": api.get("/v1/me").json()["personalWorkspaceId"],
         "project": project["id"],
         "task": task["id"],
         "category": category["id"],

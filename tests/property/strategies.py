@@ -3,10 +3,11 @@
 `body(Model, refs)` walks `Model.model_fields`: each field's annotation (`X | None`, `Literal`,
 `Annotated` metadata: `Ge`/`Le`/`MinLen`/`MaxLen`, `pattern`, `Strict`) and its custom
 validators, which have their documented ranges registered here (`VALIDATORS`: titles are 1..500
-characters after trimming, timestamps RFC 3339 with an offset in the documented range, money at most
-2 decimals within the `WithJsonSchema` bounds). A field added to a model is covered without new
-test code; a field whose validator is not registered here fails the walk (`Unregistered`), so
-a new constrained type cannot slip through untested. Nested request models are walked too.
+characters after trimming, timestamps RFC 3339 with an offset in the documented range, money at
+most 2 decimals within the `WithJsonSchema` bounds, an invitation's email as its pattern says).
+A field added to a model is covered without new test code; a field whose validator is not
+registered here fails the walk (`Unregistered`), so a new constrained type cannot slip through
+untested. Nested request models are walked too.
 
 Values lean to the edges of each range: 0 and the maximum, fractional money, the longest
 title, astral characters, combining marks, right-to-left text, years 0001 and 9999, odd
@@ -43,7 +44,18 @@ OMIT = object()  # a field left out of the body
 MAX_TIMESTAMP = timeutil.LATEST
 MIN_TIMESTAMP = timeutil.EARLIEST
 SESSION_START_MAX = MAX_TIMESTAMP
-REFERENCES = ("projectId", "categoryId", "taskId", "subtaskId", "defaultProject", "tagIds")
+# Fields that name another entity, or a member: only what a test gives (`refs`), so that a
+# write can succeed.
+REFERENCES = (
+    "projectId",
+    "categoryId",
+    "taskId",
+    "subtaskId",
+    "defaultProject",
+    "tagIds",
+    "workspaceId",
+    "assigneeId",
+)
 
 # Characters a client may send: every plane, combining marks, right-to-left scripts, emoji,
 # never a surrogate (not encodable) nor U+0000 (refused by the contract).
@@ -184,6 +196,28 @@ def tag_names() -> st.SearchStrategy[str]:
     return trimmed_texts(models.TAG_NAME_MAX)
 
 
+# The blanks an email may have around it (trimmed: stint.models.workspaces).
+EMAIL_BLANKS = " \t\n\r\f\v"
+_EMAIL_CHARACTERS = st.characters(
+    exclude_categories=("Cs",), exclude_characters="\x00@" + EMAIL_BLANKS
+)
+
+
+def emails(maximum: int = models.EMAIL_MAX) -> st.SearchStrategy[str]:
+    """What the invitations' email pattern takes: one `@` between two runs of anything but
+    blanks and `@`, blanks around (trimmed), upper case (lowered), any plane; at most
+    `maximum` characters, the longest too."""
+    part = st.text(_EMAIL_CHARACTERS, min_size=1, max_size=40)
+    blanks = st.text(st.sampled_from(EMAIL_BLANKS), max_size=3)
+    longest = st.builds(
+        lambda c: f"{(c * maximum)[: maximum - 6]}@x.org"[:maximum],
+        st.sampled_from("aZ\u00e9\U0001f600"),
+    )
+    edges = st.sampled_from(["a@b", "Ada.Lovelace@Example.COM", "\u00e9l\u00e8ve@\u00e9cole.fr"])
+    drawn = st.builds(lambda a, b, c, d: f"{a}{b}@{c}{d}", blanks, part, part, blanks)
+    return st.one_of(edges, longest, drawn).filter(lambda email: len(email) <= maximum)
+
+
 def money(minimum: Decimal, maximum: Decimal) -> st.SearchStrategy[Decimal]:
     edges = [minimum, maximum, Decimal("0.01"), Decimal("95.5"), maximum - Decimal("0.01")]
     return st.one_of(
@@ -217,6 +251,8 @@ def _validated(found: Constraints, name: str) -> st.SearchStrategy[Any]:
         return tag_names()
     if functions <= {"_rfc3339"}:
         return timestamps()
+    if functions <= {"normalized_email"}:
+        return emails(found.max_length or models.EMAIL_MAX)
     if functions <= {"_whole"} and found.base is int:
         # What JSON Schema's `integer` takes: an int, or one written with a zero fraction.
         whole = integers(found.ge, found.le)

@@ -27,7 +27,7 @@ QUICK_S = 2.0
 PLACEHOLDER = "\x01VALUE\x01"
 
 # (method, path, the body's model, the key it is wrapped in or None, a minimal valid body).
-# {task} is the account's task.
+# {task} is the account's task, {workspace} a shared workspace of theirs, {user} their id.
 ROUTES: list[tuple[str, str, type[models.BaseModel], str | None, dict[str, Any]]] = [
     ("POST", "/v1/projects", models.ProjectFields, "project", {"title": "x"}),
     ("POST", "/v1/categories", models.CategoryFields, "category", {"title": "x"}),
@@ -48,6 +48,21 @@ ROUTES: list[tuple[str, str, type[models.BaseModel], str | None, dict[str, Any]]
     ("POST", "/v1/timer", models.TimerStart, None, {"taskId": "{task}"}),
     ("POST", "/v1/tasks/{task}/events", models.TaskEventBody, None, {"event": "pause"}),
     ("POST", "/v1/workspaces", models.WorkspaceFields, "workspace", {"name": "x"}),
+    ("PATCH", "/v1/workspaces/{workspace}", models.WorkspaceFields, "workspace", {"name": "x"}),
+    (
+        "POST",
+        "/v1/workspaces/{workspace}/members",
+        models.MemberBody,
+        None,
+        {"email": "x@example.com"},
+    ),
+    (
+        "PATCH",
+        "/v1/workspaces/{workspace}/members/{user}",
+        models.MemberPatch,
+        None,
+        {"role": "owner"},
+    ),
     (
         "POST",
         "/v1/webhooks",
@@ -68,9 +83,21 @@ def cases() -> list[Any]:
 
 
 @pytest.fixture(scope="module")
-def user(stack: dict[str, Any]) -> tuple[Api, str]:
+def user(stack: dict[str, Any]) -> tuple[Api, dict[str, str]]:
+    """A user, and what the routes' paths name: {task}, {workspace}, {user}."""
     api = new_api(stack)
-    return api, api.create("/v1/tasks", "task", title="target")["id"]
+    names = {
+        "task": api.create("/v1/tasks", "task", title="target")["id"],
+        "workspace": api.create("/v1/workspaces", "workspace", name="target")["id"],
+        "user": api.get("/v1/me").json()["id"],
+    }
+    return api, names
+
+
+def filled(text: str, names: dict[str, str]) -> str:
+    for name, value in names.items():
+        text = text.replace("{" + name + "}", value)
+    return text
 
 
 def with_value(valid: dict[str, Any], key: str | None, invalid: Invalid) -> str:
@@ -97,17 +124,17 @@ def assert_quick_400(api: Api, method: str, path: str, **kwargs: Any) -> None:
 
 @pytest.mark.parametrize(("method", "path", "key", "valid", "invalid"), cases())
 def test_an_invalid_value_is_a_400_at_once(
-    user: tuple[Api, str],
+    user: tuple[Api, dict[str, str]],
     method: str,
     path: str,
     key: str | None,
     valid: dict[str, Any],
     invalid: Invalid,
 ) -> None:
-    api, task = user
-    text = with_value(valid, key, invalid).replace("{task}", task)
+    api, names = user
+    text = filled(with_value(valid, key, invalid), names)
     headers = {"Content-Type": "application/json"}
-    assert_quick_400(api, method, path.replace("{task}", task), data=text.encode(), headers=headers)
+    assert_quick_400(api, method, filled(path, names), data=text.encode(), headers=headers)
 
 
 TOKEN_SHAPES = {
@@ -124,7 +151,7 @@ TOKEN_SHAPES = {
     [("/v1/sync", "syncToken"), ("/v1/projects", "nextToken"), ("/v1/sessions", "nextToken")],
 )
 def test_an_invalid_token_is_a_400_at_once(
-    user: tuple[Api, str], path: str, parameter: str, shape: str
+    user: tuple[Api, dict[str, str]], path: str, parameter: str, shape: str
 ) -> None:
     token = base64.urlsafe_b64encode(TOKEN_SHAPES[shape].encode()).decode().rstrip("=")
     assert_quick_400(user[0], "GET", path, params={parameter: token})

@@ -6,6 +6,8 @@ what it returns is what a `GET` returns and what the next sync returns; sending 
 got (`PATCH`, or `PUT` for sessions) is accepted and changes nothing but `lastUpdated`; and
 each change reaches the subscribed receiver with that same state, its signature verified with
 `standardwebhooks`, and every committed change on the table's stream is delivered.
+The workspace routes' bodies (a workspace, an invitation, a role) are checked against GET, the
+sync's `workspaces` and the members' list, which is what shows them.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from stint import models
+from tests.api.workspace_helpers import create_workspace, join, uid, verified_user
 from tests.pipeline import (
     TRIGGER_OF_KIND,
     answer_problem,
@@ -121,11 +124,18 @@ def check_deliveries(account: Account) -> None:
     assert undelivered(changes, receiver) == [], "committed changes not delivered"
 
 
+def personal(account: Account) -> st.SearchStrategy[Any]:
+    """A `workspaceId` of the catalog: left out, or the personal workspace's (webhooks deliver
+    the personal workspace's changes only: docs/API.md, "Webhooks")."""
+    return st.one_of(st.just(OMIT), st.just(account.refs["workspace"]))
+
+
 def test_projects(account: Account) -> None:
     categories = st.one_of(st.just(OMIT), st.none(), st.just(account.refs["category"]))
+    refs = {"categoryId": categories, "workspaceId": personal(account)}
 
     @SETTINGS
-    @given(fields=body(models.ProjectFields, {"categoryId": categories}))
+    @given(fields=body(models.ProjectFields, refs))
     def example(fields: dict[str, Any]) -> None:
         def patch(got: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
             return "PATCH", f"/v1/projects/{got['id']}", {"project": got}
@@ -138,7 +148,9 @@ def test_projects(account: Account) -> None:
 
 def test_categories(account: Account) -> None:
     @SETTINGS
-    @given(fields=body(models.CategoryFields, {"title": titles()}))
+    @given(
+        fields=body(models.CategoryFields, {"title": titles(), "workspaceId": personal(account)})
+    )
     def example(fields: dict[str, Any]) -> None:
         def patch(got: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
             return "PATCH", f"/v1/categories/{got['id']}", {"category": got}
@@ -151,7 +163,7 @@ def test_categories(account: Account) -> None:
 
 def test_tags(account: Account) -> None:
     @SETTINGS
-    @given(fields=body(models.TagFields, {"name": tag_names()}))
+    @given(fields=body(models.TagFields, {"name": tag_names(), "workspaceId": personal(account)}))
     def example(fields: dict[str, Any]) -> None:
         def patch(got: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
             return "PATCH", f"/v1/tags/{got['id']}", {"tag": got}
@@ -166,9 +178,11 @@ def test_tags(account: Account) -> None:
 
 def test_tasks(account: Account) -> None:
     projects = st.one_of(st.just(OMIT), st.just(account.refs["project"]))
+    # A member of the task's workspace (the personal one: the account alone), or nobody.
+    assignees = st.one_of(st.just(OMIT), st.none(), st.just(account.user_id))
 
     # docs/API.md, "Timers": a permanent task cannot be completed (409 permanent_task).
-    tasks = body(models.TaskFields, {"projectId": projects}).filter(
+    tasks = body(models.TaskFields, {"projectId": projects, "assigneeId": assignees}).filter(
         lambda task: not (task.get("taskType") == "permanent" and task.get("isCompleted"))
     )
 
@@ -288,3 +302,111 @@ def test_reports_in_every_time_zone(account: Account, zone_range: str) -> None:
                 failed.append(f"{zone} {group_by}: {answer.status_code} {answer.text[:200]}")
         STATS["zones"] += 1
     assert failed == [], f"{len(failed)} reports failed: {failed[:5]}"
+
+
+# What the workspace routes take (stint.models.workspaces): a workspace's name and settings, an
+# invitation, a role. Shared workspaces are neither in the sync's entities nor delivered by
+# webhooks (docs/API.md, "Workspaces"): each example is checked against GET, the sync's
+# `workspaces` and the members' list instead.
+BLANKS = " \t\n\r\f\v"  # what an invitation's email is trimmed of (docs/API.md, "Invitations")
+
+
+def test_workspaces(account: Account) -> None:
+    api = account.api
+
+    @SETTINGS
+    @given(fields=body(models.WorkspaceFields, {"name": titles()}))
+    def example(fields: dict[str, Any]) -> None:
+        STATS["examples"] += 1
+        response = api.post("/v1/workspaces", json={"workspace": plain(fields)})
+        check_answer(account, response)
+        assert response.status_code == 201, f"a valid workspace was refused: {response.text}"
+        written = response.json()["workspace"]
+        path = f"/v1/workspaces/{written['id']}"
+        got = api.get(path)
+        check_answer(account, got)
+        assert got.status_code == 200, got.text
+        assert got.json()["workspace"] == written, "the write's answer differs from its GET"
+        page = api.get("/v1/sync", params={"syncToken": "*"})
+        check_answer(account, page)
+        synced = {workspace["id"]: workspace for workspace in page.json()["workspaces"]}
+        assert synced[written["id"]] == written, "the sync differs"
+        # Its writable fields as got: the whole workspace as got is refused
+        # (tests/api/test_workspaces.py, test_a_workspace_sent_back_as_got_is_accepted).
+        again = {"workspace": {key: written[key] for key in ("name", "settings")}}
+        sent_back = api.patch(path, json=again)
+        check_answer(account, sent_back)
+        assert sent_back.status_code == 200, f"sending back what was got: {sent_back.text}"
+        changed = sent_back.json()["workspace"]
+        assert {**changed, "lastUpdated": None} == {**written, "lastUpdated": None}
+        deleted = api.delete(path)  # a user belongs to at most 50 workspaces
+        check_answer(account, deleted)
+        assert deleted.status_code == 204, deleted.text
+        STATS["writes"] += 3
+
+    example()
+
+
+def test_invitations(account: Account) -> None:
+    api = account.api
+    workspace = create_workspace(api, "Invitations")
+    path = f"/v1/workspaces/{workspace['id']}"
+
+    @SETTINGS
+    @given(fields=body(models.MemberBody))
+    def example(fields: dict[str, Any]) -> None:
+        STATS["examples"] += 1
+        response = api.post(f"{path}/members", json=fields)
+        check_answer(account, response)
+        assert response.status_code == 201, f"a valid invitation was refused: {response.text}"
+        invitation = response.json()["invitation"]
+        assert invitation["email"] == fields["email"].strip(BLANKS).lower()
+        assert invitation["role"] == fields.get("role", "member")
+        assert invitation["workspaceId"] == workspace["id"]
+        listed = api.get(f"{path}/members")
+        check_answer(account, listed)
+        assert listed.status_code == 200, listed.text
+        assert invitation in listed.json()["invitations"], "not among the pending invitations"
+        revoked = api.delete(f"{path}/invitations/{invitation['id']}")  # its email again next
+        check_answer(account, revoked)
+        assert revoked.status_code == 204, revoked.text
+        STATS["writes"] += 2
+
+    example()
+
+
+def test_roles(account: Account) -> None:
+    api = account.api
+    workspace = create_workspace(api, "Roles")
+    path = f"/v1/workspaces/{workspace['id']}/members"
+    other = verified_user(account.stack)
+    join(api, workspace["id"], other)
+    other_id = uid(other)
+
+    @SETTINGS
+    @given(fields=body(models.MemberPatch))
+    def example(fields: dict[str, Any]) -> None:
+        STATS["examples"] += 1
+        response = api.patch(f"{path}/{other_id}", json=fields)
+        check_answer(account, response)
+        assert response.status_code == 200, f"a valid role was refused: {response.text}"
+        member = response.json()["member"]
+        assert (member["userId"], member["role"]) == (other_id, fields["role"])
+        listed = api.get(path)
+        check_answer(account, listed)
+        assert member in listed.json()["members"], "the members' list differs"
+        if fields["role"] == "owner":
+            # Handed over: the account is an admin, and the new owner hands it back.
+            back = other.patch(f"{path}/{account.user_id}", json={"role": "owner"})
+            check_answer(account, back)
+            assert back.status_code == 200, back.text
+        else:
+            # The role as got changes nothing (the whole member as got is refused:
+            # tests/api/test_workspaces.py, test_a_member_sent_back_as_got_is_accepted).
+            again = api.patch(f"{path}/{other_id}", json={"role": member["role"]})
+            check_answer(account, again)
+            assert again.status_code == 200, f"sending back what was got: {again.text}"
+            assert again.json()["member"] == member
+        STATS["writes"] += 2
+
+    example()
