@@ -39,7 +39,7 @@ NOT_IN_MOTO = ("AWS::ApiGateway::Deployment", "AWS::ApiGateway::Stage")
 # The functions behind stint.api (SnapStart, priming), and every function (alarms).
 API_FUNCTIONS = {
     f"{name}Function"
-    for name in ("Users", "Catalog", "Tasks", "Sessions", "Timer", "Teams", "Webhooks", "Sync")
+    for name in ("Users", "Catalog", "Tasks", "Sessions", "Timer", "Workspaces", "Webhooks", "Sync")
 } | {"ReportsFunction"}
 ACCESS_LOG_FIELDS = {"requestId", "userId", "route", "status", "latencyMs"}
 

@@ -26,23 +26,23 @@ CONTRACT: dict[tuple[str, str], set[int]] = {
     # 4. Sync
     ("GET", "/v1/sync"): {200, 400, 410},
     # 5. Sessions (an unknown task.id is a 404)
-    ("GET", "/v1/sessions"): {200},
+    ("GET", "/v1/sessions"): {200, 403, 404},
     ("GET", "/v1/sessions/{sessionId}"): {200, 404},
     ("POST", "/v1/sessions"): {201, 404, 409},
     ("PUT", "/v1/sessions/{sessionId}"): {200, 201, 404},
     ("DELETE", "/v1/sessions/{sessionId}"): {204, 404},
     # 6. Projects, categories, tasks, subtasks (a client id that exists is 409 conflict)
-    ("GET", "/v1/projects"): {200},
+    ("GET", "/v1/projects"): {200, 404},
     ("POST", "/v1/projects"): {201, 409},
     ("GET", "/v1/projects/{projectId}"): {200, 404},
     ("PATCH", "/v1/projects/{projectId}"): {200, 404},
     ("DELETE", "/v1/projects/{projectId}"): {204, 404, 409},  # not_empty, default_project
-    ("GET", "/v1/categories"): {200},
+    ("GET", "/v1/categories"): {200, 404},
     ("POST", "/v1/categories"): {201, 409},
     ("GET", "/v1/categories/{categoryId}"): {200, 404},
     ("PATCH", "/v1/categories/{categoryId}"): {200, 404},
     ("DELETE", "/v1/categories/{categoryId}"): {204, 404},
-    ("GET", "/v1/tasks"): {200},
+    ("GET", "/v1/tasks"): {200, 404},
     ("GET", "/v1/projects/{projectId}/tasks"): {200, 404},
     ("POST", "/v1/tasks"): {201, 409},
     ("POST", "/v1/projects/{projectId}/tasks"): {201, 404, 409},
@@ -95,7 +95,7 @@ CONTRACT: dict[tuple[str, str], set[int]] = {
     ("POST", "/v1/webhooks/{webhookId}/test"): {202, 404},
     ("GET", "/v1/webhooks/{webhookId}/deliveries"): {200, 404},
     # 15. Tags (a name the caller has is a 409; at most 1,000)
-    ("GET", "/v1/tags"): {200},
+    ("GET", "/v1/tags"): {200, 404},
     ("POST", "/v1/tags"): {201, 409},
     ("GET", "/v1/tags/{tagId}"): {200, 404},
     ("PATCH", "/v1/tags/{tagId}"): {200, 404, 409},

@@ -7,6 +7,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
 from stint.api import (
+    NO_SUCH_WORKSPACE,
     CurrentCaller,
     IfMatch,
     InWorkspace,
@@ -41,7 +42,10 @@ NextToken = Annotated[str | None, Query()]
 Cascade = Annotated[bool, Query()]
 
 
-@app.get("/v1/projects", responses={200: returns("A page of projects")})
+@app.get(
+    "/v1/projects",
+    responses={200: returns("A page of projects"), 404: fails(NO_SUCH_WORKSPACE)},
+)
 def list_projects(
     caller: CurrentCaller,
     archived: Annotated[ArchivedFilter, Query()] = "false",
@@ -138,7 +142,10 @@ def delete_project(
     return no_content()
 
 
-@app.get("/v1/categories", responses={200: returns("A page of categories")})
+@app.get(
+    "/v1/categories",
+    responses={200: returns("A page of categories"), 404: fails(NO_SUCH_WORKSPACE)},
+)
 def list_categories(
     caller: CurrentCaller,
     workspaceId: InWorkspace = None,
@@ -213,7 +220,10 @@ def delete_category(caller: CurrentCaller, categoryId: str, if_match: IfMatch = 
     return no_content()
 
 
-@app.get("/v1/tags", responses={200: returns("A page of tags, by name")})
+@app.get(
+    "/v1/tags",
+    responses={200: returns("A page of tags, by name"), 404: fails(NO_SUCH_WORKSPACE)},
+)
 def list_tags(
     caller: CurrentCaller,
     workspaceId: InWorkspace = None,

@@ -6,6 +6,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
 from stint.api import (
+    NO_SUCH_WORKSPACE,
     CurrentCaller,
     IfMatch,
     create_app,
@@ -32,7 +33,14 @@ from stint.services import batch, sessions
 app = create_app()
 
 
-@app.get("/v1/sessions", responses={200: returns("A page of sessions, by startTimestamp")})
+@app.get(
+    "/v1/sessions",
+    responses={
+        200: returns("A page of sessions, by startTimestamp"),
+        403: fails("`forbidden`: a member lists their own sessions only (`userId`)"),
+        404: fails(NO_SUCH_WORKSPACE),
+    },
+)
 def list_sessions(
     caller: CurrentCaller,
     start: Annotated[str | None, Query(json_schema_extra={"format": "date-time"})] = None,

@@ -6,6 +6,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
 from stint.api import (
+    NO_SUCH_WORKSPACE,
     CurrentCaller,
     IfMatch,
     InWorkspace,
@@ -44,7 +45,10 @@ NextToken = Annotated[str | None, Query()]
 Cascade = Annotated[bool, Query()]
 
 
-@app.get("/v1/tasks", responses={200: returns("A page of tasks")})
+@app.get(
+    "/v1/tasks",
+    responses={200: returns("A page of tasks"), 404: fails(NO_SUCH_WORKSPACE)},
+)
 def list_tasks(
     caller: CurrentCaller,
     projectId: Annotated[str | None, Query()] = None,

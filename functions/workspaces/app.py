@@ -17,6 +17,7 @@ from stint.api import (
     list_response,
     no_content,
 )
+from stint.errors import invalid_field
 from stint.models import (
     InvitationEnvelope,
     InvitationList,
@@ -29,6 +30,7 @@ from stint.models import (
     WorkspaceBody,
     WorkspaceEnvelope,
     WorkspaceList,
+    WorkspacePatch,
     WorkspaceTimers,
     fails,
     returns,
@@ -95,7 +97,7 @@ def get_workspace(caller: CurrentCaller, workspaceId: str) -> Response[Workspace
 def update_workspace(
     caller: CurrentCaller,
     workspaceId: str,
-    body: Annotated[WorkspaceBody, Body()],
+    body: Annotated[WorkspacePatch, Body()],
     if_match: IfMatch = None,
 ) -> Response[WorkspaceEnvelope]:
     """Rename a workspace or change its settings.
@@ -194,6 +196,8 @@ def change_role(
     Owners and admins; only the owner makes or unmakes an admin. `role: "owner"` (by the
     owner) hands ownership over, the old owner becoming an admin.
     """
+    if body.userId is not None and body.userId != userId:
+        raise invalid_field("userId", "must equal the member in the path")
     result = workspaces.change_role(caller, workspaceId, userId, body.role, if_match)
     return entity_response(200, "member", result)
 

@@ -378,12 +378,6 @@ def test_unknown_project_is_404(fixture: dict[str, Any]) -> None:
 # The reports' 404 names `workspaceId` with `projectId`, `taskId` and `tagId` (openapi.json,
 # functions/reports/app.py NOT_FOUND); the fuzz suite took the 400 for an argued refusal (an id
 # that names nothing), as GET /v1/sessions, which documents no 404, answers.
-@pytest.mark.xfail(
-    strict=True,
-    reason="a workspaceId naming nothing of the caller's is a 400 validation_error"
-    " (services/access.py membership(..., 'workspaceId') raises invalid_field), where the"
-    " reports document 404 not_found for it, as they answer for projectId",
-)
 @pytest.mark.parametrize("path", ["summary", "summary.csv", "detailed", "weekly"])
 def test_an_unknown_workspace_is_404(fixture: dict[str, Any], path: str) -> None:
     window = {"from": "2026-10-19"} if path == "weekly" else {"from": FROM, "to": TO}

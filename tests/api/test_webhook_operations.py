@@ -17,7 +17,7 @@ from tests.api.test_webhooks import Delivery, Receiver, hook_url, serving_receiv
 
 pytestmark = pytest.mark.http  # over HTTP, against the run's shared local stack
 
-PUBLIC = {"id", "hookUrl", "triggerType", "status", "createdAt"}
+PUBLIC = {"id", "hookUrl", "triggerType", "status", "createdAt", "workspaceId"}
 
 
 @pytest.fixture(scope="module")

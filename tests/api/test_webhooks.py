@@ -141,7 +141,8 @@ def test_subscribe_list_delete(api: Api, other: Api, receiver: Receiver) -> None
     )
     assert created.status_code == 201, created.text
     webhook = created.json()["webhook"]
-    assert set(webhook) == {"id", "hookUrl", "triggerType", "status", "createdAt", "secret"}
+    fields = {"id", "hookUrl", "triggerType", "status", "createdAt", "secret", "workspaceId"}
+    assert set(webhook) == fields
     assert webhook["secret"].startswith("whsec_") and webhook["status"] == "active"
     listed = api.get("/v1/webhooks").json()["webhooks"]
     assert listed == [{k: v for k, v in webhook.items() if k != "secret"}]

@@ -127,12 +127,6 @@ def test_create_get_update(owner: Api, other: Api) -> None:
 # docs/API.md, "Requests and answers": fields the server manages may be sent back and are
 # ignored, "so you can PUT what you GET". Found by tests/property (the round trip of every
 # request model sends back what it got).
-@pytest.mark.xfail(
-    strict=True,
-    reason="WorkspaceFields (stint/models/workspaces.py) forbids unknown fields and declares none"
-    " of the workspace's server-managed ones (id, personal, role, memberCount, lastUpdated) as"
-    " ignored, so the workspace as got is a 400 'Extra inputs are not permitted'",
-)
 def test_a_workspace_sent_back_as_got_is_accepted(owner: Api) -> None:
     for made in (create_workspace(owner), workspace(owner, uid(owner))):
         path = f"/v1/workspaces/{made['id']}"
@@ -239,12 +233,6 @@ def test_members_leave_and_are_removed(owner: Api, other: Api, third: Api) -> No
 
 # As test_a_workspace_sent_back_as_got_is_accepted, for a member: the body of a role change is
 # flat, `{role}`, so what is got is the member itself (GET .../members, or the PATCH's answer).
-@pytest.mark.xfail(
-    strict=True,
-    reason="MemberPatch (stint/models/workspaces.py) forbids unknown fields and declares none of"
-    " the member's server-managed ones (userId, email, displayName, joinedAt) as ignored, so the"
-    " member as got is a 400 'Extra inputs are not permitted'",
-)
 def test_a_member_sent_back_as_got_is_accepted(owner: Api, other: Api) -> None:
     made = create_workspace(owner)["id"]
     join(owner, made, other, "manager")

@@ -50,7 +50,6 @@ SCENARIO: list[tuple[str, Any]] = [
     ("timer-stop.json", 200),
     ("workspaces-create-workspace.json", 201),
     ("workspaces-list-workspaces.json", 200),
-    ("workspaces-list-members.json", 200),  # the sample user's personal workspace
     ("workspaces-list-invitations.json", 200),  # none pending for the sample user
     ("webhooks-list-webhooks.json", 200),
     ("webhooks-get-webhook.json", 200),

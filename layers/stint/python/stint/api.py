@@ -220,6 +220,8 @@ def profile_read(request: Request) -> dict[str, Any] | None:
 CurrentCaller = Annotated[Caller, Depends(current_caller)]
 ProfileRead = Annotated[dict[str, Any] | None, Depends(profile_read)]
 IfMatch = Annotated[str | None, Header(alias="If-Match")]
+# The answer to a `workspaceId` query naming no workspace of the caller's.
+NO_SUCH_WORKSPACE = "`not_found`: `workspaceId` names no workspace of yours"
 # A list narrowed to one workspace of the caller's (else every one of theirs).
 InWorkspace = Annotated[
     str | None, Query(description="Only this workspace's (default: every workspace of yours)")

@@ -9,8 +9,8 @@ from typing import Annotated, Literal, NotRequired
 from pydantic import AfterValidator, Field, StrictBool, StrictStr
 from typing_extensions import TypedDict
 
-from stint.models.base import BaseModel, RequestBody, absent
-from stint.models.values import DATE_TIME, Title
+from stint.models.base import BaseModel, Ignored, RequestBody, absent
+from stint.models.values import DATE_TIME, ClientId, IgnoredTimestamp, Title
 
 Role = Literal["owner", "admin", "manager", "member"]
 # The roles an invitation may give: ownership is handed over, never given by an invitation.
@@ -61,13 +61,35 @@ class WorkspaceBody(RequestBody):
     workspace: WorkspaceFields
 
 
+class WorkspacePatchFields(WorkspaceFields):
+    """What a PATCH changes (name, settings); the workspace sent back as it was got passes:
+    its read-only fields are ignored, its `id` must be the path's."""
+
+    id: ClientId = absent()
+    personal: Ignored = None
+    role: Ignored = None
+    memberCount: Ignored = None
+    lastUpdated: IgnoredTimestamp | None = None
+
+
+class WorkspacePatch(RequestBody):
+    workspace: WorkspacePatchFields
+
+
 class MemberBody(RequestBody):
     email: Email
     role: InvitedRole = "member"
 
 
 class MemberPatch(RequestBody):
+    """A member's new role; the member sent back as it was got passes (its other fields are
+    ignored, its `userId` must be the path's)."""
+
     role: Role
+    userId: ClientId = absent()
+    email: Ignored = None
+    displayName: Ignored = None
+    joinedAt: IgnoredTimestamp | None = None
 
 
 class Member(BaseModel):

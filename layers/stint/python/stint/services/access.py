@@ -188,7 +188,7 @@ def time_scopes(
         if user_id not in (None, caller.user_id):
             raise invalid_field("userId", "another member's time needs workspaceId")
         return [(member, caller.user_id) for member in memberships(caller)]
-    member = membership(caller, workspace_id, "workspaceId")
+    member = membership(caller, workspace_id)
     if member.may("everyone"):
         return [(member, user_id)]
     if user_id not in (None, caller.user_id):

@@ -194,7 +194,7 @@ def list_across(
     then the shared ones by id), or in `workspace_id` alone. The token names the workspace the
     next page goes on in and the page token within it."""
     if workspace_id is not None:
-        where = [access.membership(caller, workspace_id, "workspaceId")]
+        where = [access.membership(caller, workspace_id)]
     else:
         where = access.memberships(caller)
     ids = [member.workspace_id for member in where]

@@ -33,7 +33,7 @@ def search(
     whose title contains `name` (ignoring case; no name or a blank one: all), active ones
     first, then exact matches, then by title."""
     if workspace_id is not None:
-        where = [access.membership(caller, workspace_id, "workspaceId")]
+        where = [access.membership(caller, workspace_id)]
     else:
         where = access.memberships(caller)
     parent = KINDS[kind].parent

@@ -165,7 +165,7 @@ def list_tags(
     (case-insensitive, then as written, then id)."""
     after = key_of_token(next_token, 3) if next_token else None
     if workspace_id is not None:
-        where = [access.membership(caller, workspace_id, "workspaceId")]
+        where = [access.membership(caller, workspace_id)]
     else:
         where = access.memberships(caller)
     records = [

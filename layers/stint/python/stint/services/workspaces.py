@@ -19,7 +19,13 @@ from aws_lambda_powertools import Logger
 from stint import aws
 from stint.config import settings
 from stint.errors import Conflict, Forbidden, NotFound, invalid_field, not_found
-from stint.models import MemberBody, Role, WorkspaceFields, normalized_email
+from stint.models import (
+    MemberBody,
+    Role,
+    WorkspaceFields,
+    WorkspacePatchFields,
+    normalized_email,
+)
 from stint.services import access, running, users
 from stint.services.access import Membership
 from stint.services.common import ID_PATTERN, Caller, Versioned, check_if_match, new_id
@@ -174,9 +180,11 @@ def create_workspace(caller: Caller, fields: WorkspaceFields) -> Versioned:
 
 
 def update_workspace(
-    caller: Caller, workspace_id: str, fields: WorkspaceFields, if_match: str | None
+    caller: Caller, workspace_id: str, fields: WorkspacePatchFields, if_match: str | None
 ) -> Versioned:
     """Rename or change the settings: owner and admins."""
+    if fields.id is not None and fields.id != workspace_id:
+        raise invalid_field("workspace.id", "must equal the id in the path")
 
     def attempt() -> Versioned:
         member = access.membership(caller, workspace_id)
