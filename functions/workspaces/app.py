@@ -17,7 +17,6 @@ from stint.api import (
     list_response,
     no_content,
 )
-from stint.errors import invalid_field
 from stint.models import (
     InvitationEnvelope,
     InvitationList,
@@ -196,8 +195,6 @@ def change_role(
     Owners and admins; only the owner makes or unmakes an admin. `role: "owner"` (by the
     owner) hands ownership over, the old owner becoming an admin.
     """
-    if body.userId is not None and body.userId != userId:
-        raise invalid_field("userId", "must equal the member in the path")
     result = workspaces.change_role(caller, workspaceId, userId, body.role, if_match)
     return entity_response(200, "member", result)
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.api.conftest import Api, assert_error
 
@@ -75,3 +77,21 @@ def test_a_token_is_good_for_its_caller_route_and_query_only(
     assert_error(owner.get(path, params={**query, name: f"{mac}.{flipped}"}), 400, _code(name))
     # The page size may change between pages: `limit` is not part of what a token is for.
     assert owner.get(path, params={**query, "limit": "2", name: token}).status_code == 200
+
+
+# Regression: a token with a character outside ASCII was a 502 (hmac.compare_digest refuses such
+# a str); the family: any text as any route's token is a 400, never a 5xx.
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    route=st.sampled_from(PAGED),
+    token=st.text(min_size=1, max_size=80).filter(lambda t: t not in ("*",)),
+)
+def test_any_text_as_a_token_is_a_400(
+    seeded: tuple[Api, Api], route: tuple[str, dict[str, str], str], token: str
+) -> None:
+    path, query, name = route
+    answer = seeded[0].get(path, params={**query, name: token})
+    assert answer.status_code == 400, (token, answer.status_code, answer.text)
+    assert answer.json()["error"]["code"] in ("validation_error", "invalid_json", _code(name))

@@ -128,7 +128,8 @@ def _opened(name: str, sealed: str, event: Mapping[str, Any], user_id: str) -> s
         pass  # not JSON at all: refused below
     if not dot or len(sealed) > _MAX_TOKEN:
         return _refused(name)
-    if not hmac.compare_digest(mac, _mac(inner, _binding(event, user_id))):
+    # As bytes: compare_digest refuses str with characters outside ASCII (a TypeError).
+    if not hmac.compare_digest(mac.encode(), _mac(inner, _binding(event, user_id)).encode()):
         return _refused(name)
     return inner
 

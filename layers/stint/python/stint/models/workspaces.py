@@ -83,10 +83,10 @@ class MemberBody(RequestBody):
 
 class MemberPatch(RequestBody):
     """A member's new role; the member sent back as it was got passes (its other fields are
-    ignored, its `userId` must be the path's)."""
+    ignored)."""
 
     role: Role
-    userId: ClientId = absent()
+    userId: Ignored = None
     email: Ignored = None
     displayName: Ignored = None
     joinedAt: IgnoredTimestamp | None = None
