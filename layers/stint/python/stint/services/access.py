@@ -133,26 +133,34 @@ def memberships(caller: Caller) -> list[Membership]:
 
 
 def locate(caller: Caller, kind: str, entity_id: str) -> Membership:
-    """The workspace of the caller's that holds the entity `kind`/`entity_id` (404 when none
-    does). One read of the caller's memberships; a caller in shared workspaces also reads the
-    key in each, in one BatchGetItem. The personal workspace wins a tie (an id chosen by a
-    client may exist in several: so an id's meaning to
+    """The workspace of the caller's that holds the entity `kind`/`entity_id` (`find`)."""
+    return find(caller, kind, entity_id)[0]
+
+
+def find(caller: Caller, kind: str, entity_id: str) -> tuple[Membership, dict[str, Any] | None]:
+    """The workspace of the caller's that holds the entity `kind`/`entity_id`, and the entity's
+    record when this read it (None: read it from the workspace; a 404 when it is not there).
+
+    One Query of the caller's memberships; a caller in shared workspaces also reads, in one
+    BatchGetItem, the key in each and each one's record (who is a member). The personal
+    workspace wins a tie (an id chosen by a client may exist in several: so an id's meaning to
     a caller never depends on what another member creates later in a shared workspace), then
     the shared ones in the order of their ids."""
     ids = shared_ids(caller) if ID_PATTERN.match(entity_id) else []
     if not ids:
-        return personal(caller)
+        return personal(caller), None
     sk = entity_sk(kind, entity_id)
-    keys = [(user_pk(caller.user_id), sk)] + [(workspace_pk(i, False), sk) for i in ids]
-    found = batch_get(keys)
-    if keys[0] in found:
-        return personal(caller)
-    holders = [i for i, key in zip(ids, keys[1:], strict=True) if key in found]
-    for workspace_id in holders:
-        member = member_of(caller, WorkspaceStore.get(workspace_id))
+    mine = (user_pk(caller.user_id), sk)
+    keys = [(workspace_pk(i, False), sk) for i in ids]
+    records = [(workspace_pk(i, False), WORKSPACE_SK) for i in ids]
+    found = batch_get([mine, *keys, *records])
+    if mine in found:
+        return personal(caller), found[mine]
+    for key, record_key in zip(keys, records, strict=True):
+        member = member_of(caller, found.get(record_key)) if key in found else None
         if member is not None:
-            return member
-    return personal(caller)  # the personal partition answers 404 as before
+            return member, found[key]
+    return personal(caller), None  # the personal partition answers 404 as before
 
 
 def personal_record(caller: Caller) -> dict[str, Any] | None:

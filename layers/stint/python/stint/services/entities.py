@@ -28,8 +28,8 @@ from stint.store import entity_sk as entity_key
 
 def get(caller: Caller, kind: str, entity_id: str) -> Versioned:
     """`GET` of any entity of the caller's workspaces, or 404."""
-    member = access.locate(caller, kind, entity_id)
-    record = load(member.store(caller), kind, entity_id)
+    member, found = access.find(caller, kind, entity_id)
+    record = found or load(member.store(caller), kind, entity_id)
     access.check(caller, member, kind, record, "read")
     return versioned(record)
 
