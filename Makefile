@@ -17,7 +17,7 @@ export SAM_CLI_TELEMETRY := 0
 
 .DEFAULT_GOAL := help
 .PHONY: help dev dev-clean invoke event test lint typecheck validate lint-openapi browser unit build lock hooks \
-	clean openapi bench deploy sync logs outputs delete
+	clean openapi bench mutate deploy sync logs outputs delete
 
 help:  ## list the targets (this)
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  make %-10s %s\n", $$1, $$2}' \
@@ -93,6 +93,25 @@ test: lint typecheck validate lint-openapi unit  ## everything CI runs
 # The peer (TimeTagger) is installed by the benchmark into .venv-bench-timetagger/, not here.
 bench: $(VENV)/.installed  ## performance figures beside their baselines, one table (issue 10)
 	$(PY) -m bench
+
+# Mutation testing (mutmut) of billing, idempotency and hook_urls by the in-process unit tests:
+# neither CI nor `make test` runs it (docs/DESIGN.md, "Mutation testing": the scores and
+# the survivors). mutmut runs in .mutate/, made afresh each time (a second run would keep its
+# stale copies of files changed since): `stint` there links to the layer's package ([tool.mutmut]
+# in pyproject.toml says why), beside links to what the tests read; mutmut copies them into
+# .mutate/mutants/ and mutates the copies. `cd .mutate && ../.venv/bin/mutmut show NAME`
+# prints one mutant's diff.
+MUTATE_DIR := .mutate
+MUTATE_LINKS := pyproject.toml tests local functions events template.yaml
+mutate: $(VENV)/.installed  ## mutation testing of three layer modules by tests/unit (not in CI)
+	rm -rf $(MUTATE_DIR)
+	mkdir $(MUTATE_DIR)
+	ln -s ../layers/stint/python/stint $(MUTATE_DIR)/stint
+	for f in $(MUTATE_LINKS); do ln -s ../$$f $(MUTATE_DIR)/$$f; done
+	cd $(MUTATE_DIR) && $(abspath $(VENV))/bin/mutmut run
+	cd $(MUTATE_DIR) && $(abspath $(VENV))/bin/mutmut export-cicd-stats >/dev/null \
+		&& cat mutants/mutmut-cicd-stats.json
+	cd $(MUTATE_DIR) && $(abspath $(VENV))/bin/mutmut results
 
 openapi: $(VENV)/.installed  ## regenerate openapi.json from the code (tests fail when it is stale)
 	$(PY) -m tools.openapi
