@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 from fractions import Fraction
 
@@ -56,13 +57,20 @@ def test_rounding(seconds: int, method: str, minutes: int, expected: int) -> Non
 
 
 @pytest.mark.parametrize(
-    ("seconds", "method", "minutes"),
-    [(-1, "up", 15), (-1, "nearest", 0), (10, "up", -1), (10, "down", -15), (10, "sideways", 5)],
+    ("seconds", "method", "minutes", "refused"),
+    [
+        (-1, "up", 15, "duration cannot be negative: -1"),
+        (-1, "nearest", 0, "duration cannot be negative: -1"),
+        (10, "up", -1, "minutes cannot be negative: -1"),
+        (10, "down", -15, "minutes cannot be negative: -15"),
+        (10, "sideways", 5, "unknown rounding method 'sideways'"),
+    ],
 )
 def test_negative_durations_and_minutes_and_unknown_methods_are_refused(
-    seconds: int, method: str, minutes: int
+    seconds: int, method: str, minutes: int, refused: str
 ) -> None:
-    with pytest.raises(ValueError):
+    # The message names the argument refused and its value: a caller's bug shows where it is.
+    with pytest.raises(ValueError, match=re.escape(refused)):
         round_duration(seconds, method, minutes)
 
 
@@ -94,9 +102,9 @@ def test_exact_amounts() -> None:
     assert exact_amount(1000, 10) == Fraction(25, 9)  # 2.777... never a float
     assert exact_amount(3600, None) == 0
     assert exact_amount(0, Decimal("99.99")) == 0
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="duration cannot be negative: -1"):
         exact_amount(-1, 10)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="rate cannot be negative: -1"):
         exact_amount(10, Decimal("-1"))
 
 
@@ -125,8 +133,8 @@ def test_largest_remainder_by_hand() -> None:
     # Three thirds of a cent: 0.01 in total; plain rounding would give 0 + 0 + 0.
     assert allocate_cents([Fraction(1, 300)] * 3) == (1, [1, 0, 0])
     assert allocate_cents([]) == (0, [])
-    with pytest.raises(ValueError):
-        allocate_cents([Fraction(-1)])
+    with pytest.raises(ValueError, match="amounts cannot be negative"):
+        allocate_cents([Fraction(1), Fraction(-1)])
 
 
 session = st.tuples(
@@ -152,6 +160,21 @@ def test_totals_equal_the_sum_of_groups_to_the_cent(sessions: list[tuple]) -> No
         assert abs(Fraction(cents, 100) - amount) < Fraction(1, 100)  # within one cent
     # Decimals to the cent, and their sum is the total's, exactly.
     assert sum((cents_to_decimal(c) for c in groups), Decimal(0)) == cents_to_decimal(total)
+
+
+@pytest.mark.parametrize(
+    ("cents", "text"), [(0, "0.00"), (5, "0.05"), (1230, "12.30"), (20713, "207.13")]
+)
+def test_cents_are_decimals_to_the_cent(cents: int, text: str) -> None:
+    amount = cents_to_decimal(cents)
+    assert (str(amount), amount) == (text, Decimal(text))
+
+
+@given(st.integers(min_value=0, max_value=10**14))
+def test_cents_to_decimal_is_a_hundredth_with_two_places(cents: int) -> None:
+    amount = cents_to_decimal(cents)
+    assert amount * 100 == cents
+    assert amount.as_tuple().exponent == -2  # always two places: 12.30, not 12.3
 
 
 @given(st.integers(min_value=0, max_value=10**14))
