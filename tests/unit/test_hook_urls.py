@@ -4,9 +4,14 @@ mode."""
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 import socket
+import subprocess
+import sys
+import textwrap
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -53,6 +58,28 @@ def resolving_to(monkeypatch: pytest.MonkeyPatch, *addresses: str) -> None:
 def test_refused_outside_local_mode(url: str, reason: str) -> None:
     with pytest.raises(ForbiddenUrl, match=reason):
         check(url, local=False)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://user:secret@93.184.216.34/hook",
+        "https://user@93.184.216.34/hook",  # a user name alone is a credential too
+        "https://:secret@93.184.216.34/hook",
+        "https://@93.184.216.34/hook",  # an empty user name: still the userinfo part
+    ],
+)
+def test_any_userinfo_is_refused(url: str) -> None:
+    with pytest.raises(ForbiddenUrl, match="credentials"):
+        check(url, local=False)
+
+
+def test_a_url_of_2048_characters_is_allowed_and_one_more_is_not() -> None:
+    base = "https://93.184.216.34/"
+    longest = base + "a" * (2048 - len(base))
+    assert check(longest, local=False).address == "93.184.216.34"
+    with pytest.raises(ForbiddenUrl, match="2048"):
+        check(longest + "a", local=False)
 
 
 @pytest.mark.parametrize("private", ["10.1.2.3", "172.20.0.5", "127.0.0.1", "fd00::5"])
@@ -119,6 +146,81 @@ def test_a_resolver_that_does_not_answer_is_refused_in_time(
         check("https://slow.example/in", local=False)
 
 
+def test_the_name_looked_up_is_the_urls_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A resolver that knows one name: the check asks it for the URL's host, and only an
+    unknown name fails to resolve."""
+    names = {"hooks.example.com": "93.184.216.34", "inside.example.com": "10.0.0.9"}
+
+    def getaddrinfo(host: str, port: int, *args: Any, **kwargs: Any) -> list[Any]:
+        if host not in names:
+            raise socket.gaierror(f"no such name: {host}")
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (names[host], port))]
+
+    monkeypatch.setattr(hook_urls.socket, "getaddrinfo", getaddrinfo)
+    assert check("https://hooks.example.com/in", local=False).address == "93.184.216.34"
+    with pytest.raises(ForbiddenUrl, match="private"):
+        check("https://inside.example.com/in", local=False)
+    with pytest.raises(ForbiddenUrl, match="does not resolve"):
+        check("https://other.example.com/in", local=False)
+
+
+@pytest.mark.parametrize(
+    ("url", "refused"),
+    [
+        ("https://93.184.216.34/hook", None),
+        ("https://[2606:4700::1111]/hook", None),
+        ("https://10.0.0.1/hook", "private"),
+        ("https://[fe80::1]/hook", "link-local"),
+    ],
+)
+def test_an_address_is_judged_without_dns(
+    monkeypatch: pytest.MonkeyPatch, url: str, refused: str | None
+) -> None:
+    """A URL that names an address needs no resolver: while DNS fails, it is judged as
+    always (a delivery to it does not fail with DNS)."""
+
+    def fails(*_: Any, **__: Any) -> Any:
+        raise socket.gaierror("DNS is down")
+
+    monkeypatch.setattr(hook_urls.socket, "getaddrinfo", fails)
+    if refused is None:
+        assert check(url, local=False).port == 443
+    else:
+        with pytest.raises(ForbiddenUrl, match=refused):
+            check(url, local=False)
+
+
+# Run in a fresh interpreter: it ends once the check gave up, the lookup still hanging.
+_HANGING_LOOKUP = """
+import socket, time
+from stint import hook_urls
+socket.getaddrinfo = lambda *args, **kwargs: time.sleep(60)
+hook_urls.DNS_TIMEOUT_SECONDS = 0.1
+try:
+    hook_urls.check("https://slow.example/in", local=False)
+except hook_urls.ForbiddenUrl as error:
+    print(error)
+"""
+
+
+def test_a_lookup_that_never_answers_does_not_keep_the_process_alive() -> None:
+    """The lookup left behind must not hold the process at its exit (the local stack's
+    functions, a test run) for as long as the resolver hangs."""
+    layer = Path(hook_urls.__file__).resolve().parents[1]  # the stint imported here
+    env = {**os.environ, "PYTHONPATH": str(layer)}
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(_HANGING_LOOKUP)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,  # the lookup hangs for 60 s
+        check=True,
+    )
+    assert "did not resolve within 0.1 s" in done.stdout, done.stderr
+    assert time.monotonic() - started < 30
+
+
 # ----------------------------------------------------------------------------- IPv6 forms
 
 
@@ -138,6 +240,8 @@ def test_a_resolver_that_does_not_answer_is_refused_in_time(
         ("https://[64:ff9b:1::5db8:d822]/hook", "local-use NAT64"),
         ("https://[::a9fe:a9fe]/hook", "IPv4-compatible address of a link-local"),
         ("https://[::5db8:d822]/hook", "IPv4-compatible"),  # deprecated even when public
+        # The first IPv4-compatible address (:: and ::1 are not): it carries 0.0.0.2.
+        ("https://[::2]/hook", r"IPv4-compatible address of a private address \(0\.0\.0\.2\)"),
         ("https://[::ffff:169.254.169.254]/hook", "IPv4-mapped address of a link-local"),
         ("https://[3fff::1]/hook", "documentation"),
     ],
@@ -350,3 +454,21 @@ def test_every_special_purpose_address_is_refused(address: str) -> None:
     host = f"[{address}]" if ":" in address else address
     with pytest.raises(ForbiddenUrl):
         check(f"https://{host}/hook", local=False)
+
+
+@pytest.mark.parametrize(
+    ("address", "reason"),
+    [
+        ("100.64.0.1", "a non-public address"),  # shared address space: neither private nor global
+        ("100.127.255.254", "a non-public address"),
+        # Globally reachable in IANA's registry, and so public to Python: refused by the list.
+        ("192.0.0.9", "a special-purpose address"),  # PCP anycast
+        ("192.0.0.10", "a special-purpose address"),  # TURN anycast
+        ("192.31.196.1", "a special-purpose address"),  # AS112
+        ("192.52.193.1", "a special-purpose address"),  # AMT
+        ("192.175.48.1", "a special-purpose address"),  # AS112, direct delegation
+    ],
+)
+def test_the_refusal_names_the_rule(address: str, reason: str) -> None:
+    with pytest.raises(ForbiddenUrl, match=re.escape(f"is {reason} ({address})")):
+        check(f"https://{address}/hook", local=False)
