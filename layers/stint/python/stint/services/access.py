@@ -132,6 +132,14 @@ def memberships(caller: Caller) -> list[Membership]:
     return [personal(caller), *(m for m in shared if m is not None)]
 
 
+def listed(caller: Caller, workspace_id: str | None) -> list[Membership]:
+    """The workspaces a list covers: the one a `workspaceId` query names (404 when it is none
+    of the caller's), else every workspace of theirs."""
+    if workspace_id is not None:
+        return [membership(caller, workspace_id)]
+    return memberships(caller)
+
+
 def locate(caller: Caller, kind: str, entity_id: str) -> Membership:
     """The workspace of the caller's that holds the entity `kind`/`entity_id` (`find`)."""
     return find(caller, kind, entity_id)[0]

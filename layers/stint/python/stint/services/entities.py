@@ -193,10 +193,7 @@ def list_across(
     """A page of a kind's entities in every workspace of the caller (the personal one first,
     then the shared ones by id), or in `workspace_id` alone. The token names the workspace the
     next page goes on in and the page token within it."""
-    if workspace_id is not None:
-        where = [access.membership(caller, workspace_id)]
-    else:
-        where = access.memberships(caller)
+    where = access.listed(caller, workspace_id)
     ids = [member.workspace_id for member in where]
     start, inner = 0, None
     if next_token:

@@ -32,10 +32,7 @@ def search(
     """Up to 50 of the entities of `kind` in the caller's workspaces (or `workspace_id`'s)
     whose title contains `name` (ignoring case; no name or a blank one: all), active ones
     first, then exact matches, then by title."""
-    if workspace_id is not None:
-        where = [access.membership(caller, workspace_id)]
-    else:
-        where = access.memberships(caller)
+    where = access.listed(caller, workspace_id)
     parent = KINDS[kind].parent
     scope = None
     if parent_id is not None:

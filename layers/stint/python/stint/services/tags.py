@@ -164,10 +164,7 @@ def list_tags(
     """A page of the tags of the caller's workspaces (or of `workspace_id`) by name
     (case-insensitive, then as written, then id)."""
     after = key_of_token(next_token, 3) if next_token else None
-    if workspace_id is not None:
-        where = [access.membership(caller, workspace_id)]
-    else:
-        where = access.memberships(caller)
+    where = access.listed(caller, workspace_id)
     records = [
         record
         for member in where
