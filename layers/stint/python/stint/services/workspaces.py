@@ -10,7 +10,6 @@ with them. A caller who is not a member gets `404` for the workspace and all in 
 
 from __future__ import annotations
 
-import contextlib
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -332,8 +331,13 @@ def _stop_timer_here(user_id: str, workspace_id: str) -> None:
     where, session_id = running.parse_ref(user_id, ref)
     if where != workspace_id:
         return
-    with contextlib.suppress(NotFound):  # stopped or deleted meanwhile
+    try:
         stop_timer(user_id, None, session_id=session_id, workspace=workspace_id)
+    except NotFound:
+        logger.info(
+            "the leaving member's timer stopped or went meanwhile",
+            extra={"user_id": user_id, "session_id": session_id},
+        )
 
 
 # ----------------------------------------------------------------------------- invitations
