@@ -190,12 +190,13 @@ def change_role(
     body: Annotated[MemberPatch, Body()],
     if_match: IfMatch = None,
 ) -> Response[MemberEnvelope]:
-    """Change a member's role.
+    """Change a member's role or rates.
 
     Owners and admins; only the owner makes or unmakes an admin. `role: "owner"` (by the
-    owner) hands ownership over, the old owner becoming an admin.
+    owner) hands ownership over, the old owner becoming an admin. `billableRate` and
+    `costRate` (`null` clears one) are their rates in this workspace.
     """
-    result = workspaces.change_role(caller, workspaceId, userId, body.role, if_match)
+    result = workspaces.update_member(caller, workspaceId, userId, body, if_match)
     return entity_response(200, "member", result)
 
 

@@ -19,6 +19,10 @@ SESSION_FIELDS = {
     "retroAdded",
     "workspaceId",
     "userId",
+    "billableRate",
+    "costRate",
+    "amount",
+    "cost",
     "lastUpdated",
 }
 

@@ -97,6 +97,8 @@ def test_an_invitee_becomes_a_member_only_by_accepting(owner: Api, other: Api) -
         "displayName": me(other)["displayName"],
         "role": "manager",
         "joinedAt": listed["members"][1]["joinedAt"],
+        "billableRate": None,  # a manager sees money
+        "costRate": None,
     }
     assert listed["members"][1]["joinedAt"].endswith("Z")
     assert invitations(other) == []

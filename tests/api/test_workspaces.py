@@ -13,6 +13,7 @@ import pytest
 
 from tests.api.conftest import Api, assert_error
 from tests.api.workspace_helpers import (
+    DEFAULT_SETTINGS,
     MEMBER_KEYS,
     WORKSPACE_KEYS,
     assert_not_found,
@@ -60,7 +61,7 @@ def test_every_user_has_a_personal_workspace_listed_first(owner: Api, other: Api
         "name": "Personal",
         "personal": True,
         "role": "owner",
-        "settings": {"membersManageCatalog": False},
+        "settings": DEFAULT_SETTINGS,
         "memberCount": 1,
         "lastUpdated": owner.get("/v1/workspaces").json()["workspaces"][0]["lastUpdated"],
     }
@@ -93,7 +94,7 @@ def test_create_get_update(owner: Api, other: Api) -> None:
         "name": "Studio",
         "personal": False,
         "role": "owner",
-        "settings": {"membersManageCatalog": True},
+        "settings": {**DEFAULT_SETTINGS, "membersManageCatalog": True},
         "memberCount": 1,
         "lastUpdated": made["lastUpdated"],
     }
@@ -103,7 +104,10 @@ def test_create_get_update(owner: Api, other: Api) -> None:
     renamed = owner.patch(path, json={"workspace": {"name": "Atelier"}})
     assert renamed.status_code == 200, renamed.text
     assert renamed.json()["workspace"]["name"] == "Atelier"
-    assert renamed.json()["workspace"]["settings"] == {"membersManageCatalog": True}
+    assert renamed.json()["workspace"]["settings"] == {
+        **DEFAULT_SETTINGS,
+        "membersManageCatalog": True,
+    }
     assert renamed.headers["ETag"] != response.headers["ETag"]
     stale = {"If-Match": response.headers["ETag"]}
     changed = owner.patch(path, json={"workspace": {"name": "Late"}}, headers=stale)
@@ -115,7 +119,7 @@ def test_create_get_update(owner: Api, other: Api) -> None:
     )
     assert settled.status_code == 200, settled.text
     assert settled.json()["workspace"]["name"] == "Atelier"
-    assert settled.json()["workspace"]["settings"] == {"membersManageCatalog": False}
+    assert settled.json()["workspace"]["settings"] == DEFAULT_SETTINGS
     assert workspace(owner, made["id"]) == settled.json()["workspace"]
     # A non-member does not see it; an id that is no workspace is the same 404.
     assert_not_found(other.get(path))

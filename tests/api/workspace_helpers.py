@@ -13,7 +13,14 @@ import requests
 from tests.api.conftest import Api, assert_error, cognito, new_api
 
 WORKSPACE_KEYS = {"id", "name", "personal", "role", "settings", "memberCount", "lastUpdated"}
-MEMBER_KEYS = {"userId", "email", "displayName", "role", "joinedAt"}
+MEMBER_KEYS = {"userId", "email", "displayName", "role", "joinedAt", "billableRate", "costRate"}
+DEFAULT_SETTINGS = {
+    "membersManageCatalog": False,
+    "currency": "EUR",
+    "billableRate": None,
+    "membersSeeRates": False,
+    "lockedBefore": None,
+}
 INVITATION_KEYS = {
     "id",
     "workspaceId",

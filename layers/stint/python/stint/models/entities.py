@@ -9,13 +9,14 @@ defaults from its model (`new_entity`).
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import Field
 
 from stint import kinds
 from stint.models.base import BaseModel
-from stint.models.money import ExactNumber
+from stint.models.money import Amount, ExactNumber
 
 # Each entity kind's model (stint.kinds), registered by `@entity_model`: sync pages and the
 # document's lists derive from it.
@@ -92,6 +93,12 @@ class Session(BaseModel):
     edited: bool = False
     retroAdded: bool = False
     userId: str | None = Field(None, description="The member whose time it is")
+    # Read-only, set when it is written or re-rated (docs/API.md, "Money"); absent to those
+    # who do not see money.
+    billableRate: ExactNumber | None = Field(None, description="The billable rate in force")
+    costRate: ExactNumber | None = Field(None, description="The cost rate in force")
+    amount: Amount = Field(Decimal(0), description="Billable rounded hours x billableRate")
+    cost: Amount = Field(Decimal(0), description="Rounded hours x costRate, to the cent")
     lastUpdated: str
 
 

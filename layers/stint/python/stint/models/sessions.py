@@ -72,6 +72,10 @@ class SessionFields(RequestBody):
     edited: Ignored = None
     workspaceId: Ignored = None  # its task's
     userId: Ignored = None  # the caller's, or as it was
+    billableRate: Ignored = None  # the rates in force, and what they make of it
+    costRate: Ignored = None
+    amount: Ignored = None
+    cost: Ignored = None
     lastUpdated: IgnoredTimestamp | None = None
 
 

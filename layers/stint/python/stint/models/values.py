@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import unicodedata
+from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -86,6 +87,21 @@ _WHOLE = BeforeValidator(_whole)
 PlannedSeconds = Annotated[int, Field(ge=0, le=PLANNED_SECONDS_MAX, strict=True), _WHOLE]
 RoundingMinutes = Annotated[int, Field(ge=0, le=1440, strict=True), _WHOLE]
 SessionSeconds = Annotated[int, Field(ge=0, le=MAX_SESSION_SECONDS, strict=True), _WHOLE]
+
+
+def _calendar_date(value: str) -> str:
+    date.fromisoformat(value)  # raises ValueError for 2026-02-30
+    return value
+
+
+# A calendar date, `YYYY-MM-DD` (a workspace's `lockedBefore`, an approval's period).
+Date = Annotated[
+    StrictStr,
+    Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", json_schema_extra={"format": "date"}),
+    AfterValidator(_calendar_date),
+]
+# ISO 4217's alphabetic code: three capital letters.
+Currency = Annotated[StrictStr, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217, as `EUR`")]
 # JSON Schema's `date-time` is RFC 3339's date-time, which always has an offset.
 DATE_TIME = Field(
     json_schema_extra={

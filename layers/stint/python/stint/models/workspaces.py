@@ -10,7 +10,8 @@ from pydantic import AfterValidator, Field, StrictBool, StrictStr
 from typing_extensions import TypedDict
 
 from stint.models.base import BaseModel, Ignored, RequestBody, absent
-from stint.models.values import DATE_TIME, ClientId, IgnoredTimestamp, Title
+from stint.models.money import ExactNumber, HourlyRate
+from stint.models.values import DATE_TIME, ClientId, Currency, Date, IgnoredTimestamp, Title
 
 Role = Literal["owner", "admin", "manager", "member"]
 # The roles an invitation may give: ownership is handed over, never given by an invitation.
@@ -44,10 +45,27 @@ class WorkspaceSettings(BaseModel):
     membersManageCatalog: bool = Field(
         False, description="Members (not only managers) create and change the catalog"
     )
+    currency: str = Field("EUR", description="ISO 4217: the currency of every amount")
+    billableRate: ExactNumber | None = Field(
+        None, description='The billable rate of last resort (rates: docs/API.md, "Money")'
+    )
+    membersSeeRates: bool = Field(
+        False, description="Members (not only owners, admins and managers) see rates and money"
+    )
+    lockedBefore: str | None = Field(
+        None,
+        description="No session starting before this date (UTC) is created, changed or deleted "
+        "but by the owner and admins",
+        json_schema_extra={"format": "date"},
+    )
 
 
 class WorkspaceSettingsFields(RequestBody):
     membersManageCatalog: StrictBool = absent()
+    currency: Currency = absent()
+    billableRate: HourlyRate | None = None
+    membersSeeRates: StrictBool = absent()
+    lockedBefore: Date | None = None
 
 
 class WorkspaceFields(RequestBody):
@@ -82,10 +100,12 @@ class MemberBody(RequestBody):
 
 
 class MemberPatch(RequestBody):
-    """A member's new role; the member sent back as it was got passes (its other fields are
-    ignored)."""
+    """A member's new role and / or rates (`null` clears a rate); the member sent back as it was
+    got passes (its other fields are ignored)."""
 
-    role: Role
+    role: Role = absent()
+    billableRate: HourlyRate | None = None
+    costRate: HourlyRate | None = None
     userId: Ignored = None
     email: Ignored = None
     displayName: Ignored = None
@@ -98,6 +118,12 @@ class Member(BaseModel):
     displayName: str
     role: Role
     joinedAt: Annotated[str, DATE_TIME]
+    billableRate: ExactNumber | None = Field(
+        None, description="Their billable rate here (absent to those who do not see money)"
+    )
+    costRate: ExactNumber | None = Field(
+        None, description="What an hour of theirs costs (absent to those who do not see money)"
+    )
 
 
 class InvitedBy(BaseModel):

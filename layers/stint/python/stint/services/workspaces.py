@@ -20,9 +20,11 @@ from stint.config import settings
 from stint.errors import Conflict, Forbidden, NotFound, invalid_field, not_found
 from stint.models import (
     MemberBody,
+    MemberPatch,
     Role,
     WorkspaceFields,
     WorkspacePatchFields,
+    WorkspaceSettings,
     normalized_email,
 )
 from stint.services import access, running, users
@@ -62,8 +64,12 @@ def _pending(record: dict[str, Any], now: datetime) -> list[dict[str, Any]]:
     return [i for i in record.get("invitations", []) if int(i["expiresAt"]) > _epoch(now)]
 
 
+# Every setting's default, from the model: a record keeps only what was ever set.
+_DEFAULT_SETTINGS = {name: f.default for name, f in WorkspaceSettings.model_fields.items()}
+
+
 def _settings(record: dict[str, Any] | None) -> dict[str, Any]:
-    return {"membersManageCatalog": False, **(record or {}).get("settings", {})}
+    return {**_DEFAULT_SETTINGS, **(record or {}).get("settings", {})}
 
 
 def _settings_sent(fields: WorkspaceFields) -> dict[str, Any]:
@@ -239,9 +245,9 @@ def members(caller: Caller, workspace_id: str) -> dict[str, Any]:
     if member.personal:
         profile = users.profile(caller).entity
         me = {**_member_entry(caller.user_id, profile, "owner"), "joinedAt": _NEVER}
-        return {"members": [me]}
+        return {"members": [member_view(me)]}
     assert member.record is not None
-    listed: dict[str, Any] = {"members": member.record["members"]}
+    listed: dict[str, Any] = {"members": [member_view(m) for m in member.record["members"]]}
     if member.may("members"):
         listed["invitations"] = [
             _public_invitation(
@@ -252,11 +258,13 @@ def members(caller: Caller, workspace_id: str) -> dict[str, Any]:
     return listed
 
 
-def change_role(
-    caller: Caller, workspace_id: str, user_id: str, role: Role, if_match: str | None
+def update_member(
+    caller: Caller, workspace_id: str, user_id: str, patch: MemberPatch, if_match: str | None
 ) -> Versioned:
-    """Owners and admins change roles; only the owner makes or unmakes an admin, and `owner`
-    hands ownership over (the old owner becomes an admin). `If-Match`: the workspace's ETag."""
+    """Owners and admins change a member's role and rates; only the owner makes or unmakes an
+    admin, and `owner` hands ownership over (the old owner becomes an admin). `If-Match`: the
+    workspace's ETag."""
+    changes = patch.written()
 
     def attempt() -> Versioned:
         member = _shared(caller, workspace_id)
@@ -267,19 +275,26 @@ def change_role(
         target = next((m for m in record["members"] if m["userId"] == user_id), None)
         if target is None:
             raise not_found("member", user_id)
-        _check_role_change(member, target, role)
+        role = changes.get("role")
+        if role is not None:
+            _check_role_change(member, target, role)
         changed = []
         for entry in record["members"]:
             if entry["userId"] == user_id:
-                entry = {**entry, "role": role}
+                entry = {**entry, **changes}
             elif role == "owner" and entry["role"] == "owner":
                 entry = {**entry, "role": "admin"}
             changed.append(entry)
         written = _write(record, members=changed)
         updated = next(m for m in changed if m["userId"] == user_id)
-        return Versioned(updated, int(written["version"]))
+        return Versioned(member_view(updated), int(written["version"]))
 
     return retrying(attempt)
+
+
+def member_view(entry: dict[str, Any]) -> dict[str, Any]:
+    """A member as the API answers it: the rates it has not been given are null."""
+    return {"billableRate": None, "costRate": None, **entry}
 
 
 def _check_role_change(member: Membership, target: dict[str, Any], role: Role) -> None:
