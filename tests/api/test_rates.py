@@ -278,3 +278,14 @@ def test_a_member_sent_back_with_new_rates_keeps_everything_else(crew: Crew) -> 
     response = crew.owner.patch(path, json=sent)
     assert response.status_code == 200, response.text
     assert response.json()["member"] == {**got, "billableRate": 12}
+
+
+def test_no_such_member_is_404_before_any_if_match(crew: Crew) -> None:
+    """Regression (found by the fuzzer): a member id that names nobody is a 404 whatever
+    `If-Match` says, on both routes that take one."""
+    stale = {"If-Match": '"no-such-etag"'}
+    for method in (crew.owner.delete, crew.owner.patch):
+        response = method(
+            f"{crew.path}/members/nobody-here", headers=stale, json={"role": "member"}
+        )
+        assert response.status_code == 404, response.text

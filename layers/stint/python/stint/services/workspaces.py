@@ -292,10 +292,10 @@ def update_member(
         member.require("members")
         record = member.record
         assert record is not None
-        check_if_match(if_match, {"seq": record["version"]})
         target = next((m for m in record["members"] if m["userId"] == user_id), None)
-        if target is None:
+        if target is None:  # no such member: 404 before any If-Match
             raise not_found("member", user_id)
+        check_if_match(if_match, {"seq": record["version"]})
         role = changes.get("role")
         if role is not None:
             _check_role_change(member, target, role)
@@ -340,10 +340,10 @@ def remove_member(caller: Caller, workspace_id: str, user_id: str, if_match: str
         member = _shared(caller, workspace_id)
         record = member.record
         assert record is not None
-        check_if_match(if_match, {"seq": record["version"]})
         leaving = next((m for m in record["members"] if m["userId"] == user_id), None)
-        if leaving is None:
+        if leaving is None:  # no such member: 404 before any If-Match
             raise not_found("member", user_id)
+        check_if_match(if_match, {"seq": record["version"]})
         if user_id != caller.user_id:
             member.require("members")
             if leaving["role"] in ("owner", "admin") and member.role != "owner":
