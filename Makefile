@@ -36,7 +36,8 @@ $(SAM_VENV)/.installed: requirements-sam.lock
 	$(SAM_VENV)/bin/pip install --quiet --no-deps --require-hashes -r requirements-sam.lock
 	touch $@
 
-# Node tools (Redocly's linter), pinned by package-lock.json, installed into node_modules/.
+# Node tools (Redocly's linter; openapi-typescript, openapi-fetch and tsc for the TypeScript
+# client test), pinned by package-lock.json, installed into node_modules/.
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
@@ -79,12 +80,13 @@ validate: $(SAM_VENV)/.installed  ## sam validate --lint (cfn-lint): no error, n
 lint-openapi: node_modules/.installed  ## openapi.json under Redocly's recommended rules: no error
 	npx --no-install redocly lint --config redocly.yaml openapi.json
 
-# tests/test_cloudformation.py translates with the SAM venv; tests/browser drive Chromium.
+# tests/test_cloudformation.py translates with the SAM venv; tests/browser drive Chromium;
+# tests/client generates a TypeScript client with node_modules' tools.
 # Two pytest-xdist workers (this machine's cores), tests dealt out one by one: with whole files
 # to each worker, schemathesis ran one of its 63 operations and reported the test passed.
 # WORKERS=0 runs in this process.
 WORKERS ?= 2
-unit: $(VENV)/.installed $(SAM_VENV)/.installed browser  ## every test
+unit: $(VENV)/.installed $(SAM_VENV)/.installed node_modules/.installed browser  ## every test
 	$(PY) -m pytest -q -n $(WORKERS) --dist load
 
 test: lint typecheck validate lint-openapi unit  ## everything CI runs
