@@ -38,7 +38,8 @@ Gateway):
   success responses); `If-Match` where the route takes it (`stint.api.IfMatch`: Powertools
   documents it, spelt `if-match` and nullable, and it gets the contract's spelling and words
   here); path ids get their pattern; each operation gets the template's scopes (any one of
-  them is enough: alternative requirements).
+  them is enough: alternative requirements); a body the route may go without (`X | None =
+  None`) is an optional request body (`required: false`) of schema X, not `anyOf[X, null]`.
   The response headers docs/API.md names: `X-Request-Id` on every answer of the functions,
   `Location` on a 201, `Link` on a page that takes a `nextToken` or `syncToken`, `Retry-After`
   on a 429.
@@ -510,6 +511,8 @@ def _complete_operation(operation: dict[str, Any], route: Any, id_pattern: str) 
     parameters: list[dict[str, Any]] = operation.setdefault("parameters", [])
     path_ids = _describe_path_ids(parameters, id_pattern)
     has_body = "requestBody" in operation
+    if has_body:
+        _declare_optional_body(operation["requestBody"])
     has_input = bool(parameters) or has_body
     honours_if_match = _add_headers(parameters, responses, method)
     if not parameters:
@@ -526,6 +529,23 @@ def _complete_operation(operation: dict[str, Any], route: Any, id_pattern: str) 
         "content": {JSON: {"schema": {"$ref": REF + "GatewayMessage"}}},
     }
     operation["security"] = _security(route)
+
+
+def _declare_optional_body(request_body: dict[str, Any]) -> None:
+    """A body the route may go without (`body: X | None = None`) is an optional request body
+    whose schema is X, not a required-or-absent `anyOf[X, null]`: a generated client then
+    sends nothing when given nothing (openapi-python-client sent its `Unset` marker into
+    `json.dumps`). Sending `null` is still accepted, as it always was; it is just not offered."""
+    if request_body.get("required") is True:
+        return
+    request_body["required"] = False
+    for media in request_body["content"].values():
+        schema = media["schema"]
+        branches = schema.get("anyOf")
+        if branches is None or {"type": "null"} not in branches:
+            continue
+        kept = [branch for branch in branches if branch != {"type": "null"}]
+        media["schema"] = kept[0] if len(kept) == 1 else {"anyOf": kept}
 
 
 def _check_successes(responses: dict[str, Any], method: str, path: str) -> None:

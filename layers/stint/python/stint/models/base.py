@@ -7,6 +7,7 @@ the services ignore, so a client can send back what it got.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from pydantic import BaseModel as PydanticModel
@@ -38,8 +39,20 @@ def absent(description: str | None = None) -> Any:
     return Field(default=None, json_schema_extra=_no_default, description=description)
 
 
+def _defaults_in_words(schema: dict[str, Any]) -> None:
+    """A request body's field with a default is one a client may leave out: its JSON schema
+    says the default in its description, not as `default`, which openapi-typescript (with its
+    default options) types as a property the client must send. The server fills it in as
+    before. (A `null` default, of a field that is nothing when left out, is not said.)"""
+    for field in schema.get("properties", {}).values():
+        if field.get("default") is not None:
+            said = f"Default: `{json.dumps(field.pop('default'))}`"
+            description = field.get("description")
+            field["description"] = f"{description}. {said}" if description else said
+
+
 class RequestBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_defaults_in_words)
 
     @model_validator(mode="before")
     @classmethod
