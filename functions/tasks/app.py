@@ -160,6 +160,9 @@ _EVENT_ERRORS = {
 }
 
 
+# One answer schema for both forms (`{task}` is a TaskEventResult without `session`): with a
+# union of the two, openapi-python-client took every answer for the first that parsed, `{task}`,
+# and left the session untyped (issue 26).
 @app.patch(
     "/v1/tasks/<taskId>",
     responses={
@@ -177,7 +180,7 @@ def patch_task(
     body: Annotated[TaskBody | TaskEventNote | None, Body()] = None,
     event: Annotated[TaskEvent | None, Query()] = None,
     if_match: IfMatch = None,
-) -> Response[TaskEnvelope | TaskEventResult]:
+) -> Response[TaskEventResult]:
     """Change a task, or send it an event.
 
     With a `{task}` body: only the fields sent change. With `?event=` (Time Magic's form)

@@ -144,7 +144,6 @@ const untracked = await ok(
     params: { path: { taskId: task.id }, query: { event: "stop_tracking" } },
   }),
 );
-const untrackedSession = "session" in untracked ? untracked.session : undefined;
 
 // A batch: one session created, the timer's deleted.
 const batch = await ok(
@@ -231,8 +230,8 @@ print({
       started: tracking.session?.id,
       startedRunning: tracking.session?.running,
       note: tracking.session?.note,
-      stopped: untrackedSession?.id,
-      stoppedRunning: untrackedSession?.running,
+      stopped: untracked.session?.id,
+      stoppedRunning: untracked.session?.running,
     },
     batch: batch.results.map((result) => ({
       status: result.status,

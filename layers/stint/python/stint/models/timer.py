@@ -3,7 +3,7 @@ docs/API.md "Timers"), which start, pause and stop it: their bodies and their an
 
 from __future__ import annotations
 
-from typing import Literal, NotRequired
+from typing import Annotated, Literal, NotRequired
 
 from pydantic import Field
 from typing_extensions import TypedDict
@@ -42,8 +42,12 @@ class TimerStop(RequestBody):
 
 
 class TaskEventResult(TypedDict):
+    """A task event's answer (and a task's PATCH's, whose `{task}` is one without a session)."""
+
     task: Task
-    session: NotRequired[Session]
+    session: NotRequired[
+        Annotated[Session, Field(description="The session the event started or stopped")]
+    ]
 
 
 class Timer(BaseModel):
