@@ -353,6 +353,9 @@ def test_optional_bodies_are_optional_request_bodies(document: dict[str, Any]) -
         for media in body["content"].values():
             branches = media["schema"].get("anyOf", [media["schema"]])
             assert {"type": "null"} not in branches, f"{method} {path}: a null body offered"
+            # Nor a union: openapi-python-client sent `Unset.to_dict()` for an optional one
+            # (`PATCH /v1/tasks/{taskId}?event=` with no body: AttributeError).
+            assert list(media["schema"]) == ["$ref"], f"{method} {path}: one schema"
     assert optional == {
         ("POST", "/v1/timer/stop"),
         ("POST", "/v1/workspaces/{workspaceId}/timers/{timerId}/stop"),

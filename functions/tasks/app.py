@@ -27,9 +27,9 @@ from stint.models import (
     TaskEnvelope,
     TaskEvent,
     TaskEventBody,
-    TaskEventNote,
     TaskEventResult,
     TaskList,
+    TaskPatch,
     TaskStatus,
     fails,
     returns,
@@ -177,7 +177,7 @@ _EVENT_ERRORS = {
 def patch_task(
     caller: CurrentCaller,
     taskId: str,
-    body: Annotated[TaskBody | TaskEventNote | None, Body()] = None,
+    body: Annotated[TaskPatch | None, Body()] = None,
     event: Annotated[TaskEvent | None, Query()] = None,
     if_match: IfMatch = None,
 ) -> Response[TaskEventResult]:
@@ -187,10 +187,10 @@ def patch_task(
     it is `POST /v1/tasks/{taskId}/events` and the body is `{note}` or nothing.
     """
     if event is not None:  # Time Magic's form of a task event; the body, if any, is {note}
-        if isinstance(body, TaskBody):
+        if body is not None and body.task is not None:
             raise ValidationFailed('With ?event= the body is {"note": ...} or nothing')
         return _task_event(caller, taskId, event, body.note if body else None, if_match)
-    if not isinstance(body, TaskBody):
+    if body is None or body.task is None:
         raise ValidationFailed('The body must be {"task": {...}} (or pass ?event=)')
     return entity_response(200, "task", tasks.update_task(caller, taskId, body.task, if_match))
 

@@ -8,7 +8,7 @@ the services ignore, so a client can send back what it got.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel as PydanticModel
 from pydantic import ConfigDict, Field, model_validator
@@ -51,8 +51,17 @@ def _defaults_in_words(schema: dict[str, Any]) -> None:
             field["description"] = f"{description}. {said}" if description else said
 
 
+def _request_schema(schema: dict[str, Any], model: type[Any]) -> None:
+    _defaults_in_words(schema)
+    if model.max_fields is not None:
+        schema["maxProperties"] = model.max_fields
+
+
 class RequestBody(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra=_defaults_in_words)
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_request_schema)
+    # A body whose fields exclude each other: at most this many are sent (null counts), as its
+    # JSON schema says (`maxProperties`).
+    max_fields: ClassVar[int | None] = None
 
     @model_validator(mode="before")
     @classmethod
@@ -62,6 +71,13 @@ class RequestBody(BaseModel):
         if not isinstance(data, dict | BaseModel):
             raise ValueError("must be a JSON object")
         return data
+
+    @model_validator(mode="after")
+    def _at_most_max_fields(self) -> Self:
+        if self.max_fields is not None and len(self.model_fields_set) > self.max_fields:
+            names = ", ".join(f"`{name}`" for name in type(self).model_fields)
+            raise ValueError(f"at most {self.max_fields} of {names}")
+        return self
 
     def written(self) -> dict[str, Any]:
         """What a PATCH writes: the fields the client sent, but the server-managed ones (`id`,

@@ -3,14 +3,14 @@
 
 from __future__ import annotations
 
-from typing import NotRequired
+from typing import ClassVar, NotRequired
 
-from pydantic import StrictBool
+from pydantic import Field, StrictBool
 from typing_extensions import TypedDict
 
 from stint.models.base import BaseModel, Ignored, RequestBody, absent
 from stint.models.entities import Subtask, Task, TaskType
-from stint.models.values import ClientId, IgnoredTimestamp, PlannedSeconds, Title
+from stint.models.values import ClientId, IgnoredTimestamp, Note, PlannedSeconds, Title
 
 
 class TaskFields(RequestBody):
@@ -42,6 +42,17 @@ class SubtaskFields(RequestBody):
 
 class TaskBody(RequestBody):
     task: TaskFields
+
+
+# One schema for both forms, not a union of `{task}` and `{note}`: openapi-python-client could
+# not send a union as an optional body (issue 26). At most one of the two is sent.
+class TaskPatch(RequestBody):
+    """`PATCH /v1/tasks/{taskId}`'s body: `{task}` changes the task; with `?event=` (Time
+    Magic's form of a task event) it is `{note}` or nothing."""
+
+    max_fields: ClassVar[int | None] = 1
+    task: TaskFields = absent("The fields to change: only those sent change (not with `?event=`)")
+    note: Note | None = Field(None, description="With `?event=`: the note of the session")
 
 
 class SubtaskBody(RequestBody):

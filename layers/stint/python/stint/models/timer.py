@@ -24,12 +24,6 @@ class TaskEventBody(RequestBody):
     note: Note | None = None
 
 
-class TaskEventNote(RequestBody):
-    """The optional body of Time Magic's `PATCH /v1/tasks/{taskId}?event=...`."""
-
-    note: Note | None = None
-
-
 class TimerStart(RequestBody):
     taskId: ClientId
     subtaskId: ClientId | None = None
