@@ -396,3 +396,13 @@ def test_each_success_answer_has_one_schema(document: dict[str, Any]) -> None:
                 assert not {"anyOf", "oneOf"} & set(schema), f"{method} {path} {status}"
     patched = document["paths"]["/v1/tasks/{taskId}"]["patch"]["responses"]["200"]
     assert patched["content"]["application/json"]["schema"] == {"$ref": REF + "TaskEventResult"}
+
+
+def test_money_that_may_be_absent_has_no_default(document: dict[str, Any]) -> None:
+    """A session's `amount` and `cost` are absent to those who do not see money (docs/API.md,
+    "Money"): with `default: 0` openapi-typescript (default options) typed them as always
+    there, and openapi-python-client's model defaulted them to 0 when built without them."""
+    session = document["components"]["schemas"]["Session"]
+    for field in ("amount", "cost", "billableRate", "costRate"):
+        assert "default" not in session["properties"][field], field
+        assert field not in session["required"], field

@@ -300,3 +300,19 @@ def test_a_generated_client_reads_the_error_body(
     assert missing.status_code == 404
     assert missing.parsed.error.code == "not_found"
     assert missing.parsed.error.request_id == missing.headers["X-Request-Id"]
+
+
+def test_a_generated_client_reads_money_that_is_absent_as_absent(generated: ModuleType) -> None:
+    """A member who does not see money gets a session without `amount` and `cost` (docs/API.md,
+    "Money"): the client keeps them absent, not 0 (the document states no default for them)."""
+    Session = model(generated, "Session")
+    seen = {
+        "id": "s1", "workspaceId": "w1", "taskId": "t1", "startTimestamp": "2026-11-23T09:00:00Z",
+        "duration": 3600, "endTimestamp": "2026-11-23T10:00:00Z", "running": False,
+        "lastUpdated": "2026-11-23T10:00:00Z",
+    }  # fmt: skip
+    hidden = Session.from_dict(seen)
+    assert isinstance(hidden.amount, generated.types.Unset)
+    assert isinstance(hidden.cost, generated.types.Unset)
+    shown = Session.from_dict({**seen, "amount": 95.5, "cost": 0})
+    assert (shown.amount, shown.cost) == (95.5, 0)

@@ -67,6 +67,10 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+// A session's money is absent to those who do not see it (docs/API.md, "Money"): its type
+// says so (with `default: 0` in the document, openapi-typescript typed it as always there).
+const unseen: Schemas["Session"]["amount"] = undefined;
+
 const unique = Date.now().toString(36);
 const WEEK = { from: "2026-11-23T00:00:00Z", to: "2026-11-30T00:00:00Z" };
 

@@ -26,7 +26,9 @@ class BaseModel(PydanticModel):
 Ignored = Any
 
 
-def _no_default(schema: dict[str, Any]) -> None:
+def no_stated_default(schema: dict[str, Any]) -> None:
+    """`json_schema_extra` of a field whose default the document must not state: one that may
+    be absent (a generated client would fill the default in, or type it as always there)."""
     schema.pop("default", None)
 
 
@@ -35,8 +37,8 @@ def absent(description: str | None = None) -> Any:
     admit null, and a field left out is None without being validated. (Typed Any so that a
     field typed `StrictBool` can default to None.)"""
     if description is None:
-        return Field(default=None, json_schema_extra=_no_default)
-    return Field(default=None, json_schema_extra=_no_default, description=description)
+        return Field(default=None, json_schema_extra=no_stated_default)
+    return Field(default=None, json_schema_extra=no_stated_default, description=description)
 
 
 def _defaults_in_words(schema: dict[str, Any]) -> None:

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from stint import kinds
-from stint.models.base import BaseModel
+from stint.models.base import BaseModel, no_stated_default
 from stint.models.money import Amount, ExactNumber
 
 # Each entity kind's model (stint.kinds), registered by `@entity_model`: sync pages and the
@@ -107,8 +107,16 @@ class Session(BaseModel):
     # who do not see money.
     billableRate: ExactNumber | None = Field(None, description="The billable rate in force")
     costRate: ExactNumber | None = Field(None, description="The cost rate in force")
-    amount: Amount = Field(Decimal(0), description="Billable rounded hours x billableRate")
-    cost: Amount = Field(Decimal(0), description="Rounded hours x costRate, to the cent")
+    amount: Amount = Field(
+        Decimal(0),
+        description="Billable rounded hours x billableRate (absent to those who do not see money)",
+        json_schema_extra=no_stated_default,
+    )
+    cost: Amount = Field(
+        Decimal(0),
+        description="Rounded hours x costRate, to the cent (absent to those who do not see money)",
+        json_schema_extra=no_stated_default,
+    )
     lastUpdated: str
 
 
