@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from stint.errors import Forbidden, invalid_field, not_found
 from stint.models import Role
+from stint.services import locks
 from stint.services.common import ID_PATTERN, Caller
 from stint.store import (
     WORKSPACE_SK,
@@ -74,7 +75,11 @@ class Membership:
         return Store(caller.user_id, self.workspace_id)
 
     def unit(self, caller: Caller) -> UnitOfWork:
-        return UnitOfWork(caller.user_id, self.workspace_id)
+        """A unit of work in the workspace, its writes of sessions held to the locks that bind
+        the caller (`stint.services.locks`)."""
+        unit = UnitOfWork(caller.user_id, self.workspace_id)
+        unit.gate = locks.gate(caller.user_id, self.role, self.record)
+        return unit
 
 
 def personal(caller: Caller) -> Membership:

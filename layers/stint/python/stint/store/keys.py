@@ -15,6 +15,9 @@ One partition per user (`pk = USER#<sub>`), which is also the user's personal wo
                                  while a rotation's overlap lasts, and a `version`: its ETag)
     sk = WEBHOOKS                how many webhooks the user has (`count`, at most 20)
     sk = TAGS                    how many tags the user has (`count`, at most 1,000)
+    sk = LOCK#<userId>           the periods of a member's time that approvals lock
+                                 (`periods`: [{id, from, to}]) and a `version`
+    sk = APPROVAL#<id>           an approval: a member's period submitted, approved or rejected
 
 Each webhook's delivery log has a partition of its own (`pk = DELIVERIES#<sub>#<webhookId>`,
 `sk = ATTEMPT#<attemptedAt>#<eventId>#<attempt>`, TTL `expiresAt`): one small item per attempt,
@@ -63,6 +66,8 @@ ATTEMPT_PREFIX = "ATTEMPT#"  # a delivery attempt, in its webhook's delivery log
 TAG_COUNT_SK = "TAGS"  # how many tags the user has
 WORKSPACE_SK = "WORKSPACE"  # a workspace's record, in its partition
 INVITATION_PREFIX = "INVITATION#"  # an invitation, in its invitee's partition
+LOCK_PREFIX = "LOCK#"  # a member's periods that approvals lock, in the workspace's partition
+APPROVAL_PREFIX = "APPROVAL#"  # an approval, in its workspace's partition
 # The items that belong to the user wherever they work: in the user's partition.
 USER_ITEMS = frozenset({PROFILE_SK, RUNNING_SK})
 # Attributes that belong to the item, not to the entity.
@@ -187,6 +192,14 @@ def membership_sk(workspace_id: str) -> str:
 
 def invitation_sk(invitation_id: str) -> str:
     return INVITATION_PREFIX + invitation_id
+
+
+def member_lock_sk(user_id: str) -> str:
+    return LOCK_PREFIX + user_id
+
+
+def approval_sk(approval_id: str) -> str:
+    return APPROVAL_PREFIX + approval_id
 
 
 def etag(seq: int) -> str:
