@@ -154,9 +154,7 @@ def test_cascades_and_a_tag_deletion_leave_locked_sessions_alone(
     lock(crew, LOCKED_BEFORE)
     assert_locked(crew.manager.delete(f"/v1/tags/{tag['id']}"))
     assert_locked(crew.manager.delete(f"/v1/tasks/{task['id']}", params={"cascade": "true"}))
-    assert_locked(
-        crew.manager.delete(f"/v1/projects/{project['id']}", params={"cascade": "true"})
-    )
+    assert_locked(crew.manager.delete(f"/v1/projects/{project['id']}", params={"cascade": "true"}))
     got = crew.owner.get(f"/v1/sessions/{locked['id']}").json()["session"]
     assert got["tagIds"] == [tag["id"]]
     assert crew.owner.delete(f"/v1/tags/{tag['id']}").status_code == 204
@@ -175,7 +173,7 @@ def test_a_timer_started_before_the_lock_still_stops(stack: dict[str, Any]) -> N
     lock(crew, tomorrow)
     stopped = crew.member.post("/v1/timer/stop")
     assert stopped.status_code == 200, stopped.text
-    running = [t for t in crew.owner.get(f"{crew.path}/timers").json()["timers"]]
+    running = list(crew.owner.get(f"{crew.path}/timers").json()["timers"])
     path = f"{crew.path}/timers/{running[0]['id']}/stop"
     assert crew.manager.post(path).status_code == 200
     # A new timer starts now, before the (future) lock: refused.

@@ -49,9 +49,7 @@ def _just_before_commit(monkeypatch: pytest.MonkeyPatch, meanwhile: Callable[[],
     monkeypatch.setattr(locks.SessionLock, "conditions", then)
 
 
-def test_a_lock_set_in_flight_refuses_the_write(
-    pool: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_lock_set_in_flight_refuses_the_write(pool: str, monkeypatch: pytest.MonkeyPatch) -> None:
     owner, member, workspace_id, task_id = _crew(pool)
 
     def lock() -> None:

@@ -11,14 +11,23 @@ A module a job, each re-exported here (`from stint.models import X` is the way t
 - `money`: exact numbers (rates, budgets, amounts): Decimal, never float;
 - `entities`: the kinds' entities (projects, categories, tasks, sessions, subtasks, tags),
   registered in `ENTITY_MODELS` with `@entity_model`;
-- `users`, `catalog`, `tasks`, `sessions`, `batch`, `tags`, `timer`, `workspaces`, `webhooks`,
-  `reports`, `sync`: each
+- `users`, `catalog`, `tasks`, `sessions`, `batch`, `tags`, `timer`, `workspaces`, `approvals`,
+  `webhooks`, `reports`, `sync`: each
   area's request bodies and answers, as the functions serve them;
 - `responses`: the error body and the responses a route's decorator declares.
 """
 
 from __future__ import annotations
 
+from stint.models.approvals import (
+    Approval,
+    ApprovalBody,
+    ApprovalDecision,
+    ApprovalEnvelope,
+    ApprovalList,
+    ApprovalStatus,
+    ApprovalTotals,
+)
 from stint.models.base import (
     BaseModel,
     Ignored,
@@ -231,6 +240,13 @@ __all__ = [
     "TAG_NAME_MAX",
     "TITLE_MAX",
     "Amount",
+    "Approval",
+    "ApprovalBody",
+    "ApprovalDecision",
+    "ApprovalEnvelope",
+    "ApprovalList",
+    "ApprovalStatus",
+    "ApprovalTotals",
     "BaseModel",
     "BatchCreate",
     "BatchDelete",
