@@ -11,9 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from stint.errors import Conflict
 from stint.models import (
+    ApprovalBody,
     MemberBody,
     ProjectFields,
     SessionBody,
@@ -21,8 +24,10 @@ from stint.models import (
     WorkspaceFields,
     WorkspacePatchFields,
 )
-from stint.services import catalog, locks, sessions, tasks, workspaces
+from stint.services import approvals, catalog, locks, sessions, tasks, workspaces
 from stint.services.common import Caller
+from stint.store import MAX_ACTIONS_PER_TRANSACTION, Change, Delete, Holds, Require
+from stint.store.unit import chunks
 
 from .conftest import pool_user
 
@@ -76,3 +81,48 @@ def test_a_lock_set_in_flight_refuses_the_write(pool: str, monkeypatch: pytest.M
         next_token=None,
     )
     assert listed == []
+
+
+def test_a_period_submitted_in_flight_refuses_the_members_write(
+    pool: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, member, workspace_id, task_id = _crew(pool)
+    period = ApprovalBody.model_validate({"from": "2026-11-30", "to": "2026-11-30"})
+    _just_before_commit(monkeypatch, lambda: approvals.submit(member, workspace_id, period))
+    body = SessionBody.model_validate(
+        {
+            "task": {"id": task_id},
+            "session": {"startTimestamp": "2026-11-30T10:00:00Z", "duration": 60},
+        }
+    )
+    with pytest.raises(Conflict) as refused:
+        sessions.write_session(member, body)
+    assert refused.value.code == "period_locked"
+
+
+# ----------------------------------------------------------------------------- every run
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    sizes=st.lists(st.sampled_from([1, 2]), max_size=250),
+    checks=st.integers(min_value=0, max_value=5),
+)
+def test_the_conditions_of_a_write_lead_each_of_its_transactions(
+    sizes: list[int], checks: int
+) -> None:
+    """`chunks`: every run fits a transaction with the counter, starts with every `Holds`
+    (a write of several transactions is held to its locks in each), and the other changes
+    come once each, in order."""
+    writes: list[Change] = [
+        Delete("session", f"s{n}", 1) if size == 2 else Require("task", f"t{n}")
+        for n, size in enumerate(sizes)
+    ]
+    conditions: list[Change] = [
+        Holds(f"LOCK#u{n}", "attribute_not_exists(pk)") for n in range(checks)
+    ]
+    runs = chunks([*conditions, *writes])
+    assert all(sum(c.size for c in run) <= MAX_ACTIONS_PER_TRANSACTION for run in runs)
+    assert all(run[:checks] == conditions for run in runs)
+    assert [c for run in runs for c in run[checks:]] == writes
+    assert bool(runs) == bool(writes or conditions)

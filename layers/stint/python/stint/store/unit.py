@@ -291,9 +291,11 @@ class UnitOfWork(Store):
         after = change.pending() if isinstance(change, Put) else None
         self.gate.admit(self, before, after)
 
-    def _writes(self) -> list[Change]:
-        """The changes to commit, one per item, with the conditions the gate holds them to."""
-        return merged([*self.planned, *(self.gate.conditions() if self.gate else [])])
+    def _writes(self, *more: Change) -> list[Change]:
+        """The changes to commit (and `more`), one per item, with the conditions the gate
+        holds them to."""
+        conditions = self.gate.conditions() if self.gate else []
+        return merged([*self.planned, *more, *conditions])
 
     def require(self, kind: str, entity_id: str, on_conflict: StintError | None = None) -> None:
         """Commit only if the entity still exists (an entity this unit writes is checked by its
@@ -310,10 +312,10 @@ class UnitOfWork(Store):
             if isinstance(change, Put) and change.kind == kind and change.expect_seq is None
         ]
 
-    def fits_one_transaction(self) -> bool:
-        """Whether the changes added, and those of the units `commit_along` names, commit in
-        one transaction."""
-        writes = self._writes()
+    def fits_one_transaction(self, *more: Change) -> bool:
+        """Whether the changes added (and `more`), and those of the units `commit_along`
+        names, commit in one transaction."""
+        writes = self._writes(*more)
         if not self._along:
             return fits_one_transaction(writes)
         along = sum(_size(unit._writes()) for unit in self._along)
