@@ -9,26 +9,14 @@ from typing import Any
 
 import pytest
 
+from stint.models import Approval
 from tests.api.conftest import Api, assert_error
 from tests.api.test_locks import assert_locked, log, replace
 from tests.api.workspace_helpers import Crew, assert_forbidden, assert_not_found, make_crew
 
 IN = "2026-09-10T09:00:00Z"
 PERIOD = {"from": "2026-09-07", "to": "2026-09-13"}
-APPROVAL_KEYS = {
-    "id",
-    "workspaceId",
-    "userId",
-    "from",
-    "to",
-    "status",
-    "totals",
-    "note",
-    "submittedAt",
-    "decidedBy",
-    "decidedAt",
-    "lastUpdated",
-}
+APPROVAL_KEYS = set(Approval.__annotations__)
 
 
 @pytest.fixture
