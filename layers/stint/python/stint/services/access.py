@@ -63,6 +63,13 @@ class Membership:
         settings = (self.record or {}).get("settings", {})
         return action == "catalog" and bool(settings.get("membersManageCatalog"))
 
+    @property
+    def sees_money(self) -> bool:
+        """Rates, amounts, costs and profits: owners, admins and managers see them, members
+        only where the workspace's `membersSeeRates` lets them (docs/API.md, "Money")."""
+        settings = (self.record or {}).get("settings", {})
+        return self.role in _MANAGERS or bool(settings.get("membersSeeRates"))
+
     def require(self, action: Action) -> None:
         if not self.may(action):
             raise Forbidden(f"A {self.role} of this workspace cannot {_WHAT[action]}")

@@ -15,12 +15,12 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from stint.errors import Conflict, Forbidden, invalid_field, not_found
-from stint.models import ApprovalBody, ApprovalStatus, ReportTotals
-from stint.services import access, reports
+from stint.models import ApprovalBody, ApprovalStatus
+from stint.services import access
 from stint.services.access import Membership
 from stint.services.common import ID_PATTERN, Caller, Versioned, new_id
 from stint.services.locks import locked_periods
-from stint.services.report_range import ReportQuery
+from stint.services.report_range import Group, ReportQuery, money_figures, read_range
 from stint.store import retrying
 from stint.store.approvals import ApprovalStore
 from stint.timeutil import now_iso
@@ -51,10 +51,7 @@ def view(member: Membership, record: dict[str, Any]) -> dict[str, Any]:
     """The approval as `member` sees it: money only for those who see it (docs/API.md,
     "Money")."""
     approval = {name: record.get(name) for name in _FIELDS}
-    sees_money = member.role != "member" or bool(
-        (member.record or {}).get("settings", {}).get("membersSeeRates")
-    )
-    if not sees_money:
+    if not member.sees_money:
         totals = dict(record["totals"])
         approval["totals"] = {k: v for k, v in totals.items() if k not in _MONEY}
     return approval
@@ -71,8 +68,9 @@ def _shared(caller: Caller, workspace_id: str) -> Membership:
     return member
 
 
-def _totals(caller: Caller, member: Membership, day_from: date, day_to: date) -> ReportTotals:
-    """The caller's time in the period (UTC days), as a report's totals."""
+def _totals(caller: Caller, member: Membership, day_from: date, day_to: date) -> dict[str, Any]:
+    """The caller's time in the period (UTC days), as a report's totals, money included (who
+    sees it is decided when the approval is read: `view`)."""
     start = datetime.combine(day_from, datetime.min.time(), UTC)
     end = datetime.combine(day_to + timedelta(days=1), datetime.min.time(), UTC)
     query = ReportQuery(
@@ -84,8 +82,19 @@ def _totals(caller: Caller, member: Membership, day_from: date, day_to: date) ->
         workspace_id=member.workspace_id,
         user_id=caller.user_id,
     )
-    totals: ReportTotals = reports.summary(caller, query)["totals"]
-    return totals
+    found = read_range(caller, query)
+    totals = Group(None, None)
+    for work in found.works:
+        totals.add(work)
+    money, _ = money_figures([], totals, partition=True)
+    return {
+        "sessions": totals.sessions,
+        "duration": totals.duration,
+        "roundedDuration": totals.rounded,
+        "billableDuration": totals.billable,
+        "breakDuration": found.breaks,
+        **money,
+    }
 
 
 def submit(caller: Caller, workspace_id: str, body: ApprovalBody) -> Versioned:
@@ -116,7 +125,7 @@ def submit(caller: Caller, workspace_id: str, body: ApprovalBody) -> Versioned:
             "from": body.from_,
             "to": body.to,
             "status": "submitted",
-            "totals": dict(_totals(caller, member, day_from, day_to)),
+            "totals": _totals(caller, member, day_from, day_to),
             "note": None,
             "submittedAt": now,
             "decidedBy": None,
