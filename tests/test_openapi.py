@@ -81,6 +81,11 @@ CONTRACT: dict[tuple[str, str], set[int]] = {
     ("POST", "/v1/invitations/{invitationId}/decline"): {204, 404},
     ("GET", "/v1/workspaces/{workspaceId}/timers"): {200, 404},
     ("POST", "/v1/workspaces/{workspaceId}/timers/{timerId}/stop"): {200, 403, 404},
+    # Approvals
+    ("POST", "/v1/workspaces/{workspaceId}/approvals"): {201, 404, 409},
+    ("GET", "/v1/workspaces/{workspaceId}/approvals"): {200, 403, 404},
+    ("POST", "/v1/approvals/{approvalId}/approve"): {200, 403, 404, 409},
+    ("POST", "/v1/approvals/{approvalId}/reject"): {200, 403, 404, 409},
     # 9-11. Reports, search, webhooks
     # a projectId / parentId that names nothing of the caller's is a 404 (docs/API.md, "Errors")
     ("GET", "/v1/reports/summary"): {200, 403, 404},  # 403: another member's time

@@ -19,6 +19,7 @@ from stint.api import (
     no_content,
 )
 from stint.models import (
+    PERIOD_LOCKED,
     CategoryBody,
     CategoryEnvelope,
     CategoryList,
@@ -126,7 +127,7 @@ def patch_project(
         204: returns_nothing("Deleted (`cascade=true`: with its tasks, subtasks and sessions)"),
         409: fails(
             "`not_empty`: the project has tasks and `cascade` is not true; "
-            "`default_project`: the default project cannot be deleted"
+            "`default_project`: the default project cannot be deleted; " + PERIOD_LOCKED
         ),
     },
 )
@@ -290,7 +291,10 @@ def patch_tag(
 
 @app.delete(
     "/v1/tags/<tagId>",
-    responses={204: returns_nothing("Deleted, and taken off every session that carried it")},
+    responses={
+        204: returns_nothing("Deleted, and taken off every session that carried it"),
+        409: fails(PERIOD_LOCKED + " carries it (the owner or an admin deletes it)"),
+    },
 )
 def delete_tag(caller: CurrentCaller, tagId: str, if_match: IfMatch = None) -> None:
     """Delete a tag.

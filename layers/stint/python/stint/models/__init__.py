@@ -100,6 +100,7 @@ from stint.models.reports import (
     WeeklyTotals,
 )
 from stint.models.responses import (
+    PERIOD_LOCKED,
     ErrorBody,
     ErrorDetail,
     GatewayMessage,
@@ -233,6 +234,7 @@ __all__ = [
     "MAX_BATCH",
     "MAX_SESSION_SECONDS",
     "NOTE_MAX",
+    "PERIOD_LOCKED",
     "PLANNED_BUDGET_MAX",
     "PLANNED_HOURS_MAX",
     "PLANNED_SECONDS_MAX",
