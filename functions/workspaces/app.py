@@ -363,7 +363,6 @@ def submit_approval(
         200: returns("The approvals"),
         403: fails("`forbidden`: a member asked for another member's approvals"),
         404: _NOT_A_MEMBER,
-        409: fails("`conflict`" + _PERSONAL),
     },
 )
 def list_approvals(
@@ -377,7 +376,7 @@ def list_approvals(
     """List a workspace's approvals.
 
     Owners, admins and managers see every member's (`userId` narrows them), a member their
-    own; `status` narrows them too.
+    own; `status` narrows them too. The personal workspace has none.
     """
     found, token = approvals.list_approvals(
         caller, workspaceId, status=status, user_id=userId, limit=limit, next_token=nextToken

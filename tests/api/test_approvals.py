@@ -123,3 +123,4 @@ def test_refusals(crew: Crew, api: Api) -> None:
     personal = api.get("/v1/me").json()["personalWorkspaceId"]
     response = api.post(f"/v1/workspaces/{personal}/approvals", json=PERIOD)
     assert_error(response, 409, "conflict")
+    assert api.get(f"/v1/workspaces/{personal}/approvals").json() == {"approvals": []}

@@ -206,8 +206,10 @@ def list_approvals(
     next_token: str | None,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """A workspace's approvals, by id: every member's for owners, admins and managers (or
-    `user_id`'s), a member's own otherwise (another's: 403)."""
-    member = _shared(caller, workspace_id)
+    `user_id`'s), a member's own otherwise (another's: 403). The personal workspace has none."""
+    member = access.membership(caller, workspace_id)
+    if member.personal:
+        return [], None
     if not member.may("everyone"):
         if user_id not in (None, caller.user_id):
             raise Forbidden("A member sees their own approvals only")

@@ -15,7 +15,9 @@ read: a clear `409 period_locked`), and as conditions of the write's own transac
 - each member's lock item (`LOCK#<userId>`: the approvals' periods and a `version` that every
   submit and reject moves) must still be at the version read (or still absent).
 
-A failed condition runs the write again from its reads, which then answers `409`.
+A failed condition on the record is the `409` itself (the lock now covers a start the write
+touches); one on a lock item runs the write again from its reads, which then answers `409` if
+the new period covers it.
 """
 
 from __future__ import annotations
@@ -66,18 +68,19 @@ def is_stop(before: Record | None, after: Record | None) -> bool:
 @dataclass
 class SessionLock:
     """The gate of a writer whom locks bind, in one shared workspace (`UnitOfWork.gate`), for
-    one attempt of a write: it reads the workspace's record and the members' lock items through
-    the attempt's unit (the writer's own read ahead with its first reads), so an attempt that
-    runs again after a failed condition sees the lock that failed it."""
+    one attempt of a write. `locked_before` is the workspace's as the request read its record
+    (to check who the caller is); the members' lock items are read through the attempt's unit
+    (the writer's own ahead, with its first reads), so an attempt that runs again after a
+    failed condition on one sees what failed it."""
 
     user_id: str
+    locked_before: str | None
     keys: tuple[str, ...] = ()
     _earliest: str | None = None
-    _locked_before: str | None = None  # as read ("": none)
     _locks: dict[str, Record | None] = field(default_factory=dict)  # userId -> lock item read
 
     def __post_init__(self) -> None:
-        self.keys = (WORKSPACE_SK, member_lock_sk(self.user_id))
+        self.keys = (member_lock_sk(self.user_id),)
 
     def admit(self, unit: UnitOfWork, before: Record | None, after: Record | None) -> None:
         if is_stop(before, after):
@@ -86,14 +89,8 @@ class SessionLock:
             if record is None:
                 continue
             start, user_id = str(record["start"]), str(record.get("userId") or unit.user_id)
-            if self._locked_before is None:
-                settings = (unit.read(WORKSPACE_SK) or {}).get("settings") or {}
-                self._locked_before = str(settings.get("lockedBefore") or "")
-            locked_before = self._locked_before
-            if locked_before and start < str(locked_before):
-                raise period_locked(
-                    f"Sessions starting before {locked_before} are locked in this workspace"
-                )
+            if self.locked_before is not None and start < self.locked_before:
+                raise _before(self.locked_before)
             if user_id not in self._locks:
                 self._locks[user_id] = unit.read(member_lock_sk(user_id))
             period = covering(locked_periods(self._locks[user_id]), start[:10])
@@ -107,13 +104,22 @@ class SessionLock:
     def conditions(self) -> list[Change]:
         if self._earliest is None:
             return []
+        # Failing, it says the workspace now locks the earliest start written: a refusal, not
+        # a stale read (the record's lock is read once a request, with the caller's role).
         open_after = Holds(
             WORKSPACE_SK,
             _OPEN_AFTER,
             names={"#settings": "settings", "#lockedBefore": "lockedBefore"},
             values={":null": "NULL", ":start": self._earliest},
+            on_conflict=period_locked(
+                "Sessions this early were locked in this workspace meanwhile"
+            ),
         )
         return [open_after, *(_unchanged(user, lock) for user, lock in self._locks.items())]
+
+
+def _before(locked_before: str) -> Conflict:
+    return period_locked(f"Sessions starting before {locked_before} are locked in this workspace")
 
 
 def _unchanged(user_id: str, lock: Record | None) -> Holds:
@@ -133,4 +139,5 @@ def gate(user_id: str, role: str, record: Record | None) -> SessionLock | None:
     workspace, where the only member is its owner, whom no lock binds)."""
     if record is None or role in EXEMPT_ROLES:
         return None
-    return SessionLock(user_id)
+    locked_before = (record.get("settings") or {}).get("lockedBefore")
+    return SessionLock(user_id, str(locked_before) if locked_before else None)
