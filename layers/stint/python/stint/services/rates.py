@@ -90,10 +90,13 @@ def price(store: Store, session: dict[str, Any]) -> dict[str, Any]:
     workspace as `store` reads them (a unit of work answers what it is about to write); the
     session."""
     task_sk = entity_sk("task", session["taskId"])
-    if isinstance(store, UnitOfWork):
-        store.prefetch(task_sk, WORKSPACE_SK)  # one round trip for what is not read already
+    ahead = store.prefetch if isinstance(store, UnitOfWork) else lambda *_: None
+    ahead(task_sk, WORKSPACE_SK)  # a round trip for what the unit has not read already
     task = store.read(task_sk)
-    project = store.get("project", task["projectId"]) if task else None
+    project_sk = entity_sk("project", task["projectId"]) if task else None
+    if project_sk is not None:
+        ahead(project_sk)
+    project = store.read(project_sk) if project_sk else None
     if task is None or project is None:  # the write's own conditions refuse it
         return session
     session.update(priced(session, task, project, store.read(WORKSPACE_SK), store.user_id))

@@ -229,9 +229,7 @@ class UnitOfWork(Store):
         """The item as this unit's changes leave it, as read ahead, or read now."""
         if sk in self._pending:
             return self._pending[sk]
-        if sk not in self._ahead:  # kept: the attempt reads each item once
-            self._ahead[sk] = super().read(sk)
-        record = self._ahead[sk]
+        record = self._ahead[sk] if sk in self._ahead else super().read(sk)
         if record is not None and sk.startswith(_SESSION_PREFIX):
             self._sessions_read[sk] = record
         return record
