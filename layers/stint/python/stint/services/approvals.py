@@ -26,7 +26,6 @@ from stint.store.approvals import ApprovalStore
 from stint.timeutil import now_iso
 
 MAX_DAYS = 366  # a period of at most a year (a report's range)
-_MONEY = ("amount", "cost", "profit")
 _FIELDS = (
     "id",
     "workspaceId",
@@ -47,18 +46,10 @@ def overlapping(period: dict[str, Any], day_from: str, day_to: str) -> bool:
     return bool(period["from"] <= day_to and day_from <= period["to"])
 
 
-def view(member: Membership, record: dict[str, Any]) -> dict[str, Any]:
-    """The approval as `member` sees it: money only for those who see it (docs/API.md,
-    "Money")."""
-    approval = {name: record.get(name) for name in _FIELDS}
-    if not member.sees_money:
-        totals = dict(record["totals"])
-        approval["totals"] = {k: v for k, v in totals.items() if k not in _MONEY}
-    return approval
-
-
-def _versioned(member: Membership, record: dict[str, Any], version: int) -> Versioned:
-    return Versioned(view(member, record), version)
+def view(record: dict[str, Any]) -> dict[str, Any]:
+    """The approval as the API answers it (its totals' money is taken out for a caller who
+    does not see money by the one rule of every answer: `stint.services.money_view`)."""
+    return {name: record.get(name) for name in _FIELDS}
 
 
 def _shared(caller: Caller, workspace_id: str) -> Membership:
@@ -139,7 +130,7 @@ def submit(caller: Caller, workspace_id: str, body: ApprovalBody) -> Versioned:
             periods=[*periods, period],
             lock_version=None if lock is None else int(lock["version"]),
         )
-        return _versioned(member, approval, version)
+        return Versioned(view(approval), version)
 
     return retrying(attempt)
 
@@ -191,7 +182,7 @@ def decide(caller: Caller, approval_id: str, status: ApprovalStatus, note: str |
             periods=periods,
             lock_version=lock_version,
         )
-        return _versioned(member, decided, version)
+        return Versioned(view(decided), version)
 
     return retrying(attempt)
 
@@ -223,4 +214,4 @@ def list_approvals(
     records, token = ApprovalStore(member.workspace_id).page(
         limit=limit, next_token=next_token, keep=keep
     )
-    return [view(member, record) for record in records], token
+    return [view(record) for record in records], token
