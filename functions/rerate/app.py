@@ -2,6 +2,7 @@
 re-rating queue; a job from the queue -> one page of sessions priced again, and the next page's
 job back on the queue."""
 
+import time
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -16,7 +17,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from stint import aws, rerating
+from stint import aws, dispatch, rerating
 from stint.config import settings
 
 logger = Logger()
@@ -26,10 +27,25 @@ _STREAM = BatchProcessor(event_type=EventType.DynamoDBStreams)
 _QUEUE = BatchProcessor(event_type=EventType.SQS)
 
 
+SEND_ATTEMPTS = 4
+
+
 def _enqueue(jobs: list[rerating.Job]) -> None:
+    """Queue the jobs. A send that fails is tried again here a few times before the record
+    fails (and comes back only after the queue's visibility timeout, minutes later)."""
     queue_url = settings().rerate_queue_url
     for job in jobs:
-        aws.client("sqs").send_message(QueueUrl=queue_url, MessageBody=job.to_message())
+        for attempt in range(1, SEND_ATTEMPTS + 1):
+            try:
+                aws.client("sqs").send_message(QueueUrl=queue_url, MessageBody=job.to_message())
+                break
+            except Exception as error:
+                if attempt == SEND_ATTEMPTS or not dispatch.is_transient(error):
+                    raise
+                logger.warning(
+                    "re-rating job not queued, trying again", extra={"error": repr(error)}
+                )
+                time.sleep(0.1 * 2**attempt)
 
 
 def _changed(record: DynamoDBRecord) -> None:
