@@ -49,6 +49,7 @@ SESSION_START_MAX = MAX_TIMESTAMP
 REFERENCES = (
     "projectId",
     "categoryId",
+    "clientId",
     "taskId",
     "subtaskId",
     "defaultProject",

@@ -132,7 +132,8 @@ def personal(account: Account) -> st.SearchStrategy[Any]:
 
 def test_projects(account: Account) -> None:
     categories = st.one_of(st.just(OMIT), st.none(), st.just(account.refs["category"]))
-    refs = {"categoryId": categories, "workspaceId": personal(account)}
+    clients = st.one_of(st.just(OMIT), st.none(), st.just(account.refs["client"]))
+    refs = {"categoryId": categories, "clientId": clients, "workspaceId": personal(account)}
 
     @SETTINGS
     @given(fields=body(models.ProjectFields, refs))
@@ -156,6 +157,19 @@ def test_categories(account: Account) -> None:
             return "PATCH", f"/v1/categories/{got['id']}", {"category": got}
 
         round_trip(account, "category", ("POST", "/v1/categories"), {"category": fields}, patch)
+
+    example()
+    check_deliveries(account)
+
+
+def test_clients(account: Account) -> None:
+    @SETTINGS
+    @given(fields=body(models.ClientFields, {"name": titles(), "workspaceId": personal(account)}))
+    def example(fields: dict[str, Any]) -> None:
+        def patch(got: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
+            return "PATCH", f"/v1/clients/{got['id']}", {"client": got}
+
+        round_trip(account, "client", ("POST", "/v1/clients"), {"client": fields}, patch)
 
     example()
     check_deliveries(account)
