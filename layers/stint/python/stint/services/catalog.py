@@ -10,14 +10,16 @@ from stint.errors import Conflict, StintError, invalid_field
 from stint.models import CategoryFields, ClientFields, ProjectFields, new_entity
 from stint.rerating import KEEP_RATES
 from stint.services import access, entities, users
-from stint.services.common import Caller, Versioned, check_if_match, load, new_id
+from stint.services.common import Caller, Versioned, new_id
 from stint.services.entities import (
     delete,
+    delete_clearing,
     list_across,
     list_page,
     parent_guard,
     patch,
     references_cleared,
+    rewrite,
     save,
 )
 from stint.services.tasks import task_deletion
@@ -26,11 +28,8 @@ from stint.store import (
     Change,
     Delete,
     Put,
-    StaleRead,
     UnitOfWork,
     entity_of,
-    fits_one_transaction,
-    retrying,
 )
 
 ArchivedFilter = Literal["false", "true", "all"]
@@ -173,20 +172,16 @@ def update_category(
 
 
 def delete_category(caller: Caller, category_id: str, *, if_match: str | None) -> None:
-    """Delete a category; its projects stay, with `categoryId: null`."""
+    """Delete a category; its projects stay, with `categoryId: null` (`delete_clearing`: a
+    project put in it meanwhile is read again, never left naming a deleted category)."""
 
-    def deletion(
-        store: UnitOfWork, record: dict[str, Any], on_conflict: StintError | None
-    ) -> list[Change]:
-        changes: list[Change] = []
-        for project_record in list(store.all_entities("project", parent=("category", category_id))):
-            project = entity_of(project_record)
-            project["categoryId"] = None
-            changes.append(Put("project", project, expect_seq=int(project_record["seq"])))
-        changes.append(Delete("category", category_id, int(record["seq"]), on_conflict=on_conflict))
-        return changes
+    def cleared(store: UnitOfWork) -> list[Change]:
+        return [
+            rewrite("project", record, {**entity_of(record), "categoryId": None})
+            for record in store.all_entities("project", parent=("category", category_id))
+        ]
 
-    delete(caller, "category", category_id, if_match, deletion)
+    delete_clearing(caller, "category", category_id, if_match, cleared)
 
 
 # ----------------------------------------------------------------------------- clients
@@ -235,27 +230,10 @@ def delete_client(caller: Caller, client_id: str, *, if_match: str | None) -> No
     """Delete a client; its projects stay, with `clientId: null`, in the same transaction.
 
     No index holds a client's projects (docs/DESIGN.md, "Clients"): one Query reads the
-    workspace's projects, and the transaction commits only if no write of the workspace came
-    in between (`UnitOfWork.commit_unless_changed`), so a project given the client meanwhile is
-    never left naming a deleted one. More projects than a transaction holds are cleared first,
-    99 a transaction, and the delete runs again from its reads: the client goes last, so an
-    interrupted delete leaves it in place, and repeating the request finishes the job.
-    """
-    member = access.locate(caller, "client", client_id)
+    workspace's projects (`references_cleared`), and `delete_clearing` commits only if no write
+    of the workspace came in between."""
 
-    def attempt() -> None:
-        store = member.unit(caller)
-        record = load(store, "client", client_id)  # reads the counter along
-        access.check(caller, member, "client", record, "delete")
-        on_conflict = check_if_match(if_match, record)
-        cleared = references_cleared(store, "client", client_id)
-        deletion = Delete("client", client_id, int(record["seq"]), on_conflict=on_conflict)
-        if fits_one_transaction([*cleared, deletion]):
-            store.add(*cleared, deletion)
-            store.commit_unless_changed()
-            return
-        store.add(*cleared)
-        store.commit()
-        raise StaleRead()  # read again: the client, and any project given it meanwhile
+    def cleared(store: UnitOfWork) -> list[Change]:
+        return references_cleared(store, "client", client_id)
 
-    retrying(attempt)
+    delete_clearing(caller, "client", client_id, if_match, cleared)

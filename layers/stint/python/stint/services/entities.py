@@ -17,9 +17,11 @@ from stint.store import (
     Delete,
     Put,
     Require,
+    StaleRead,
     Store,
     UnitOfWork,
     entity_of,
+    fits_one_transaction,
     next_token_value,
     retrying,
 )
@@ -169,6 +171,39 @@ def parent_guard(
         missing = invalid_field(field, f"the {other.kind} was deleted")
         guards.append(Require(other.kind, str(moved_to), on_conflict=missing))
     return guards
+
+
+def delete_clearing(
+    caller: Caller,
+    kind: str,
+    entity_id: str,
+    if_match: str | None,
+    cleared: Callable[[UnitOfWork], list[Change]],
+) -> None:
+    """`DELETE` of an entity that others name: the writes `cleared` makes of them (found by a
+    Query, which no condition on an item covers) commit with the deletion only if no write of
+    the workspace came in between (`UnitOfWork.commit_unless_changed`), so one made to name it
+    meanwhile is read again. More than a transaction holds are cleared first, 99 a
+    transaction, and the delete runs again from its reads: the entity goes last, so an
+    interrupted delete leaves it in place, and repeating the request finishes the job."""
+    member = access.locate(caller, kind, entity_id)
+
+    def attempt() -> None:
+        store = member.unit(caller)
+        record = load(store, kind, entity_id)  # reads the counter along
+        access.check(caller, member, kind, record, "delete")
+        on_conflict = common.check_if_match(if_match, record)
+        clearing = cleared(store)
+        deletion = Delete(kind, entity_id, int(record["seq"]), on_conflict=on_conflict)
+        if fits_one_transaction([*clearing, deletion]):
+            store.add(*clearing, deletion)
+            store.commit_unless_changed()
+            return
+        store.add(*clearing)
+        store.commit()
+        raise StaleRead()  # read again: the entity, and any that came to name it meanwhile
+
+    retrying(attempt)
 
 
 def references_cleared(store: Store, kind: str, entity_id: str) -> list[Change]:
