@@ -47,11 +47,13 @@ from stint.models.catalog import (
     ProjectEnvelope,
     ProjectFields,
     ProjectList,
+    ProjectMemberFields,
 )
 from stint.models.entities import (
     ENTITY_MODELS,
     Category,
     Project,
+    ProjectMember,
     RoundingMethod,
     Session,
     SessionType,
@@ -282,6 +284,8 @@ __all__ = [
     "ProjectEnvelope",
     "ProjectFields",
     "ProjectList",
+    "ProjectMember",
+    "ProjectMemberFields",
     "QueuedDelivery",
     "QueuedDeliveryEnvelope",
     "ReportGroup",

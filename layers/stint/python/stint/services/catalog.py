@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from stint.errors import Conflict, StintError, invalid_field
 from stint.models import CategoryFields, ProjectFields, new_entity
-from stint.services import access, entities, users
+from stint.services import access, entities, private_projects, users
 from stint.services.common import Caller, Versioned, new_id
 from stint.services.entities import delete, list_across, list_page, parent_guard, patch, save
 from stint.services.tasks import task_deletion
@@ -71,6 +71,7 @@ def list_projects(
         limit=limit,
         next_token=next_token,
         keep=keep,
+        seen=entities.seen_by(caller, member),
     )
 
 
@@ -81,7 +82,7 @@ def update_project(
         archiving = project["isArchived"] and not record.get("isArchived")
         if archiving and users.default_project_id(caller, store) == project_id:
             raise Conflict("The default project cannot be archived", code="default_project")
-        return []
+        return private_projects.audience_marks(entity_of(record), project)
 
     return patch(caller, "project", project_id, fields, if_match, rule)
 

@@ -24,7 +24,7 @@ from stint import jsonio
 from stint.config import settings
 from stint.errors import StintError, ValidationFailed
 from stint.kinds import KINDS
-from stint.services import access, workspaces
+from stint.services import access, private_projects, workspaces
 from stint.services.common import Caller
 from stint.store import COUNTER_SK, WORKSPACE_SK, batch_get, entity_of, workspace_pk
 from stint.timeutil import format_timestamp, utc_now
@@ -153,9 +153,13 @@ def sync(caller: Caller, sync_token: str | None, limit: int) -> dict[str, Any]:
             break
         store = found.member.store(caller)
         records, more = store.changes(after, upto, left)
-        for record in records:
-            _add(grouped, record, bases.get(workspace_id), caller.user_id)
-        left -= len(records)
+        base = bases.get(workspace_id)
+        listed, gone = private_projects.changes_seen(caller, found.member, records, base)
+        for record in listed:
+            _add(grouped, record, base, caller.user_id)
+        grouped["deleted"] += gone
+        # A subtree an audience change re-sends counts too (a page may go over `limit` by it).
+        left = max(left - max(len(records), len(listed) + len(gone)), 0)
         if more:
             positions[workspace_id] = int(records[-1]["seq"]) if records else after
             has_more = True
@@ -174,8 +178,28 @@ def sync(caller: Caller, sync_token: str | None, limit: int) -> dict[str, Any]:
     # Always the whole list (small, read with the counters): a client keeps it up to date by
     # replacing its own.
     page["workspaces"] = [workspaces.view(found.member, personal_record) for found in mine]
-    page.update(grouped)
+    page.update(_once(grouped))
     return page
+
+
+def _once(grouped: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    """Each entity once (a subtree re-sent may repeat a change of the same page), and not in
+    `deleted` when it is listed live: both were read after the page's counter, so any later
+    change has a later seq and comes in the next sync."""
+    lists = {
+        name: list({e["id"]: e for e in entities}.values())
+        for name, entities in grouped.items()
+        if name != "deleted"
+    }
+    live = {(kind.name, e["id"]) for kind in KINDS.values() for e in lists.get(kind.plural, [])}
+    deleted = {
+        (d["type"], d["id"]): d
+        for d in grouped.get("deleted", [])
+        if (d["type"], d["id"]) not in live
+    }
+    if deleted:
+        lists["deleted"] = list(deleted.values())
+    return {name: entities for name, entities in lists.items() if entities}
 
 
 def _add(
