@@ -14,17 +14,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.api.conftest import Api, assert_error
 from tests.api.workspace_helpers import (
     Crew,
     assert_forbidden,
     assert_not_found,
+    ids_in,
     log_session,
     make_crew,
     project_in,
     session_body,
     start_timer,
+    sync_pages,
     task_in,
     timers,
     uid,
@@ -316,24 +320,6 @@ def test_every_list_leaves_it_out(secret: Secret, route: tuple[str, dict[str, An
 # ------------------------------------------------------------------------- sync
 
 
-def _sync(api: Api, token: str = "*", limit: int = 3) -> tuple[dict[str, Any], str]:
-    merged: dict[str, Any] = {}
-    while True:
-        response = api.get(f"/v1/sync?syncToken={token}&limit={limit}")
-        assert response.status_code == 200, response.text
-        page = response.json()
-        for key, value in page.items():
-            if isinstance(value, list):
-                merged.setdefault(key, []).extend(value)
-        token = page["syncToken"]
-        if not page["hasMore"]:
-            return merged, token
-
-
-def _ids(merged: dict[str, Any], key: str) -> set[str]:
-    return {entity["id"] for entity in merged.get(key, [])}
-
-
 def _deleted(merged: dict[str, Any]) -> set[tuple[str, str]]:
     return {(d["type"], d["id"]) for d in merged.get("deleted", [])}
 
@@ -357,7 +343,7 @@ class Tree:
         return {
             (kind, entity_id)
             for kind, entity_id in self.entries()
-            if entity_id in _ids(merged, f"{kind}s")
+            if entity_id in ids_in(merged, f"{kind}s")
         }
 
 
@@ -374,47 +360,47 @@ def test_sync_drops_it_when_made_private_and_brings_it_back_whole(
 ) -> None:
     crew = secret.crew
     tree = _tree(crew, crew.member, f"Sync {limit}")
-    full, token = _sync(crew.member, limit=limit)
+    full, token = sync_pages(crew.member, limit=limit)
     assert tree.in_lists(full) == tree.entries()
-    assert not _ids(full, "projects") & set(secret.hidden_ids)
+    assert not ids_in(full, "projects") & set(secret.hidden_ids)
 
     set_public(crew.owner, tree.project, False)
-    made_private, token = _sync(crew.member, token, limit)
+    made_private, token = sync_pages(crew.member, token, limit)
     assert _deleted(made_private) >= tree.entries()
     assert not tree.in_lists(made_private)
     # Changes under it meanwhile stay out of their sync.
     crew.owner.patch(f"/v1/tasks/{tree.task['id']}", json={"task": {"title": "renamed"}})
-    quiet, token = _sync(crew.member, token, limit)
+    quiet, token = sync_pages(crew.member, token, limit)
     assert not tree.in_lists(quiet)
 
     add_member(crew.manager, tree.project, uid(crew.member))
-    added, token = _sync(crew.member, token, limit)
+    added, token = sync_pages(crew.member, token, limit)
     assert tree.in_lists(added) == tree.entries()
     assert not _deleted(added) & tree.entries()
 
     crew.owner.delete(_path(tree.project, uid(crew.member)))
-    taken_off, token = _sync(crew.member, token, limit)
+    taken_off, token = sync_pages(crew.member, token, limit)
     assert _deleted(taken_off) >= tree.entries() and not tree.in_lists(taken_off)
 
     set_public(crew.owner, tree.project, True)
-    public, _ = _sync(crew.member, token, limit)
+    public, _ = sync_pages(crew.member, token, limit)
     assert tree.in_lists(public) == tree.entries()
 
 
 def test_a_rare_syncer_gets_the_state_as_it_is_now(secret: Secret) -> None:
     crew = secret.crew
     tree = _tree(crew, crew.member, "Rare")
-    _, token = _sync(crew.member)
+    _, token = sync_pages(crew.member)
     set_public(crew.owner, tree.project, False)
     add_member(crew.owner, tree.project, uid(crew.member))
     crew.owner.delete(_path(tree.project, uid(crew.member)))
     add_member(crew.owner, tree.project, uid(crew.worker))
-    later, token = _sync(crew.member, token)
+    later, token = sync_pages(crew.member, token)
     assert _deleted(later) >= tree.entries() and not tree.in_lists(later)
     set_public(crew.owner, tree.project, True)
     set_public(crew.owner, tree.project, False)
     add_member(crew.owner, tree.project, uid(crew.member))
-    last, _ = _sync(crew.member, token)
+    last, _ = sync_pages(crew.member, token)
     assert tree.in_lists(last) == tree.entries()
 
 
@@ -422,23 +408,99 @@ def test_a_project_member_and_the_managers_sync_are_unchanged(secret: Secret) ->
     crew = secret.crew
     tree = _tree(crew, crew.worker, "Kept")
     add_member(crew.owner, tree.project, uid(crew.worker))
-    _, worker_token = _sync(crew.worker)
-    _, manager_token = _sync(crew.manager)
+    _, worker_token = sync_pages(crew.worker)
+    _, manager_token = sync_pages(crew.manager)
     set_public(crew.owner, tree.project, False)
     for who, token in ((crew.worker, worker_token), (crew.manager, manager_token)):
-        changed, _ = _sync(who, token)
+        changed, _ = sync_pages(who, token)
         assert not _deleted(changed) & tree.entries()
-        assert tree.project["id"] in _ids(changed, "projects")
+        assert tree.project["id"] in ids_in(changed, "projects")
 
 
-def test_a_task_moved_into_it_leaves_a_members_sync(secret: Secret) -> None:
+def test_a_task_moved_into_it_leaves_a_memberssync_pages(secret: Secret) -> None:
     crew = secret.crew
     tree = _tree(crew, crew.member, "Mover")
-    _, token = _sync(crew.member)
+    _, token = sync_pages(crew.member)
     response = crew.owner.patch(
         f"/v1/tasks/{tree.task['id']}", json={"task": {"projectId": secret.project["id"]}}
     )
     assert response.status_code == 200, response.text
-    moved, _ = _sync(crew.member, token)
+    moved, _ = sync_pages(crew.member, token)
     gone = {("task", tree.task["id"]), ("subtask", tree.subtask["id"])}
     assert _deleted(moved) >= gone | {("session", tree.session["id"])}
+
+
+# ------------------------------------------------------------------------- sync, any history
+
+OPS = ("private", "public", "add", "remove", "rename", "move", "sync")
+
+
+def _replay(replica: dict[tuple[str, str], Any], page: dict[str, Any]) -> None:
+    """What a client does with a sync: upsert each entity, drop each deletion."""
+    for name, entities in page.items():
+        if name in ("deleted", "workspaces") or not isinstance(entities, list):
+            continue
+        for entity in entities:
+            replica[(name, entity["id"])] = entity
+    plural = {d["type"]: f"{d['type']}s" for d in page.get("deleted", [])}
+    for entry in page.get("deleted", []):
+        replica.pop((plural[entry["type"]], entry["id"]), None)
+
+
+def _follow(api: Api, token: str, limit: int, replica: dict[tuple[str, str], Any]) -> str:
+    """Sync from `token` into `replica`, page by page in order; the last token."""
+    while True:
+        response = api.get(f"/v1/sync?syncToken={token}&limit={limit}")
+        assert response.status_code == 200, response.text
+        page = response.json()
+        _replay(replica, page)
+        token = page["syncToken"]
+        if not page["hasMore"]:
+            return str(token)
+
+
+def _whole(merged: dict[str, Any]) -> dict[tuple[str, str], Any]:
+    replica: dict[tuple[str, str], Any] = {}
+    _replay(replica, merged)
+    return replica
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    ops=st.lists(st.sampled_from(OPS), min_size=1, max_size=8),
+    limit=st.sampled_from((2, 7, 500)),
+)
+def test_a_replica_from_sync_tokens_equals_a_full_sync(
+    secret: Secret, ops: list[str], limit: int
+) -> None:
+    """Whatever happens to a project's audience and subtree between syncs, a member's replica
+    built from sync tokens is what a full sync gives them: no entity they lost is left, none
+    they gained is missing, each in its latest state."""
+    crew = secret.crew
+    tree = _tree(crew, crew.member, "Any")
+    other = project_in(crew.owner, crew.id, "Elsewhere")
+    replica: dict[tuple[str, str], Any] = {}
+    token = _follow(crew.member, "*", 500, replica)
+    member_id, where = uid(crew.member), tree.project["id"]
+    for op in [*ops, "sync"]:
+        project = f"/v1/projects/{tree.project['id']}"
+        if op in ("private", "public"):
+            set_public(crew.owner, tree.project, op == "public")
+        elif op == "add":
+            add_member(crew.manager, tree.project, member_id)
+        elif op == "remove":
+            crew.manager.delete(_path(tree.project, member_id))
+        elif op == "rename":
+            crew.owner.patch(project, json={"project": {"title": f"Any {uuid.uuid4().hex[:4]}"}})
+        elif op == "move":
+            where = other["id"] if where == tree.project["id"] else tree.project["id"]
+            task = f"/v1/tasks/{tree.task['id']}"
+            assert crew.owner.patch(task, json={"task": {"projectId": where}}).status_code == 200
+        else:
+            token = _follow(crew.member, token, limit, replica)
+            full, _ = sync_pages(crew.member, limit=500)
+            assert replica == _whole(full), ops
