@@ -504,3 +504,24 @@ def test_a_replica_from_sync_tokens_equals_a_full_sync(
             token = _follow(crew.member, token, limit, replica)
             full, _ = sync_pages(crew.member, limit=500)
             assert replica == _whole(full), ops
+
+
+@pytest.mark.parametrize("start", ("manager", "member"))
+def test_a_role_change_drops_or_brings_the_private_projects(secret: Secret, start: str) -> None:
+    crew = secret.crew
+    who = crew.newcomer(start)
+    tree = _tree(crew, who, f"Role {start}")
+    set_public(crew.owner, tree.project, False)
+    replica: dict[tuple[str, str], Any] = {}
+    token = _follow(who, "*", 500, replica)
+    path = f"{crew.path}/members/{uid(who)}"
+    for role in ("member", "manager") if start == "manager" else ("manager", "member"):
+        assert crew.owner.patch(path, json={"role": role}).status_code == 200
+        token = _follow(who, token, 3, replica)
+        full, _ = sync_pages(who, limit=500)
+        # What they hold (the money fields a role shows are the money view's, not this rule's).
+        assert set(replica) == set(_whole(full)), role
+        held = {(kind, entity_id) for (kind, entity_id) in replica}
+        expected = {(f"{k}s", i) for k, i in tree.entries()}
+        assert (expected <= held) == (role == "manager"), role
+        assert not expected & held or role == "manager"

@@ -131,6 +131,22 @@ def changes_seen(
     return listed, gone
 
 
+def sight_changed(
+    caller: Caller, member: access.Membership
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """After the caller's role changed: every private project of the workspace they are no
+    member of, with all under it, as `changes_seen` gives a subtree (one Query of the projects,
+    then each one's subtree)."""
+    listed: list[dict[str, Any]] = []
+    gone: list[dict[str, Any]] = []
+    for project in member.store(caller).all_entities("project", page_size=1000):
+        on_it = any(e.get("userId") == caller.user_id for e in project.get("members") or ())
+        if not is_public(project) and not on_it:
+            mark = {"type": "project", "id": project["id"], "userId": caller.user_id}
+            _subtree(caller, member, mark, listed, gone)
+    return listed, gone
+
+
 def _may_hold(caller: Caller, record: dict[str, Any]) -> bool:
     """Whether the caller's sync ever listed it: not another member's session."""
     return record["kind"] != "session" or entity_of(record).get("userId") == caller.user_id
