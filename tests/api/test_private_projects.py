@@ -525,3 +525,15 @@ def test_a_role_change_drops_or_brings_the_private_projects(secret: Secret, star
         expected = {(f"{k}s", i) for k, i in tree.entries()}
         assert (expected <= held) == (role == "manager"), role
         assert not expected & held or role == "manager"
+
+
+def test_one_who_left_the_workspace_can_still_be_taken_off(secret: Secret) -> None:
+    crew = secret.crew
+    leaver = crew.newcomer()
+    project = crew.owner.create(
+        "/v1/projects", "project", title="Left", workspaceId=crew.id, isPublic=False
+    )
+    add_member(crew.owner, project, uid(leaver))
+    assert leaver.delete(f"{crew.path}/members/{uid(leaver)}").status_code == 204
+    assert_not_found(crew.owner.put(_path(project, uid(leaver)), json={}))
+    assert crew.owner.delete(_path(project, uid(leaver))).status_code == 204

@@ -48,6 +48,8 @@ def _change_members(
     user_id: str,
     if_match: str | None,
     change: Any,
+    *,
+    adding: bool,
 ) -> Versioned:
     """Read the project, check who may change its members, apply `change` to its list of
     members (entries by userId), and write it with its audience mark; again from the reads when
@@ -59,8 +61,8 @@ def _change_members(
         record = load(store, "project", project_id)
         access.check(caller, member, "project", record, "read")  # a hidden one: 404
         member.require("audience")
-        if user_id not in _workspace_members(member, caller):
-            raise not_found("member", user_id)
+        if adding and user_id not in _workspace_members(member, caller):
+            raise not_found("member", user_id)  # one who left may still be taken off
         on_conflict = common.check_if_match(if_match, record)
         project = entity_of(record)
         entries = {str(e["userId"]): e for e in project.get("members") or ()}
@@ -88,7 +90,7 @@ def put_member(
         entry = entries.get(user_id, {"userId": user_id, "billableRate": None, "costRate": None})
         return {**entries, user_id: {**entry, **rates}}
 
-    return _change_members(caller, project_id, user_id, if_match, change)
+    return _change_members(caller, project_id, user_id, if_match, change, adding=True)
 
 
 def delete_member(caller: Caller, project_id: str, user_id: str, if_match: str | None) -> None:
@@ -99,7 +101,7 @@ def delete_member(caller: Caller, project_id: str, user_id: str, if_match: str |
             raise not_found("project member", user_id)
         return {k: v for k, v in entries.items() if k != user_id}
 
-    _change_members(caller, project_id, user_id, if_match, change)
+    _change_members(caller, project_id, user_id, if_match, change, adding=False)
 
 
 # ----------------------------------------------------------------------------- sync
