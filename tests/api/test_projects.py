@@ -11,6 +11,7 @@ PROJECT_FIELDS = {
     "title",
     "isArchived",
     "categoryId",
+    "clientId",
     "color",
     "roundingMethod",
     "roundingMinutes",
