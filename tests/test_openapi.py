@@ -37,6 +37,8 @@ CONTRACT: dict[tuple[str, str], set[int]] = {
     ("GET", "/v1/projects/{projectId}"): {200, 404},
     ("PATCH", "/v1/projects/{projectId}"): {200, 404},
     ("DELETE", "/v1/projects/{projectId}"): {204, 404, 409},  # not_empty, default_project
+    ("PUT", "/v1/projects/{projectId}/members/{userId}"): {200, 403, 404},
+    ("DELETE", "/v1/projects/{projectId}/members/{userId}"): {204, 403, 404},
     ("GET", "/v1/categories"): {200, 404},
     ("POST", "/v1/categories"): {201, 409},
     ("GET", "/v1/categories/{categoryId}"): {200, 404},

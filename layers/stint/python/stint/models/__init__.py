@@ -61,12 +61,14 @@ from stint.models.catalog import (
     ProjectEnvelope,
     ProjectFields,
     ProjectList,
+    ProjectMemberFields,
 )
 from stint.models.entities import (
     ENTITY_MODELS,
     Category,
     Client,
     Project,
+    ProjectMember,
     RoundingMethod,
     Session,
     SessionType,
@@ -313,6 +315,8 @@ __all__ = [
     "ProjectEnvelope",
     "ProjectFields",
     "ProjectList",
+    "ProjectMember",
+    "ProjectMemberFields",
     "QueuedDelivery",
     "QueuedDeliveryEnvelope",
     "ReportGroup",

@@ -5,7 +5,7 @@ By job, each module small enough to read at once:
 - `keys`          every key of the table (the table of keys is its docstring) and the codec
                   between Python values and DynamoDB attributes (`to_item`, `from_item`)
 - `reads`         point reads of a partition, `batch_get`, queries by page and page tokens
-- `changes`       the changes a commit writes (`Put`, `Delete`, `Require`, `Guard`,
+- `changes`       the changes a commit writes (`Put`, `Delete`, `Require`, `Guard`, `Mark`,
                   `PutProfile`, `Tally`, `Holds`), each building its own DynamoDB actions and saying
                   what a read of its item sees before the commit; `merged`, one per item
 - `unit`          a workspace's partition as a user works in it (`Store`) and the unit of
@@ -29,6 +29,7 @@ from stint.store.changes import (
     Draft,
     Guard,
     Holds,
+    Mark,
     Put,
     PutProfile,
     Require,
@@ -121,6 +122,7 @@ __all__ = [
     "Holds",
     "IdempotencyKeyTaken",
     "IdempotencyRecords",
+    "Mark",
     "OnFailedCondition",
     "Outcome",
     "Partition",

@@ -24,6 +24,7 @@ from stint.store.keys import (
     COUNTER_SK,
     PROFILE_SK,
     USER_ITEMS,
+    audience_sk,
     entity_sk,
     expecting,
     index_keys,
@@ -211,6 +212,30 @@ class Delete(Change):
 
 
 @dataclass
+class Mark(Change):
+    """Mark that who sees the subtree of an entity (a project, a task) may have changed: an item
+    of its own that takes the next seq, so a sync after an earlier seq finds it on `bySeq`
+    (kind `audience`: no entity, no event, never listed)."""
+
+    kind: str
+    entity_id: str
+    user_id: str | None = None  # only this user's sight changed (None: anyone's may have)
+    on_conflict: StintError | None = None
+    sequenced = True
+
+    @property
+    def written_sk(self) -> str:
+        return audience_sk(self.kind, self.entity_id, self.user_id)
+
+    def actions(self, draft: Draft) -> None:
+        seq = draft.next_seq("audience", self.written_sk)
+        values = {"kind": "audience", "type": self.kind, "id": self.entity_id, "seq": seq}
+        if self.user_id is not None:
+            values["userId"] = self.user_id
+        draft.add("Put", {"Item": draft.item(self.written_sk, values)}, None)
+
+
+@dataclass
 class Require(Change):
     """Commit only if the entity exists (e.g. the project a new task goes into)."""
 
@@ -379,6 +404,8 @@ def _combined(first: Change, later: Change) -> Change:
         return Delete(later.kind, later.entity_id, first.expect_seq, on_conflict=first.on_conflict)
     if isinstance(first, Guard) and isinstance(later, Guard):
         return Guard(first.sk, ref=later.ref, expect=first.expect, on_conflict=first.on_conflict)
+    if isinstance(first, Mark) and isinstance(later, Mark):
+        return first
     if isinstance(first, Tally) and isinstance(later, Tally):
         return dataclasses.replace(first, delta=first.delta + later.delta)
     raise ChangesCollide(f"{type(first).__name__} then {type(later).__name__} of {first.item_sk}")
