@@ -57,11 +57,17 @@ def exact_money(
 ) -> tuple[Fraction, Fraction]:
     """The exact amount (billable rounded hours x billable rate; nothing when the task is not
     billable) and cost (rounded hours x cost rate) of `seconds` on `task` of `project`."""
+    rounded, billable = rounded_seconds(seconds, task, project)
+    return exact_amount(billable, billable_rate), exact_amount(rounded, cost_rate)
+
+
+def rounded_seconds(seconds: int, task: dict[str, Any], project: dict[str, Any]) -> tuple[int, int]:
+    """`seconds` rounded by the project's rule, and the billable part of that (all of it, or
+    nothing when the task is not billable)."""
     rounded = round_duration(
         seconds, project.get("roundingMethod", "nearest"), project.get("roundingMinutes", 0)
     )
-    billable = rounded if task.get("billable", True) else 0
-    return exact_amount(billable, billable_rate), exact_amount(rounded, cost_rate)
+    return rounded, rounded if task.get("billable", True) else 0
 
 
 def priced(
