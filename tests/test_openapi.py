@@ -81,6 +81,11 @@ CONTRACT: dict[tuple[str, str], set[int]] = {
     ("POST", "/v1/invitations/{invitationId}/decline"): {204, 404},
     ("GET", "/v1/workspaces/{workspaceId}/timers"): {200, 404},
     ("POST", "/v1/workspaces/{workspaceId}/timers/{timerId}/stop"): {200, 403, 404},
+    # Approvals
+    ("POST", "/v1/workspaces/{workspaceId}/approvals"): {201, 404, 409},
+    ("GET", "/v1/workspaces/{workspaceId}/approvals"): {200, 403, 404},
+    ("POST", "/v1/approvals/{approvalId}/approve"): {200, 403, 404, 409},
+    ("POST", "/v1/approvals/{approvalId}/reject"): {200, 403, 404, 409},
     # 9-11. Reports, search, webhooks
     # a projectId / parentId that names nothing of the caller's is a 404 (docs/API.md, "Errors")
     ("GET", "/v1/reports/summary"): {200, 403, 404},  # 403: another member's time
@@ -100,6 +105,12 @@ CONTRACT: dict[tuple[str, str], set[int]] = {
     ("GET", "/v1/tags/{tagId}"): {200, 404},
     ("PATCH", "/v1/tags/{tagId}"): {200, 404, 409},
     ("DELETE", "/v1/tags/{tagId}"): {204, 404},
+    # 19. Clients (like categories)
+    ("GET", "/v1/clients"): {200, 404},
+    ("POST", "/v1/clients"): {201, 409},
+    ("GET", "/v1/clients/{clientId}"): {200, 404},
+    ("PATCH", "/v1/clients/{clientId}"): {200, 404},
+    ("DELETE", "/v1/clients/{clientId}"): {204, 404},
     # 16. Sessions in bulk (atomic: the failing operation's own status)
     ("POST", "/v1/sessions/batch"): {200, 404, 409, 412},
     # 17. Detailed and weekly reports

@@ -1,5 +1,5 @@
-"""Catalog function: projects, categories and tags (docs/API.md, "Tags"). A thin HTTP
-adapter."""
+"""Catalog function: projects, categories, clients and tags (docs/API.md, "Tags", "Clients").
+A thin HTTP adapter."""
 
 from typing import Annotated
 
@@ -20,9 +20,13 @@ from stint.api import (
     no_content,
 )
 from stint.models import (
+    PERIOD_LOCKED,
     CategoryBody,
     CategoryEnvelope,
     CategoryList,
+    ClientBody,
+    ClientEnvelope,
+    ClientList,
     ProjectBody,
     ProjectEnvelope,
     ProjectList,
@@ -130,7 +134,7 @@ def patch_project(
         204: returns_nothing("Deleted (`cascade=true`: with its tasks, subtasks and sessions)"),
         409: fails(
             "`not_empty`: the project has tasks and `cascade` is not true; "
-            "`default_project`: the default project cannot be deleted"
+            "`default_project`: the default project cannot be deleted; " + PERIOD_LOCKED
         ),
     },
 )
@@ -225,6 +229,86 @@ def delete_category(caller: CurrentCaller, categoryId: str, if_match: IfMatch = 
 
 
 @app.get(
+    "/v1/clients",
+    responses={200: returns("A page of clients"), 404: fails(NO_SUCH_WORKSPACE)},
+)
+def list_clients(
+    caller: CurrentCaller,
+    archived: Annotated[ArchivedFilter, Query()] = "false",
+    workspaceId: InWorkspace = None,
+    limit: Limit = 100,
+    nextToken: NextToken = None,
+) -> Response[ClientList]:
+    """List clients.
+
+    The clients of the caller's workspaces (or of `workspaceId`), not archived ones by default
+    (`archived=true` or `all` for the others). Pages of `limit`; follow `nextToken` (or
+    `Link: rel="next"`).
+    """
+    clients, token = catalog.list_clients(
+        caller, archived=archived, workspace_id=workspaceId, limit=limit, next_token=nextToken
+    )
+    return list_response(app, "clients", clients, token)
+
+
+@app.post(
+    "/v1/clients",
+    responses={
+        201: returns("The client, created", etag=True),
+        409: fails("`conflict`: a client with that id exists"),
+    },
+)
+def create_client(
+    caller: CurrentCaller, body: Annotated[ClientBody, Body()]
+) -> Response[ClientEnvelope]:
+    """Create a client.
+
+    In the personal workspace, or in `client.workspaceId`'s. Names need not be unique. The
+    answer's `Location` is the client's URL.
+    """
+    result = catalog.create_client(caller, body.client)
+    return created(app, "client", result, "/v1/clients")
+
+
+@app.get("/v1/clients/<clientId>", responses={200: returns("The client", etag=True)})
+def get_client(caller: CurrentCaller, clientId: str) -> Response[ClientEnvelope]:
+    """Get a client.
+
+    One of the caller's clients, archived or not, with its ETag for a later `If-Match`.
+    """
+    return entity_response(200, "client", catalog.get_client(caller, clientId))
+
+
+@app.patch("/v1/clients/<clientId>", responses={200: returns("The client, changed", etag=True)})
+def patch_client(
+    caller: CurrentCaller,
+    clientId: str,
+    body: Annotated[ClientBody, Body()],
+    if_match: IfMatch = None,
+) -> Response[ClientEnvelope]:
+    """Change a client.
+
+    Only the fields sent change (`isArchived: true` archives it); `If-Match` makes the change
+    conditional on its ETag.
+    """
+    result = catalog.update_client(caller, clientId, body.client, if_match)
+    return entity_response(200, "client", result)
+
+
+@app.delete(
+    "/v1/clients/<clientId>",
+    responses={204: returns_nothing("Deleted; its projects get `clientId: null`")},
+)
+def delete_client(caller: CurrentCaller, clientId: str, if_match: IfMatch = None) -> None:
+    """Delete a client.
+
+    Its projects stay, with `clientId: null` (each is changed: the next sync lists it).
+    """
+    catalog.delete_client(caller, clientId, if_match=if_match)
+    return no_content()
+
+
+@app.get(
     "/v1/tags",
     responses={200: returns("A page of tags, by name"), 404: fails(NO_SUCH_WORKSPACE)},
 )
@@ -294,7 +378,10 @@ def patch_tag(
 
 @app.delete(
     "/v1/tags/<tagId>",
-    responses={204: returns_nothing("Deleted, and taken off every session that carried it")},
+    responses={
+        204: returns_nothing("Deleted, and taken off every session that carried it"),
+        409: fails(PERIOD_LOCKED + " carries it (the owner or an admin deletes it)"),
+    },
 )
 def delete_tag(caller: CurrentCaller, tagId: str, if_match: IfMatch = None) -> None:
     """Delete a tag.

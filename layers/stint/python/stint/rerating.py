@@ -9,7 +9,9 @@ rates, amount or cost differ, conditioned on the seq each was read at, and names
 So a job does bounded work per invocation, resumes from its cursor, and is exactly-once in
 effect however often it runs: a page run again finds its sessions priced already and writes
 nothing, and each session re-rated is one change that sync and webhooks see. Locked sessions
-(before the workspace's `lockedBefore`) keep what they carry. A write made with `rerate=false`
+(before the workspace's `lockedBefore`, or in a member's submitted or approved period) keep
+what they carry, the lock held as a condition of the page's commit as a member's write holds
+it (`services/locks.py`). A write made with `rerate=false`
 carries `keepRates` on its item, and no job comes of it.
 """
 
@@ -21,13 +23,13 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from stint import dispatch, jsonio
-from stint.errors import ServiceUnavailable
-from stint.services import rates
+from stint.errors import Conflict, ServiceUnavailable
+from stint.services import locks, rates
 from stint.store import (
     WORKSPACE_SK,
     Change,
     Put,
-    Store,
+    StaleRead,
     UnitOfWork,
     entity_of,
     from_item,
@@ -137,8 +139,12 @@ def rerate_page(job: Job) -> tuple[int, Job | None]:
         )
         changes = _repriced(store, job, records)
         if changes:
-            store.commit(changes)
-        return len(changes), token
+            try:
+                store.commit(changes)
+            except Conflict as error:  # a lock set meanwhile: read the page again
+                log.info("re-rating a page again: %s", error)
+                raise StaleRead() from error
+        return sum(isinstance(change, Put) for change in changes), token
 
     written, token = _transient_retried(lambda: retrying(attempt))
     following = Job(job.workspace_id, job.personal, job.project_id, job.user_id, token)
@@ -174,11 +180,14 @@ def _of_member(job: Job) -> Any:
     return keep
 
 
-def _repriced(store: Store, job: Job, records: list[dict[str, Any]]) -> list[Change]:
+def _repriced(store: UnitOfWork, job: Job, records: list[dict[str, Any]]) -> list[Change]:
     """The writes of the sessions of `records` whose price changed (running and locked ones
     left as they are)."""
     workspace = store.read(WORKSPACE_SK)
-    locked_before = str(((workspace or {}).get("settings") or {}).get("lockedBefore") or "")
+    locked_before = ((workspace or {}).get("settings") or {}).get("lockedBefore")
+    # Locked sessions keep what they carry: the lock's rule (before `lockedBefore`, or in a
+    # member's submitted or approved period) read now and held as the commit's conditions.
+    lock = locks.SessionLock(_ANYONE, str(locked_before) if locked_before else None)
     tasks = store.get_many("task", {str(r["taskId"]) for r in records})
     projects = store.get_many("project", {str(t["projectId"]) for t in tasks.values()})
     owner = job.workspace_id if job.personal else _ANYONE
@@ -191,11 +200,15 @@ def _repriced(store: Store, job: Job, records: list[dict[str, Any]]) -> list[Cha
             or task is None
             or record.get("running")
             or (job.project_id is not None and project["id"] != job.project_id)
-            or str(record["startTimestamp"]) < locked_before
         ):
             continue
         session = entity_of(record)
         priced = rates.priced(session, task, project, workspace, owner)
-        if any(priced.get(f) != session.get(f) for f in rates.SESSION_MONEY):
-            changes.append(Put("session", priced, expect_seq=int(record["seq"])))
-    return changes
+        if all(priced.get(f) == session.get(f) for f in rates.SESSION_MONEY):
+            continue
+        try:
+            lock.admit(store, record, None)
+        except Conflict:
+            continue  # locked
+        changes.append(Put("session", priced, expect_seq=int(record["seq"])))
+    return [*changes, *lock.conditions()] if changes else []

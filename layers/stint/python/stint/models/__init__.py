@@ -9,16 +9,26 @@ A module a job, each re-exported here (`from stint.models import X` is the way t
 - `base`: `BaseModel` (every model, `defer_build`), `RequestBody` (every request body), `absent()`;
 - `values`: ids, titles, notes, timestamps, bounded integers, the registry's `Literal`s;
 - `money`: exact numbers (rates, budgets, amounts): Decimal, never float;
-- `entities`: the kinds' entities (projects, categories, tasks, sessions, subtasks, tags),
+- `entities`: the kinds' entities (projects, categories, clients, tasks, sessions, subtasks,
+  tags),
   registered in `ENTITY_MODELS` with `@entity_model`;
-- `users`, `catalog`, `tasks`, `sessions`, `batch`, `tags`, `timer`, `workspaces`, `webhooks`,
-  `reports`, `sync`: each
+- `users`, `catalog`, `tasks`, `sessions`, `batch`, `tags`, `timer`, `workspaces`, `approvals`,
+  `webhooks`, `reports`, `sync`: each
   area's request bodies and answers, as the functions serve them;
 - `responses`: the error body and the responses a route's decorator declares.
 """
 
 from __future__ import annotations
 
+from stint.models.approvals import (
+    Approval,
+    ApprovalBody,
+    ApprovalDecision,
+    ApprovalEnvelope,
+    ApprovalList,
+    ApprovalStatus,
+    ApprovalTotals,
+)
 from stint.models.base import (
     BaseModel,
     Ignored,
@@ -43,6 +53,10 @@ from stint.models.catalog import (
     CategoryEnvelope,
     CategoryFields,
     CategoryList,
+    ClientBody,
+    ClientEnvelope,
+    ClientFields,
+    ClientList,
     ProjectBody,
     ProjectEnvelope,
     ProjectFields,
@@ -51,6 +65,7 @@ from stint.models.catalog import (
 from stint.models.entities import (
     ENTITY_MODELS,
     Category,
+    Client,
     Project,
     RoundingMethod,
     Session,
@@ -91,6 +106,7 @@ from stint.models.reports import (
     WeeklyTotals,
 )
 from stint.models.responses import (
+    PERIOD_LOCKED,
     ErrorBody,
     ErrorDetail,
     GatewayMessage,
@@ -226,6 +242,7 @@ __all__ = [
     "MAX_BATCH",
     "MAX_SESSION_SECONDS",
     "NOTE_MAX",
+    "PERIOD_LOCKED",
     "PLANNED_BUDGET_MAX",
     "PLANNED_HOURS_MAX",
     "PLANNED_SECONDS_MAX",
@@ -233,6 +250,13 @@ __all__ = [
     "TAG_NAME_MAX",
     "TITLE_MAX",
     "Amount",
+    "Approval",
+    "ApprovalBody",
+    "ApprovalDecision",
+    "ApprovalEnvelope",
+    "ApprovalList",
+    "ApprovalStatus",
+    "ApprovalTotals",
     "BaseModel",
     "BatchCreate",
     "BatchDelete",
@@ -245,7 +269,12 @@ __all__ = [
     "CategoryEnvelope",
     "CategoryFields",
     "CategoryList",
+    "Client",
+    "ClientBody",
+    "ClientEnvelope",
+    "ClientFields",
     "ClientId",
+    "ClientList",
     "Color",
     "DeliveryAttempt",
     "DeliveryAttemptList",

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from stint.errors import Forbidden, invalid_field, not_found
 from stint.models import Role
+from stint.services import locks
 from stint.services.common import ID_PATTERN, Caller
 from stint.store import (
     WORKSPACE_SK,
@@ -34,7 +35,7 @@ _ALLOWED: dict[Action, frozenset[Role]] = {
     "manage": frozenset({"owner", "admin"}),  # rename, change settings
     "delete": frozenset({"owner"}),  # delete the workspace, hand ownership over
     "members": frozenset({"owner", "admin"}),  # invite, remove, change roles
-    "catalog": _MANAGERS,  # projects, categories, tags; deleting tasks (or membersManageCatalog)
+    "catalog": _MANAGERS,  # projects, categories, clients, tags; deleting tasks (or the setting)
     "everyone": _MANAGERS,  # every member's sessions, reports of everyone, stopping any timer
 }
 _WHAT: dict[Action, str] = {
@@ -81,7 +82,11 @@ class Membership:
         return Store(caller.user_id, self.workspace_id)
 
     def unit(self, caller: Caller) -> UnitOfWork:
-        return UnitOfWork(caller.user_id, self.workspace_id)
+        """A unit of work in the workspace, its writes of sessions held to the locks that bind
+        the caller (`stint.services.locks`)."""
+        unit = UnitOfWork(caller.user_id, self.workspace_id)
+        unit.gate = locks.gate(caller.user_id, self.role, self.record)
+        return unit
 
 
 def personal(caller: Caller) -> Membership:
@@ -192,7 +197,7 @@ def personal_record(caller: Caller) -> dict[str, Any] | None:
 
 
 # The kinds only the roles that manage the catalog create, change and delete.
-_CATALOG_KINDS = frozenset({"project", "category", "tag"})
+_CATALOG_KINDS = frozenset({"project", "category", "client", "tag"})
 Use = Literal["read", "write", "delete"]
 
 

@@ -1,15 +1,27 @@
-"""Projects and categories; a category's delete clears its projects' `categoryId`."""
+"""Projects, categories and clients; a category's delete clears its projects' `categoryId`, a
+client's their `clientId`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 from stint.errors import Conflict, StintError, invalid_field
-from stint.models import CategoryFields, ProjectFields, new_entity
+from stint.models import CategoryFields, ClientFields, ProjectFields, new_entity
 from stint.rerating import KEEP_RATES
 from stint.services import access, entities, users
 from stint.services.common import Caller, Versioned, new_id
-from stint.services.entities import delete, list_across, list_page, parent_guard, patch, save
+from stint.services.entities import (
+    delete,
+    delete_clearing,
+    list_across,
+    list_page,
+    parent_guard,
+    patch,
+    references_cleared,
+    rewrite,
+    save,
+)
 from stint.services.tasks import task_deletion
 from stint.store import (
     PROFILE_SK,
@@ -21,6 +33,15 @@ from stint.store import (
 )
 
 ArchivedFilter = Literal["false", "true", "all"]
+
+
+def _archived(archived: ArchivedFilter) -> Callable[[dict[str, Any]], bool]:
+    """What a list with `archived=` keeps: the entities not archived, the archived ones, all."""
+
+    def keep(record: dict[str, Any]) -> bool:
+        return archived == "all" or bool(record.get("isArchived")) == (archived == "true")
+
+    return keep
 
 
 # ----------------------------------------------------------------------------- projects
@@ -50,9 +71,7 @@ def list_projects(
     limit: int,
     next_token: str | None,
 ) -> tuple[list[dict[str, Any]], str | None]:
-    def keep(record: dict[str, Any]) -> bool:
-        return archived == "all" or bool(record.get("isArchived")) == (archived == "true")
-
+    keep = _archived(archived)
     if category_id is None:
         return list_across(
             caller,
@@ -153,17 +172,68 @@ def update_category(
 
 
 def delete_category(caller: Caller, category_id: str, *, if_match: str | None) -> None:
-    """Delete a category; its projects stay, with `categoryId: null`."""
+    """Delete a category; its projects stay, with `categoryId: null` (`delete_clearing`: a
+    project put in it meanwhile is read again, never left naming a deleted category)."""
 
-    def deletion(
-        store: UnitOfWork, record: dict[str, Any], on_conflict: StintError | None
-    ) -> list[Change]:
-        changes: list[Change] = []
-        for project_record in list(store.all_entities("project", parent=("category", category_id))):
-            project = entity_of(project_record)
-            project["categoryId"] = None
-            changes.append(Put("project", project, expect_seq=int(project_record["seq"])))
-        changes.append(Delete("category", category_id, int(record["seq"]), on_conflict=on_conflict))
-        return changes
+    def cleared(store: UnitOfWork) -> list[Change]:
+        return [
+            rewrite("project", record, {**entity_of(record), "categoryId": None})
+            for record in store.all_entities("project", parent=("category", category_id))
+        ]
 
-    delete(caller, "category", category_id, if_match, deletion)
+    delete_clearing(caller, "category", category_id, if_match, cleared)
+
+
+# ----------------------------------------------------------------------------- clients
+
+
+def create_client(caller: Caller, fields: ClientFields) -> Versioned:
+    if fields.name is None:
+        raise invalid_field("client.name", "is required")
+    member = access.where(caller, fields.workspaceId, "client.workspaceId")
+    member.require("catalog")
+    written = {k: v for k, v in fields.written().items() if k != "workspaceId"}
+    client = new_entity("client", id=fields.id or new_id(), **written)
+    exists = Conflict(f"a client with id {client['id']!r} already exists")
+    return save(member.unit(caller), Put("client", client, on_conflict=exists))
+
+
+def get_client(caller: Caller, client_id: str) -> Versioned:
+    return entities.get(caller, "client", client_id)
+
+
+def list_clients(
+    caller: Caller,
+    *,
+    archived: ArchivedFilter,
+    workspace_id: str | None = None,
+    limit: int,
+    next_token: str | None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    return list_across(
+        caller,
+        "client",
+        workspace_id=workspace_id,
+        limit=limit,
+        next_token=next_token,
+        keep=_archived(archived),
+    )
+
+
+def update_client(
+    caller: Caller, client_id: str, fields: ClientFields, if_match: str | None
+) -> Versioned:
+    return patch(caller, "client", client_id, fields, if_match)
+
+
+def delete_client(caller: Caller, client_id: str, *, if_match: str | None) -> None:
+    """Delete a client; its projects stay, with `clientId: null`, in the same transaction.
+
+    No index holds a client's projects (docs/DESIGN.md, "Clients"): one Query reads the
+    workspace's projects (`references_cleared`), and `delete_clearing` commits only if no write
+    of the workspace came in between."""
+
+    def cleared(store: UnitOfWork) -> list[Change]:
+        return references_cleared(store, "client", client_id)
+
+    delete_clearing(caller, "client", client_id, if_match, cleared)

@@ -268,6 +268,9 @@ def members(caller: Caller, workspace_id: str) -> dict[str, Any]:
     return listed
 
 
+_MEMBER_WRITABLE = ("role", "billableRate", "costRate")
+
+
 def update_member(
     caller: Caller,
     workspace_id: str,
@@ -281,17 +284,18 @@ def update_member(
     admin, and `owner` hands ownership over (the old owner becomes an admin). New rates re-rate
     the member's sessions in the background unless `rerate` is False. `If-Match`: the
     workspace's ETag."""
-    changes = patch.written()
+    # The role and the rates; the rest of a member sent back as got is ignored.
+    changes = {k: v for k, v in patch.written().items() if k in _MEMBER_WRITABLE}
 
     def attempt() -> Versioned:
         member = _shared(caller, workspace_id)
         member.require("members")
         record = member.record
         assert record is not None
-        check_if_match(if_match, {"seq": record["version"]})
         target = next((m for m in record["members"] if m["userId"] == user_id), None)
-        if target is None:
+        if target is None:  # no such member: 404 before any If-Match
             raise not_found("member", user_id)
+        check_if_match(if_match, {"seq": record["version"]})
         role = changes.get("role")
         if role is not None:
             _check_role_change(member, target, role)
@@ -336,10 +340,10 @@ def remove_member(caller: Caller, workspace_id: str, user_id: str, if_match: str
         member = _shared(caller, workspace_id)
         record = member.record
         assert record is not None
-        check_if_match(if_match, {"seq": record["version"]})
         leaving = next((m for m in record["members"] if m["userId"] == user_id), None)
-        if leaving is None:
+        if leaving is None:  # no such member: 404 before any If-Match
             raise not_found("member", user_id)
+        check_if_match(if_match, {"seq": record["version"]})
         if user_id != caller.user_id:
             member.require("members")
             if leaving["role"] in ("owner", "admin") and member.role != "owner":

@@ -4,7 +4,8 @@ One partition per user (`pk = USER#<sub>`), which is also the user's personal wo
 
     sk = PROFILE                 the user's profile
     sk = COUNTER                 the user's change sequence (attribute `counter`)
-    sk = <KIND>#<id>             an entity (PROJECT, CATEGORY, TASK, SUBTASK, SESSION, TAG)
+    sk = <KIND>#<id>             an entity (PROJECT, CATEGORY, CLIENT, TASK, SUBTASK, SESSION,
+                                 TAG)
     sk = TOMB#<KIND>#<id>        a deleted entity's tombstone, expiring by TTL (`expiresAt`)
     sk = RUNNING                 guard: `ref` = the user's running session
     sk = TITLE#<KIND>#...#<hash> guard: `ref` = the active entity owning a normalized title
@@ -15,6 +16,9 @@ One partition per user (`pk = USER#<sub>`), which is also the user's personal wo
                                  while a rotation's overlap lasts, and a `version`: its ETag)
     sk = WEBHOOKS                how many webhooks the user has (`count`, at most 20)
     sk = TAGS                    how many tags the user has (`count`, at most 1,000)
+    sk = LOCK#<userId>           the periods of a member's time that approvals lock
+                                 (`periods`: [{id, from, to}]) and a `version`
+    sk = APPROVAL#<id>           an approval: a member's period submitted, approved or rejected
 
 Each webhook's delivery log has a partition of its own (`pk = DELIVERIES#<sub>#<webhookId>`,
 `sk = ATTEMPT#<attemptedAt>#<eventId>#<attempt>`, TTL `expiresAt`): one small item per attempt,
@@ -63,6 +67,8 @@ ATTEMPT_PREFIX = "ATTEMPT#"  # a delivery attempt, in its webhook's delivery log
 TAG_COUNT_SK = "TAGS"  # how many tags the user has
 WORKSPACE_SK = "WORKSPACE"  # a workspace's record, in its partition
 INVITATION_PREFIX = "INVITATION#"  # an invitation, in its invitee's partition
+LOCK_PREFIX = "LOCK#"  # a member's periods that approvals lock, in the workspace's partition
+APPROVAL_PREFIX = "APPROVAL#"  # an approval, in its workspace's partition
 # The items that belong to the user wherever they work: in the user's partition.
 USER_ITEMS = frozenset({PROFILE_SK, RUNNING_SK})
 # Attributes that belong to the item, not to the entity.
@@ -190,6 +196,14 @@ def invitation_sk(invitation_id: str) -> str:
     return INVITATION_PREFIX + invitation_id
 
 
+def member_lock_sk(user_id: str) -> str:
+    return LOCK_PREFIX + user_id
+
+
+def approval_sk(approval_id: str) -> str:
+    return APPROVAL_PREFIX + approval_id
+
+
 def etag(seq: int) -> str:
     return f'"{seq}"'
 
@@ -265,7 +279,8 @@ def from_item(item: dict[str, Any]) -> dict[str, Any]:
 def entity_of(record: dict[str, Any]) -> dict[str, Any]:
     """The entity's fields of a stored record (drops keys and bookkeeping). Items written
     before workspaces existed lie in their user's partition, the personal workspace: their
-    `workspaceId` is that user's id, and so are a session's `userId` and a task's `createdBy`."""
+    `workspaceId` is that user's id, and so are a session's `userId` and a task's `createdBy`.
+    A project written before clients existed has `clientId: null`."""
     entity = {k: v for k, v in record.items() if k not in _ITEM_ONLY}
     pk = record.get("pk")
     if pk is None or record.get("kind") not in KINDS:
@@ -278,6 +293,8 @@ def entity_of(record: dict[str, Any]) -> dict[str, Any]:
         if owner is not None:
             entity.setdefault("createdBy", owner)
         entity.setdefault("assigneeId", None)
+    if record["kind"] == "project":
+        entity.setdefault("clientId", None)
     return entity
 
 
