@@ -18,11 +18,12 @@ carries `keepRates` on its item, and no job comes of it.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from stint import jsonio
-from stint.errors import Conflict
+from stint import dispatch, jsonio
+from stint.errors import Conflict, ServiceUnavailable
 from stint.services import locks, rates
 from stint.store import (
     WORKSPACE_SK,
@@ -40,6 +41,11 @@ from stint.store import (
 log = logging.getLogger(__name__)
 
 PAGE = 100  # sessions a job reads per step
+# Tries of a page in one run while DynamoDB throttles or fails (after botocore's own retries):
+# a run that fails leaves its job to come back only after the queue's visibility timeout
+# (6 minutes), and a job is a chain of pages, so every failed run delays all the pages after it.
+PAGE_ATTEMPTS = 4
+_PAGE_BACKOFF_SECONDS = 0.2
 KEEP_RATES = "keepRates"  # on an item written with `rerate=false`: no re-rating comes of it
 # What a project's sessions are priced by, beside the members' rates.
 _PROJECT_PRICING = ("hourlyRate", "roundingMethod", "roundingMinutes")
@@ -140,9 +146,31 @@ def rerate_page(job: Job) -> tuple[int, Job | None]:
                 raise StaleRead() from error
         return sum(isinstance(change, Put) for change in changes), token
 
-    written, token = retrying(attempt)
+    written, token = _transient_retried(lambda: retrying(attempt))
     following = Job(job.workspace_id, job.personal, job.project_id, job.user_id, token)
     return written, following if token else None
+
+
+def _transient_retried(run: Any) -> tuple[int, str | None]:
+    """`run` (a page, from its reads), again after a backoff while DynamoDB throttles or fails,
+    up to PAGE_ATTEMPTS times. Each try reads the page afresh and writes only the sessions
+    still priced otherwise, on the seq it read, so a try after one that committed part of the
+    page (its first transaction) writes the rest, and nothing twice."""
+    for attempt in range(1, PAGE_ATTEMPTS + 1):
+        try:
+            result: tuple[int, str | None] = run()
+            return result
+        except Exception as error:
+            transient = isinstance(error, ServiceUnavailable) or dispatch.is_transient(error)
+            if attempt == PAGE_ATTEMPTS or not transient:
+                raise
+            log.warning("re-rating page failed, trying again: %r", error)
+            page_backoff(attempt)
+    raise AssertionError("unreachable")
+
+
+def page_backoff(attempt: int) -> None:
+    time.sleep(_PAGE_BACKOFF_SECONDS * 2 ** (attempt - 1))
 
 
 def _of_member(job: Job) -> Any:
