@@ -30,6 +30,7 @@ from stint.services.entities import delete, plan_delete, rewrite
 from stint.services.task_state import set_completion
 from stint.store import (
     RUNNING_SK,
+    WORKSPACE_SK,
     Change,
     Committed,
     Delete,
@@ -132,8 +133,10 @@ def check_session_path(body: SessionBody, path_id: str | None) -> None:
 
 
 def session_keys(body: SessionBody, path_id: str | None) -> list[str]:
-    """What a write of `body` reads of what it names directly: read ahead in one round trip."""
+    """What a write of `body` reads of what it names directly: read ahead in one round trip
+    (with the workspace's record, whose rates price the session: services/rates.py)."""
     return [
+        WORKSPACE_SK,
         *([entity_sk("session", path_id)] if path_id is not None else []),
         *([entity_sk("task", body.task.id)] if body.task and body.task.id else []),
         *([RUNNING_SK] if body.session.duration is None else []),
