@@ -37,6 +37,8 @@ CONTRACT: dict[tuple[str, str], set[int]] = {
     ("GET", "/v1/projects/{projectId}"): {200, 404},
     ("PATCH", "/v1/projects/{projectId}"): {200, 404},
     ("DELETE", "/v1/projects/{projectId}"): {204, 404, 409},  # not_empty, default_project
+    ("PUT", "/v1/projects/{projectId}/members/{userId}"): {200, 403, 404},
+    ("DELETE", "/v1/projects/{projectId}/members/{userId}"): {204, 403, 404},
     ("GET", "/v1/categories"): {200, 404},
     ("POST", "/v1/categories"): {201, 409},
     ("GET", "/v1/categories/{categoryId}"): {200, 404},
@@ -81,6 +83,11 @@ CONTRACT: dict[tuple[str, str], set[int]] = {
     ("POST", "/v1/invitations/{invitationId}/decline"): {204, 404},
     ("GET", "/v1/workspaces/{workspaceId}/timers"): {200, 404},
     ("POST", "/v1/workspaces/{workspaceId}/timers/{timerId}/stop"): {200, 403, 404},
+    # Approvals
+    ("POST", "/v1/workspaces/{workspaceId}/approvals"): {201, 404, 409},
+    ("GET", "/v1/workspaces/{workspaceId}/approvals"): {200, 403, 404},
+    ("POST", "/v1/approvals/{approvalId}/approve"): {200, 403, 404, 409},
+    ("POST", "/v1/approvals/{approvalId}/reject"): {200, 403, 404, 409},
     # 9-11. Reports, search, webhooks
     # a projectId / parentId that names nothing of the caller's is a 404 (docs/API.md, "Errors")
     ("GET", "/v1/reports/summary"): {200, 403, 404},  # 403: another member's time
@@ -360,6 +367,8 @@ def test_optional_bodies_are_optional_request_bodies(document: dict[str, Any]) -
         ("POST", "/v1/timer/stop"),
         ("POST", "/v1/workspaces/{workspaceId}/timers/{timerId}/stop"),
         ("PATCH", "/v1/tasks/{taskId}"),  # with ?event=, `{note}` or nothing
+        ("POST", "/v1/approvals/{approvalId}/approve"),  # `{note}` or nothing
+        ("POST", "/v1/approvals/{approvalId}/reject"),
     }
 
 

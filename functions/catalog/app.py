@@ -20,6 +20,7 @@ from stint.api import (
     no_content,
 )
 from stint.models import (
+    PERIOD_LOCKED,
     CategoryBody,
     CategoryEnvelope,
     CategoryList,
@@ -29,6 +30,7 @@ from stint.models import (
     ProjectBody,
     ProjectEnvelope,
     ProjectList,
+    ProjectMemberFields,
     TagBody,
     TagEnvelope,
     TagList,
@@ -36,7 +38,7 @@ from stint.models import (
     returns,
     returns_nothing,
 )
-from stint.services import catalog, tags
+from stint.services import catalog, private_projects, tags
 from stint.services.catalog import ArchivedFilter
 
 app = create_app()
@@ -133,7 +135,7 @@ def patch_project(
         204: returns_nothing("Deleted (`cascade=true`: with its tasks, subtasks and sessions)"),
         409: fails(
             "`not_empty`: the project has tasks and `cascade` is not true; "
-            "`default_project`: the default project cannot be deleted"
+            "`default_project`: the default project cannot be deleted; " + PERIOD_LOCKED
         ),
     },
 )
@@ -146,6 +148,50 @@ def delete_project(
     tasks, subtasks and sessions too. The default project cannot be deleted.
     """
     catalog.delete_project(caller, projectId, cascade=cascade, if_match=if_match)
+    return no_content()
+
+
+@app.put(
+    "/v1/projects/<projectId>/members/<userId>",
+    responses={
+        200: returns("The project, with the member added or their rates changed", etag=True),
+        403: fails("`forbidden`: only owners, admins and managers choose a project's members"),
+        404: fails("`not_found`: no such project of the caller's, or no such workspace member"),
+    },
+)
+def put_project_member(
+    caller: CurrentCaller,
+    projectId: str,
+    userId: str,
+    body: Annotated[ProjectMemberFields, Body()],
+    if_match: IfMatch = None,
+) -> Response[ProjectEnvelope]:
+    """Add a project member, or change their rates.
+
+    The user must be a member of the project's workspace. A member of a private project sees
+    it and all under it. The rates sent are set (`null` clears one), those left out stay.
+    """
+    result = private_projects.put_member(caller, projectId, userId, body, if_match)
+    return entity_response(200, "project", result)
+
+
+@app.delete(
+    "/v1/projects/<projectId>/members/<userId>",
+    responses={
+        204: returns_nothing("Taken off the project"),
+        403: fails("`forbidden`: only owners, admins and managers choose a project's members"),
+        404: fails("`not_found`: no such project of the caller's, or the user is not on it"),
+    },
+)
+def delete_project_member(
+    caller: CurrentCaller, projectId: str, userId: str, if_match: IfMatch = None
+) -> None:
+    """Take a member off a project.
+
+    While the project is private, they no longer see it (their next sync lists it and all
+    under it as deleted).
+    """
+    private_projects.delete_member(caller, projectId, userId, if_match)
     return no_content()
 
 
@@ -377,7 +423,10 @@ def patch_tag(
 
 @app.delete(
     "/v1/tags/<tagId>",
-    responses={204: returns_nothing("Deleted, and taken off every session that carried it")},
+    responses={
+        204: returns_nothing("Deleted, and taken off every session that carried it"),
+        409: fails(PERIOD_LOCKED + " carries it (the owner or an admin deletes it)"),
+    },
 )
 def delete_tag(caller: CurrentCaller, tagId: str, if_match: IfMatch = None) -> None:
     """Delete a tag.

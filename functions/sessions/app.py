@@ -18,6 +18,7 @@ from stint.api import (
     no_content,
 )
 from stint.models import (
+    PERIOD_LOCKED,
     BatchResults,
     SessionBatch,
     SessionBody,
@@ -85,7 +86,7 @@ def list_sessions(
     responses={
         200: returns("One result per operation, in order"),
         404: fails("`not_found` (atomic): the operation `error.index` names nothing"),
-        409: fails("`conflict` (atomic): the operation `error.index` conflicts"),
+        409: fails("`conflict` (atomic): the operation `error.index` conflicts; " + PERIOD_LOCKED),
         412: fails("`precondition_failed` (atomic): the operation `error.index`'s ifMatch"),
     },
 )
@@ -118,7 +119,7 @@ def get_session(caller: CurrentCaller, sessionId: str) -> Response[SessionEnvelo
     responses={
         201: returns("The session, and the task and project if it created them", etag=True),
         404: fails("`not_found`: `task.id` names no task of the caller"),
-        409: fails("`conflict`: a session with that id exists"),
+        409: fails("`conflict`: a session with that id exists; " + PERIOD_LOCKED),
     },
 )
 def create_session(
@@ -142,6 +143,7 @@ def create_session(
         200: returns("The session, replaced (`edited: true`)", etag=True),
         201: returns("The session, created with that id (`edited: false`)", etag=True),
         404: fails("`not_found`: `task.id` names no task of the caller"),
+        409: fails(PERIOD_LOCKED),
     },
 )
 def replace_session(
@@ -169,7 +171,10 @@ def _session_written(result: sessions.Written) -> Response[SessionWrite]:
     return json_response(201, result.payload(), headers)
 
 
-@app.delete("/v1/sessions/<sessionId>", responses={204: returns_nothing("Deleted")})
+@app.delete(
+    "/v1/sessions/<sessionId>",
+    responses={204: returns_nothing("Deleted"), 409: fails(PERIOD_LOCKED)},
+)
 def delete_session(caller: CurrentCaller, sessionId: str, if_match: IfMatch = None) -> None:
     """Delete a session.
 

@@ -20,6 +20,7 @@ from stint.api import (
 )
 from stint.errors import ValidationFailed
 from stint.models import (
+    PERIOD_LOCKED,
     SubtaskBody,
     SubtaskEnvelope,
     SubtaskList,
@@ -155,7 +156,7 @@ _EVENT_ERRORS = {
     404: fails("`not_found`: no such task for the caller"),
     409: fails(
         "`conflict`: starting, stopping or pausing a completed task;"
-        " `permanent_task`: finishing a permanent task"
+        " `permanent_task`: finishing a permanent task; " + PERIOD_LOCKED
     ),
 }
 
@@ -229,7 +230,10 @@ def _task_event(
     "/v1/tasks/<taskId>",
     responses={
         204: returns_nothing("Deleted (`cascade=true`: with its subtasks and sessions)"),
-        409: fails("`not_empty`: the task has subtasks or sessions and `cascade` is not true"),
+        409: fails(
+            "`not_empty`: the task has subtasks or sessions and `cascade` is not true; "
+            + PERIOD_LOCKED
+        ),
     },
 )
 def delete_task(

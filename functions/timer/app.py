@@ -7,6 +7,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from stint.api import CurrentCaller, create_app, entity_response, handler, json_response, location
 from stint.models import (
+    PERIOD_LOCKED,
     SessionEnvelope,
     TimerEnvelope,
     TimerStart,
@@ -33,7 +34,7 @@ def get_timer(caller: CurrentCaller) -> Response[TimerEnvelope]:
     "/v1/timer",
     responses={
         201: returns("The timer started; `stopped`: the running session it stopped first"),
-        409: fails("`conflict`: the task is completed"),
+        409: fails("`conflict`: the task is completed; " + PERIOD_LOCKED),
     },
 )
 def start_timer(

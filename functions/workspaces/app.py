@@ -19,6 +19,11 @@ from stint.api import (
     no_content,
 )
 from stint.models import (
+    ApprovalBody,
+    ApprovalDecision,
+    ApprovalEnvelope,
+    ApprovalList,
+    ApprovalStatus,
     InvitationEnvelope,
     InvitationList,
     MemberBody,
@@ -36,7 +41,7 @@ from stint.models import (
     returns,
     returns_nothing,
 )
-from stint.services import workspaces
+from stint.services import approvals, workspaces
 
 app = create_app()
 
@@ -333,6 +338,94 @@ def stop_workspace_timer(
     note = body.note if body else None
     result = workspaces.stop_workspace_timer(caller, workspaceId, timerId, note)
     return entity_response(200, "session", result)
+
+
+@app.post(
+    "/v1/workspaces/<workspaceId>/approvals",
+    responses={
+        201: returns("The approval, submitted: the period is locked for the caller", etag=True),
+        404: _NOT_A_MEMBER,
+        409: fails(
+            "`approval_overlaps`: the period overlaps one of the caller's submitted or approved"
+            " ones; `conflict`" + _PERSONAL
+        ),
+    },
+)
+def submit_approval(
+    caller: CurrentCaller, workspaceId: str, body: Annotated[ApprovalBody, Body()]
+) -> Response[ApprovalEnvelope]:
+    """Submit a period of the caller's own time for approval.
+
+    Any member, for their own time: the sessions starting in the period (UTC days, `from` to
+    `to` inclusive) are locked for them, as `lockedBefore` locks a workspace's, until the
+    approval is rejected. `totals` is their time in the period, as a report's totals.
+    """
+    result = approvals.submit(caller, workspaceId, body)
+    return entity_response(201, "approval", result)
+
+
+@app.get(
+    "/v1/workspaces/<workspaceId>/approvals",
+    responses={
+        200: returns("The approvals"),
+        403: fails("`forbidden`: a member asked for another member's approvals"),
+        404: _NOT_A_MEMBER,
+    },
+)
+def list_approvals(
+    caller: CurrentCaller,
+    workspaceId: str,
+    status: Annotated[ApprovalStatus | None, Query()] = None,
+    userId: Annotated[str | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    nextToken: Annotated[str | None, Query()] = None,
+) -> Response[ApprovalList]:
+    """List a workspace's approvals.
+
+    Owners, admins and managers see every member's (`userId` narrows them), a member their
+    own; `status` narrows them too. The personal workspace has none.
+    """
+    found, token = approvals.list_approvals(
+        caller, workspaceId, status=status, user_id=userId, limit=limit, next_token=nextToken
+    )
+    return list_response(app, "approvals", found, token)
+
+
+_DECIDE = {
+    200: returns("The approval as decided", etag=True),
+    403: fails("`forbidden`: a member, or the caller's own approval"),
+    404: fails("`not_found`: no such approval in a workspace of the caller's"),
+    409: fails("`conflict`: the approval is approved or rejected already"),
+}
+
+
+@app.post("/v1/approvals/<approvalId>/approve", responses=_DECIDE)
+def approve(
+    caller: CurrentCaller,
+    approvalId: str,
+    body: Annotated[ApprovalDecision | None, Body()] = None,
+) -> Response[ApprovalEnvelope]:
+    """Approve a submitted period.
+
+    Owners, admins and managers, not of their own time. The period stays locked.
+    """
+    result = approvals.decide(caller, approvalId, "approved", body.note if body else None)
+    return entity_response(200, "approval", result)
+
+
+@app.post("/v1/approvals/<approvalId>/reject", responses=_DECIDE)
+def reject(
+    caller: CurrentCaller,
+    approvalId: str,
+    body: Annotated[ApprovalDecision | None, Body()] = None,
+) -> Response[ApprovalEnvelope]:
+    """Reject a submitted period.
+
+    Owners, admins and managers, not of their own time. The period is open again: the member
+    changes their time and submits it anew.
+    """
+    result = approvals.decide(caller, approvalId, "rejected", body.note if body else None)
+    return entity_response(200, "approval", result)
 
 
 lambda_handler = handler(app)

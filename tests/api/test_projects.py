@@ -6,6 +6,8 @@ from tests.api.conftest import Api, assert_error
 
 PROJECT_FIELDS = {
     "id",
+    "isPublic",
+    "members",
     "title",
     "isArchived",
     "categoryId",

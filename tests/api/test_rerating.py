@@ -18,6 +18,7 @@ import pytest
 from tests import inprocess
 from tests.api.conftest import Api
 from tests.api.test_sync import sync_all
+from tests.api.workspace_helpers import log_session, make_crew, task_in
 
 BATCH = "/v1/sessions/batch"
 SESSIONS = 230  # more than two of the re-rating's pages
@@ -234,3 +235,37 @@ def test_a_workspace_rate_reprices_what_has_no_rate_of_its_own(
     _run_queue(stack)
     repriced = api.get(f"/v1/sessions/{session['id']}").json()["session"]
     assert (repriced["billableRate"], repriced["amount"]) == (50, 25)
+
+
+def test_sessions_in_a_submitted_period_keep_their_rates(stack: dict[str, Any]) -> None:
+    """A member's submitted (or approved) period is locked as `lockedBefore` locks: a new rate
+    reaches their later sessions only."""
+    crew = make_crew(stack, "Locked rates")
+    project = crew.owner.create(
+        "/v1/projects", "project", title="Rated", workspaceId=crew.id, hourlyRate=36
+    )
+    task = task_in(crew.owner, project)
+    days = ("2026-11-02", "2026-11-10", "2026-11-20")
+    logged = {
+        day: log_session(crew.member, task["id"], startTimestamp=f"{day}T09:00:00Z")["id"]
+        for day in days
+    }
+    submitted = crew.member.post(
+        f"{crew.path}/approvals", json={"from": "2026-11-01", "to": "2026-11-15"}
+    )
+    assert submitted.status_code == 201, submitted.text
+    pk = f"WS#{crew.id}"
+    _patched(
+        stack,
+        crew.owner,
+        pk,
+        f"PROJECT#{project['id']}",
+        f"/v1/projects/{project['id']}",
+        {"project": {"hourlyRate": 72}},
+    )
+    _run_queue(stack)
+    rates = {
+        day: crew.owner.get(f"/v1/sessions/{session_id}").json()["session"]["billableRate"]
+        for day, session_id in logged.items()
+    }
+    assert rates == {"2026-11-02": 36, "2026-11-10": 36, "2026-11-20": 72}

@@ -7,6 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from tests.api.conftest import Api, cognito, new_api
+from tests.api.workspace_helpers import ids_in as _ids
+from tests.api.workspace_helpers import sync_pages as _sync
 
 
 def _verified(stack: dict[str, Any]) -> Api:
@@ -19,23 +21,6 @@ def _verified(stack: dict[str, Any]) -> Api:
         UserAttributes=[{"Name": "email_verified", "Value": "true"}],
     )
     return api
-
-
-def _sync(api: Api, token: str = "*") -> tuple[dict[str, Any], str]:
-    """Every page from `token`, merged: (lists by name, the last token)."""
-    merged: dict[str, Any] = {}
-    while True:
-        page = api.get(f"/v1/sync?syncToken={token}&limit=3").json()
-        for key, value in page.items():
-            if isinstance(value, list):
-                merged.setdefault(key, []).extend(value)
-        token = page["syncToken"]
-        if not page["hasMore"]:
-            return merged, token
-
-
-def _ids(merged: dict[str, Any], key: str) -> set[str]:
-    return {entity["id"] for entity in merged.get(key, [])}
 
 
 def test_a_members_sync_follows_the_workspaces_they_join_and_leave(

@@ -162,6 +162,25 @@ def timer_users(api: Api, workspace_id: str) -> set[str]:
     return {timer["user"]["id"] for timer in timers(api, workspace_id)}
 
 
+def sync_pages(api: Api, token: str = "*", limit: int = 3) -> tuple[dict[str, Any], str]:
+    """Every sync page from `token`, merged: (lists by name, the last token)."""
+    merged: dict[str, Any] = {}
+    while True:
+        response = api.get(f"/v1/sync?syncToken={token}&limit={limit}")
+        assert response.status_code == 200, response.text
+        page = response.json()
+        for key, value in page.items():
+            if isinstance(value, list):
+                merged.setdefault(key, []).extend(value)
+        token = page["syncToken"]
+        if not page["hasMore"]:
+            return merged, token
+
+
+def ids_in(merged: dict[str, Any], key: str) -> set[str]:
+    return {entity["id"] for entity in merged.get(key, [])}
+
+
 def assert_forbidden(response: requests.Response) -> None:
     assert_error(response, 403, "forbidden")
 

@@ -101,4 +101,6 @@ def test_a_patch_writes_every_field_sent_but_the_server_managed_ones(model: type
     server_managed = {"id", "lastUpdated", "status"} & names
     if model.__name__ in ("TaskFields", "SubtaskFields"):
         server_managed |= {"workspaceId", "createdBy"} & names
+    if model.__name__ == "ProjectFields":  # its own routes change it
+        server_managed |= {"members"}
     assert set(sent.written()) == names - server_managed

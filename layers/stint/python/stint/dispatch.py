@@ -5,7 +5,9 @@ subscription, on the delivery queue (docs/API.md, "Webhooks"). Deliveries themse
 Each stream record of an entity (project, category, task, subtask, session) becomes the events
 of docs/API.md's "Webhooks": `<trigger>.created|updated|deleted` (a session's trigger is
 `time`), plus `time.stopped` for the `stopped_time` subscriptions when a running session
-stops. Bookkeeping items (counter, guards, profiles, workspace records, webhooks) are not events.
+stops. An approval's record (not an entity) becomes `approval.submitted`, `.approved` or
+`.rejected` (trigger `approval`) when it is made or its status changes. Bookkeeping items
+(counter, guards, profiles, workspace records, lock items, webhooks) are not events.
 A change in a shared workspace reaches that workspace's subscriptions, whoever made it.
 
 A deletion is announced by the tombstone the deletion writes, not by the entity's removal: the
@@ -100,6 +102,8 @@ def events_of(record: dict[str, Any]) -> list[dict[str, Any]]:
         deleted = {"id": new["id"]}
         return [_event(trigger, f"{trigger}.deleted", deleted, str(new["lastUpdated"]))]
     kind = new.get("kind")
+    if kind == "approval":
+        return _approval_events(new, old)
     if kind not in KINDS:
         return []
     trigger = KINDS[kind].trigger
@@ -110,6 +114,16 @@ def events_of(record: dict[str, Any]) -> list[dict[str, Any]]:
     if kind == "session" and old is not None and old.get("running") and not new.get("running"):
         events.append(_event("stopped_time", "time.stopped", entity, occurred))
     return events
+
+
+def _approval_events(new: dict[str, Any], old: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """`approval.<status>` when an approval is made or its status changes (a subscriber is an
+    owner or admin: the approval whole, money too)."""
+    if old is not None and old.get("status") == new.get("status"):
+        return []
+    approval = {k: v for k, v in new.items() if k not in ("pk", "sk", "kind", "version")}
+    status = str(new["status"])
+    return [_event("approval", f"approval.{status}", approval, str(new["lastUpdated"]))]
 
 
 def _event(trigger: str, event_type: str, data: dict[str, Any], occurred: str) -> dict[str, Any]:

@@ -9,23 +9,27 @@ rates, amount or cost differ, conditioned on the seq each was read at, and names
 So a job does bounded work per invocation, resumes from its cursor, and is exactly-once in
 effect however often it runs: a page run again finds its sessions priced already and writes
 nothing, and each session re-rated is one change that sync and webhooks see. Locked sessions
-(before the workspace's `lockedBefore`) keep what they carry. A write made with `rerate=false`
+(before the workspace's `lockedBefore`, or in a member's submitted or approved period) keep
+what they carry, the lock held as a condition of the page's commit as a member's write holds
+it (`services/locks.py`). A write made with `rerate=false`
 carries `keepRates` on its item, and no job comes of it.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from stint import jsonio
-from stint.services import rates
+from stint import dispatch, jsonio
+from stint.errors import Conflict, ServiceUnavailable
+from stint.services import locks, rates
 from stint.store import (
     WORKSPACE_SK,
     Change,
     Put,
-    Store,
+    StaleRead,
     UnitOfWork,
     entity_of,
     from_item,
@@ -37,6 +41,11 @@ from stint.store import (
 log = logging.getLogger(__name__)
 
 PAGE = 100  # sessions a job reads per step
+# Tries of a page in one run while DynamoDB throttles or fails (after botocore's own retries):
+# a run that fails leaves its job to come back only after the queue's visibility timeout
+# (6 minutes), and a job is a chain of pages, so every failed run delays all the pages after it.
+PAGE_ATTEMPTS = 4
+_PAGE_BACKOFF_SECONDS = 0.2
 KEEP_RATES = "keepRates"  # on an item written with `rerate=false`: no re-rating comes of it
 # What a project's sessions are priced by, beside the members' rates.
 _PROJECT_PRICING = ("hourlyRate", "roundingMethod", "roundingMinutes")
@@ -130,12 +139,38 @@ def rerate_page(job: Job) -> tuple[int, Job | None]:
         )
         changes = _repriced(store, job, records)
         if changes:
-            store.commit(changes)
-        return len(changes), token
+            try:
+                store.commit(changes)
+            except Conflict as error:  # a lock set meanwhile: read the page again
+                log.info("re-rating a page again: %s", error)
+                raise StaleRead() from error
+        return sum(isinstance(change, Put) for change in changes), token
 
-    written, token = retrying(attempt)
+    written, token = _transient_retried(lambda: retrying(attempt))
     following = Job(job.workspace_id, job.personal, job.project_id, job.user_id, token)
     return written, following if token else None
+
+
+def _transient_retried(run: Any) -> tuple[int, str | None]:
+    """`run` (a page, from its reads), again after a backoff while DynamoDB throttles or fails,
+    up to PAGE_ATTEMPTS times. Each try reads the page afresh and writes only the sessions
+    still priced otherwise, on the seq it read, so a try after one that committed part of the
+    page (its first transaction) writes the rest, and nothing twice."""
+    for attempt in range(1, PAGE_ATTEMPTS + 1):
+        try:
+            result: tuple[int, str | None] = run()
+            return result
+        except Exception as error:
+            transient = isinstance(error, ServiceUnavailable) or dispatch.is_transient(error)
+            if attempt == PAGE_ATTEMPTS or not transient:
+                raise
+            log.warning("re-rating page failed, trying again: %r", error)
+            page_backoff(attempt)
+    raise AssertionError("unreachable")
+
+
+def page_backoff(attempt: int) -> None:
+    time.sleep(_PAGE_BACKOFF_SECONDS * 2 ** (attempt - 1))
 
 
 def _of_member(job: Job) -> Any:
@@ -145,11 +180,14 @@ def _of_member(job: Job) -> Any:
     return keep
 
 
-def _repriced(store: Store, job: Job, records: list[dict[str, Any]]) -> list[Change]:
+def _repriced(store: UnitOfWork, job: Job, records: list[dict[str, Any]]) -> list[Change]:
     """The writes of the sessions of `records` whose price changed (running and locked ones
     left as they are)."""
     workspace = store.read(WORKSPACE_SK)
-    locked_before = str(((workspace or {}).get("settings") or {}).get("lockedBefore") or "")
+    locked_before = ((workspace or {}).get("settings") or {}).get("lockedBefore")
+    # Locked sessions keep what they carry: the lock's rule (before `lockedBefore`, or in a
+    # member's submitted or approved period) read now and held as the commit's conditions.
+    lock = locks.SessionLock(_ANYONE, str(locked_before) if locked_before else None)
     tasks = store.get_many("task", {str(r["taskId"]) for r in records})
     projects = store.get_many("project", {str(t["projectId"]) for t in tasks.values()})
     owner = job.workspace_id if job.personal else _ANYONE
@@ -162,11 +200,15 @@ def _repriced(store: Store, job: Job, records: list[dict[str, Any]]) -> list[Cha
             or task is None
             or record.get("running")
             or (job.project_id is not None and project["id"] != job.project_id)
-            or str(record["startTimestamp"]) < locked_before
         ):
             continue
         session = entity_of(record)
         priced = rates.priced(session, task, project, workspace, owner)
-        if any(priced.get(f) != session.get(f) for f in rates.SESSION_MONEY):
-            changes.append(Put("session", priced, expect_seq=int(record["seq"])))
-    return changes
+        if all(priced.get(f) == session.get(f) for f in rates.SESSION_MONEY):
+            continue
+        try:
+            lock.admit(store, record, None)
+        except Conflict:
+            continue  # locked
+        changes.append(Put("session", priced, expect_seq=int(record["seq"])))
+    return [*changes, *lock.conditions()] if changes else []

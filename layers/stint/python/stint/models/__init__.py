@@ -12,14 +12,23 @@ A module a job, each re-exported here (`from stint.models import X` is the way t
 - `entities`: the kinds' entities (projects, categories, clients, tasks, sessions, subtasks,
   tags),
   registered in `ENTITY_MODELS` with `@entity_model`;
-- `users`, `catalog`, `tasks`, `sessions`, `batch`, `tags`, `timer`, `workspaces`, `webhooks`,
-  `reports`, `sync`: each
+- `users`, `catalog`, `tasks`, `sessions`, `batch`, `tags`, `timer`, `workspaces`, `approvals`,
+  `webhooks`, `reports`, `sync`: each
   area's request bodies and answers, as the functions serve them;
 - `responses`: the error body and the responses a route's decorator declares.
 """
 
 from __future__ import annotations
 
+from stint.models.approvals import (
+    Approval,
+    ApprovalBody,
+    ApprovalDecision,
+    ApprovalEnvelope,
+    ApprovalList,
+    ApprovalStatus,
+    ApprovalTotals,
+)
 from stint.models.base import (
     BaseModel,
     Ignored,
@@ -52,12 +61,14 @@ from stint.models.catalog import (
     ProjectEnvelope,
     ProjectFields,
     ProjectList,
+    ProjectMemberFields,
 )
 from stint.models.entities import (
     ENTITY_MODELS,
     Category,
     Client,
     Project,
+    ProjectMember,
     RoundingMethod,
     Session,
     SessionType,
@@ -97,6 +108,7 @@ from stint.models.reports import (
     WeeklyTotals,
 )
 from stint.models.responses import (
+    PERIOD_LOCKED,
     ErrorBody,
     ErrorDetail,
     GatewayMessage,
@@ -232,6 +244,7 @@ __all__ = [
     "MAX_BATCH",
     "MAX_SESSION_SECONDS",
     "NOTE_MAX",
+    "PERIOD_LOCKED",
     "PLANNED_BUDGET_MAX",
     "PLANNED_HOURS_MAX",
     "PLANNED_SECONDS_MAX",
@@ -239,6 +252,13 @@ __all__ = [
     "TAG_NAME_MAX",
     "TITLE_MAX",
     "Amount",
+    "Approval",
+    "ApprovalBody",
+    "ApprovalDecision",
+    "ApprovalEnvelope",
+    "ApprovalList",
+    "ApprovalStatus",
+    "ApprovalTotals",
     "BaseModel",
     "BatchCreate",
     "BatchDelete",
@@ -295,6 +315,8 @@ __all__ = [
     "ProjectEnvelope",
     "ProjectFields",
     "ProjectList",
+    "ProjectMember",
+    "ProjectMemberFields",
     "QueuedDelivery",
     "QueuedDeliveryEnvelope",
     "ReportGroup",

@@ -7,7 +7,7 @@ from typing import NotRequired
 from pydantic import Field, StrictBool
 from typing_extensions import TypedDict
 
-from stint.models.base import BaseModel, RequestBody, absent
+from stint.models.base import BaseModel, Ignored, RequestBody, absent
 from stint.models.entities import Category, Client, Project, RoundingMethod
 from stint.models.money import HourlyRate, PlannedBudget, PlannedHours
 from stint.models.values import ClientId, Color, IgnoredTimestamp, RoundingMinutes, Title
@@ -28,6 +28,10 @@ class ProjectFields(RequestBody):
     hourlyRate: HourlyRate | None = None
     plannedDurationHours: PlannedHours | None = None
     plannedBudget: PlannedBudget | None = None
+    isPublic: StrictBool = absent(
+        "False: in a shared workspace only its members, owners, admins and managers see it"
+    )
+    members: Ignored = None
     workspaceId: ClientId = absent("The workspace to create it in (default: the personal one)")
     id: ClientId = absent()
     lastUpdated: IgnoredTimestamp | None = None
@@ -38,6 +42,15 @@ class CategoryFields(RequestBody):
     workspaceId: ClientId = absent("The workspace to create it in (default: the personal one)")
     id: ClientId = absent()
     lastUpdated: IgnoredTimestamp | None = None
+
+
+class ProjectMemberFields(RequestBody):
+    """A project member's rates (`null` or left out: none; the rates of the workspace member
+    apply); the entry sent back as it was got passes (its `userId` is the path's)."""
+
+    billableRate: HourlyRate | None = None
+    costRate: HourlyRate | None = None
+    userId: ClientId = absent()
 
 
 class ClientFields(RequestBody):

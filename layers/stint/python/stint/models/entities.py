@@ -37,6 +37,14 @@ TaskStatus = Literal["todo", "in_progress", "paused", "completed"]
 SessionType = Literal["session", "break", "long-break"]
 
 
+class ProjectMember(BaseModel):
+    """A member of a project: they see it while it is private, at these rates."""
+
+    userId: str
+    billableRate: ExactNumber | None = Field(None, description="Their billable rate here")
+    costRate: ExactNumber | None = Field(None, description="What an hour of theirs costs here")
+
+
 @entity_model("project")
 class Project(BaseModel):
     id: str
@@ -51,6 +59,16 @@ class Project(BaseModel):
     hourlyRate: ExactNumber | None = None
     plannedDurationHours: ExactNumber | None = None
     plannedBudget: ExactNumber | None = None
+    isPublic: bool = Field(
+        True,
+        description="False: in a shared workspace only its `members` and the owners, admins "
+        "and managers see it and all under it",
+    )
+    members: list[ProjectMember] = Field(
+        default_factory=list,
+        description="Who sees it while private, with their rates here (read-only: "
+        "`PUT /v1/projects/{projectId}/members/{userId}` and `DELETE` change it)",
+    )
     lastUpdated: str
 
 

@@ -61,6 +61,13 @@ def returns_nothing(description: str) -> OpenAPIResponse:
     return {"description": description, "content": {}}
 
 
+# What a route that writes sessions answers a writer whom locked time binds.
+PERIOD_LOCKED = (
+    "`period_locked`: a session in locked time (the workspace's `lockedBefore`, or a period"
+    " submitted for approval) for a manager or member"
+)
+
+
 def fails(description: str) -> OpenAPIResponse:
     """An error response: the error body, `{"error": {code, message, details?}}`."""
     return {"description": description, "content": {"application/json": {"model": ErrorBody}}}

@@ -120,5 +120,5 @@ if TYPE_CHECKING:  # mypy cannot read Literals built from the registry; pydantic
     SearchType = str
 else:
     KindName = Literal[kinds.NAMES]
-    TriggerType = Literal[(*kinds.TRIGGERS, "stopped_time")]
+    TriggerType = Literal[(*kinds.TRIGGERS, "stopped_time", "approval")]
     SearchType = Literal[kinds.SEARCHABLE]

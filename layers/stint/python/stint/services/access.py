@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from stint.errors import Forbidden, invalid_field, not_found
 from stint.models import Role
+from stint.services import locks
 from stint.services.common import ID_PATTERN, Caller
 from stint.store import (
     WORKSPACE_SK,
@@ -28,7 +29,7 @@ from stint.store import (
 )
 
 # What a role may do (docs/API.md, "Workspaces"): actions by the roles that may take them.
-Action = Literal["manage", "delete", "members", "catalog", "everyone"]
+Action = Literal["manage", "delete", "members", "catalog", "everyone", "audience"]
 _MANAGERS: frozenset[Role] = frozenset({"owner", "admin", "manager"})
 _ALLOWED: dict[Action, frozenset[Role]] = {
     "manage": frozenset({"owner", "admin"}),  # rename, change settings
@@ -36,6 +37,7 @@ _ALLOWED: dict[Action, frozenset[Role]] = {
     "members": frozenset({"owner", "admin"}),  # invite, remove, change roles
     "catalog": _MANAGERS,  # projects, categories, clients, tags; deleting tasks (or the setting)
     "everyone": _MANAGERS,  # every member's sessions, reports of everyone, stopping any timer
+    "audience": _MANAGERS,  # who sees a private project: its members
 }
 _WHAT: dict[Action, str] = {
     "manage": "change the workspace",
@@ -43,6 +45,7 @@ _WHAT: dict[Action, str] = {
     "members": "manage the workspace's members",
     "catalog": "change the workspace's catalog",
     "everyone": "act on other members' time",
+    "audience": "choose who sees a project",
 }
 
 
@@ -81,7 +84,11 @@ class Membership:
         return Store(caller.user_id, self.workspace_id)
 
     def unit(self, caller: Caller) -> UnitOfWork:
-        return UnitOfWork(caller.user_id, self.workspace_id)
+        """A unit of work in the workspace, its writes of sessions held to the locks that bind
+        the caller (`stint.services.locks`)."""
+        unit = UnitOfWork(caller.user_id, self.workspace_id)
+        unit.gate = locks.gate(caller.user_id, self.role, self.record)
+        return unit
 
 
 def personal(caller: Caller) -> Membership:
@@ -198,14 +205,85 @@ Use = Literal["read", "write", "delete"]
 
 def check(caller: Caller, member: Membership, kind: str, record: dict[str, Any], use: Use) -> None:
     """May the caller, as `member`, `use` this entity of the workspace? A member reads and
-    writes their own sessions only (another's is a 404, as if absent); the catalog is the
-    managers' (or everyone's, with `membersManageCatalog`), and so is deleting tasks."""
+    writes their own sessions only (another's is a 404, as if absent), and nothing of a private
+    project they do not see (`visible`: a 404); the catalog is the managers' (or everyone's,
+    with `membersManageCatalog`), and so is deleting tasks."""
+    others = kind == "session" and record.get("userId", caller.user_id) != caller.user_id
+    if others and not member.may("everyone"):
+        raise not_found(kind, str(record["id"]))
+    seen(caller, member, kind, record)
     if kind == "session":
-        if record.get("userId", caller.user_id) != caller.user_id and not member.may("everyone"):
-            raise not_found(kind, str(record["id"]))
         return
     if use == "delete" or (use == "write" and kind in _CATALOG_KINDS):
         member.require("catalog")
+
+
+# ----------------------------------------------------------------------------- private projects
+
+# What a private project hides with it: itself, its tasks, their subtasks and sessions.
+UNDER_PROJECT = frozenset({"project", "task", "subtask", "session"})
+
+
+def sees_all(member: Membership) -> bool:
+    """Whether the caller sees every project of the workspace: owners, admins and managers of a
+    shared one, and everyone in their personal one."""
+    return member.personal or member.may("everyone")
+
+
+def sees_project(caller: Caller, member: Membership, project: dict[str, Any] | None) -> bool:
+    """The rule (docs/API.md, "Private projects"): a project and all under it is seen by
+    everyone in its workspace while it is public; while private, by its `members` and those who
+    see all (`sees_all`). A project that is gone hides nothing."""
+    if project is None or sees_all(member) or project.get("isPublic", True):
+        return True
+    return any(entry.get("userId") == caller.user_id for entry in project.get("members") or ())
+
+
+def seen(
+    caller: Caller,
+    member: Membership,
+    kind: str,
+    record: dict[str, Any],
+    field: str | None = None,
+) -> None:
+    """An entity the caller does not see is as if absent: a 404, or for a body's `field` a 400
+    naming it (what an id that names nothing of theirs is)."""
+    if not visible(caller, member, [{**record, "kind": kind}]):
+        if field is not None:
+            raise invalid_field(field, f"no {kind} with id {record['id']!r}")
+        raise not_found(kind, str(record["id"]))
+
+
+def visible(
+    caller: Caller, member: Membership, records: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The stored records (each with its `kind`) of the workspace that the caller sees, in
+    their order: every one for those who see all (no read); else each under a project only if
+    `sees_project` allows its project, read with the tasks they name in at most two
+    BatchGetItems (what a page names, never the whole workspace)."""
+    if sees_all(member) or not any(r.get("kind") in UNDER_PROJECT for r in records):
+        return records
+    store = member.store(caller)
+    tasks = {str(r["id"]): r for r in records if r.get("kind") == "task"}
+    named = {str(r["taskId"]) for r in records if r.get("kind") in ("subtask", "session")}
+    tasks.update(store.get_many("task", named - set(tasks)))
+    projects = {str(r["id"]): r for r in records if r.get("kind") == "project"}
+    wanted = {str(t["projectId"]) for t in tasks.values() if t.get("projectId")}
+    projects.update(store.get_many("project", wanted - set(projects)))
+
+    def project_id(record: dict[str, Any]) -> str | None:
+        kind = record.get("kind")
+        if kind == "project":
+            return str(record["id"])
+        task = record if kind == "task" else tasks.get(str(record.get("taskId")))
+        return str(task["projectId"]) if task and task.get("projectId") else None
+
+    return [
+        record
+        for record in records
+        if record.get("kind") not in UNDER_PROJECT
+        or sees_project(caller, member, projects.get(project_id(record) or ""))
+    ]
 
 
 def time_scopes(

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from stint.errors import Conflict, StintError, invalid_field
 from stint.models import CategoryFields, ClientFields, ProjectFields, new_entity
 from stint.rerating import KEEP_RATES
-from stint.services import access, entities, users
+from stint.services import access, entities, private_projects, users
 from stint.services.common import Caller, Versioned, new_id
 from stint.services.entities import (
     delete,
@@ -91,6 +91,7 @@ def list_projects(
         limit=limit,
         next_token=next_token,
         keep=keep,
+        seen=entities.seen_by(caller, member),
     )
 
 
@@ -111,7 +112,7 @@ def update_project(
             raise Conflict("The default project cannot be archived", code="default_project")
         if not rerate:
             project[KEEP_RATES] = True
-        return []
+        return private_projects.audience_marks(entity_of(record), project)
 
     result = patch(caller, "project", project_id, fields, if_match, rule)
     result.entity.pop(KEEP_RATES, None)

@@ -3,6 +3,7 @@ DELETE path (docs/DESIGN.md, "The change sequence"), and a page of a kind."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -93,11 +94,29 @@ def patch(
         on_conflict = common.check_if_match(if_match, record)
         entity = {**entity_of(record), **fixed_workspace(fields.written(), record)}
         changes = parent_guard(store, kind, entity, before=record)
+        _moved_where_seen(caller, member, store, kind, entity, record)
         if rule is not None:
             changes += rule(store, record, entity)
         return save(store, rewrite(kind, record, entity, on_conflict=on_conflict), *changes)
 
     return retrying(attempt)
+
+
+def _moved_where_seen(
+    caller: Caller,
+    member: access.Membership,
+    store: Store,
+    kind: str,
+    entity: dict[str, Any],
+    record: dict[str, Any],
+) -> None:
+    """An entity moves only to a parent the caller sees (else a 400 naming the field, as a
+    parent that does not exist)."""
+    parent = KINDS[kind].parent
+    moved_to = entity.get(parent.field) if parent is not None else None
+    if parent is not None and moved_to and moved_to != record.get(parent.field):
+        target = load(store, parent.kind, str(moved_to))
+        access.seen(caller, member, parent.kind, target, f"{kind}.{parent.field}")
 
 
 # The changes that delete an entity as read (and what goes with it), given the error its
@@ -228,12 +247,24 @@ def list_page(
     limit: int,
     next_token: str | None,
     keep: Callable[[dict[str, Any]], bool] = lambda _: True,
+    seen: Seen | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """A page of the caller's entities of a kind, all of them or a parent's `(kind, id)`."""
+    """A page of the caller's entities of a kind, all of them or a parent's `(kind, id)`; with
+    `seen`, only those it leaves (what the caller sees: `seen_by`), so a page may be short."""
     records, token = store.entities_page(
         kind, parent=parent, limit=limit, next_token=next_token, keep=keep
     )
+    if seen is not None:
+        records = seen(records)
     return [entity_of(r) for r in records], token
+
+
+# What of a page of stored records the caller sees (`access.visible` for one workspace).
+Seen = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
+
+
+def seen_by(caller: Caller, member: access.Membership) -> Seen:
+    return functools.partial(access.visible, caller, member)
 
 
 def list_across(
@@ -265,7 +296,9 @@ def list_across(
     found: list[dict[str, Any]] = []
     for index in range(start, len(where)):
         store = where[index].store(caller)
-        page, inner = list_page(store, kind, limit=limit - len(found), next_token=inner, keep=keep)
+        seen = seen_by(caller, where[index])
+        left = limit - len(found)
+        page, inner = list_page(store, kind, limit=left, next_token=inner, keep=keep, seen=seen)
         found += page
         if inner:
             return found, jsonio.to_token({"w": ids[index], "k": inner})

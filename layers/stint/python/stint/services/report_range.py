@@ -171,7 +171,7 @@ def read_range(caller: Caller, query: ReportQuery, *, naming: tuple[str, ...] = 
         if entity_id is not None:  # the one workspace that holds it (not the caller's: 404)
             holder = access.locate(caller, kind, entity_id)
             where = [(m, user) for m, user in where if m.workspace_id == holder.workspace_id]
-            load(holder.store(caller), kind, entity_id)
+            access.seen(caller, holder, kind, load(holder.store(caller), kind, entity_id))
     found = Range([], 0, {}, {}, money=all(member.sees_money for member, _ in where))
     for member, user_id in where:
         _read_workspace(caller, member, user_id, query, naming, found)
@@ -215,6 +215,8 @@ def _read_workspace(
         project = projects.get(task["projectId"]) if task else None
         if task is None or project is None or not _kept(query, task, project):
             # Filtered out; or deleted (with this session) while we read.
+            continue
+        if not access.sees_project(caller, member, project):  # private, not the caller's
             continue
         if session.get("type", WORK) != WORK:
             found.breaks += _duration(session, now)

@@ -39,13 +39,18 @@ def search(
         if parent is None:
             raise invalid_field("parentId", f"a {kind} has no parent")
         holder = access.locate(caller, parent.kind, parent_id)
-        load(holder.store(caller), parent.kind, parent_id)  # no such parent of theirs: 404
+        # No such parent of theirs, or one they do not see: 404.
+        access.seen(caller, holder, parent.kind, load(holder.store(caller), parent.kind, parent_id))
         where = [m for m in where if m.workspace_id == holder.workspace_id]
         scope = (parent.kind, parent_id)
     candidates = [
         record
         for member in where
-        for record in member.store(caller).all_entities(kind, parent=scope, page_size=_PAGE)
+        for record in access.visible(
+            caller,
+            member,
+            list(member.store(caller).all_entities(kind, parent=scope, page_size=_PAGE)),
+        )
     ]
     needle = (name or "").strip().casefold()
     title = KINDS[kind].title_field  # a tag's is its `name`

@@ -30,6 +30,7 @@ from stint.services.entities import delete, plan_delete, rewrite
 from stint.services.task_state import set_completion
 from stint.store import (
     RUNNING_SK,
+    WORKSPACE_SK,
     Change,
     Committed,
     Delete,
@@ -132,8 +133,10 @@ def check_session_path(body: SessionBody, path_id: str | None) -> None:
 
 
 def session_keys(body: SessionBody, path_id: str | None) -> list[str]:
-    """What a write of `body` reads of what it names directly: read ahead in one round trip."""
+    """What a write of `body` reads of what it names directly: read ahead in one round trip
+    (with the workspace's record, whose rates price the session: services/rates.py)."""
     return [
+        WORKSPACE_SK,
         *([entity_sk("session", path_id)] if path_id is not None else []),
         *([entity_sk("task", body.task.id)] if body.task and body.task.id else []),
         *([RUNNING_SK] if body.session.duration is None else []),
@@ -187,6 +190,7 @@ def plan_write(
         raise PreconditionFailed("If-Match given, but there is no such session")
     on_conflict = check_if_match(if_match, existing) if existing else None
     task_id = _task_id(store, caller, body)
+    _task_seen(store, caller, member, body, task_id)
     check_subtask(store, body.session.subtaskId, task_id)
     session = session_entity(session_id, task_id, body.session, edited=existing is not None)
     session["userId"] = entity_of(existing)["userId"] if existing else caller.user_id
@@ -229,6 +233,25 @@ def _task_id(store: UnitOfWork, caller: Caller, body: SessionBody) -> str:
     else:
         store.require("task", task["id"])
     return str(task["id"])
+
+
+def _task_seen(
+    store: UnitOfWork, caller: Caller, member: Membership, body: SessionBody, task_id: str
+) -> None:
+    """A session goes only on a task the caller sees (access.sees_project): a task named by id
+    is a 404 otherwise, a project named by the body a 400 naming the field that named it."""
+    task = None if access.sees_all(member) else store.get("task", task_id)
+    if task is None or access.visible(caller, member, [task]):
+        return
+    if body.task.id is not None:
+        raise not_found("task", task_id)
+    project = body.project
+    field = (
+        "task.projectId"
+        if project is None
+        else f"project.{'title' if project.id is None else 'id'}"
+    )
+    raise invalid_field(field, "names a project the caller does not see")
 
 
 def check_subtask(
@@ -326,6 +349,7 @@ def list_sessions(
         records, token = member.store(caller).query_page(
             between=(low, high), index="byStart", limit=limit, next_token=None, keep=keep
         )
+        records = access.visible(caller, member, records)
         more = more or token is not None
         found += [((r["start"], member.workspace_id, r["sk"]), r) for r in records]
     found.sort(key=lambda pair: pair[0])

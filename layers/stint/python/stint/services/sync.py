@@ -24,7 +24,7 @@ from stint import jsonio
 from stint.config import settings
 from stint.errors import StintError, ValidationFailed
 from stint.kinds import KINDS
-from stint.services import access, workspaces
+from stint.services import access, private_projects, workspaces
 from stint.services.common import Caller
 from stint.store import COUNTER_SK, WORKSPACE_SK, batch_get, entity_of, workspace_pk
 from stint.timeutil import format_timestamp, utc_now
@@ -52,11 +52,15 @@ class SyncToken:
     user: str  # whose workspaces it counts
     # while a full read of a workspace pages: its tombstones up to here are not news
     bases: dict[str, int] = field(default_factory=dict)
+    # the workspaces where the caller saw every project (None: a token from before it was kept)
+    overseen: list[str] | None = None
 
     def encode(self) -> str:
         fields: dict[str, Any] = {"p": self.positions, "t": self.issued, "u": self.user}
         if self.bases:
             fields["b"] = self.bases
+        if self.overseen is not None:
+            fields["o"] = self.overseen
         return jsonio.to_token(fields)
 
     @classmethod
@@ -68,7 +72,9 @@ class SyncToken:
                 bases = {user_id: fields["b"]} if fields.get("b") is not None else {}
             else:
                 positions, bases = fields["p"], fields.get("b", {})
-            token = cls(dict(positions), fields["t"], fields["u"], dict(bases))
+            overseen = fields.get("o")
+            overseen = None if overseen is None else list(overseen)
+            token = cls(dict(positions), fields["t"], fields["u"], dict(bases), overseen)
         except jsonio.OverLimit as error:
             raise ValidationFailed(f"syncToken: {error}", code="invalid_json") from error
         except (ValueError, KeyError, TypeError, AttributeError) as error:
@@ -76,7 +82,7 @@ class SyncToken:
         numbers = [token.issued, *token.positions.values(), *token.bases.values()]
         if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in numbers):
             raise _invalid()
-        keys = [*token.positions, *token.bases]
+        keys = [*token.positions, *token.bases, *(token.overseen or ())]
         if not isinstance(token.user, str) or not all(isinstance(k, str) for k in keys):
             raise _invalid()
         return token
@@ -137,6 +143,8 @@ def sync(caller: Caller, sync_token: str | None, limit: int) -> dict[str, Any]:
     grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
     has_more = False
     left = limit
+    if token is not None and token.overseen is not None:
+        left -= _sight_changes(caller, mine, token, grouped)
     for found in mine:
         workspace_id, upto = found.member.workspace_id, found.upto
         after = known.get(workspace_id, 0)
@@ -153,9 +161,13 @@ def sync(caller: Caller, sync_token: str | None, limit: int) -> dict[str, Any]:
             break
         store = found.member.store(caller)
         records, more = store.changes(after, upto, left)
-        for record in records:
-            _add(grouped, record, bases.get(workspace_id), caller.user_id)
-        left -= len(records)
+        base = bases.get(workspace_id)
+        listed, gone = private_projects.changes_seen(caller, found.member, records, base)
+        for record in listed:
+            _add(grouped, record, base, caller.user_id)
+        grouped["deleted"] += gone
+        # A subtree an audience change re-sends counts too (a page may go over `limit` by it).
+        left = max(left - max(len(records), len(listed) + len(gone)), 0)
         if more:
             positions[workspace_id] = int(records[-1]["seq"]) if records else after
             has_more = True
@@ -169,13 +181,56 @@ def sync(caller: Caller, sync_token: str | None, limit: int) -> dict[str, Any]:
         stamp = format_timestamp(utc_now())
         grouped["deleted"].append({"type": "workspace", "id": workspace_id, "lastUpdated": stamp})
     issued = token.issued if token and has_more else now
-    next_token = SyncToken(positions, issued, _user_tag(caller.user_id), bases if has_more else {})
+    overseen = sorted(f.member.workspace_id for f in mine if access.sees_all(f.member))
+    user = _user_tag(caller.user_id)
+    next_token = SyncToken(positions, issued, user, bases if has_more else {}, overseen)
     page: dict[str, Any] = {"syncToken": next_token.encode(), "hasMore": has_more}
     # Always the whole list (small, read with the counters): a client keeps it up to date by
     # replacing its own.
     page["workspaces"] = [workspaces.view(found.member, personal_record) for found in mine]
-    page.update(grouped)
+    page.update(_once(grouped))
     return page
+
+
+def _sight_changes(
+    caller: Caller, mine: list[_Now], token: SyncToken, grouped: dict[str, list[dict[str, Any]]]
+) -> int:
+    """A role change since the token (a manager made a member, or back) changes what the caller
+    sees of every private project of that workspace: each one's subtree as it is now, listed or
+    deleted (`private_projects.sight_changed`). How many entries that made."""
+    made = 0
+    for found in mine:
+        workspace_id = found.member.workspace_id
+        if workspace_id not in token.positions:  # new to the client: read whole anyway
+            continue
+        if (workspace_id in (token.overseen or ())) == access.sees_all(found.member):
+            continue
+        listed, gone = private_projects.sight_changed(caller, found.member)
+        for record in listed:
+            _add(grouped, record, None, caller.user_id)
+        grouped["deleted"] += gone
+        made += len(listed) + len(gone)
+    return made
+
+
+def _once(grouped: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    """Each entity once (a subtree re-sent may repeat a change of the same page), and not in
+    `deleted` when it is listed live: both were read after the page's counter, so any later
+    change has a later seq and comes in the next sync."""
+    lists = {
+        name: list({e["id"]: e for e in entities}.values())
+        for name, entities in grouped.items()
+        if name != "deleted"
+    }
+    live = {(kind.name, e["id"]) for kind in KINDS.values() for e in lists.get(kind.plural, [])}
+    deleted = {
+        (d["type"], d["id"]): d
+        for d in grouped.get("deleted", [])
+        if (d["type"], d["id"]) not in live
+    }
+    if deleted:
+        lists["deleted"] = list(deleted.values())
+    return {name: entities for name, entities in lists.items() if entities}
 
 
 def _add(

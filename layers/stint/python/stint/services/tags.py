@@ -39,7 +39,6 @@ from stint.store import (
     UnitOfWork,
     entity_of,
     entity_sk,
-    fits_one_transaction,
     normalized_title,
     retrying,
     title_guard_sk,
@@ -231,7 +230,7 @@ def delete_tag(caller: Caller, tag_id: str, *, if_match: str | None) -> None:
             Tally(TAG_COUNT_SK, -1),
             Delete("tag", tag_id, int(record["seq"]), on_conflict=on_conflict),
         ]
-        if fits_one_transaction([*untagged, *tag_deletion]):
+        if store.fits_one_transaction(*tag_deletion):  # the sessions' lock checks too
             store.add(*tag_deletion)
             store.commit_unless_changed()
             return

@@ -21,6 +21,7 @@ from stint.store import (
     PROFILE_SK,
     Change,
     Delete,
+    Mark,
     Put,
     Require,
     Store,
@@ -43,14 +44,15 @@ def create_task(
     )
     store = member.unit(caller)
     if path_project_id is not None:
-        load(store, "project", path_project_id)
+        access.seen(caller, member, "project", load(store, "project", path_project_id))
         if fields.projectId is not None and fields.projectId != path_project_id:
             raise invalid_field("task.projectId", "must equal the project in the path")
         project_id = path_project_id
         missing: StintError = invalid_field("projectId", "the project was deleted")
     elif fields.projectId is not None:
         project_id = fields.projectId
-        load_field(store, "project", project_id, "task.projectId")
+        project = load_field(store, "project", project_id, "task.projectId")
+        access.seen(caller, member, "project", project, "task.projectId")
         missing = invalid_field("task.projectId", f"no project with id {project_id!r}")
     else:
         store.prefetch(PROFILE_SK)  # the profile names the default project
@@ -126,11 +128,14 @@ def list_tasks(
     member = access.locate(caller, "project", project_id)
     store = member.store(caller)
     if project_must_exist:
-        load(store, "project", project_id)
+        access.seen(caller, member, "project", load(store, "project", project_id))
     if workspace_id is not None and member.workspace_id != workspace_id:
         return [], None
     parent = ("project", project_id)
-    return list_page(store, "task", parent=parent, limit=limit, next_token=next_token, keep=keep)
+    seen = entities.seen_by(caller, member)
+    return list_page(
+        store, "task", parent=parent, limit=limit, next_token=next_token, keep=keep, seen=seen
+    )
 
 
 def update_task(
@@ -140,7 +145,8 @@ def update_task(
         completion_patched(record, task)
         if task.get("assigneeId") != record.get("assigneeId"):  # a member of its workspace
             assignee(caller, access.membership(caller, store.workspace_id), task.get("assigneeId"))
-        return []
+        # Moved: who sees its subtasks and sessions may have changed (docs/DESIGN.md).
+        return [Mark("task", task_id)] if task["projectId"] != record["projectId"] else []
 
     return patch(caller, "task", task_id, fields, if_match, rule)
 
@@ -179,8 +185,9 @@ def delete_task(caller: Caller, task_id: str, *, cascade: bool, if_match: str | 
 
 def create_subtask(caller: Caller, task_id: str, fields: SubtaskFields) -> Versioned:
     # A failed condition here is a domain error, never a stale read: no `retrying`.
-    store = access.locate(caller, "task", task_id).unit(caller)
-    load(store, "task", task_id)
+    member = access.locate(caller, "task", task_id)
+    store = member.unit(caller)
+    access.seen(caller, member, "task", load(store, "task", task_id))
     if fields.taskId is not None and fields.taskId != task_id:
         raise invalid_field("subtask.taskId", "must equal the task in the path")
     if fields.title is None:
@@ -204,8 +211,9 @@ def create_subtask(caller: Caller, task_id: str, fields: SubtaskFields) -> Versi
 def list_subtasks(
     caller: Caller, task_id: str, *, limit: int, next_token: str | None
 ) -> tuple[list[dict[str, Any]], str | None]:
-    store = access.locate(caller, "task", task_id).store(caller)
-    load(store, "task", task_id)
+    member = access.locate(caller, "task", task_id)
+    store = member.store(caller)
+    access.seen(caller, member, "task", load(store, "task", task_id))
     return list_page(store, "subtask", parent=("task", task_id), limit=limit, next_token=next_token)
 
 

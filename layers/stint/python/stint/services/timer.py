@@ -58,6 +58,7 @@ def apply_event(
         store, now = member.unit(caller), utc_now()
         store.prefetch(entity_sk("task", task_id), RUNNING_SK)  # one round trip
         record = load(store, "task", task_id)
+        access.seen(caller, member, "task", record)
         on_conflict = check_if_match(if_match, record)
         task = entity_of(record)
         refuse_completed(task, event)
@@ -133,6 +134,7 @@ def start_timer(caller: Caller, body: TimerStart) -> TimerStarted:
         store, now = member.unit(caller), utc_now()
         store.prefetch(entity_sk("task", body.taskId), RUNNING_SK)  # one round trip
         record = load_field(store, "task", body.taskId, "taskId")
+        access.seen(caller, member, "task", record, "taskId")
         task = entity_of(record)
         refuse_completed(task)
         # The next round trip: the running session (to stop it) and the project (the answer).

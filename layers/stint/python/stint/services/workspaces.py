@@ -583,6 +583,8 @@ def workspace_timers(caller: Caller, workspace_id: str) -> list[dict[str, Any]]:
         if task is None:  # deleted since the session was read
             continue
         project = projects.get((pk, entity_sk("project", task["projectId"])), {})
+        if not access.sees_project(caller, member, project):  # private, not the caller's
+            continue
         user_id = str(entity_of(session)["userId"])
         entry = entries[user_id]
         timers.append(

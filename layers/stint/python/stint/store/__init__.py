@@ -5,8 +5,8 @@ By job, each module small enough to read at once:
 - `keys`          every key of the table (the table of keys is its docstring) and the codec
                   between Python values and DynamoDB attributes (`to_item`, `from_item`)
 - `reads`         point reads of a partition, `batch_get`, queries by page and page tokens
-- `changes`       the changes a commit writes (`Put`, `Delete`, `Require`, `Guard`,
-                  `PutProfile`, `Tally`), each building its own DynamoDB actions and saying
+- `changes`       the changes a commit writes (`Put`, `Delete`, `Require`, `Guard`, `Mark`,
+                  `PutProfile`, `Tally`, `Holds`), each building its own DynamoDB actions and saying
                   what a read of its item sees before the commit; `merged`, one per item
 - `unit`          a workspace's partition as a user works in it (`Store`) and the unit of
                   work of one attempt of a read-then-write operation (`UnitOfWork`): reads
@@ -28,6 +28,8 @@ from stint.store.changes import (
     Delete,
     Draft,
     Guard,
+    Holds,
+    Mark,
     Put,
     PutProfile,
     Require,
@@ -35,6 +37,7 @@ from stint.store.changes import (
 )
 from stint.store.idempotency import IdempotencyRecords
 from stint.store.keys import (
+    APPROVAL_PREFIX,
     COUNTER_SK,
     IDEMPOTENCY_PREFIX,
     INVITATION_PREFIX,
@@ -47,6 +50,7 @@ from stint.store.keys import (
     WEBHOOK_COUNT_SK,
     WEBHOOK_PREFIX,
     WORKSPACE_SK,
+    approval_sk,
     children_prefix,
     entity_of,
     entity_sk,
@@ -57,6 +61,7 @@ from stint.store.keys import (
     item_key,
     kind_prefix,
     kind_range,
+    member_lock_sk,
     normalized_title,
     parent_key,
     title_guard_sk,
@@ -86,11 +91,12 @@ from stint.store.transactions import (
     retrying,
     send_writes_now,
 )
-from stint.store.unit import Committed, Store, UnitOfWork, fits_one_transaction
+from stint.store.unit import Committed, SessionGate, Store, UnitOfWork, fits_one_transaction
 from stint.store.webhooks import WebhookStore, webhook_version
 from stint.store.workspaces import WorkspaceStore, entities_of_users, running_refs
 
 __all__ = [
+    "APPROVAL_PREFIX",
     "COUNTER_SK",
     "IDEMPOTENCY_PREFIX",
     "INVITATION_PREFIX",
@@ -113,14 +119,17 @@ __all__ = [
     "Delete",
     "Draft",
     "Guard",
+    "Holds",
     "IdempotencyKeyTaken",
     "IdempotencyRecords",
+    "Mark",
     "OnFailedCondition",
     "Outcome",
     "Partition",
     "Put",
     "PutProfile",
     "Require",
+    "SessionGate",
     "StaleRead",
     "Store",
     "Tally",
@@ -128,6 +137,7 @@ __all__ = [
     "UnitOfWork",
     "WebhookStore",
     "WorkspaceStore",
+    "approval_sk",
     "attempts",
     "backoff",
     "batch_get",
@@ -146,6 +156,7 @@ __all__ = [
     "item_key",
     "kind_prefix",
     "kind_range",
+    "member_lock_sk",
     "next_token_value",
     "normalized_title",
     "outside_effect",

@@ -3,10 +3,12 @@
 A change is one write of the user's partition and the condition it holds on what was read:
 `Put` and `Delete` write entities (and take the next seq of the user's change sequence),
 `Require` checks that an entity still exists, `Guard` sets or clears a bookkeeping item,
-`PutProfile` writes the profile, `Tally` counts. Each says what its failed condition means
-(`on_conflict`: a domain error; None: the operation runs again from its reads, `StaleRead`),
-which item it touches, and what a read of that item sees before the commit (`pending`).
-`merged` makes the changes of one unit of work one per item, as a transaction must.
+`PutProfile` writes the profile, `Tally` counts, `Holds` checks a condition on an item that
+the write does not change (the locks a session's write must leave open). Each says what its
+failed condition means (`on_conflict`: a domain error; None: the operation runs again from its
+reads, `StaleRead`), which item it touches, and what a read of that item sees before the
+commit (`pending`). `merged` makes the changes of one unit of work one per item, as a
+transaction must.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from stint.store.keys import (
     COUNTER_SK,
     PROFILE_SK,
     USER_ITEMS,
+    audience_sk,
     entity_sk,
     expecting,
     index_keys,
@@ -93,6 +96,7 @@ class Change:
     on_conflict: StintError | None
     sequenced = False  # writes an entity: takes a seq, so the commit writes the counter
     changes_reads = False  # a later read of its item sees something else (`pending`)
+    every_run = False  # a condition of the whole write: in each of its transactions (`chunks`)
 
     @property
     def size(self) -> int:
@@ -208,6 +212,30 @@ class Delete(Change):
 
 
 @dataclass
+class Mark(Change):
+    """Mark that who sees the subtree of an entity (a project, a task) may have changed: an item
+    of its own that takes the next seq, so a sync after an earlier seq finds it on `bySeq`
+    (kind `audience`: no entity, no event, never listed)."""
+
+    kind: str
+    entity_id: str
+    user_id: str | None = None  # only this user's sight changed (None: anyone's may have)
+    on_conflict: StintError | None = None
+    sequenced = True
+
+    @property
+    def written_sk(self) -> str:
+        return audience_sk(self.kind, self.entity_id, self.user_id)
+
+    def actions(self, draft: Draft) -> None:
+        seq = draft.next_seq("audience", self.written_sk)
+        values = {"kind": "audience", "type": self.kind, "id": self.entity_id, "seq": seq}
+        if self.user_id is not None:
+            values["userId"] = self.user_id
+        draft.add("Put", {"Item": draft.item(self.written_sk, values)}, None)
+
+
+@dataclass
 class Require(Change):
     """Commit only if the entity exists (e.g. the project a new task goes into)."""
 
@@ -224,6 +252,32 @@ class Require(Change):
             "Key": draft.key(entity_sk(self.kind, self.entity_id)),
             "ConditionExpression": "attribute_exists(pk)",
         }
+        draft.add("ConditionCheck", check, self.if_condition_fails)
+
+
+@dataclass
+class Holds(Change):
+    """Commit only if `condition` holds on the item `sk` (which the write does not change),
+    in every transaction of the write: e.g. the workspace's lock leaves a session's start
+    open. `values` are plain values (`to_dynamo`)."""
+
+    sk: str
+    condition: str
+    names: dict[str, str] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)
+    on_conflict: StintError | None = None
+    every_run = True
+
+    @property
+    def item_sk(self) -> str:
+        return self.sk
+
+    def actions(self, draft: Draft) -> None:
+        check: dict[str, Any] = {"Key": draft.key(self.sk), "ConditionExpression": self.condition}
+        if self.names:
+            check["ExpressionAttributeNames"] = self.names
+        if self.values:
+            check["ExpressionAttributeValues"] = to_item(self.values)
         draft.add("ConditionCheck", check, self.if_condition_fails)
 
 
@@ -350,6 +404,8 @@ def _combined(first: Change, later: Change) -> Change:
         return Delete(later.kind, later.entity_id, first.expect_seq, on_conflict=first.on_conflict)
     if isinstance(first, Guard) and isinstance(later, Guard):
         return Guard(first.sk, ref=later.ref, expect=first.expect, on_conflict=first.on_conflict)
+    if isinstance(first, Mark) and isinstance(later, Mark):
+        return first
     if isinstance(first, Tally) and isinstance(later, Tally):
         return dataclasses.replace(first, delta=first.delta + later.delta)
     raise ChangesCollide(f"{type(first).__name__} then {type(later).__name__} of {first.item_sk}")

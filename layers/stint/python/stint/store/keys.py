@@ -16,6 +16,13 @@ One partition per user (`pk = USER#<sub>`), which is also the user's personal wo
                                  while a rotation's overlap lasts, and a `version`: its ETag)
     sk = WEBHOOKS                how many webhooks the user has (`count`, at most 20)
     sk = TAGS                    how many tags the user has (`count`, at most 1,000)
+    sk = AUDIENCE#<KIND>#<id>[#USER#<userId>]  who sees that project's (or task's) subtree
+                                 may have changed at its `seq` (a project made private or
+                                 public, a task moved; with USER#: that member added to or
+                                 taken off a private project): sync re-sends or deletes it
+    sk = LOCK#<userId>           the periods of a member's time that approvals lock
+                                 (`periods`: [{id, from, to}]) and a `version`
+    sk = APPROVAL#<id>           an approval: a member's period submitted, approved or rejected
 
 Each webhook's delivery log has a partition of its own (`pk = DELIVERIES#<sub>#<webhookId>`,
 `sk = ATTEMPT#<attemptedAt>#<eventId>#<attempt>`, TTL `expiresAt`): one small item per attempt,
@@ -57,6 +64,7 @@ RUNNING_SK = "RUNNING"  # guard: the user's running session (at most one, in any
 TITLE_PREFIX = "TITLE#"  # guards: the active project / task that owns a normalized title
 IDEMPOTENCY_PREFIX = "IDEMPOTENCY#"  # a POST's Idempotency-Key: its state and first response
 TOMBSTONE_PREFIX = "TOMB#"
+AUDIENCE_PREFIX = "AUDIENCE#"  # a sequenced mark: the audience of an entity's subtree changed
 MEMBERSHIP_PREFIX = "MEMBERSHIP#"  # the shared workspaces a user belongs to
 WEBHOOK_PREFIX = "WEBHOOK#"
 WEBHOOK_COUNT_SK = "WEBHOOKS"
@@ -64,6 +72,8 @@ ATTEMPT_PREFIX = "ATTEMPT#"  # a delivery attempt, in its webhook's delivery log
 TAG_COUNT_SK = "TAGS"  # how many tags the user has
 WORKSPACE_SK = "WORKSPACE"  # a workspace's record, in its partition
 INVITATION_PREFIX = "INVITATION#"  # an invitation, in its invitee's partition
+LOCK_PREFIX = "LOCK#"  # a member's periods that approvals lock, in the workspace's partition
+APPROVAL_PREFIX = "APPROVAL#"  # an approval, in its workspace's partition
 # The items that belong to the user wherever they work: in the user's partition.
 USER_ITEMS = frozenset({PROFILE_SK, RUNNING_SK})
 # Attributes that belong to the item, not to the entity.
@@ -134,6 +144,12 @@ def tombstone_sk(kind: str, entity_id: str) -> str:
     return f"{TOMBSTONE_PREFIX}{entity_sk(kind, entity_id)}"
 
 
+def audience_sk(kind: str, entity_id: str, user_id: str | None = None) -> str:
+    """The mark that who sees an entity's subtree changed (for one user, or anyone)."""
+    mark = f"{AUDIENCE_PREFIX}{entity_sk(kind, entity_id)}"
+    return mark if user_id is None else f"{mark}#USER#{user_id}"
+
+
 def parent_key(parent_kind: str, parent_id: str, kind: str, entity_id: str) -> str:
     """`byParent` sort key: e.g. PROJECT#p1#TASK#t1 (task t1 in project p1)."""
     return f"{entity_sk(parent_kind, parent_id)}#{entity_sk(kind, entity_id)}"
@@ -189,6 +205,14 @@ def membership_sk(workspace_id: str) -> str:
 
 def invitation_sk(invitation_id: str) -> str:
     return INVITATION_PREFIX + invitation_id
+
+
+def member_lock_sk(user_id: str) -> str:
+    return LOCK_PREFIX + user_id
+
+
+def approval_sk(approval_id: str) -> str:
+    return APPROVAL_PREFIX + approval_id
 
 
 def etag(seq: int) -> str:

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from stint.errors import StintError
-from stint.store.changes import Change, Draft, Put, Require, merged
-from stint.store.keys import COUNTER_SK, entity_sk, user_pk, workspace_pk
+from stint.store.changes import Change, Delete, Draft, Put, Require, merged
+from stint.store.keys import COUNTER_SK, entity_sk, kind_prefix, user_pk, workspace_pk
 from stint.store.reads import Partition, Record, batch_get
 from stint.store.transactions import (
     MAX_ACTIONS_PER_TRANSACTION,
@@ -26,6 +26,7 @@ from stint.store.transactions import (
 )
 from stint.timeutil import format_timestamp, utc_now
 
+_SESSION_PREFIX = kind_prefix("session")
 # Over DynamoDB's 1,024-byte sort key, a key names nothing (and would fail a whole batch).
 _MAX_SORT_KEY_BYTES = 1024
 
@@ -42,16 +43,21 @@ class Committed:
 
 
 def chunks(changes: list[Change]) -> list[list[Change]]:
-    """The changes in order, in runs that fit one transaction with the counter."""
+    """The changes in order, in runs that fit one transaction with the counter; the conditions
+    of the whole write (`every_run`) lead each run."""
+    every = [change for change in changes if change.every_run]
+    budget = MAX_ACTIONS_PER_TRANSACTION - sum(change.size for change in every)
     runs: list[list[Change]] = []
     size = 0
     for change in changes:
-        if not runs or size + change.size > MAX_ACTIONS_PER_TRANSACTION:
-            runs.append([])
+        if change.every_run:
+            continue
+        if not runs or size + change.size > budget:
+            runs.append([*every])
             size = 0
         runs[-1].append(change)
         size += change.size
-    return runs
+    return runs or ([every] if every else [])
 
 
 def fits_one_transaction(changes: list[Change]) -> bool:
@@ -62,6 +68,19 @@ def fits_one_transaction(changes: list[Change]) -> bool:
 def _size(changes: list[Change]) -> int:
     """The actions of `changes` and, if they take seqs, of their counter's move."""
     return sum(change.size for change in changes) + any(change.sequenced for change in changes)
+
+
+class SessionGate(Protocol):
+    """What a unit of work asks before it writes a session (`stint.services.locks`): whether
+    the write may change the session as it was (`before`) into what it will be (`after`;
+    None: none, a create or a delete) (raises if not), and the conditions its commit holds so
+    that what was allowed is still allowed when it commits."""
+
+    keys: tuple[str, ...]  # read ahead with the unit's first reads
+
+    def admit(self, unit: UnitOfWork, before: Record | None, after: Record | None) -> None: ...
+
+    def conditions(self) -> list[Change]: ...
 
 
 class Store(Partition):
@@ -184,15 +203,18 @@ class UnitOfWork(Store):
         self.planned: list[Change] = []
         self._pending: dict[str, Record | None] = {}  # sk -> as the changes leave it
         self._along: list[UnitOfWork] = []  # other workspaces' units committed with this one
+        self.gate: SessionGate | None = None  # asked before each write of a session
+        self._sessions_read: dict[str, Record] = {}  # sk -> a session as read (for the gate)
 
     # ------------------------------------------------------------------- reads
 
     def prefetch(self, *sks: str) -> None:
         """Read these items (and the counter, unless read already) in one BatchGetItem; the
         attempt's `get`, `get_guard` and `get_profile` of them are answered from it."""
+        gate_keys = () if self._counter_read or self.gate is None else self.gate.keys
         wanted = [
             sk
-            for sk in dict.fromkeys(sks)
+            for sk in dict.fromkeys([*sks, *gate_keys])
             if sk not in self._ahead and len(sk.encode()) <= _MAX_SORT_KEY_BYTES
         ]
         counter_too = not self._counter_read
@@ -207,7 +229,10 @@ class UnitOfWork(Store):
         """The item as this unit's changes leave it, as read ahead, or read now."""
         if sk in self._pending:
             return self._pending[sk]
-        return self._ahead[sk] if sk in self._ahead else super().read(sk)
+        record = self._ahead[sk] if sk in self._ahead else super().read(sk)
+        if record is not None and sk.startswith(_SESSION_PREFIX):
+            self._sessions_read[sk] = record
+        return record
 
     def get(self, kind: str, entity_id: str) -> Record | None:
         return self._read_with_counter(entity_sk(kind, entity_id))
@@ -226,6 +251,8 @@ class UnitOfWork(Store):
         """`Partition.query_all`, as this unit's changes leave the items found."""
         for record in super().query_all(**kwargs):
             sk = record["sk"]
+            if sk.startswith(_SESSION_PREFIX):
+                self._sessions_read.setdefault(sk, record)
             if sk not in self._pending:
                 yield record
             elif (pending := self._pending[sk]) is not None:
@@ -244,9 +271,31 @@ class UnitOfWork(Store):
         for change in changes:
             if isinstance(change, Put):  # fixed at creation: this workspace's
                 change.entity.setdefault("workspaceId", self.workspace_id)
+            self._admit(change)
             self.planned.append(change)
             if change.changes_reads:
                 self._pending[change.item_sk] = change.pending()
+
+    def _admit(self, change: Change) -> None:
+        """Ask the gate whether a write of a session may be made: the session as this unit
+        read it (or as its earlier changes leave it), and as the change leaves it."""
+        if self.gate is None or not isinstance(change, Put | Delete) or change.kind != "session":
+            return
+        sk = change.item_sk
+        before = None
+        if isinstance(change, Delete) or change.expect_seq is not None:
+            if sk in self._pending:
+                before = self._pending[sk]
+            else:
+                before = self._sessions_read.get(sk) or self.read(sk)
+        after = change.pending() if isinstance(change, Put) else None
+        self.gate.admit(self, before, after)
+
+    def _writes(self, *more: Change) -> list[Change]:
+        """The changes to commit (and `more`), one per item, with the conditions the gate
+        holds them to."""
+        conditions = self.gate.conditions() if self.gate else []
+        return merged([*self.planned, *more, *conditions])
 
     def require(self, kind: str, entity_id: str, on_conflict: StintError | None = None) -> None:
         """Commit only if the entity still exists (an entity this unit writes is checked by its
@@ -263,13 +312,13 @@ class UnitOfWork(Store):
             if isinstance(change, Put) and change.kind == kind and change.expect_seq is None
         ]
 
-    def fits_one_transaction(self) -> bool:
-        """Whether the changes added, and those of the units `commit_along` names, commit in
-        one transaction."""
-        writes = merged(self.planned)
+    def fits_one_transaction(self, *more: Change) -> bool:
+        """Whether the changes added (and `more`), and those of the units `commit_along`
+        names, commit in one transaction."""
+        writes = self._writes(*more)
         if not self._along:
             return fits_one_transaction(writes)
-        along = sum(_size(merged(unit.planned)) for unit in self._along)
+        along = sum(_size(unit._writes()) for unit in self._along)
         return _size(writes) + along <= TRANSACTION_LIMIT
 
     # ------------------------------------------------------------------- commits
@@ -292,8 +341,8 @@ class UnitOfWork(Store):
         """Commit the changes added (and `changes`), one per item, with those of the units
         `commit_along` names."""
         self.add(*changes or ())
-        writes = merged(self.planned)
-        others = [(unit, merged(unit.planned)) for unit in self._along]
+        writes = self._writes()
+        others = [(unit, unit._writes()) for unit in self._along]
         committed = super().commit(writes, send_now=send_now, along=[*along, *others])
         for unit, unit_writes in others:
             unit._committed(unit_writes)
@@ -307,7 +356,7 @@ class UnitOfWork(Store):
         whose reads are a query no condition on an item can cover (the sessions that carry a
         tag). Otherwise StaleRead: the operation runs again from its reads. Never held for an
         Idempotency-Key."""
-        writes = merged(self.planned)
+        writes = self._writes()
         if self._counter is None:
             raise ValueError("commit_unless_changed needs the counter read ahead")
         if self._along:
@@ -325,4 +374,5 @@ class UnitOfWork(Store):
         for change in writes:
             if change.written_sk is not None:
                 self._ahead.pop(change.written_sk, None)
+                self._sessions_read.pop(change.written_sk, None)
         self.planned, self._pending = [], {}

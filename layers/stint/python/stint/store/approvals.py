@@ -1,0 +1,96 @@
+"""Approvals and the periods they lock (docs/DESIGN.md, "Locked time").
+
+In a shared workspace's partition: an approval (`APPROVAL#<id>`: the member's period, its status,
+its totals, a `version`) and, per member, the periods their submitted and approved approvals
+lock (`LOCK#<userId>`: `periods` [{id, from, to}] and a `version`). Every session write of a
+member whom locks bind holds a condition on that member's lock item as read
+(`stint.services.locks`), so a submit or a reject, which moves its version in the same
+transaction as the approval, orders itself with every such write.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stint.config import settings
+from stint.store.keys import (
+    APPROVAL_PREFIX,
+    approval_sk,
+    expecting,
+    member_lock_sk,
+    to_item,
+    workspace_pk,
+)
+from stint.store.reads import Partition, Record, batch_get
+from stint.store.transactions import Outcome, Transaction, transact
+
+
+class ApprovalStore:
+    """A shared workspace's approvals and its members' lock items."""
+
+    def __init__(self, workspace_id: str):
+        self.workspace_id = workspace_id
+        self.pk = workspace_pk(workspace_id, personal=False)
+
+    def lock(self, user_id: str) -> Record | None:
+        return Partition(self.pk).read(member_lock_sk(user_id))
+
+    def get(self, approval_id: str) -> Record | None:
+        return Partition(self.pk).read(approval_sk(approval_id))
+
+    @staticmethod
+    def find(workspace_ids: list[str], approval_id: str) -> tuple[str, Record] | None:
+        """The approval with this id in one of these workspaces (the first by the order
+        given), with its workspace's id, in one round trip."""
+        keys = [(workspace_pk(w, personal=False), approval_sk(approval_id)) for w in workspace_ids]
+        found = batch_get(keys)
+        return next(
+            ((w, found[key]) for w, key in zip(workspace_ids, keys, strict=True) if key in found),
+            None,
+        )
+
+    def page(
+        self, *, limit: int, next_token: str | None, keep: Any
+    ) -> tuple[list[Record], str | None]:
+        return Partition(self.pk).query_page(
+            prefix=APPROVAL_PREFIX, limit=limit, next_token=next_token, keep=keep
+        )
+
+    def write(
+        self,
+        approval: dict[str, Any],
+        *,
+        expect_version: int | None,
+        periods: list[dict[str, Any]] | None = None,
+        lock_version: int | None = None,
+    ) -> int:
+        """Write the approval (created when `expect_version` is None, else conditioned on it)
+        and, when `periods` is given, its member's lock item with those periods, conditioned on
+        the version it was read at (`lock_version`; None: absent). StaleRead when either changed
+        since read; the approval's new version."""
+        table = settings().table_name
+        version = (expect_version or 0) + 1
+        transaction = Transaction()
+        item = {
+            "pk": self.pk,
+            "sk": approval_sk(approval["id"]),
+            "kind": "approval",
+            **approval,
+            "version": version,
+        }
+        put = {"TableName": table, "Item": to_item(item), **expecting("version", expect_version)}
+        transaction.add("Put", put, Outcome.STALE)
+        if periods is not None:
+            lock = {
+                "pk": self.pk,
+                "sk": member_lock_sk(approval["userId"]),
+                "kind": "lock",
+                "periods": periods,
+                "version": (lock_version or 0) + 1,
+            }
+            put_lock = {"TableName": table, "Item": to_item(lock)}
+            transaction.add(
+                "Put", {**put_lock, **expecting("version", lock_version)}, Outcome.STALE
+            )
+        transact(lambda: transaction, size=len(transaction.actions))
+        return version
