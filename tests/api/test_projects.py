@@ -15,6 +15,7 @@ PROJECT_FIELDS = {
     "hourlyRate",
     "plannedDurationHours",
     "plannedBudget",
+    "budget",
     "workspaceId",
     "lastUpdated",
 }

@@ -5,7 +5,10 @@ subscription, on the delivery queue (docs/API.md, "Webhooks"). Deliveries themse
 Each stream record of an entity (project, category, task, subtask, session) becomes the events
 of docs/API.md's "Webhooks": `<trigger>.created|updated|deleted` (a session's trigger is
 `time`), plus `time.stopped` for the `stopped_time` subscriptions when a running session
-stops. Bookkeeping items (counter, guards, profiles, workspace records, webhooks) are not events.
+stops. A budget alert's item (made once, by the write that first reaches its percentage:
+docs/DESIGN.md, "Budgets") is a `project.budget_alert` event (trigger `budget`) when it is
+created. Bookkeeping items (counter, guards, profiles, workspace records, webhooks, usage) are
+not events.
 A change in a shared workspace reaches that workspace's subscriptions, whoever made it.
 
 A deletion is announced by the tombstone the deletion writes, not by the entity's removal: the
@@ -100,6 +103,8 @@ def events_of(record: dict[str, Any]) -> list[dict[str, Any]]:
         deleted = {"id": new["id"]}
         return [_event(trigger, f"{trigger}.deleted", deleted, str(new["lastUpdated"]))]
     kind = new.get("kind")
+    if kind == "budget_alert" and record["eventName"] == "INSERT":
+        return [_event("budget", "project.budget_alert", new["alert"], str(new["createdAt"]))]
     if kind not in KINDS:
         return []
     trigger = KINDS[kind].trigger

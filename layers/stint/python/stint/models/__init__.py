@@ -38,6 +38,7 @@ from stint.models.batch import (
     OperationError,
     SessionBatch,
 )
+from stint.models.budgets import Budget, BudgetFields
 from stint.models.catalog import (
     CategoryBody,
     CategoryEnvelope,
@@ -238,6 +239,8 @@ __all__ = [
     "BatchReplace",
     "BatchResult",
     "BatchResults",
+    "Budget",
+    "BudgetFields",
     "Category",
     "CategoryBody",
     "CategoryEnvelope",

@@ -8,6 +8,7 @@ from pydantic import StrictBool
 from typing_extensions import TypedDict
 
 from stint.models.base import BaseModel, RequestBody, absent
+from stint.models.budgets import BudgetFields
 from stint.models.entities import Category, Project, RoundingMethod
 from stint.models.money import HourlyRate, PlannedBudget, PlannedHours
 from stint.models.values import ClientId, Color, IgnoredTimestamp, RoundingMinutes, Title
@@ -25,6 +26,7 @@ class ProjectFields(RequestBody):
     hourlyRate: HourlyRate | None = None
     plannedDurationHours: PlannedHours | None = None
     plannedBudget: PlannedBudget | None = None
+    budget: BudgetFields | None = None
     workspaceId: ClientId = absent("The workspace to create it in (default: the personal one)")
     id: ClientId = absent()
     lastUpdated: IgnoredTimestamp | None = None

@@ -16,6 +16,7 @@ from pydantic import Field
 
 from stint import kinds
 from stint.models.base import BaseModel
+from stint.models.budgets import Budget
 from stint.models.money import Amount, ExactNumber
 
 # Each entity kind's model (stint.kinds), registered by `@entity_model`: sync pages and the
@@ -50,6 +51,7 @@ class Project(BaseModel):
     hourlyRate: ExactNumber | None = None
     plannedDurationHours: ExactNumber | None = None
     plannedBudget: ExactNumber | None = None
+    budget: Budget | None = Field(None, description='Its budget (docs/API.md, "Budgets")')
     lastUpdated: str
 
 

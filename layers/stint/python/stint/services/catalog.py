@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from stint.errors import Conflict, StintError, invalid_field
 from stint.models import CategoryFields, ProjectFields, new_entity
-from stint.services import access, entities, users
+from stint.services import access, budgets, entities, users
 from stint.services.common import Caller, Versioned, new_id
 from stint.services.entities import delete, list_across, list_page, parent_guard, patch, save
 from stint.services.tasks import task_deletion
@@ -31,6 +31,7 @@ def create_project(caller: Caller, fields: ProjectFields) -> Versioned:
     store = member.unit(caller)
     written = {k: v for k, v in fields.written().items() if k != "workspaceId"}
     project = new_entity("project", id=fields.id or new_id(), **written)
+    budgets.normalize(project)
     exists = Conflict(f"a project with id {project['id']!r} already exists")
     guard = parent_guard(store, "project", project)
     return save(store, Put("project", project, on_conflict=exists), *guard)
@@ -78,6 +79,7 @@ def update_project(
     caller: Caller, project_id: str, fields: ProjectFields, if_match: str | None
 ) -> Versioned:
     def rule(store: UnitOfWork, record: dict[str, Any], project: dict[str, Any]) -> list[Change]:
+        budgets.normalize(project)
         archiving = project["isArchived"] and not record.get("isArchived")
         if archiving and users.default_project_id(caller, store) == project_id:
             raise Conflict("The default project cannot be archived", code="default_project")

@@ -23,15 +23,19 @@ Services import what they need from here (`from stint.store import Store, Put, .
 
 from stint.store.changes import (
     PENDING_SEQ,
+    BudgetMark,
     Change,
     ChangesCollide,
     Delete,
     Draft,
     Guard,
+    Once,
     Put,
     PutProfile,
     Require,
     Tally,
+    Usage,
+    merged,
 )
 from stint.store.idempotency import IdempotencyRecords
 from stint.store.keys import (
@@ -47,6 +51,7 @@ from stint.store.keys import (
     WEBHOOK_COUNT_SK,
     WEBHOOK_PREFIX,
     WORKSPACE_SK,
+    alert_sk,
     children_prefix,
     entity_of,
     entity_sk,
@@ -62,6 +67,7 @@ from stint.store.keys import (
     title_guard_sk,
     to_item,
     tombstone_sk,
+    usage_sk,
     user_of,
     user_pk,
     webhook_sk,
@@ -86,7 +92,7 @@ from stint.store.transactions import (
     retrying,
     send_writes_now,
 )
-from stint.store.unit import Committed, Store, UnitOfWork, fits_one_transaction
+from stint.store.unit import Committed, Store, UnitOfWork, fits_one_transaction, on_commit
 from stint.store.webhooks import WebhookStore, webhook_version
 from stint.store.workspaces import WorkspaceStore, entities_of_users, running_refs
 
@@ -106,6 +112,7 @@ __all__ = [
     "WEBHOOK_COUNT_SK",
     "WEBHOOK_PREFIX",
     "WORKSPACE_SK",
+    "BudgetMark",
     "Change",
     "ChangesCollide",
     "Committed",
@@ -116,6 +123,7 @@ __all__ = [
     "IdempotencyKeyTaken",
     "IdempotencyRecords",
     "OnFailedCondition",
+    "Once",
     "Outcome",
     "Partition",
     "Put",
@@ -126,8 +134,10 @@ __all__ = [
     "Tally",
     "Transaction",
     "UnitOfWork",
+    "Usage",
     "WebhookStore",
     "WorkspaceStore",
+    "alert_sk",
     "attempts",
     "backoff",
     "batch_get",
@@ -146,8 +156,10 @@ __all__ = [
     "item_key",
     "kind_prefix",
     "kind_range",
+    "merged",
     "next_token_value",
     "normalized_title",
+    "on_commit",
     "outside_effect",
     "parent_key",
     "retrying",
@@ -156,6 +168,7 @@ __all__ = [
     "title_guard_sk",
     "to_item",
     "tombstone_sk",
+    "usage_sk",
     "user_of",
     "user_pk",
     "webhook_sk",

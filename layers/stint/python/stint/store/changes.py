@@ -3,9 +3,11 @@
 A change is one write of the user's partition and the condition it holds on what was read:
 `Put` and `Delete` write entities (and take the next seq of the user's change sequence),
 `Require` checks that an entity still exists, `Guard` sets or clears a bookkeeping item,
-`PutProfile` writes the profile, `Tally` counts. Each says what its failed condition means
-(`on_conflict`: a domain error; None: the operation runs again from its reads, `StaleRead`),
-which item it touches, and what a read of that item sees before the commit (`pending`).
+`PutProfile` writes the profile, `Tally` counts, `Usage` and `BudgetMark` keep a project's
+tracked work and budget, `Once` writes an item that may exist only once (a budget alert). Each
+says what its failed condition means (`on_conflict`: a domain error; None: the operation runs
+again from its reads, `StaleRead`), which item it touches, and what a read of that item sees
+before the commit (`pending`).
 `merged` makes the changes of one unit of work one per item, as a transaction must.
 """
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from stint.config import settings
@@ -26,6 +29,7 @@ from stint.store.keys import (
     expecting,
     index_keys,
     item_key,
+    to_dynamo,
     to_item,
     tombstone_sk,
     workspace_of,
@@ -310,6 +314,110 @@ class Tally(Change):
         draft.add("Update", update, self.if_condition_fails)
 
 
+@dataclass
+class Usage(Change):
+    """Add tracked work (`seconds`, `amount`) to a project's usage item of a period (not an
+    entity, no part in sync; docs/DESIGN.md, "Budgets"). On the period `total`, the item every
+    write of the project's usage changes, it also moves `version`, and is conditioned: with
+    `version` (as read, 0: no item yet), on nobody having changed the project's usage since;
+    with `unbudgeted`, on the project still having no budget (a blind addition: additions
+    commute, so it needs no read). `alerted`: the period's alerted percentages, as they become.
+    """
+
+    sk: str
+    seconds: int
+    amount: Decimal
+    version: int | None = None
+    unbudgeted: bool = False
+    alerted: list[int] | None = None
+    on_conflict: StintError | None = None
+
+    @property
+    def written_sk(self) -> str:
+        return self.sk
+
+    def actions(self, draft: Draft) -> None:
+        names = {"#k": "kind", "#s": "seconds", "#a": "amount"}
+        values: dict[str, Any] = {
+            ":kind": {"S": "usage"},
+            ":s": {"N": str(self.seconds)},
+            ":a": to_dynamo(self.amount, "amount"),
+        }
+        sets, adds = ["#k = :kind"], ["#s :s", "#a :a"]
+        if self.alerted is not None:
+            names["#al"] = "alerted"
+            values[":al"] = to_dynamo(self.alerted, "alerted")
+            sets.append("#al = :al")
+        update: dict[str, Any] = {"Key": draft.key(self.sk)}
+        if self.version is not None or self.unbudgeted:
+            names["#v"] = "version"
+            values[":one"] = {"N": "1"}
+            adds.append("#v :one")
+            if self.unbudgeted:
+                names["#b"] = "budget"
+                update["ConditionExpression"] = "attribute_not_exists(#b)"
+            elif self.version:
+                update["ConditionExpression"] = "#v = :old"
+                values[":old"] = {"N": str(self.version)}
+            else:
+                update["ConditionExpression"] = "attribute_not_exists(#v)"
+        update |= {
+            "UpdateExpression": f"SET {', '.join(sets)} ADD {', '.join(adds)}",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
+        draft.add("Update", update, self.if_condition_fails)
+
+
+@dataclass
+class BudgetMark(Change):
+    """Copy a project's budget (None: it has none) onto its total usage item, moving its
+    `version`: a write of the project's usage planned on the budget as it was fails its
+    condition and runs again (docs/DESIGN.md, "Budgets")."""
+
+    sk: str
+    budget: dict[str, Any] | None
+    on_conflict: StintError | None = None
+
+    @property
+    def written_sk(self) -> str:
+        return self.sk
+
+    def actions(self, draft: Draft) -> None:
+        names = {"#k": "kind", "#v": "version", "#b": "budget"}
+        values: dict[str, Any] = {":kind": {"S": "usage"}, ":one": {"N": "1"}}
+        expression = "SET #k = :kind"
+        if self.budget is not None:
+            values[":b"] = to_dynamo(self.budget, "budget")
+            expression += ", #b = :b ADD #v :one"
+        else:
+            expression += " ADD #v :one REMOVE #b"
+        update = {
+            "Key": draft.key(self.sk),
+            "UpdateExpression": expression,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
+        draft.add("Update", update, self.if_condition_fails)
+
+
+@dataclass
+class Once(Change):
+    """Write an item that must not exist yet (a budget alert: its creation is the event)."""
+
+    sk: str
+    values: dict[str, Any]
+    on_conflict: StintError | None = None
+
+    @property
+    def written_sk(self) -> str:
+        return self.sk
+
+    def actions(self, draft: Draft) -> None:
+        put = {"Item": draft.item(self.sk, self.values), **expecting("pk", None)}
+        draft.add("Put", put, self.if_condition_fails)
+
+
 # ----------------------------------------------------------------------------- one per item
 
 
@@ -352,4 +460,8 @@ def _combined(first: Change, later: Change) -> Change:
         return Guard(first.sk, ref=later.ref, expect=first.expect, on_conflict=first.on_conflict)
     if isinstance(first, Tally) and isinstance(later, Tally):
         return dataclasses.replace(first, delta=first.delta + later.delta)
+    if isinstance(first, Usage) and isinstance(later, Usage):
+        alerted = first.alerted if later.alerted is None else later.alerted
+        seconds, amount = first.seconds + later.seconds, first.amount + later.amount
+        return dataclasses.replace(first, seconds=seconds, amount=amount, alerted=alerted)
     raise ChangesCollide(f"{type(first).__name__} then {type(later).__name__} of {first.item_sk}")

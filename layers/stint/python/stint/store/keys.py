@@ -15,6 +15,11 @@ One partition per user (`pk = USER#<sub>`), which is also the user's personal wo
                                  while a rotation's overlap lasts, and a `version`: its ETag)
     sk = WEBHOOKS                how many webhooks the user has (`count`, at most 20)
     sk = TAGS                    how many tags the user has (`count`, at most 1,000)
+    sk = USAGE#<projectId>#<p>   a project's tracked work in period p (`total`, or a month
+                                 `YYYY-MM`): `seconds`, `amount`, the `alerted` percentages;
+                                 the total also a `version` and a copy of the project's `budget`
+    sk = ALERT#<projectId>#<p>#<percent>  a budget alert, made once (its stream INSERT is the
+                                 `project.budget_alert` event)
 
 Each webhook's delivery log has a partition of its own (`pk = DELIVERIES#<sub>#<webhookId>`,
 `sk = ATTEMPT#<attemptedAt>#<eventId>#<attempt>`, TTL `expiresAt`): one small item per attempt,
@@ -63,6 +68,8 @@ ATTEMPT_PREFIX = "ATTEMPT#"  # a delivery attempt, in its webhook's delivery log
 TAG_COUNT_SK = "TAGS"  # how many tags the user has
 WORKSPACE_SK = "WORKSPACE"  # a workspace's record, in its partition
 INVITATION_PREFIX = "INVITATION#"  # an invitation, in its invitee's partition
+USAGE_PREFIX = "USAGE#"  # a project's tracked work in a period (docs/DESIGN.md, "Budgets")
+ALERT_PREFIX = "ALERT#"  # a budget alert of a project, a period and a percentage
 # The items that belong to the user wherever they work: in the user's partition.
 USER_ITEMS = frozenset({PROFILE_SK, RUNNING_SK})
 # Attributes that belong to the item, not to the entity.
@@ -187,6 +194,15 @@ def membership_sk(workspace_id: str) -> str:
 
 def invitation_sk(invitation_id: str) -> str:
     return INVITATION_PREFIX + invitation_id
+
+
+def usage_sk(project_id: str, period: str) -> str:
+    """A project's usage in `period`: `total` or a month, `YYYY-MM`."""
+    return f"{USAGE_PREFIX}{project_id}#{period}"
+
+
+def alert_sk(project_id: str, period: str, percent: int) -> str:
+    return f"{ALERT_PREFIX}{project_id}#{period}#{percent:03d}"
 
 
 def etag(seq: int) -> str:
