@@ -246,6 +246,23 @@ def test_edits_and_deletions_move_the_usage(stack: dict[str, Any], api: Api, spa
     assert used(stack, space, other["id"]) == 0
 
 
+def test_a_task_moved_to_another_project_takes_its_usage_along(
+    stack: dict[str, Any], api: Api, space: str
+) -> None:
+    project, other = budgeted(api), budgeted(api, enforce=True, alertAt=[50])
+    task = task_of(api, project)
+    logged(api, task, 1000)
+    logged(api, task, 1000, DECEMBER)
+    moved = api.patch(f"/v1/tasks/{task['id']}", json={"task": {"projectId": other["id"]}})
+    assert moved.status_code == 200, moved.text
+    assert (used(stack, space, project["id"]), used(stack, space, other["id"])) == (0, 2000)
+    assert used(stack, space, other["id"], "2026-12") == 1000
+    # The project it moved into counts it: 2000 s of its hour, alerted at the next write.
+    assert_error(log(api, task, 1601), 409, "over_budget")
+    logged(api, task, 1600)
+    assert alerts(stack, space, other["id"]) == [(None, 50)]
+
+
 def test_a_cascade_takes_its_sessions_usage_away(
     stack: dict[str, Any], api: Api, space: str
 ) -> None:

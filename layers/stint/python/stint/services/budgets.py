@@ -25,9 +25,11 @@ from stint.store import (
     Delete,
     Once,
     Put,
+    Require,
     UnitOfWork,
     Usage,
     alert_sk,
+    children_prefix,
     entity_sk,
     merged,
     usage_sk,
@@ -90,7 +92,7 @@ class Moves:
 
 
 def _share(unit: UnitOfWork, session: dict[str, Any] | None, *, written: bool) -> Any:
-    """(project id, (month, seconds, amount)) that a session counts, or None: a break, a
+    """(task id, project id, (month, seconds, amount)) that a session counts, or None: a break, a
     running session, a session whose task is gone. The task as the commit leaves it
     (`written`) or as it was read."""
     if session is None or session.get("type", _WORK) != _WORK or session.get("duration") is None:
@@ -101,22 +103,41 @@ def _share(unit: UnitOfWork, session: dict[str, Any] | None, *, written: bool) -
         return None
     amount = Decimal(session.get("amount") or 0)
     share = (str(session["startTimestamp"])[:7], int(session["duration"]), amount)
-    return str(task["projectId"]), share
+    return str(session["taskId"]), str(task["projectId"]), share
 
 
 Written = tuple[dict[str, Any] | None, dict[str, Any] | None]  # a session as read, as written
 
 
 def _sessions_written(unit: UnitOfWork) -> list[Written]:
-    """The sessions the commit writes: each as read (None: new) and as written (None: gone)."""
-    found: list[Written] = []
+    """The sessions the commit writes: each as read (None: new) and as written (None: gone);
+    and those of a task it moves to another project, unchanged (so they move with it)."""
+    found: dict[str, Written] = {}
     for change in merged(unit.planned):
         if isinstance(change, Put | Delete) and change.kind == "session":
             old = None
             if isinstance(change, Delete) or change.expect_seq is not None:
                 old = unit.original(change.item_sk)
-            found.append((old, change.entity if isinstance(change, Put) else None))
-    return found
+            found[change.item_sk] = (old, change.entity if isinstance(change, Put) else None)
+    for task_id in _moved_tasks(unit):
+        # A query no condition on an item covers: the commit holds only if no write of the
+        # workspace came between (a session of the task written meanwhile re-runs the move).
+        unit.only_unchanged = True
+        prefix = children_prefix("task", task_id, "session")
+        for record in unit.query_all(prefix=prefix, index="byParent"):
+            found.setdefault(record["sk"], (record, record))
+    return list(found.values())
+
+
+def _moved_tasks(unit: UnitOfWork) -> list[str]:
+    """The tasks the commit moves to another project."""
+    moved = []
+    for change in merged(unit.planned):
+        if isinstance(change, Put) and change.kind == "task" and change.expect_seq is not None:
+            before = unit.original(change.item_sk) or {}
+            if before.get("projectId") != change.entity.get("projectId"):
+                moved.append(str(change.entity["id"]))
+    return moved
 
 
 def _moves(unit: UnitOfWork) -> dict[str, Moves]:
@@ -133,8 +154,10 @@ def _moves(unit: UnitOfWork) -> dict[str, Moves]:
         for session, sign, as_written in ((old, -1, False), (new, 1, True)):
             counted = _share(unit, session, written=as_written)
             if counted is not None:
-                moves[counted[0]].add(counted[1], sign, stop=stop)
-                moves[counted[0]].sessions.add(session_id)
+                task_id, project_id, share = counted
+                moves[project_id].add(share, sign, stop=stop)
+                moves[project_id].sessions.add(session_id)
+                _keep_in(unit, task_id, project_id)
         if new is not None and new.get("running") and not was_running:
             task = unit.read(entity_sk("task", str(new["taskId"])))
             if task is not None:
@@ -142,6 +165,15 @@ def _moves(unit: UnitOfWork) -> dict[str, Moves]:
                 project.starts.add(str(new["startTimestamp"])[:7])
                 project.sessions.add(session_id)
     return moves
+
+
+def _keep_in(unit: UnitOfWork, task_id: str, project_id: str) -> None:
+    """The commit holds only while the task is in the project its session counted in (a task
+    moved meanwhile moved its sessions' usage: the write runs again), unless the commit
+    writes the task itself (its write is conditioned on the task as read)."""
+    sk = entity_sk("task", task_id)
+    if not any(isinstance(c, Put | Delete) and c.item_sk == sk for c in unit.planned):
+        unit.add(Require("task", task_id, holds=("projectId", project_id)))
 
 
 # ----------------------------------------------------------------------------- the commit's part

@@ -213,21 +213,28 @@ class Delete(Change):
 
 @dataclass
 class Require(Change):
-    """Commit only if the entity exists (e.g. the project a new task goes into)."""
+    """Commit only if the entity exists (e.g. the project a new task goes into) and, with
+    `holds` (attribute, value), still has that value (a session's task still in the project
+    its usage is counted in)."""
 
     kind: str
     entity_id: str
     on_conflict: StintError | None = None
+    holds: tuple[str, str] | None = None
 
     @property
     def item_sk(self) -> str:
         return entity_sk(self.kind, self.entity_id)
 
     def actions(self, draft: Draft) -> None:
-        check = {
+        check: dict[str, Any] = {
             "Key": draft.key(entity_sk(self.kind, self.entity_id)),
             "ConditionExpression": "attribute_exists(pk)",
         }
+        if self.holds is not None:
+            check["ConditionExpression"] += " AND #h = :h"
+            check["ExpressionAttributeNames"] = {"#h": self.holds[0]}
+            check["ExpressionAttributeValues"] = {":h": {"S": self.holds[1]}}
         draft.add("ConditionCheck", check, self.if_condition_fails)
 
 
@@ -445,6 +452,8 @@ def merged(changes: list[Change]) -> list[Change]:
 def _combined(first: Change, later: Change) -> Change:
     """Both changes of one item as one: the first's condition (it was read from the table),
     the later's effect."""
+    if isinstance(first, Require) and isinstance(later, Require) and first.holds is None:
+        return later  # the one that checks more
     if isinstance(later, Require):
         return first
     if isinstance(first, Require):

@@ -196,6 +196,9 @@ class UnitOfWork(Store):
         self.planned: list[Change] = []
         self._pending: dict[str, Record | None] = {}  # sk -> as the changes leave it
         self._seen: dict[str, Record] = {}  # sk -> an item as read from the table
+        # Commit as `commit_unless_changed` does (a hook's reads were a query: budgets' moved
+        # task's sessions).
+        self.only_unchanged = False
         self._along: list[UnitOfWork] = []  # other workspaces' units committed with this one
 
     # ------------------------------------------------------------------- reads
@@ -322,6 +325,8 @@ class UnitOfWork(Store):
         self.add(*changes or ())
         for unit in [self, *self._along]:
             unit._before_commit()
+        if self.only_unchanged and self._counter is not None and self.fits_one_transaction():
+            return self._commit_unchanged()
         writes = merged(self.planned)
         others = [(unit, merged(unit.planned)) for unit in self._along]
         committed = super().commit(writes, send_now=send_now, along=[*along, *others])
@@ -338,6 +343,9 @@ class UnitOfWork(Store):
         tag). Otherwise StaleRead: the operation runs again from its reads. Never held for an
         Idempotency-Key."""
         self._before_commit()
+        return self._commit_unchanged()
+
+    def _commit_unchanged(self) -> Committed:
         writes = merged(self.planned)
         if self._counter is None:
             raise ValueError("commit_unless_changed needs the counter read ahead")
