@@ -224,7 +224,9 @@ class UnitOfWork(Store):
         """The item as this unit's changes leave it, as read ahead, or read now."""
         if sk in self._pending:
             return self._pending[sk]
-        return self._ahead[sk] if sk in self._ahead else self._read_now(sk)
+        if sk not in self._ahead:  # kept: the attempt reads each item once
+            self._ahead[sk] = self._read_now(sk)
+        return self._ahead[sk]
 
     def _read_now(self, sk: str) -> Record | None:
         record = super().read(sk)
@@ -237,7 +239,9 @@ class UnitOfWork(Store):
         change's condition on it was planned on."""
         if sk in self._seen:
             return self._seen[sk]
-        return self._ahead[sk] if sk in self._ahead else self._read_now(sk)
+        if sk not in self._ahead:
+            self._ahead[sk] = self._read_now(sk)
+        return self._ahead[sk]
 
     def get(self, kind: str, entity_id: str) -> Record | None:
         return self._read_with_counter(entity_sk(kind, entity_id))
