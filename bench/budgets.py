@@ -11,8 +11,8 @@ times, interleaved (the figure is the last round's; every round is the same):
 - **before**: the commit's budgets hook taken out (`stint.store.unit._BEFORE_COMMIT` emptied):
   what a session write cost before budgets existed;
 - **no budget**: the project's usage kept anyway (so a budget set later counts the time tracked
-  before it): one BatchGetItem of its usage items, and the total's and the month's blind
-  additions in the write's transaction;
+  before it): its usage items read in the BatchGetItem that reads the project (for its rates),
+  and the total's and the month's blind additions in the write's transaction;
 - **a budget** (monthly, alerts at 80 and 100 %, enforced), a write that crosses no threshold:
   the same reads, the total conditioned on its version;
 - **a budget, crossing 80 %**: the same, plus the alert's item.
@@ -35,15 +35,19 @@ MONTHLY = {"kind": "time", "amount": 1000, "period": "month", "alertAt": [80, 10
 
 @contextlib.contextmanager
 def no_budgets() -> Iterator[None]:
-    """The write as it was before budgets: the commit's hook taken out for the block."""
+    """The write as it was before budgets: the commit's hook taken out for the block, and the
+    usage items no longer read along with the project."""
+    from stint.services import budgets
     from stint.store import unit
 
-    saved = list(unit._BEFORE_COMMIT)
+    saved, keys = list(unit._BEFORE_COMMIT), budgets.usage_keys
     unit._BEFORE_COMMIT.clear()
+    budgets.usage_keys = lambda *_: []  # type: ignore[assignment]
     try:
         yield
     finally:
         unit._BEFORE_COMMIT.extend(saved)
+        budgets.usage_keys = keys  # type: ignore[assignment]
 
 
 class Actions:

@@ -401,6 +401,23 @@ def test_a_non_atomic_batch_refuses_only_the_operation_over_the_budget(
     assert used(stack, space, project["id"]) == 3000
 
 
-def test_a_money_budget_counts_the_sessions_amounts(api: Api) -> None:
-    project = budgeted(api, kind="money", amount=100, enforce=True)
-    logged(api, task_of(api, project), 3000)  # no rate: an amount of 0
+def test_a_money_budget_counts_the_sessions_amounts(
+    stack: dict[str, Any], api: Api, space: str
+) -> None:
+    """The `amount` each session stores (its rate in force, docs/API.md, "Money")."""
+    budget = {"kind": "money", "amount": 100, "alertAt": [50, 100], "enforce": True}
+    project = api.create("/v1/projects", "project", title="Paid", hourlyRate=100, budget=budget)
+    task = task_of(api, project)
+    first = logged(api, task, 1800)
+    assert first["amount"] == 50
+    assert alerts(stack, space, project["id"]) == [(None, 50)]
+    assert_error(log(api, task, 1801), 409, "over_budget")
+    logged(api, task, 1800)
+    assert alerts(stack, space, project["id"]) == [(None, 50), (None, 100)]
+    (alert,) = [
+        a["alert"]
+        for a in _items(stack, space, f"ALERT#{project['id']}#")
+        if a["alert"]["threshold"] == 100
+    ]
+    assert (alert["used"], alert["budget"]) == (100, 100)
+    assert_error(api.post("/v1/timer", json={"taskId": task["id"]}), 409, "over_budget")

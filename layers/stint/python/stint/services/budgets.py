@@ -69,6 +69,12 @@ def normalize(project: dict[str, Any]) -> None:
     project["budget"] = stored
 
 
+def usage_keys(project_id: str, session: dict[str, Any]) -> list[str]:
+    """The usage items a write of `session` in the project reads: read along with the project
+    (services/rates.py), the commit's `account` finds them read."""
+    return [usage_sk(project_id, TOTAL), usage_sk(project_id, str(session["startTimestamp"])[:7])]
+
+
 # ----------------------------------------------------------------------------- what a write moves
 
 

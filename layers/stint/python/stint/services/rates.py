@@ -14,6 +14,7 @@ from fractions import Fraction
 from typing import Any
 
 from stint.billing import cents_to_decimal, exact_amount, round_duration, to_cents
+from stint.services import budgets
 from stint.store import WORKSPACE_SK, Store, UnitOfWork, entity_sk
 
 # The fields only those who see money read (services/money_view.py hides them from the rest).
@@ -93,6 +94,9 @@ def price(store: Store, session: dict[str, Any]) -> dict[str, Any]:
     if isinstance(store, UnitOfWork):
         store.prefetch(task_sk, WORKSPACE_SK)  # one round trip for what is not read already
     task = store.read(task_sk)
+    if isinstance(store, UnitOfWork) and task:  # the project, with its budget's usage
+        project_sk = entity_sk("project", task["projectId"])
+        store.prefetch(project_sk, *budgets.usage_keys(task["projectId"], session))
     project = store.get("project", task["projectId"]) if task else None
     if task is None or project is None:  # the write's own conditions refuse it
         return session
