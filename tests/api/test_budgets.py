@@ -212,6 +212,34 @@ def test_a_budget_set_later_counts_the_time_tracked_before(
     assert alerts(stack, space, project["id"]) == [(None, 50), (None, 90)]
 
 
+def test_a_project_from_before_budgets_is_counted_when_its_budget_is_set(
+    stack: dict[str, Any], api: Api, space: str
+) -> None:
+    """A project whose usage was never kept (made before budgets: its usage items gone here)
+    is counted from its sessions by the write that sets its budget."""
+    project = api.create("/v1/projects", "project", title="Old")
+    task = task_of(api, project)
+    logged(api, task, 1000, NOVEMBER)
+    logged(api, task, 700, DECEMBER)
+    deleted = logged(api, task, 500, "2026-10-05T10:00:00Z")
+    table = boto3.resource("dynamodb", region_name=stack["Region"]).Table(stack["TableName"])
+    for item in _items(stack, space, f"USAGE#{project['id']}#"):
+        table.delete_item(Key={"pk": item["pk"], "sk": item["sk"]})
+    assert api.delete(f"/v1/sessions/{deleted['id']}").status_code == 204  # October: -500
+    logged(api, task, 300, DECEMBER)  # counted from here on only: a partial total
+    assert used(stack, space, project["id"]) == -200
+    budget = {"kind": "time", "amount": 1, "period": "month", "alertAt": [25], "enforce": True}
+    path = f"/v1/projects/{project['id']}"
+    assert api.patch(path, json={"project": {"budget": budget}}).status_code == 200
+    assert used(stack, space, project["id"]) == 2000
+    assert used(stack, space, project["id"], "2026-11") == 1000
+    assert used(stack, space, project["id"], "2026-12") == 1000
+    assert used(stack, space, project["id"], "2026-10") == 0
+    assert_error(log(api, task, 2601, DECEMBER), 409, "over_budget")
+    logged(api, task, 100, DECEMBER)
+    assert alerts(stack, space, project["id"]) == [("2026-12-01T00:00:00.000Z", 25)]
+
+
 def test_breaks_and_running_sessions_count_nothing(
     stack: dict[str, Any], api: Api, space: str
 ) -> None:

@@ -101,15 +101,22 @@ def _share(unit: UnitOfWork, session: dict[str, Any] | None, *, written: bool) -
     """(task id, project id, (month, seconds, amount)) that a session counts, or None: a break, a
     running session, a session whose task is gone. The task as the commit leaves it
     (`written`) or as it was read."""
-    if session is None or session.get("type", _WORK) != _WORK or session.get("duration") is None:
+    share = _counted(session)
+    if session is None or share is None:
         return None
     task_sk = entity_sk("task", str(session["taskId"]))
     task = unit.read(task_sk) if written else unit.original(task_sk)
     if task is None:
         return None
-    amount = Decimal(session.get("amount") or 0)
-    share = (str(session["startTimestamp"])[:7], int(session["duration"]), amount)
     return str(session["taskId"]), str(task["projectId"]), share
+
+
+def _counted(session: dict[str, Any] | None) -> tuple[str, int, Decimal] | None:
+    """(month, seconds, amount) that a session counts, or None: a break, a running session."""
+    if session is None or session.get("type", _WORK) != _WORK or session.get("duration") is None:
+        return None
+    amount = Decimal(session.get("amount") or 0)
+    return str(session["startTimestamp"])[:7], int(session["duration"]), amount
 
 
 Written = tuple[dict[str, Any] | None, dict[str, Any] | None]  # a session as read, as written
@@ -209,12 +216,42 @@ def _moving(moved: Moves) -> bool:
 
 
 def _mark_budgets(unit: UnitOfWork) -> None:
+    """A new project's usage starts counted at zero; a changed budget is copied onto the usage,
+    which is first counted from the sessions if it never was (a project from before budgets)."""
     for change in merged(unit.planned):
-        if isinstance(change, Put) and change.kind == "project":
-            before = unit.original(change.item_sk) if change.expect_seq is not None else None
-            budget = change.entity.get("budget")
-            if budget != (before or {}).get("budget"):
-                unit.add(BudgetMark(usage_sk(str(change.entity["id"]), TOTAL), budget))
+        if not (isinstance(change, Put) and change.kind == "project"):
+            continue
+        project_id, budget = str(change.entity["id"]), change.entity.get("budget")
+        total_sk = usage_sk(project_id, TOTAL)
+        if change.expect_seq is None:
+            unit.add(BudgetMark(total_sk, budget, recount=(0, _ZERO)))
+        elif budget != (unit.original(change.item_sk) or {}).get("budget"):
+            counted = budget is None or (unit.original(total_sk) or {}).get("counted")
+            recount = None if counted else _recount(unit, project_id)
+            unit.add(BudgetMark(total_sk, budget, recount=recount))
+
+
+def _recount(unit: UnitOfWork, project_id: str) -> tuple[int, Decimal]:
+    """Count a project's usage from its sessions (its tasks', one Query each): each month's
+    item set (a month no session counts in any more, zeroed), the total's returned. A query no
+    condition on an item covers: the commit holds only if no write of the workspace came
+    between."""
+    unit.only_unchanged = True
+    periods: dict[str, list[Any]] = defaultdict(lambda: [0, _ZERO])
+    tasks = unit.query_all(prefix=children_prefix("project", project_id, "task"), index="byParent")
+    for task in list(tasks):
+        prefix = children_prefix("task", str(task["id"]), "session")
+        for session in unit.query_all(prefix=prefix, index="byParent"):
+            if (share := _counted(session)) is not None:
+                for period in (TOTAL, share[0]):
+                    periods[period][0] += share[1]
+                    periods[period][1] += share[2]
+    for item in unit.query_all(prefix=usage_sk(project_id, "")):
+        periods.setdefault(str(item["sk"]).rsplit("#", 1)[1], [0, _ZERO])
+    total = periods.pop(TOTAL, [0, _ZERO])
+    for month, (seconds, amount) in sorted(periods.items()):
+        unit.add(Usage(usage_sk(project_id, month), seconds, amount, exact=True))
+    return total[0], total[1]
 
 
 def _account_project(unit: UnitOfWork, project_id: str, moved: Moves) -> None:

@@ -337,6 +337,7 @@ class Usage(Change):
     version: int | None = None
     unbudgeted: bool = False
     alerted: list[int] | None = None
+    exact: bool = False  # `seconds` and `amount` are the period's, not added (a recount)
     on_conflict: StintError | None = None
 
     @property
@@ -351,6 +352,8 @@ class Usage(Change):
             ":a": to_dynamo(self.amount, "amount"),
         }
         sets, adds = ["#k = :kind"], ["#s :s", "#a :a"]
+        if self.exact:
+            sets, adds = [*sets, "#s = :s", "#a = :a"], []
         if self.alerted is not None:
             names["#al"] = "alerted"
             values[":al"] = to_dynamo(self.alerted, "alerted")
@@ -368,8 +371,9 @@ class Usage(Change):
                 values[":old"] = {"N": str(self.version)}
             else:
                 update["ConditionExpression"] = "attribute_not_exists(#v)"
+        added = f" ADD {', '.join(adds)}" if adds else ""
         update |= {
-            "UpdateExpression": f"SET {', '.join(sets)} ADD {', '.join(adds)}",
+            "UpdateExpression": f"SET {', '.join(sets)}{added}",
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": values,
         }
@@ -380,10 +384,13 @@ class Usage(Change):
 class BudgetMark(Change):
     """Copy a project's budget (None: it has none) onto its total usage item, moving its
     `version`: a write of the project's usage planned on the budget as it was fails its
-    condition and runs again (docs/DESIGN.md, "Budgets")."""
+    condition and runs again (docs/DESIGN.md, "Budgets"). `recount`: the project's whole usage
+    (seconds, amount), counted from its sessions (or zero: a new project), from which on the
+    item counts every session (`counted`)."""
 
     sk: str
     budget: dict[str, Any] | None
+    recount: tuple[int, Decimal] | None = None
     on_conflict: StintError | None = None
 
     @property
@@ -394,6 +401,11 @@ class BudgetMark(Change):
         names = {"#k": "kind", "#v": "version", "#b": "budget"}
         values: dict[str, Any] = {":kind": {"S": "usage"}, ":one": {"N": "1"}}
         expression = "SET #k = :kind"
+        if self.recount is not None:
+            names |= {"#s": "seconds", "#a": "amount", "#c": "counted"}
+            values |= {":s": {"N": str(self.recount[0])}, ":a": to_dynamo(self.recount[1], "a")}
+            values[":yes"] = {"BOOL": True}
+            expression += ", #s = :s, #a = :a, #c = :yes"
         if self.budget is not None:
             values[":b"] = to_dynamo(self.budget, "budget")
             expression += ", #b = :b ADD #v :one"
@@ -469,8 +481,19 @@ def _combined(first: Change, later: Change) -> Change:
         return Guard(first.sk, ref=later.ref, expect=first.expect, on_conflict=first.on_conflict)
     if isinstance(first, Tally) and isinstance(later, Tally):
         return dataclasses.replace(first, delta=first.delta + later.delta)
-    if isinstance(first, Usage) and isinstance(later, Usage):
+    if isinstance(later, Usage) and (usage := _with_usage(first, later)) is not None:
+        return usage
+    raise ChangesCollide(f"{type(first).__name__} then {type(later).__name__} of {first.item_sk}")
+
+
+def _with_usage(first: Change, later: Usage) -> Change | None:
+    """A usage addition after another change of its item, as one (None: they collide)."""
+    if isinstance(first, Usage):
         alerted = first.alerted if later.alerted is None else later.alerted
         seconds, amount = first.seconds + later.seconds, first.amount + later.amount
         return dataclasses.replace(first, seconds=seconds, amount=amount, alerted=alerted)
-    raise ChangesCollide(f"{type(first).__name__} then {type(later).__name__} of {first.item_sk}")
+    if isinstance(first, BudgetMark) and first.recount is not None and later.alerted is None:
+        # A new project's first session (a title made the project).
+        seconds, amount = first.recount
+        return dataclasses.replace(first, recount=(seconds + later.seconds, amount + later.amount))
+    return None
