@@ -11,6 +11,7 @@ from stint.api import (
     CurrentCaller,
     IfMatch,
     InWorkspace,
+    Rerate,
     create_app,
     created,
     entity_response,
@@ -111,12 +112,15 @@ def patch_project(
     projectId: str,
     body: Annotated[ProjectBody, Body()],
     if_match: IfMatch = None,
+    rerate: Rerate = True,
 ) -> Response[ProjectEnvelope]:
     """Change a project.
 
     Only the fields sent change. Archiving the default project is a 409 `default_project`.
+    A new hourly rate or rounding re-rates its sessions in the background (not the locked
+    ones), unless `rerate=false`.
     """
-    result = catalog.update_project(caller, projectId, body.project, if_match)
+    result = catalog.update_project(caller, projectId, body.project, if_match, rerate=rerate)
     return entity_response(200, "project", result)
 
 

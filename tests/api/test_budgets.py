@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.api.conftest import Api, assert_error
+from tests.api.test_rerating import _patched, _run_queue
 from tests.api.workspace_helpers import make_crew, uid
 
 NOVEMBER = "2026-11-22T09:30:00+00:00"
@@ -449,3 +450,21 @@ def test_a_money_budget_counts_the_sessions_amounts(
     ]
     assert (alert["used"], alert["budget"]) == (100, 100)
     assert_error(api.post("/v1/timer", json={"taskId": task["id"]}), 409, "over_budget")
+
+
+def test_a_rate_changed_later_moves_a_money_budget_past_100_percent(
+    stack: dict[str, Any], api: Api, space: str
+) -> None:
+    """Re-rating (stint.rerating) prices sessions again: their amounts move the usage, past an
+    enforced budget too (nothing new was tracked), and alert; the next write is refused."""
+    budget = {"kind": "money", "amount": 100, "alertAt": [100], "enforce": True}
+    project = api.create("/v1/projects", "project", title="Paid", hourlyRate=60, budget=budget)
+    task = task_of(api, project)
+    logged(api, task, 3600)
+    path = f"/v1/projects/{project['id']}"
+    _patched(stack, api, space, f"PROJECT#{project['id']}", path, {"project": {"hourlyRate": 120}})
+    assert _run_queue(stack) >= 1
+    (usage,) = _items(stack, space, f"USAGE#{project['id']}#total")
+    assert usage["amount"] == 120
+    assert alerts(stack, space, project["id"]) == [(None, 100)]
+    assert_error(log(api, task, 60), 409, "over_budget")

@@ -41,6 +41,8 @@ _WORK = "session"  # the session type that is work (docs/API.md, "Reports")
 _HOUR = Decimal(3600)
 _CENT = Decimal("0.01")
 _ZERO = Decimal(0)
+# What a session's share of its project's usage follows, but for its price (its `amount`).
+_WHAT_COUNTS = ("taskId", "startTimestamp", "duration", "type", "running")
 
 
 class OverBudget(Conflict):
@@ -81,8 +83,8 @@ def usage_keys(project_id: str, session: dict[str, Any]) -> list[str]:
 @dataclass
 class Moves:
     """What one commit moves of one project's usage: per period (TOTAL and each month), the
-    seconds and amount it adds; the part of it that stops running sessions (allowed past an
-    enforced budget: the time was worked); the months in which it starts a running session."""
+    seconds and amount it adds; the part of it an enforced budget lets past 100 % (`stopped`:
+    stops and re-pricings, `_exempt`); the months in which it starts a running session."""
 
     added: dict[str, list[Any]] = field(default_factory=lambda: defaultdict(lambda: [0, _ZERO]))
     stopped: dict[str, list[Any]] = field(default_factory=lambda: defaultdict(lambda: [0, _ZERO]))
@@ -163,7 +165,7 @@ def _moves(unit: UnitOfWork) -> dict[str, Moves]:
     for old, new in written:
         session_id = str((new or old or {}).get("id"))
         was_running = bool(old and old.get("running"))
-        stop = was_running and new is not None and not new.get("running")
+        stop = _exempt(old, new)
         for session, sign, as_written in ((old, -1, False), (new, 1, True)):
             counted = _share(unit, session, written=as_written)
             if counted is not None:
@@ -178,6 +180,18 @@ def _moves(unit: UnitOfWork) -> dict[str, Moves]:
                 project.starts.add(str(new["startTimestamp"])[:7])
                 project.sessions.add(session_id)
     return moves
+
+
+def _exempt(old: dict[str, Any] | None, new: dict[str, Any] | None) -> bool:
+    """A change an enforced budget lets past 100 %: a running session's stop (the time was
+    worked: its start as it was, its end not after now), or a session priced again with
+    nothing else of it changed (a rate changed: stint.rerating)."""
+    if old is None or new is None:
+        return False
+    if old.get("running") and not new.get("running"):
+        same_start = new["startTimestamp"] == old["startTimestamp"]
+        return same_start and str(new["endTimestamp"]) <= format_timestamp(utc_now())
+    return all(old.get(key) == new.get(key) for key in _WHAT_COUNTS)
 
 
 def _keep_in(unit: UnitOfWork, task_id: str, project_id: str) -> None:

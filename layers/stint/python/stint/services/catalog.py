@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from stint.errors import Conflict, StintError, invalid_field
 from stint.models import CategoryFields, ProjectFields, new_entity
+from stint.rerating import KEEP_RATES
 from stint.services import access, budgets, entities, users
 from stint.services.common import Caller, Versioned, new_id
 from stint.services.entities import delete, list_across, list_page, parent_guard, patch, save
@@ -76,16 +77,28 @@ def list_projects(
 
 
 def update_project(
-    caller: Caller, project_id: str, fields: ProjectFields, if_match: str | None
+    caller: Caller,
+    project_id: str,
+    fields: ProjectFields,
+    if_match: str | None,
+    *,
+    rerate: bool = True,
 ) -> Versioned:
+    """Change a project; a change of its rates or rounding re-rates its sessions in the
+    background (stint.rerating) unless `rerate` is False."""
+
     def rule(store: UnitOfWork, record: dict[str, Any], project: dict[str, Any]) -> list[Change]:
         budgets.normalize(project)
         archiving = project["isArchived"] and not record.get("isArchived")
         if archiving and users.default_project_id(caller, store) == project_id:
             raise Conflict("The default project cannot be archived", code="default_project")
+        if not rerate:
+            project[KEEP_RATES] = True
         return []
 
-    return patch(caller, "project", project_id, fields, if_match, rule)
+    result = patch(caller, "project", project_id, fields, if_match, rule)
+    result.entity.pop(KEEP_RATES, None)
+    return result
 
 
 def delete_project(caller: Caller, project_id: str, *, cascade: bool, if_match: str | None) -> None:

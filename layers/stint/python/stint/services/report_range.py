@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
-from stint.billing import allocate_cents, cents_to_decimal, round_duration, to_cents
+from stint.billing import allocate_cents, cents_to_decimal, to_cents
 from stint.errors import invalid_field
 from stint.models import ReportGroupBy as GroupBy
 from stint.models import WeeklyGroupBy
@@ -239,10 +239,7 @@ def _priced(
     now: datetime,
 ) -> Work:
     duration = _duration(session, now)
-    rounded = round_duration(
-        duration, project.get("roundingMethod", "nearest"), project.get("roundingMinutes", 0)
-    )
-    billable = rounded if task.get("billable", True) else 0
+    rounded, billable = rates.rounded_seconds(duration, task, project)
     # A session belongs to the day (in the zone) it starts on, however long that day is.
     day = parse_timestamp(session["startTimestamp"]).astimezone(zone).date()
     user_id = str(entity_of(session)["userId"])

@@ -73,7 +73,8 @@ ALERT_PREFIX = "ALERT#"  # a budget alert of a project, a period and a percentag
 # The items that belong to the user wherever they work: in the user's partition.
 USER_ITEMS = frozenset({PROFILE_SK, RUNNING_SK})
 # Attributes that belong to the item, not to the entity.
-_ITEM_ONLY = frozenset({"pk", "sk", "kind", "seq", "parent", "start", "expiresAt"})
+# `keepRates`: a write made with `rerate=false` (stint.rerating).
+_ITEM_ONLY = frozenset({"pk", "sk", "kind", "seq", "parent", "start", "expiresAt", "keepRates"})
 # The numbers DynamoDB holds: 38 significant digits, magnitude 1E-130 to 9.99...E+125.
 _MAX_DIGITS = 38
 _MIN_EXPONENT, _MAX_EXPONENT = -130, 125

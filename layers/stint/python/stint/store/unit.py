@@ -224,9 +224,7 @@ class UnitOfWork(Store):
         """The item as this unit's changes leave it, as read ahead, or read now."""
         if sk in self._pending:
             return self._pending[sk]
-        if sk not in self._ahead:  # kept: the attempt reads each item once
-            self._ahead[sk] = self._read_now(sk)
-        return self._ahead[sk]
+        return self._ahead[sk] if sk in self._ahead else self._read_now(sk)
 
     def _read_now(self, sk: str) -> Record | None:
         record = super().read(sk)
