@@ -34,8 +34,7 @@ def _cents(maximum: Decimal, *, positive: bool = False) -> Callable[[Any], Decim
             raise ValueError("must be a number")
         number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
         if not number.is_finite() or not 0 <= number <= maximum or (positive and number == 0):
-            low = "above 0" if positive else "from 0"
-            raise ValueError(f"must be a number {low} to {maximum}")
+            raise ValueError(f"must be a number from {'0.01' if positive else 0} to {maximum}")
         if number != number.quantize(_CENT):
             raise ValueError("must have at most 2 decimals")
         # One form per value: 95.0 is stored and returned as 95, 95.50 as 95.5.
@@ -45,8 +44,7 @@ def _cents(maximum: Decimal, *, positive: bool = False) -> Callable[[Any], Decim
 
 
 def _cents_schema(maximum: Decimal, *, positive: bool = False) -> dict[str, Any]:
-    low = {"exclusiveMinimum": 0} if positive else {"minimum": 0}
-    limits = {**low, "maximum": int(maximum), "multipleOf": 0.01}
+    limits = {"minimum": 0.01 if positive else 0, "maximum": int(maximum), "multipleOf": 0.01}
     return {"type": "number", **limits, "description": "at most 2 decimals"}
 
 
