@@ -36,6 +36,7 @@ SCENARIO: list[tuple[str, Any]] = [
     ("users-patch-me.json", 200),
     ("catalog-create-project.json", 201),
     ("catalog-create-category.json", 201),
+    ("catalog-create-client.json", 201),
     ("catalog-list-projects.json", 200),
     ("tasks-create-task.json", 201),
     ("tasks-list-tasks.json", 200),

@@ -268,6 +268,9 @@ def members(caller: Caller, workspace_id: str) -> dict[str, Any]:
     return listed
 
 
+_MEMBER_WRITABLE = ("role", "billableRate", "costRate")
+
+
 def update_member(
     caller: Caller,
     workspace_id: str,
@@ -281,7 +284,8 @@ def update_member(
     admin, and `owner` hands ownership over (the old owner becomes an admin). New rates re-rate
     the member's sessions in the background unless `rerate` is False. `If-Match`: the
     workspace's ETag."""
-    changes = patch.written()
+    # The role and the rates; the rest of a member sent back as got is ignored.
+    changes = {k: v for k, v in patch.written().items() if k in _MEMBER_WRITABLE}
 
     def attempt() -> Versioned:
         member = _shared(caller, workspace_id)
