@@ -45,6 +45,11 @@ FROM = "2026-10-24T00:00:00+02:00"
 TO = "2026-10-27T00:00:00+01:00"
 
 
+def money(amount: Any) -> dict[str, Any]:
+    """A report's money figures where nothing has a cost rate: the amount is all profit."""
+    return {"amount": amount, "cost": 0, "profit": amount}
+
+
 def report(api: Api, **params: str) -> requests.Response:
     """The summary; `as_csv="1"`: its CSV operation."""
     path = "/v1/reports/summary.csv" if params.pop("as_csv", None) else "/v1/reports/summary"
@@ -123,7 +128,7 @@ TOTALS = {
     "duration": 7919,
     "roundedDuration": 10200,
     "billableDuration": 9300,
-    "amount": Decimal("207.13"),
+    **money(Decimal("207.13")),
     "breakDuration": 1200,
 }
 
@@ -148,7 +153,7 @@ def test_by_project(fixture: dict[str, Any]) -> None:
             "duration": 1799,
             "roundedDuration": 1200,
             "billableDuration": 1200,
-            "amount": 0,
+            **money(0),
             "plannedDurationHours": None,
             "plannedBudget": None,
         },
@@ -159,7 +164,7 @@ def test_by_project(fixture: dict[str, Any]) -> None:
             "duration": 4660,
             "roundedDuration": 7200,
             "billableDuration": 6300,
-            "amount": Decimal("167.13"),
+            **money(Decimal("167.13")),
             "plannedDurationHours": 40,
             "plannedBudget": Decimal("3820.5"),
         },
@@ -170,7 +175,7 @@ def test_by_project(fixture: dict[str, Any]) -> None:
             "duration": 1460,
             "roundedDuration": 1800,
             "billableDuration": 1800,
-            "amount": 40,
+            **money(40),
             "plannedDurationHours": None,
             "plannedBudget": None,
         },
@@ -233,7 +238,7 @@ def test_project_filter(fixture: dict[str, Any]) -> None:
         "duration": 4660,
         "roundedDuration": 7200,
         "billableDuration": 6300,
-        "amount": Decimal("167.13"),
+        **money(Decimal("167.13")),
         "breakDuration": 300,
     }
     assert [g["title"] for g in body["groups"]] == ["Admin", "Design"]
@@ -256,17 +261,55 @@ def test_csv(fixture: dict[str, Any]) -> None:
             "roundedDuration",
             "billableDuration",
             "amount",
+            "cost",
+            "profit",
             "plannedDurationHours",
             "plannedBudget",
         ],
         # "=Gamma" is written "'=Gamma", so that a spreadsheet shows it and runs nothing.
-        [fixture["gamma"]["id"], "'=Gamma", "1", "1799", "1200", "1200", "0.00", "", ""],
-        [fixture["acme"]["id"], "Acme", "4", "4660", "7200", "6300", "167.13", "40", "3820.5"],
-        [fixture["beta"]["id"], "Beta", "2", "1460", "1800", "1800", "40.00", "", ""],
+        [
+            fixture["gamma"]["id"],
+            "'=Gamma",
+            "1",
+            "1799",
+            "1200",
+            "1200",
+            "0.00",
+            "0.00",
+            "0.00",
+            "",
+            "",
+        ],
+        [
+            fixture["acme"]["id"],
+            "Acme",
+            "4",
+            "4660",
+            "7200",
+            "6300",
+            "167.13",
+            "0.00",
+            "167.13",
+            "40",
+            "3820.5",
+        ],
+        [
+            fixture["beta"]["id"],
+            "Beta",
+            "2",
+            "1460",
+            "1800",
+            "1800",
+            "40.00",
+            "0.00",
+            "40.00",
+            "",
+            "",
+        ],
     ]
     by_day = report(fixture["api"], groupBy="day", tz="Europe/Berlin", as_csv="1")
     rows = list(csv.reader(io.StringIO(by_day.content.decode("utf-8-sig"))))
-    assert rows[0][-1] == "amount"
+    assert rows[0][-3:] == ["amount", "cost", "profit"]
     assert [row[0] for row in rows[1:]] == ["2026-10-24", "2026-10-25", "2026-10-26"]
     assert [row[-1] for row in rows[1:]] == ["71.63", "127.50", "8.00"]
 
@@ -323,7 +366,7 @@ def test_empty_report(api: Api) -> None:
         "duration": 0,
         "roundedDuration": 0,
         "billableDuration": 0,
-        "amount": 0,
+        **money(0),
         "breakDuration": 0,
     }
     text = report(api, as_csv="1").content.decode("utf-8-sig")

@@ -84,6 +84,8 @@ def test_detailed_entries_of_the_fixture(fixture: dict[str, Any]) -> None:  # no
         "billable",
         "hourlyRate",
         "amount",
+        "cost",
+        "profit",
     }
     assert first["project"] == {"id": fixture["acme"]["id"], "title": "Acme"}
     assert (first["duration"], first["roundedDuration"], first["hourlyRate"]) == (
@@ -110,7 +112,8 @@ def test_detailed_csv_is_every_entry_in_one_answer(fixture: dict[str, Any]) -> N
     assert len(rows) == 1 + 7
     gamma = next(row for row in rows if row[4] == fixture["gamma"]["id"])
     assert gamma[5] == "'=Gamma", "a formula cell is neutralised"
-    assert sum(Decimal(row[-1]) for row in rows[1:]) == TOTALS["amount"]
+    assert rows[0][-3:] == ["amount", "cost", "profit"]
+    assert sum(Decimal(row[-3]) for row in rows[1:]) == TOTALS["amount"]
 
 
 def test_weekly_of_the_fixture(fixture: dict[str, Any]) -> None:  # noqa: F811
@@ -133,10 +136,12 @@ def test_weekly_of_the_fixture(fixture: dict[str, Any]) -> None:  # noqa: F811
         "days": [2700, 7140, 360, 5400, 0, 0, 0],
         "roundedDuration": 15600,
         "amount": Decimal("350.38"),
+        "cost": 0,
+        "profit": Decimal("350.38"),
     }
     as_csv = get(api, "/v1/reports/weekly.csv", **{"from": "2026-10-24", "tz": "Europe/Berlin"})
     rows = list(csv.reader(io.StringIO(as_csv.content.decode("utf-8-sig"))))
-    assert rows[0] == ["id", "title", *body["days"], "roundedDuration", "amount"]
+    assert rows[0] == ["id", "title", *body["days"], "roundedDuration", "amount", "cost", "profit"]
     assert rows[1][1] == "'=Gamma"
     assert rows[-1] == [
         "",
@@ -149,6 +154,8 @@ def test_weekly_of_the_fixture(fixture: dict[str, Any]) -> None:  # noqa: F811
         "0",
         "0",
         "15600",
+        "350.38",
+        "0.00",
         "350.38",
     ]
     by_task = exact_json(

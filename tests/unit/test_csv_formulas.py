@@ -22,6 +22,9 @@ OWASP = ("=", "+", "-", "@", "\t", "\r")
 FORMULA_START = sorted(set(OWASP) | set(reports._FORMULA_START))
 
 
+MONEY = {"amount": Decimal("23.88"), "cost": Decimal("12.5"), "profit": Decimal("11.38")}
+
+
 def summary(text: str) -> tuple[dict[str, Any], int]:
     group = {
         "id": text,
@@ -30,11 +33,11 @@ def summary(text: str) -> tuple[dict[str, Any], int]:
         "duration": 60,
         "roundedDuration": 900,
         "billableDuration": 900,
-        "amount": Decimal("23.88"),
+        **MONEY,
         "plannedDurationHours": 2,
         "plannedBudget": Decimal(100),
     }
-    return {"groupBy": "project", "groups": [group]}, 2
+    return {"groupBy": "project", "groups": [group], "totals": MONEY}, 2
 
 
 def detailed(text: str) -> tuple[dict[str, Any], int]:
@@ -52,14 +55,14 @@ def detailed(text: str) -> tuple[dict[str, Any], int]:
         "roundedDuration": 900,
         "billable": True,
         "hourlyRate": Decimal("95.5"),
-        "amount": Decimal("23.88"),
+        **MONEY,
     }
-    return {"entries": [entry]}, 9
+    return {"entries": [entry], "totals": MONEY}, 9
 
 
 def weekly(text: str) -> tuple[dict[str, Any], int]:
     days = [f"2026-10-{d}" for d in range(24, 31)]
-    figures = {"days": [900, 0, 0, 0, 0, 0, 0], "roundedDuration": 900, "amount": Decimal(1)}
+    figures = {"days": [900, 0, 0, 0, 0, 0, 0], "roundedDuration": 900, **MONEY}
     report = {"days": days, "groups": [{"id": text, "title": text, **figures}], "totals": figures}
     return report, 2
 

@@ -47,6 +47,7 @@ from stint.errors import (
     ValidationFailed,
     invalid_field,
 )
+from stint.services import money_view
 from stint.services.common import Caller, Versioned
 from stint.services.users import check_in_pool, ensure_profile
 
@@ -342,7 +343,17 @@ def _known_caller(app: APIGatewayRestResolver, next_middleware: NextMiddleware) 
     known = Caller(user_id=claims["sub"], username=claims.get("username") or claims["sub"])
     check_in_pool(known)  # Unauthorized (401) when the token's user was deleted
     app.append_context(**{_CALLER: known, _PROFILE: ensure_profile(known)})
-    return next_middleware(app)
+    response = next_middleware(app)
+    # Money only for those who see it, on every route: the body is the payload, or JSON text
+    # once the resolver's response validation has serialized it.
+    if isinstance(response.body, dict):
+        response.body = money_view.hidden(known, response.body)
+    elif isinstance(response.body, str) and '"workspaceId"' in response.body:
+        payload = jsonio.loads(response.body)
+        shown = money_view.hidden(known, payload)
+        if shown is not payload:
+            response.body = jsonio.dumps(shown)
+    return response
 
 
 # ----------------------------------------------------------------------------- responses

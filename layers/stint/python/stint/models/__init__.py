@@ -183,6 +183,7 @@ from stint.models.webhooks import (
     WebhookStatus,
 )
 from stint.models.workspaces import (
+    DEFAULT_SETTINGS,
     EMAIL_MAX,
     Email,
     Invitation,
@@ -216,6 +217,7 @@ from stint.timeutil import MAX_SESSION_SECONDS
 __all__ = [
     "CLIENT_ID_PATTERN",
     "DATE_TIME",
+    "DEFAULT_SETTINGS",
     "EMAIL_MAX",
     "ENTITY_MODELS",
     "HOOK_URL_MAX",

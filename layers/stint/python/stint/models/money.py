@@ -74,3 +74,9 @@ Amount = Annotated[
     _AS_JSON_NUMBER,
     WithJsonSchema({"type": "number", "minimum": 0, "description": "at most 2 decimals"}),
 ]
+# A report's profit, amount - cost: exact cents, negative when the cost is higher.
+Profit = Annotated[
+    Decimal,
+    _AS_JSON_NUMBER,
+    WithJsonSchema({"type": "number", "description": "amount - cost, at most 2 decimals"}),
+]

@@ -7,23 +7,30 @@ from typing import Annotated, Literal, NotRequired
 from pydantic import Field
 from typing_extensions import TypedDict
 
-from stint.models.money import Amount, ExactNumber
+from stint.models.money import Amount, ExactNumber, Profit
 from stint.models.values import DATE_TIME, SearchType
 
 ReportGroupBy = Literal["project", "task", "day", "tag", "user"]
 WeeklyGroupBy = Literal["project", "task", "tag", "user"]
 
 
-class ReportTotals(TypedDict):
+class Money(TypedDict):
+    """A report's money figures: only for those who see money (docs/API.md, "Money")."""
+
+    amount: NotRequired[Amount]
+    cost: NotRequired[Amount]
+    profit: NotRequired[Profit]
+
+
+class ReportTotals(Money):
     sessions: int
     duration: int
     roundedDuration: int
     billableDuration: int
-    amount: Amount
     breakDuration: int
 
 
-class ReportGroup(TypedDict):
+class ReportGroup(Money):
     id: Annotated[
         str | None,
         Field(
@@ -35,7 +42,6 @@ class ReportGroup(TypedDict):
     duration: int
     roundedDuration: int
     billableDuration: int
-    amount: Amount
     # Project groups only.
     plannedDurationHours: NotRequired[ExactNumber | None]
     plannedBudget: NotRequired[ExactNumber | None]
@@ -65,7 +71,7 @@ class TagRef(TypedDict):
     name: str
 
 
-class DetailedEntry(TypedDict):
+class DetailedEntry(Money):
     sessionId: str
     startTimestamp: Annotated[str, DATE_TIME]
     endTimestamp: Annotated[str | None, Field(description="null while it runs")]
@@ -78,8 +84,9 @@ class DetailedEntry(TypedDict):
     duration: int
     roundedDuration: int
     billable: bool
-    hourlyRate: ExactNumber | None
-    amount: Amount
+    hourlyRate: NotRequired[
+        Annotated[ExactNumber | None, Field(description="The billable rate it is priced at")]
+    ]
 
 
 DetailedReport = TypedDict(
@@ -98,18 +105,16 @@ DetailedReport = TypedDict(
 Week = Annotated[list[int], Field(min_length=7, max_length=7)]
 
 
-class WeeklyGroup(TypedDict):
+class WeeklyGroup(Money):
     id: Annotated[str | None, Field(description="A project, task or tag id (null: untagged)")]
     title: str | None
     days: Week
     roundedDuration: int
-    amount: Amount
 
 
-class WeeklyTotals(TypedDict):
+class WeeklyTotals(Money):
     days: Week
     roundedDuration: int
-    amount: Amount
 
 
 WeeklyReport = TypedDict(

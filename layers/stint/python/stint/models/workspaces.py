@@ -4,7 +4,7 @@ change them."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, NotRequired
+from typing import Annotated, Any, Literal, NotRequired
 
 from pydantic import AfterValidator, Field, StrictBool, StrictStr
 from typing_extensions import TypedDict
@@ -41,23 +41,42 @@ Email = Annotated[
 ]
 
 
-class WorkspaceSettings(BaseModel):
-    membersManageCatalog: bool = Field(
-        False, description="Members (not only managers) create and change the catalog"
-    )
-    currency: str = Field("EUR", description="ISO 4217: the currency of every amount")
-    billableRate: ExactNumber | None = Field(
-        None, description='The billable rate of last resort (rates: docs/API.md, "Money")'
-    )
-    membersSeeRates: bool = Field(
-        False, description="Members (not only owners, admins and managers) see rates and money"
-    )
-    lockedBefore: str | None = Field(
-        None,
-        description="No session starting before this date (UTC) is created, changed or deleted "
-        "but by the owner and admins",
-        json_schema_extra={"format": "date"},
-    )
+class WorkspaceSettings(TypedDict):
+    """A workspace's settings. A TypedDict, not a model: `billableRate` is absent for those who
+    do not see money (a model would write its default back)."""
+
+    membersManageCatalog: Annotated[
+        bool, Field(description="Members (not only managers) create and change the catalog")
+    ]
+    currency: Annotated[str, Field(description="ISO 4217: the currency of every amount")]
+    billableRate: NotRequired[
+        Annotated[
+            ExactNumber | None,
+            Field(description='The billable rate of last resort (docs/API.md, "Money")'),
+        ]
+    ]
+    membersSeeRates: Annotated[
+        bool,
+        Field(description="Members (not only owners, admins and managers) see rates and money"),
+    ]
+    lockedBefore: Annotated[
+        str | None,
+        Field(
+            description="No session starting before this date (UTC) is created, changed or "
+            "deleted but by the owner and admins",
+            json_schema_extra={"format": "date"},
+        ),
+    ]
+
+
+# Every setting of a workspace never given that one.
+DEFAULT_SETTINGS: dict[str, Any] = {
+    "membersManageCatalog": False,
+    "currency": "EUR",
+    "billableRate": None,
+    "membersSeeRates": False,
+    "lockedBefore": None,
+}
 
 
 class WorkspaceSettingsFields(RequestBody):
@@ -112,18 +131,21 @@ class MemberPatch(RequestBody):
     joinedAt: IgnoredTimestamp | None = None
 
 
-class Member(BaseModel):
+class Member(TypedDict):
+    """A member of a workspace (a TypedDict: the rates are absent for those who do not see
+    money)."""
+
     userId: str
     email: str
     displayName: str
     role: Role
     joinedAt: Annotated[str, DATE_TIME]
-    billableRate: ExactNumber | None = Field(
-        None, description="Their billable rate here (absent to those who do not see money)"
-    )
-    costRate: ExactNumber | None = Field(
-        None, description="What an hour of theirs costs (absent to those who do not see money)"
-    )
+    billableRate: NotRequired[
+        Annotated[ExactNumber | None, Field(description="Their billable rate here")]
+    ]
+    costRate: NotRequired[
+        Annotated[ExactNumber | None, Field(description="What an hour of theirs costs")]
+    ]
 
 
 class InvitedBy(BaseModel):

@@ -62,6 +62,13 @@ class Membership:
         settings = (self.record or {}).get("settings", {})
         return action == "catalog" and bool(settings.get("membersManageCatalog"))
 
+    @property
+    def sees_money(self) -> bool:
+        """Rates, amounts, costs and profits: owners, admins and managers see them, members
+        only where the workspace's `membersSeeRates` lets them (docs/API.md, "Money")."""
+        settings = (self.record or {}).get("settings", {})
+        return self.role in _MANAGERS or bool(settings.get("membersSeeRates"))
+
     def require(self, action: Action) -> None:
         if not self.may(action):
             raise Forbidden(f"A {self.role} of this workspace cannot {_WHAT[action]}")
@@ -130,6 +137,14 @@ def memberships(caller: Caller) -> list[Membership]:
     lists them (a membership item outliving its workspace counts for nothing)."""
     shared = [member_of(caller, record) for record in WorkspaceStore.get_many(shared_ids(caller))]
     return [personal(caller), *(m for m in shared if m is not None)]
+
+
+def blind_to_money(caller: Caller, workspace_ids: set[str]) -> set[str]:
+    """Those of the shared workspaces `workspace_ids` where the caller does not see money (one
+    BatchGetItem of their records; one the caller is not in shows them nothing anyway)."""
+    records = WorkspaceStore.get_many(sorted(i for i in workspace_ids if ID_PATTERN.match(i)))
+    seen = {str(record["id"]): member_of(caller, record) for record in records}
+    return {i for i in workspace_ids if (m := seen.get(i)) is None or not m.sees_money}
 
 
 def listed(caller: Caller, workspace_id: str | None) -> list[Membership]:

@@ -12,11 +12,11 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
-from stint.billing import allocate_cents, exact_amount, round_duration, to_cents
+from stint.billing import allocate_cents, cents_to_decimal, round_duration, to_cents
 from stint.errors import invalid_field
 from stint.models import ReportGroupBy as GroupBy
 from stint.models import WeeklyGroupBy
-from stint.services import access, users
+from stint.services import access, rates, users
 from stint.services.access import Membership
 from stint.services.common import Caller, load
 from stint.services.running import stopped
@@ -28,7 +28,15 @@ MAX_RANGE = timedelta(days=367)
 WORK = "session"  # the session type that is work; break and long-break are breaks
 WEEK = 7
 _PAGE = 1000
-FIGURES = ("sessions", "duration", "roundedDuration", "billableDuration", "amount")
+FIGURES = (
+    "sessions",
+    "duration",
+    "roundedDuration",
+    "billableDuration",
+    "amount",
+    "cost",
+    "profit",
+)
 PLANNED = ("plannedDurationHours", "plannedBudget")
 
 
@@ -42,6 +50,7 @@ class Group:
     rounded: int = 0
     billable: int = 0
     amount: Fraction = field(default_factory=Fraction)
+    cost: Fraction = field(default_factory=Fraction)
     days: list[int] = field(default_factory=lambda: [0] * WEEK)  # weekly: rounded per day
 
     def add(self, work: Work) -> None:
@@ -50,6 +59,7 @@ class Group:
         self.rounded += work.rounded
         self.billable += work.billable_seconds
         self.amount += work.amount
+        self.cost += work.cost
 
 
 @dataclass(frozen=True)
@@ -122,9 +132,10 @@ class Work:
     duration: int  # as tracked (a running session: up to now)
     rounded: int  # by the project's rule
     billable_seconds: int  # the rounded seconds when the task is billable, else 0
-    amount: Fraction  # exact
+    amount: Fraction  # exact, at the rates the session carries (services/rates.py)
     day: date  # the local day (in tz) it starts on
     user_id: str = ""  # the member whose time it is
+    cost: Fraction = Fraction(0)  # exact, as `amount`
 
     @property
     def tag_ids(self) -> list[str]:
@@ -137,6 +148,7 @@ class Range:
     breaks: int
     named: dict[tuple[str, str], dict[str, Any]]  # the subtasks and tags read, by (kind, id)
     users: dict[str, str] = field(default_factory=dict)  # member id -> display name
+    money: bool = True  # the caller sees money in every workspace read (access.sees_money)
 
     def title_of(self, kind: str, entity_id: str | None) -> str | None:
         record = self.named.get((kind, entity_id or ""))
@@ -157,7 +169,7 @@ def read_range(caller: Caller, query: ReportQuery, *, naming: tuple[str, ...] = 
             holder = access.locate(caller, kind, entity_id)
             where = [(m, user) for m, user in where if m.workspace_id == holder.workspace_id]
             load(holder.store(caller), kind, entity_id)
-    found = Range([], 0, {}, {})
+    found = Range([], 0, {}, {}, money=all(member.sees_money for member, _ in where))
     for member, user_id in where:
         _read_workspace(caller, member, user_id, query, naming, found)
     return found
@@ -201,7 +213,7 @@ def _read_workspace(
         if session.get("type", WORK) != WORK:
             found.breaks += _duration(session, now)
             continue
-        found.works.append(_priced(session, task, project, zone, now))
+        found.works.append(_priced(session, task, project, member.record, zone, now))
 
 
 def _member_names(caller: Caller, member: Membership) -> dict[str, str]:
@@ -222,6 +234,7 @@ def _priced(
     session: dict[str, Any],
     task: dict[str, Any],
     project: dict[str, Any],
+    workspace: dict[str, Any] | None,
     zone: ZoneInfo,
     now: datetime,
 ) -> Work:
@@ -232,9 +245,9 @@ def _priced(
     billable = rounded if task.get("billable", True) else 0
     # A session belongs to the day (in the zone) it starts on, however long that day is.
     day = parse_timestamp(session["startTimestamp"]).astimezone(zone).date()
-    amount = exact_amount(billable, project.get("hourlyRate"))
     user_id = str(entity_of(session)["userId"])
-    return Work(session, task, project, duration, rounded, billable, amount, day, user_id)
+    amount, cost = rates.money_of(entity_of(session), task, project, workspace, duration)
+    return Work(session, task, project, duration, rounded, billable, amount, day, user_id, cost)
 
 
 def _duration(session: dict[str, Any], now: datetime) -> int:
@@ -286,10 +299,34 @@ def _by_title(group: Group) -> tuple[bool, str, str, str]:
     return (group.id is None, title.casefold(), title, group.id or "")  # untagged last
 
 
-def cents_of(groups: list[Group], total: Fraction, *, partition: bool) -> tuple[int, list[int]]:
-    """The total in cents and each group's. Groups that partition the sessions add up to the
-    total exactly (largest remainder); tag groups overlap (a session counts in each of its
-    tags), so each is its own exact amount rounded, and the total counts each session once."""
+def cents_of(
+    groups: list[Group], totals: Group, *, partition: bool, figure: str = "amount"
+) -> tuple[int, list[int]]:
+    """The total `figure` (amount or cost) in cents and each group's. Groups that partition the
+    sessions add up to the total exactly (largest remainder); tag groups overlap (a session
+    counts in each of its tags), so each is its own exact figure rounded, and the total counts
+    each session once."""
+    values: list[Fraction] = [getattr(group, figure) for group in groups]
     if partition:
-        return allocate_cents([group.amount for group in groups])
-    return to_cents(total), [to_cents(group.amount) for group in groups]
+        return allocate_cents(values)
+    return to_cents(getattr(totals, figure)), [to_cents(value) for value in values]
+
+
+def money_figures(
+    groups: list[Group], totals: Group, *, partition: bool
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The totals' and each group's `amount`, `cost` and `profit` (amount - cost), in cents
+    allocated as `cents_of` does, so that groups and totals agree to the cent."""
+    total_amount, amounts = cents_of(groups, totals, partition=partition)
+    total_cost, costs = cents_of(groups, totals, partition=partition, figure="cost")
+
+    def figures(amount: int, cost: int) -> dict[str, Any]:
+        return {
+            "amount": cents_to_decimal(amount),
+            "cost": cents_to_decimal(cost),
+            "profit": cents_to_decimal(amount - cost),
+        }
+
+    return figures(total_amount, total_cost), [
+        figures(amount, cost) for amount, cost in zip(amounts, costs, strict=True)
+    ]

@@ -25,7 +25,6 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from stint.billing import allocate_cents, cents_to_decimal
 from stint.errors import invalid_field
 from stint.models import ReportGroupBy as GroupBy
 from stint.models import WeeklyGroupBy
@@ -39,11 +38,12 @@ from stint.services.report_range import (
     Range,
     ReportQuery,
     Work,
-    cents_of,
     check_zone,
     grouped,
+    money_figures,
     read_range,
 )
+from stint.store import entity_of
 from stint.timeutil import EARLIEST, LATEST, RANGE_TEXT, format_timestamp
 
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
@@ -61,10 +61,10 @@ def summary(caller: Caller, query: ReportQuery) -> dict[str, Any]:
     totals = Group(None, None)
     for work in found.works:
         totals.add(work)
-    total_cents, group_cents = cents_of(groups, totals.amount, partition=query.group_by != "tag")
+    total_money, group_money = _money_of(found, groups, totals, partition=query.group_by != "tag")
     rows = []
-    for group, cents in zip(groups, group_cents, strict=True):
-        row: dict[str, Any] = {"id": group.id, "title": group.title, **_figures(group, cents)}
+    for group, money in zip(groups, group_money, strict=True):
+        row: dict[str, Any] = {"id": group.id, "title": group.title, **_figures(group), **money}
         if group.planned is not None:
             row.update(group.planned)
         rows.append(row)
@@ -73,19 +73,28 @@ def summary(caller: Caller, query: ReportQuery) -> dict[str, Any]:
         "to": format_timestamp(query.end),
         "tz": query.tz,
         "groupBy": query.group_by,
-        "totals": {**_figures(totals, total_cents), "breakDuration": found.breaks},
+        "totals": {**_figures(totals), **total_money, "breakDuration": found.breaks},
         "groups": rows,
     }
 
 
-def _figures(group: Group, cents: int) -> dict[str, Any]:
+def _figures(group: Group) -> dict[str, Any]:
     return {
         "sessions": group.sessions,
         "duration": group.duration,
         "roundedDuration": group.rounded,
         "billableDuration": group.billable,
-        "amount": cents_to_decimal(cents),
     }
+
+
+def _money_of(
+    found: Range, groups: list[Group], totals: Group, *, partition: bool
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The money figures of the totals and of each group; none for a caller who does not see
+    money in a workspace the report reads (docs/API.md, "Money")."""
+    if not found.money:
+        return {}, [{} for _ in groups]
+    return money_figures(groups, totals, partition=partition)
 
 
 # ----------------------------------------------------------------------------- detailed (17)
@@ -108,7 +117,17 @@ DETAILED_COLUMNS = [
     "billable",
     "hourlyRate",
     "amount",
+    "cost",
+    "profit",
 ]
+# What a caller who does not see money (docs/API.md, "Money") finds in no report.
+MONEY_COLUMNS = ("hourlyRate", "amount", "cost", "profit")
+
+
+def _shown(columns: Iterable[str], report: dict[str, Any]) -> list[str]:
+    """The columns of a report's CSV: without the money ones when the report has none."""
+    money = "amount" in report["totals"]
+    return [c for c in columns if money or c not in MONEY_COLUMNS]
 
 
 @dataclass
@@ -129,10 +148,11 @@ def detailed(
     totals = Group(None, None)
     for work in works:
         totals.add(work)
-    total_cents, cents = allocate_cents([work.amount for work in works])
+    # Each entry is a group of one: allocated together, the pages add up to the totals.
+    total_money, shares = _money_of(found, [_alone(work) for work in works], totals, partition=True)
     rest = [
         (work, share)
-        for work, share in zip(works, cents, strict=True)
+        for work, share in zip(works, shares, strict=True)
         if after is None or _entry_key(work) > after
     ]
     page = rest if limit is None else rest[:limit]
@@ -141,7 +161,7 @@ def detailed(
         "from": format_timestamp(query.start),
         "to": format_timestamp(query.end),
         "tz": query.tz,
-        "totals": {**_figures(totals, total_cents), "breakDuration": found.breaks},
+        "totals": {**_figures(totals), **total_money, "breakDuration": found.breaks},
         "entries": [_entry(work, found, share) for work, share in page],
     }
     return Detailed(report, token)
@@ -151,7 +171,13 @@ def _entry_key(work: Work) -> tuple[str, str]:
     return (str(work.session["start"]), str(work.session["id"]))
 
 
-def _entry(work: Work, found: Range, cents: int) -> dict[str, Any]:
+def _alone(work: Work) -> Group:
+    group = Group(None, None)
+    group.add(work)
+    return group
+
+
+def _entry(work: Work, found: Range, money: dict[str, Any]) -> dict[str, Any]:
     session, task, project = work.session, work.task, work.project
     subtask_id = session.get("subtaskId")
     return {
@@ -175,9 +201,15 @@ def _entry(work: Work, found: Range, cents: int) -> dict[str, Any]:
         "duration": work.duration,
         "roundedDuration": work.rounded,
         "billable": bool(task.get("billable", True)),
-        "hourlyRate": project.get("hourlyRate"),
-        "amount": cents_to_decimal(cents),
+        **({"hourlyRate": _rate_of(work), **money} if found.money else {}),
     }
+
+
+def _rate_of(work: Work) -> Any:
+    """The billable rate the entry is priced at: the session's (a session written before
+    sessions carried rates: its project's)."""
+    session = entity_of(work.session)
+    return session["billableRate"] if "billableRate" in session else work.project.get("hourlyRate")
 
 
 def detailed_csv(report: dict[str, Any]) -> str:
@@ -202,11 +234,12 @@ def detailed_csv(report: dict[str, Any]) -> str:
             entry["duration"],
             entry["roundedDuration"],
             "true" if entry["billable"] else "false",
-            entry["hourlyRate"],
-            _money(entry["amount"]),
+            entry.get("hourlyRate"),
+            *(_money(entry[c]) for c in ("amount", "cost", "profit") if c in entry),
         ]
 
-    return _csv(DETAILED_COLUMNS, (row(entry) for entry in report["entries"]))
+    columns = _shown(DETAILED_COLUMNS, report)
+    return _csv(columns, (row(entry) for entry in report["entries"]))
 
 
 # ----------------------------------------------------------------------------- weekly (17)
@@ -261,7 +294,7 @@ def weekly(caller: Caller, query: ReportQuery) -> dict[str, Any]:
     for work in found.works:
         totals.add(work)
         totals.days[day_of(work)] += work.rounded
-    total_cents, group_cents = cents_of(groups, totals.amount, partition=query.group_by != "tag")
+    total_money, group_money = _money_of(found, groups, totals, partition=query.group_by != "tag")
     return {
         "from": first.isoformat(),
         "to": (first + timedelta(days=WEEK)).isoformat(),
@@ -274,26 +307,23 @@ def weekly(caller: Caller, query: ReportQuery) -> dict[str, Any]:
                 "title": group.title,
                 "days": group.days,
                 "roundedDuration": group.rounded,
-                "amount": cents_to_decimal(cents),
+                **money,
             }
-            for group, cents in zip(groups, group_cents, strict=True)
+            for group, money in zip(groups, group_money, strict=True)
         ],
-        "totals": {
-            "days": totals.days,
-            "roundedDuration": totals.rounded,
-            "amount": cents_to_decimal(total_cents),
-        },
+        "totals": {"days": totals.days, "roundedDuration": totals.rounded, **total_money},
     }
 
 
 def weekly_csv(report: dict[str, Any]) -> str:
     """A row per group, a column per day (rounded seconds), and a totals row (empty id, title
     `Total`)."""
-    columns = ["id", "title", *report["days"], "roundedDuration", "amount"]
+    money = _shown(("amount", "cost", "profit"), report)
+    columns = ["id", "title", *report["days"], "roundedDuration", *money]
 
     def row(group: dict[str, Any], title: Any) -> list[Any]:
-        amount = _money(group["amount"])
-        return [group.get("id"), title, *group["days"], group["roundedDuration"], amount]
+        figures = [_money(group[c]) for c in money]
+        return [group.get("id"), title, *group["days"], group["roundedDuration"], *figures]
 
     rows = [row(group, group["title"]) for group in report["groups"]]
     rows.append(row(report["totals"], "Total"))
@@ -304,15 +334,17 @@ def weekly_csv(report: dict[str, Any]) -> str:
 
 
 def csv_columns(group_by: GroupBy) -> list[str]:
-    """The summary CSV's header: the JSON group's fields, in this order."""
+    """The summary CSV's header: the JSON group's fields, in this order (the money ones only
+    for those who see money: `_shown`)."""
     return ["id", "title", *FIGURES, *(PLANNED if group_by == "project" else ())]
 
 
 def to_csv(report: dict[str, Any]) -> str:
     """The summary's groups as CSV, with a header row."""
-    columns = csv_columns(report["groupBy"])
+    columns = _shown(csv_columns(report["groupBy"]), report)
     rows = (
-        [_money(g[c]) if c == "amount" else g.get(c) for c in columns] for g in report["groups"]
+        [_money(g[c]) if c in MONEY_COLUMNS else g.get(c) for c in columns]
+        for g in report["groups"]
     )
     return _csv(columns, rows)
 

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from stint.models import MAX_SESSION_SECONDS, new_entity
+from stint.services import rates
 from stint.services.common import new_id
 from stint.services.entities import rewrite
 from stint.store import RUNNING_SK, Guard, Put, Store, UnitOfWork, entity_of
@@ -124,7 +125,7 @@ def stop(
 ) -> dict[str, Any]:
     """Stop the running session `record` (as read), and free the guard unless `release` is
     False (another session takes it over); the stopped session."""
-    session = stopped(record, now, note)
+    session = rates.price(store, stopped(record, now, note))
     store.add(Put("session", session, expect_seq=int(record["seq"])))
     if release:
         store.add(released(store, record["id"]))
@@ -171,7 +172,7 @@ def start(
     here = running.workspace_id == store.workspace_id
     if here and running.session is not None and running.session["taskId"] != session["taskId"]:
         pause_task(store, running.session["taskId"])
-    store.add(Put("session", session))
+    store.add(Put("session", rates.price(store, session)))
     return previous
 
 

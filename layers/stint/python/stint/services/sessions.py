@@ -14,7 +14,7 @@ from typing import Any
 from stint import jsonio
 from stint.errors import Conflict, PreconditionFailed, StintError, invalid_field, not_found
 from stint.models import SessionBody, SessionFields, new_entity
-from stint.services import access, entities, running, tags, titles
+from stint.services import access, entities, rates, running, tags, titles
 from stint.services.access import Membership
 from stint.services.common import (
     ID_PATTERN,
@@ -201,7 +201,7 @@ def plan_write(
     store.add(
         Put(
             "session",
-            session,
+            rates.price(store, session),
             expect_seq=int(existing["seq"]) if existing else None,
             on_conflict=on_conflict if existing else (exists if path_id is None else None),
         )

@@ -19,17 +19,18 @@ from stint import aws
 from stint.config import settings
 from stint.errors import Conflict, Forbidden, NotFound, invalid_field, not_found
 from stint.models import (
+    DEFAULT_SETTINGS,
     MemberBody,
     MemberPatch,
     Role,
     WorkspaceFields,
     WorkspacePatchFields,
-    WorkspaceSettings,
     normalized_email,
 )
 from stint.services import access, running, users
 from stint.services.access import Membership
 from stint.services.common import ID_PATTERN, Caller, Versioned, check_if_match, new_id
+from stint.services.money_view import without_money
 from stint.services.running import elapsed_seconds
 from stint.services.timer import stop_timer
 from stint.store import (
@@ -64,12 +65,8 @@ def _pending(record: dict[str, Any], now: datetime) -> list[dict[str, Any]]:
     return [i for i in record.get("invitations", []) if int(i["expiresAt"]) > _epoch(now)]
 
 
-# Every setting's default, from the model: a record keeps only what was ever set.
-_DEFAULT_SETTINGS = {name: f.default for name, f in WorkspaceSettings.model_fields.items()}
-
-
 def _settings(record: dict[str, Any] | None) -> dict[str, Any]:
-    return {**_DEFAULT_SETTINGS, **(record or {}).get("settings", {})}
+    return {**DEFAULT_SETTINGS, **(record or {}).get("settings", {})}
 
 
 def _settings_sent(fields: WorkspaceFields) -> dict[str, Any]:
@@ -86,7 +83,7 @@ def view(member: Membership, personal_record: dict[str, Any] | None = None) -> d
         "name": (record or {}).get("name", PERSONAL_NAME),
         "personal": member.personal,
         "role": member.role,
-        "settings": _settings(record),
+        "settings": _settings(record) if member.sees_money else without_money(_settings(record)),
         "memberCount": len(member.record["members"]) if member.record else 1,
         "lastUpdated": (record or {}).get("lastUpdated", _NEVER),
     }
@@ -247,7 +244,8 @@ def members(caller: Caller, workspace_id: str) -> dict[str, Any]:
         me = {**_member_entry(caller.user_id, profile, "owner"), "joinedAt": _NEVER}
         return {"members": [member_view(me)]}
     assert member.record is not None
-    listed: dict[str, Any] = {"members": [member_view(m) for m in member.record["members"]]}
+    shown = [member_view(m) for m in member.record["members"]]
+    listed: dict[str, Any] = {"members": shown if member.sees_money else without_money(shown)}
     if member.may("members"):
         listed["invitations"] = [
             _public_invitation(
