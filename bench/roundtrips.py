@@ -74,6 +74,14 @@ MINIMUM: dict[str, tuple[int, str]] = {
         3,
         "BatchGetItem category + counter, Query its projects, tx" + _LOCATE,
     ),
+    "GET /v1/clients": (4, _ACROSS + " (the bench's user: 2 workspaces)"),
+    "POST /v1/clients": (2, "counter, tx"),
+    "GET /v1/clients/{id}": (1, "GetItem" + _LOCATE),
+    "PATCH /v1/clients/{id}": (2, "BatchGetItem client + counter, tx" + _LOCATE),
+    "DELETE /v1/clients/{id}": (
+        3,
+        "BatchGetItem client + counter, Query the workspace's projects, tx" + _LOCATE,
+    ),
     "GET /v1/tasks": (4, _ACROSS + " (the bench's user: 2 workspaces)"),
     "POST /v1/tasks": (2, "BatchGetItem profile (default project) + counter, tx"),
     "GET /v1/projects/{id}/tasks": (2, "GetItem project (404), Query byParent" + _LOCATE),
@@ -252,6 +260,10 @@ class World:
             self.call("CatalogFunction", "POST", "/v1/categories", body=body)["category"]["id"]
         )
 
+    def client(self) -> str:
+        body = {"client": {"name": "C"}}
+        return str(self.call("CatalogFunction", "POST", "/v1/clients", body=body)["client"]["id"])
+
     def task(self, project: str) -> str:
         body = {"task": {"projectId": project, "title": f"T {uuid.uuid4().hex[:6]}"}}
         return str(self.call("TasksFunction", "POST", "/v1/tasks", body=body)["task"]["id"])
@@ -390,6 +402,33 @@ def requests(world: World) -> list[tuple[str, Setup]]:
         (
             "DELETE /v1/categories/{id}",
             lambda w: ("CatalogFunction", "DELETE", f"/v1/categories/{w.category()}", {}),
+        ),
+        ("GET /v1/clients", lambda w: ("CatalogFunction", "GET", "/v1/clients", {})),
+        (
+            "POST /v1/clients",
+            lambda w: (
+                "CatalogFunction",
+                "POST",
+                "/v1/clients",
+                {"body": {"client": {"name": "C"}}},
+            ),
+        ),
+        (
+            "GET /v1/clients/{id}",
+            lambda w: ("CatalogFunction", "GET", f"/v1/clients/{w.client()}", {}),
+        ),
+        (
+            "PATCH /v1/clients/{id}",
+            lambda w: (
+                "CatalogFunction",
+                "PATCH",
+                f"/v1/clients/{w.client()}",
+                {"body": {"client": {"name": "D"}}},
+            ),
+        ),
+        (
+            "DELETE /v1/clients/{id}",
+            lambda w: ("CatalogFunction", "DELETE", f"/v1/clients/{w.client()}", {}),
         ),
         ("GET /v1/tasks", lambda w: ("TasksFunction", "GET", "/v1/tasks", {})),
         (

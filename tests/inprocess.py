@@ -74,6 +74,7 @@ class InProcessStack:
         self.template = load_template(TEMPLATE)
         self.outputs: dict[str, Any] = {}
         self.gateway: Gateway | None = None
+        self.runtime: Runtime | None = None
         self._mock: Any = None
         self._saved_environment: dict[str, str] = {}
 
@@ -103,7 +104,7 @@ class InProcessStack:
         for function in functions:
             function.policy = iam.policy_of(stack, function.logical_id)
         iam.enforce()
-        runtime = Runtime(functions)
+        runtime = self.runtime = Runtime(functions)
         runtime.start(
             {"AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION, "TZ": "UTC", "STINT_LOCAL": "1"}
         )
@@ -124,6 +125,13 @@ class InProcessStack:
         os.environ.clear()
         os.environ.update(self._saved_environment)
         time.tzset()
+
+    def invoke(self, logical_id: str, event: Any) -> Any:
+        """Invoke the template's function `logical_id` with `event`, as an event source would
+        (for what a poller drives over HTTP: a queue's messages, a stream's records)."""
+        assert self.runtime is not None, "the stack is not started"
+        function = next(f for f in self.runtime.functions if f.logical_id == logical_id)
+        return self.runtime.invoke(function, event)
 
     def session(self) -> requests.Session:
         """A `requests.Session` whose calls to `URL` reach the gateway in this process."""

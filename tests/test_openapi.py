@@ -100,6 +100,12 @@ CONTRACT: dict[tuple[str, str], set[int]] = {
     ("GET", "/v1/tags/{tagId}"): {200, 404},
     ("PATCH", "/v1/tags/{tagId}"): {200, 404, 409},
     ("DELETE", "/v1/tags/{tagId}"): {204, 404},
+    # 19. Clients (like categories)
+    ("GET", "/v1/clients"): {200, 404},
+    ("POST", "/v1/clients"): {201, 409},
+    ("GET", "/v1/clients/{clientId}"): {200, 404},
+    ("PATCH", "/v1/clients/{clientId}"): {200, 404},
+    ("DELETE", "/v1/clients/{clientId}"): {204, 404},
     # 16. Sessions in bulk (atomic: the failing operation's own status)
     ("POST", "/v1/sessions/batch"): {200, 404, 409, 412},
     # 17. Detailed and weekly reports

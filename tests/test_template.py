@@ -218,7 +218,14 @@ def test_the_dispatchers_filter_lets_every_kinds_changes_through(template: Templ
 # What holds the users' data: the table, the user pool (every account) and the webhook queues
 # (deliveries not yet made, events that could not be delivered).
 DATA_TYPES = {"AWS::DynamoDB::Table", "AWS::Cognito::UserPool", "AWS::SQS::Queue"}
-RETAINED = {"StintTable", "UserPool", "DeliveryQueue", "WebhookDeadLetterQueue"}
+RETAINED = {
+    "StintTable",
+    "UserPool",
+    "DeliveryQueue",
+    "WebhookDeadLetterQueue",
+    "RerateQueue",
+    "RerateDeadLetterQueue",
+}
 
 
 def test_the_data_outlives_the_stack(template: Template) -> None:

@@ -1,5 +1,5 @@
-"""Catalog function: projects, categories and tags (docs/API.md, "Tags"). A thin HTTP
-adapter."""
+"""Catalog function: projects, categories, clients and tags (docs/API.md, "Tags", "Clients").
+A thin HTTP adapter."""
 
 from typing import Annotated
 
@@ -11,6 +11,7 @@ from stint.api import (
     CurrentCaller,
     IfMatch,
     InWorkspace,
+    Rerate,
     create_app,
     created,
     entity_response,
@@ -22,6 +23,9 @@ from stint.models import (
     CategoryBody,
     CategoryEnvelope,
     CategoryList,
+    ClientBody,
+    ClientEnvelope,
+    ClientList,
     ProjectBody,
     ProjectEnvelope,
     ProjectList,
@@ -111,12 +115,15 @@ def patch_project(
     projectId: str,
     body: Annotated[ProjectBody, Body()],
     if_match: IfMatch = None,
+    rerate: Rerate = True,
 ) -> Response[ProjectEnvelope]:
     """Change a project.
 
     Only the fields sent change. Archiving the default project is a 409 `default_project`.
+    A new hourly rate or rounding re-rates its sessions in the background (not the locked
+    ones), unless `rerate=false`.
     """
-    result = catalog.update_project(caller, projectId, body.project, if_match)
+    result = catalog.update_project(caller, projectId, body.project, if_match, rerate=rerate)
     return entity_response(200, "project", result)
 
 
@@ -217,6 +224,86 @@ def delete_category(caller: CurrentCaller, categoryId: str, if_match: IfMatch = 
     Its projects stay, with `categoryId: null`.
     """
     catalog.delete_category(caller, categoryId, if_match=if_match)
+    return no_content()
+
+
+@app.get(
+    "/v1/clients",
+    responses={200: returns("A page of clients"), 404: fails(NO_SUCH_WORKSPACE)},
+)
+def list_clients(
+    caller: CurrentCaller,
+    archived: Annotated[ArchivedFilter, Query()] = "false",
+    workspaceId: InWorkspace = None,
+    limit: Limit = 100,
+    nextToken: NextToken = None,
+) -> Response[ClientList]:
+    """List clients.
+
+    The clients of the caller's workspaces (or of `workspaceId`), not archived ones by default
+    (`archived=true` or `all` for the others). Pages of `limit`; follow `nextToken` (or
+    `Link: rel="next"`).
+    """
+    clients, token = catalog.list_clients(
+        caller, archived=archived, workspace_id=workspaceId, limit=limit, next_token=nextToken
+    )
+    return list_response(app, "clients", clients, token)
+
+
+@app.post(
+    "/v1/clients",
+    responses={
+        201: returns("The client, created", etag=True),
+        409: fails("`conflict`: a client with that id exists"),
+    },
+)
+def create_client(
+    caller: CurrentCaller, body: Annotated[ClientBody, Body()]
+) -> Response[ClientEnvelope]:
+    """Create a client.
+
+    In the personal workspace, or in `client.workspaceId`'s. Names need not be unique. The
+    answer's `Location` is the client's URL.
+    """
+    result = catalog.create_client(caller, body.client)
+    return created(app, "client", result, "/v1/clients")
+
+
+@app.get("/v1/clients/<clientId>", responses={200: returns("The client", etag=True)})
+def get_client(caller: CurrentCaller, clientId: str) -> Response[ClientEnvelope]:
+    """Get a client.
+
+    One of the caller's clients, archived or not, with its ETag for a later `If-Match`.
+    """
+    return entity_response(200, "client", catalog.get_client(caller, clientId))
+
+
+@app.patch("/v1/clients/<clientId>", responses={200: returns("The client, changed", etag=True)})
+def patch_client(
+    caller: CurrentCaller,
+    clientId: str,
+    body: Annotated[ClientBody, Body()],
+    if_match: IfMatch = None,
+) -> Response[ClientEnvelope]:
+    """Change a client.
+
+    Only the fields sent change (`isArchived: true` archives it); `If-Match` makes the change
+    conditional on its ETag.
+    """
+    result = catalog.update_client(caller, clientId, body.client, if_match)
+    return entity_response(200, "client", result)
+
+
+@app.delete(
+    "/v1/clients/<clientId>",
+    responses={204: returns_nothing("Deleted; its projects get `clientId: null`")},
+)
+def delete_client(caller: CurrentCaller, clientId: str, if_match: IfMatch = None) -> None:
+    """Delete a client.
+
+    Its projects stay, with `clientId: null` (each is changed: the next sync lists it).
+    """
+    catalog.delete_client(caller, clientId, if_match=if_match)
     return no_content()
 
 

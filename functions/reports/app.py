@@ -122,7 +122,8 @@ def summary(
 
     The work sessions that start in `[from, to)`, rounded by their project's rule, grouped
     by project, task, day (in `tz`), tag (a session counts in each of its tags' groups, an
-    untagged one in the group with `id: null`) or member (`user`), with the billable amounts.
+    untagged one in the group with `id: null`), member (`user`) or client (a project with no
+    client's in the group with `id: null`, last), with the billable amounts.
     The same as CSV: `GET /v1/reports/summary.csv`.
     """
     report = _summary_report(caller, start, end, groupBy, tz, projectId, tagId, workspaceId, userId)
@@ -258,8 +259,8 @@ def weekly(
 ) -> Response[WeeklyReport]:
     """Weekly report.
 
-    Seven local days (in `tz`) from `from`: the rounded durations of each project, task, tag
-    or member a day, and its amount, with the totals a day. As CSV:
+    Seven local days (in `tz`) from `from`: the rounded durations of each project, task, tag,
+    member or client a day, and its amount, with the totals a day. As CSV:
     `GET /v1/reports/weekly.csv`.
     """
     query = reports.weekly_query(
@@ -311,9 +312,9 @@ def search_entities(
 ) -> Response[SearchResults]:
     """Search by name.
 
-    Categories, projects, tasks, subtasks or tags whose title (a tag's name) contains `name`,
-    case-insensitive, optionally under one parent; active ones first, then exact matches, at
-    most 50.
+    Categories, clients, projects, tasks, subtasks or tags whose title (a tag's or client's
+    name) contains `name`, case-insensitive, optionally under one parent; active ones first
+    (not archived, not completed), then exact matches, at most 50.
     """
     results = search.search(caller, kind, name, parentId, workspaceId)
     return json_response(200, {"results": results})

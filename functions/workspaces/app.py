@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from stint.api import (
     CurrentCaller,
     IfMatch,
+    Rerate,
     create_app,
     created,
     entity_response,
@@ -98,12 +99,16 @@ def update_workspace(
     workspaceId: str,
     body: Annotated[WorkspacePatch, Body()],
     if_match: IfMatch = None,
+    rerate: Rerate = True,
 ) -> Response[WorkspaceEnvelope]:
     """Rename a workspace or change its settings.
 
-    Owners and admins. A personal workspace may be renamed too.
+    Owners and admins. A personal workspace may be renamed too. A new `billableRate`
+    re-rates the sessions it governs in the background, unless `rerate=false`.
     """
-    result = workspaces.update_workspace(caller, workspaceId, body.workspace, if_match)
+    result = workspaces.update_workspace(
+        caller, workspaceId, body.workspace, if_match, rerate=rerate
+    )
     return entity_response(200, "workspace", result)
 
 
@@ -189,14 +194,16 @@ def change_role(
     userId: str,
     body: Annotated[MemberPatch, Body()],
     if_match: IfMatch = None,
+    rerate: Rerate = True,
 ) -> Response[MemberEnvelope]:
     """Change a member's role or rates.
 
     Owners and admins; only the owner makes or unmakes an admin. `role: "owner"` (by the
     owner) hands ownership over, the old owner becoming an admin. `billableRate` and
-    `costRate` (`null` clears one) are their rates in this workspace.
+    `costRate` (`null` clears one) are their rates in this workspace; new rates re-rate
+    their sessions in the background, unless `rerate=false`.
     """
-    result = workspaces.update_member(caller, workspaceId, userId, body, if_match)
+    result = workspaces.update_member(caller, workspaceId, userId, body, if_match, rerate=rerate)
     return entity_response(200, "member", result)
 
 

@@ -165,6 +165,7 @@ def _created(api: Api, stack: dict[str, Any]) -> dict[tuple[str, str], requests.
     return {
         ("POST", "/v1/projects"): api.post("/v1/projects", json={"project": {"title": "P"}}),
         ("POST", "/v1/categories"): api.post("/v1/categories", json={"category": {"title": "C"}}),
+        ("POST", "/v1/clients"): api.post("/v1/clients", json={"client": {"name": "C"}}),
         ("POST", "/v1/tags"): api.post("/v1/tags", json={"tag": {"name": "T"}}),
         ("POST", "/v1/tasks"): api.post("/v1/tasks", json={"task": {"title": "T"}}),
         ("POST", "/v1/projects/{projectId}/tasks"): api.post(

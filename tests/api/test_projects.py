@@ -9,6 +9,7 @@ PROJECT_FIELDS = {
     "title",
     "isArchived",
     "categoryId",
+    "clientId",
     "color",
     "roundingMethod",
     "roundingMinutes",

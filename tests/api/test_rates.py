@@ -265,3 +265,16 @@ def test_member_rates_are_set_by_owners_and_admins_only(crew: Crew) -> None:
     for bad in ({"billableRate": -1}, {"costRate": "5"}, {"billableRate": 1.005}):
         response = crew.owner.patch(path, json=bad)
         assert response.status_code == 400, response.text
+
+
+def test_a_member_sent_back_with_new_rates_keeps_everything_else(crew: Crew) -> None:
+    """Regression: a member's read-only fields sent back (`joinedAt` among them) are ignored,
+    whatever they say; only the role and the rates change."""
+    path = f"{crew.path}/members/{uid(crew.worker)}"
+    got = next(
+        m for m in members(crew.owner, crew.id)["members"] if m["userId"] == uid(crew.worker)
+    )
+    sent = {**got, "joinedAt": "2020-01-01T00:00:00Z", "displayName": "x", "billableRate": 12}
+    response = crew.owner.patch(path, json=sent)
+    assert response.status_code == 200, response.text
+    assert response.json()["member"] == {**got, "billableRate": 12}

@@ -4,9 +4,11 @@ import base64
 import json
 from typing import Any
 
+from stint import kinds
 from tests.api.conftest import Api, assert_error
 
-LISTS = ("sessions", "tasks", "projects", "categories", "subtasks", "tags")
+# Every kind's list in a sync page (stint.kinds): a new kind is followed too.
+LISTS = tuple(kind.plural for kind in kinds.KINDS.values())
 
 
 def sync_all(

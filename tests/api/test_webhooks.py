@@ -277,6 +277,40 @@ def test_every_trigger_type_is_delivered_and_verifies(api: Api, receiver: Receiv
 
 
 @local_only  # the receiver listens on 127.0.0.1
+def test_client_events_are_delivered(api: Api, receiver: Receiver) -> None:
+    """docs/API.md, "Clients": trigger `client`; deleting one changes its projects, which the
+    project trigger delivers."""
+    prefix = f"/clients/{time.monotonic_ns()}"
+    subscribe(api, receiver, f"{prefix}/client", "client")
+    subscribe(api, receiver, f"{prefix}/project", "project")
+    made = api.create("/v1/clients", "client", name="Acme")
+    renamed = api.patch(f"/v1/clients/{made['id']}", json={"client": {"name": "Acme Ltd"}})
+    project = api.create("/v1/projects", "project", title="Site", clientId=made["id"])
+    assert api.delete(f"/v1/clients/{made['id']}").status_code == 204
+    cleared = api.get(f"/v1/projects/{project['id']}").json()["project"]
+    assert cleared["clientId"] is None
+
+    def of(path: str, entity_id: str) -> list[dict[str, Any]]:
+        return [
+            d.verified
+            for d in receiver.at(path)
+            if d.verified and d.verified["data"]["id"] == entity_id
+        ]
+
+    clients, projects = f"{prefix}/client", f"{prefix}/project"
+    receiver.wait_for(clients, lambda _: len(of(clients, made["id"])) >= 3)
+    receiver.wait_for(projects, lambda _: len(of(projects, project["id"])) >= 2)
+    by_type = {event["type"]: event for event in of(clients, made["id"])}
+    assert set(by_type) == {"client.created", "client.updated", "client.deleted"}
+    assert {event["triggerType"] for event in by_type.values()} == {"client"}
+    assert by_type["client.created"]["data"] == made
+    assert by_type["client.updated"]["data"] == renamed.json()["client"]
+    assert by_type["client.deleted"]["data"] == {"id": made["id"]}
+    changed = {event["type"]: event["data"] for event in of(projects, project["id"])}
+    assert changed == {"project.created": project, "project.updated": cleared}
+
+
+@local_only  # the receiver listens on 127.0.0.1
 def test_a_failing_receiver_gets_each_event_with_the_same_id(api: Api, receiver: Receiver) -> None:
     path = f"/flaky/{time.monotonic_ns()}"
     subscribe(api, receiver, path, "project")

@@ -95,6 +95,9 @@ ARGUED_REFUSALS = {
     "a title of blanks": r"after trimming$|^must have a visible character",
     # One schema serves create and PATCH: a title or a task reference is required on create only.
     "required on create only": r"^is required|^needs an id or a title$",
+    # One schema serves create and PATCH: `workspaceId` names where to create; a PATCH may send
+    # it back as it is, and any other is a 400 (docs/API.md, "Where things are").
+    "a workspace fixed at creation": r"^is fixed when the entity is created$",
     # Timestamps: the documented range (0001-01-02 .. 9999-12-23, in each one's description),
     # which JSON Schema's date-time cannot state.
     "a timestamp outside the range": r"^must be within ",

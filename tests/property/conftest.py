@@ -56,6 +56,7 @@ def account(stack: dict[str, Any], receiver: Receiver) -> Account:
     project = api.create("/v1/projects", "project", title="Refs")
     task = api.create("/v1/tasks", "task", title="Refs", projectId=project["id"])
     category = api.create("/v1/categories", "category", title="Refs")
+    client = api.create("/v1/clients", "client", name="Refs")
     response = api.post(f"/v1/tasks/{task['id']}/subtasks", json={"subtask": {"title": "Refs"}})
     assert response.status_code == 201, response.text
     account.refs = {
@@ -63,6 +64,7 @@ def account(stack: dict[str, Any], receiver: Receiver) -> Account:
         "project": project["id"],
         "task": task["id"],
         "category": category["id"],
+        "client": client["id"],
         "subtask": response.json()["subtask"]["id"],
     }
     return account

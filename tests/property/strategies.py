@@ -49,6 +49,7 @@ SESSION_START_MAX = MAX_TIMESTAMP
 REFERENCES = (
     "projectId",
     "categoryId",
+    "clientId",
     "taskId",
     "subtaskId",
     "defaultProject",
@@ -127,6 +128,11 @@ def _note(found: Constraints, item: Any) -> None:
 
 
 # ----------------------------------------------------------------------------- values
+
+
+def calendar_dates() -> st.SearchStrategy[str]:
+    """`YYYY-MM-DD`, every day a calendar has (the leap days and the ends of months)."""
+    return st.dates().map(lambda day: day.isoformat())
 
 
 def timestamps(latest: datetime = MAX_TIMESTAMP) -> st.SearchStrategy[str]:
@@ -251,6 +257,8 @@ def _validated(found: Constraints, name: str) -> st.SearchStrategy[Any]:
         return tag_names()
     if functions <= {"_rfc3339"}:
         return timestamps()
+    if functions <= {"_calendar_date"}:
+        return calendar_dates()
     if functions <= {"normalized_email"}:
         return emails(found.max_length or models.EMAIL_MAX)
     if functions <= {"_whole"} and found.base is int:

@@ -31,6 +31,7 @@ PLACEHOLDER = "\x01VALUE\x01"
 ROUTES: list[tuple[str, str, type[models.BaseModel], str | None, dict[str, Any]]] = [
     ("POST", "/v1/projects", models.ProjectFields, "project", {"title": "x"}),
     ("POST", "/v1/categories", models.CategoryFields, "category", {"title": "x"}),
+    ("POST", "/v1/clients", models.ClientFields, "client", {"name": "x"}),
     ("POST", "/v1/tags", models.TagFields, "tag", {"name": "x"}),
     ("POST", "/v1/tasks", models.TaskFields, "task", {"title": "x"}),
     ("POST", "/v1/tasks/{task}/subtasks", models.SubtaskFields, "subtask", {"title": "x"}),

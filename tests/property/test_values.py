@@ -132,7 +132,8 @@ def personal(account: Account) -> st.SearchStrategy[Any]:
 
 def test_projects(account: Account) -> None:
     categories = st.one_of(st.just(OMIT), st.none(), st.just(account.refs["category"]))
-    refs = {"categoryId": categories, "workspaceId": personal(account)}
+    clients = st.one_of(st.just(OMIT), st.none(), st.just(account.refs["client"]))
+    refs = {"categoryId": categories, "clientId": clients, "workspaceId": personal(account)}
 
     @SETTINGS
     @given(fields=body(models.ProjectFields, refs))
@@ -156,6 +157,19 @@ def test_categories(account: Account) -> None:
             return "PATCH", f"/v1/categories/{got['id']}", {"category": got}
 
         round_trip(account, "category", ("POST", "/v1/categories"), {"category": fields}, patch)
+
+    example()
+    check_deliveries(account)
+
+
+def test_clients(account: Account) -> None:
+    @SETTINGS
+    @given(fields=body(models.ClientFields, {"name": titles(), "workspaceId": personal(account)}))
+    def example(fields: dict[str, Any]) -> None:
+        def patch(got: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
+            return "PATCH", f"/v1/clients/{got['id']}", {"client": got}
+
+        round_trip(account, "client", ("POST", "/v1/clients"), {"client": fields}, patch)
 
     example()
     check_deliveries(account)
@@ -387,15 +401,23 @@ def test_roles(account: Account) -> None:
     @given(fields=body(models.MemberPatch))
     def example(fields: dict[str, Any]) -> None:
         STATS["examples"] += 1
-        response = api.patch(f"{path}/{other_id}", json=fields)
+        listing = api.get(path)
+        assert listing.status_code == 200, listing.text
+        before = next(m for m in listing.json()["members"] if m["userId"] == other_id)
+        response = api.patch(f"{path}/{other_id}", json=plain(fields))
         check_answer(account, response)
-        assert response.status_code == 200, f"a valid role was refused: {response.text}"
+        assert response.status_code == 200, f"a valid change was refused: {response.text}"
         member = response.json()["member"]
-        assert (member["userId"], member["role"]) == (other_id, fields["role"])
+        # The role and the rates sent changed; the rest is as it was (a member's other fields
+        # are accepted as sent back, and ignored).
+        changed = {
+            k: v for k, v in plain(fields).items() if k in ("role", "billableRate", "costRate")
+        }
+        assert member == {**before, **changed}, (member, before, fields)
         listed = api.get(path)
         check_answer(account, listed)
         assert member in listed.json()["members"], "the members' list differs"
-        if fields["role"] == "owner":
+        if member["role"] == "owner":
             # Handed over: the account is an admin, and the new owner hands it back.
             back = other.patch(f"{path}/{account.user_id}", json={"role": "owner"})
             check_answer(account, back)

@@ -30,7 +30,8 @@ def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
+    # A table alone: no endpoint, and no user pool (`pool` names one) left by a test before.
+    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "USER_POOL_ID"):
         monkeypatch.delenv(name, raising=False)
     patches.apply()  # moto copies whole tables per transaction action without it
     with mock_aws():

@@ -36,6 +36,7 @@ SCENARIO: list[tuple[str, Any]] = [
     ("users-patch-me.json", 200),
     ("catalog-create-project.json", 201),
     ("catalog-create-category.json", 201),
+    ("catalog-create-client.json", 201),
     ("catalog-list-projects.json", 200),
     ("tasks-create-task.json", 201),
     ("tasks-list-tasks.json", 200),
@@ -64,6 +65,8 @@ SCENARIO: list[tuple[str, Any]] = [
     ("reports-detailed.json", 200),
     ("reports-weekly.json", 200),
     ("dispatcher-task-created.json", NO_FAILURES),
+    ("rerate-project-rate.json", NO_FAILURES),  # Acme's rate changed: a job on its queue
+    ("rerate-job.json", NO_FAILURES),  # the job: Acme's sessions priced again
     ("delivery-task-created.json", NO_FAILURES),
     ("webhooks-list-deliveries.json", 200),  # the delivery above, attempt 1
 ]
@@ -138,6 +141,8 @@ def test_every_event_through_its_handler(
     queue = boto3.client("sqs").create_queue(QueueName="deliveries")["QueueUrl"]
     monkeypatch.setenv("DELIVERY_QUEUE_URL", queue)
     monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", queue)
+    rerate_queue = boto3.client("sqs").create_queue(QueueName="rerate")["QueueUrl"]
+    monkeypatch.setenv("RERATE_QUEUE_URL", rerate_queue)
     monkeypatch.setenv("STINT_LOCAL", "1")  # a receiver on 127.0.0.1 over http
     monkeypatch.setenv("OAUTH_BASE_URL", "https://stint-example.auth.us-east-1.amazoncognito.com")
     config.settings.cache_clear()

@@ -201,6 +201,7 @@ ROUTES: dict[str, Setup] = {
         "/v1/categories",
         {"category": {"title": "C"}},
     ),
+    "POST /v1/clients": lambda me, _: ("catalog", "/v1/clients", {"client": {"name": "C"}}),
     "POST /v1/tasks": lambda me, _: ("tasks", "/v1/tasks", {"task": {"title": "W"}}),
     "POST /v1/projects/{id}/tasks": lambda me, _: (
         "tasks",

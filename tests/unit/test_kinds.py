@@ -29,6 +29,14 @@ def test_each_kind_has_its_own_prefix_and_a_parent_that_is_a_kind(kind: kinds.Ki
     assert entity_sk(kind.name, "x") == f"{kind.prefix}#x"
     if kind.parent is not None:
         assert kind.parent.kind in kinds.KINDS
+    for reference in kind.references:  # a reference is no index key: never the parent's field
+        assert reference.kind in kinds.KINDS
+        assert kind.parent is None or reference.field != kind.parent.field
+
+
+def test_a_projects_client_is_a_reference_whose_deletion_finds_it() -> None:
+    assert kinds.referrers("client") == [("project", "clientId")]
+    assert kinds.referrers("tag") == []
 
 
 @pytest.mark.parametrize(

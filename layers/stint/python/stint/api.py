@@ -211,6 +211,11 @@ def profile_read(request: Request) -> dict[str, Any] | None:
 CurrentCaller = Annotated[Caller, Depends(current_caller)]
 ProfileRead = Annotated[dict[str, Any] | None, Depends(profile_read)]
 IfMatch = Annotated[str | None, Header(alias="If-Match")]
+# A change of rates re-rates the sessions they govern in the background, but with `rerate=false`.
+Rerate = Annotated[
+    bool,
+    Query(description="`false`: the sessions written before keep the rates they carry"),
+]
 # The answer to a `workspaceId` query naming no workspace of the caller's.
 NO_SUCH_WORKSPACE = "`not_found`: `workspaceId` names no workspace of yours"
 # A list narrowed to one workspace of the caller's (else every one of theirs).

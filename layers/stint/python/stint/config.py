@@ -19,6 +19,8 @@ class Settings:
     # Webhooks: the queue of deliveries and the dead-letter queue after the last attempt.
     delivery_queue_url: str | None = None
     dead_letter_queue_url: str | None = None
+    # Re-rating: the queue of its jobs (stint.rerating).
+    rerate_queue_url: str | None = None
 
     def __post_init__(self) -> None:
         if not self.table_name:
@@ -36,4 +38,5 @@ def settings() -> Settings:
         tombstone_retention_days=int(os.environ.get("TOMBSTONE_RETENTION_DAYS", "30")),
         delivery_queue_url=os.environ.get("DELIVERY_QUEUE_URL") or None,
         dead_letter_queue_url=os.environ.get("DEAD_LETTER_QUEUE_URL") or None,
+        rerate_queue_url=os.environ.get("RERATE_QUEUE_URL") or None,
     )

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Parent:
-    """The entity a kind belongs to: its kind, and the field of the child that names it."""
+    """An entity that an entity of a kind names by one of its fields: the entity it belongs to
+    (its parent), or one it refers to (a reference): its kind, and the field that names it."""
 
     kind: str
     field: str
@@ -27,6 +28,11 @@ class Kind:
     plural: str  # its list in a sync page: "projects"
     trigger: str  # the webhook triggerType its changes are delivered to
     parent: Parent | None = None  # children are found on the `byParent` index
+    # Entities it refers to besides its parent (a project's client): each must exist, in its
+    # workspace, when the reference is written, and its delete clears the field. No index holds
+    # them: a deletion finds the entities that refer to it by reading the kind whole, so only
+    # a kind that a workspace holds few of (projects) may refer (docs/DESIGN.md, "Clients").
+    references: tuple[Parent, ...] = ()
     searchable: bool = True  # GET /v1/search?type=<name>
     inactive_field: str | None = None  # true when the entity is inactive (search: last)
     title_field: str = "title"  # what search matches and answers as `title`
@@ -39,12 +45,21 @@ KINDS: dict[str, Kind] = {
     for kind in (
         Kind("category", "CATEGORY", "categories", "category"),
         Kind(
+            "client",
+            "CLIENT",
+            "clients",
+            "client",
+            inactive_field="isArchived",
+            title_field="name",
+        ),
+        Kind(
             "project",
             "PROJECT",
             "projects",
             "project",
             parent=Parent("category", "categoryId"),
             inactive_field="isArchived",
+            references=(Parent("client", "clientId"),),
         ),
         Kind(
             "task",
@@ -77,3 +92,13 @@ KINDS: dict[str, Kind] = {
 NAMES = tuple(KINDS)
 SEARCHABLE = tuple(name for name, kind in KINDS.items() if kind.searchable)
 TRIGGERS = tuple(dict.fromkeys(kind.trigger for kind in KINDS.values()))
+
+
+def referrers(kind: str) -> list[tuple[str, str]]:
+    """The kinds that refer to `kind` (`Kind.references`), each with the field that names it."""
+    return [
+        (other.name, reference.field)
+        for other in KINDS.values()
+        for reference in other.references
+        if reference.kind == kind
+    ]

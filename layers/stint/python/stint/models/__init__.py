@@ -9,7 +9,8 @@ A module a job, each re-exported here (`from stint.models import X` is the way t
 - `base`: `BaseModel` (every model, `defer_build`), `RequestBody` (every request body), `absent()`;
 - `values`: ids, titles, notes, timestamps, bounded integers, the registry's `Literal`s;
 - `money`: exact numbers (rates, budgets, amounts): Decimal, never float;
-- `entities`: the kinds' entities (projects, categories, tasks, sessions, subtasks, tags),
+- `entities`: the kinds' entities (projects, categories, clients, tasks, sessions, subtasks,
+  tags),
   registered in `ENTITY_MODELS` with `@entity_model`;
 - `users`, `catalog`, `tasks`, `sessions`, `batch`, `tags`, `timer`, `workspaces`, `webhooks`,
   `reports`, `sync`: each
@@ -43,6 +44,10 @@ from stint.models.catalog import (
     CategoryEnvelope,
     CategoryFields,
     CategoryList,
+    ClientBody,
+    ClientEnvelope,
+    ClientFields,
+    ClientList,
     ProjectBody,
     ProjectEnvelope,
     ProjectFields,
@@ -51,6 +56,7 @@ from stint.models.catalog import (
 from stint.models.entities import (
     ENTITY_MODELS,
     Category,
+    Client,
     Project,
     RoundingMethod,
     Session,
@@ -245,7 +251,12 @@ __all__ = [
     "CategoryEnvelope",
     "CategoryFields",
     "CategoryList",
+    "Client",
+    "ClientBody",
+    "ClientEnvelope",
+    "ClientFields",
     "ClientId",
+    "ClientList",
     "Color",
     "DeliveryAttempt",
     "DeliveryAttemptList",

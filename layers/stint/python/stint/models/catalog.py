@@ -1,14 +1,14 @@
-"""Projects and categories (CatalogFunction): their request bodies and their answers."""
+"""Projects, categories and clients (CatalogFunction): their request bodies and their answers."""
 
 from __future__ import annotations
 
 from typing import NotRequired
 
-from pydantic import StrictBool
+from pydantic import Field, StrictBool
 from typing_extensions import TypedDict
 
 from stint.models.base import BaseModel, RequestBody, absent
-from stint.models.entities import Category, Project, RoundingMethod
+from stint.models.entities import Category, Client, Project, RoundingMethod
 from stint.models.money import HourlyRate, PlannedBudget, PlannedHours
 from stint.models.values import ClientId, Color, IgnoredTimestamp, RoundingMinutes, Title
 
@@ -19,6 +19,9 @@ class ProjectFields(RequestBody):
     title: Title | None = None
     isArchived: StrictBool = absent()
     categoryId: ClientId | None = None
+    clientId: ClientId | None = Field(
+        None, description="A client of the project's workspace (null: none)"
+    )
     color: Color | None = None
     roundingMethod: RoundingMethod = absent()
     roundingMinutes: RoundingMinutes = absent()
@@ -32,6 +35,16 @@ class ProjectFields(RequestBody):
 
 class CategoryFields(RequestBody):
     title: Title = absent()
+    workspaceId: ClientId = absent("The workspace to create it in (default: the personal one)")
+    id: ClientId = absent()
+    lastUpdated: IgnoredTimestamp | None = None
+
+
+class ClientFields(RequestBody):
+    """Writable client fields; a PATCH sets only those present."""
+
+    name: Title = absent()
+    isArchived: StrictBool = absent()
     workspaceId: ClientId = absent("The workspace to create it in (default: the personal one)")
     id: ClientId = absent()
     lastUpdated: IgnoredTimestamp | None = None
@@ -54,10 +67,23 @@ class ProjectList(TypedDict):
     nextToken: NotRequired[str]
 
 
+class ClientBody(RequestBody):
+    client: ClientFields
+
+
 class CategoryEnvelope(BaseModel):
     category: Category
 
 
 class CategoryList(TypedDict):
     categories: list[Category]
+    nextToken: NotRequired[str]
+
+
+class ClientEnvelope(BaseModel):
+    client: Client
+
+
+class ClientList(TypedDict):
+    clients: list[Client]
     nextToken: NotRequired[str]

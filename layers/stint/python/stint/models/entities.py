@@ -1,5 +1,5 @@
-"""The entities that are kinds (stint.kinds): projects, categories, tasks,
-sessions and subtasks, as the API returns them and sync pages list them.
+"""The entities that are kinds (stint.kinds): projects, categories, clients, tasks,
+sessions, tags and subtasks, as the API returns them and sync pages list them.
 
 Each is registered with `@entity_model(kind)`: the sync page (`stint.models.sync`) and the
 document's lists derive from `ENTITY_MODELS`, in the order registered here, and a new entity's
@@ -44,6 +44,7 @@ class Project(BaseModel):
     title: str | None = None
     isArchived: bool = False
     categoryId: str | None = None
+    clientId: str | None = Field(None, description="The client it is for (of its workspace)")
     color: str | None = None
     roundingMethod: RoundingMethod = "nearest"
     roundingMinutes: int = 0
@@ -58,6 +59,15 @@ class Category(BaseModel):
     id: str
     workspaceId: str = Field(description="The workspace that holds it; fixed at creation")
     title: str
+    lastUpdated: str
+
+
+@entity_model("client")
+class Client(BaseModel):
+    id: str
+    workspaceId: str = Field(description="The workspace that holds it; fixed at creation")
+    name: str
+    isArchived: bool = False
     lastUpdated: str
 
 

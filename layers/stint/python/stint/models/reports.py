@@ -10,8 +10,8 @@ from typing_extensions import TypedDict
 from stint.models.money import Amount, ExactNumber, Profit
 from stint.models.values import DATE_TIME, SearchType
 
-ReportGroupBy = Literal["project", "task", "day", "tag", "user"]
-WeeklyGroupBy = Literal["project", "task", "tag", "user"]
+ReportGroupBy = Literal["project", "task", "day", "tag", "user", "client"]
+WeeklyGroupBy = Literal["project", "task", "tag", "user", "client"]
 
 
 class Money(TypedDict):
@@ -34,7 +34,10 @@ class ReportGroup(Money):
     id: Annotated[
         str | None,
         Field(
-            description="A project id, a task id, a day (YYYY-MM-DD) or a tag id (null: untagged)"
+            description=(
+                "A project id, a task id, a day (YYYY-MM-DD), a tag id (null: untagged), a"
+                " member's id or a client id (null: no client)"
+            )
         ),
     ]
     title: str | None
@@ -106,7 +109,9 @@ Week = Annotated[list[int], Field(min_length=7, max_length=7)]
 
 
 class WeeklyGroup(Money):
-    id: Annotated[str | None, Field(description="A project, task or tag id (null: untagged)")]
+    id: Annotated[
+        str | None, Field(description="A project, task, tag, member or client id (null: none)")
+    ]
     title: str | None
     days: Week
     roundedDuration: int

@@ -34,7 +34,7 @@ _ALLOWED: dict[Action, frozenset[Role]] = {
     "manage": frozenset({"owner", "admin"}),  # rename, change settings
     "delete": frozenset({"owner"}),  # delete the workspace, hand ownership over
     "members": frozenset({"owner", "admin"}),  # invite, remove, change roles
-    "catalog": _MANAGERS,  # projects, categories, tags; deleting tasks (or membersManageCatalog)
+    "catalog": _MANAGERS,  # projects, categories, clients, tags; deleting tasks (or the setting)
     "everyone": _MANAGERS,  # every member's sessions, reports of everyone, stopping any timer
 }
 _WHAT: dict[Action, str] = {
@@ -192,7 +192,7 @@ def personal_record(caller: Caller) -> dict[str, Any] | None:
 
 
 # The kinds only the roles that manage the catalog create, change and delete.
-_CATALOG_KINDS = frozenset({"project", "category", "tag"})
+_CATALOG_KINDS = frozenset({"project", "category", "client", "tag"})
 Use = Literal["read", "write", "delete"]
 
 

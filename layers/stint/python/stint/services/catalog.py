@@ -1,25 +1,48 @@
-"""Projects and categories; a category's delete clears its projects' `categoryId`."""
+"""Projects, categories and clients; a category's delete clears its projects' `categoryId`, a
+client's their `clientId`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 from stint.errors import Conflict, StintError, invalid_field
-from stint.models import CategoryFields, ProjectFields, new_entity
+from stint.models import CategoryFields, ClientFields, ProjectFields, new_entity
+from stint.rerating import KEEP_RATES
 from stint.services import access, entities, users
-from stint.services.common import Caller, Versioned, new_id
-from stint.services.entities import delete, list_across, list_page, parent_guard, patch, save
+from stint.services.common import Caller, Versioned, check_if_match, load, new_id
+from stint.services.entities import (
+    delete,
+    list_across,
+    list_page,
+    parent_guard,
+    patch,
+    references_cleared,
+    save,
+)
 from stint.services.tasks import task_deletion
 from stint.store import (
     PROFILE_SK,
     Change,
     Delete,
     Put,
+    StaleRead,
     UnitOfWork,
     entity_of,
+    fits_one_transaction,
+    retrying,
 )
 
 ArchivedFilter = Literal["false", "true", "all"]
+
+
+def _archived(archived: ArchivedFilter) -> Callable[[dict[str, Any]], bool]:
+    """What a list with `archived=` keeps: the entities not archived, the archived ones, all."""
+
+    def keep(record: dict[str, Any]) -> bool:
+        return archived == "all" or bool(record.get("isArchived")) == (archived == "true")
+
+    return keep
 
 
 # ----------------------------------------------------------------------------- projects
@@ -49,9 +72,7 @@ def list_projects(
     limit: int,
     next_token: str | None,
 ) -> tuple[list[dict[str, Any]], str | None]:
-    def keep(record: dict[str, Any]) -> bool:
-        return archived == "all" or bool(record.get("isArchived")) == (archived == "true")
-
+    keep = _archived(archived)
     if category_id is None:
         return list_across(
             caller,
@@ -75,15 +96,27 @@ def list_projects(
 
 
 def update_project(
-    caller: Caller, project_id: str, fields: ProjectFields, if_match: str | None
+    caller: Caller,
+    project_id: str,
+    fields: ProjectFields,
+    if_match: str | None,
+    *,
+    rerate: bool = True,
 ) -> Versioned:
+    """Change a project; a change of its rates or rounding re-rates its sessions in the
+    background (stint.rerating) unless `rerate` is False."""
+
     def rule(store: UnitOfWork, record: dict[str, Any], project: dict[str, Any]) -> list[Change]:
         archiving = project["isArchived"] and not record.get("isArchived")
         if archiving and users.default_project_id(caller, store) == project_id:
             raise Conflict("The default project cannot be archived", code="default_project")
+        if not rerate:
+            project[KEEP_RATES] = True
         return []
 
-    return patch(caller, "project", project_id, fields, if_match, rule)
+    result = patch(caller, "project", project_id, fields, if_match, rule)
+    result.entity.pop(KEEP_RATES, None)
+    return result
 
 
 def delete_project(caller: Caller, project_id: str, *, cascade: bool, if_match: str | None) -> None:
@@ -154,3 +187,75 @@ def delete_category(caller: Caller, category_id: str, *, if_match: str | None) -
         return changes
 
     delete(caller, "category", category_id, if_match, deletion)
+
+
+# ----------------------------------------------------------------------------- clients
+
+
+def create_client(caller: Caller, fields: ClientFields) -> Versioned:
+    if fields.name is None:
+        raise invalid_field("client.name", "is required")
+    member = access.where(caller, fields.workspaceId, "client.workspaceId")
+    member.require("catalog")
+    written = {k: v for k, v in fields.written().items() if k != "workspaceId"}
+    client = new_entity("client", id=fields.id or new_id(), **written)
+    exists = Conflict(f"a client with id {client['id']!r} already exists")
+    return save(member.unit(caller), Put("client", client, on_conflict=exists))
+
+
+def get_client(caller: Caller, client_id: str) -> Versioned:
+    return entities.get(caller, "client", client_id)
+
+
+def list_clients(
+    caller: Caller,
+    *,
+    archived: ArchivedFilter,
+    workspace_id: str | None = None,
+    limit: int,
+    next_token: str | None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    return list_across(
+        caller,
+        "client",
+        workspace_id=workspace_id,
+        limit=limit,
+        next_token=next_token,
+        keep=_archived(archived),
+    )
+
+
+def update_client(
+    caller: Caller, client_id: str, fields: ClientFields, if_match: str | None
+) -> Versioned:
+    return patch(caller, "client", client_id, fields, if_match)
+
+
+def delete_client(caller: Caller, client_id: str, *, if_match: str | None) -> None:
+    """Delete a client; its projects stay, with `clientId: null`, in the same transaction.
+
+    No index holds a client's projects (docs/DESIGN.md, "Clients"): one Query reads the
+    workspace's projects, and the transaction commits only if no write of the workspace came
+    in between (`UnitOfWork.commit_unless_changed`), so a project given the client meanwhile is
+    never left naming a deleted one. More projects than a transaction holds are cleared first,
+    99 a transaction, and the delete runs again from its reads: the client goes last, so an
+    interrupted delete leaves it in place, and repeating the request finishes the job.
+    """
+    member = access.locate(caller, "client", client_id)
+
+    def attempt() -> None:
+        store = member.unit(caller)
+        record = load(store, "client", client_id)  # reads the counter along
+        access.check(caller, member, "client", record, "delete")
+        on_conflict = check_if_match(if_match, record)
+        cleared = references_cleared(store, "client", client_id)
+        deletion = Delete("client", client_id, int(record["seq"]), on_conflict=on_conflict)
+        if fits_one_transaction([*cleared, deletion]):
+            store.add(*cleared, deletion)
+            store.commit_unless_changed()
+            return
+        store.add(*cleared)
+        store.commit()
+        raise StaleRead()  # read again: the client, and any project given it meanwhile
+
+    retrying(attempt)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from stint import jsonio
+from stint import jsonio, kinds
 from stint.errors import StintError, invalid_field
 from stint.kinds import KINDS
 from stint.models import RequestBody
@@ -24,6 +24,9 @@ from stint.store import (
     retrying,
 )
 from stint.store import entity_sk as entity_key
+
+# Entities read a Query page when a kind is read whole.
+_PAGE = 1000
 
 
 def get(caller: Caller, kind: str, entity_id: str) -> Versioned:
@@ -151,18 +154,35 @@ def delete(
 def parent_guard(
     store: Store, kind: str, entity: dict[str, Any], *, before: dict[str, Any] | None = None
 ) -> list[Change]:
-    """An entity's parent (stint.kinds), new or changed since `before`, must be the caller's
-    (`400` naming the field) and must still exist when the write commits."""
-    parent = KINDS[kind].parent
-    if parent is None:
-        return []
-    moved_to = entity.get(parent.field)
-    if not moved_to or moved_to == (before or {}).get(parent.field):
-        return []
-    field = f"{kind}.{parent.field}"
-    common.load_field(store, parent.kind, str(moved_to), field)
-    missing = invalid_field(field, f"the {parent.kind} was deleted")
-    return [Require(parent.kind, str(moved_to), on_conflict=missing)]
+    """An entity's parent and the entities it refers to (stint.kinds), new or changed since
+    `before`, must be the caller's, in the entity's workspace (`400` naming the field), and must
+    still exist when the write commits."""
+    spec = KINDS[kind]
+    named = [spec.parent] if spec.parent is not None else []
+    guards: list[Change] = []
+    for other in [*named, *spec.references]:
+        moved_to = entity.get(other.field)
+        if not moved_to or moved_to == (before or {}).get(other.field):
+            continue
+        field = f"{kind}.{other.field}"
+        common.load_field(store, other.kind, str(moved_to), field)
+        missing = invalid_field(field, f"the {other.kind} was deleted")
+        guards.append(Require(other.kind, str(moved_to), on_conflict=missing))
+    return guards
+
+
+def references_cleared(store: Store, kind: str, entity_id: str) -> list[Change]:
+    """The writes that clear every reference to an entity about to be deleted (a client's
+    projects get `clientId: null`), each conditioned on the seq it was read at. The entities
+    that refer to it are found by reading their kind whole (stint.kinds, `references`): commit
+    them with `UnitOfWork.commit_unless_changed`, so that one made to refer to it meanwhile is
+    read again."""
+    return [
+        rewrite(referrer, record, {**entity_of(record), field: None})
+        for referrer, field in kinds.referrers(kind)
+        for record in store.query_all(prefix=entity_key(referrer, ""), page_size=_PAGE)
+        if record.get(field) == entity_id
+    ]
 
 
 def list_page(

@@ -57,11 +57,17 @@ def exact_money(
 ) -> tuple[Fraction, Fraction]:
     """The exact amount (billable rounded hours x billable rate; nothing when the task is not
     billable) and cost (rounded hours x cost rate) of `seconds` on `task` of `project`."""
+    rounded, billable = rounded_seconds(seconds, task, project)
+    return exact_amount(billable, billable_rate), exact_amount(rounded, cost_rate)
+
+
+def rounded_seconds(seconds: int, task: dict[str, Any], project: dict[str, Any]) -> tuple[int, int]:
+    """`seconds` rounded by the project's rule, and the billable part of that (all of it, or
+    nothing when the task is not billable)."""
     rounded = round_duration(
         seconds, project.get("roundingMethod", "nearest"), project.get("roundingMinutes", 0)
     )
-    billable = rounded if task.get("billable", True) else 0
-    return exact_amount(billable, billable_rate), exact_amount(rounded, cost_rate)
+    return rounded, rounded if task.get("billable", True) else 0
 
 
 def priced(
@@ -90,10 +96,13 @@ def price(store: Store, session: dict[str, Any]) -> dict[str, Any]:
     workspace as `store` reads them (a unit of work answers what it is about to write); the
     session."""
     task_sk = entity_sk("task", session["taskId"])
-    if isinstance(store, UnitOfWork):
-        store.prefetch(task_sk, WORKSPACE_SK)  # one round trip for what is not read already
+    ahead = store.prefetch if isinstance(store, UnitOfWork) else lambda *_: None
+    ahead(task_sk, WORKSPACE_SK)  # a round trip for what the unit has not read already
     task = store.read(task_sk)
-    project = store.get("project", task["projectId"]) if task else None
+    project_sk = entity_sk("project", task["projectId"]) if task else None
+    if project_sk is not None:
+        ahead(project_sk)
+    project = store.read(project_sk) if project_sk else None
     if task is None or project is None:  # the write's own conditions refuse it
         return session
     session.update(priced(session, task, project, store.read(WORKSPACE_SK), store.user_id))

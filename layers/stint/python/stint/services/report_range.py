@@ -1,6 +1,6 @@
 """What a report reads and how it groups it (`stint.services.reports` builds the answers): the
 query's range and time zone, the work sessions of the range with what they name, priced, and
-their groups by project, task, day, tag or member."""
+their groups by project, task, day, tag, member or client."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
-from stint.billing import allocate_cents, cents_to_decimal, round_duration, to_cents
+from stint.billing import allocate_cents, cents_to_decimal, to_cents
 from stint.errors import invalid_field
+from stint.kinds import KINDS
 from stint.models import ReportGroupBy as GroupBy
 from stint.models import WeeklyGroupBy
 from stint.services import access, rates, users
@@ -146,19 +147,21 @@ class Work:
 class Range:
     works: list[Work]
     breaks: int
-    named: dict[tuple[str, str], dict[str, Any]]  # the subtasks and tags read, by (kind, id)
+    # The subtasks, tags and clients read, by (kind, id).
+    named: dict[tuple[str, str], dict[str, Any]]
     users: dict[str, str] = field(default_factory=dict)  # member id -> display name
     money: bool = True  # the caller sees money in every workspace read (access.sees_money)
 
     def title_of(self, kind: str, entity_id: str | None) -> str | None:
         record = self.named.get((kind, entity_id or ""))
-        return None if record is None else record.get("name" if kind == "tag" else "title")
+        return None if record is None else record.get(KINDS[kind].title_field)
 
 
 def read_range(caller: Caller, query: ReportQuery, *, naming: tuple[str, ...] = ()) -> Range:
     """The work sessions that start in the range and pass the filters, priced, and the breaks'
-    seconds; with `naming`, the subtasks and / or tags the sessions name, read along. One
-    range query a workspace read (and its lookups in one BatchGetItem each)."""
+    seconds; with `naming`, the subtasks and / or tags the sessions name, read along, and / or
+    the clients their projects name. One range query a workspace read (and its lookups in one
+    BatchGetItem each)."""
     where = access.time_scopes(caller, query.workspace_id, query.user_id)
     for kind, entity_id in (
         ("project", query.project_id),
@@ -202,6 +205,9 @@ def _read_workspace(
     found.named.update(named)
     tasks = {entity_id: record for (kind, entity_id), record in named.items() if kind == "task"}
     projects = store.get_many("project", (t["projectId"] for t in tasks.values()))
+    if "client" in naming:
+        clients = {str(p["clientId"]) for p in projects.values() if p.get("clientId")}
+        found.named.update(store.get_many_of(("client", c) for c in clients))
     found.users.update(_member_names(caller, member))
     zone, now = ZoneInfo(query.tz), utc_now()
     for session in sessions:
@@ -239,10 +245,7 @@ def _priced(
     now: datetime,
 ) -> Work:
     duration = _duration(session, now)
-    rounded = round_duration(
-        duration, project.get("roundingMethod", "nearest"), project.get("roundingMinutes", 0)
-    )
-    billable = rounded if task.get("billable", True) else 0
+    rounded, billable = rates.rounded_seconds(duration, task, project)
     # A session belongs to the day (in the zone) it starts on, however long that day is.
     day = parse_timestamp(session["startTimestamp"]).astimezone(zone).date()
     user_id = str(entity_of(session)["userId"])
@@ -273,6 +276,12 @@ def _keys_of(group_by: str, work: Work, found: Range) -> list[GroupKey]:
         return [(work.day.isoformat(), work.day.isoformat(), None)]
     if group_by == "user":
         return [(work.user_id, found.users.get(work.user_id), None)]
+    if group_by == "client":
+        # A project with no client, or whose client was deleted while the report read: the
+        # group with `id: null`.
+        client_id = work.project.get("clientId")
+        name = found.title_of("client", client_id) if client_id else None
+        return [(None if name is None else str(client_id), name, None)]
     tags = [(tag_id, found.title_of("tag", tag_id)) for tag_id in work.tag_ids]
     # A tag deleted while the report read is no group; no tag left: the untagged group.
     named: list[GroupKey] = [(i, title, None) for i, title in tags if title is not None]

@@ -6,7 +6,8 @@ A report reads, all consistently from the caller's partition:
 1. one Query on `byStart` for the sessions that start in `[from, to)` (pages of 1,000);
 2. BatchGetItems (100 keys a call) of what those sessions name: their tasks, and for the
    reports that show them their subtasks and tags, together;
-3. BatchGetItems of the projects those tasks name.
+3. BatchGetItems of the projects those tasks name;
+4. grouped by client, BatchGetItems of the clients those projects name.
 
 So its cost is the sessions in the range plus the distinct entities they refer to, whatever the
 size of the account. The rounding and the money are `stint.billing`'s: each work session's
@@ -55,7 +56,7 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 def summary(caller: Caller, query: ReportQuery) -> dict[str, Any]:
     """The summary report's answer (`SummaryReport` in openapi.json)."""
-    naming = ("tag",) if query.group_by == "tag" else ()
+    naming = _naming(query.group_by)
     found = read_range(caller, query, naming=naming)
     groups = grouped(query.group_by, found)
     totals = Group(None, None)
@@ -76,6 +77,12 @@ def summary(caller: Caller, query: ReportQuery) -> dict[str, Any]:
         "totals": {**_figures(totals), **total_money, "breakDuration": found.breaks},
         "groups": rows,
     }
+
+
+def _naming(group_by: str) -> tuple[str, ...]:
+    """What a report grouped so reads besides the sessions, tasks and projects: the names of
+    its groups' tags or clients."""
+    return (group_by,) if group_by in ("tag", "client") else ()
 
 
 def _figures(group: Group) -> dict[str, Any]:
@@ -279,7 +286,7 @@ def weekly_query(
 def weekly(caller: Caller, query: ReportQuery) -> dict[str, Any]:
     """Rounded durations by group and local day, with the amounts (docs/API.md, "Detailed and
     weekly reports")."""
-    naming = ("tag",) if query.group_by == "tag" else ()
+    naming = _naming(query.group_by)
     found = read_range(caller, query, naming=naming)
     first = query.start.astimezone(ZoneInfo(query.tz)).date()
 

@@ -65,7 +65,8 @@ def search(
 
 def _result(kind: str, record: dict[str, Any]) -> dict[str, Any]:
     spec = KINDS[kind]
-    # Archived projects and completed tasks / subtasks are inactive; categories and tags never.
+    # Archived projects and clients, completed tasks and subtasks are inactive; categories and
+    # tags never.
     inactive = bool(record.get(spec.inactive_field)) if spec.inactive_field else False
     return {
         "type": kind,

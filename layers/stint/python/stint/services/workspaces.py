@@ -27,6 +27,7 @@ from stint.models import (
     WorkspacePatchFields,
     normalized_email,
 )
+from stint.rerating import KEEP_RATES
 from stint.services import access, running, users
 from stint.services.access import Membership
 from stint.services.common import ID_PATTERN, Caller, Versioned, check_if_match, new_id
@@ -100,6 +101,7 @@ def _write(
     members: list[dict[str, Any]] | None = None,
     invitations: list[dict[str, Any]] | None = None,
     personal: bool = False,
+    keep_rates: bool = False,
     **links: Any,
 ) -> dict[str, Any]:
     """Write the workspace read as `record` with new `members` and / or `invitations` (else as
@@ -109,6 +111,10 @@ def _write(
         **WorkspaceStore.fields(record),
         "lastUpdated": format_timestamp(utc_now()),
     }
+    # A change of rates made with `rerate=false` re-rates nothing (stint.rerating).
+    workspace.pop(KEEP_RATES, None)
+    if keep_rates:
+        workspace[KEEP_RATES] = True
     if not personal:
         workspace["members"] = record["members"] if members is None else members
         workspace["invitations"] = (
@@ -182,9 +188,15 @@ def create_workspace(caller: Caller, fields: WorkspaceFields) -> Versioned:
 
 
 def update_workspace(
-    caller: Caller, workspace_id: str, fields: WorkspacePatchFields, if_match: str | None
+    caller: Caller,
+    workspace_id: str,
+    fields: WorkspacePatchFields,
+    if_match: str | None,
+    *,
+    rerate: bool = True,
 ) -> Versioned:
-    """Rename or change the settings: owner and admins."""
+    """Rename or change the settings: owner and admins. A new billable rate re-rates the
+    workspace's sessions in the background unless `rerate` is False."""
     if fields.id is not None and fields.id != workspace_id:
         raise invalid_field("workspace.id", "must equal the id in the path")
 
@@ -200,7 +212,7 @@ def update_workspace(
             changed["name"] = written_fields["name"]
         if "settings" in written_fields:
             changed["settings"] = {**_settings(record), **_settings_sent(fields)}
-        written = _write(changed, personal=member.personal)
+        written = _write(changed, personal=member.personal, keep_rates=not rerate)
         if member.personal:
             return Versioned(view(member, written), int(written["version"]))
         updated = Membership(member.workspace_id, False, member.role, written)
@@ -256,13 +268,24 @@ def members(caller: Caller, workspace_id: str) -> dict[str, Any]:
     return listed
 
 
+_MEMBER_WRITABLE = ("role", "billableRate", "costRate")
+
+
 def update_member(
-    caller: Caller, workspace_id: str, user_id: str, patch: MemberPatch, if_match: str | None
+    caller: Caller,
+    workspace_id: str,
+    user_id: str,
+    patch: MemberPatch,
+    if_match: str | None,
+    *,
+    rerate: bool = True,
 ) -> Versioned:
     """Owners and admins change a member's role and rates; only the owner makes or unmakes an
-    admin, and `owner` hands ownership over (the old owner becomes an admin). `If-Match`: the
+    admin, and `owner` hands ownership over (the old owner becomes an admin). New rates re-rate
+    the member's sessions in the background unless `rerate` is False. `If-Match`: the
     workspace's ETag."""
-    changes = patch.written()
+    # The role and the rates; the rest of a member sent back as got is ignored.
+    changes = {k: v for k, v in patch.written().items() if k in _MEMBER_WRITABLE}
 
     def attempt() -> Versioned:
         member = _shared(caller, workspace_id)
@@ -283,7 +306,7 @@ def update_member(
             elif role == "owner" and entry["role"] == "owner":
                 entry = {**entry, "role": "admin"}
             changed.append(entry)
-        written = _write(record, members=changed)
+        written = _write(record, members=changed, keep_rates=not rerate)
         updated = next(m for m in changed if m["userId"] == user_id)
         return Versioned(member_view(updated), int(written["version"]))
 

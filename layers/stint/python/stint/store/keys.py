@@ -4,7 +4,8 @@ One partition per user (`pk = USER#<sub>`), which is also the user's personal wo
 
     sk = PROFILE                 the user's profile
     sk = COUNTER                 the user's change sequence (attribute `counter`)
-    sk = <KIND>#<id>             an entity (PROJECT, CATEGORY, TASK, SUBTASK, SESSION, TAG)
+    sk = <KIND>#<id>             an entity (PROJECT, CATEGORY, CLIENT, TASK, SUBTASK, SESSION,
+                                 TAG)
     sk = TOMB#<KIND>#<id>        a deleted entity's tombstone, expiring by TTL (`expiresAt`)
     sk = RUNNING                 guard: `ref` = the user's running session
     sk = TITLE#<KIND>#...#<hash> guard: `ref` = the active entity owning a normalized title
@@ -66,7 +67,8 @@ INVITATION_PREFIX = "INVITATION#"  # an invitation, in its invitee's partition
 # The items that belong to the user wherever they work: in the user's partition.
 USER_ITEMS = frozenset({PROFILE_SK, RUNNING_SK})
 # Attributes that belong to the item, not to the entity.
-_ITEM_ONLY = frozenset({"pk", "sk", "kind", "seq", "parent", "start", "expiresAt"})
+# `keepRates`: a write made with `rerate=false` (stint.rerating).
+_ITEM_ONLY = frozenset({"pk", "sk", "kind", "seq", "parent", "start", "expiresAt", "keepRates"})
 # The numbers DynamoDB holds: 38 significant digits, magnitude 1E-130 to 9.99...E+125.
 _MAX_DIGITS = 38
 _MIN_EXPONENT, _MAX_EXPONENT = -130, 125
@@ -264,7 +266,8 @@ def from_item(item: dict[str, Any]) -> dict[str, Any]:
 def entity_of(record: dict[str, Any]) -> dict[str, Any]:
     """The entity's fields of a stored record (drops keys and bookkeeping). Items written
     before workspaces existed lie in their user's partition, the personal workspace: their
-    `workspaceId` is that user's id, and so are a session's `userId` and a task's `createdBy`."""
+    `workspaceId` is that user's id, and so are a session's `userId` and a task's `createdBy`.
+    A project written before clients existed has `clientId: null`."""
     entity = {k: v for k, v in record.items() if k not in _ITEM_ONLY}
     pk = record.get("pk")
     if pk is None or record.get("kind") not in KINDS:
@@ -277,6 +280,8 @@ def entity_of(record: dict[str, Any]) -> dict[str, Any]:
         if owner is not None:
             entity.setdefault("createdBy", owner)
         entity.setdefault("assigneeId", None)
+    if record["kind"] == "project":
+        entity.setdefault("clientId", None)
     return entity
 
 

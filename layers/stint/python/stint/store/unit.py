@@ -207,9 +207,7 @@ class UnitOfWork(Store):
         """The item as this unit's changes leave it, as read ahead, or read now."""
         if sk in self._pending:
             return self._pending[sk]
-        if sk not in self._ahead:  # kept: the attempt reads each item once
-            self._ahead[sk] = super().read(sk)
-        return self._ahead[sk]
+        return self._ahead[sk] if sk in self._ahead else super().read(sk)
 
     def get(self, kind: str, entity_id: str) -> Record | None:
         return self._read_with_counter(entity_sk(kind, entity_id))
