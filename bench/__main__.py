@@ -13,6 +13,7 @@ Each benchmark runs in a process of its own (its lines are printed as it goes), 
   write), a workspace's month for its manager, a burst of 50 members writing at once
 - `bench.rerating`     a re-rating job over 2,000 sessions (a page, the whole job) vs a plain
   Query + TransactWriteItems of the same pages; what pricing adds to `POST /v1/sessions`
+- `bench.budgets`      what keeping a project's usage, and a budget, add to a session write
 
 Every figure is measured beside its baseline in the same run; the table gives their ratio and
 the goal where there is one. Timings are this machine's (and moto's, where the emulator
@@ -69,6 +70,7 @@ def main() -> int:
         ("report_bench", ["--sessions", "300" if quick else "3000"]),
         ("shared_workspaces", ["--rounds", "1" if quick else "3"]),
         ("rerating", ["--sessions", "500" if quick else "2000"]),
+        ("budgets", ["--rounds", "1" if quick else "3"]),
     ]
     figures: dict[str, list[Figure]] = {}
     outputs: dict[str, str] = {}

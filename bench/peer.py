@@ -17,7 +17,9 @@ Workload, the same on both: 8 concurrent clients, each a different user, each re
 then `GET /v1/sync?syncToken=`; TimeTagger: `PUT /api/v2/records` then
 `GET /api/v2/updates?since=`) for a fixed number of rounds. Rounds of the two alternate
 (Stint, TimeTagger, Stint, TimeTagger), so the machine's noise hits both alike. Reported:
-requests per second over all rounds, and p50 / p99 latency of every request.
+requests per second over all rounds, p50 / p99 latency of every request, and the CPU time the
+server's process spent per request (from /proc: on a shared machine the one figure that other
+work does not move much).
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ PASSWORD = "bench-Pass-1234"
 class Round:
     seconds: float = 0.0
     latencies_ms: list[float] = field(default_factory=list)
+    cpu_seconds: float = 0.0  # the server's, over the round
 
 
 @dataclass
@@ -70,12 +73,22 @@ class Totals:
     def throughput(self) -> float:
         return self.requests / sum(r.seconds for r in self.rounds)
 
+    @property
+    def cpu_ms_per_request(self) -> float:
+        return sum(r.cpu_seconds for r in self.rounds) * 1000 / self.requests
+
     def percentile(self, p: float) -> float:
         values = sorted(v for r in self.rounds for v in r.latencies_ms)
         return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
 
 
 # ----------------------------------------------------------------------------- the peer
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far (Linux's /proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def peer_python() -> Path:
@@ -268,8 +281,9 @@ class Client:
     sync: Callable[[], None]
 
 
-def workload(clients: list[Client], iterations: int) -> Round:
-    """Every client: `iterations` times create an entry, then sync; all clients at once."""
+def workload(clients: list[Client], iterations: int, server: int) -> Round:
+    """Every client: `iterations` times create an entry, then sync; all clients at once. The
+    CPU time of the process `server` is measured over the round."""
     result = Round()
     lock = threading.Lock()
     start = threading.Barrier(len(clients) + 1)
@@ -294,11 +308,13 @@ def workload(clients: list[Client], iterations: int) -> Round:
     threads = [threading.Thread(target=run, args=(client,)) for client in clients]
     for thread in threads:
         thread.start()
+    cpu_before = cpu_seconds(server)
     start.wait()
     began = time.perf_counter()
     for thread in threads:
         thread.join()
     result.seconds = time.perf_counter() - began
+    result.cpu_seconds = cpu_seconds(server) - cpu_before
     if errors:
         raise errors[0]
     return result
@@ -315,11 +331,13 @@ def run(iterations: int = 25, rounds: int = 2) -> list[Figure]:
             "stint": [stint.client(n) for n in range(CLIENTS)],
             "timetagger": [peer.client(n) for n in range(CLIENTS)],
         }
+        assert stint.process is not None, "the peer benchmark runs a local stack"
+        servers = {"stint": stint.process.pid, "timetagger": peer.process.pid}
         totals = {"stint": Totals(), "timetagger": Totals()}
         for n in range(rounds):
             order = ["stint", "timetagger"] if n % 2 == 0 else ["timetagger", "stint"]
             for name in order:
-                totals[name].rounds.append(workload(clients[name], iterations))
+                totals[name].rounds.append(workload(clients[name], iterations, servers[name]))
     finally:
         if stint is not None:
             stint.stop()
@@ -332,7 +350,8 @@ def run(iterations: int = 25, rounds: int = 2) -> list[Figure]:
         print(
             f"peer workload {name:<10}: {total.requests} requests by {CLIENTS} clients,"
             f" {total.throughput:6.1f} req/s, p50 {total.percentile(50):6.1f} ms,"
-            f" p99 {total.percentile(99):6.1f} ms, mean {statistics.fmean(every):6.1f} ms"
+            f" p99 {total.percentile(99):6.1f} ms, mean {statistics.fmean(every):6.1f} ms,"
+            f" CPU {total.cpu_ms_per_request:5.2f} ms per request"
         )
     base = "TimeTagger"
     return [
@@ -358,6 +377,14 @@ def run(iterations: int = 25, rounds: int = 2) -> list[Figure]:
             theirs.percentile(99),
             "ms",
             ("<=", 1.0),
+            base,
+        ),
+        Figure(
+            "peer: server CPU per request, Stint local stack",
+            ours.cpu_ms_per_request,
+            theirs.cpu_ms_per_request,
+            "ms",
+            None,
             base,
         ),
     ]

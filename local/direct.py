@@ -4,7 +4,8 @@ The functions, the pollers, the triggers and the stack's own set-up all run in t
 stack's process and call the emulator through boto3. Sent over HTTP, each call opened a new
 connection (werkzeug's server closes every one after its response) served by a new thread,
 and was parsed twice more; here botocore's request (already serialized and signed) becomes a
-WSGI environ (werkzeug's `EnvironBuilder`, as tests build one) handed to the emulator's app,
+WSGI environ (built here, as a WSGI server builds one: werkzeug's `EnvironBuilder` was a
+twentieth of the stack's time) handed to the emulator's app,
 the same `SerializedApp` the HTTP server serves: its lock, its journal, its hooks and its
 fault interceptors all apply. Calls from other processes (tests, clients) still come over HTTP.
 
@@ -17,15 +18,15 @@ tenth of the stack's time.
 from __future__ import annotations
 
 import io
+import sys
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.endpoint import Endpoint
-from werkzeug.test import EnvironBuilder
 
 App = Callable[[dict[str, Any], Callable[..., Any]], Any]
 _PATCHED = "_stint_local_direct"
@@ -92,18 +93,33 @@ def call(app: App, request: AWSPreparedRequest, scheme: str, netloc: str) -> AWS
     if isinstance(body, str):
         body = body.encode()
     parts = urlsplit(request.url)
-    headers = [
-        (key, value.decode() if isinstance(value, bytes) else str(value))
-        for key, value in request.headers.items()
-    ]
-    environ = EnvironBuilder(
-        path=parts.path or "/",
-        base_url=f"{scheme}://{netloc}",
-        query_string=parts.query,
-        method=request.method,
-        headers=headers,
-        data=bytes(body),
-    ).get_environ()
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": request.method,
+        "SCRIPT_NAME": "",
+        "PATH_INFO": unquote(parts.path or "/", "latin-1"),
+        "QUERY_STRING": parts.query,
+        "REQUEST_URI": parts.path or "/",
+        "RAW_URI": parts.path or "/",
+        "SERVER_NAME": parts.hostname or "",
+        "SERVER_PORT": str(parts.port or (443 if scheme == "https" else 80)),
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": netloc,
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": scheme,
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+    }
+    for name, value in request.headers.items():
+        key = name.upper().replace("-", "_")
+        text = value.decode() if isinstance(value, bytes) else str(value)
+        if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            environ[key] = text
+        elif key != "HOST":
+            environ[f"HTTP_{key}"] = text
     answer: dict[str, Any] = {}
 
     def start_response(status: str, response_headers: list[tuple[str, str]], *_: Any) -> None:

@@ -14,8 +14,11 @@ while that function's module is imported, so objects made at import time (Powert
 Like Lambda, an execution environment (here: one import of the handler module) serves one
 request at a time; concurrent requests to a function get further environments, each a fresh
 import under its own module name (`stint_local_<LogicalId>_<n>`). Handlers may keep
-per-request state in module globals (Powertools' resolver does), so sharing one module
-between concurrent calls would mix requests.
+per-request state in module globals, so sharing one module between concurrent calls would mix
+requests. Powertools' resolver keeps the request on its class (`BaseRouter.current_event`,
+one request per process in Lambda), which every environment of this process shares: the
+runtime pins it on each resolver instance as well (`pin_requests_on_resolvers`), so the
+handlers need not know that environments here are threads.
 
 Code changed on disk is served from the next request on, as a new deployment would be: every
 request compares the function's files (its `CodeUri` directory and its layers' packages:
@@ -222,6 +225,7 @@ class Runtime:
 
     def start(self, base_environment: dict[str, str]) -> None:
         """Set the shared environment, put the layers on sys.path, import every handler."""
+        pin_requests_on_resolvers()
         shared, own = split_environment(self.functions)
         os.environ.update({**shared, **base_environment})
         time.tzset()  # in case the environment sets TZ
@@ -263,6 +267,28 @@ class Runtime:
                     elapsed,
                     function.timeout_s,
                 )
+
+
+def pin_requests_on_resolvers() -> None:
+    """Powertools' REST resolvers keep their request on the instance too, which shadows the
+    class's: concurrent environments (threads here, processes in Lambda) each see their own
+    (idempotent)."""
+    from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
+
+    original = ApiGatewayResolver.resolve
+    if getattr(original, _PINNED, False):
+        return
+
+    def resolve(resolver: Any, event: Any, context: Any) -> Any:
+        resolver.current_event = resolver._to_proxy_event(dict(event))
+        resolver.lambda_context = context
+        return original(resolver, event, context)
+
+    setattr(resolve, _PINNED, True)
+    setattr(ApiGatewayResolver, "resolve", resolve)  # noqa: B010
+
+
+_PINNED = "_stint_local_pinned"
 
 
 def split_environment(

@@ -12,7 +12,7 @@ import pytest
 from local.resources import OfflineProvisioner
 from local.template import Template, load_template
 from stint.kinds import KINDS
-from stint.store import TOMBSTONE_PREFIX
+from stint.store import TOMBSTONE_PREFIX, alert_sk
 
 REPO = Path(__file__).resolve().parent.parent
 ADMIN = "aws.cognito.signin.user.admin"
@@ -213,6 +213,7 @@ def test_the_dispatchers_filter_lets_every_kinds_changes_through(template: Templ
     for kind in KINDS.values():
         assert passes(f"{kind.prefix}#some-id"), kind.name
         assert passes(f"{TOMBSTONE_PREFIX}{kind.prefix}#some-id"), kind.name
+    assert passes(alert_sk("some-project", "2026-12", 80))  # budget alerts (stint.dispatch)
 
 
 # What holds the users' data: the table, the user pool (every account) and the webhook queues

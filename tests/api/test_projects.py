@@ -18,6 +18,7 @@ PROJECT_FIELDS = {
     "hourlyRate",
     "plannedDurationHours",
     "plannedBudget",
+    "budget",
     "workspaceId",
     "lastUpdated",
 }

@@ -289,3 +289,66 @@ def test_no_such_member_is_404_before_any_if_match(crew: Crew) -> None:
             f"{crew.path}/members/nobody-here", headers=stale, json={"role": "member"}
         )
         assert response.status_code == 404, response.text
+
+
+RATE = st.one_of(st.none(), st.decimals(min_value=0, max_value=500, places=2))
+
+
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    on_project=st.tuples(RATE, RATE),
+    hourly=RATE,
+    member=st.tuples(RATE, RATE),
+    workspace_rate=RATE,
+    seconds=st.integers(min_value=0, max_value=86_400),
+    billable=st.booleans(),
+)
+def test_the_hierarchy_level_by_level_to_the_cent(
+    crew: Crew,
+    on_project: tuple[Decimal | None, Decimal | None],
+    hourly: Decimal | None,
+    member: tuple[Decimal | None, Decimal | None],
+    workspace_rate: Decimal | None,
+    seconds: int,
+    billable: bool,
+) -> None:
+    """Any rates set or not at each level: the session carries the first set of the project
+    member's, the project's, the member's, the workspace's billable rate (and of the project
+    member's and the member's cost rate), and its amount and cost are exact to the cent."""
+    worker, owner = crew.worker, crew.owner
+
+    def number(value: Decimal | None) -> float | None:
+        return None if value is None else float(value)
+
+    set_settings(crew, billableRate=number(workspace_rate), membersSeeRates=True)
+    set_member_rates(crew, worker, billableRate=number(member[0]), costRate=number(member[1]))
+    project = owner.create(
+        "/v1/projects", "project", title="Levels", workspaceId=crew.id, hourlyRate=number(hourly)
+    )
+    joined = owner.put(
+        f"/v1/projects/{project['id']}/members/{uid(worker)}",
+        json={"billableRate": number(on_project[0]), "costRate": number(on_project[1])},
+    )
+    assert joined.status_code == 200, joined.text
+    task = task_in(owner, project, billable=billable)
+    session = exact(
+        worker.post(
+            "/v1/sessions",
+            json={
+                "task": {"id": task["id"]},
+                "session": {"startTimestamp": "2026-11-12T08:00:00Z", "duration": seconds},
+            },
+        )
+    )["session"]
+    rate = next(
+        (r for r in (on_project[0], hourly, member[0], workspace_rate) if r is not None), None
+    )
+    cost_rate = next((r for r in (on_project[1], member[1]) if r is not None), None)
+    hours = Fraction(seconds, 3600)
+    assert (session["billableRate"], session["costRate"]) == (rate, cost_rate)
+    assert session["amount"] == (cents(hours * Fraction(rate)) if rate and billable else 0)
+    assert session["cost"] == (cents(hours * Fraction(cost_rate)) if cost_rate else 0)

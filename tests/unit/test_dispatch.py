@@ -26,7 +26,7 @@ from stint import aws, config, dispatch
 from stint.kinds import KINDS
 from stint.services import sync as sync_service
 from stint.services.common import Caller
-from stint.store import Delete, Put, Store, WebhookStore
+from stint.store import Delete, Put, Store, UnitOfWork, WebhookStore
 from stint.timeutil import parse_timestamp
 
 USER = "dispatch-user"
@@ -373,3 +373,32 @@ def test_a_shared_workspaces_changes_reach_its_subscriptions_whoever_makes_them(
     ]
     assert all(m["workspaceId"] == "ws-1" and "userId" not in m for m in shared)
     assert shared[0]["data"]["workspaceId"] == "ws-1"
+
+
+def test_a_budget_alert_is_one_event_under_one_id(table: str, queue: str) -> None:
+    """docs/DESIGN.md, "Budgets": the write that first reaches a percentage creates its alert
+    item; the item's INSERT is the one `project.budget_alert` event, and the same record
+    handled again (a retried batch) gives the same id."""
+    subscribe("budget")
+    subscribe("project")
+    budget = {"kind": "time", "amount": 1, "period": "total", "alertAt": [50], "enforce": False}
+    UnitOfWork(USER).commit([Put("project", {"id": "p1", "title": "B", "budget": budget})])
+    UnitOfWork(USER).commit([Put("task", {"id": "t1", "projectId": "p1", "title": "T"})])
+    for n in range(3):  # 1200 s, 2400 s (67 %: the alert), 3600 s
+        session = {"id": f"s{n}", "taskId": "t1", "type": "session", "duration": 1200}
+        session["startTimestamp"] = "2026-11-23T09:00:00.000Z"
+        UnitOfWork(USER).commit([Put("session", session)])
+    records = stream_records(table)
+    assert dispatch.Dispatcher().handle(records) == {"batchItemFailures": []}
+    assert dispatch.Dispatcher().handle(records) == {"batchItemFailures": []}
+    alerts = [m for m in queued(queue) if m["webhookId"] == "hook-budget"]
+    assert len(alerts) == 2 and len({m["id"] for m in alerts}) == 1
+    assert alerts[0]["type"] == "project.budget_alert" and alerts[0]["triggerType"] == "budget"
+    assert alerts[0]["data"] == {
+        "projectId": "p1",
+        "threshold": 50,
+        "used": 0.67,
+        "budget": 1,
+        "period": "total",
+        "periodStart": None,
+    }

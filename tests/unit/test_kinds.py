@@ -19,7 +19,12 @@ def test_every_kind_has_its_model_and_its_list_in_a_sync_page() -> None:
 def test_the_document_literals_come_from_the_registry() -> None:
     assert set(typing.get_args(models.KindName)) == set(kinds.NAMES)
     assert set(typing.get_args(models.SearchType)) == set(kinds.SEARCHABLE)
-    assert set(typing.get_args(models.TriggerType)) == {*kinds.TRIGGERS, "stopped_time", "approval"}
+    assert set(typing.get_args(models.TriggerType)) == {
+        *kinds.TRIGGERS,
+        "stopped_time",
+        "approval",
+        "budget",
+    }
 
 
 @pytest.mark.parametrize("kind", list(kinds.KINDS.values()), ids=lambda kind: kind.name)

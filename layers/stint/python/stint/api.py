@@ -59,20 +59,10 @@ logger = Logger()
 
 
 class _Resolver(APIGatewayRestResolver):
-    """Powertools' resolver, with the current request pinned on the instance.
-
-    Powertools stores the current event on the `BaseRouter` class (fine in Lambda: one request
-    per process). The local stack runs several execution environments on threads of one
-    process, so each resolver keeps its own request in instance attributes, which shadow the
-    class's. Found by tests/api/test_concurrency.py, where bodies of concurrent requests to
-    different functions got mixed.
-    """
+    """Powertools' resolver, given JSON's media type as Powertools spells it."""
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
-        event = _json_spelled_plainly(event)
-        self.current_event = self._to_proxy_event(dict(event))  # type: ignore[assignment]
-        self.lambda_context = context
-        return super().resolve(event, context)
+        return super().resolve(_json_spelled_plainly(event), context)
 
 
 def _json_spelled_plainly(event: Mapping[str, Any]) -> Mapping[str, Any]:

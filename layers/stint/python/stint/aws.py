@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 _clients: dict[str, Any] = {}
-# botocore's session is not thread-safe while it creates clients; the local stack runs
-# several execution environments in one process, so creation is serialized here.
-_lock = threading.Lock()
 # botocore's retries, chosen rather than inherited (docs/DESIGN.md, "Retries and concurrency
 # control"): the Lambda runtime's botocore may default to "legacy" mode, 10 attempts for
 # DynamoDB with up to 25 s of backoff, longer than the functions' 15 s timeout. Standard mode
@@ -20,21 +16,20 @@ RETRIES = {"mode": "standard", "total_max_attempts": 3}
 def client(service: str) -> Any:
     found = _clients.get(service)
     if found is None:
-        with _lock:
-            found = _clients.get(service)
-            if found is None:
-                # botocore's own session, not boto3's: Stint uses low-level clients only, and
-                # `import boto3` also imports s3transfer and boto3's resource machinery, about
-                # a quarter of a cold start's SDK cost (docs/DESIGN.md, "Performance").
-                from botocore.config import Config
-                from botocore.session import Session
+        # botocore's own session, not boto3's: Stint uses low-level clients only, and
+        # `import boto3` also imports s3transfer and boto3's resource machinery, about a
+        # quarter of a cold start's SDK cost (docs/DESIGN.md, "Performance"). A session of its
+        # own for each client: threads (a delivery batch's) that come here at once each make
+        # one with no session shared, and all use the first that was kept.
+        from botocore.config import Config
+        from botocore.session import Session
 
-                config = Config(retries=RETRIES)  # type: ignore[arg-type]
-                found = _clients[service] = Session().create_client(service, config=config)
+        config = Config(retries=RETRIES)  # type: ignore[arg-type]
+        made = Session().create_client(service, config=config)
+        found = _clients.setdefault(service, made)
     return found
 
 
 def reset() -> None:
     """Forget the clients (tests that switch endpoints or mocks)."""
-    with _lock:
-        _clients.clear()
+    _clients.clear()

@@ -6,8 +6,10 @@ Each stream record of an entity (project, category, task, subtask, session) beco
 of docs/API.md's "Webhooks": `<trigger>.created|updated|deleted` (a session's trigger is
 `time`), plus `time.stopped` for the `stopped_time` subscriptions when a running session
 stops. An approval's record (not an entity) becomes `approval.submitted`, `.approved` or
-`.rejected` (trigger `approval`) when it is made or its status changes. Bookkeeping items
-(counter, guards, profiles, workspace records, lock items, webhooks) are not events.
+`.rejected` (trigger `approval`) when it is made or its status changes. A budget alert's item
+(made once, by the write that first reaches its percentage: docs/DESIGN.md, "Budgets") is a
+`project.budget_alert` event (trigger `budget`) when it is created. Bookkeeping items (counter,
+guards, profiles, workspace records, lock items, webhooks, usage) are not events.
 A change in a shared workspace reaches that workspace's subscriptions, whoever made it.
 
 A deletion is announced by the tombstone the deletion writes, not by the entity's removal: the
@@ -104,6 +106,8 @@ def events_of(record: dict[str, Any]) -> list[dict[str, Any]]:
     kind = new.get("kind")
     if kind == "approval":
         return _approval_events(new, old)
+    if kind == "budget_alert" and record["eventName"] == "INSERT":
+        return [_event("budget", "project.budget_alert", new["alert"], str(new["createdAt"]))]
     if kind not in KINDS:
         return []
     trigger = KINDS[kind].trigger

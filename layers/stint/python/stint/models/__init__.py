@@ -48,6 +48,7 @@ from stint.models.batch import (
     OperationError,
     SessionBatch,
 )
+from stint.models.budgets import Budget, BudgetFields
 from stint.models.catalog import (
     CategoryBody,
     CategoryEnvelope,
@@ -266,6 +267,8 @@ __all__ = [
     "BatchReplace",
     "BatchResult",
     "BatchResults",
+    "Budget",
+    "BudgetFields",
     "Category",
     "CategoryBody",
     "CategoryEnvelope",

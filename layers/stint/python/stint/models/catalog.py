@@ -8,6 +8,7 @@ from pydantic import Field, StrictBool
 from typing_extensions import TypedDict
 
 from stint.models.base import BaseModel, Ignored, RequestBody, absent
+from stint.models.budgets import BudgetFields
 from stint.models.entities import Category, Client, Project, RoundingMethod
 from stint.models.money import HourlyRate, PlannedBudget, PlannedHours
 from stint.models.values import ClientId, Color, IgnoredTimestamp, RoundingMinutes, Title
@@ -32,6 +33,7 @@ class ProjectFields(RequestBody):
         "False: in a shared workspace only its members, owners, admins and managers see it"
     )
     members: Ignored = None
+    budget: BudgetFields | None = None
     workspaceId: ClientId = absent("The workspace to create it in (default: the personal one)")
     id: ClientId = absent()
     lastUpdated: IgnoredTimestamp | None = None

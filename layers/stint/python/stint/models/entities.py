@@ -16,6 +16,7 @@ from pydantic import Field
 
 from stint import kinds
 from stint.models.base import BaseModel, no_stated_default
+from stint.models.budgets import Budget
 from stint.models.money import Amount, ExactNumber
 
 # Each entity kind's model (stint.kinds), registered by `@entity_model`: sync pages and the
@@ -69,6 +70,7 @@ class Project(BaseModel):
         description="Who sees it while private, with their rates here (read-only: "
         "`PUT /v1/projects/{projectId}/members/{userId}` and `DELETE` change it)",
     )
+    budget: Budget | None = Field(None, description='Its budget (docs/API.md, "Budgets")')
     lastUpdated: str
 
 

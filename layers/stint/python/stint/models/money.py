@@ -25,15 +25,16 @@ def _json_number(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-def _cents(maximum: Decimal) -> Callable[[Any], Decimal]:
-    """A validator of a number from 0 to `maximum` with at most 2 decimals."""
+def _cents(maximum: Decimal, *, positive: bool = False) -> Callable[[Any], Decimal]:
+    """A validator of a number from 0 (above 0 if `positive`) to `maximum` with at most 2
+    decimals."""
 
     def validate(value: Any) -> Decimal:
         if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
             raise ValueError("must be a number")
         number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
-        if not number.is_finite() or not 0 <= number <= maximum:
-            raise ValueError(f"must be a number from 0 to {maximum}")
+        if not number.is_finite() or not 0 <= number <= maximum or (positive and number == 0):
+            raise ValueError(f"must be a number from {'0.01' if positive else 0} to {maximum}")
         if number != number.quantize(_CENT):
             raise ValueError("must have at most 2 decimals")
         # One form per value: 95.0 is stored and returned as 95, 95.50 as 95.5.
@@ -42,8 +43,8 @@ def _cents(maximum: Decimal) -> Callable[[Any], Decimal]:
     return validate
 
 
-def _cents_schema(maximum: Decimal) -> dict[str, Any]:
-    limits = {"minimum": 0, "maximum": int(maximum), "multipleOf": 0.01}
+def _cents_schema(maximum: Decimal, *, positive: bool = False) -> dict[str, Any]:
+    limits = {"minimum": 0.01 if positive else 0, "maximum": int(maximum), "multipleOf": 0.01}
     return {"type": "number", **limits, "description": "at most 2 decimals"}
 
 
@@ -65,6 +66,14 @@ PlannedHours = Annotated[
     BeforeValidator(_cents(PLANNED_HOURS_MAX)),
     _AS_JSON_NUMBER,
     WithJsonSchema(_cents_schema(PLANNED_HOURS_MAX)),
+]
+# A budget's amount: hours (a `time` budget, at most PLANNED_HOURS_MAX: checked by the service)
+# or money in the workspace's currency; above 0, at most 2 decimals.
+BudgetAmount = Annotated[
+    Decimal,
+    BeforeValidator(_cents(PLANNED_BUDGET_MAX, positive=True)),
+    _AS_JSON_NUMBER,
+    WithJsonSchema(_cents_schema(PLANNED_BUDGET_MAX, positive=True)),
 ]
 # An exact number in a response (a stored rate or budget, a report's amount).
 ExactNumber = Annotated[Decimal, _AS_JSON_NUMBER, WithJsonSchema({"type": "number"})]

@@ -87,6 +87,7 @@ _WHOLE = BeforeValidator(_whole)
 PlannedSeconds = Annotated[int, Field(ge=0, le=PLANNED_SECONDS_MAX, strict=True), _WHOLE]
 RoundingMinutes = Annotated[int, Field(ge=0, le=1440, strict=True), _WHOLE]
 SessionSeconds = Annotated[int, Field(ge=0, le=MAX_SESSION_SECONDS, strict=True), _WHOLE]
+Percent = Annotated[int, Field(ge=1, le=100, strict=True), _WHOLE]
 
 
 def _calendar_date(value: str) -> str:
@@ -120,5 +121,5 @@ if TYPE_CHECKING:  # mypy cannot read Literals built from the registry; pydantic
     SearchType = str
 else:
     KindName = Literal[kinds.NAMES]
-    TriggerType = Literal[(*kinds.TRIGGERS, "stopped_time", "approval")]
+    TriggerType = Literal[(*kinds.TRIGGERS, "stopped_time", "approval", "budget")]
     SearchType = Literal[kinds.SEARCHABLE]

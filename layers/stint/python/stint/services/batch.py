@@ -19,7 +19,7 @@ from typing import Any, cast
 
 from stint.errors import StintError, invalid_field
 from stint.models import MAX_ATOMIC_BATCH, BatchCreate, BatchDelete, BatchReplace, SessionBatch
-from stint.services import access, sessions
+from stint.services import access, budgets, sessions
 from stint.services.access import Membership
 from stint.services.common import Caller
 from stint.store import (
@@ -127,10 +127,26 @@ def _atomic(caller: Caller, operations: list[Operation]) -> list[dict[str, Any]]
             raise invalid_field(
                 "operations", "too many writes for one transaction: fewer, or atomic: false"
             )
-        committed = store.commit()
+        try:
+            committed = store.commit()
+        except budgets.OverBudget as refused:
+            index = _last_of(operations, written, refused.sessions)
+            raise OperationFailed(refused, index) from refused
         return [_result(_stamped(item, committed)) for item in written]
 
     return retrying(attempt)
+
+
+def _last_of(
+    operations: list[Operation], written: list[sessions.Written | None], ids: set[str]
+) -> int:
+    """The last operation that writes one of the sessions `ids` (the batch's refusal names it)."""
+    named = [
+        index
+        for index, (operation, item) in enumerate(zip(operations, written, strict=True))
+        if (item.session.entity["id"] if item else getattr(operation, "id", None)) in ids
+    ]
+    return max(named, default=len(operations) - 1)
 
 
 def _stamped(written: sessions.Written | None, committed: Committed) -> sessions.Written | None:

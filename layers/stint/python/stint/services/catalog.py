@@ -9,7 +9,7 @@ from typing import Any, Literal
 from stint.errors import Conflict, StintError, invalid_field
 from stint.models import CategoryFields, ClientFields, ProjectFields, new_entity
 from stint.rerating import KEEP_RATES
-from stint.services import access, entities, private_projects, users
+from stint.services import access, budgets, entities, private_projects, users
 from stint.services.common import Caller, Versioned, new_id
 from stint.services.entities import (
     delete,
@@ -53,6 +53,7 @@ def create_project(caller: Caller, fields: ProjectFields) -> Versioned:
     store = member.unit(caller)
     written = {k: v for k, v in fields.written().items() if k != "workspaceId"}
     project = new_entity("project", id=fields.id or new_id(), **written)
+    budgets.normalize(project)
     exists = Conflict(f"a project with id {project['id']!r} already exists")
     guard = parent_guard(store, "project", project)
     return save(store, Put("project", project, on_conflict=exists), *guard)
@@ -107,6 +108,7 @@ def update_project(
     background (stint.rerating) unless `rerate` is False."""
 
     def rule(store: UnitOfWork, record: dict[str, Any], project: dict[str, Any]) -> list[Change]:
+        budgets.normalize(project)
         archiving = project["isArchived"] and not record.get("isArchived")
         if archiving and users.default_project_id(caller, store) == project_id:
             raise Conflict("The default project cannot be archived", code="default_project")

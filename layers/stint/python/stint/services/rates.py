@@ -14,6 +14,7 @@ from fractions import Fraction
 from typing import Any
 
 from stint.billing import cents_to_decimal, exact_amount, round_duration, to_cents
+from stint.services import budgets
 from stint.store import WORKSPACE_SK, Store, UnitOfWork, entity_sk
 
 # The fields only those who see money read (services/money_view.py hides them from the rest).
@@ -100,8 +101,8 @@ def price(store: Store, session: dict[str, Any]) -> dict[str, Any]:
     ahead(task_sk, WORKSPACE_SK)  # a round trip for what the unit has not read already
     task = store.read(task_sk)
     project_sk = entity_sk("project", task["projectId"]) if task else None
-    if project_sk is not None:
-        ahead(project_sk)
+    if task and project_sk:  # the project, with its budget's usage (services/budgets.py)
+        ahead(project_sk, *budgets.usage_keys(task["projectId"], session))
     project = store.read(project_sk) if project_sk else None
     if task is None or project is None:  # the write's own conditions refuse it
         return session

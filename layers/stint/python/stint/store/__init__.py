@@ -23,6 +23,7 @@ Services import what they need from here (`from stint.store import Store, Put, .
 
 from stint.store.changes import (
     PENDING_SEQ,
+    BudgetMark,
     Change,
     ChangesCollide,
     Delete,
@@ -30,10 +31,13 @@ from stint.store.changes import (
     Guard,
     Holds,
     Mark,
+    Once,
     Put,
     PutProfile,
     Require,
     Tally,
+    Usage,
+    merged,
 )
 from stint.store.idempotency import IdempotencyRecords
 from stint.store.keys import (
@@ -50,6 +54,7 @@ from stint.store.keys import (
     WEBHOOK_COUNT_SK,
     WEBHOOK_PREFIX,
     WORKSPACE_SK,
+    alert_sk,
     approval_sk,
     children_prefix,
     entity_of,
@@ -67,6 +72,7 @@ from stint.store.keys import (
     title_guard_sk,
     to_item,
     tombstone_sk,
+    usage_sk,
     user_of,
     user_pk,
     webhook_sk,
@@ -91,7 +97,14 @@ from stint.store.transactions import (
     retrying,
     send_writes_now,
 )
-from stint.store.unit import Committed, SessionGate, Store, UnitOfWork, fits_one_transaction
+from stint.store.unit import (
+    Committed,
+    SessionGate,
+    Store,
+    UnitOfWork,
+    fits_one_transaction,
+    on_commit,
+)
 from stint.store.webhooks import WebhookStore, webhook_version
 from stint.store.workspaces import WorkspaceStore, entities_of_users, running_refs
 
@@ -112,6 +125,7 @@ __all__ = [
     "WEBHOOK_COUNT_SK",
     "WEBHOOK_PREFIX",
     "WORKSPACE_SK",
+    "BudgetMark",
     "Change",
     "ChangesCollide",
     "Committed",
@@ -124,6 +138,7 @@ __all__ = [
     "IdempotencyRecords",
     "Mark",
     "OnFailedCondition",
+    "Once",
     "Outcome",
     "Partition",
     "Put",
@@ -135,8 +150,10 @@ __all__ = [
     "Tally",
     "Transaction",
     "UnitOfWork",
+    "Usage",
     "WebhookStore",
     "WorkspaceStore",
+    "alert_sk",
     "approval_sk",
     "attempts",
     "backoff",
@@ -157,8 +174,10 @@ __all__ = [
     "kind_prefix",
     "kind_range",
     "member_lock_sk",
+    "merged",
     "next_token_value",
     "normalized_title",
+    "on_commit",
     "outside_effect",
     "parent_key",
     "retrying",
@@ -167,6 +186,7 @@ __all__ = [
     "title_guard_sk",
     "to_item",
     "tombstone_sk",
+    "usage_sk",
     "user_of",
     "user_pk",
     "webhook_sk",

@@ -23,6 +23,11 @@ One partition per user (`pk = USER#<sub>`), which is also the user's personal wo
     sk = LOCK#<userId>           the periods of a member's time that approvals lock
                                  (`periods`: [{id, from, to}]) and a `version`
     sk = APPROVAL#<id>           an approval: a member's period submitted, approved or rejected
+    sk = USAGE#<projectId>#<p>   a project's tracked work in period p (`total`, or a month
+                                 `YYYY-MM`): `seconds`, `amount`, the `alerted` percentages;
+                                 the total also a `version` and a copy of the project's `budget`
+    sk = ALERT#<projectId>#<p>#<percent>  a budget alert, made once (its stream INSERT is the
+                                 `project.budget_alert` event)
 
 Each webhook's delivery log has a partition of its own (`pk = DELIVERIES#<sub>#<webhookId>`,
 `sk = ATTEMPT#<attemptedAt>#<eventId>#<attempt>`, TTL `expiresAt`): one small item per attempt,
@@ -74,6 +79,8 @@ WORKSPACE_SK = "WORKSPACE"  # a workspace's record, in its partition
 INVITATION_PREFIX = "INVITATION#"  # an invitation, in its invitee's partition
 LOCK_PREFIX = "LOCK#"  # a member's periods that approvals lock, in the workspace's partition
 APPROVAL_PREFIX = "APPROVAL#"  # an approval, in its workspace's partition
+USAGE_PREFIX = "USAGE#"  # a project's tracked work in a period (docs/DESIGN.md, "Budgets")
+ALERT_PREFIX = "ALERT#"  # a budget alert of a project, a period and a percentage
 # The items that belong to the user wherever they work: in the user's partition.
 USER_ITEMS = frozenset({PROFILE_SK, RUNNING_SK})
 # Attributes that belong to the item, not to the entity.
@@ -213,6 +220,15 @@ def member_lock_sk(user_id: str) -> str:
 
 def approval_sk(approval_id: str) -> str:
     return APPROVAL_PREFIX + approval_id
+
+
+def usage_sk(project_id: str, period: str) -> str:
+    """A project's usage in `period`: `total` or a month, `YYYY-MM`."""
+    return f"{USAGE_PREFIX}{project_id}#{period}"
+
+
+def alert_sk(project_id: str, period: str, percent: int) -> str:
+    return f"{ALERT_PREFIX}{project_id}#{period}#{percent:03d}"
 
 
 def etag(seq: int) -> str:

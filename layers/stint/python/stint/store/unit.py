@@ -9,7 +9,7 @@ race is sent again with a fresh counter: `transactions.send`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -174,6 +174,18 @@ class Store(Partition):
         return draft
 
 
+# What runs when a unit of work commits, before its changes are merged: a service's rule that
+# adds changes of its own to every write that needs them (`on_commit`).
+_BEFORE_COMMIT: list[Callable[[UnitOfWork], None]] = []
+
+
+def on_commit(hook: Callable[[UnitOfWork], None]) -> None:
+    """Run `hook(unit)` as every unit of work commits, before its changes are merged: it may
+    read through the unit and add changes (the budgets' usage: docs/DESIGN.md, "Budgets")."""
+    if hook not in _BEFORE_COMMIT:
+        _BEFORE_COMMIT.append(hook)
+
+
 class UnitOfWork(Store):
     """One attempt of a read-then-write operation on the user's partition: a service makes one
     per attempt (inside `retrying`), reads through it, adds its changes and commits them.
@@ -202,6 +214,10 @@ class UnitOfWork(Store):
         self._counter_read = False
         self.planned: list[Change] = []
         self._pending: dict[str, Record | None] = {}  # sk -> as the changes leave it
+        self._seen: dict[str, Record] = {}  # sk -> an item as read from the table
+        # Commit as `commit_unless_changed` does (a hook's reads were a query: budgets' moved
+        # task's sessions).
+        self.only_unchanged = False
         self._along: list[UnitOfWork] = []  # other workspaces' units committed with this one
         self.gate: SessionGate | None = None  # asked before each write of a session
         self._sessions_read: dict[str, Record] = {}  # sk -> a session as read (for the gate)
@@ -220,6 +236,7 @@ class UnitOfWork(Store):
         counter_too = not self._counter_read
         found = batch_get((self.pk_of(sk), sk) for sk in [*wanted, *[COUNTER_SK] * counter_too])
         self._ahead.update({sk: found.get((self.pk_of(sk), sk)) for sk in wanted})
+        self._seen.update({record["sk"]: record for record in found.values()})
         if counter_too:
             counter = found.get((self.pk, COUNTER_SK))
             self._counter = int(counter["counter"]) if counter else -1
@@ -229,10 +246,25 @@ class UnitOfWork(Store):
         """The item as this unit's changes leave it, as read ahead, or read now."""
         if sk in self._pending:
             return self._pending[sk]
-        record = self._ahead[sk] if sk in self._ahead else super().read(sk)
+        record = self._ahead[sk] if sk in self._ahead else self._read_now(sk)
         if record is not None and sk.startswith(_SESSION_PREFIX):
             self._sessions_read[sk] = record
         return record
+
+    def _read_now(self, sk: str) -> Record | None:
+        record = super().read(sk)
+        if record is not None:
+            self._seen[sk] = record
+        return record
+
+    def original(self, sk: str) -> Record | None:
+        """The item as this unit read it from the table (read now if it has not): what a
+        change's condition on it was planned on."""
+        if sk in self._seen:
+            return self._seen[sk]
+        if sk not in self._ahead:
+            self._ahead[sk] = self._read_now(sk)
+        return self._ahead[sk]
 
     def get(self, kind: str, entity_id: str) -> Record | None:
         return self._read_with_counter(entity_sk(kind, entity_id))
@@ -253,6 +285,7 @@ class UnitOfWork(Store):
             sk = record["sk"]
             if sk.startswith(_SESSION_PREFIX):
                 self._sessions_read.setdefault(sk, record)
+            self._seen.setdefault(sk, record)
             if sk not in self._pending:
                 yield record
             elif (pending := self._pending[sk]) is not None:
@@ -341,6 +374,10 @@ class UnitOfWork(Store):
         """Commit the changes added (and `changes`), one per item, with those of the units
         `commit_along` names."""
         self.add(*changes or ())
+        for unit in [self, *self._along]:
+            unit._before_commit()
+        if self.only_unchanged and self._counter is not None and self.fits_one_transaction():
+            return self._commit_unchanged()
         writes = self._writes()
         others = [(unit, unit._writes()) for unit in self._along]
         committed = super().commit(writes, send_now=send_now, along=[*along, *others])
@@ -356,6 +393,10 @@ class UnitOfWork(Store):
         whose reads are a query no condition on an item can cover (the sessions that carry a
         tag). Otherwise StaleRead: the operation runs again from its reads. Never held for an
         Idempotency-Key."""
+        self._before_commit()
+        return self._commit_unchanged()
+
+    def _commit_unchanged(self) -> Committed:
         writes = self._writes()
         if self._counter is None:
             raise ValueError("commit_unless_changed needs the counter read ahead")
@@ -369,10 +410,15 @@ class UnitOfWork(Store):
         self._committed(writes)
         return Committed(draft.transaction.seqs, draft.timestamp)
 
+    def _before_commit(self) -> None:
+        for hook in _BEFORE_COMMIT:
+            hook(self)
+
     def _committed(self, writes: list[Change]) -> None:
         """What a commit wrote is read again if asked for; the unit starts afresh."""
         for change in writes:
             if change.written_sk is not None:
                 self._ahead.pop(change.written_sk, None)
                 self._sessions_read.pop(change.written_sk, None)
+                self._seen.pop(change.written_sk, None)
         self.planned, self._pending = [], {}
