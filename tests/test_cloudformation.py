@@ -205,7 +205,8 @@ def test_the_functions_and_their_event_sources(stack: dict[str, Any]) -> None:
     assert {tuple(r["Properties"]["Architectures"]) for r in templated} == {("arm64",)}
     mappings = boto3.client("lambda").list_event_source_mappings()["EventSourceMappings"]
     sources = sorted(m["EventSourceArn"].split(":")[2] for m in mappings)
-    assert sources == ["dynamodb", "sqs"]
+    # The dispatcher's and the re-rating's streams; the deliveries' and the re-rating jobs' queues.
+    assert sources == ["dynamodb", "dynamodb", "sqs", "sqs"]
 
 
 def _resources_of_type(stack: dict[str, Any], resource_type: str) -> dict[str, Any]:

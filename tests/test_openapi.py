@@ -86,6 +86,7 @@ CONTRACT: dict[tuple[str, str], set[int]] = {
     # Approvals
     ("POST", "/v1/workspaces/{workspaceId}/approvals"): {201, 404, 409},
     ("GET", "/v1/workspaces/{workspaceId}/approvals"): {200, 403, 404},
+    ("GET", "/v1/approvals/{approvalId}"): {200, 404},
     ("POST", "/v1/approvals/{approvalId}/approve"): {200, 403, 404, 409},
     ("POST", "/v1/approvals/{approvalId}/reject"): {200, 403, 404, 409},
     # 9-11. Reports, search, webhooks

@@ -343,7 +343,10 @@ def stop_workspace_timer(
 @app.post(
     "/v1/workspaces/<workspaceId>/approvals",
     responses={
-        201: returns("The approval, submitted: the period is locked for the caller", etag=True),
+        201: returns(
+            "The approval, submitted: the period is locked for the caller (`Location`: its URL)",
+            etag=True,
+        ),
         404: _NOT_A_MEMBER,
         409: fails(
             "`approval_overlaps`: the period overlaps one of the caller's submitted or approved"
@@ -361,7 +364,23 @@ def submit_approval(
     approval is rejected. `totals` is their time in the period, as a report's totals.
     """
     result = approvals.submit(caller, workspaceId, body)
-    return entity_response(201, "approval", result)
+    return created(app, "approval", result, "/v1/approvals")
+
+
+@app.get(
+    "/v1/approvals/<approvalId>",
+    responses={
+        200: returns("The approval", etag=True),
+        404: fails("`not_found`: no such approval of the caller's (or theirs to see)"),
+    },
+)
+def get_approval(caller: CurrentCaller, approvalId: str) -> Response[ApprovalEnvelope]:
+    """Get an approval.
+
+    A member's own, or any of the workspace's for its owners, admins and managers (the URL a
+    submission's `Location` gives).
+    """
+    return entity_response(200, "approval", approvals.get(caller, approvalId))
 
 
 @app.get(

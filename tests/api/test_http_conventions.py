@@ -190,6 +190,10 @@ def _created(api: Api, stack: dict[str, Any]) -> dict[tuple[str, str], requests.
         ("POST", "/v1/workspaces/{workspaceId}/members"): api.post(
             f"/v1/workspaces/{workspace['id']}/members", json={"email": other.email}
         ),
+        ("POST", "/v1/workspaces/{workspaceId}/approvals"): api.post(
+            f"/v1/workspaces/{workspace['id']}/approvals",
+            json={"from": "2026-11-01", "to": "2026-11-07"},
+        ),
         ("POST", "/v1/webhooks"): api.post(
             # Locally http to loopback is allowed; nothing changes after it, so nothing is sent.
             "/v1/webhooks",

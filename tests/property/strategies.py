@@ -259,6 +259,11 @@ def _validated(found: Constraints, name: str) -> st.SearchStrategy[Any]:
         return timestamps()
     if functions <= {"_calendar_date"}:
         return calendar_dates()
+    if functions <= {"_distinct"} and typing.get_origin(found.base) is list:
+        (item,) = typing.get_args(found.base)
+        items = value(f"{name}[]", item, [])
+        longest = found.max_length or 10
+        return st.lists(items, min_size=found.min_length or 0, max_size=longest, unique=True)
     if functions <= {"normalized_email"}:
         return emails(found.max_length or models.EMAIL_MAX)
     if functions <= {"_whole"} and found.base is int:
@@ -301,10 +306,23 @@ def value(name: str, annotation: Any, metadata: list[Any]) -> st.SearchStrategy[
 def _variants(annotation: Any) -> tuple[list[Any], bool]:
     """The union's members without None, and whether None is one of them."""
     origin = typing.get_origin(annotation)
-    if origin is typing.Union or origin is types.UnionType:
-        members = list(typing.get_args(annotation))
-        return [m for m in members if m is not type(None)], type(None) in members
+    if origin is typing.Annotated and _is_union(typing.get_args(annotation)[0]):
+        return _variants(typing.get_args(annotation)[0])  # a discriminated union: its members
+    if _is_union(annotation):
+        members, nullable = [], False
+        for member in typing.get_args(annotation):
+            if member is type(None):
+                nullable = True
+                continue
+            inner, inner_nullable = _variants(member)
+            members += inner
+            nullable = nullable or inner_nullable
+        return members, nullable
     return [annotation], False
+
+
+def _is_union(annotation: Any) -> bool:
+    return typing.get_origin(annotation) in (typing.Union, types.UnionType)
 
 
 def field_values(model: type[BaseModel], name: str, info: FieldInfo) -> st.SearchStrategy[Any]:

@@ -69,6 +69,12 @@ PlannedHours = Annotated[
 ]
 # A budget's amount: hours (a `time` budget, at most PLANNED_HOURS_MAX: checked by the service)
 # or money in the workspace's currency; above 0, at most 2 decimals.
+BudgetHours = Annotated[
+    Decimal,
+    BeforeValidator(_cents(PLANNED_HOURS_MAX, positive=True)),
+    _AS_JSON_NUMBER,
+    WithJsonSchema(_cents_schema(PLANNED_HOURS_MAX, positive=True)),
+]
 BudgetAmount = Annotated[
     Decimal,
     BeforeValidator(_cents(PLANNED_BUDGET_MAX, positive=True)),

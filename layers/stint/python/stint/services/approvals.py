@@ -150,6 +150,12 @@ def _locate(caller: Caller, approval_id: str) -> tuple[Membership, dict[str, Any
     return member, record
 
 
+def get(caller: Caller, approval_id: str) -> Versioned:
+    """One approval: its member's, and any of the workspace's for owners, admins, managers."""
+    _, record = _locate(caller, approval_id)
+    return Versioned(view(record), int(record["version"]))
+
+
 def decide(caller: Caller, approval_id: str, status: ApprovalStatus, note: str | None) -> Versioned:
     """Approve or reject a submitted approval: owners, admins and managers, not their own.
     A rejected period is open again (taken out of its member's lock item)."""
