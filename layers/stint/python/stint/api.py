@@ -353,7 +353,7 @@ def _known_caller(app: APIGatewayRestResolver, next_middleware: NextMiddleware) 
     # once the resolver's response validation has serialized it.
     if isinstance(response.body, dict):
         response.body = money_view.hidden(known, response.body)
-    elif isinstance(response.body, str) and '"workspaceId"' in response.body:
+    elif isinstance(response.body, str) and money_view.names_shared(known, response.body):
         payload = jsonio.loads(response.body)
         shown = money_view.hidden(known, payload)
         if shown is not payload:

@@ -9,6 +9,7 @@ answer of the personal workspace only (its owner sees everything) reads nothing 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -31,6 +32,16 @@ def _objects(value: Any) -> Iterator[dict[str, Any]]:
     elif isinstance(value, list):
         for item in value:
             yield from _objects(item)
+
+
+# A `workspaceId` member of a JSON text (one inside a string is escaped, `\"`, and not matched).
+_WORKSPACE_ID = re.compile(r'"workspaceId":\s*"([^"\\]*)"')
+
+
+def names_shared(caller: Caller, text: str) -> bool:
+    """Whether a JSON answer may hold an object of a shared workspace (else it is read as is,
+    unparsed: an answer of the personal workspace only)."""
+    return any(i != caller.user_id for i in _WORKSPACE_ID.findall(text))
 
 
 def without_money(value: Any) -> Any:
