@@ -41,7 +41,7 @@ from stint.models import (
     returns,
     returns_nothing,
 )
-from stint.services import approvals, workspaces
+from stint.services import approvals, invitations, members, team_timers, workspaces
 
 app = create_app()
 
@@ -148,7 +148,7 @@ def list_members(caller: CurrentCaller, workspaceId: str) -> Response[MemberList
 
     Members only. Owners and admins also get the pending invitations.
     """
-    return json_response(200, workspaces.members(caller, workspaceId))
+    return json_response(200, members.members(caller, workspaceId))
 
 
 @app.post(
@@ -177,7 +177,7 @@ def invite_member(
     (`POST /v1/invitations/{invitationId}/accept`). `Location` is the invitation's URL
     (revoke it with `DELETE`).
     """
-    result = workspaces.invite(caller, workspaceId, body)
+    result = invitations.invite(caller, workspaceId, body)
     return created(app, "invitation", result, f"/v1/workspaces/{workspaceId}/invitations")
 
 
@@ -208,7 +208,7 @@ def change_role(
     `costRate` (`null` clears one) are their rates in this workspace; new rates re-rate
     their sessions in the background, unless `rerate=false`.
     """
-    result = workspaces.update_member(caller, workspaceId, userId, body, if_match, rerate=rerate)
+    result = members.update_member(caller, workspaceId, userId, body, if_match, rerate=rerate)
     return entity_response(200, "member", result)
 
 
@@ -230,7 +230,7 @@ def remove_member(
     Owners and admins remove members (admins: not the owner or another admin); anyone may
     leave but the owner. The member loses access at once.
     """
-    workspaces.remove_member(caller, workspaceId, userId, if_match)
+    members.remove_member(caller, workspaceId, userId, if_match)
     return no_content()
 
 
@@ -251,7 +251,7 @@ def revoke_invitation(
 
     Owners and admins. Honours `If-Match` against the workspace's ETag.
     """
-    workspaces.revoke_invitation(caller, workspaceId, invitationId, if_match)
+    invitations.revoke_invitation(caller, workspaceId, invitationId, if_match)
     return no_content()
 
 
@@ -268,7 +268,7 @@ def list_invitations(
 
     Only invitations to the caller's own verified email are listed; expired ones are not.
     """
-    found, token = workspaces.my_invitations(caller, limit=limit, next_token=nextToken)
+    found, token = invitations.my_invitations(caller, limit=limit, next_token=nextToken)
     return list_response(app, "invitations", found, token)
 
 
@@ -288,7 +288,7 @@ def accept_invitation(caller: CurrentCaller, invitationId: str) -> Response[Work
 
     Only the invitee (by verified email) may; only now is the caller a member.
     """
-    return entity_response(200, "workspace", workspaces.accept_invitation(caller, invitationId))
+    return entity_response(200, "workspace", invitations.accept_invitation(caller, invitationId))
 
 
 @app.post(
@@ -300,7 +300,7 @@ def decline_invitation(caller: CurrentCaller, invitationId: str) -> None:
 
     Only the invitee may; the invitation is gone for the workspace's owners and admins too.
     """
-    workspaces.decline_invitation(caller, invitationId)
+    invitations.decline_invitation(caller, invitationId)
     return no_content()
 
 
@@ -314,7 +314,7 @@ def workspace_timers(caller: CurrentCaller, workspaceId: str) -> Response[Worksp
     Every member's running timer on the workspace's tasks: who, since when, on which task of
     which project (a member's timer in another workspace is not shown).
     """
-    return json_response(200, {"timers": workspaces.workspace_timers(caller, workspaceId)})
+    return json_response(200, {"timers": team_timers.workspace_timers(caller, workspaceId)})
 
 
 @app.post(
@@ -336,7 +336,7 @@ def stop_workspace_timer(
     Owners, admins and managers (a member: their own).
     """
     note = body.note if body else None
-    result = workspaces.stop_workspace_timer(caller, workspaceId, timerId, note)
+    result = team_timers.stop_workspace_timer(caller, workspaceId, timerId, note)
     return entity_response(200, "session", result)
 
 

@@ -14,17 +14,18 @@ import pytest
 from stint import config
 from stint.errors import NotFound, StintError
 from stint.models import MemberBody, WorkspaceFields
-from stint.services import workspaces
+from stint.services import invitations, members, workspaces
 from stint.store import INVITATION_PREFIX, StaleRead, WorkspaceStore, dynamodb, invitee_pk
 from stint.timeutil import utc_now
 
 from .conftest import pool_user
 
-DAYS = timedelta(days=workspaces.INVITATION_DAYS)
+DAYS = timedelta(days=invitations.INVITATION_DAYS)
 
 
 def _at(monkeypatch: pytest.MonkeyPatch, moment: datetime) -> None:
-    monkeypatch.setattr(workspaces, "utc_now", lambda: moment)
+    for module in (workspaces, members, invitations):
+        monkeypatch.setattr(module, "utc_now", lambda: moment)
 
 
 def test_an_invitation_expires_after_14_days(pool: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -32,7 +33,7 @@ def test_an_invitation_expires_after_14_days(pool: str, monkeypatch: pytest.Monk
     workspace_id = workspaces.create_workspace(admin, WorkspaceFields(name="Studio")).entity["id"]
     start = utc_now().replace(microsecond=0)
     _at(monkeypatch, start)
-    invitation = workspaces.invite(admin, workspace_id, MemberBody(email=email)).entity
+    invitation = invitations.invite(admin, workspace_id, MemberBody(email=email)).entity
     # The invitee's item expires by TTL (the table's `expiresAt`) when the invitation does.
     item = dynamodb().get_item(
         TableName=config.settings().table_name,
@@ -41,25 +42,25 @@ def test_an_invitation_expires_after_14_days(pool: str, monkeypatch: pytest.Monk
     assert int(item["expiresAt"]["N"]) == int((start + DAYS).timestamp())
 
     _at(monkeypatch, start + DAYS - timedelta(seconds=1))
-    assert workspaces.my_invitations(invitee, limit=100, next_token=None) == ([invitation], None)
+    assert invitations.my_invitations(invitee, limit=100, next_token=None) == ([invitation], None)
 
     # Expired, though TTL has not removed it yet: not listed, not acceptable, holds no seat.
     _at(monkeypatch, start + DAYS)
-    assert workspaces.my_invitations(invitee, limit=100, next_token=None) == ([], None)
+    assert invitations.my_invitations(invitee, limit=100, next_token=None) == ([], None)
     with pytest.raises(NotFound):
-        workspaces.accept_invitation(invitee, invitation["id"])
+        invitations.accept_invitation(invitee, invitation["id"])
     with pytest.raises(NotFound):
-        workspaces.decline_invitation(invitee, invitation["id"])
-    assert workspaces.members(admin, workspace_id)["invitations"] == []
+        invitations.decline_invitation(invitee, invitation["id"])
+    assert members.members(admin, workspace_id)["invitations"] == []
     with pytest.raises(NotFound):
-        workspaces.revoke_invitation(admin, workspace_id, invitation["id"], None)
+        invitations.revoke_invitation(admin, workspace_id, invitation["id"], None)
     # The email can be invited again; the expired entry is dropped from the team item.
-    again = workspaces.invite(admin, workspace_id, MemberBody(email=email)).entity
+    again = invitations.invite(admin, workspace_id, MemberBody(email=email)).entity
     stored = WorkspaceStore.get(workspace_id)
     assert stored is not None and [i["id"] for i in stored["invitations"]] == [again["id"]]
-    workspaces.accept_invitation(invitee, again["id"])
-    members = workspaces.members(admin, workspace_id)["members"]
-    assert [m["userId"] for m in members] == [admin.user_id, invitee.user_id]
+    invitations.accept_invitation(invitee, again["id"])
+    team = members.members(admin, workspace_id)["members"]
+    assert [m["userId"] for m in team] == [admin.user_id, invitee.user_id]
 
 
 def _canceled_with(code: str, times: int = 10**6) -> Any:

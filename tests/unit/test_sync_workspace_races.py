@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from stint.models import MemberBody, ProjectFields, WorkspaceFields
-from stint.services import access, catalog, workspaces
+from stint.services import access, catalog, invitations, workspaces
 from stint.services.common import Caller
 from stint.services.sync import sync
 
@@ -25,8 +25,8 @@ def test_a_workspace_deleted_during_a_members_page_is_listed_deleted_next(
 ) -> None:
     (owner, _), (member, email) = pool_user(pool, 1), pool_user(pool, 2)
     workspace_id = workspaces.create_workspace(owner, WorkspaceFields(name="Studio")).entity["id"]
-    invitation = workspaces.invite(owner, workspace_id, MemberBody(email=email)).entity
-    workspaces.accept_invitation(member, invitation["id"])
+    invitation = invitations.invite(owner, workspace_id, MemberBody(email=email)).entity
+    invitations.accept_invitation(member, invitation["id"])
     catalog.create_project(owner, ProjectFields(title="Shared", workspaceId=workspace_id))
     first = sync(member, None, 100)  # the member's position in the workspace is past 0 now
     assert not first["hasMore"] and "Shared" in [p["title"] for p in first["projects"]]

@@ -8,7 +8,7 @@ import pytest
 
 from stint.errors import NotFound
 from stint.models import MemberBody, ProjectFields, WorkspaceFields
-from stint.services import catalog, workspaces
+from stint.services import catalog, invitations, workspaces
 from stint.store import Partition, workspace_pk
 from stint.store import workspaces as workspace_store
 
@@ -24,9 +24,9 @@ def test_a_deletion_cut_short_is_finished_by_the_next(
 ) -> None:
     (owner, _), (member, email), (invitee, invited) = (pool_user(pool, n) for n in (1, 2, 3))
     space = workspaces.create_workspace(owner, WorkspaceFields(name="Studio")).entity["id"]
-    invitation = workspaces.invite(owner, space, MemberBody(email=email)).entity
-    workspaces.accept_invitation(member, invitation["id"])
-    workspaces.invite(owner, space, MemberBody(email=invited))
+    invitation = invitations.invite(owner, space, MemberBody(email=email)).entity
+    invitations.accept_invitation(member, invitation["id"])
+    invitations.invite(owner, space, MemberBody(email=invited))
     for n in range(30):  # more than one BatchWriteItem's worth
         catalog.create_project(owner, ProjectFields(title=f"p{n}", workspaceId=space))
 
@@ -39,7 +39,7 @@ def test_a_deletion_cut_short_is_finished_by_the_next(
     # Marked: the member and the invitee reach nothing of it any more.
     with pytest.raises(NotFound):
         workspaces.get_workspace(member, space)
-    assert workspaces.my_invitations(invitee, limit=10, next_token=None) == ([], None)
+    assert invitations.my_invitations(invitee, limit=10, next_token=None) == ([], None)
     with pytest.raises(NotFound):
         workspaces.get_workspace(owner, space)  # nor does its owner, but to finish the job
 

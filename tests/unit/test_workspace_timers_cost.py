@@ -15,7 +15,7 @@ import pytest
 
 from stint.errors import Conflict
 from stint.models import MemberBody, ProjectFields, TaskFields, TimerStart, WorkspaceFields
-from stint.services import catalog, timer, workspaces
+from stint.services import catalog, invitations, members, team_timers, timer, workspaces
 from stint.services.common import Caller
 from stint.services.tasks import create_task
 from stint.store import dynamodb
@@ -26,8 +26,8 @@ from .test_sync_cost import ReadMeter
 
 def join(admin: Caller, workspace_id: str, member: Caller, email: str) -> None:
     """The admin invites the member's email; the member accepts."""
-    invitation = workspaces.invite(admin, workspace_id, MemberBody(email=email)).entity
-    workspaces.accept_invitation(member, invitation["id"])
+    invitation = invitations.invite(admin, workspace_id, MemberBody(email=email)).entity
+    invitations.accept_invitation(member, invitation["id"])
 
 
 def _team_with_running_timers(pool_id: str, size: int, offset: int) -> tuple[Caller, str]:
@@ -54,7 +54,7 @@ def _round_trips(admin: Caller, workspace_id: str) -> tuple[int, list[dict[str, 
     events = dynamodb().meta.events
     events.register("after-call.dynamodb", meter)
     try:
-        timers = workspaces.workspace_timers(admin, workspace_id)
+        timers = team_timers.workspace_timers(admin, workspace_id)
     finally:
         events.unregister("after-call.dynamodb", meter)
     return meter.calls, timers
@@ -74,19 +74,19 @@ def test_team_timers_round_trips_do_not_grow_with_the_team(pool: str) -> None:
 def test_a_workspace_has_at_most_its_members_pending_invitations_included(
     pool: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(workspaces, "MAX_MEMBERS", 100)  # the rule, at half the size
+    monkeypatch.setattr(invitations, "MAX_MEMBERS", 100)  # the rule, at half the size
     admin, workspace_id = _team_with_running_timers(pool, 1, offset=2000)
     invitees = [pool_user(pool, 3000 + n) for n in range(100)]
     for _, email in invitees[:99]:
-        workspaces.invite(admin, workspace_id, MemberBody(email=email))
+        invitations.invite(admin, workspace_id, MemberBody(email=email))
     with pytest.raises(Conflict, match="at most 100"):  # 1 member + 99 invitations
-        workspaces.invite(admin, workspace_id, MemberBody(email=invitees[99][1]))
-    team = workspaces.members(admin, workspace_id)
+        invitations.invite(admin, workspace_id, MemberBody(email=invitees[99][1]))
+    team = members.members(admin, workspace_id)
     assert len(team["members"]) == 1 and len(team["invitations"]) == 99
     for member, email in invitees[:99]:  # each invitation holds a seat: every accept succeeds
         invitation_id = next(i["id"] for i in team["invitations"] if i["email"] == email)
-        workspaces.accept_invitation(member, invitation_id)
-    team = workspaces.members(admin, workspace_id)
+        invitations.accept_invitation(member, invitation_id)
+    team = members.members(admin, workspace_id)
     assert len(team["members"]) == 100 and team["invitations"] == []
     with pytest.raises(Conflict, match="at most 100"):
-        workspaces.invite(admin, workspace_id, MemberBody(email=invitees[99][1]))
+        invitations.invite(admin, workspace_id, MemberBody(email=invitees[99][1]))
