@@ -27,7 +27,7 @@ from stint.models import (
 from stint.services import approvals, catalog, invitations, locks, sessions, tasks, workspaces
 from stint.services.common import Caller
 from stint.store import MAX_ACTIONS_PER_TRANSACTION, Change, Delete, Holds, Require, Store
-from stint.store.unit import chunks
+from stint.store.commits import chunks
 
 from .conftest import pool_user
 

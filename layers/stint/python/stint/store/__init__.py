@@ -7,11 +7,15 @@ By job, each module small enough to read at once:
 - `reads`         point reads of a partition, `batch_get`, queries by page and page tokens
 - `changes`       the changes a commit writes (`Put`, `Delete`, `Require`, `Guard`, `Mark`,
                   `PutProfile`, `Tally`, `Holds`), each building its own DynamoDB actions and saying
-                  what a read of its item sees before the commit; `merged`, one per item
-- `unit`          a workspace's partition as a user works in it (`Store`) and the unit of
-                  work of one attempt of a read-then-write operation (`UnitOfWork`): reads
-                  ahead, collects changes (read back as they will be), commits them
+                  what a read of its item sees before the commit
+- `usage_changes` the changes of a project's tracked work and budget (`Usage`, `BudgetMark`,
+                  `Once`)
+- `merging`       the changes of one unit of work one per item (`merged`)
+- `commits`       a workspace's partition as a user works in it (`Store`) and its commits,
                   counter-sequenced
+- `unit`          the unit of work of one attempt of a read-then-write operation
+                  (`UnitOfWork`): reads ahead, collects changes (read back as they will be),
+                  commits them
 - `transactions`  sending a transaction: what a failed condition means, retries of a lost race,
                   backoff, `retrying`, and the deferral an idempotent request's write waits in
 - `idempotency`   the records of Idempotency-Keys
@@ -23,22 +27,18 @@ Services import what they need from here (`from stint.store import Store, Put, .
 
 from stint.store.changes import (
     PENDING_SEQ,
-    BudgetMark,
     Change,
-    ChangesCollide,
     Delete,
     Draft,
     Guard,
     Holds,
     Mark,
-    Once,
     Put,
     PutProfile,
     Require,
     Tally,
-    Usage,
-    merged,
 )
+from stint.store.commits import Committed, Store, fits_one_transaction
 from stint.store.idempotency import IdempotencyRecords
 from stint.store.keys import (
     APPROVAL_PREFIX,
@@ -79,6 +79,7 @@ from stint.store.keys import (
     workspace_of,
     workspace_pk,
 )
+from stint.store.merging import ChangesCollide, merged
 from stint.store.reads import MAX_KEYS_PER_BATCH, Partition, batch_get, next_token_value
 from stint.store.transactions import (
     MAX_ACTIONS_PER_TRANSACTION,
@@ -97,14 +98,8 @@ from stint.store.transactions import (
     retrying,
     send_writes_now,
 )
-from stint.store.unit import (
-    Committed,
-    SessionGate,
-    Store,
-    UnitOfWork,
-    fits_one_transaction,
-    on_commit,
-)
+from stint.store.unit import SessionGate, UnitOfWork, on_commit
+from stint.store.usage_changes import BudgetMark, Once, Usage
 from stint.store.webhooks import WebhookStore, webhook_version
 from stint.store.workspaces import WorkspaceStore, entities_of_users, running_refs
 

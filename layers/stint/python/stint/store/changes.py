@@ -4,20 +4,18 @@ A change is one write of the user's partition and the condition it holds on what
 `Put` and `Delete` write entities (and take the next seq of the user's change sequence),
 `Require` checks that an entity still exists, `Guard` sets or clears a bookkeeping item,
 `PutProfile` writes the profile, `Tally` counts, `Holds` checks a condition on an item that
-the write does not change (the locks a session's write must leave open), `Usage` and
-`BudgetMark` keep a project's tracked work and budget, `Once` writes an item that may exist
-only once (a budget alert). Each says what its failed condition means (`on_conflict`: a domain
-error; None: the operation runs again from its reads, `StaleRead`), which item it touches, and
-what a read of that item sees before the commit (`pending`). `merged` makes the changes of one
-unit of work one per item, as a transaction must.
+the write does not change (the locks a session's write must leave open). A project's tracked
+work and budget have changes of their own (`usage_changes`), and `merging` makes the changes of
+one unit of work one per item, as a transaction must. Each says what its failed condition
+means (`on_conflict`: a domain error; None: the operation runs again from its reads,
+`StaleRead`), which item it touches, and what a read of that item sees before the commit
+(`pending`).
 """
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from datetime import timedelta
-from decimal import Decimal
 from typing import Any
 
 from stint.config import settings
@@ -31,7 +29,6 @@ from stint.store.keys import (
     expecting,
     index_keys,
     item_key,
-    to_dynamo,
     to_item,
     tombstone_sk,
     workspace_of,
@@ -372,187 +369,3 @@ class Tally(Change):
             update["ConditionExpression"] = "attribute_not_exists(#n) OR #n <= :most"
             update["ExpressionAttributeValues"][":most"] = {"N": str(self.limit - self.delta)}
         draft.add("Update", update, self.if_condition_fails)
-
-
-@dataclass
-class Usage(Change):
-    """Add tracked work (`seconds`, `amount`) to a project's usage item of a period (not an
-    entity, no part in sync; docs/DESIGN.md, "Budgets"). On the period `total`, the item every
-    write of the project's usage changes, it also moves `version`, and is conditioned: with
-    `version` (as read, 0: no item yet), on nobody having changed the project's usage since;
-    with `unbudgeted`, on the project still having no budget (a blind addition: additions
-    commute, so it needs no read). `alerted`: the period's alerted percentages, as they become.
-    """
-
-    sk: str
-    seconds: int
-    amount: Decimal
-    version: int | None = None
-    unbudgeted: bool = False
-    alerted: list[int] | None = None
-    exact: bool = False  # `seconds` and `amount` are the period's, not added (a recount)
-    on_conflict: StintError | None = None
-
-    @property
-    def written_sk(self) -> str:
-        return self.sk
-
-    def actions(self, draft: Draft) -> None:
-        names = {"#k": "kind", "#s": "seconds", "#a": "amount"}
-        values: dict[str, Any] = {
-            ":kind": {"S": "usage"},
-            ":s": {"N": str(self.seconds)},
-            ":a": to_dynamo(self.amount, "amount"),
-        }
-        sets, adds = ["#k = :kind"], ["#s :s", "#a :a"]
-        if self.exact:
-            sets, adds = [*sets, "#s = :s", "#a = :a"], []
-        if self.alerted is not None:
-            names["#al"] = "alerted"
-            values[":al"] = to_dynamo(self.alerted, "alerted")
-            sets.append("#al = :al")
-        update: dict[str, Any] = {"Key": draft.key(self.sk)}
-        if self.version is not None or self.unbudgeted:
-            names["#v"] = "version"
-            values[":one"] = {"N": "1"}
-            adds.append("#v :one")
-            if self.unbudgeted:
-                names["#b"] = "budget"
-                update["ConditionExpression"] = "attribute_not_exists(#b)"
-            elif self.version:
-                update["ConditionExpression"] = "#v = :old"
-                values[":old"] = {"N": str(self.version)}
-            else:
-                update["ConditionExpression"] = "attribute_not_exists(#v)"
-        added = f" ADD {', '.join(adds)}" if adds else ""
-        update |= {
-            "UpdateExpression": f"SET {', '.join(sets)}{added}",
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": values,
-        }
-        draft.add("Update", update, self.if_condition_fails)
-
-
-@dataclass
-class BudgetMark(Change):
-    """Copy a project's budget (None: it has none) onto its total usage item, moving its
-    `version`: a write of the project's usage planned on the budget as it was fails its
-    condition and runs again (docs/DESIGN.md, "Budgets"). `recount`: the project's whole usage
-    (seconds, amount), counted from its sessions (or zero: a new project), from which on the
-    item counts every session (`counted`)."""
-
-    sk: str
-    budget: dict[str, Any] | None
-    recount: tuple[int, Decimal] | None = None
-    on_conflict: StintError | None = None
-
-    @property
-    def written_sk(self) -> str:
-        return self.sk
-
-    def actions(self, draft: Draft) -> None:
-        names = {"#k": "kind", "#v": "version", "#b": "budget"}
-        values: dict[str, Any] = {":kind": {"S": "usage"}, ":one": {"N": "1"}}
-        expression = "SET #k = :kind"
-        if self.recount is not None:
-            names |= {"#s": "seconds", "#a": "amount", "#c": "counted"}
-            values |= {":s": {"N": str(self.recount[0])}, ":a": to_dynamo(self.recount[1], "a")}
-            values[":yes"] = {"BOOL": True}
-            expression += ", #s = :s, #a = :a, #c = :yes"
-        if self.budget is not None:
-            values[":b"] = to_dynamo(self.budget, "budget")
-            expression += ", #b = :b ADD #v :one"
-        else:
-            expression += " ADD #v :one REMOVE #b"
-        update = {
-            "Key": draft.key(self.sk),
-            "UpdateExpression": expression,
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": values,
-        }
-        draft.add("Update", update, self.if_condition_fails)
-
-
-@dataclass
-class Once(Change):
-    """Write an item that must not exist yet (a budget alert: its creation is the event)."""
-
-    sk: str
-    values: dict[str, Any]
-    on_conflict: StintError | None = None
-
-    @property
-    def written_sk(self) -> str:
-        return self.sk
-
-    def actions(self, draft: Draft) -> None:
-        put = {"Item": draft.item(self.sk, self.values), **expecting("pk", None)}
-        draft.add("Put", put, self.if_condition_fails)
-
-
-# ----------------------------------------------------------------------------- one per item
-
-
-class ChangesCollide(Exception):
-    """Two changes of one item that one transaction cannot hold (e.g. a delete, then a check)."""
-
-
-def merged(changes: list[Change]) -> list[Change]:
-    """One change per item, as a transaction must touch an item once: several changes of one
-    item (a session stopped by the next start, the running guard taken over twice, a task
-    reused) as one, in the place of the first. Changes of distinct items are left as they are.
-    """
-    out: list[Change] = []
-    where: dict[str, int] = {}
-    for change in changes:
-        sk = change.item_sk
-        if sk not in where:
-            where[sk] = len(out)
-            out.append(change)
-        else:
-            out[where[sk]] = _combined(out[where[sk]], change)
-    return out
-
-
-def _combined(first: Change, later: Change) -> Change:
-    """Both changes of one item as one: the first's condition (it was read from the table),
-    the later's effect."""
-    if isinstance(first, Require) or isinstance(later, Require):
-        return _with_require(first, later)
-    if isinstance(first, Put | Delete) and isinstance(later, Put):
-        expect = first.expect_seq
-        return Put(later.kind, later.entity, expect_seq=expect, on_conflict=first.on_conflict)
-    if isinstance(first, Put) and isinstance(later, Delete):
-        if first.expect_seq is None:  # created, then deleted: it must not have existed
-            return Guard(first.item_sk, ref=None, expect=None, on_conflict=first.on_conflict)
-        return Delete(later.kind, later.entity_id, first.expect_seq, on_conflict=first.on_conflict)
-    if isinstance(first, Guard) and isinstance(later, Guard):
-        return Guard(first.sk, ref=later.ref, expect=first.expect, on_conflict=first.on_conflict)
-    if isinstance(first, Mark) and isinstance(later, Mark):
-        return first
-    if isinstance(first, Tally) and isinstance(later, Tally):
-        return dataclasses.replace(first, delta=first.delta + later.delta)
-    if isinstance(later, Usage) and (usage := _with_usage(first, later)) is not None:
-        return usage
-    raise ChangesCollide(f"{type(first).__name__} then {type(later).__name__} of {first.item_sk}")
-
-
-def _with_require(first: Change, later: Change) -> Change:
-    """A change and a check of the same item: the check adds nothing to a write (the write's own
-    condition checks more); of two checks, the one that checks more."""
-    if isinstance(first, Require) and isinstance(later, Require) and first.holds is None:
-        return later
-    return first if isinstance(later, Require) else later
-
-
-def _with_usage(first: Change, later: Usage) -> Change | None:
-    """A usage addition after another change of its item, as one (None: they collide)."""
-    if isinstance(first, Usage):
-        alerted = first.alerted if later.alerted is None else later.alerted
-        seconds, amount = first.seconds + later.seconds, first.amount + later.amount
-        return dataclasses.replace(first, seconds=seconds, amount=amount, alerted=alerted)
-    if isinstance(first, BudgetMark) and first.recount is not None and later.alerted is None:
-        # A new project's first session (a title made the project).
-        seconds, amount = first.recount
-        return dataclasses.replace(first, recount=(seconds + later.seconds, amount + later.amount))
-    return None

@@ -45,7 +45,7 @@ invitations of an email are one query. The items that are the user's wherever th
 profile, the running guard: `USER_ITEMS`) stay in the user's partition.
 
 Every entity and tombstone carries `seq`: the value of the user's change sequence assigned by
-the transaction that last wrote it (`stint.store.unit`). The LSI `bySeq` (pk, seq) answers
+the transaction that last wrote it (`stint.store.commits`). The LSI `bySeq` (pk, seq) answers
 "what changed after seq N" with a consistent read; `byParent` (pk, parent) finds children (a
 project's tasks, a task's subtasks and sessions, a category's projects); `byStart` (pk, start)
 orders sessions by start time. A kind's prefix and index keys come from `stint.kinds`.

@@ -1,73 +1,30 @@
-"""A user's partition (`Store`), and the unit of work of one attempt of a read-then-write
-operation (`UnitOfWork`): its reads, made ahead where it can, the changes it collects (read
-back as they will be), and their counter-sequenced commit.
-
-A commit reads the user's counter and writes its items together with `counter = new` under
-the condition `counter = old`, so one user's writes commit in `seq` order with no gap (a lost
-race is sent again with a fresh counter: `transactions.send`).
+"""The unit of work of one attempt of a read-then-write operation (`UnitOfWork`): its reads,
+made ahead where it can, the changes it collects (read back as they will be), and their commit
+(`commits`: counter-sequenced), with the hooks every commit runs (`on_commit`) and the gate a
+write of a session passes (`SessionGate`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from stint.errors import StintError
-from stint.store.changes import Change, Delete, Draft, Put, Require, merged
-from stint.store.keys import COUNTER_SK, entity_sk, kind_prefix, user_pk, workspace_pk
-from stint.store.reads import Partition, Record, batch_get
+from stint.store.changes import Change, Delete, Put, Require
+from stint.store.commits import Committed, Store, fits_one_transaction, size_of
+from stint.store.keys import COUNTER_SK, entity_sk, kind_prefix
+from stint.store.merging import merged
+from stint.store.reads import Record, batch_get
 from stint.store.transactions import (
     MAX_ACTIONS_PER_TRANSACTION,
     TRANSACTION_LIMIT,
-    Transaction,
     send_once,
-    transact,
 )
 from stint.timeutil import format_timestamp, utc_now
 
 _SESSION_PREFIX = kind_prefix("session")
 # Over DynamoDB's 1,024-byte sort key, a key names nothing (and would fail a whole batch).
 _MAX_SORT_KEY_BYTES = 1024
-
-
-@dataclass
-class Committed:
-    """What a commit wrote: each changed entity's new seq and the timestamp it carries."""
-
-    seqs: dict[tuple[str, str], int]
-    timestamp: str
-
-    def seq_of(self, kind: str, entity_id: str) -> int:
-        return self.seqs[(kind, entity_id)]
-
-
-def chunks(changes: list[Change]) -> list[list[Change]]:
-    """The changes in order, in runs that fit one transaction with the counter; the conditions
-    of the whole write (`every_run`) lead each run."""
-    every = [change for change in changes if change.every_run]
-    budget = MAX_ACTIONS_PER_TRANSACTION - sum(change.size for change in every)
-    runs: list[list[Change]] = []
-    size = 0
-    for change in changes:
-        if change.every_run:
-            continue
-        if not runs or size + change.size > budget:
-            runs.append([*every])
-            size = 0
-        runs[-1].append(change)
-        size += change.size
-    return runs or ([every] if every else [])
-
-
-def fits_one_transaction(changes: list[Change]) -> bool:
-    """Whether `changes` (with the counter) commit in one transaction."""
-    return sum(change.size for change in changes) <= MAX_ACTIONS_PER_TRANSACTION
-
-
-def _size(changes: list[Change]) -> int:
-    """The actions of `changes` and, if they take seqs, of their counter's move."""
-    return sum(change.size for change in changes) + any(change.sequenced for change in changes)
 
 
 class SessionGate(Protocol):
@@ -81,97 +38,6 @@ class SessionGate(Protocol):
     def admit(self, unit: UnitOfWork, before: Record | None, after: Record | None) -> None: ...
 
     def conditions(self) -> list[Change]: ...
-
-
-class Store(Partition):
-    """A workspace's partition as a user works in it: its reads, and commits of changes to it.
-    Without `workspace`, the user's personal workspace (their own partition)."""
-
-    def __init__(self, user_id: str, workspace: str | None = None):
-        own = user_pk(user_id)
-        personal = workspace in (None, user_id)
-        pk = own if personal else workspace_pk(str(workspace), personal=False)
-        super().__init__(pk, own)
-        self.user_id = user_id
-        self.workspace_id = user_id if personal else str(workspace)
-
-    def commit(
-        self,
-        changes: list[Change],
-        *,
-        send_now: bool = False,
-        along: Sequence[tuple[Store, list[Change]]] = (),
-    ) -> Committed:
-        """Commit changes atomically, each entity stamped with the next change sequence.
-
-        More than 99 actions (a cascade) are committed in several transactions, in order, so
-        put the parent's deletion last: an interruption then leaves the parent in place, and
-        repeating the request finishes the job. Inside `deferring` (an idempotent POST) the
-        write is held, not sent (`Deferral`); `send_now` sends it anyway, for a write that is
-        exactly-once by its own conditions (a profile's creation) made before the request's own.
-        `along`: changes of other workspaces' partitions (each stamped on its own sequence),
-        committed in the same transaction (which must hold them all).
-        """
-        timestamp = format_timestamp(utc_now())
-        runs = chunks(changes) or ([[]] if along else [])
-        if along and len(runs) > 1:
-            raise ValueError("changes committed along others' must fit one transaction")
-        seqs: dict[tuple[str, str], int] = {}
-        for run in runs:
-            seqs.update(
-                self._commit_run(
-                    run, timestamp, holdable=len(runs) == 1, send_now=send_now, along=along
-                )
-            )
-        return Committed(seqs, timestamp)
-
-    def _commit_run(
-        self,
-        changes: list[Change],
-        timestamp: str,
-        *,
-        holdable: bool,
-        send_now: bool,
-        along: Sequence[tuple[Store, list[Change]]] = (),
-    ) -> dict[tuple[str, str], int]:
-        # This partition's last: its seqs win where an id is in several (the answer's are its).
-        parts = [*along, (self, changes)]
-
-        def build() -> Transaction:
-            transaction = Transaction()
-            for store, part in parts:
-                built = store._built(part, timestamp).transaction
-                transaction.actions += built.actions
-                transaction.on_failed += built.on_failed
-                transaction.seqs.update(built.seqs)
-            return transaction
-
-        # Only writes of entities take part in a change sequence.
-        size = sum(_size(part) for _, part in parts)
-        if along and size > TRANSACTION_LIMIT:
-            raise ValueError(f"{size} actions: more than one transaction holds")
-        transaction = transact(
-            build, size=size if holdable else TRANSACTION_LIMIT, send_now=send_now
-        )
-        return transaction.seqs
-
-    def _built(self, changes: list[Change], timestamp: str) -> Draft:
-        """The draft of `changes`, stamped after the counter read now (if they take seqs)."""
-        sequenced = any(change.sequenced for change in changes)
-        counter = self.read_counter() if sequenced else -1
-        return self._draft(changes, timestamp, counter, sequenced=sequenced)
-
-    def _draft(
-        self, changes: list[Change], timestamp: str, counter: int, *, sequenced: bool
-    ) -> Draft:
-        """The transaction of `changes`, its entities stamped after `counter` (-1: no counter
-        item yet) and, when `sequenced`, the counter's move from it."""
-        draft = Draft(self.pk, self._table, timestamp, max(counter, 0), user_pk=self.user_pk)
-        for change in changes:
-            change.actions(draft)
-        if sequenced:
-            draft.sequence_after(counter)
-        return draft
 
 
 # What runs when a unit of work commits, before its changes are merged: a service's rule that
@@ -351,8 +217,8 @@ class UnitOfWork(Store):
         writes = self._writes(*more)
         if not self._along:
             return fits_one_transaction(writes)
-        along = sum(_size(unit._writes()) for unit in self._along)
-        return _size(writes) + along <= TRANSACTION_LIMIT
+        along = sum(size_of(unit._writes()) for unit in self._along)
+        return size_of(writes) + along <= TRANSACTION_LIMIT
 
     # ------------------------------------------------------------------- commits
 
