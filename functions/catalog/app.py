@@ -13,11 +13,7 @@ from stint.api import (
     InWorkspace,
     Rerate,
     create_app,
-    created,
-    entity_response,
     handler,
-    list_response,
-    no_content,
 )
 from stint.models import (
     PERIOD_LOCKED,
@@ -38,6 +34,7 @@ from stint.models import (
     returns,
     returns_nothing,
 )
+from stint.responses import created, entity_response, list_response, no_content
 from stint.services import catalog, private_projects, tags
 from stint.services.catalog import ArchivedFilter
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from stint.api import CurrentCaller, create_app, handler, json_response, next_link
+from stint.api import CurrentCaller, create_app, handler
 from stint.models import (
     DetailedReport,
     ReportGroupBy,
@@ -21,6 +21,7 @@ from stint.models import (
     fails,
     returns,
 )
+from stint.responses import json_response, next_link
 from stint.services import report_range, reports, search
 
 CSV = "text/csv; charset=utf-8"

@@ -5,18 +5,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
-from stint.api import (
-    NO_SUCH_WORKSPACE,
-    CurrentCaller,
-    IfMatch,
-    create_app,
-    entity_response,
-    handler,
-    json_response,
-    list_response,
-    location,
-    no_content,
-)
+from stint.api import NO_SUCH_WORKSPACE, CurrentCaller, IfMatch, create_app, handler
 from stint.models import (
     PERIOD_LOCKED,
     BatchResults,
@@ -29,6 +18,7 @@ from stint.models import (
     returns,
     returns_nothing,
 )
+from stint.responses import entity_response, json_response, list_response, location, no_content
 from stint.services import batch, sessions
 
 app = create_app()

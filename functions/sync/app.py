@@ -5,8 +5,9 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from stint.api import CurrentCaller, create_app, handler, json_response, next_link
+from stint.api import CurrentCaller, create_app, handler
 from stint.models import SyncPage, fails, returns
+from stint.responses import json_response, next_link
 from stint.services import sync as sync_service
 
 app = create_app()

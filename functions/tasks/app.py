@@ -5,19 +5,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
-from stint.api import (
-    NO_SUCH_WORKSPACE,
-    CurrentCaller,
-    IfMatch,
-    InWorkspace,
-    create_app,
-    created,
-    entity_response,
-    handler,
-    json_response,
-    list_response,
-    no_content,
-)
+from stint.api import NO_SUCH_WORKSPACE, CurrentCaller, IfMatch, InWorkspace, create_app, handler
 from stint.errors import ValidationFailed
 from stint.models import (
     PERIOD_LOCKED,
@@ -36,6 +24,7 @@ from stint.models import (
     returns,
     returns_nothing,
 )
+from stint.responses import created, entity_response, json_response, list_response, no_content
 from stint.services import tasks, timer
 from stint.services.common import Caller
 

@@ -5,7 +5,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from stint.api import CurrentCaller, create_app, entity_response, handler, json_response, location
+from stint.api import CurrentCaller, create_app, handler
 from stint.models import (
     PERIOD_LOCKED,
     SessionEnvelope,
@@ -16,6 +16,7 @@ from stint.models import (
     fails,
     returns,
 )
+from stint.responses import entity_response, json_response, location
 from stint.services import timer
 
 app = create_app()

@@ -5,8 +5,9 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from stint.api import CurrentCaller, IfMatch, ProfileRead, bare_response, create_app, handler
+from stint.api import CurrentCaller, IfMatch, ProfileRead, create_app, handler
 from stint.models import User, UserPatch, returns
+from stint.responses import bare_response
 from stint.services import users
 
 app = create_app()

@@ -6,18 +6,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
-from stint.api import (
-    CurrentCaller,
-    IfMatch,
-    Rerate,
-    create_app,
-    created,
-    entity_response,
-    handler,
-    json_response,
-    list_response,
-    no_content,
-)
+from stint.api import CurrentCaller, IfMatch, Rerate, create_app, handler
 from stint.models import (
     ApprovalBody,
     ApprovalDecision,
@@ -41,6 +30,7 @@ from stint.models import (
     returns,
     returns_nothing,
 )
+from stint.responses import created, entity_response, json_response, list_response, no_content
 from stint.services import approvals, invitations, members, team_timers, workspaces
 
 app = create_app()

@@ -65,7 +65,7 @@ def test_a_changed_handler_and_layer_are_served_on_the_next_request(
         patch = {"displayName": "Ann"}
         assert api.patch("/v1/me", json=patch).status_code == 200
         edit(
-            copy_of_the_repo / "layers" / "stint" / "python" / "stint" / "api.py",
+            copy_of_the_repo / "layers" / "stint" / "python" / "stint" / "edge.py",
             "MAX_BODY_BYTES = 256 * 1024\n",
             "MAX_BODY_BYTES = 8\n",
         )
