@@ -73,10 +73,7 @@ def update_member(
         member.require("members")
         record = member.record
         assert record is not None
-        target = next((m for m in record["members"] if m["userId"] == user_id), None)
-        if target is None:  # no such member: 404 before any If-Match
-            raise not_found("member", user_id)
-        check_if_match(if_match, {"seq": record["version"]})
+        target = _member_in(record, user_id, if_match)
         role = changes.get("role")
         if role is not None:
             _check_role_change(member, target, role)
@@ -92,6 +89,16 @@ def update_member(
         return Versioned(member_view(updated), int(written["version"]))
 
     return retrying(attempt)
+
+
+def _member_in(record: dict[str, Any], user_id: str, if_match: str | None) -> dict[str, Any]:
+    """The member `user_id` of the workspace read as `record` (404 before any If-Match), once
+    `If-Match` matches the workspace's ETag."""
+    entry = next((m for m in record["members"] if m["userId"] == user_id), None)
+    if entry is None:
+        raise not_found("member", user_id)
+    check_if_match(if_match, {"seq": record["version"]})
+    return entry
 
 
 def member_view(entry: dict[str, Any]) -> dict[str, Any]:
@@ -121,10 +128,7 @@ def remove_member(caller: Caller, workspace_id: str, user_id: str, if_match: str
         member = shared_membership(caller, workspace_id)
         record = member.record
         assert record is not None
-        leaving = next((m for m in record["members"] if m["userId"] == user_id), None)
-        if leaving is None:  # no such member: 404 before any If-Match
-            raise not_found("member", user_id)
-        check_if_match(if_match, {"seq": record["version"]})
+        leaving = _member_in(record, user_id, if_match)
         if user_id != caller.user_id:
             member.require("members")
             if leaving["role"] in ("owner", "admin") and member.role != "owner":
