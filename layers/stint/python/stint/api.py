@@ -3,7 +3,8 @@
 Each `functions/<group>/app.py` builds its resolver with `create_app()`, declares its routes,
 and exports `lambda_handler = handler(app)`. Domain errors become the error body
 here and nowhere else, and every answer gets the headers of docs/DESIGN.md's "HTTP
-conventions" here (`with_http_conventions`): CORS, `X-Request-Id`, `no-store`, `nosniff`.
+conventions and browser apps" here (`with_http_conventions`): CORS, `X-Request-Id`, `no-store`,
+`nosniff`.
 """
 
 from __future__ import annotations
