@@ -97,8 +97,8 @@ bench: $(VENV)/.installed  ## performance figures beside their baselines, one ta
 	$(PY) -m bench
 
 # Mutation testing (mutmut) of billing, idempotency and hook_urls by the in-process unit tests:
-# neither CI nor `make test` runs it (docs/DESIGN.md, "Mutation testing": the scores and
-# the survivors). mutmut runs in .mutate/, made afresh each time (a second run would keep its
+# neither CI nor `make test` runs it (docs/DESIGN.md, "Mutation testing"; the survivors argued
+# in CHANGELOG.md, "mutation testing"). mutmut runs in .mutate/, made afresh each time (a second run would keep its
 # stale copies of files changed since): `stint` there links to the layer's package ([tool.mutmut]
 # in pyproject.toml says why), beside links to what the tests read; mutmut copies them into
 # .mutate/mutants/ and mutates the copies. `cd .mutate && ../.venv/bin/mutmut show NAME`

@@ -3,8 +3,7 @@
     .venv/bin/python -m bench.rerating [--sessions 2000]
 
 In this process, against the emulator (`bench.common.Stack`: moto behind one lock, as the
-local stack runs it), through the real RerateFunction handler (docs/DESIGN.md, "Money and
-re-rating"):
+local stack runs it), through the real RerateFunction handler (docs/DESIGN.md, "Money"):
 
 1. **A re-rating job.** A user's project at 36 an hour holds N sessions (default 2,000, written
    by `POST /v1/sessions/batch`'s service, 100 at a time). Its rate becomes 72: the stream

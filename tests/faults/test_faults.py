@@ -238,7 +238,7 @@ def diff(replica: Replica, full: Replica) -> list[str]:
 
 
 # What re-rating changes in the background after a session's acknowledged write (a task's
-# `billable`, a project's rate: docs/DESIGN.md, "Money and re-rating"), and the stamp with it.
+# `billable`, a project's rate: docs/DESIGN.md, "Money"), and the stamp with it.
 REPRICED = ("billableRate", "costRate", "amount", "cost", "lastUpdated")
 
 

@@ -1,4 +1,4 @@
-"""A re-rating page while DynamoDB throttles or fails (docs/DESIGN.md, "Money and re-rating"):
+"""A re-rating page while DynamoDB throttles or fails (docs/DESIGN.md, "Money"):
 the page is tried again in the same run, from its reads, so one transient error does not leave
 the job (and every page after it) waiting for the queue's visibility timeout; what is not
 transient fails the run at once. Errors are injected on the store's client after botocore's

@@ -4,8 +4,8 @@ context (the caller, `If-Match`, the workspace).
 Each `functions/<group>/app.py` builds its resolver with `create_app()`, declares its routes,
 answers with `stint.responses`, and exports `lambda_handler = handler(app)`. Domain errors
 become the error body here and nowhere else; a request the edge refuses (`stint.edge`) never
-reaches a route; every answer gets the headers of docs/DESIGN.md's "HTTP conventions"
-(`stint.responses.with_http_conventions`).
+reaches a route; every answer gets the headers of docs/DESIGN.md's "HTTP conventions and
+browser apps" (`stint.responses.with_http_conventions`).
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """The answers the routes give and every answer's headers: the response helpers of
 `functions/<group>/app.py` (an entity with its ETag, a created one with its `Location`, a list
 page with its `Link`, no content), the error body, and the headers of docs/DESIGN.md's "HTTP
-conventions" (`with_http_conventions`): CORS, `X-Request-Id`, `no-store`, `nosniff`.
+conventions and browser apps" (`with_http_conventions`): CORS, `X-Request-Id`, `no-store`,
+`nosniff`.
 """
 
 from __future__ import annotations

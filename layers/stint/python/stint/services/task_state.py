@@ -1,6 +1,6 @@
 """A task's status and completion: `status == "completed"` iff `isCompleted`, a permanent task
-is never completed, and what each task event makes of the status (docs/DESIGN.md, "Tasks,
-timers and teams")."""
+is never completed, and what each task event makes of the status (docs/DESIGN.md, "Tasks
+and timers")."""
 
 from __future__ import annotations
 
