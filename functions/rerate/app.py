@@ -2,6 +2,7 @@
 re-rating queue; a job from the queue -> one page of sessions priced again, and the next page's
 job back on the queue."""
 
+import dataclasses
 import time
 from typing import Any
 
@@ -55,9 +56,22 @@ def _changed(record: DynamoDBRecord) -> None:
     _enqueue(jobs)
 
 
+# A job whose run failed is queued again at once this many times (its page is exactly once in
+# effect however often it runs), before the queue's visibility timeout and redrive take over.
+RUN_AGAIN = 5
+
+
 def _job(record: SQSRecord) -> None:
     job = rerating.Job.from_message(record.body)
-    written, following = rerating.rerate_page(job)
+    try:
+        written, following = rerating.rerate_page(job)
+    except Exception:
+        if job.failures >= RUN_AGAIN:
+            raise
+        # Not the queue's six minutes of visibility for a chain of pages: the job again now.
+        logger.exception("re-rating page failed, queued again", extra={"job": record.body})
+        _enqueue([dataclasses.replace(job, failures=job.failures + 1)])
+        return
     logger.info("re-rated a page", extra={"job": record.body, "written": written})
     _enqueue([following] if following else [])
 

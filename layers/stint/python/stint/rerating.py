@@ -63,6 +63,7 @@ class Job:
     project_id: str | None = None
     user_id: str | None = None
     cursor: str | None = None
+    failures: int = 0  # runs of this page that failed (functions/rerate: queued again)
 
     def to_message(self) -> str:
         return jsonio.dumps(asdict(self))

@@ -1,0 +1,75 @@
+"""The Rerate function keeps a job's chain of pages going when a run fails (functions/rerate):
+the job is queued again at once, counting its failures, up to RUN_AGAIN; then the run fails
+and the queue's visibility timeout and redrive take over. Regression: one failed run left every
+later page of the job waiting six minutes for the message to come back."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+
+from stint import rerating
+from stint.errors import Conflict
+
+APP = Path(__file__).resolve().parents[2] / "functions" / "rerate" / "app.py"
+
+
+def _module() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("rerate_app_under_test", APP)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class _Context:
+    function_name = "rerate"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:rerate"
+    aws_request_id = "request"
+
+
+def _event(job: rerating.Job) -> dict[str, Any]:
+    record = {
+        "messageId": "m1",
+        "receiptHandle": "r1",
+        "body": job.to_message(),
+        "attributes": {},
+        "messageAttributes": {},
+        "md5OfBody": "0" * 32,
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:rerate",
+        "awsRegion": "us-east-1",
+    }
+    return {"Records": [record]}
+
+
+@pytest.mark.parametrize("failures", [0, 4, 5])
+def test_a_failed_run_queues_its_job_again_until_it_gives_up(
+    failures: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = _module()
+    queued: list[rerating.Job] = []
+    monkeypatch.setattr(app, "_enqueue", queued.extend)
+
+    def failing(job: rerating.Job) -> Any:
+        raise Conflict("Too many concurrent writes; retry the request")
+
+    monkeypatch.setattr(app.rerating, "rerate_page", failing)
+    job = rerating.Job("ws", False, project_id="p", cursor="c", failures=failures)
+    if failures < app.RUN_AGAIN:
+        assert app.lambda_handler(_event(job), _Context()) == {"batchItemFailures": []}
+        assert [json.loads(j.to_message()) for j in queued] == [
+            {**json.loads(job.to_message()), "failures": failures + 1}
+        ]
+    else:
+        # The invocation fails (its one record did): the queue brings the message back.
+        with pytest.raises(BatchProcessingError):
+            app.lambda_handler(_event(job), _Context())
+        assert queued == []
