@@ -50,7 +50,7 @@ class _Body:
         yield self.payload
 
 
-def _error(status: int, code: str, message: str = "injected", **extra: Any) -> AWSResponse:
+def dynamodb_error(status: int, code: str, message: str = "injected", **extra: Any) -> AWSResponse:
     body = {"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": message, **extra}
     return AWSResponse("https://dynamodb.local/", status, {}, _Body(body))
 
@@ -58,7 +58,7 @@ def _error(status: int, code: str, message: str = "injected", **extra: Any) -> A
 def cancelled(*codes: str, message: str = "injected") -> AWSResponse:
     """A TransactionCanceledException with one reason per action."""
     reasons = [{"Code": code, "Message": message} for code in codes]
-    return _error(400, "TransactionCanceledException", CancellationReasons=reasons)
+    return dynamodb_error(400, "TransactionCanceledException", CancellationReasons=reasons)
 
 
 class Injector:
@@ -242,7 +242,7 @@ def test_throttling_after_botocores_retries_is_503_with_retry_after(
     call("users", "GET", "/v1/me", user)  # the profile exists: the POST's write is its only one
     headers = {"Idempotency-Key": "k"} if keyed else {}
     body = {"project": {"title": "A"}}
-    with inject("TransactWriteItems", _error(status, code), forever=True) as tx:
+    with inject("TransactWriteItems", dynamodb_error(status, code), forever=True) as tx:
         answer = call("catalog", "POST", "/v1/projects", user, body=body, headers=headers)
     assert tx.calls == 3  # botocore's attempts (standard mode, 3 in all), none of the store's
     assert answer.status == 503 and answer.body["error"]["code"] == "service_unavailable"
@@ -289,7 +289,9 @@ def test_what_the_client_sees_of_a_refused_transaction(
 def test_a_read_throttled_after_botocores_retries_is_503() -> None:
     user = f"u-{uuid.uuid4()}"
     call("users", "GET", "/v1/me", user)
-    with inject("Query", _error(400, "ProvisionedThroughputExceededException"), forever=True):
+    with inject(
+        "Query", dynamodb_error(400, "ProvisionedThroughputExceededException"), forever=True
+    ):
         answer = call("catalog", "GET", "/v1/projects", user)
     assert answer.status == 503 and answer.headers["Retry-After"] == "1"
 

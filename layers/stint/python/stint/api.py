@@ -142,23 +142,42 @@ def handler(
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         claims = (event.get("requestContext") or {}).get("authorizer", {}).get("claims") or {}
         logger.append_keys(user_id=claims.get("sub"))
-        refused = edge.refused(event, claims.get("sub"))
-        if refused or not claims.get("sub"):
-            response = refused or app.resolve(event, context)
-        else:
-            response = idempotency.run_once(
-                event,
-                claims["sub"],
-                lambda: app.resolve(event, context),
-                partial(raw_error, request_id=request_id(event)),
-            )
-        if claims.get("sub"):
-            page_tokens.seal_response(event, response, claims["sub"])
+        try:
+            response = _answer(app, event, context, claims.get("sub"))
+        except (StintError, ClientError) as failed:
+            response = _edge_error(failed, event)
         _count(metrics, int(response.get("statusCode", 500)))
         return with_http_conventions(event, response)
 
     priming.register(app)  # SnapStart: the first request's one-time work before the snapshot
     return tracing.traced(lambda_handler)
+
+
+def _answer(
+    app: APIGatewayRestResolver, event: dict[str, Any], context: LambdaContext, user_id: str | None
+) -> dict[str, Any]:
+    """The route's answer, with the edge's checks before it and its tokens sealed after it."""
+    refused = edge.refused(event, user_id)
+    if refused or not user_id:
+        return refused or app.resolve(event, context)
+    response = idempotency.run_once(
+        event,
+        user_id,
+        lambda: app.resolve(event, context),
+        partial(raw_error, request_id=request_id(event)),
+    )
+    page_tokens.seal_response(event, response, user_id)
+    return response
+
+
+def _edge_error(failed: StintError | ClientError, event: dict[str, Any]) -> dict[str, Any]:
+    """An error of the edge's own calls (the page token key, read once per environment), which
+    run outside the resolver's error handlers: the answer the resolver would give."""
+    answer = store.client_error(failed) if isinstance(failed, ClientError) else failed
+    if answer is None:
+        raise failed  # not the request's doing nor a throttle: the function fails (5xx)
+    logger.warning("the edge answered %s: %s", answer.status, answer)
+    return raw_error(answer, request_id=request_id(event))
 
 
 def _count(metrics: EphemeralMetrics, status: int) -> None:

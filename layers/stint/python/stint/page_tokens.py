@@ -28,7 +28,7 @@ from typing import Any
 
 from stint import jsonio
 from stint.config import settings
-from stint.errors import StintError, ValidationFailed
+from stint.errors import ServiceUnavailable, StintError, ValidationFailed
 from stint.store import dynamodb
 
 log = logging.getLogger(__name__)
@@ -41,27 +41,36 @@ _MAC_BYTES = 16
 _MAX_TOKEN = 8192  # far over any token this API makes
 
 
+_KEY_ATTEMPTS = 3
+
+
 @functools.cache
 def _key() -> bytes:
     """The table's token key: read, or made and stored the first time (a race's loser reads
-    the winner's)."""
+    the winner's). A write cancelled for another reason than the key existing (a conflict
+    with another transaction) wrote nothing: read, and try again."""
     table = settings().table_name
     key = {"pk": {"S": _KEY_PK}, "sk": {"S": _KEY_SK}}
-    found = dynamodb().get_item(TableName=table, Key=key, ConsistentRead=True).get("Item")
-    if found is None:
+    client = dynamodb()
+    for _ in range(_KEY_ATTEMPTS):
+        found = client.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item")
+        if found is not None:
+            return base64.b64decode(found["secret"]["S"])
         made = base64.b64encode(secrets.token_bytes(32)).decode()
         put: Any = {
             "TableName": table,
             "Item": {**key, "secret": {"S": made}},
             "ConditionExpression": "attribute_not_exists(pk)",
         }
-        client = dynamodb()
         try:  # a transaction: the one write action every API function may take
             client.transact_write_items(TransactItems=[{"Put": put}])
-        except client.exceptions.TransactionCanceledException:
-            log.info("the page token key was made meanwhile: reading it")
-        found = dynamodb().get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]
-    return base64.b64decode(found["secret"]["S"])
+        except client.exceptions.TransactionCanceledException as cancelled:
+            reasons = [r.get("Code") for r in cancelled.response.get("CancellationReasons", [])]
+            log.info("the page token key was not written (%s): reading it again", reasons)
+        else:
+            return base64.b64decode(made)
+    log.warning("no page token key after %d attempts", _KEY_ATTEMPTS)
+    raise ServiceUnavailable("The service is busy; retry the request shortly")
 
 
 def _binding(event: Mapping[str, Any], user_id: str) -> bytes:
