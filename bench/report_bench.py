@@ -51,7 +51,7 @@ from local.resources import Provisioner  # noqa: E402
 from local.template import load_template  # noqa: E402
 from stint import aws, config  # noqa: E402
 from stint.models import ReportGroupBy, SessionFields, new_entity  # noqa: E402
-from stint.services import report_range, reports  # noqa: E402
+from stint.services import rates, report_range, reports  # noqa: E402
 from stint.services.common import Caller  # noqa: E402
 from stint.services.sessions import session_entity  # noqa: E402
 from stint.store import Change, Put, Store, dynamodb  # noqa: E402
@@ -95,8 +95,11 @@ def populate(store: Store, sessions: int) -> None:
                 duration=300 + (i * 137) % 5400,
                 type="break" if i % 10 == 9 else "session",
             )
-            entity = session_entity(f"{prefix}{i}", f"t{i % 60}", fields, edited=False)
-            puts.append(Put("session", entity))
+            task = tasks[i % 60]
+            entity = session_entity(f"{prefix}{i}", str(task["id"]), fields, edited=False)
+            entity["userId"] = USER  # as a write sets them: its member, its price
+            project = projects[int(str(task["projectId"])[1:])]
+            puts.append(Put("session", rates.priced(entity, task, project, None, USER)))
     store.commit(puts)  # in transactions of up to 99 actions
 
 
