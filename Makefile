@@ -106,7 +106,7 @@ bench: $(VENV)/.installed  ## performance figures beside their baselines, one ta
 MUTATE_DIR := .mutate
 MUTATE_LINKS := pyproject.toml tests local functions events template.yaml
 # MODULES: only the mutants of these modules (e.g. MODULES="stint.store.reads stint.services.sync");
-# the counts still cover every module's last result.
+# the others' are counted "not checked".
 MUTATE_NAMES = $(foreach m,$(MODULES),"$(m).*")
 mutate: $(VENV)/.installed  ## mutation testing of the store, sync and three modules by tests/unit (not in CI)
 	rm -rf $(MUTATE_DIR)
