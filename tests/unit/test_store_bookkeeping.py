@@ -76,3 +76,21 @@ def test_a_hook_runs_once_at_each_commit_however_often_it_was_registered(
     store_unit.on_commit(hook)
     UnitOfWork(USER).commit([Put("project", {"id": "p", "title": "P"})])
     assert seen == [1] and Store(USER).read("TAGS")["count"] == 1  # type: ignore[index]
+
+
+@pytest.mark.usefixtures("table")
+def test_a_guard_is_taken_or_cleared_only_as_it_was_read() -> None:
+    store = Store(USER)
+    store.commit([Guard("RUNNING", ref="s1", expect=None)])
+    with pytest.raises(Conflict):  # taken already: it was read as absent
+        store.commit([Guard("RUNNING", ref="s2", expect=None, on_conflict=FULL)])
+    with pytest.raises(Conflict):  # another session holds it
+        store.commit([Guard("RUNNING", ref="s3", expect="s0", on_conflict=FULL)])
+    with pytest.raises(Conflict):
+        store.commit([Guard("RUNNING", ref=None, expect="s0", on_conflict=FULL)])
+    store.commit([Guard("RUNNING", ref="s3", expect="s1")])
+    assert store.get_guard("RUNNING") == "s3"
+    store.commit([Guard("RUNNING", ref=None, expect="s3")])
+    assert store.get_guard("RUNNING") is None
+    with pytest.raises(Conflict):  # cleared already
+        store.commit([Guard("RUNNING", ref=None, expect="s3", on_conflict=FULL)])

@@ -94,9 +94,10 @@ def test_dead_letters_in_a_row_disable_a_subscription_and_a_delivery_resets_them
 @pytest.mark.usefixtures("table")
 def test_a_delivery_log_is_newest_first_without_expired_attempts() -> None:
     store = WebhookStore("hook-user", "w1")
-    for n, (at, expires) in enumerate([("01", 500), ("02", 99), ("03", 500), ("04", 101)]):
+    for n, (at, expires) in enumerate([("01", 500), ("02", 100), ("03", 500), ("04", 101)]):
         attempt = {"id": f"e{n}", "attempt": 1, "attemptedAt": f"2026-01-{at}T00:00:00Z"}
         store.log_delivery_attempt("a", attempt, expires_at=expires)
+    # Past its TTL from the second it names: e1 (at 100) is left out at 100.
     first, token = store.delivery_attempts("a", limit=2, next_token=None, now=100)
     assert [a["id"] for a in first] == ["e3", "e2"] and token is not None
     rest, token = store.delivery_attempts("a", limit=2, next_token=token, now=100)

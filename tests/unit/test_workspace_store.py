@@ -152,3 +152,14 @@ def test_entities_and_running_timers_of_several_users_in_one_read() -> None:
         ("u2", "s2"): "s2",
     }
     assert running_refs(["u1", "u2"]) == {"u2": "s2"}
+
+
+@pytest.mark.usefixtures("table")
+def test_a_member_of_more_workspaces_than_a_page_is_renamed_in_each() -> None:
+    ids = [f"w{n:03d}" for n in range(101)]  # one more than a page of memberships
+    for workspace_id in ids:
+        _raw_put("USER#u1", f"MEMBERSHIP#{workspace_id}", workspaceId=workspace_id)
+        _raw_put(f"WS#{workspace_id}", "WORKSPACE", **_workspace(workspace_id, "u1"), version=1)
+    WorkspaceStore.refresh_member("u1", {"displayName": "New"})
+    renamed = WorkspaceStore.get_many(ids)
+    assert [w["members"][0]["displayName"] for w in renamed] == ["New"] * 101
