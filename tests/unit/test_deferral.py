@@ -19,6 +19,7 @@ from stint.store import (
     retrying,
     send_writes_now,
 )
+from stint.store import reads as store_reads
 from stint.store import transactions as store_transactions
 
 USER = "deferred"
@@ -110,3 +111,7 @@ def test_attempts_run_at_least_once_and_stop_at_the_deadline(
     for attempt in range(7):
         store_transactions.backoff(attempt)
     assert slept == [(0, 0.005 * 2**n) for n in range(5)] + [(0, 0.1)] * 2
+    slept.clear()
+    for attempt in range(1, 3):  # a batch read's unprocessed keys: 50 ms doubling, no cap
+        store_reads.throttled_backoff(attempt)
+    assert slept == [(0, 0.1), (0, 0.2)]

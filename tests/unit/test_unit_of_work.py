@@ -94,6 +94,8 @@ def test_another_workspaces_changes_commit_in_the_same_transaction() -> None:
     shared.add(_project("ours"))
     personal.commit_along(shared)
     assert personal.fits_one_transaction()
+    # 48 creates and the counter here, one create and its counter there: 100 actions.
+    assert personal.fits_one_transaction(*[_project(f"x{n}") for n in range(47)])
     assert not personal.fits_one_transaction(*[_project(f"x{n}") for n in range(48)])
     with calls() as counted:
         personal.commit()

@@ -137,8 +137,17 @@ def test_an_approval_is_found_in_the_first_workspace_that_has_it() -> None:
     found = ApprovalStore.find(["w0", "w2", "w1"], "a1")
     assert found is not None and found[0] == "w2" and found[1]["status"] == "w2"
     assert ApprovalStore.find(["w0"], "a1") is None
-    page, token = ApprovalStore("w1").page(limit=5, next_token=None, keep=lambda _: True)
-    assert [a["id"] for a in page] == ["a1"] and token is None
+    for n in (2, 3, 4):
+        approval = {"id": f"a{n}", "userId": "u1", "status": "approved" if n % 2 else "x"}
+        ApprovalStore("w1").write(approval, expect_version=None)
+
+    def approved(record: dict[str, Any]) -> bool:
+        return bool(record["status"] == "approved")
+
+    page, token = ApprovalStore("w1").page(limit=1, next_token=None, keep=approved)
+    assert [a["id"] for a in page] == ["a3"] and token is not None
+    page, token = ApprovalStore("w1").page(limit=1, next_token=token, keep=approved)
+    assert page == [] and token is None
 
 
 @pytest.mark.usefixtures("table")
