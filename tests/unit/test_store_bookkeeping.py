@@ -94,3 +94,12 @@ def test_a_guard_is_taken_or_cleared_only_as_it_was_read() -> None:
     assert store.get_guard("RUNNING") is None
     with pytest.raises(Conflict):  # cleared already
         store.commit([Guard("RUNNING", ref=None, expect="s3", on_conflict=FULL)])
+
+
+@pytest.mark.usefixtures("table")
+def test_a_count_already_stored_is_counted_on() -> None:
+    _raw_put(f"USER#{USER}", "TAGS", count=5)  # the layout's count item
+    with pytest.raises(Conflict):
+        Store(USER).commit([Tally("TAGS", 1, limit=5, on_conflict=FULL)])
+    Store(USER).commit([Tally("TAGS", 1)])
+    assert Store(USER).read("TAGS")["count"] == 6  # type: ignore[index]

@@ -115,3 +115,13 @@ def test_a_partitions_subscriptions_are_its_workspaces() -> None:
     shared = WebhookStore.of_partition("WS#w1")
     assert (shared.pk, shared.workspace_id) == ("WS#w1", "w1")
     assert WebhookStore("u1", "u1").pk == "USER#u1"
+
+
+@pytest.mark.usefixtures("table")
+def test_a_count_already_stored_caps_the_next_subscription() -> None:
+    store = WebhookStore("hook-user")
+    count = {"pk": store.pk, "sk": "WEBHOOKS", "count": 20}  # the layout's count item
+    dynamodb().put_item(TableName=store._table, Item=to_item(count))
+    with pytest.raises(Conflict):
+        store.create(_hook("a"), limit=20, full=FULL)
+    store.create(_hook("a"), limit=21, full=FULL)
