@@ -103,6 +103,8 @@ def test_pages_by_range_and_index_in_either_order_continue_with_their_token() ->
     assert not store.has_any("session", parent=("task", "t2"))
     assert not store.has_any("project")
     assert len(list(store.all_entities("session", page_size=2))) == 5
+    store.commit([Put("session", {"id": "other", "taskId": "t2", "startTimestamp": "x"})])
+    assert [r["id"] for r in store.all_entities("session", parent=("task", "t2"))] == ["other"]
 
 
 @pytest.mark.usefixtures("table")
