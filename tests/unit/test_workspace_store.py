@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 
-from stint.store import Partition, StaleRead
+from stint.config import settings
+from stint.dispatch import events_of
+from stint.store import Partition, StaleRead, dynamodb
 from stint.store.approvals import ApprovalStore
 from stint.store.workspaces import WorkspaceStore, entities_of_users, running_refs
 
@@ -172,3 +174,15 @@ def test_a_member_of_more_workspaces_than_a_page_is_renamed_in_each() -> None:
     WorkspaceStore.refresh_member("u1", {"displayName": "New"})
     renamed = WorkspaceStore.get_many(ids)
     assert [w["members"][0]["displayName"] for w in renamed] == ["New"] * 101
+
+
+@pytest.mark.usefixtures("table")
+def test_an_approval_as_stored_is_an_approval_event_on_the_stream() -> None:
+    approval = {"id": "a1", "userId": "u1", "status": "submitted", "lastUpdated": "t"}
+    ApprovalStore("w1").write(approval, expect_version=None)
+    raw = dynamodb().get_item(
+        TableName=settings().table_name,
+        Key={"pk": {"S": "WS#w1"}, "sk": {"S": "APPROVAL#a1"}},
+    )["Item"]
+    events = events_of({"eventName": "INSERT", "dynamodb": {"NewImage": raw}})
+    assert [(e["type"], e["data"]) for e in events] == [("approval.submitted", approval)]
