@@ -123,6 +123,7 @@ def test_a_token_continues_only_a_query_of_its_own_shape() -> None:
         with pytest.raises(ValidationFailed) as refused:
             store.entities_page("task", limit=1, next_token=bad)
         assert refused.value.message == "nextToken: malformed"
+        assert refused.value.details == [{"field": "nextToken"}]
     deep: Any = "x"
     for _ in range(jsonio.MAX_DEPTH + 1):
         deep = [deep]
