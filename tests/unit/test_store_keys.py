@@ -17,7 +17,14 @@ from stint.services.common import Caller
 from stint.services.sync import sync
 from stint.store import Put, Store, dynamodb, entity_of, from_item, to_item
 from stint.store.idempotency import IdempotencyRecords
-from stint.store.keys import alert_sk, attempt_sk, to_dynamo, user_of, workspace_of
+from stint.store.keys import (
+    alert_sk,
+    attempt_sk,
+    title_guard_sk,
+    to_dynamo,
+    user_of,
+    workspace_of,
+)
 from stint.store.webhooks import WebhookStore
 from stint.store.workspaces import WorkspaceStore, running_refs
 
@@ -152,3 +159,13 @@ def test_a_tombstone_in_the_layout_is_a_deletion_to_sync() -> None:
     _raw_put(pk, "TOMB#PROJECT#b", kind="tombstone", type="project", id="b", seq=3, lastUpdated="t")
     page = sync(caller, token, 10)
     assert page["deleted"] == [{"type": "project", "id": "b", "lastUpdated": "t"}]
+
+
+def test_a_title_guard_is_the_titles_normalized_spelling_in_its_scope() -> None:
+    assert title_guard_sk("project", "all", " Deep  Work ") == title_guard_sk(
+        "project", "all", "deep  work"
+    )
+    assert title_guard_sk("project", "all", "x").startswith("TITLE#PROJECT#all#")
+    others = {title_guard_sk("task", "all", "x"), title_guard_sk("project", "p1", "x")}
+    assert title_guard_sk("project", "all", "x") not in others
+    assert title_guard_sk("project", "all", "x") != title_guard_sk("project", "all", "y")
