@@ -17,7 +17,7 @@ Every response is checked against the document: no 5xx, the status code, content
 (the required `ETag`) and body schema the document gives for it, requests that break the
 document are refused, requests that keep to it are accepted (`positive_data_acceptance`), a
 request without the token is refused, and every 4xx except the authorizer's 401 is the
-contract's error body. A request that keeps to the document may still be refused for a rule
+error body of docs/API.md. A request that keeps to the document may still be refused for a rule
 JSON Schema cannot state; `ARGUED_REFUSALS` lists those rules (docs/DESIGN.md, "Schemathesis
 and its argued refusals" argues each), and a 400 is accepted only when its error names one.
 
@@ -91,7 +91,7 @@ schema = schemathesis.openapi.from_path(OPENAPI, config=CONFIG)
 
 ERROR_KEYS = {"code", "message", "details", "requestId", "index"}  # index: an atomic batch's
 
-# Rules of the contract that JSON Schema cannot state, by the message of the refusal's
+# Rules of docs/API.md that JSON Schema cannot state, by the message of the refusal's
 # `details` (docs/DESIGN.md, "Schemathesis and its argued refusals", argues each). A 400 for
 # valid-looking data is accepted only for these.
 ARGUED_REFUSALS = {
@@ -148,7 +148,7 @@ _ARGUED = re.compile("|".join(f"(?:{pattern})" for pattern in ARGUED_REFUSALS.va
 ARGUED_CODES = {"invalid_sync_token"}
 
 
-def contract_error_body(ctx: CheckContext, response: Response, case: Case) -> bool | None:
+def documented_error_body(ctx: CheckContext, response: Response, case: Case) -> bool | None:
     """Every 4xx except the authorizer's 401 is
     `{"error": {"code", "message", "details"?, "requestId"}}`."""
     if not 400 <= response.status_code < 500:
@@ -196,7 +196,7 @@ def positive_data_accepted(ctx: CheckContext, response: Response, case: Case) ->
         raise
 
 
-CHECKS = [contract_error_body, positive_data_accepted]
+CHECKS = [documented_error_body, positive_data_accepted]
 
 
 def auth(token: str) -> dict[str, str]:
