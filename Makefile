@@ -108,7 +108,7 @@ MUTATE_LINKS := pyproject.toml tests local functions events template.yaml
 # MODULES: only the mutants of these modules (e.g. MODULES="stint.store.reads stint.services.sync");
 # the others' are counted "not checked".
 MUTATE_NAMES = $(foreach m,$(MODULES),"$(m).*")
-mutate: $(VENV)/.installed  ## mutation testing of the store, sync and three modules by tests/unit (not in CI)
+mutate: $(VENV)/.installed  ## mutation testing of the store, sync and three modules by their unit tests (not in CI)
 	rm -rf $(MUTATE_DIR)
 	mkdir $(MUTATE_DIR)
 	ln -s ../layers/stint/python/stint $(MUTATE_DIR)/stint
