@@ -1,0 +1,134 @@
+"""The store's reads (stint.store.reads): batch reads of any number of keys, the changes between
+two seqs, pages by prefix, range and index in either order, and page tokens that only continue
+the query that gave them."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+from stint import jsonio
+from stint.errors import ValidationFailed
+from stint.store import Delete, Put, Store, batch_get, dynamodb
+
+from .test_store_keys import _raw_put
+
+USER = "reader"
+
+
+@contextmanager
+def calls() -> Iterator[Counter[str]]:
+    """DynamoDB's operations called inside, counted by name."""
+    counted: Counter[str] = Counter()
+
+    def count(model: Any, **_: Any) -> None:
+        counted[model.name] += 1
+
+    events = dynamodb().meta.events
+    events.register("before-call.dynamodb", count)
+    try:
+        yield counted
+    finally:
+        events.unregister("before-call.dynamodb", count)
+
+
+@pytest.mark.usefixtures("table")
+def test_a_batch_read_reads_any_number_of_keys_each_once() -> None:
+    for n in range(150):
+        _raw_put(f"USER#{USER}", f"PROJECT#p{n:03d}", kind="project", id=f"p{n:03d}")
+    keys = [(f"USER#{USER}", f"PROJECT#p{n:03d}") for n in range(150)]
+    with calls() as counted:
+        found = batch_get([*keys, *keys[:10], (f"USER#{USER}", "PROJECT#none")])
+    assert sorted(found) == sorted(keys) and counted["BatchGetItem"] == 2
+    assert found[keys[7]]["id"] == "p007"
+    with calls() as counted:
+        assert batch_get([]) == {}
+    assert counted["BatchGetItem"] == 0
+    store = Store(USER)
+    many = store.get_many("project", ["p001", "p149", "nope"])
+    assert sorted(many) == ["p001", "p149"]
+    refs = store.get_many_of([("project", "p002"), ("task", "p002")])
+    assert list(refs) == [("project", "p002")]
+
+
+@pytest.mark.usefixtures("table")
+def test_the_changes_after_a_seq_up_to_another_in_seq_order() -> None:
+    store = Store(USER)
+    committed = store.commit([Put("project", {"id": f"p{n}", "title": "t"}) for n in range(5)])
+    store.commit([Delete("project", "p0", committed.seq_of("project", "p0"))])  # seq 6
+    records, more = store.changes(2, 6, 10)
+    assert [(r["kind"], r["id"]) for r in records] == [
+        ("project", "p2"),
+        ("project", "p3"),
+        ("project", "p4"),
+        ("tombstone", "p0"),
+    ]
+    assert not more
+    records, more = store.changes(2, 6, 2)
+    assert [r["seq"] for r in records] == [3, 4] and more
+    assert store.changes(6, 6, 10) == ([], False)
+    assert store.changes(0, 1, 10) == ([], False)  # p0's seq 1 is its tombstone's 6 now
+    records, _ = store.changes(1, 3, 10)
+    assert [r["id"] for r in records] == ["p1", "p2"]
+
+
+@pytest.mark.usefixtures("table")
+def test_pages_by_range_and_index_in_either_order_continue_with_their_token() -> None:
+    store = Store(USER)
+    sessions = [
+        Put("session", {"id": f"s{n}", "taskId": "t1", "startTimestamp": f"2026-01-0{n}T00:00Z"})
+        for n in range(1, 6)
+    ]
+    store.commit(sessions)
+    window = ("2026-01-02T00:00Z", "2026-01-04T00:00Z")  # both ends included
+    seen: list[str] = []
+    token = None
+    while True:
+        page, token = store.query_page(
+            between=window, index="byStart", limit=2, next_token=token, descending=True
+        )
+        seen += [r["id"] for r in page]
+        if token is None:
+            break
+    assert seen == ["s4", "s3", "s2"]
+    first, token = store.entities_page("session", parent=("task", "t1"), limit=3, next_token=None)
+    assert [r["id"] for r in first] == ["s1", "s2", "s3"] and token is not None
+    rest, token = store.entities_page("session", parent=("task", "t1"), limit=3, next_token=token)
+    assert [r["id"] for r in rest] == ["s4", "s5"] and token is None
+    assert store.has_any("session", parent=("task", "t1"))
+    assert not store.has_any("session", parent=("task", "t2"))
+    assert not store.has_any("project")
+    assert len(list(store.all_entities("session", page_size=2))) == 5
+    store.commit([Put("session", {"id": "other", "taskId": "t2", "startTimestamp": "x"})])
+    assert [r["id"] for r in store.all_entities("session", parent=("task", "t2"))] == ["other"]
+
+
+@pytest.mark.usefixtures("table")
+def test_a_token_continues_only_a_query_of_its_own_shape() -> None:
+    store = Store(USER)
+    store.commit([Put("task", {"id": f"t{n}", "projectId": "p"}) for n in range(3)])
+    _, table_token = store.entities_page("task", limit=1, next_token=None)
+    _, index_token = store.entities_page("task", parent=("project", "p"), limit=1, next_token=None)
+    assert table_token is not None and index_token is not None
+    for token, parent in ((table_token, ("project", "p")), (index_token, None)):
+        with pytest.raises(ValidationFailed) as refused:
+            store.entities_page("task", parent=parent, limit=1, next_token=token)
+        assert refused.value.message == "nextToken: malformed"
+        assert refused.value.details == [{"field": "nextToken"}]
+    for bad in ("%%%", jsonio.to_token({"sk": 1}), jsonio.to_token(["TASK#t0"])):
+        with pytest.raises(ValidationFailed) as refused:
+            store.entities_page("task", limit=1, next_token=bad)
+        assert refused.value.message == "nextToken: malformed"
+        assert refused.value.details == [{"field": "nextToken"}]
+    deep: Any = "x"
+    for _ in range(jsonio.MAX_DEPTH + 1):
+        deep = [deep]
+    with pytest.raises(ValidationFailed) as refused:
+        store.entities_page("task", limit=1, next_token=jsonio.to_token(deep))
+    assert refused.value.code == "invalid_json" and refused.value.details == [
+        {"field": "nextToken"}
+    ]
