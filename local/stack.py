@@ -21,7 +21,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from local import control, faults, iam, mailbox
+from local import control, faults, iam, mailbox, names
 from local.authorizer import JwksCache
 from local.emulator import CREDENTIALS, Emulator
 from local.event_sources import EventSources
@@ -106,6 +106,7 @@ class LocalStack:
         self.emulator = Emulator(self.settings.moto_port)
         self.emulator.app.interceptors.append(self.faults.intercept)
         mailbox.install(self.settings.state_dir / mailbox.MAILBOX_FILE)  # email verification
+        names.install()  # `.localhost` names are loopback (webhooks to a local receiver)
         faults.install_event_handlers()
         state = self.state = Persistence(self.emulator, self.settings.state_dir)
         if self.settings.clean:

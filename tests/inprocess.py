@@ -46,7 +46,7 @@ from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
-from local import iam, patches
+from local import iam, names, patches
 from local.authorizer import JwksCache
 from local.emulator import CREDENTIALS, HookError
 from local.functions import Runtime, load_functions
@@ -93,6 +93,7 @@ class InProcessStack:
         for name in [name for name in os.environ if name.startswith("AWS_ENDPOINT_URL")]:
             del os.environ[name]  # every SDK call goes to moto's mock
         patches.apply()
+        names.install()  # `.localhost` names are loopback, as in the local stack
         _serialize_moto_calls()
         self._mock = mock_aws()
         self._mock.start()
@@ -120,6 +121,7 @@ class InProcessStack:
             return
         self._mock.stop()
         self._mock = None
+        names.uninstall()
         _confirmations.triggers = None
         self.gateway = None
         os.environ.clear()

@@ -246,24 +246,34 @@ class Replica:
     token: str = "*"
     entities: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     pages: int = 0
+    limit: int | None = None  # a page's `limit` (None: the server's default)
+    # Every (kind, id, version) its pages delivered, the version the entity's whole JSON (or
+    # "deleted"): one change delivered twice (on two pages, or under two tokens) counts 2,
+    # which merging by id would hide.
+    delivered: Counter[tuple[str, str, str]] = field(default_factory=Counter)
 
-    def sync(self) -> None:
-        """Follow the tokens until `hasMore` is false."""
-        while True:
+    def sync(self, max_pages: int = 10_000) -> None:
+        """Follow the tokens until `hasMore` is false (a token that never moves on would go
+        on for ever: at most `max_pages`)."""
+        for _ in range(max_pages):
             page = self._page(self.token)
             for name, kind in SYNC_LISTS.items():
                 for entity in page.get(name, []):
                     self.entities[(kind, entity["id"])] = entity
+                    version = json.dumps(entity, sort_keys=True)
+                    self.delivered[(kind, entity["id"], version)] += 1
             for gone in page.get("deleted", []):
                 self.entities.pop((gone["type"], gone["id"]), None)
+                self.delivered[(gone["type"], gone["id"], "deleted")] += 1
             self.token = page["syncToken"]
             self.pages += 1
             if not page["hasMore"]:
                 return
+        raise AssertionError(f"hasMore after {max_pages} pages: the token does not move on")
 
     def _page(self, token: str) -> dict[str, Any]:
         outcome = until_answered(
-            lambda: self.api.get("/v1/sync", params={"syncToken": token}),
+            lambda: self.api.get("/v1/sync", params={"syncToken": token, "limit": self.limit}),
             self.answers,
             crashes_allowed=self.crashes_allowed,
         )

@@ -199,6 +199,18 @@ def test_if_match_on_the_workspaces_deletes(owner: Api, other: Api) -> None:
         assert who.delete(path, headers={"If-Match": fresh}).status_code == 204
 
 
+def test_what_names_nothing_is_a_404_before_any_if_match(owner: Api) -> None:
+    """docs/API.md: an id of nothing (one off the pattern too) is a 404, whatever `If-Match`
+    says; it was a 412 when the ETag did not match (found by the fuzzer)."""
+    made = create_workspace(owner)
+    project = owner.create("/v1/projects", "project", title="P", workspaceId=made["id"])
+    paths = [
+        f"/v1/workspaces/{made['id']}/invitations/{bad_id}" for bad_id in ("nope", "%C3%97c")
+    ] + [f"/v1/projects/{project['id']}/members/{bad_id}" for bad_id in ("nope", "%C2%B0")]
+    for path in paths:
+        assert_not_found(owner.delete(path, headers={"If-Match": 'W/"stale"'}))
+
+
 def test_a_workspace_has_at_most_200_members_and_pending_invitations(
     owner: Api, other: Api
 ) -> None:

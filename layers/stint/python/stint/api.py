@@ -101,7 +101,8 @@ def create_app() -> APIGatewayRestResolver:
     @app.exception_handler(RequestValidationError)
     def _invalid_request(error: RequestValidationError) -> Response:
         return error_response(
-            _validation_error(error.errors()), request_id(app.current_event.raw_event)
+            _validation_error(error.errors(), _sent_body(app.current_event.body)),
+            request_id(app.current_event.raw_event),
         )
 
     @app.not_found
@@ -274,13 +275,51 @@ def _known_caller(app: APIGatewayRestResolver, next_middleware: NextMiddleware) 
 _FIELD_NAME = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_-]*|\d+)$")
 
 
-def _validation_error(errors: Sequence[Any]) -> StintError:
+def _sent_body(text: str | None) -> Any:
+    """The request's body as sent, to name a refused field as the client wrote it; None when
+    there is none or it is no JSON (that refusal names no field)."""
+    if not text:
+        return None
+    try:
+        return jsonio.loads(text)
+    except ValueError as error:
+        logger.info("a refused body is not JSON: its fields are named as pydantic has them",
+                    extra={"error": str(error)})  # fmt: skip
+        return None
+
+
+def _as_written(where: list[Any], body: Any) -> list[str]:
+    """The parts of a body error's location that name a field or an index as the client wrote
+    it. A part in the middle that the sent object does not have is pydantic's, not the
+    client's: a tagged union's tag (`project.budget.time.amount` is `project.budget.amount`,
+    the budget's `kind` being `time`) or a validator's (`function-after[...]`)."""
+    location, value = [], body
+    for position, part in enumerate(where):
+        last = position == len(where) - 1
+        if isinstance(value, dict):
+            if part not in value and not last:
+                continue
+            value = value.get(part)
+        elif isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value):
+            value = value[part]
+        else:
+            value = None
+        if _FIELD_NAME.match(str(part)):
+            location.append(str(part))
+    return location
+
+
+def _validation_error(errors: Sequence[Any], body: Any = None) -> StintError:
     details = []
     for error in errors:
         where = list(error.get("loc", ()))
+        sent = where[:1] == ["body"] and body is not None
         if where and where[0] in ("body", "query", "path"):
             where = where[1:]  # where it was sent, not a field (a batch's `body` is one)
-        location = [str(part) for part in where if _FIELD_NAME.match(str(part))]
+        if sent:
+            location = _as_written(where, body)
+        else:
+            location = [str(part) for part in where if _FIELD_NAME.match(str(part))]
         if error.get("type") == "json_invalid":
             return ValidationFailed("The body is not valid JSON", code="invalid_json")
         message = str(error.get("msg", "invalid")).removeprefix("Value error, ")

@@ -86,11 +86,11 @@ def revoke_invitation(
         member.require("members")
         record = member.record
         assert record is not None
-        check_if_match(if_match, {"seq": record["version"]})
         pending = pending_invitations(record, utc_now())
         invitation = next((i for i in pending if i["id"] == invitation_id), None)
         if invitation is None:
-            raise not_found("invitation", invitation_id)
+            raise not_found("invitation", invitation_id)  # 404 before any If-Match
+        check_if_match(if_match, {"seq": record["version"]})
         remaining = [i for i in pending if i["id"] != invitation_id]
         write(record, invitations=remaining, withdrawn=(invitation["email"], invitation_id))
 

@@ -63,10 +63,11 @@ def _change_members(
         member.require("audience")
         if adding and user_id not in _workspace_members(member, caller):
             raise not_found("member", user_id)  # one who left may still be taken off
-        on_conflict = common.check_if_match(if_match, record)
         project = entity_of(record)
         entries = {str(e["userId"]): e for e in project.get("members") or ()}
-        project["members"] = list(change(entries).values())
+        changed = list(change(entries).values())  # a member not on it: 404 before any If-Match
+        on_conflict = common.check_if_match(if_match, record)
+        project["members"] = changed
         marks = audience_marks(entity_of(record), project)
         return save(store, rewrite("project", record, project, on_conflict=on_conflict), *marks)
 
