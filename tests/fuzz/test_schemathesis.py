@@ -122,7 +122,7 @@ ARGUED_REFUSALS: dict[str, tuple[str, str]] = {
     # Timestamps: the documented range (0001-01-02 .. 9999-12-23, in each one's description),
     # which JSON Schema's date-time cannot state.
     "a timestamp outside the range": (
-        r"(^|\.)(\w*Timestamp|lastUpdated|\w+At|from|to)$",
+        r"(^|\.)(\w*Timestamp|lastUpdated|\w+At|from|to|start|end)$",
         r"^must be within ",
     ),
     # Reports: `to` after `from`, at most 367 days; `tz` an IANA zone (an open list).
@@ -135,7 +135,8 @@ ARGUED_REFUSALS: dict[str, tuple[str, str]] = {
     "a hook URL": (
         r"(^|\.)hookUrl$",
         r"^its host |^must be an https URL|^must name a host$|^must not carry credentials$"
-        r"|^is not a valid URL|^must not name port 0$|^must be at most \d+ characters$",
+        r"|^is not a valid URL|^must not name port 0$|^must be at most \d+ characters$"
+        r"|^must not contain a control character or blank ",
     ),
     # A webhook sent back as got passes, but its trigger type cannot change.
     "a webhook's trigger type": (
@@ -184,7 +185,10 @@ ARGUED_REFUSALS: dict[str, tuple[str, str]] = {
         r"^another member's time needs workspaceId$",
     ),
     # Opaque page tokens: any string the client did not get from the server is malformed.
-    "a page token the server did not give": (r"^nextToken$", r"^malformed$|^$"),
+    "a page token the server did not give": (
+        r"^nextToken$",
+        r"^not a token this API issued to you for this request$|^malformed$|^$",
+    ),
 }
 _ARGUED = [(re.compile(field), re.compile(message)) for field, message in ARGUED_REFUSALS.values()]
 # Opaque tokens: any string the client did not get from the server is malformed.
