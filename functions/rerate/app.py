@@ -32,13 +32,17 @@ SEND_ATTEMPTS = 4
 
 
 def _enqueue(jobs: list[rerating.Job]) -> None:
-    """Queue the jobs. A send that fails is tried again here a few times before the record
-    fails (and comes back only after the queue's visibility timeout, minutes later)."""
+    """Queue the jobs (a sweep after its delay). A send that fails is tried again here a few
+    times before the record fails (and comes back only after the queue's visibility timeout,
+    minutes later)."""
     queue_url = settings().rerate_queue_url
     for job in jobs:
+        message: dict[str, Any] = {"QueueUrl": queue_url, "MessageBody": job.to_message()}
+        if job.sweep and job.cursor is None:
+            message["DelaySeconds"] = rerating.SWEEP_DELAY_S
         for attempt in range(1, SEND_ATTEMPTS + 1):
             try:
-                aws.client("sqs").send_message(QueueUrl=queue_url, MessageBody=job.to_message())
+                aws.client("sqs").send_message(**message)
                 break
             except Exception as error:
                 if attempt == SEND_ATTEMPTS or not dispatch.is_transient(error):

@@ -15,6 +15,8 @@ from typing import Any
 import boto3
 import pytest
 
+from stint import rerating
+from stint.services import rates
 from tests import inprocess
 from tests.api.conftest import Api
 from tests.api.test_sync import sync_all
@@ -54,13 +56,26 @@ def _stream_event(pk: str, sk: str, old: dict[str, Any], new: dict[str, Any]) ->
     }
 
 
-def _run_queue(stack: dict[str, Any]) -> int:
-    """Run the re-rating queue's jobs until none is left, as its mapping would; how many."""
+@pytest.fixture(autouse=True)
+def sweep_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sweep after a job's last page is queued with no delay (this process runs the
+    functions), so a test's queue runs it and ends empty."""
+    monkeypatch.setattr(rerating, "SWEEP_DELAY_S", 0)
+
+
+def _run_queue(stack: dict[str, Any], *, until_sweep: bool = False) -> int:
+    """Run the re-rating queue's jobs until none is left, as its mapping would (`until_sweep`:
+    up to the first sweep, left on the queue); how many."""
     sqs = boto3.client("sqs", region_name=stack["Region"])
     url = stack["RerateQueueUrl"]
     runs = 0
     while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1).get("Messages"):
         message = messages[0]
+        if until_sweep and rerating.Job.from_message(message["Body"]).sweep:
+            sqs.change_message_visibility(
+                QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+            )
+            break
         event = {
             "Records": [
                 {
@@ -90,6 +105,12 @@ def _patched(stack: dict[str, Any], api: Api, pk: str, sk: str, path: str, body:
     event = _stream_event(pk, sk, old, _item(stack, pk, sk))
     assert inprocess.stack().invoke("RerateFunction", event) == {"batchItemFailures": []}
     return response.json()
+
+
+def _new_project_rate(stack: dict[str, Any], api: Api, priced: dict[str, Any], rate: int) -> None:
+    project_id = priced["project"]["id"]
+    path, body = f"/v1/projects/{project_id}", {"project": {"hourlyRate": rate}}
+    _patched(stack, api, priced["pk"], f"PROJECT#{project_id}", path, body)
 
 
 def _sessions(api: Api, project_id: str) -> dict[str, dict[str, Any]]:
@@ -151,15 +172,9 @@ def test_a_new_project_rate_reprices_each_session_exactly_once(
     assert api.patch(f"/v1/workspaces/{priced['user']}", json=settings).status_code == 200
     before = _sessions(api, project_id)
     _, token, _ = sync_all(api)
-    _patched(
-        stack,
-        api,
-        priced["pk"],
-        f"PROJECT#{project_id}",
-        f"/v1/projects/{project_id}",
-        {"project": {"hourlyRate": 72}},
-    )
-    assert _run_queue(stack) == 3  # 230 sessions and the running one: three pages
+    _new_project_rate(stack, api, priced, 72)
+    # 230 sessions and the running one: three pages, and the sweep's three (no write).
+    assert _run_queue(stack) == 6
     after = _sessions(api, project_id)
     changed = {i for i in before if after[i]["lastUpdated"] != before[i]["lastUpdated"]}
     locked = {i for i, s in before.items() if s["startTimestamp"] < "2026-10-03"}
@@ -182,6 +197,36 @@ def test_a_new_project_rate_reprices_each_session_exactly_once(
         {"project": {"roundingMinutes": 0}},  # unchanged: no job
     )
     assert again["project"]["hourlyRate"] == 72 and _run_queue(stack) == 0
+
+
+def test_a_session_priced_on_the_old_rate_after_its_page_is_rerated_by_the_sweep(
+    api: Api, stack: dict[str, Any], priced: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write that read the project before the new rate committed, and committed itself after
+    the job had passed its page (a retry, a slow function): the sweep re-rates it, once."""
+    project_id = priced["project"]["id"]
+    _new_project_rate(stack, api, priced, 72)
+    assert _run_queue(stack, until_sweep=True) == 3
+    on_time = _sessions(api, project_id)
+    real = rates.priced
+
+    def as_read_before(session: Any, task: Any, project: Any, *rest: Any) -> Any:
+        return real(session, task, {**project, "hourlyRate": 36}, *rest)
+
+    monkeypatch.setattr(rates, "priced", as_read_before)
+    body = {
+        "task": {"id": priced["task"]["id"]},
+        "session": {"startTimestamp": "2026-11-20T09:00:00Z", "duration": 3600},
+    }
+    late = api.post("/v1/sessions", json=body).json()["session"]
+    monkeypatch.setattr(rates, "priced", real)
+    assert (late["billableRate"], late["amount"]) == (36, 36)
+    _, token, _ = sync_all(api)
+    assert _run_queue(stack) == 3  # the sweep's pages
+    swept = api.get(f"/v1/sessions/{late['id']}").json()["session"]
+    assert (swept["billableRate"], swept["amount"]) == (72, 72)
+    assert _sessions_listed(api, token) == [late["id"]]  # nothing else written again
+    assert {i: s for i, s in _sessions(api, project_id).items() if i != late["id"]} == on_time
 
 
 def test_rerate_false_keeps_past_sessions_as_they_are(

@@ -14,8 +14,10 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
-from stint import rerating
+from stint import config, rerating
 from stint.errors import Conflict
+
+from .conftest import template
 
 APP = Path(__file__).resolve().parents[2] / "functions" / "rerate" / "app.py"
 
@@ -73,3 +75,35 @@ def test_a_failed_run_queues_its_job_again_until_it_gives_up(
         with pytest.raises(BatchProcessingError):
             app.lambda_handler(_event(job), _Context())
         assert queued == []
+
+
+@pytest.mark.parametrize(
+    ("job", "delayed"),
+    [
+        (rerating.Job("ws", False, project_id="p", cursor="c"), False),
+        (rerating.Job("ws", False, project_id="p", sweep=True), True),
+        (rerating.Job("ws", False, project_id="p", cursor="c", sweep=True), False),
+    ],
+    ids=["a next page", "the sweep", "the sweep's next page"],
+)
+def test_the_sweep_is_queued_after_its_delay_and_nothing_else_is(
+    job: rerating.Job, delayed: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sweep's first page waits out the API functions' timeout; every other page goes at
+    once (a chain of pages must not wait)."""
+    app = _module()
+    monkeypatch.setenv("TABLE_NAME", "t")
+    monkeypatch.setenv("RERATE_QUEUE_URL", "https://sqs.local/rerate")
+    config.settings.cache_clear()
+    sent: list[dict[str, Any]] = []
+
+    class _Queue:
+        def send_message(self, **message: Any) -> None:
+            sent.append(message)
+
+    monkeypatch.setattr(app.aws, "client", lambda service: _Queue())
+    app._enqueue([job])
+    assert [m.get("DelaySeconds") for m in sent] == [rerating.SWEEP_DELAY_S if delayed else None]
+    api_timeout = template().section("Globals")["Function"]["Timeout"]
+    assert api_timeout < rerating.SWEEP_DELAY_S  # a write that read the old rates is done
+    config.settings.cache_clear()

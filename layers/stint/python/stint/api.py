@@ -48,7 +48,7 @@ from stint.errors import (
     ValidationFailed,
 )
 from stint.responses import JSON, error_response, raw_error, request_id, with_http_conventions
-from stint.services import money_view
+from stint.services import access, money_view
 from stint.services.common import Caller
 from stint.services.users import check_in_pool, ensure_profile
 
@@ -255,16 +255,17 @@ def _known_caller(app: APIGatewayRestResolver, next_middleware: NextMiddleware) 
     known = Caller(user_id=claims["sub"], username=claims.get("username") or claims["sub"])
     check_in_pool(known)  # Unauthorized (401) when the token's user was deleted
     app.append_context(**{_CALLER: known, _PROFILE: ensure_profile(known)})
-    response = next_middleware(app)
-    # Money only for those who see it, on every route: the body is the payload, or JSON text
-    # once the resolver's response validation has serialized it.
-    if isinstance(response.body, dict):
-        response.body = money_view.hidden(known, response.body)
-    elif isinstance(response.body, str) and money_view.names_shared(known, response.body):
-        payload = jsonio.loads(response.body)
-        shown = money_view.hidden(known, payload)
-        if shown is not payload:
-            response.body = jsonio.dumps(shown)
+    with access.resolving():  # the route's memberships, for the money rule of its answer
+        response = next_middleware(app)
+        # Money only for those who see it, on every route: the body is the payload, or JSON
+        # text once the resolver's response validation has serialized it.
+        if isinstance(response.body, dict):
+            response.body = money_view.hidden(known, response.body)
+        elif isinstance(response.body, str) and money_view.names_shared(known, response.body):
+            payload = jsonio.loads(response.body)
+            shown = money_view.hidden(known, payload)
+            if shown is not payload:
+                response.body = jsonio.dumps(shown)
     return response
 
 

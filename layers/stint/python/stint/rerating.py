@@ -13,13 +13,19 @@ nothing, and each session re-rated is one change that sync and webhooks see. Loc
 what they carry, the lock held as a condition of the page's commit as a member's write holds
 it (`services/locks.py`). A write made with `rerate=false`
 carries `keepRates` on its item, and no job comes of it.
+
+A session write prices from what it read, and may commit after the job has passed its page: it
+read the old rates before the change committed, and its commit came later (a retry, a slow
+function). Such a write commits within the API functions' timeout of the change, so when a job
+has gone through every page it runs once more, a sweep, `SWEEP_DELAY_S` later: the sweep finds
+and re-rates any session priced on the old rates meanwhile, and writes nothing else.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from stint import dispatch, jsonio
@@ -51,6 +57,9 @@ KEEP_RATES = "keepRates"  # on an item written with `rerate=false`: no re-rating
 _PROJECT_PRICING = ("hourlyRate", "roundingMethod", "roundingMinutes")
 # Any user id: a shared workspace's store is that workspace's partition whoever writes.
 _ANYONE = "-"
+# After the last page, the sweep's delay: over the API functions' timeout (15 s in template.yaml),
+# by which any write that priced a session on the old rates has committed or failed.
+SWEEP_DELAY_S = 60
 
 
 @dataclass(frozen=True)
@@ -64,6 +73,7 @@ class Job:
     user_id: str | None = None
     cursor: str | None = None
     failures: int = 0  # runs of this page that failed (functions/rerate: queued again)
+    sweep: bool = False  # the pass after the last page (see the module's docstring)
 
     def to_message(self) -> str:
         return jsonio.dumps(asdict(self))
@@ -148,8 +158,11 @@ def rerate_page(job: Job) -> tuple[int, Job | None]:
         return sum(isinstance(change, Put) for change in changes), token
 
     written, token = _transient_retried(lambda: retrying(attempt))
-    following = Job(job.workspace_id, job.personal, job.project_id, job.user_id, token)
-    return written, following if token else None
+    if token:
+        return written, replace(job, cursor=token, failures=0)
+    if not job.sweep:  # the last page: the sweep, once, from the first page
+        return written, replace(job, cursor=None, failures=0, sweep=True)
+    return written, None
 
 
 def _transient_retried(run: Any) -> tuple[int, str | None]:

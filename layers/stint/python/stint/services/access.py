@@ -9,6 +9,9 @@ them, as owner.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -99,13 +102,43 @@ def role_in(record: dict[str, Any], user_id: str) -> Role | None:
     return next((m["role"] for m in record.get("members", []) if m["userId"] == user_id), None)
 
 
+# The memberships resolved while one request is served (None outside one), by (user, workspace):
+# the answer's money rule (`blind_to_money`) decides on the record the route read, without
+# reading it again. A write of a workspace's record forgets it (`forget`).
+_resolved: contextvars.ContextVar[dict[tuple[str, str], Membership] | None] = (
+    contextvars.ContextVar("stint_resolved_memberships", default=None)
+)
+
+
+@contextlib.contextmanager
+def resolving() -> Iterator[None]:
+    """Around one request: the memberships its route resolves are kept for its answer."""
+    token = _resolved.set({})
+    try:
+        yield
+    finally:
+        _resolved.reset(token)
+
+
+def forget(workspace_id: str) -> None:
+    """The workspace's record was written: what was resolved from it no longer holds."""
+    resolved = _resolved.get()
+    if resolved is not None:
+        for key in [key for key in resolved if key[1] == workspace_id]:
+            del resolved[key]
+
+
 def member_of(caller: Caller, record: dict[str, Any] | None) -> Membership | None:
     """The caller in the workspace `record`; None when they are not a member, or it is being
     deleted (gone for everyone; its owner finishes the deletion: services/workspaces.py)."""
     role = role_in(record, caller.user_id) if record else None
     if record is None or role is None or record.get("deleting"):
         return None
-    return Membership(str(record["id"]), False, role, record)
+    found = Membership(str(record["id"]), False, role, record)
+    resolved = _resolved.get()
+    if resolved is not None:
+        resolved[(caller.user_id, found.workspace_id)] = found
+    return found
 
 
 def membership(caller: Caller, workspace_id: str, field: str | None = None) -> Membership:
@@ -147,10 +180,15 @@ def memberships(caller: Caller) -> list[Membership]:
 
 
 def blind_to_money(caller: Caller, workspace_ids: set[str]) -> set[str]:
-    """Those of the shared workspaces `workspace_ids` where the caller does not see money (one
-    BatchGetItem of their records; one the caller is not in shows them nothing anyway)."""
-    records = WorkspaceStore.get_many(sorted(i for i in workspace_ids if ID_PATTERN.match(i)))
-    seen = {str(record["id"]): member_of(caller, record) for record in records}
+    """Those of the shared workspaces `workspace_ids` where the caller does not see money: the
+    memberships this request resolved, and one BatchGetItem of the other records (a workspace
+    the caller is not in shows them nothing anyway)."""
+    resolved = _resolved.get() or {}
+    seen = {i: m for i in workspace_ids if (m := resolved.get((caller.user_id, i))) is not None}
+    unread = sorted(i for i in workspace_ids - seen.keys() if ID_PATTERN.match(i))
+    for record in WorkspaceStore.get_many(unread) if unread else []:
+        if (member := member_of(caller, record)) is not None:
+            seen[member.workspace_id] = member
     return {i for i in workspace_ids if (m := seen.get(i)) is None or not m.sees_money}
 
 

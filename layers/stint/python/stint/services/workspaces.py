@@ -93,7 +93,10 @@ def write(
             pending_invitations(record, utc_now()) if invitations is None else invitations
         )
     expect = int(record["version"]) if "version" in record else None
-    version = WorkspaceStore.write(workspace, expect_version=expect, personal=personal, **links)
+    try:
+        version = WorkspaceStore.write(workspace, expect_version=expect, personal=personal, **links)
+    finally:  # written or maybe written: what this request resolved from it is stale
+        access.forget(str(record["id"]))
     return {**workspace, "version": version}
 
 
