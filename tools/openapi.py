@@ -905,7 +905,7 @@ def _body_example(schema: dict[str, Any], schemas: dict[str, Any]) -> Any:
             return _body_example(schema[union][0], schemas)
     if schema.get("type") == "array":
         return [_body_example(schema["items"], schemas)] if schema.get("minItems") else []
-    required = set(schema.get("required", [])) | set(schema.get("then", {}).get("required", []))
+    required = set(schema.get("required", []))
     example = {}
     for name, prop in schema.get("properties", {}).items():
         written = "examples" in prop and not (

@@ -59,13 +59,6 @@ def _request_schema(schema: dict[str, Any], model: type[Any]) -> None:
         schema["maxProperties"] = model.max_fields
     if model.example is not None:
         schema["examples"] = [model.example]
-    if model.needs_one_of:
-        # `if`/`then` (without any one of them, the last is required), not an `anyOf` of each
-        # one required, which openapi-python-client reads as a union and makes no model of.
-        *others, last = model.needs_one_of
-        present = [{"required": [name], "properties": {name: {}}} for name in others]
-        schema["if"] = {"not": present[0] if len(present) == 1 else {"anyOf": present}}
-        schema["then"] = {"required": [last], "properties": {last: {}}}
 
 
 class RequestBody(BaseModel):
@@ -73,10 +66,6 @@ class RequestBody(BaseModel):
     # A body whose fields exclude each other: at most this many are sent (null counts), as its
     # JSON schema says (`maxProperties`).
     max_fields: ClassVar[int | None] = None
-    # A body that needs one of these fields at least (a task named by id or title), as its JSON
-    # schema says (`if`/`then`). The server's check is the service's, which names the body
-    # (`task: needs an id or a title`), before anything is read; the document says the same.
-    needs_one_of: ClassVar[tuple[str, ...]] = ()
     # The body's example in the document, where the one tools/openapi.py makes of its fields'
     # examples would not do (a body of one of two forms).
     example: ClassVar[dict[str, Any] | None] = None

@@ -3,7 +3,7 @@ created by title, and the answers."""
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, NotRequired
+from typing import Annotated, NotRequired
 
 from pydantic import Field, StrictBool
 from typing_extensions import TypedDict
@@ -26,8 +26,6 @@ class SessionTaskRef(RequestBody):
     """The session's task: an existing one by `id`, or one found or created by `title` (one of
     the two is required: `400 validation_error` without either)."""
 
-    needs_one_of: ClassVar[tuple[str, ...]] = ("id", "title")
-
     id: ClientId = absent()
     title: Title = absent()
     projectId: ClientId | None = None
@@ -38,8 +36,6 @@ class SessionTaskRef(RequestBody):
 class SessionProjectRef(RequestBody):
     """The task's project: an existing one by `id`, or one found or created by `title` (one of
     the two is required when `project` is sent)."""
-
-    needs_one_of: ClassVar[tuple[str, ...]] = ("id", "title")
 
     id: ClientId = absent()
     title: Title = absent()
