@@ -93,7 +93,7 @@ test: lint typecheck validate lint-openapi unit  ## everything CI runs
 
 # Benchmarks are not tests: `make test` never runs them (pytest's testpaths is tests/ only).
 # The peer (TimeTagger) is installed by the benchmark into .venv-bench-timetagger/, not here.
-bench: $(VENV)/.installed  ## performance figures beside their baselines, one table (issue 10)
+bench: $(VENV)/.installed  ## performance figures beside their baselines, one table, written to docs/PERFORMANCE.md
 	$(PY) -m bench
 
 # Mutation testing (mutmut) of billing, idempotency and hook_urls by the in-process unit tests:

@@ -42,12 +42,12 @@ def no_budgets() -> Iterator[None]:
 
     saved, keys = list(unit._BEFORE_COMMIT), budgets.usage_keys
     unit._BEFORE_COMMIT.clear()
-    budgets.usage_keys = lambda *_: []  # type: ignore[assignment]
+    budgets.usage_keys = lambda *_: []
     try:
         yield
     finally:
         unit._BEFORE_COMMIT.extend(saved)
-        budgets.usage_keys = keys  # type: ignore[assignment]
+        budgets.usage_keys = keys
 
 
 class Actions:

@@ -21,17 +21,18 @@ import uuid
 started = time.perf_counter()
 handler_file, event_file, result_file = sys.argv[1:4]
 record_file = sys.argv[4] if len(sys.argv) > 4 else None
-recorded = []
+recorded: list[list[object]] = []
 if record_file:
     from botocore.client import BaseClient
 
-    _make_api_call = BaseClient._make_api_call
+    # `_make_api_call` is botocore's private dispatch, absent from its type stubs.
+    _make_api_call = BaseClient._make_api_call  # type: ignore[attr-defined]
 
-    def _recording(self, operation_name, api_params):
+    def _recording(self: BaseClient, operation_name: str, api_params: dict[str, object]) -> object:
         recorded.append([self.meta.service_model.service_name, operation_name, api_params])
         return _make_api_call(self, operation_name, api_params)
 
-    BaseClient._make_api_call = _recording
+    BaseClient._make_api_call = _recording  # type: ignore[attr-defined]  # as above
 
 with open(event_file) as source:
     event = json.load(source)
@@ -46,11 +47,12 @@ class Context:
     log_group_name = "/aws/lambda/bench"
     log_stream_name = "bench"
 
-    def get_remaining_time_in_millis(self):
+    def get_remaining_time_in_millis(self) -> int:
         return 15000
 
 
 spec = importlib.util.spec_from_file_location("app", handler_file)
+assert spec is not None and spec.loader is not None  # a .py file: a spec with a source loader
 module = importlib.util.module_from_spec(spec)
 sys.modules["app"] = module
 spec.loader.exec_module(module)

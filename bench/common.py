@@ -21,6 +21,7 @@ for _path in (REPO / "layers" / "stint" / "python", REPO):
         sys.path.insert(0, str(_path))
 
 from local.emulator import Emulator  # noqa: E402
+from local.events import direct_event  # noqa: E402
 from local.functions import Function, Runtime, load_functions  # noqa: E402
 from local.resources import Provisioner  # noqa: E402
 from local.stack import lambda_environment  # noqa: E402
@@ -80,49 +81,10 @@ class Stack:
         }
 
 
-def api_event(
-    method: str,
-    path: str,
-    user: str,
-    *,
-    body: Any = None,
-    query: dict[str, str] | None = None,
-    headers: dict[str, str] | None = None,
-) -> dict[str, Any]:
-    """An API Gateway (REST, proxy) event from the Cognito authorizer of `user`."""
-    all_headers = {"Content-Type": "application/json", "Host": "bench.local", **(headers or {})}
-    return {
-        "resource": path,
-        "path": path,
-        "httpMethod": method,
-        "headers": all_headers,
-        "multiValueHeaders": {k: [v] for k, v in all_headers.items()},
-        "queryStringParameters": query or None,
-        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
-        "pathParameters": None,
-        "stageVariables": None,
-        "requestContext": {
-            "resourcePath": path,
-            "httpMethod": method,
-            "path": f"/prod{path}",
-            "stage": "prod",
-            "requestId": str(uuid.uuid4()),
-            "accountId": "123456789012",
-            "apiId": "bench",
-            "protocol": "HTTP/1.1",
-            "identity": {"sourceIp": "127.0.0.1", "userAgent": "bench"},
-            "authorizer": {
-                "claims": {
-                    "sub": user,
-                    "username": user,
-                    "token_use": "access",
-                    "scope": "aws.cognito.signin.user.admin",
-                }
-            },
-        },
-        "body": None if body is None else json.dumps(body),
-        "isBase64Encoded": False,
-    }
+def api_event(method: str, path: str, user: str, **kwargs: Any) -> dict[str, Any]:
+    """An API Gateway (REST, proxy) event from the Cognito authorizer of `user`
+    (`local.events.direct_event`: `body`, `query`, `headers`)."""
+    return direct_event(method, path, user, caller="bench", **kwargs)
 
 
 def new_user(email: str | None = None) -> str:

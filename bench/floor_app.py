@@ -20,7 +20,7 @@ with open(os.environ["BENCH_FLOOR_CALLS"]) as source:
 clients = {service: boto3.client(service) for service in {c[0] for c in CALLS}}
 
 
-def lambda_handler(event, context):
+def lambda_handler(event: dict[str, object], context: object) -> dict[str, object]:
     for service, operation, params in CALLS:
         with contextlib.suppress(ClientError):
             getattr(clients[service], xform_name(operation))(**params)

@@ -19,6 +19,7 @@ the figures to read. Not a test: nothing fails on a timing.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import statistics
 import sys
@@ -53,7 +54,7 @@ from stint.models import ReportGroupBy, SessionFields, new_entity  # noqa: E402
 from stint.services import report_range, reports  # noqa: E402
 from stint.services.common import Caller  # noqa: E402
 from stint.services.sessions import session_entity  # noqa: E402
-from stint.store import Put, Store, dynamodb  # noqa: E402
+from stint.store import Change, Put, Store, dynamodb  # noqa: E402
 from stint.timeutil import format_timestamp  # noqa: E402
 
 USER = "bench-user"
@@ -85,7 +86,7 @@ def populate(store: Store, sessions: int) -> None:
     ]
     store.commit([Put("task", t) for t in tasks])
     span = MONTH_END - MONTH_START
-    puts = []
+    puts: list[Change] = []
     for i in range(sessions):
         for offset, prefix in ((timedelta(0), "s"), (-span, "before"), (span, "after")):
             start = MONTH_START + offset + span * i / sessions
@@ -138,7 +139,9 @@ def run(sessions: int = 3000, runs: int = 3) -> list[Figure]:
     figures: list[Figure] = []
     patches.apply()
     with mock_aws():
-        provisioner = Provisioner(load_template(REPO / "template.yaml"), boto3.client)
+        # boto3-stubs type `client` per literal service name; the template names it at run time.
+        client: Callable[[str], Any] = boto3.client  # type: ignore[assignment]
+        provisioner = Provisioner(load_template(REPO / "template.yaml"), client)
         os.environ["TABLE_NAME"] = str(provisioner.ref("StintTable"))
         config.settings.cache_clear()
         aws.reset()
@@ -172,7 +175,7 @@ def run(sessions: int = 3000, runs: int = 3) -> list[Figure]:
             )
             with metered(dynamodb()) as meter:
                 report = reports.summary(caller, query)
-            took, report = timed(lambda q=query: reports.summary(caller, q), runs)
+            took, report = timed(functools.partial(reports.summary, caller, query), runs)
             totals = report["totals"]
             print(
                 f"report    groupBy={group_by:<7} tz={tz:<13}: {took * 1000:8.1f} ms"

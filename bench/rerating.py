@@ -43,7 +43,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,10 +50,16 @@ from typing import Any
 from bench.common import REPO, Stack, api_event, new_user
 from bench.meter import Meter, metered
 from bench.table import Figure, write_json
+from local.queues import lambda_sqs_event
+from local.streams import lambda_modify_event
+from local.template import REGION
 
 PAGE = 100  # stint.rerating.PAGE, checked at the start of a run
 OLD_RATE, NEW_RATE = 36, 72
 _CHILD_FLAG = "--post-session-child"
+# The event sources' ARNs the RerateFunction is handed (it reads neither).
+STREAM_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/s"
+QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:rerate"
 
 
 # ----------------------------------------------------------------------------- 1: a job
@@ -126,47 +131,6 @@ def _item(table: str, pk: str, sk: str) -> dict[str, Any]:
     return dict(dynamodb().get_item(TableName=table, Key=key, ConsistentRead=True)["Item"])
 
 
-def _stream_event(pk: str, sk: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
-    """The MODIFY record the table's stream carries for a write of (pk, sk)."""
-    key = {"pk": {"S": pk}, "sk": {"S": sk}}
-    return {
-        "Records": [
-            {
-                "eventID": uuid.uuid4().hex,
-                "eventName": "MODIFY",
-                "eventSource": "aws:dynamodb",
-                "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/s",
-                "awsRegion": "us-east-1",
-                "dynamodb": {
-                    "Keys": key,
-                    "OldImage": old,
-                    "NewImage": new,
-                    "SequenceNumber": "1",
-                    "StreamViewType": "NEW_AND_OLD_IMAGES",
-                },
-            }
-        ]
-    }
-
-
-def _sqs_event(message: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "Records": [
-            {
-                "messageId": message["MessageId"],
-                "receiptHandle": message["ReceiptHandle"],
-                "body": message["Body"],
-                "attributes": {},
-                "messageAttributes": {},
-                "md5OfBody": message["MD5OfBody"],
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:rerate",
-                "awsRegion": "us-east-1",
-            }
-        ]
-    }
-
-
 def _sessions_query(table: str, pk: str, start: Any) -> Any:
     """A consistent Query of the partition's sessions, from `start` (None: the first)."""
     return {
@@ -230,7 +194,8 @@ def _job(stack: Stack, sessions: int) -> Job:
         body={"project": {"hourlyRate": NEW_RATE}},
     )
     assert changed["statusCode"] == 200, changed
-    event = _stream_event(pk, sk, old, _item(table, pk, sk))
+    keys = {"pk": {"S": pk}, "sk": {"S": sk}}
+    event = lambda_modify_event(keys, old, _item(table, pk, sk), arn=STREAM_ARN, region=REGION)
 
     job = Job()
     sqs = aws.client("sqs")
@@ -252,7 +217,8 @@ def _job(stack: Stack, sessions: int) -> Job:
             before = puts.count
             with metered(dynamodb()) as meter:
                 invoked = time.perf_counter()
-                answer = stack.invoke("RerateFunction", _sqs_event(message))
+                event = lambda_sqs_event([message], arn=QUEUE_ARN, region=REGION)
+                answer = stack.invoke("RerateFunction", event)
                 seconds = time.perf_counter() - invoked
             assert answer == {"batchItemFailures": []}, answer
             job.pages.append(Run(seconds, meter, puts.count - before))

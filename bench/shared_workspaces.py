@@ -99,11 +99,11 @@ def _user(name: str) -> User:
 def _join(owner: User, workspace_id: str, user: User, role: str = "member") -> None:
     """The owner invites the user's email; the user accepts."""
     from stint.models import MemberBody
-    from stint.services import workspaces
+    from stint.services import invitations
 
     body = MemberBody.model_validate({"email": user.email, "role": role})
-    invitation = workspaces.invite(owner.caller, workspace_id, body).entity
-    workspaces.accept_invitation(user.caller, invitation["id"])
+    invitation = invitations.invite(owner.caller, workspace_id, body).entity
+    invitations.accept_invitation(user.caller, invitation["id"])
 
 
 def _session_body(task_id: str, start: str) -> dict[str, Any]:

@@ -25,11 +25,13 @@ SMALL, LARGE = 10, 10_000
 
 def _account(stack: Stack, entities: int) -> tuple[str, str]:
     """A user with `entities` projects, synced to the end: (user, their sync token)."""
-    from stint.store import Put, Store
+    from stint.store import Change, Put, Store
 
     user = new_user()
     store = Store(user)
-    batch = [Put("project", {"id": f"p{i}", "title": f"P{i}"}) for i in range(entities - 1)]
+    batch: list[Change] = [
+        Put("project", {"id": f"p{i}", "title": f"P{i}"}) for i in range(entities - 1)
+    ]
     store.commit(batch)  # with the default project: `entities` entities
     token = ""
     query: dict[str, str] = {"limit": "1000"}

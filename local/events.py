@@ -11,7 +11,9 @@ from __future__ import annotations
 import base64
 import fnmatch
 import io
+import json
 import time
+import uuid
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
@@ -200,3 +202,52 @@ def _event_headers(request: IncomingRequest) -> list[tuple[str, str]]:
 def _is_binary(content_type: str, api: Api) -> bool:
     media_type = content_type.split(";", 1)[0].strip().lower()
     return any(fnmatch.fnmatch(media_type, pattern.lower()) for pattern in api.binary_media_types)
+
+
+def direct_event(
+    method: str,
+    path: str,
+    user: str,
+    *,
+    caller: str,
+    username: str | None = None,
+    body: Any = None,
+    query: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """A REST proxy event of `user`'s access token (the Cognito authorizer's claims), built
+    without the gateway or its route table (the resource is the path itself, no path
+    parameters): for a caller that invokes a handler directly, a bench or a unit test, which
+    `caller` names in the Host header, the API id and the user agent."""
+    all_headers = {"Content-Type": "application/json", "Host": f"{caller}.local", **(headers or {})}
+    claims = {
+        "sub": user,
+        "username": username or user,
+        "token_use": "access",
+        "scope": "aws.cognito.signin.user.admin",
+    }
+    return {
+        "resource": path,
+        "path": path,
+        "httpMethod": method,
+        "headers": all_headers,
+        "multiValueHeaders": {k: [v] for k, v in all_headers.items()},
+        "queryStringParameters": query or None,
+        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
+        "pathParameters": None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": path,
+            "httpMethod": method,
+            "path": f"/prod{path}",
+            "stage": "prod",
+            "requestId": str(uuid.uuid4()),
+            "accountId": ACCOUNT_ID,
+            "apiId": caller,
+            "protocol": "HTTP/1.1",
+            "identity": {"sourceIp": "127.0.0.1", "userAgent": caller},
+            "authorizer": {"claims": claims},
+        },
+        "body": None if body is None else json.dumps(body),
+        "isBase64Encoded": False,
+    }

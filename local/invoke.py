@@ -111,7 +111,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    output = _result_stream()
+    output = result_stream()
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     for noisy in ("werkzeug", "botocore", "boto3", "stint.local"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     return status
 
 
-def _result_stream() -> TextIO:
+def result_stream() -> TextIO:
     """Standard output, kept for the result alone: from here on whatever else writes to it
     (the handler's print(), Powertools' logger) goes to standard error, as with SAM."""
     sys.stdout.flush()

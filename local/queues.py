@@ -69,7 +69,7 @@ class QueuePoller(EventSourcePoller):
 
     def _invoke(self, messages: list[dict[str, Any]]) -> None:
         try:
-            event = {"Records": [self._lambda_record(message) for message in messages]}
+            event = lambda_sqs_event(messages, arn=self.arn, region=self.emulator.region)
             try:
                 response = self.runtime.invoke(self.function, event)
             except Exception:
@@ -105,15 +105,22 @@ class QueuePoller(EventSourcePoller):
                 ],
             )
 
-    def _lambda_record(self, message: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "messageId": message["MessageId"],
-            "receiptHandle": message["ReceiptHandle"],
-            "body": message["Body"],
-            "attributes": message.get("Attributes", {}),
-            "messageAttributes": message.get("MessageAttributes", {}),
-            "md5OfBody": message.get("MD5OfBody", ""),
-            "eventSource": "aws:sqs",
-            "eventSourceARN": self.arn,
-            "awsRegion": self.emulator.region,
-        }
+
+def lambda_sqs_event(messages: list[dict[str, Any]], *, arn: str, region: str) -> dict[str, Any]:
+    """The event Lambda's SQS mapping invokes a function with, for messages ReceiveMessage
+    answered from the queue `arn` names."""
+    return {"Records": [_lambda_record(message, arn, region) for message in messages]}
+
+
+def _lambda_record(message: dict[str, Any], arn: str, region: str) -> dict[str, Any]:
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": message.get("Attributes", {}),
+        "messageAttributes": message.get("MessageAttributes", {}),
+        "md5OfBody": message.get("MD5OfBody", ""),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": arn,
+        "awsRegion": region,
+    }

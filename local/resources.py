@@ -200,11 +200,17 @@ def _arn(service: str, resource: str) -> str:
 # ----------------------------------------------------------------------------- DynamoDB
 
 
+# A table's properties that CreateTable does not take: each is set by a call of its own after.
+_SET_AFTER_CREATE = {
+    "TimeToLiveSpecification": "UpdateTimeToLive",
+    "PointInTimeRecoverySpecification": "UpdateContinuousBackups",
+}
+
+
 def _dynamodb_table(stack: Provisioner, logical_id: str, properties: dict[str, Any]) -> Physical:
     props = stack.resolve(properties)
     name = stack.name(logical_id, props, "TableName")
-    ttl = props.pop("TimeToLiveSpecification", None)
-    pitr = props.pop("PointInTimeRecoverySpecification", None)
+    after = {prop: props.pop(prop, None) for prop in _SET_AFTER_CREATE}
     if "StreamSpecification" in props:  # CloudFormation: a view type means the stream is on
         props["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
     if "SSESpecification" in props:  # CloudFormation says SSEEnabled where the API says Enabled
@@ -213,20 +219,10 @@ def _dynamodb_table(stack: Provisioner, logical_id: str, properties: dict[str, A
         props["SSESpecification"] = sse
     props.setdefault("BillingMode", "PROVISIONED")
     table = stack.call("dynamodb", "CreateTable", {**props, "TableName": name}, logical_id)
-    if ttl:
-        stack.call(
-            "dynamodb",
-            "UpdateTimeToLive",
-            {"TableName": name, "TimeToLiveSpecification": ttl},
-            f"{logical_id}.TimeToLiveSpecification",
-        )
-    if pitr:
-        stack.call(
-            "dynamodb",
-            "UpdateContinuousBackups",
-            {"TableName": name, "PointInTimeRecoverySpecification": pitr},
-            f"{logical_id}.PointInTimeRecoverySpecification",
-        )
+    for prop, value in after.items():
+        if value:
+            where = f"{logical_id}.{prop}"
+            stack.call("dynamodb", _SET_AFTER_CREATE[prop], {"TableName": name, prop: value}, where)
     description = table["TableDescription"]
     attributes = {"Arn": description["TableArn"]}
     if description.get("LatestStreamArn"):

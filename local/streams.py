@@ -227,3 +227,26 @@ def lambda_stream_record(record: dict[str, Any], arn: str) -> dict[str, Any]:
     if isinstance(created, datetime):  # boto3 parses it; Lambda passes epoch seconds
         change["ApproximateCreationDateTime"] = int(created.timestamp())
     return {**record, "dynamodb": change, "eventSourceARN": arn}
+
+
+def lambda_modify_event(
+    keys: dict[str, Any], old: dict[str, Any], new: dict[str, Any], *, arn: str, region: str
+) -> dict[str, Any]:
+    """The event Lambda's stream mapping invokes a function with for one MODIFY of the item
+    `keys` names, from `old` to `new` (a stream of NEW_AND_OLD_IMAGES): what a caller that runs
+    no poller (a test, a bench) hands the function for a write it read before and after."""
+    record = {
+        "eventID": uuid.uuid4().hex,
+        "eventName": "MODIFY",
+        "eventSource": "aws:dynamodb",
+        "eventSourceARN": arn,
+        "awsRegion": region,
+        "dynamodb": {
+            "Keys": keys,
+            "OldImage": old,
+            "NewImage": new,
+            "SequenceNumber": "1",
+            "StreamViewType": "NEW_AND_OLD_IMAGES",
+        },
+    }
+    return {"Records": [record]}

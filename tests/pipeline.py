@@ -38,15 +38,15 @@ GATEWAY_CRASH = {"message": "Internal server error"}  # API Gateway's 502 for a 
 
 
 class Answers:
-    """Every answer the tests saw, by status, and the ones the contract does not allow."""
+    """Every answer the tests saw, by status, and the ones docs/API.md does not allow."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.statuses: Counter[int] = Counter()
-        self.refused: list[str] = []  # answers outside the contract, described
+        self.refused: list[str] = []  # answers docs/API.md does not allow, described
 
     def check(self, response: requests.Response, *, crashes_allowed: bool) -> None:
-        """2xx; 4xx with the contract's error body (or the authorizer's 401); 503 with
+        """2xx; 4xx with docs/API.md's error body (or the authorizer's 401); 503 with
         Retry-After; and, when functions may die, the gateway's 502 for a crashed function."""
         problem = answer_problem(response, crashes_allowed=crashes_allowed)
         with self.lock:
@@ -82,7 +82,7 @@ def error_body_problem(response: requests.Response) -> str | None:
     if response.status_code == 401 and body == {"message": "Unauthorized"}:
         return None
     if not isinstance(body, dict) or set(body) != {"error"} or not isinstance(body["error"], dict):
-        return "a 4xx without the contract's error body"
+        return "a 4xx without docs/API.md's error body"
     error = body["error"]
     if not (isinstance(error.get("code"), str) and error["code"]):
         return "an error body without a code"

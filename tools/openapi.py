@@ -17,7 +17,7 @@ Where each part of the document comes from:
   (`local.functions`: its layers on sys.path, its environment set), and its resolver's
   Powertools schema is taken: parameters, request body and the responses its route
   decorators declare (`responses=`, built with `stint.models.returns` / `fails`: the success
-  responses with their `ETag` header, and the errors the contract names for that route).
+  responses with their `ETag` header, and the errors docs/API.md names for that route).
   The functions' documents are merged into one; a component schema that two functions define
   differently is an error, as is a route of the template that no function serves (or the
   other way round). Each operationId is its template event's name (`ListProjects` ->
@@ -30,13 +30,13 @@ Where each part of the document comes from:
   function) names its own URL and its user pool domain instead.
 - Then what every route shares, which no decorator repeats (docs/API.md, "Requests and answers"; API
 Gateway):
-  Powertools' 422 is removed (a request that fails validation is a 400 with the contract's
+  Powertools' 422 is removed (a request that fails validation is a 400 with docs/API.md's
   error body); 400 (routes with parameters or a body), 401 (API Gateway's body), 403, 404 (a
   path id), 409 (every write: a retry after concurrent writes; every POST: the
   Idempotency-Key reused with another body), 412 (where `If-Match` is honoured), 413 (a body)
   and 429 are added; `Idempotency-Key` on every POST (and `Idempotent-Replayed` on its
   success responses); `If-Match` where the route takes it (`stint.api.IfMatch`: Powertools
-  documents it, spelt `if-match` and nullable, and it gets the contract's spelling and words
+  documents it, spelt `if-match` and nullable, and it gets docs/API.md's spelling and words
   here); path ids get their pattern; each operation gets the template's scopes (any one of
   them is enough: alternative requirements); a body the route may go without (`X | None =
   None`) is an optional request body (`required: false`) of schema X, not `anyOf[X, null]`.
@@ -687,7 +687,7 @@ def _security(route: Any) -> list[dict[str, list[str]]]:
 
 
 def _document_if_match(parameters: list[dict[str, Any]]) -> bool:
-    """Give the route's own `If-Match` parameter (if it takes one) the contract's spelling and
+    """Give the route's own `If-Match` parameter (if it takes one) docs/API.md's spelling and
     words; whether it takes one."""
     for index, parameter in enumerate(parameters):
         if parameter["in"] == "header" and parameter["name"].lower() == "if-match":

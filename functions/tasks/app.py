@@ -153,7 +153,8 @@ _EVENT_ERRORS = {
 
 # One answer schema for both forms (`{task}` is a TaskEventResult without `session`): with a
 # union of the two, openapi-python-client took every answer for the first that parsed, `{task}`,
-# and left the session untyped (issue 26).
+# and left the session untyped (docs/DESIGN.md, "The OpenAPI document": each success answers one
+# schema).
 @app.patch(
     "/v1/tasks/<taskId>",
     responses={

@@ -1,4 +1,4 @@
-"""Bad input: a clear 4xx with the contract's error body, and nothing written."""
+"""Bad input: a clear 4xx with the error body of docs/API.md, "Errors", and nothing written."""
 
 from tests.api.conftest import Api, assert_error
 
@@ -88,7 +88,7 @@ def test_titles_over_500_characters_are_400(api: Api) -> None:
 
 
 def test_a_route_that_does_not_exist_is_404_in_the_error_body(api: Api) -> None:
-    """API Gateway's "Missing Authentication Token", answered as the contract's 404."""
+    """API Gateway's "Missing Authentication Token", answered as docs/API.md's 404."""
     for method, path in (
         ("GET", "/v1/nothing-here"),
         ("PUT", "/v1/tasks"),  # a path that exists, with a method it does not serve

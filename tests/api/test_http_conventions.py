@@ -83,7 +83,7 @@ def test_the_gateways_own_answers_carry_cors(
     response = requests.request(method, stack["ApiUrl"] + path, headers={"Origin": ORIGIN})
     assert response.status_code == status, response.text
     assert_cors(response)
-    if status == 404:  # the contract's error body, with API Gateway's request id
+    if status == 404:  # docs/API.md's error body, with API Gateway's request id
         error = assert_error(response, 404, "not_found")
         assert error["requestId"] == response.headers["x-amzn-RequestId"]
 

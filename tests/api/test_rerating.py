@@ -8,13 +8,14 @@ queues are run as the queue's mapping would, until the queue is empty. What the 
 
 from __future__ import annotations
 
-import uuid
 from decimal import Decimal
 from typing import Any
 
 import boto3
 import pytest
 
+from local.queues import lambda_sqs_event
+from local.streams import lambda_modify_event
 from stint import rerating
 from stint.services import rates
 from tests import inprocess
@@ -22,6 +23,9 @@ from tests.api.conftest import Api
 from tests.api.test_sync import sync_all
 from tests.api.workspace_helpers import log_session, make_crew, task_in
 
+# The event sources' ARNs the RerateFunction is handed (it reads neither).
+STREAM_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/s"
+QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:rerate"
 BATCH = "/v1/sessions/batch"
 SESSIONS = 230  # more than two of the re-rating's pages
 
@@ -33,27 +37,6 @@ def _item(stack: dict[str, Any], pk: str, sk: str) -> dict[str, Any]:
 
 def _key(pk: str, sk: str) -> dict[str, Any]:
     return {"pk": {"S": pk}, "sk": {"S": sk}}
-
-
-def _stream_event(pk: str, sk: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "Records": [
-            {
-                "eventID": uuid.uuid4().hex,
-                "eventName": "MODIFY",
-                "eventSource": "aws:dynamodb",
-                "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/s",
-                "awsRegion": "us-east-1",
-                "dynamodb": {
-                    "Keys": _key(pk, sk),
-                    "OldImage": old,
-                    "NewImage": new,
-                    "SequenceNumber": "1",
-                    "StreamViewType": "NEW_AND_OLD_IMAGES",
-                },
-            }
-        ]
-    }
 
 
 @pytest.fixture(autouse=True)
@@ -76,21 +59,7 @@ def _run_queue(stack: dict[str, Any], *, until_sweep: bool = False) -> int:
                 QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
             )
             break
-        event = {
-            "Records": [
-                {
-                    "messageId": message["MessageId"],
-                    "receiptHandle": message["ReceiptHandle"],
-                    "body": message["Body"],
-                    "attributes": {},
-                    "messageAttributes": {},
-                    "md5OfBody": message["MD5OfBody"],
-                    "eventSource": "aws:sqs",
-                    "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:rerate",
-                    "awsRegion": "us-east-1",
-                }
-            ]
-        }
+        event = lambda_sqs_event([message], arn=QUEUE_ARN, region=stack["Region"])
         assert inprocess.stack().invoke("RerateFunction", event) == {"batchItemFailures": []}
         sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
         runs += 1
@@ -102,7 +71,8 @@ def _patched(stack: dict[str, Any], api: Api, pk: str, sk: str, path: str, body:
     old = _item(stack, pk, sk)
     response = api.patch(path, json=body)
     assert response.status_code == 200, response.text
-    event = _stream_event(pk, sk, old, _item(stack, pk, sk))
+    keys, new = _key(pk, sk), _item(stack, pk, sk)
+    event = lambda_modify_event(keys, old, new, arn=STREAM_ARN, region=stack["Region"])
     assert inprocess.stack().invoke("RerateFunction", event) == {"batchItemFailures": []}
     return response.json()
 

@@ -1,5 +1,5 @@
-"""Values at the edges, over the real API: refused at once with the contract's error
-body, or accepted and written as the contract says; never a 5xx, never an 8 s retry loop."""
+"""Values at the edges, over the real API: refused at once with the error body of docs/API.md,
+"Errors", or accepted and written as docs/API.md says; never a 5xx, never an 8 s retry loop."""
 
 from __future__ import annotations
 

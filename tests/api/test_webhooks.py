@@ -374,7 +374,8 @@ def test_an_endpoint_that_keeps_failing_is_dead_lettered_and_disabled(
 
 @local_only  # the receiver listens on 127.0.0.1
 def test_a_fractional_number_stops_no_webhook(api: Api, other: Api, receiver: Receiver) -> None:
-    """Issue 14: a project with a fractional rate stopped every later delivery, of every user."""
+    """A regression: a project with a fractional rate stopped every later delivery, of every
+    user."""
     prefix = f"/fractional/{time.monotonic_ns()}"
     subscribe(api, receiver, f"{prefix}/mine", "project")
     subscribe(other, receiver, f"{prefix}/theirs", "project")

@@ -1,6 +1,6 @@
 """A client generated from openapi.json by a stock generator (openapi-python-client, pinned in
 requirements-dev.txt) runs a user's scenario against the stack, the one the TypeScript client
-runs (test_typescript_client.py; issue 26): sign in, money settings, a project at 95.5, a task,
+runs (test_typescript_client.py): sign in, money settings, a project at 95.5, a task,
 tags, a session by task title, a timer stopped with no body, a task event, a batch, a full sync
 and an incremental one, every report in JSON and CSV, a webhook's deliveries and log.
 Generated at test time into a temporary directory (never committed: it is what any integrator
@@ -64,7 +64,7 @@ def model(package: ModuleType, name: str) -> Any:
 
 
 def test_a_generated_client_runs_a_users_day(generated: ModuleType, stack: dict[str, Any]) -> None:
-    """Issue 26's scenario, as the TypeScript one (test_typescript_client.py) runs it: workspace
+    """A user's day, as the TypeScript one (test_typescript_client.py) runs it: workspace
     money settings, a project at 95.5, a task, tags, a session by its task's title, a timer
     stopped with no body, a task event (stopped by `PATCH ?event=` with no body), a batch, the
     syncs, every report in JSON and CSV, a webhook and its deliveries."""

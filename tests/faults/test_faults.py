@@ -10,7 +10,7 @@ each request retried with its own `Idempotency-Key` while its answer is retryabl
 
 At the end:
 
-- every answer was a 2xx, a 4xx with the contract's error body, a 503 with Retry-After, or the
+- every answer was a 2xx, a 4xx with docs/API.md's error body, a 503 with Retry-After, or the
   gateway's 502 for a function that died; every write got a 2xx in the end;
 - the reader's replica equals a full sync, and holds every entity in the state of its last
   acknowledged write (and none a writer deleted);
@@ -219,7 +219,7 @@ def test_writers_and_a_reader_under_faults(stack: dict[str, Any], run: int) -> N
             "fault kinds of the plan never injected": [
                 kind for kind, share in PLAN.items() if share > 0 and not state["injected"][kind]
             ],
-            "answers outside the contract": answers.refused,
+            "answers docs/API.md does not allow": answers.refused,
             # Each injected death is one 502; any other 502 is a function that failed.
             "502s that no injected death explains": (
                 [f"{answers.statuses[502]} 502s, {state['injected']['die']} deaths"]

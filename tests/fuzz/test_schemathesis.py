@@ -17,7 +17,7 @@ Every response is checked against the document: no 5xx, the status code, content
 (the required `ETag`) and body schema the document gives for it, requests that break the
 document are refused, requests that keep to it are accepted (`positive_data_acceptance`), a
 request without the token is refused, and every 4xx except the authorizer's 401 is the
-contract's error body. A request that keeps to the document may still be refused for a rule
+error body of docs/API.md. A request that keeps to the document may still be refused for a rule
 JSON Schema cannot state; `ARGUED_REFUSALS` lists those rules (docs/DESIGN.md, "Schemathesis
 and its argued refusals" argues each), and a 400 is accepted only when its error names one.
 
@@ -91,8 +91,8 @@ schema = schemathesis.openapi.from_path(OPENAPI, config=CONFIG)
 
 ERROR_KEYS = {"code", "message", "details", "requestId", "index"}  # index: an atomic batch's
 
-# Rules JSON Schema cannot state, each as the field its refusal names and its message
-# (docs/DESIGN.md, "Schemathesis and its argued refusals", argues each). A 400 for data the
+# Rules of docs/API.md that JSON Schema cannot state, each as the field its refusal names and
+# its message (docs/DESIGN.md, "Schemathesis and its argued refusals"). A 400 for data the
 # document allows is accepted only when every one of its details is one of these: a field in a
 # batch's operation is `operations.N.body.` and the field. What the document now states (a
 # title not empty nor blank, what a create requires) is gone.
@@ -205,7 +205,7 @@ _ARGUED = [(re.compile(field), re.compile(message)) for field, message in ARGUED
 ARGUED_CODES = {"invalid_sync_token"}
 
 
-def contract_error_body(ctx: CheckContext, response: Response, case: Case) -> bool | None:
+def documented_error_body(ctx: CheckContext, response: Response, case: Case) -> bool | None:
     """Every 4xx except the authorizer's 401 is
     `{"error": {"code", "message", "details"?, "requestId"}}`."""
     if not 400 <= response.status_code < 500:
@@ -258,7 +258,7 @@ def positive_data_accepted(ctx: CheckContext, response: Response, case: Case) ->
         raise
 
 
-CHECKS = [contract_error_body, positive_data_accepted]
+CHECKS = [documented_error_body, positive_data_accepted]
 
 
 def auth(token: str) -> dict[str, str]:

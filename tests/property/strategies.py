@@ -15,8 +15,8 @@ offsets. `null` is sent only where the model's type admits it. Fields that name
 another entity (`projectId`, ...) come from `refs`, so writes can succeed; `id` is a fresh
 client id or left out.
 
-`invalid_bodies(Model)` is the other side: for each field, values the contract says are a
-`400` at once (NaN, Infinity, past a bound, 31-digit integers, lone surrogates, U+0000, JSON
+`invalid_bodies(Model)` is the other side: for each field, values docs/DESIGN.md ("Values") says
+are a `400` at once (NaN, Infinity, past a bound, 31-digit integers, lone surrogates, U+0000, JSON
 nested 65 deep), each in an otherwise valid body.
 """
 
@@ -59,7 +59,7 @@ REFERENCES = (
 )
 
 # Characters a client may send: every plane, combining marks, right-to-left scripts, emoji,
-# never a surrogate (not encodable) nor U+0000 (refused by the contract).
+# never a surrogate (not encodable) nor U+0000 (refused: docs/DESIGN.md, "Values").
 CHARACTERS = st.characters(exclude_categories=("Cs",), exclude_characters="\x00")
 EDGE_TEXT = [
     "a",
@@ -370,7 +370,7 @@ class Invalid:
 
 
 def invalid_values(model: type[BaseModel], prefix: str = "") -> list[Invalid]:
-    """For every field: values the contract refuses with a 400 (raw JSON text)."""
+    """For every field: values refused with a 400 (raw JSON text; docs/DESIGN.md, "Values")."""
     model.model_rebuild()
     found = []
     for name, info in model.model_fields.items():

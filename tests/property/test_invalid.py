@@ -1,9 +1,9 @@
-"""The invalid side: values the contract refuses get a 400 at once (docs/DESIGN.md, "Values").
+"""The invalid side: values refused get a 400 at once (docs/DESIGN.md, "Values").
 
 For every field of every request body (walked from the models, tests/property/strategies.py,
 so a new field is covered): NaN, Infinity, numbers past the field's bound, 31-digit integers,
 JSON nested 65 deep, a lone surrogate, U+0000, each in an otherwise valid body; and the same
-shapes inside a `nextToken` and a `syncToken`. Each is a 400 with the contract's error body,
+shapes inside a `nextToken` and a `syncToken`. Each is a 400 with docs/API.md's error body,
 answered without a retry loop: under `QUICK_S` seconds (the defect was an 8 s retry), a bound
 loose enough for a loaded machine.
 """

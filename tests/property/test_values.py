@@ -55,7 +55,7 @@ SETTINGS = settings(
 
 
 def check_answer(account: Account, response: Any) -> None:
-    """A 2xx, or a 4xx with the contract's error body; never a 5xx."""
+    """A 2xx, or a 4xx with docs/API.md's error body; never a 5xx."""
     account.answers.check(response, crashes_allowed=False)
     problem = answer_problem(response, crashes_allowed=False)
     assert problem is None, (

@@ -16,6 +16,7 @@ from typing import Any
 import boto3
 import pytest
 
+from local.events import direct_event
 from local.resources import Provisioner
 from stint import config
 
@@ -75,30 +76,16 @@ def call(
     query: dict[str, str] | None = None,
 ) -> Answer:
     """Invoke a function with an API Gateway (REST, proxy) event of `user`'s access token."""
-    all_headers = {"Content-Type": "application/json", "Host": "unit.local", **(headers or {})}
-    claims = {"sub": user, "username": username or user, "scope": "aws.cognito.signin.user.admin"}
-    event = {
-        "resource": path,
-        "path": path,
-        "httpMethod": method,
-        "headers": all_headers,
-        "multiValueHeaders": {k: [v] for k, v in all_headers.items()},
-        "queryStringParameters": query,
-        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
-        "pathParameters": None,
-        "stageVariables": None,
-        "requestContext": {
-            "resourcePath": path,
-            "httpMethod": method,
-            "path": f"/prod{path}",
-            "stage": "prod",
-            "requestId": str(uuid.uuid4()),
-            "identity": {"sourceIp": "127.0.0.1"},
-            "authorizer": {"claims": {**claims, "token_use": "access"}},
-        },
-        "body": None if body is None else json.dumps(body),
-        "isBase64Encoded": False,
-    }
+    event = direct_event(
+        method,
+        path,
+        user,
+        caller="unit",
+        username=username,
+        body=body,
+        query=query,
+        headers=headers,
+    )
     response = handler(group)(event, Context())
     text = response.get("body") or ""
     headers = dict(response.get("headers") or {})

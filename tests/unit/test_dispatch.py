@@ -196,7 +196,8 @@ def sends(project_id: str) -> Callable[[Any], bool]:
 def test_a_fractional_number_is_delivered(
     table: str, queue: str, fraction: dict[str, float]
 ) -> None:
-    """Issue 14: stored numbers come back as Decimal, which json.dumps refused."""
+    """A regression: stored numbers come back as Decimal, which json.dumps refused (a project
+    with a fractional rate stopped every later delivery)."""
     subscribe("project")
     stored = {key: Decimal(str(value)) for key, value in fraction.items()}
     Store(USER).commit([Put("project", {"id": "p1", "title": "Rates", **stored})])

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
+from local.queues import lambda_sqs_event
 from stint import config, rerating
 from stint.errors import Conflict
 
@@ -38,18 +39,9 @@ class _Context:
 
 
 def _event(job: rerating.Job) -> dict[str, Any]:
-    record = {
-        "messageId": "m1",
-        "receiptHandle": "r1",
-        "body": job.to_message(),
-        "attributes": {},
-        "messageAttributes": {},
-        "md5OfBody": "0" * 32,
-        "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:rerate",
-        "awsRegion": "us-east-1",
-    }
-    return {"Records": [record]}
+    message = {"MessageId": "m1", "ReceiptHandle": "r1", "Body": job.to_message(), "MD5OfBody": ""}
+    arn = "arn:aws:sqs:us-east-1:123456789012:rerate"
+    return lambda_sqs_event([message], arn=arn, region="us-east-1")
 
 
 @pytest.mark.parametrize("failures", [0, 4, 5])

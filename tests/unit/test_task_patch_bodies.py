@@ -1,6 +1,7 @@
 """`PATCH /v1/tasks/{taskId}`'s bodies, with and without `?event=`: what each answers. The
-document gives the body one schema (`TaskPatch`, issue 26); the answers are as they were when it
-was a union of `{task}` and `{note}`. Called on the real handler over moto."""
+document gives the body one schema (`TaskPatch`: docs/DESIGN.md, "The OpenAPI document"); the
+answers are as they were when it was a union of `{task}` and `{note}`. Called on the real
+handler over moto."""
 
 from __future__ import annotations
 

@@ -14,7 +14,8 @@ class Settings:
     # "Performance").
     table_name: str
     user_pool_id: str | None = None
-    # Tombstones (and with them sync tokens) live this long; contract: at least 30 days.
+    # Tombstones (and with them sync tokens) live this long: docs/API.md, "Sync tokens", promises
+    # at least 30 days.
     tombstone_retention_days: int = 30
     # Webhooks: the queue of deliveries and the dead-letter queue after the last attempt.
     delivery_queue_url: str | None = None

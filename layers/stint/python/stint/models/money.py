@@ -8,10 +8,12 @@ as Powertools writes numbers) is exactly the decimal value.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any
 
+from annotated_types import GroupedMetadata
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
 HOURLY_RATE_MAX = Decimal(100_000_000)
@@ -49,38 +51,29 @@ def _cents_schema(maximum: Decimal, *, positive: bool = False) -> dict[str, Any]
 
 
 _AS_JSON_NUMBER = PlainSerializer(_json_number, when_used="json")
-HourlyRate = Annotated[
-    Decimal,
-    BeforeValidator(_cents(HOURLY_RATE_MAX)),
-    _AS_JSON_NUMBER,
-    WithJsonSchema(_cents_schema(HOURLY_RATE_MAX)),
-]
-PlannedBudget = Annotated[
-    Decimal,
-    BeforeValidator(_cents(PLANNED_BUDGET_MAX)),
-    _AS_JSON_NUMBER,
-    WithJsonSchema(_cents_schema(PLANNED_BUDGET_MAX)),
-]
-PlannedHours = Annotated[
-    Decimal,
-    BeforeValidator(_cents(PLANNED_HOURS_MAX)),
-    _AS_JSON_NUMBER,
-    WithJsonSchema(_cents_schema(PLANNED_HOURS_MAX)),
-]
+
+
+@dataclass(frozen=True)
+class _Cents(GroupedMetadata):
+    """A Decimal from 0 (above 0 if `positive`) to `maximum` with at most 2 decimals: its
+    validator, its JSON number, its schema."""
+
+    maximum: Decimal
+    positive: bool = False
+
+    def __iter__(self) -> Iterator[object]:
+        yield BeforeValidator(_cents(self.maximum, positive=self.positive))
+        yield _AS_JSON_NUMBER
+        yield WithJsonSchema(_cents_schema(self.maximum, positive=self.positive))
+
+
+HourlyRate = Annotated[Decimal, _Cents(HOURLY_RATE_MAX)]
+PlannedBudget = Annotated[Decimal, _Cents(PLANNED_BUDGET_MAX)]
+PlannedHours = Annotated[Decimal, _Cents(PLANNED_HOURS_MAX)]
 # A budget's amount: hours (a `time` budget, at most PLANNED_HOURS_MAX: checked by the service)
 # or money in the workspace's currency; above 0, at most 2 decimals.
-BudgetHours = Annotated[
-    Decimal,
-    BeforeValidator(_cents(PLANNED_HOURS_MAX, positive=True)),
-    _AS_JSON_NUMBER,
-    WithJsonSchema(_cents_schema(PLANNED_HOURS_MAX, positive=True)),
-]
-BudgetAmount = Annotated[
-    Decimal,
-    BeforeValidator(_cents(PLANNED_BUDGET_MAX, positive=True)),
-    _AS_JSON_NUMBER,
-    WithJsonSchema(_cents_schema(PLANNED_BUDGET_MAX, positive=True)),
-]
+BudgetHours = Annotated[Decimal, _Cents(PLANNED_HOURS_MAX, positive=True)]
+BudgetAmount = Annotated[Decimal, _Cents(PLANNED_BUDGET_MAX, positive=True)]
 # An exact number in a response (a stored rate or budget, a report's amount).
 ExactNumber = Annotated[Decimal, _AS_JSON_NUMBER, WithJsonSchema({"type": "number"})]
 # A report's amount: an exact number of cents, written as a JSON number (at most 2 decimals).

@@ -1,7 +1,7 @@
 """The error body (docs/API.md, "Errors") and the responses a route's decorator declares.
 
 A route's decorator declares its own responses (`responses=`): its success responses and the
-errors the contract names for that route. What every route shares (docs/API.md, "Errors": 400,
+errors docs/API.md names for that route. What every route shares (docs/API.md, "Errors": 400,
 401, 403, 404 on a path id, 409 on writes, 412, 413, 429, the Idempotency-Key and If-Match
 headers, the security requirement) is added by tools/openapi.py, which writes openapi.json.
 """

@@ -47,7 +47,8 @@ class TaskBody(RequestBody):
 
 
 # One schema for both forms, not a union of `{task}` and `{note}`: openapi-python-client could
-# not send a union as an optional body (issue 26). At most one of the two is sent.
+# not send a union as an optional body (docs/DESIGN.md, "The OpenAPI document"). At most one of
+# the two is sent.
 class TaskPatch(RequestBody):
     """`PATCH /v1/tasks/{taskId}`'s body: `{task}` changes the task; with `?event=` (Time
     Magic's form of a task event) it is `{note}` or nothing."""

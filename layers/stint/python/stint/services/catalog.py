@@ -22,7 +22,7 @@ from stint.services.entities import (
     delete,
     delete_clearing,
     list_across,
-    list_page,
+    list_children,
     parent_guard,
     patch,
     references_cleared,
@@ -79,27 +79,14 @@ def list_projects(
     limit: int,
     next_token: str | None,
 ) -> tuple[list[dict[str, Any]], str | None]:
-    keep = _archived(archived)
-    if category_id is None:
-        return list_across(
-            caller,
-            "project",
-            workspace_id=workspace_id,
-            limit=limit,
-            next_token=next_token,
-            keep=keep,
-        )
-    member = access.locate(caller, "category", category_id)
-    if workspace_id is not None and member.workspace_id != workspace_id:
-        return [], None
-    return list_page(
-        member.store(caller),
+    return list_children(
+        caller,
         "project",
-        parent=("category", category_id),
+        parent=None if category_id is None else ("category", category_id),
+        workspace_id=workspace_id,
         limit=limit,
         next_token=next_token,
-        keep=keep,
-        seen=entities.seen_by(caller, member),
+        keep=_archived(archived),
     )
 
 

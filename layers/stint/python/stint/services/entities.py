@@ -305,3 +305,35 @@ def list_across(
         if len(found) >= limit and index + 1 < len(where):
             return found, jsonio.to_token({"w": ids[index + 1], "k": None})
     return found, None
+
+
+def list_children(
+    caller: Caller,
+    kind: str,
+    *,
+    parent: tuple[str, str] | None,
+    workspace_id: str | None,
+    limit: int,
+    next_token: str | None,
+    keep: Callable[[dict[str, Any]], bool] = lambda _: True,
+    parent_must_exist: bool = False,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of a kind's entities under `parent` (`(kind, id)`: a project's tasks), in the
+    parent's workspace (none when `workspace_id` names another), or with no parent in every
+    workspace of the caller (`list_across`). `parent_must_exist`: a parent the caller cannot
+    see is 404, not an empty page."""
+    if parent is None:
+        return list_across(
+            caller, kind, workspace_id=workspace_id, limit=limit, next_token=next_token, keep=keep
+        )
+    parent_kind, parent_id = parent
+    member = access.locate(caller, parent_kind, parent_id)
+    store = member.store(caller)
+    if parent_must_exist:
+        access.seen(caller, member, parent_kind, load(store, parent_kind, parent_id))
+    if workspace_id is not None and member.workspace_id != workspace_id:
+        return [], None
+    seen = seen_by(caller, member)
+    return list_page(
+        store, kind, parent=parent, limit=limit, next_token=next_token, keep=keep, seen=seen
+    )

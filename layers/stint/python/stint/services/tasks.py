@@ -15,7 +15,7 @@ from stint.services.common import (
     load_field,
     new_id,
 )
-from stint.services.entities import delete, list_across, list_page, patch, save
+from stint.services.entities import delete, list_children, list_page, patch, save
 from stint.services.task_state import completion_patched, set_completion
 from stint.store import (
     PROFILE_SK,
@@ -116,25 +116,15 @@ def list_tasks(
             and (assignee_id is None or record.get("assigneeId") == assignee_id)
         )
 
-    if not project_id:
-        return list_across(
-            caller,
-            "task",
-            workspace_id=workspace_id,
-            limit=limit,
-            next_token=next_token,
-            keep=keep,
-        )
-    member = access.locate(caller, "project", project_id)
-    store = member.store(caller)
-    if project_must_exist:
-        access.seen(caller, member, "project", load(store, "project", project_id))
-    if workspace_id is not None and member.workspace_id != workspace_id:
-        return [], None
-    parent = ("project", project_id)
-    seen = entities.seen_by(caller, member)
-    return list_page(
-        store, "task", parent=parent, limit=limit, next_token=next_token, keep=keep, seen=seen
+    return list_children(
+        caller,
+        "task",
+        parent=("project", project_id) if project_id else None,
+        workspace_id=workspace_id,
+        limit=limit,
+        next_token=next_token,
+        keep=keep,
+        parent_must_exist=project_must_exist,
     )
 
 

@@ -126,6 +126,17 @@ class Change:
         raise NotImplementedError
 
 
+class ItemChange(Change):
+    """A change of the one item its `sk` names, not an entity's (no seq, no part in sync): a
+    bookkeeping item, a usage item, an alert (a dataclass subclass declares `sk` a field)."""
+
+    sk: str
+
+    @property
+    def written_sk(self) -> str:
+        return self.sk
+
+
 @dataclass
 class Put(Change):
     """Write an entity. `expect_seq`: None = create (must not exist), else the seq read."""
@@ -309,7 +320,7 @@ class PutProfile(Change):
 
 
 @dataclass
-class Guard(Change):
+class Guard(ItemChange):
     """Set (`ref`) or remove (`ref=None`) a bookkeeping item that is not an entity and takes
     no part in sync: the user's running session, the owner of an active title. `expect` is the
     `ref` it was read with (None: it must not exist), so two racing writers cannot both win.
@@ -319,10 +330,6 @@ class Guard(Change):
     ref: str | None
     expect: str | None
     on_conflict: StintError | None = None
-
-    @property
-    def written_sk(self) -> str:
-        return self.sk
 
     changes_reads = True
 
@@ -345,7 +352,7 @@ class Guard(Change):
 
 
 @dataclass
-class Tally(Change):
+class Tally(ItemChange):
     """Add `delta` to a count item (`count`; not an entity, no part in sync): the user's tags.
     With `limit`, the transaction commits only if the count stays at most `limit`."""
 
@@ -353,10 +360,6 @@ class Tally(Change):
     delta: int
     limit: int | None = None
     on_conflict: StintError | None = None
-
-    @property
-    def written_sk(self) -> str:
-        return self.sk
 
     def actions(self, draft: Draft) -> None:
         update: dict[str, Any] = {

@@ -11,12 +11,12 @@ from decimal import Decimal
 from typing import Any
 
 from stint.errors import StintError
-from stint.store.changes import Change, Draft
+from stint.store.changes import Draft, ItemChange
 from stint.store.keys import expecting, to_dynamo
 
 
 @dataclass
-class Usage(Change):
+class Usage(ItemChange):
     """Add tracked work (`seconds`, `amount`) to a project's usage item of a period (not an
     entity, no part in sync; docs/DESIGN.md, "Budgets"). On the period `total`, the item every
     write of the project's usage changes, it also moves `version`, and is conditioned: with
@@ -33,10 +33,6 @@ class Usage(Change):
     alerted: list[int] | None = None
     exact: bool = False  # `seconds` and `amount` are the period's, not added (a recount)
     on_conflict: StintError | None = None
-
-    @property
-    def written_sk(self) -> str:
-        return self.sk
 
     def actions(self, draft: Draft) -> None:
         names = {"#k": "kind", "#s": "seconds", "#a": "amount"}
@@ -75,7 +71,7 @@ class Usage(Change):
 
 
 @dataclass
-class BudgetMark(Change):
+class BudgetMark(ItemChange):
     """Copy a project's budget (None: it has none) onto its total usage item, moving its
     `version`: a write of the project's usage planned on the budget as it was fails its
     condition and runs again (docs/DESIGN.md, "Budgets"). `recount`: the project's whole usage
@@ -86,10 +82,6 @@ class BudgetMark(Change):
     budget: dict[str, Any] | None
     recount: tuple[int, Decimal] | None = None
     on_conflict: StintError | None = None
-
-    @property
-    def written_sk(self) -> str:
-        return self.sk
 
     def actions(self, draft: Draft) -> None:
         names = {"#k": "kind", "#v": "version", "#b": "budget"}
@@ -115,16 +107,12 @@ class BudgetMark(Change):
 
 
 @dataclass
-class Once(Change):
+class Once(ItemChange):
     """Write an item that must not exist yet (a budget alert: its creation is the event)."""
 
     sk: str
     values: dict[str, Any]
     on_conflict: StintError | None = None
-
-    @property
-    def written_sk(self) -> str:
-        return self.sk
 
     def actions(self, draft: Draft) -> None:
         put = {"Item": draft.item(self.sk, self.values), **expecting("pk", None)}
