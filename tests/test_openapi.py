@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
+from jsonschema import Draft202012Validator
+from pydantic import TypeAdapter, ValidationError
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 
 from local.template import load_template
 from tools.openapi import OUTPUT, build_document, render
@@ -418,3 +422,153 @@ def test_money_that_may_be_absent_has_no_default(document: dict[str, Any]) -> No
     for field in ("amount", "cost", "billableRate", "costRate"):
         assert "default" not in session["properties"][field], field
         assert field not in session["required"], field
+
+
+# ------------------------------------------------------------------- what the schemas state
+
+
+def request_models() -> dict[str, type[Any]]:
+    """Every request body model (stint.models.base.RequestBody's subclasses), by name: the
+    component each one is in the document."""
+    from stint.models.base import RequestBody
+
+    found: dict[str, type[Any]] = {}
+    todo: list[type[Any]] = [RequestBody]
+    while todo:
+        for subclass in todo.pop().__subclasses__():
+            found[subclass.__name__] = subclass
+            todo.append(subclass)
+    return found
+
+
+def validator_of(document: dict[str, Any], pointer: str) -> Draft202012Validator:
+    """A validator of the document's schema at `pointer`, its `$ref`s resolved in the document."""
+    registry: Registry[Any] = Registry().with_resource(
+        "urn:openapi", Resource.from_contents(document, default_specification=DRAFT202012)
+    )
+    return Draft202012Validator(
+        {"$ref": f"urn:openapi#{pointer}"},
+        registry=registry,
+        format_checker=Draft202012Validator.FORMAT_CHECKER,
+    )
+
+
+def takes_strings(schema: dict[str, Any]) -> str | None:
+    """`string` for a string field (or nullable one), `array` for a list of strings."""
+    branches = schema.get("anyOf", [schema])
+    if any(branch.get("type") == "string" for branch in branches):
+        return "string"
+    if any(branch.get("items", {}).get("type") == "string" for branch in branches):
+        return "array"
+    return None
+
+
+# Strings empty or of blanks alone (in every engine's `\s`), and plain ones.
+BLANK = ["", " ", "\t\n", "\u3000"]
+PLAIN = ["a", " a ", "Écrire", "#a1b2c3", "p-1", "2026-03-01T09:00:00Z"]
+
+
+def field_adapter(field: Any) -> TypeAdapter[Any]:
+    """A validator of one model field alone: its type and its constraints."""
+    annotation = field.annotation
+    if field.metadata:
+        annotation = Annotated[(annotation, *field.metadata)]
+    return TypeAdapter(annotation)
+
+
+def disagreements(adapter: TypeAdapter[Any], schema: Draft202012Validator, shape: str) -> list[str]:
+    """The probes on which the schema refuses what the server takes, or takes an empty or
+    blank string the server refuses."""
+    found = []
+    for text in BLANK + PLAIN:
+        value = [text] if shape == "array" else text
+        try:
+            adapter.validate_python(value)
+            server_takes = True
+        except ValidationError:
+            server_takes = False
+        document_takes = schema.is_valid(value)
+        if server_takes and not document_takes:
+            found.append(f"the schema refuses {value!r}, the server not")
+        elif not server_takes and document_takes and text in BLANK:
+            found.append(f"the server refuses {value!r}, the schema not")
+    return found
+
+
+def test_a_string_the_server_refuses_empty_or_blank_the_schema_refuses(
+    document: dict[str, Any],
+) -> None:
+    """For every string field of every request body, derived from the models: a value the
+    field's own validation (what the handler runs) refuses because it is empty or blank, the
+    document's schema refuses too (`minLength`, `pattern`, `format`); and a value it accepts,
+    the schema accepts (the schema never refuses what the server takes)."""
+    schemas = document["components"]["schemas"]
+    problems, checked = [], 0
+    for name, model in request_models().items():
+        for field_name, field in model.model_fields.items() if name in schemas else ():
+            key = field.alias or field_name
+            shape = takes_strings(schemas[name].get("properties", {}).get(key, {}))
+            if shape is None:
+                continue
+            checked += 1
+            pointer = f"/components/schemas/{name}/properties/{key}"
+            for problem in disagreements(
+                field_adapter(field), validator_of(document, pointer), shape
+            ):
+                problems.append(f"{name}.{key}: {problem}")
+    assert checked > 40, checked
+    assert not problems, "\n".join(problems)
+
+
+def test_every_route_with_a_path_id_is_reached_by_a_link(document: dict[str, Any]) -> None:
+    """Each operation that takes a path id is the target of a link (tools/openapi.py:
+    `derived_links` and `LINKS`) whose parameters are all its path ids, from an operation that
+    has its success response: readers and schemathesis' stateful phase reach it with real ids."""
+    by_id = {operation["operationId"]: operation for _, _, operation in operations(document)}
+    reached: dict[str, set[str]] = {}
+    for _, _, operation in operations(document):
+        for status, response in operation["responses"].items():
+            for link in response.get("links", {}).values():
+                assert status.startswith("2"), (operation["operationId"], status)
+                reached.setdefault(link["operationId"], set()).update(link["parameters"])
+    unreached = []
+    for method, path, operation in operations(document):
+        path_ids = {p["name"] for p in operation.get("parameters", []) if p["in"] == "path"}
+        if path_ids and reached.get(operation["operationId"]) != path_ids:
+            unreached.append(f"{method} {path}")
+    assert not unreached, unreached
+    assert set(reached) <= set(by_id)
+
+
+def examples_in(node: Any, pointer: str = "") -> list[tuple[str, Any]]:
+    """(pointer of the schema, example) for every example of a schema (`examples`, `example`)
+    and of a media type (`example`: against its `schema`) in the document."""
+    found: list[tuple[str, Any]] = []
+    if isinstance(node, dict):
+        if "schema" in node and "example" in node:
+            found.append((f"{pointer}/schema", node["example"]))
+        elif "type" in node or "anyOf" in node or "$ref" in node or "properties" in node:
+            found += [(pointer, value) for value in node.get("examples", [])]
+            if "example" in node:
+                found.append((pointer, node["example"]))
+        for key, value in node.items():
+            if key not in ("examples", "example"):
+                escaped = key.replace("~", "~0").replace("/", "~1")
+                found += examples_in(value, f"{pointer}/{escaped}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found += examples_in(value, f"{pointer}/{index}")
+    return found
+
+
+def test_every_example_is_valid_against_its_schema(document: dict[str, Any]) -> None:
+    """Every example the document gives (tools/openapi.py, `add_examples`; the request bodies'
+    own) is valid against its schema, formats included."""
+    found = examples_in(document)
+    assert len(found) > 250, len(found)
+    invalid = [
+        f"{pointer}: {value!r}"
+        for pointer, value in found
+        if not validator_of(document, pointer).is_valid(value)
+    ]
+    assert not invalid, invalid

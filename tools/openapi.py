@@ -43,11 +43,14 @@ Gateway):
   The response headers docs/API.md names: `X-Request-Id` on every answer of the functions,
   `Location` on a 201, `Link` on a page that takes a `nextToken` or `syncToken`, `Retry-After`
   on a 429.
-- Links (`LINKS`): where a workspace's routes get their ids, for readers and for schemathesis'
-  stateful phase (tests/fuzz). Schemathesis infers links by itself from names, each filling
-  one parameter; the routes with two path ids (a member, an invitation of a workspace, a
-  running timer) get both only from an explicit link, and inferred links that an explicit one
-  covers are dropped. Each link is checked: its operations, its status and its parameters
+- Links: where each route with a path id gets it, for readers and for schemathesis' stateful
+  phase (tests/fuzz). A `POST` whose 201 answers an entity (`{webhook: {id, ...}}`) links to
+  every route whose last path id is that entity's and whose other path ids it gives too
+  (`derived_links`): a new route gets its links without a hand edit. `LINKS` adds the ones no
+  creation gives: a workspace's members, invitations and timers, a project's members.
+  Schemathesis also infers links by itself from names, each filling one parameter; the routes
+  with two path ids get both only from an explicit link, and inferred links that an explicit
+  one covers are dropped. Each link is checked: its operations, its status and its parameters
   exist, and `$request.path.X` names a path parameter of its source.
 
 The output is stable: sorted keys, 2-space indent, a trailing newline.
@@ -165,18 +168,23 @@ IF_MATCH = {
 }
 
 
+Link = tuple[str, str, str, str, dict[str, str]]
 # (source operationId, its status, link name, target operationId, {target parameter: expression}):
 # OpenAPI's runtime expressions, read by schemathesis' stateful phase (the module's docstring).
 WORKSPACE_ID = "$response.body#/workspace/id"
 IN_PATH = "$request.path.workspaceId"
-LINKS: list[tuple[str, str, str, str, dict[str, str]]] = [
-    # A new workspace: itself, its members, inviting, its timers.
-    ("createWorkspace", "201", "GetWorkspace", "getWorkspace", {"workspaceId": WORKSPACE_ID}),
-    ("createWorkspace", "201", "UpdateWorkspace", "updateWorkspace", {"workspaceId": WORKSPACE_ID}),
-    ("createWorkspace", "201", "DeleteWorkspace", "deleteWorkspace", {"workspaceId": WORKSPACE_ID}),
-    ("createWorkspace", "201", "ListMembers", "listMembers", {"workspaceId": WORKSPACE_ID}),
-    ("createWorkspace", "201", "InviteMember", "inviteMember", {"workspaceId": WORKSPACE_ID}),
-    ("createWorkspace", "201", "WorkspaceTimers", "workspaceTimers", {"workspaceId": WORKSPACE_ID}),
+PROJECT_MEMBER = {
+    "projectId": "$request.path.projectId",
+    "userId": "$response.body#/task/createdBy",
+}
+
+
+def _operation_name(name: str) -> str:
+    """lowerCamelCase: `ListProjects` -> `listProjects` (a link's target, an operationId)."""
+    return name[:1].lower() + name[1:]
+
+
+LINKS: list[Link] = [
     # An invitation: revoked by its workspace, accepted or declined by its invitee; the inviter
     # is a member of the workspace (their role, their leaving).
     (
@@ -241,6 +249,11 @@ LINKS: list[tuple[str, str, str, str, dict[str, str]]] = [
     # The workspace an invitation joined.
     ("acceptInvitation", "200", "GetWorkspace", "getWorkspace", {"workspaceId": WORKSPACE_ID}),
     ("acceptInvitation", "200", "ListMembers", "listMembers", {"workspaceId": WORKSPACE_ID}),
+    # A project's member: the task's creator, the caller (the owner of the project's workspace).
+    *(
+        ("createProjectTask", "201", name, _operation_name(name), PROJECT_MEMBER)
+        for name in ("PutProjectMember", "DeleteProjectMember")
+    ),
     # A running timer (its session's id) in its workspace, stopped as the workspace's.
     (
         "startTimer",
@@ -267,6 +280,54 @@ LINKS: list[tuple[str, str, str, str, dict[str, str]]] = [
         {"workspaceId": IN_PATH, "timerId": "$response.body#/timers/0/id"},
     ),
 ]
+
+
+# Examples of scalar fields by name (`add_examples`): what a caller would see. A field whose
+# name is not here, or whose schema this value breaks, gets one made from its schema.
+EXAMPLE_ID = "01JD4T7QK2"
+EXAMPLE_TIME = "2026-03-02T09:30:00Z"
+EXAMPLES: dict[str, Any] = {
+    "title": "Homepage redesign",
+    "defaultProject": EXAMPLE_ID,
+    "lastUpdated": EXAMPLE_TIME,
+    "name": "Acme Ltd",
+    "displayName": "Ada Lovelace",
+    "workspaceName": "Studio",
+    "email": "ada@example.com",
+    "note": "Reviewed the mock-ups with the client",
+    "message": "task.title: must have a visible character (it is blank)",
+    "code": "validation_error",
+    "error": "the receiver answered 500",
+    "requestId": "9f1c2b7e-4d3a-4c1e-9a57-2f3b8e6d0c41",
+    "hookUrl": "https://hooks.example.com/stint",
+    "secret": "whsec_5nQy0m7ZkC3v",
+    "nextToken": "eyJzayI6InByb2plY3QjMDFKRDRUN1FLMiJ9",
+    "syncToken": "eyJzZXEiOjQyfQ",
+    "tz": "Europe/Berlin",
+    "color": "#3366cc",
+    "currency": "EUR",
+    "ifMatch": '"7"',
+    "eventType": "session.created",
+    "from": "2026-03-01",
+    "to": "2026-03-31",
+    "date": "2026-03-02",
+    "duration": 3600,
+    "billableDuration": 3600,
+    "roundedDuration": 3600,
+    "breakDuration": 900,
+    "elapsed": 1200,
+    "durationMs": 87,
+    "plannedDuration": 7200,
+    "roundingMinutes": 15,
+    "memberCount": 3,
+    "sessions": 12,
+    "amount": 95.5,
+    "cost": 40,
+    "profit": 55.5,
+    "billableRate": 95.5,
+    "costRate": 40,
+    "hourlyRate": 95.5,
+}
 
 
 class OpenAPIError(Exception):
@@ -300,10 +361,14 @@ def build_document() -> dict[str, Any]:
         for model in (ErrorBody, GatewayMessage):
             schema = model.model_json_schema(ref_template=REF + "{model}")
             _add_components(document, _pydantic_components(schema))
+        if CLIENT_ID_PATTERN != ID_PATTERN:
+            raise OpenAPIError("ID_PATTERN is not stint.models.CLIENT_ID_PATTERN")
         for route in routes:
             operation = document["paths"][route.path][route.method.lower()]
             _complete_operation(operation, route, CLIENT_ID_PATTERN)
-        _add_links(document, LINKS)
+        _add_links(document, LINKS + derived_links(document, LINKS))
+        add_examples(document)
+        add_body_examples(document)
         _drop_unused_powertools_components(document)
     return document
 
@@ -496,7 +561,7 @@ def _check_routes(document: dict[str, Any], routes: list[Any]) -> None:
 
 def _operation_id(event_name: str) -> str:
     """The template event's name, lowerCamelCase: `ListProjects` -> `listProjects`."""
-    return event_name[:1].lower() + event_name[1:]
+    return _operation_name(event_name)
 
 
 # ------------------------------------------------------------------------ shared by every route
@@ -655,9 +720,74 @@ def _kind(path_parameter: str) -> str:
     return re.sub(r"Id$", "", path_parameter)
 
 
-def _add_links(
-    document: dict[str, Any], links: list[tuple[str, str, str, str, dict[str, str]]]
-) -> None:
+def derived_links(document: dict[str, Any], explicit: list[Link]) -> list[Link]:
+    """The links every creating operation gets without a hand edit: a `POST` whose 201 answers
+    `{kind: {id, ...}}` (an entity) links to each operation whose last path id is that kind's
+    (`createWebhook` -> `getWebhook`, `listWebhookDeliveries`, ...), when the source gives every
+    path id of the target: the entity's `id`, its other ids that are always there
+    (`workspaceId`, `taskId`, ...), or the source's own path ids. A source and target that an
+    explicit link (`LINKS`) already joins get no other."""
+    schemas = document["components"]["schemas"]
+    joined = {(source, target) for source, _, _, target, _ in explicit}
+    operations = [operation for item in document["paths"].values() for operation in item.values()]
+    links: list[Link] = []
+    for source in operations:
+        created = _created_entities(source, schemas)
+        own = {name: f"$request.path.{name}" for name in _path_ids(source)}
+        for kind, entity in created.items():
+            given = {**own, **_entity_ids(kind, entity)}
+            for target in operations:
+                path_ids = _path_ids(target)
+                if (
+                    target is source
+                    or not path_ids
+                    or path_ids[-1] != f"{kind}Id"
+                    or not set(path_ids) <= set(given)
+                    or (source["operationId"], target["operationId"]) in joined
+                ):
+                    continue
+                name = target["operationId"][:1].upper() + target["operationId"][1:]
+                parameters = {path_id: given[path_id] for path_id in path_ids}
+                links.append(
+                    (source["operationId"], "201", name, target["operationId"], parameters)
+                )
+    return links
+
+
+def _path_ids(operation: dict[str, Any]) -> list[str]:
+    return [p["name"] for p in operation.get("parameters", []) if p["in"] == "path"]
+
+
+def _created_entities(operation: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
+    """What a POST's 201 always answers as `{kind: entity}`: each kind's schema that has an
+    `id` (a session's new task or project, answered only when made, is not one)."""
+    response = operation["responses"].get("201", {})
+    schema = response.get("content", {}).get(JSON, {}).get("schema", {})
+    envelope = _resolved(schema, schemas)
+    created = {}
+    for kind, member in envelope.get("properties", {}).items():
+        entity = _resolved(member, schemas)
+        if kind in envelope.get("required", []) and "id" in entity.get("required", []):
+            created[kind] = entity
+    return created
+
+
+def _entity_ids(kind: str, entity: dict[str, Any]) -> dict[str, str]:
+    """An entity's ids as path ids: its own (`{kind}Id`), and its `...Id` fields always there."""
+    ids = {f"{kind}Id": f"$response.body#/{kind}/id"}
+    for name in entity.get("required", []):
+        if name.endswith("Id"):
+            ids[name] = f"$response.body#/{kind}/{name}"
+    return ids
+
+
+def _resolved(schema: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        schema = schemas[schema["$ref"].removeprefix(REF)]
+    return schema
+
+
+def _add_links(document: dict[str, Any], links: list[Link]) -> None:
     """Add each link to its source's response, checked against the operations it joins."""
     operations = {
         operation["operationId"]: operation
@@ -699,6 +829,136 @@ def _add_links(
         }
     if problems:
         raise OpenAPIError("\n".join(problems))
+
+
+def add_examples(document: dict[str, Any]) -> None:
+    """An example for every scalar property of every component schema that has none (Redocly's
+    `scalar-property-missing-example`): by its name (`EXAMPLES`), else made from its schema
+    (`const`, an enum's first value, the default, a format's, the bounds). Each one is checked
+    against its property's schema; a property none fits is an error, to be given an example."""
+    from jsonschema import Draft202012Validator
+
+    problems = []
+    for name, schema in document["components"]["schemas"].items():
+        for field, prop in _scalar_properties(schema):
+            if "example" in prop or "examples" in prop:
+                continue
+            validator = Draft202012Validator(
+                prop, format_checker=Draft202012Validator.FORMAT_CHECKER
+            )
+            fitting = [v for v in _example_candidates(field, prop) if validator.is_valid(v)]
+            if not fitting:
+                problems.append(f"{name}.{field}: no example fits {json.dumps(prop)}")
+                continue
+            prop["examples"] = [fitting[0]]
+    if problems:
+        raise OpenAPIError("\n".join(problems))
+
+
+SCALARS = {"string", "number", "integer", "boolean"}
+
+
+ID_PATTERN = "^[A-Za-z0-9_-]{1,64}$"  # stint.models.CLIENT_ID_PATTERN (checked in build_document)
+
+
+def add_body_examples(document: dict[str, Any]) -> None:
+    """Each request body's example (its media type's `example`), made of its properties'
+    examples: those it requires, and the other scalars a caller writes (not the ids naming
+    other entities, which would name nothing, nor what the server manages and a client only
+    sends back). Checked against its schema here; tests/api/test_openapi_examples.py sends
+    each one to its route."""
+    from jsonschema import Draft202012Validator
+
+    schemas = document["components"]["schemas"]
+    resource = {"components": document["components"]}
+    problems = []
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            media = operation.get("requestBody", {}).get("content", {}).get(JSON)
+            if media is None:
+                continue
+            example = _body_example(media["schema"], schemas)
+            validator = Draft202012Validator(
+                {**media["schema"], **resource},
+                format_checker=Draft202012Validator.FORMAT_CHECKER,
+            )
+            errors = [error.message for error in validator.iter_errors(example)]
+            if errors:
+                problems.append(f"{method.upper()} {path}: its example {example}: {errors}")
+            media["example"] = example
+    if problems:
+        raise OpenAPIError("\n".join(problems))
+
+
+def _names_an_entity(name: str, prop: dict[str, Any]) -> bool:
+    """An id (by its name, or its pattern: `defaultProject`)."""
+    patterns = {branch.get("pattern") for branch in prop.get("anyOf", [prop])}
+    return name == "id" or name.endswith("Id") or ID_PATTERN in patterns
+
+
+def _body_example(schema: dict[str, Any], schemas: dict[str, Any]) -> Any:
+    schema = _resolved(schema, schemas)
+    if "examples" in schema:
+        return schema["examples"][0]
+    for union in ("oneOf", "anyOf"):
+        if union in schema and "properties" not in schema:
+            return _body_example(schema[union][0], schemas)
+    if schema.get("type") == "array":
+        return [_body_example(schema["items"], schemas)] if schema.get("minItems") else []
+    required = set(schema.get("required", []))
+    example = {}
+    for name, prop in schema.get("properties", {}).items():
+        written = "examples" in prop and not (
+            _names_an_entity(name, prop) or name.endswith("At") or name == "lastUpdated"
+        )
+        if name in required or written:
+            example[name] = _body_example(prop, schemas)
+    return example
+
+
+def _scalar_properties(schema: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(name, schema) of each property of `schema` that is a scalar (or a nullable one), in
+    nested objects and arrays too; no `$ref`s are followed (each component is its own)."""
+    for field, prop in schema.get("properties", {}).items():
+        branches = prop.get("anyOf", [prop])
+        types = {branch.get("type") for branch in branches}
+        if "enum" in prop or "const" in prop or (types & SCALARS and types <= SCALARS | {"null"}):
+            yield field, prop
+        for branch in branches:
+            yield from _scalar_properties(branch)
+            yield from _scalar_properties(branch.get("items", {}))
+
+
+def _example_candidates(field: str, prop: dict[str, Any]) -> Iterator[Any]:
+    if field in EXAMPLES:
+        yield EXAMPLES[field]
+    if field.endswith(("Id", "At", "Timestamp")) or field in ("id", "createdBy", "decidedBy"):
+        yield from (EXAMPLE_ID, EXAMPLE_TIME)
+    if "anyOf" in prop:  # a nullable one: what the union says (`format`), then its branches
+        yield from _schema_candidates(field, prop)
+    for branch in prop.get("anyOf", [prop]):
+        yield from _schema_candidates(field, branch)
+
+
+def _schema_candidates(field: str, branch: dict[str, Any]) -> Iterator[Any]:
+    """Examples made from a (non-union) schema alone."""
+    if "const" in branch:
+        yield branch["const"]
+    yield from branch.get("enum", [])[:1]
+    if "default" in branch:
+        yield branch["default"]
+    formats = {"date-time": EXAMPLE_TIME, "date": EXAMPLE_TIME[:10]}
+    if branch.get("format") in formats:
+        yield formats[branch["format"]]
+    kind = branch.get("type")
+    if kind == "boolean":
+        yield False
+    elif kind == "integer":
+        yield max(int(branch.get("minimum", 0)) + 1, 1)
+    elif kind == "number":
+        yield max(branch.get("minimum", 0), 1)
+    elif kind == "string":
+        yield f"{field} example"
 
 
 def _drop_unused_powertools_components(document: dict[str, Any]) -> None:

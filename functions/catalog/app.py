@@ -20,9 +20,11 @@ from stint.models import (
     CategoryBody,
     CategoryEnvelope,
     CategoryList,
+    CategoryPatch,
     ClientBody,
     ClientEnvelope,
     ClientList,
+    ClientPatch,
     ProjectBody,
     ProjectEnvelope,
     ProjectList,
@@ -30,6 +32,7 @@ from stint.models import (
     TagBody,
     TagEnvelope,
     TagList,
+    TagPatch,
     fails,
     returns,
     returns_nothing,
@@ -246,7 +249,7 @@ def get_category(caller: CurrentCaller, categoryId: str) -> Response[CategoryEnv
 def patch_category(
     caller: CurrentCaller,
     categoryId: str,
-    body: Annotated[CategoryBody, Body()],
+    body: Annotated[CategoryPatch, Body()],
     if_match: IfMatch = None,
 ) -> Response[CategoryEnvelope]:
     """Change a category.
@@ -325,7 +328,7 @@ def get_client(caller: CurrentCaller, clientId: str) -> Response[ClientEnvelope]
 def patch_client(
     caller: CurrentCaller,
     clientId: str,
-    body: Annotated[ClientBody, Body()],
+    body: Annotated[ClientPatch, Body()],
     if_match: IfMatch = None,
 ) -> Response[ClientEnvelope]:
     """Change a client.
@@ -408,7 +411,7 @@ def get_tag(caller: CurrentCaller, tagId: str) -> Response[TagEnvelope]:
 def patch_tag(
     caller: CurrentCaller,
     tagId: str,
-    body: Annotated[TagBody, Body()],
+    body: Annotated[TagPatch, Body()],
     if_match: IfMatch = None,
 ) -> Response[TagEnvelope]:
     """Change a tag.

@@ -12,6 +12,7 @@ from stint.models import (
     SubtaskBody,
     SubtaskEnvelope,
     SubtaskList,
+    SubtaskPatch,
     TaskBody,
     TaskEnvelope,
     TaskEvent,
@@ -280,7 +281,7 @@ def get_subtask(caller: CurrentCaller, subtaskId: str) -> Response[SubtaskEnvelo
 def patch_subtask(
     caller: CurrentCaller,
     subtaskId: str,
-    body: Annotated[SubtaskBody, Body()],
+    body: Annotated[SubtaskPatch, Body()],
     if_match: IfMatch = None,
 ) -> Response[SubtaskEnvelope]:
     """Change a subtask.

@@ -59,7 +59,13 @@ ROUTES: list[tuple[str, str, type[models.BaseModel], str | None, dict[str, Any]]
     ("POST", "/v1/timer", models.TimerStart, None, {"taskId": "{task}"}),
     ("POST", "/v1/tasks/{task}/events", models.TaskEventBody, None, {"event": "pause"}),
     ("POST", "/v1/workspaces", models.WorkspaceFields, "workspace", {"name": "x"}),
-    ("PATCH", "/v1/workspaces/{workspace}", models.WorkspaceFields, "workspace", {"name": "x"}),
+    (
+        "PATCH",
+        "/v1/workspaces/{workspace}",
+        models.WorkspacePatchFields,
+        "workspace",
+        {"name": "x"},
+    ),
     (
         "POST",
         "/v1/workspaces/{workspace}/members",

@@ -57,6 +57,8 @@ def _request_schema(schema: dict[str, Any], model: type[Any]) -> None:
     _defaults_in_words(schema)
     if model.max_fields is not None:
         schema["maxProperties"] = model.max_fields
+    if model.example is not None:
+        schema["examples"] = [model.example]
 
 
 class RequestBody(BaseModel):
@@ -64,6 +66,9 @@ class RequestBody(BaseModel):
     # A body whose fields exclude each other: at most this many are sent (null counts), as its
     # JSON schema says (`maxProperties`).
     max_fields: ClassVar[int | None] = None
+    # The body's example in the document, where the one tools/openapi.py makes of its fields'
+    # examples would not do (a body of one of two forms).
+    example: ClassVar[dict[str, Any] | None] = None
 
     @model_validator(mode="before")
     @classmethod

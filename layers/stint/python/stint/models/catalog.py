@@ -39,7 +39,9 @@ class ProjectFields(RequestBody):
     lastUpdated: IgnoredTimestamp | None = None
 
 
-class CategoryFields(RequestBody):
+class CategoryPatchFields(RequestBody):
+    """Writable category fields; a PATCH sets only those present."""
+
     title: Title = absent()
     workspaceId: ClientId = absent("The workspace to create it in (default: the personal one)")
     id: ClientId = absent()
@@ -55,7 +57,7 @@ class ProjectMemberFields(RequestBody):
     userId: ClientId = absent()
 
 
-class ClientFields(RequestBody):
+class ClientPatchFields(RequestBody):
     """Writable client fields; a PATCH sets only those present."""
 
     name: Title = absent()
@@ -65,12 +67,25 @@ class ClientFields(RequestBody):
     lastUpdated: IgnoredTimestamp | None = None
 
 
+# A new one's fields: as a PATCH's, but what it cannot go without is required.
+class CategoryFields(CategoryPatchFields):
+    title: Title
+
+
+class ClientFields(ClientPatchFields):
+    name: Title
+
+
 class ProjectBody(RequestBody):
     project: ProjectFields
 
 
 class CategoryBody(RequestBody):
     category: CategoryFields
+
+
+class CategoryPatch(RequestBody):
+    category: CategoryPatchFields
 
 
 class ProjectEnvelope(BaseModel):
@@ -84,6 +99,10 @@ class ProjectList(TypedDict):
 
 class ClientBody(RequestBody):
     client: ClientFields
+
+
+class ClientPatch(RequestBody):
+    client: ClientPatchFields
 
 
 class CategoryEnvelope(BaseModel):

@@ -11,7 +11,7 @@ from stint.models.entities import Tag
 from stint.models.values import ClientId, HexColor, IgnoredTimestamp, TagName
 
 
-class TagFields(RequestBody):
+class TagPatchFields(RequestBody):
     """Writable tag fields; a PATCH sets only those present."""
 
     name: TagName = absent()
@@ -21,8 +21,18 @@ class TagFields(RequestBody):
     lastUpdated: IgnoredTimestamp | None = None
 
 
+class TagFields(TagPatchFields):
+    """A new tag's fields: as a PATCH's, its name required."""
+
+    name: TagName
+
+
 class TagBody(RequestBody):
     tag: TagFields
+
+
+class TagPatch(RequestBody):
+    tag: TagPatchFields
 
 
 class TagEnvelope(BaseModel):

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, NotRequired
+from typing import Any, ClassVar, NotRequired
 
 from pydantic import Field, StrictBool
 from typing_extensions import TypedDict
@@ -30,7 +30,9 @@ class TaskFields(RequestBody):
     lastUpdated: IgnoredTimestamp | None = None
 
 
-class SubtaskFields(RequestBody):
+class SubtaskPatchFields(RequestBody):
+    """Writable subtask fields; a PATCH sets only those present."""
+
     title: Title = absent()
     taskId: ClientId = absent()
     isCompleted: StrictBool = absent()
@@ -52,12 +54,23 @@ class TaskPatch(RequestBody):
     Magic's form of a task event) it is `{note}` or nothing."""
 
     max_fields: ClassVar[int | None] = 1
+    example: ClassVar[dict[str, Any] | None] = {"task": {"title": "Homepage", "isCompleted": True}}
     task: TaskFields = absent("The fields to change: only those sent change (not with `?event=`)")
     note: Note | None = Field(None, description="With `?event=`: the note of the session")
 
 
+class SubtaskFields(SubtaskPatchFields):
+    """A new subtask's fields: as a PATCH's, its title required."""
+
+    title: Title
+
+
 class SubtaskBody(RequestBody):
     subtask: SubtaskFields
+
+
+class SubtaskPatch(RequestBody):
+    subtask: SubtaskPatchFields
 
 
 class TaskEnvelope(BaseModel):

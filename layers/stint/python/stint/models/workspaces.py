@@ -88,9 +88,9 @@ class WorkspaceSettingsFields(RequestBody):
 
 
 class WorkspaceFields(RequestBody):
-    """A new workspace's name and settings; a PATCH sets only those present."""
+    """A new workspace's name and settings."""
 
-    name: Title = absent()
+    name: Title
     settings: WorkspaceSettingsFields = absent()
 
 
@@ -98,10 +98,12 @@ class WorkspaceBody(RequestBody):
     workspace: WorkspaceFields
 
 
-class WorkspacePatchFields(WorkspaceFields):
-    """What a PATCH changes (name, settings); the workspace sent back as it was got passes:
-    its read-only fields are ignored, its `id` must be the path's."""
+class WorkspacePatchFields(RequestBody):
+    """What a PATCH changes (name, settings: only those present); the workspace sent back as it
+    was got passes: its read-only fields are ignored, its `id` must be the path's."""
 
+    name: Title = absent()
+    settings: WorkspaceSettingsFields = absent()
     id: ClientId = absent()
     personal: Ignored = None
     role: Ignored = None

@@ -6,8 +6,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Literal
 
-from stint.errors import Conflict, StintError, invalid_field
-from stint.models import CategoryFields, ClientFields, ProjectFields, new_entity
+from stint.errors import Conflict, StintError
+from stint.models import (
+    CategoryFields,
+    CategoryPatchFields,
+    ClientFields,
+    ClientPatchFields,
+    ProjectFields,
+    new_entity,
+)
 from stint.rerating import KEEP_RATES
 from stint.services import access, budgets, entities, private_projects, users
 from stint.services.common import Caller, Versioned, new_id
@@ -134,8 +141,6 @@ def delete_project(caller: Caller, project_id: str, *, cascade: bool, if_match: 
 
 
 def create_category(caller: Caller, fields: CategoryFields) -> Versioned:
-    if fields.title is None:
-        raise invalid_field("category.title", "is required")
     member = access.where(caller, fields.workspaceId, "category.workspaceId")
     member.require("catalog")
     category = new_entity("category", id=fields.id or new_id(), title=fields.title)
@@ -156,7 +161,7 @@ def list_categories(
 
 
 def update_category(
-    caller: Caller, category_id: str, fields: CategoryFields, if_match: str | None
+    caller: Caller, category_id: str, fields: CategoryPatchFields, if_match: str | None
 ) -> Versioned:
     return patch(caller, "category", category_id, fields, if_match)
 
@@ -178,8 +183,6 @@ def delete_category(caller: Caller, category_id: str, *, if_match: str | None) -
 
 
 def create_client(caller: Caller, fields: ClientFields) -> Versioned:
-    if fields.name is None:
-        raise invalid_field("client.name", "is required")
     member = access.where(caller, fields.workspaceId, "client.workspaceId")
     member.require("catalog")
     written = {k: v for k, v in fields.written().items() if k != "workspaceId"}
@@ -211,7 +214,7 @@ def list_clients(
 
 
 def update_client(
-    caller: Caller, client_id: str, fields: ClientFields, if_match: str | None
+    caller: Caller, client_id: str, fields: ClientPatchFields, if_match: str | None
 ) -> Versioned:
     return patch(caller, "client", client_id, fields, if_match)
 

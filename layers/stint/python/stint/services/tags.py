@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from stint.errors import Conflict, invalid_field
-from stint.models import TAGS_PER_SESSION, SessionFields, TagFields, new_entity
+from stint.models import TAGS_PER_SESSION, SessionFields, TagFields, TagPatchFields, new_entity
 from stint.services import access, entities
 from stint.services.common import (
     Caller,
@@ -136,8 +136,6 @@ def session_tags(store: UnitOfWork, fields: SessionFields) -> list[str]:
 
 
 def create_tag(caller: Caller, fields: TagFields) -> Versioned:
-    if fields.name is None:
-        raise invalid_field("tag.name", "is required")
     name = fields.name
     member = access.where(caller, fields.workspaceId, "tag.workspaceId")
     member.require("catalog")
@@ -180,7 +178,9 @@ def _order(tag: dict[str, Any]) -> tuple[str, str, str]:
     return (normalized_title(tag["name"]), tag["name"], tag["id"])
 
 
-def update_tag(caller: Caller, tag_id: str, fields: TagFields, if_match: str | None) -> Versioned:
+def update_tag(
+    caller: Caller, tag_id: str, fields: TagPatchFields, if_match: str | None
+) -> Versioned:
     def rename(store: UnitOfWork, record: dict[str, Any], tag: dict[str, Any]) -> list[Change]:
         """A new name moves the name's guard, in the same transaction (409 if it is taken)."""
         old, new = record["name"], tag["name"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from stint.errors import Conflict, StintError, invalid_field
-from stint.models import SubtaskFields, TaskFields, new_entity
+from stint.models import SubtaskFields, SubtaskPatchFields, TaskFields, new_entity
 from stint.services import access, entities, sessions, users
 from stint.services.common import (
     Caller,
@@ -180,8 +180,6 @@ def create_subtask(caller: Caller, task_id: str, fields: SubtaskFields) -> Versi
     access.seen(caller, member, "task", load(store, "task", task_id))
     if fields.taskId is not None and fields.taskId != task_id:
         raise invalid_field("subtask.taskId", "must equal the task in the path")
-    if fields.title is None:
-        raise invalid_field("subtask.title", "is required")
     subtask = new_entity(
         "subtask",
         id=fields.id or new_id(),
@@ -212,7 +210,7 @@ def get_subtask(caller: Caller, subtask_id: str) -> Versioned:
 
 
 def update_subtask(
-    caller: Caller, subtask_id: str, fields: SubtaskFields, if_match: str | None
+    caller: Caller, subtask_id: str, fields: SubtaskPatchFields, if_match: str | None
 ) -> Versioned:
     return patch(caller, "subtask", subtask_id, fields, if_match)
 

@@ -42,7 +42,7 @@ def _settings(record: dict[str, Any] | None) -> dict[str, Any]:
     return {**DEFAULT_SETTINGS, **(record or {}).get("settings", {})}
 
 
-def _settings_sent(fields: WorkspaceFields) -> dict[str, Any]:
+def _settings_sent(fields: WorkspaceFields | WorkspacePatchFields) -> dict[str, Any]:
     """The settings a body sends (those present), as a dict: `written()` leaves the nested
     model as it is."""
     return {} if fields.settings is None else fields.settings.written()
@@ -140,8 +140,6 @@ def get_workspace(caller: Caller, workspace_id: str) -> Versioned:
 
 def create_workspace(caller: Caller, fields: WorkspaceFields) -> Versioned:
     """A new shared workspace whose only member, the caller, is its owner."""
-    if fields.name is None:
-        raise invalid_field("workspace.name", "is required")
     profile = users.profile(caller).entity
     if len(access.shared_ids(caller)) + 1 >= MAX_WORKSPACES:
         raise Conflict(f"A user belongs to at most {MAX_WORKSPACES} workspaces")
