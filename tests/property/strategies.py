@@ -109,6 +109,8 @@ def constraints(annotation: Any, metadata: list[Any]) -> Constraints:
         item = items.pop(0)
         if isinstance(item, FieldInfo):
             items += item.metadata
+        elif isinstance(item, annotated_types.GroupedMetadata):  # several as one, pydantic unpacks
+            items += list(item)
         else:
             _note(found, item)
     return found
