@@ -50,8 +50,6 @@ from typing import Any
 from bench.common import REPO, Stack, api_event, new_user
 from bench.meter import Meter, metered
 from bench.table import Figure, write_json
-from local.queues import lambda_sqs_event
-from local.streams import lambda_modify_event
 from local.template import REGION
 
 PAGE = 100  # stint.rerating.PAGE, checked at the start of a run
@@ -164,6 +162,10 @@ def _baseline_page(table: str, pk: str, start: dict[str, Any] | None) -> tuple[R
 
 def _job(stack: Stack, sessions: int) -> Job:
     """A user's project of `sessions` sessions, its rate changed, the whole re-rating job run."""
+    # Here, not at the top: the child run in the tree before pricing imports this module, and
+    # its local/ has neither.
+    from local.queues import lambda_sqs_event
+    from local.streams import lambda_modify_event
     from stint import aws, rerating
     from stint.config import settings
     from stint.models import ProjectFields, TaskFields
