@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import boto3
@@ -27,16 +28,21 @@ Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 _loaded: dict[str, Handler] = {}
 
 
+def app_module(group: str, name: str) -> ModuleType:
+    """`functions/<group>/app.py` imported anew as the module `name` (a test that patches a
+    function's module gets one of its own)."""
+    spec = importlib.util.spec_from_file_location(name, FUNCTIONS / group / "app.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 def handler(group: str) -> Handler:
     """`functions/<group>/app.py`'s lambda_handler, imported once per test process."""
     if group not in _loaded:
-        name = f"stint_unit_{group}_app"
-        spec = importlib.util.spec_from_file_location(name, FUNCTIONS / group / "app.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-        _loaded[group] = module.lambda_handler
+        _loaded[group] = app_module(group, f"stint_unit_{group}_app").lambda_handler
     return _loaded[group]
 
 

@@ -6,26 +6,20 @@ runs the function against the local stack's real one).
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
 import pytest
 
-APP = Path(__file__).resolve().parents[2] / "functions" / "oauth" / "app.py"
+from .handlers import app_module
 
 
 def load_app() -> Any:
-    spec = importlib.util.spec_from_file_location("oauth_function_under_test", APP)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return app_module("oauth", "oauth_function_under_test")
 
 
 app = load_app()

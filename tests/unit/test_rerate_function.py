@@ -5,9 +5,7 @@ later page of the job waiting six minutes for the message to come back."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -19,16 +17,11 @@ from stint import config, rerating
 from stint.errors import Conflict
 
 from .conftest import template
-
-APP = Path(__file__).resolve().parents[2] / "functions" / "rerate" / "app.py"
+from .handlers import app_module
 
 
 def _module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("rerate_app_under_test", APP)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return app_module("rerate", "rerate_app_under_test")
 
 
 class _Context:
