@@ -18,7 +18,7 @@ from stint.models import ProjectFields, SessionBatch, TaskFields
 from stint.services import batch, catalog
 from stint.services.common import Caller
 from stint.services.tasks import create_task
-from stint.store import Store
+from stint.store import Store, dynamodb
 
 from .test_store_faults import cancelled, dynamodb_error, inject
 
@@ -106,3 +106,22 @@ def test_an_error_that_is_not_transient_fails_the_run_at_once(
     with inject("Query", refused, forever=True), pytest.raises(Exception) as raised:
         rerating.rerate_page(repriced["job"])
     assert "ValidationException" in repr(raised.value) and slept == []
+
+
+def test_a_page_reads_its_sessions_once(repriced: dict[str, Any]) -> None:
+    """The page's Query is what its writes are planned on: no session is read again one by one
+    (the commit's budget accounting asks the unit for each session as read)."""
+    read_alone: list[str] = []
+
+    def note(params: dict[str, Any], model: Any, **_: Any) -> None:
+        if model.name == "GetItem" and params["Key"]["sk"]["S"].startswith("SESSION#"):
+            read_alone.append(params["Key"]["sk"]["S"])
+
+    events = dynamodb().meta.events
+    events.register("before-parameter-build.dynamodb", note)
+    try:
+        written, _ = rerating.rerate_page(repriced["job"])
+    finally:
+        events.unregister("before-parameter-build.dynamodb", note)
+    assert written == SESSIONS
+    assert read_alone == []

@@ -123,6 +123,14 @@ class UnitOfWork(Store):
             self._seen[sk] = record
         return record
 
+    def query_page(self, **query: Any) -> tuple[list[Record], str | None]:
+        """A page of records (`Partition.query_page`), each kept as this unit read it: a change
+        planned on one (a re-rated session, at the seq the page read) is not read again."""
+        records, token = super().query_page(**query)
+        for record in records:
+            self._seen.setdefault(str(record["sk"]), record)
+        return records, token
+
     def original(self, sk: str) -> Record | None:
         """The item as this unit read it from the table (read now if it has not): what a
         change's condition on it was planned on."""
