@@ -16,7 +16,7 @@ from stint.services import catalog, sessions, workspaces
 from stint.services.common import Caller
 from stint.services.sync import sync
 from stint.services.tasks import create_task
-from tests.listening import listening
+from tests.recorders import listening
 
 from .conftest import pool_user
 from .test_workspace_timers_cost import join
