@@ -19,10 +19,12 @@ from hypothesis import strategies as st
 from tests.api.conftest import Api
 from tests.api.workspace_helpers import (
     Crew,
+    ids_in,
     log_session,
     make_crew,
     members,
     project_in,
+    sync_pages,
     task_in,
     uid,
     workspace,
@@ -352,3 +354,38 @@ def test_the_hierarchy_level_by_level_to_the_cent(
     assert (session["billableRate"], session["costRate"]) == (rate, cost_rate)
     assert session["amount"] == (cents(hours * Fraction(rate)) if rate and billable else 0)
     assert session["cost"] == (cents(hours * Fraction(cost_rate)) if cost_rate else 0)
+
+
+def _synced_money(who: Api, token: str, crew: Crew) -> tuple[dict[str, Any], str]:
+    """Every page of `who`'s sync from `token` (one entity a page: the re-read pages too), the
+    lists merged, what holds the personal workspace left out."""
+    merged, token = sync_pages(who, token, limit=1)
+    return _not_personal(merged, uid(who)), token
+
+
+@pytest.mark.parametrize("lets", (False, True), ids=("demoted", "promoted"))
+def test_a_changed_sight_of_money_resends_what_holds_it(stack: dict[str, Any], lets: bool) -> None:
+    """Demoted from manager to member (the workspace not letting members see money), the next
+    sync sends the project and the member's own sessions again without their money, over the
+    client's copies; promoted back, with it. Deletions since the token are still listed."""
+    crew = make_crew(stack, "Sight of money")
+    patched = crew.owner.patch(
+        f"/v1/projects/{crew.project['id']}", json={"project": {"hourlyRate": 80}}
+    )
+    assert patched.status_code == 200, patched.text
+    who = crew.newcomer("manager" if not lets else "member")
+    kept, dropped = (log_session(who, crew.task["id"]) for _ in range(2))
+    seen, token = _synced_money(who, "*", crew)
+    assert bool(_money_keys(seen)) is not lets
+    assert who.delete(f"/v1/sessions/{dropped['id']}").status_code == 204
+
+    role = "member" if not lets else "manager"
+    changed = crew.owner.patch(f"{crew.path}/members/{uid(who)}", json={"role": role})
+    assert changed.status_code == 200, changed.text
+    again, token = _synced_money(who, token, crew)
+    assert kept["id"] in ids_in(again, "sessions")
+    assert crew.project["id"] in ids_in(again, "projects")
+    assert bool(_money_keys(again)) is lets
+    assert ("session", dropped["id"]) in {(d["type"], d["id"]) for d in again.get("deleted", [])}
+    quiet, _ = _synced_money(who, token, crew)  # once only
+    assert not ids_in(quiet, "sessions") and not ids_in(quiet, "projects")

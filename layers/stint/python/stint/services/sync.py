@@ -70,6 +70,8 @@ class SyncToken:
     # shared workspace id -> the seq up to which the client has the caller's own sessions (none:
     # a token from before they had a stream of their own, its position)
     mine: dict[str, int] = field(default_factory=dict)
+    # the shared workspaces where the caller did not see money (None: a token from before)
+    blind: list[str] | None = None
 
     def encode(self) -> str:
         fields: dict[str, Any] = {"p": self.positions, "t": self.issued, "u": self.user}
@@ -77,6 +79,8 @@ class SyncToken:
             fields["b"] = self.bases
         if self.mine:
             fields["m"] = self.mine
+        if self.blind is not None:
+            fields["w"] = self.blind
         if self.overseen is not None:
             fields["o"] = self.overseen
         return jsonio.to_token(fields)
@@ -93,7 +97,11 @@ class SyncToken:
             overseen = fields.get("o")
             overseen = None if overseen is None else list(overseen)
             mine = dict(fields.get("m", {}))
-            token = cls(dict(positions), fields["t"], fields["u"], dict(bases), overseen, mine)
+            blind = fields.get("w")
+            blind = None if blind is None else list(blind)
+            token = cls(
+                dict(positions), fields["t"], fields["u"], dict(bases), overseen, mine, blind
+            )
         except jsonio.OverLimit as error:
             raise ValidationFailed(f"syncToken: {error}", code="invalid_json") from error
         except (ValueError, KeyError, TypeError, AttributeError) as error:
@@ -106,7 +114,13 @@ class SyncToken:
         ]
         if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in numbers):
             raise _invalid()
-        keys = [*token.positions, *token.bases, *token.mine, *(token.overseen or ())]
+        keys = [
+            *token.positions,
+            *token.bases,
+            *token.mine,
+            *(token.overseen or ()),
+            *(token.blind or ()),
+        ]
         if not isinstance(token.user, str) or not all(isinstance(k, str) for k in keys):
             raise _invalid()
         return token
@@ -211,6 +225,7 @@ class _Page:
     left: int
     grouped: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     has_more: bool = False
+    reached: set[str] = field(default_factory=set)  # the workspaces this page started reading
 
     def read(self, caller: Caller, stream: _Stream, workspace_id: str) -> None:
         """Read what is new in `stream`, as far as the page has room (else `has_more`)."""
@@ -218,7 +233,7 @@ class _Page:
         if stream.last <= stream.after:  # nothing new here: no query
             kept[workspace_id] = max(stream.after, stream.upto)
             return
-        if not self.left:  # no room left on this page
+        if self.left <= 0:  # no room left on this page
             self.has_more = True
             return
         records, more = stream.read(caller, self.left)
@@ -236,6 +251,28 @@ class _Page:
         if more:
             kept[workspace_id] = int(records[-1]["seq"]) if records else stream.after
             self.has_more = True
+
+    def start(self, found: _Now, token: SyncToken | None) -> int:
+        """Where this page reads a workspace from: the token's position; 0 (read whole) for one
+        new to the client, or whose money the caller has come to see or stopped seeing since
+        (so every entity with money fields comes again as the caller may read it now, over the
+        client's copy: docs/API.md, "Money"), its deletions since the token still news."""
+        workspace_id = found.member.workspace_id
+        self.reached.add(workspace_id)
+        after = self.positions.get(workspace_id, 0)
+        if after > found.upto:
+            raise _invalid()
+        if token is None or workspace_id not in token.positions:  # new: live ones only
+            self.bases.setdefault(workspace_id, found.upto)
+        elif token.blind is not None and (workspace_id in token.blind) == found.member.sees_money:
+            own = self.own.get(workspace_id, after)
+            self.bases[workspace_id] = min(after, own, self.bases.get(workspace_id, after))
+            self.positions[workspace_id] = after = 0
+        else:
+            return after
+        if found.mine is not None:
+            self.own[workspace_id] = 0
+        return 0
 
     def forget(self, current: set[str]) -> None:
         """List every workspace the token knows that is not `current` as deleted."""
@@ -257,16 +294,11 @@ def sync(caller: Caller, sync_token: str | None, limit: int) -> dict[str, Any]:
         dict(known), dict(token.mine) if token else {}, dict(token.bases) if token else {}, limit
     )
     if token is not None and token.overseen is not None:
-        page.left -= _sight_changes(caller, mine, token, page.grouped)
+        # What a role change re-sends counts too (a page may go over `limit` by it).
+        page.left = max(page.left - _sight_changes(caller, mine, token, page.grouped), 0)
     for found in mine:
         workspace_id = found.member.workspace_id
-        after = known.get(workspace_id, 0)
-        if after > found.upto:
-            raise _invalid()
-        if workspace_id not in known:  # new to the client: read whole, live ones only
-            page.bases.setdefault(workspace_id, found.upto)
-            if found.mine is not None:
-                page.own.setdefault(workspace_id, 0)
+        after = page.start(found, token)
         for stream in _streams(caller, found, after, page.own.get(workspace_id, after)):
             page.read(caller, stream, workspace_id)
             if page.has_more:
@@ -277,15 +309,31 @@ def sync(caller: Caller, sync_token: str | None, limit: int) -> dict[str, Any]:
     page.forget({found.member.workspace_id for found in mine})
     issued = token.issued if token and page.has_more else now
     overseen = sorted(f.member.workspace_id for f in mine if access.sees_all(f.member))
+    blind = _blind(mine, token, page.reached)
     user = _user_tag(caller.user_id)
     bases = page.bases if page.has_more else {}
-    next_token = SyncToken(page.positions, issued, user, bases, overseen, page.own)
+    next_token = SyncToken(page.positions, issued, user, bases, overseen, page.own, blind)
     answer: dict[str, Any] = {"syncToken": next_token.encode(), "hasMore": page.has_more}
     # Always the whole list (small, read with the counters): a client keeps it up to date by
     # replacing its own.
     answer["workspaces"] = [workspaces.view(found.member, personal_record) for found in mine]
     answer.update(_once(page.grouped))
     return answer
+
+
+def _blind(mine: list[_Now], token: SyncToken | None, reached: set[str]) -> list[str]:
+    """The workspaces where the caller does not see money, as the next token keeps them: now for
+    those this page reached, as before for those it did not (their change is still to come)."""
+    before = set(token.blind) if token is not None and token.blind is not None else None
+    return sorted(
+        f.member.workspace_id
+        for f in mine
+        if (
+            not f.member.sees_money
+            if before is None or f.member.workspace_id in reached
+            else f.member.workspace_id in before
+        )
+    )
 
 
 def _sight_changes(
