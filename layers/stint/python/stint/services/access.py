@@ -128,6 +128,19 @@ def forget(workspace_id: str) -> None:
             del resolved[key]
 
 
+def written(record: dict[str, Any]) -> None:
+    """The workspace's record as just written: what this request resolved from it, as of now."""
+    resolved = _resolved.get()
+    if resolved is None:
+        return
+    for key in [key for key in resolved if key[1] == str(record["id"])]:
+        role = role_in(record, key[0])
+        if role is None or record.get("deleting"):
+            del resolved[key]
+        else:
+            resolved[key] = Membership(str(record["id"]), False, role, record)
+
+
 def member_of(caller: Caller, record: dict[str, Any] | None) -> Membership | None:
     """The caller in the workspace `record`; None when they are not a member, or it is being
     deleted (gone for everyone; its owner finishes the deletion: services/workspaces.py)."""
@@ -175,8 +188,19 @@ def shared_ids(caller: Caller) -> list[str]:
 def memberships(caller: Caller) -> list[Membership]:
     """Every workspace of the caller: the personal one first, then the shared ones whose record
     lists them (a membership item outliving its workspace counts for nothing)."""
-    shared = [member_of(caller, record) for record in WorkspaceStore.get_many(shared_ids(caller))]
-    return [personal(caller), *(m for m in shared if m is not None)]
+    return memberships_and_personal_record(caller, personal_record=False)[0]
+
+
+def memberships_and_personal_record(
+    caller: Caller, *, personal_record: bool = True
+) -> tuple[list[Membership], dict[str, Any] | None]:
+    """`memberships`, and the personal workspace's record (`personal_record`: read in the same
+    BatchGetItem as the shared ones')."""
+    own = (user_pk(caller.user_id), WORKSPACE_SK)
+    keys = [(workspace_pk(i, personal=False), WORKSPACE_SK) for i in shared_ids(caller)]
+    found = batch_get([own, *keys] if personal_record else keys)
+    shared = [member_of(caller, found[key]) for key in keys if key in found]
+    return [personal(caller), *(m for m in shared if m is not None)], found.get(own)
 
 
 def blind_to_money(caller: Caller, workspace_ids: set[str]) -> set[str]:

@@ -95,9 +95,12 @@ def write(
     expect = int(record["version"]) if "version" in record else None
     try:
         version = WorkspaceStore.write(workspace, expect_version=expect, personal=personal, **links)
-    finally:  # written or maybe written: what this request resolved from it is stale
+    except BaseException:  # maybe written: what this request resolved from it may be stale
         access.forget(str(record["id"]))
-    return {**workspace, "version": version}
+        raise
+    written = {**workspace, "version": version}
+    access.written(written)
+    return written
 
 
 def member_entry(
@@ -127,8 +130,7 @@ def shared_membership(caller: Caller, workspace_id: str) -> Membership:
 
 
 def list_workspaces(caller: Caller) -> list[dict[str, Any]]:
-    mine = access.memberships(caller)
-    personal_record = access.personal_record(caller)
+    mine, personal_record = access.memberships_and_personal_record(caller)
     return [view(member, personal_record) for member in mine]
 
 
