@@ -63,7 +63,10 @@ def _request_schema(schema: dict[str, Any], model: type[Any]) -> None:
         # In an `allOf` of one: a stock generator takes an object's own `anyOf` for a union of
         # its branches and drops the object's fields (openapi-python-client types it `Any`,
         # openapi-typescript `unknown`), and one of `allOf` for a constraint on the object.
-        branches = [{"required": [name]} for name in model.one_required]
+        # Each branch names its field (`{}`: the object's own property says what it is), as
+        # Redocly's linter asks of a `required`; openapi-typescript then types the branches, so
+        # a TypeScript body that names none of the fields does not compile.
+        branches = [{"required": [name], "properties": {name: {}}} for name in model.one_required]
         schema["allOf"] = [{"anyOf": branches}]
 
 
