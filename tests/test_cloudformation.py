@@ -133,6 +133,7 @@ def test_the_table(stack: dict[str, Any]) -> None:
         "bySeq",
         "byParent",
         "byStart",
+        "byStream",
     ]
     assert table["StreamSpecification"] == {
         "StreamEnabled": True,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,7 +15,7 @@ import boto3
 import pytest
 import requests
 
-from tests import inprocess
+from tests import inprocess, streams
 
 PASSWORD = "Test-pass-1234"  # every user sign_up makes has it
 # Against a deployed stack (STINT_OUTPUTS): what needs the local stack itself is skipped.
@@ -100,6 +101,19 @@ class Api:
 def new_api(stack: dict[str, Any]) -> Api:
     tokens = sign_up(stack)
     return Api(stack["ApiUrl"], tokens["AccessToken"], tokens["email"])
+
+
+@pytest.fixture(autouse=True)
+def streams_kept(request: pytest.FixtureRequest) -> Iterator[None]:
+    """In process, every transaction a test's requests send keeps the shared workspaces'
+    streams (tests/streams.py)."""
+    if not inprocess.serves(request.node):
+        yield
+        return
+    inprocess.stack()
+    with streams.checked() as broken:
+        yield
+    assert not broken, broken
 
 
 @pytest.fixture

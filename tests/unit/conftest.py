@@ -15,6 +15,7 @@ from local.resources import Provisioner
 from local.template import Template, load_template
 from stint import aws, config
 from stint.services.common import Caller
+from tests import streams
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 
@@ -40,9 +41,11 @@ def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         monkeypatch.setenv("TABLE_NAME", table_name)
         config.settings.cache_clear()
         aws.reset()
-        yield table_name
+        with streams.checked() as broken:  # every transaction keeps the streams' rule
+            yield table_name
         config.settings.cache_clear()
         aws.reset()
+        assert not broken, broken
 
 
 @pytest.fixture

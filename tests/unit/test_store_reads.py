@@ -13,7 +13,8 @@ import pytest
 
 from stint import jsonio
 from stint.errors import ValidationFailed
-from stint.store import Delete, Put, Store, batch_get, dynamodb
+from stint.store import Delete, Put, Store, batch_get
+from tests.listening import listening
 
 from .test_store_keys import _raw_put
 
@@ -28,12 +29,8 @@ def calls() -> Iterator[Counter[str]]:
     def count(model: Any, **_: Any) -> None:
         counted[model.name] += 1
 
-    events = dynamodb().meta.events
-    events.register("before-call.dynamodb", count)
-    try:
+    with listening(("before-call.dynamodb", count)):
         yield counted
-    finally:
-        events.unregister("before-call.dynamodb", count)
 
 
 @pytest.mark.usefixtures("table")

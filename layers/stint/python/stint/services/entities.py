@@ -214,7 +214,7 @@ def delete_clearing(
         on_conflict = common.check_if_match(if_match, record)
         clearing = cleared(store)
         deletion = Delete(kind, entity_id, int(record["seq"]), on_conflict=on_conflict)
-        if fits_one_transaction([*clearing, deletion]):
+        if fits_one_transaction([*clearing, deletion], shared=store.shared):
             store.add(*clearing, deletion)
             store.commit_unless_changed()
             return

@@ -103,7 +103,13 @@ def deletion(
 ) -> list[Change]:
     """Delete a session; a running one also frees the RUNNING guard."""
     changes: list[Change] = [
-        Delete("session", record["id"], int(record["seq"]), on_conflict=on_conflict)
+        Delete(
+            "session",
+            record["id"],
+            int(record["seq"]),
+            on_conflict=on_conflict,
+            owner=entity_of(record).get("userId"),
+        )
     ]
     if record.get("running"):
         changes.append(running.released(store, record["id"]))

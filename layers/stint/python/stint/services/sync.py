@@ -7,9 +7,15 @@ workspace in turn (the personal one first, then the shared ones by id): one cons
 on its `bySeq` index for `position < seq <= upto`, where `upto` is its counter read just
 before: every write with a seq up to it had committed when it was read (the counter is written
 in the same transaction), so no write is ever skipped, and the cost is the changes since the
-token plus one counter read a workspace, not the size of the account. A workspace the caller
-has joined since the token is read whole; one they left, were removed from or that was
-deleted is listed in `deleted` as `{type: "workspace", id}`.
+token plus one counter read a workspace, not the size of the account.
+
+A shared workspace is read as two streams (store.keys, `byStream`), each with its own
+position: its catalog, up to its counter, queried only when the counter item's `catalog` says
+it changed since; and the caller's own sessions, up to their stream's counter item, queried
+only when that moved. Both are single items read with the counter, so colleagues' sessions
+cost a member's sync nothing. A workspace the caller has joined since the token is read whole;
+one they left, were removed from or that was deleted is listed in `deleted` as `{type:
+"workspace", id}`.
 """
 
 from __future__ import annotations
@@ -26,7 +32,14 @@ from stint.errors import StintError, ValidationFailed
 from stint.kinds import KINDS
 from stint.services import access, private_projects, workspaces
 from stint.services.common import Caller
-from stint.store import COUNTER_SK, WORKSPACE_SK, batch_get, entity_of, workspace_pk
+from stint.store import (
+    COUNTER_SK,
+    WORKSPACE_SK,
+    batch_get,
+    entity_of,
+    member_counter_sk,
+    workspace_pk,
+)
 from stint.timeutil import format_timestamp, utc_now
 
 FULL_SYNC = "*"
@@ -54,11 +67,16 @@ class SyncToken:
     bases: dict[str, int] = field(default_factory=dict)
     # the workspaces where the caller saw every project (None: a token from before it was kept)
     overseen: list[str] | None = None
+    # shared workspace id -> the seq up to which the client has the caller's own sessions (none:
+    # a token from before they had a stream of their own, its position)
+    mine: dict[str, int] = field(default_factory=dict)
 
     def encode(self) -> str:
         fields: dict[str, Any] = {"p": self.positions, "t": self.issued, "u": self.user}
         if self.bases:
             fields["b"] = self.bases
+        if self.mine:
+            fields["m"] = self.mine
         if self.overseen is not None:
             fields["o"] = self.overseen
         return jsonio.to_token(fields)
@@ -74,15 +92,21 @@ class SyncToken:
                 positions, bases = fields["p"], fields.get("b", {})
             overseen = fields.get("o")
             overseen = None if overseen is None else list(overseen)
-            token = cls(dict(positions), fields["t"], fields["u"], dict(bases), overseen)
+            mine = dict(fields.get("m", {}))
+            token = cls(dict(positions), fields["t"], fields["u"], dict(bases), overseen, mine)
         except jsonio.OverLimit as error:
             raise ValidationFailed(f"syncToken: {error}", code="invalid_json") from error
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise _invalid() from error
-        numbers = [token.issued, *token.positions.values(), *token.bases.values()]
+        numbers = [
+            token.issued,
+            *token.positions.values(),
+            *token.bases.values(),
+            *token.mine.values(),
+        ]
         if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in numbers):
             raise _invalid()
-        keys = [*token.positions, *token.bases, *(token.overseen or ())]
+        keys = [*token.positions, *token.bases, *token.mine, *(token.overseen or ())]
         if not isinstance(token.user, str) or not all(isinstance(k, str) for k in keys):
             raise _invalid()
         return token
@@ -106,31 +130,115 @@ def _read_token(caller: Caller, sync_token: str | None, now: int) -> SyncToken |
 
 @dataclass(frozen=True)
 class _Now:
-    """A workspace of the caller as this page found it: the caller in it, and its counter (every
-    change with a seq up to it had committed when it was read)."""
+    """A workspace of the caller as this page found it: the caller in it, its counter (every
+    change with a seq up to it had committed when it was read) and, of a shared one, where its
+    catalog's stream and the caller's sessions' stream last changed (None: a personal one)."""
 
     member: access.Membership
     upto: int
+    catalog: int | None = None
+    mine: int | None = None
 
 
 def _workspaces_now(caller: Caller) -> tuple[list[_Now], dict[str, Any] | None]:
     """The caller's workspaces with their counters, and the personal workspace's record: one
-    Query of the memberships, one BatchGetItem of every record and counter. A workspace being
-    deleted, or gone since its membership was read, is not one of them."""
+    Query of the memberships, one BatchGetItem of every record and counter (and, in a shared
+    one, the caller's stream counter). A workspace being deleted, or gone since its membership
+    was read, is not one of them."""
     personal = access.personal(caller)
-    shared = access.shared_ids(caller)
-    pks = [personal.pk, *(workspace_pk(i, personal=False) for i in shared)]
-    found = batch_get((pk, sk) for pk in pks for sk in (WORKSPACE_SK, COUNTER_SK))
+    shared = [workspace_pk(i, personal=False) for i in access.shared_ids(caller)]
+    mine_sk = member_counter_sk(caller.user_id)
+    keys = [(pk, sk) for pk in [personal.pk, *shared] for sk in (WORKSPACE_SK, COUNTER_SK)]
+    found = batch_get([*keys, *((pk, mine_sk) for pk in shared)])
 
-    def counter(pk: str) -> int:
-        return max(int(found.get((pk, COUNTER_SK), {}).get("counter", 0)), 0)
+    def counter(pk: str, sk: str = COUNTER_SK, name: str = "counter") -> int:
+        return max(int(found.get((pk, sk), {}).get(name, 0)), 0)
 
     now = [_Now(personal, counter(personal.pk))]
-    for pk in pks[1:]:
+    for pk in shared:
         member = access.member_of(caller, found.get((pk, WORKSPACE_SK)))
         if member is not None:
-            now.append(_Now(member, counter(pk)))
+            now.append(_Now(member, counter(pk), counter(pk, name="catalog"), counter(pk, mine_sk)))
     return now, found.get((personal.pk, WORKSPACE_SK))
+
+
+@dataclass(frozen=True)
+class _Stream:
+    """One run of a workspace's changes, in seq order, that a sync reads from `after`: a
+    personal workspace's whole sequence (`owner` unused), a shared one's catalog (`owner`
+    None) or the caller's own sessions there. `last`: the seq of its last change (nothing new
+    when not after `after`); `upto`: where its position goes once read."""
+
+    found: _Now
+    owner: str | None
+    after: int
+    upto: int
+    last: int
+
+    @property
+    def whole(self) -> bool:
+        return self.found.catalog is None
+
+    def read(self, caller: Caller, limit: int) -> tuple[list[dict[str, Any]], bool]:
+        store = self.found.member.store(caller)
+        if self.whole:
+            return store.changes(self.after, self.upto, limit)
+        return store.stream_changes(self.owner, self.after, self.upto, limit)
+
+
+def _streams(caller: Caller, found: _Now, after: int, mine_after: int) -> list[_Stream]:
+    """What a sync reads of a workspace, in order (the catalog before the sessions in it)."""
+    if found.catalog is None or found.mine is None:
+        return [_Stream(found, None, after, found.upto, found.upto)]
+    return [
+        _Stream(found, None, after, found.upto, found.catalog),
+        _Stream(found, caller.user_id, mine_after, found.mine, found.mine),
+    ]
+
+
+@dataclass
+class _Page:
+    """A sync page being filled: the lists, the room left, and the positions it moves."""
+
+    positions: dict[str, int]
+    own: dict[str, int]  # shared workspace -> the position of the caller's own sessions
+    bases: dict[str, int]
+    left: int
+    grouped: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
+    has_more: bool = False
+
+    def read(self, caller: Caller, stream: _Stream, workspace_id: str) -> None:
+        """Read what is new in `stream`, as far as the page has room (else `has_more`)."""
+        kept = self.own if stream.owner is not None else self.positions
+        if stream.last <= stream.after:  # nothing new here: no query
+            kept[workspace_id] = max(stream.after, stream.upto)
+            return
+        if not self.left:  # no room left on this page
+            self.has_more = True
+            return
+        records, more = stream.read(caller, self.left)
+        base = self.bases.get(workspace_id)
+        member = stream.found.member
+        listed, gone = private_projects.changes_seen(caller, member, records, base)
+        for record in listed:
+            _add(self.grouped, record, base, caller.user_id)
+        self.grouped["deleted"] += gone
+        # A subtree an audience change re-sends counts too (a page may go over `limit` by it).
+        self.left = max(self.left - max(len(records), len(listed) + len(gone)), 0)
+        kept[workspace_id] = stream.upto
+        if more:
+            kept[workspace_id] = int(records[-1]["seq"]) if records else stream.after
+            self.has_more = True
+
+    def forget(self, current: set[str]) -> None:
+        """List every workspace the token knows that is not `current` as deleted."""
+        for workspace_id in [w for w in self.positions if w not in current]:
+            for kept in (self.positions, self.own, self.bases):
+                kept.pop(workspace_id, None)
+            stamp = format_timestamp(utc_now())
+            self.grouped["deleted"].append(
+                {"type": "workspace", "id": workspace_id, "lastUpdated": stamp}
+            )
 
 
 def sync(caller: Caller, sync_token: str | None, limit: int) -> dict[str, Any]:
@@ -138,58 +246,39 @@ def sync(caller: Caller, sync_token: str | None, limit: int) -> dict[str, Any]:
     token = _read_token(caller, sync_token, now)
     mine, personal_record = _workspaces_now(caller)
     known = token.positions if token else {}
-    positions: dict[str, int] = dict(known)
-    bases: dict[str, int] = dict(token.bases) if token else {}
-    grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    has_more = False
-    left = limit
+    page = _Page(
+        dict(known), dict(token.mine) if token else {}, dict(token.bases) if token else {}, limit
+    )
     if token is not None and token.overseen is not None:
-        left -= _sight_changes(caller, mine, token, grouped)
+        page.left -= _sight_changes(caller, mine, token, page.grouped)
     for found in mine:
-        workspace_id, upto = found.member.workspace_id, found.upto
+        workspace_id = found.member.workspace_id
         after = known.get(workspace_id, 0)
-        if after > upto:
+        if after > found.upto:
             raise _invalid()
         if workspace_id not in known:  # new to the client: read whole, live ones only
-            bases.setdefault(workspace_id, upto)
-        if after == upto:  # nothing new here: no query
-            positions[workspace_id] = upto
-            bases.pop(workspace_id, None)
-            continue
-        if not left:  # no room left on this page
-            has_more = True
+            page.bases.setdefault(workspace_id, found.upto)
+            if found.mine is not None:
+                page.own.setdefault(workspace_id, 0)
+        for stream in _streams(caller, found, after, page.own.get(workspace_id, after)):
+            page.read(caller, stream, workspace_id)
+            if page.has_more:
+                break
+        if page.has_more:
             break
-        store = found.member.store(caller)
-        records, more = store.changes(after, upto, left)
-        base = bases.get(workspace_id)
-        listed, gone = private_projects.changes_seen(caller, found.member, records, base)
-        for record in listed:
-            _add(grouped, record, base, caller.user_id)
-        grouped["deleted"] += gone
-        # A subtree an audience change re-sends counts too (a page may go over `limit` by it).
-        left = max(left - max(len(records), len(listed) + len(gone)), 0)
-        if more:
-            positions[workspace_id] = int(records[-1]["seq"]) if records else after
-            has_more = True
-            break
-        positions[workspace_id] = upto
-        bases.pop(workspace_id, None)
-    current = {found.member.workspace_id for found in mine}
-    for workspace_id in [w for w in known if w not in current]:
-        positions.pop(workspace_id, None)
-        bases.pop(workspace_id, None)
-        stamp = format_timestamp(utc_now())
-        grouped["deleted"].append({"type": "workspace", "id": workspace_id, "lastUpdated": stamp})
-    issued = token.issued if token and has_more else now
+        page.bases.pop(workspace_id, None)
+    page.forget({found.member.workspace_id for found in mine})
+    issued = token.issued if token and page.has_more else now
     overseen = sorted(f.member.workspace_id for f in mine if access.sees_all(f.member))
     user = _user_tag(caller.user_id)
-    next_token = SyncToken(positions, issued, user, bases if has_more else {}, overseen)
-    page: dict[str, Any] = {"syncToken": next_token.encode(), "hasMore": has_more}
+    bases = page.bases if page.has_more else {}
+    next_token = SyncToken(page.positions, issued, user, bases, overseen, page.own)
+    answer: dict[str, Any] = {"syncToken": next_token.encode(), "hasMore": page.has_more}
     # Always the whole list (small, read with the counters): a client keeps it up to date by
     # replacing its own.
-    page["workspaces"] = [workspaces.view(found.member, personal_record) for found in mine]
-    page.update(_once(grouped))
-    return page
+    answer["workspaces"] = [workspaces.view(found.member, personal_record) for found in mine]
+    answer.update(_once(page.grouped))
+    return answer
 
 
 def _sight_changes(

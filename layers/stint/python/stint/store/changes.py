@@ -24,11 +24,14 @@ from stint.store.keys import (
     COUNTER_SK,
     PROFILE_SK,
     USER_ITEMS,
+    WORKSPACE_PREFIX,
     audience_sk,
     entity_sk,
     expecting,
     index_keys,
     item_key,
+    member_counter_sk,
+    stream_key,
     to_item,
     tombstone_sk,
     workspace_of,
@@ -53,6 +56,13 @@ class Draft:
     seq: int
     transaction: Transaction = field(default_factory=Transaction)
     user_pk: str | None = None  # where the user's own items are (`USER_ITEMS`); None: `pk`
+    # A shared workspace's streams (store.keys) this draft writes: owner (None: the catalog)
+    # -> the last seq it takes in it.
+    stream_ends: dict[str | None, int] = field(default_factory=dict)
+
+    @property
+    def shared(self) -> bool:
+        return self.pk.startswith(WORKSPACE_PREFIX)
 
     def pk_of(self, sk: str) -> str:
         return self.user_pk if self.user_pk and sk in USER_ITEMS else self.pk
@@ -71,6 +81,14 @@ class Draft:
         self.transaction.seqs[(kind, entity_id)] = self.seq
         return self.seq
 
+    def stream(self, owner: str | None, seq: int) -> dict[str, str]:
+        """The `stream` attribute of an item written at `seq`: in a shared workspace, its
+        member's sessions' stream (`owner`) or the catalog's (None); nothing elsewhere."""
+        if not self.shared:
+            return {}
+        self.stream_ends[owner] = seq
+        return {"stream": stream_key(owner, seq)}
+
     def sequence_after(self, counter: int) -> None:
         """Write the counter's new value first, conditioned on the value read (-1: none yet):
         a failed condition only lost the race to another write of the user."""
@@ -86,8 +104,22 @@ class Draft:
             update["ExpressionAttributeValues"][":old"] = {"N": str(counter)}
         else:
             update["ConditionExpression"] = "attribute_not_exists(#c)"
+        if None in self.stream_ends:  # where the catalog's stream ends now
+            update["UpdateExpression"] += ", #catalog = :catalog"
+            update["ExpressionAttributeNames"]["#catalog"] = "catalog"
+            update["ExpressionAttributeValues"][":catalog"] = {"N": str(self.stream_ends[None])}
         self.transaction.actions.insert(0, {"Update": update})
         self.transaction.on_failed.insert(0, Outcome.RACE)
+        # Where each member's stream ends now: unconditional, the counter's condition orders them.
+        for owner, seq in self.stream_ends.items():
+            if owner is not None:
+                mark = {
+                    "Key": self.key(member_counter_sk(owner)),
+                    "UpdateExpression": "SET #c = :seq",
+                    "ExpressionAttributeNames": {"#c": "counter"},
+                    "ExpressionAttributeValues": {":seq": {"N": str(seq)}},
+                }
+                self.add("Update", mark, None)
 
 
 class Change:
@@ -97,6 +129,12 @@ class Change:
     sequenced = False  # writes an entity: takes a seq, so the commit writes the counter
     changes_reads = False  # a later read of its item sees something else (`pending`)
     every_run = False  # a condition of the whole write: in each of its transactions (`chunks`)
+
+    @property
+    def stream_owner(self) -> str | None:
+        """In a shared workspace: the member whose sessions' stream it writes (None: the
+        catalog's, or no stream)."""
+        return None
 
     @property
     def size(self) -> int:
@@ -149,6 +187,10 @@ class Put(Change):
     sequenced = True
 
     @property
+    def stream_owner(self) -> str | None:
+        return self.entity.get("userId") if self.kind == "session" else None
+
+    @property
     def size(self) -> int:
         return 1 if self.expect_seq is not None else 2  # a create clears a tombstone
 
@@ -167,9 +209,11 @@ class Put(Change):
         # Fixed at creation: the workspace is the partition's (the entity dict is the one the
         # service answers with, so the answer carries it too).
         self.entity.setdefault("workspaceId", workspace_of(draft.pk))
+        seq = draft.next_seq(self.kind, entity_id)
         values = {
             "kind": self.kind,
-            "seq": draft.next_seq(self.kind, entity_id),
+            "seq": seq,
+            **draft.stream(self.stream_owner, seq),
             **self.entity,
             "lastUpdated": draft.timestamp,
             **index_keys(self.kind, self.entity),
@@ -190,7 +234,12 @@ class Delete(Change):
     entity_id: str
     expect_seq: int
     on_conflict: StintError | None = None
+    owner: str | None = None  # a session's member (`userId`): its tombstone is in their stream
     sequenced = True
+
+    @property
+    def stream_owner(self) -> str | None:
+        return self.owner if self.kind == "session" else None
 
     @property
     def size(self) -> int:
@@ -215,6 +264,7 @@ class Delete(Change):
             "type": self.kind,
             "id": self.entity_id,
             "seq": seq,
+            **draft.stream(self.stream_owner, seq),
             "lastUpdated": draft.timestamp,
             "expiresAt": int((utc_now() + retention).timestamp()),
         }
@@ -241,6 +291,7 @@ class Mark(Change):
     def actions(self, draft: Draft) -> None:
         seq = draft.next_seq("audience", self.written_sk)
         values = {"kind": "audience", "type": self.kind, "id": self.entity_id, "seq": seq}
+        values.update(draft.stream(None, seq))
         if self.user_id is not None:
             values["userId"] = self.user_id
         draft.add("Put", {"Item": draft.item(self.written_sk, values)}, None)

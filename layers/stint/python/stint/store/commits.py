@@ -34,32 +34,48 @@ class Committed:
         return self.seqs[(kind, entity_id)]
 
 
-def chunks(changes: list[Change]) -> list[list[Change]]:
-    """The changes in order, in runs that fit one transaction with the counter; the conditions
-    of the whole write (`every_run`) lead each run."""
+def _streams(changes: Sequence[Change], shared: bool) -> set[str]:
+    """The members whose session streams `changes` write (each moves their counter item:
+    store.keys), in a shared workspace."""
+    if not shared:
+        return set()
+    return {owner for change in changes if (owner := change.stream_owner) is not None}
+
+
+def chunks(changes: list[Change], *, shared: bool = False) -> list[list[Change]]:
+    """The changes in order, in runs that fit one transaction with the counter (and, in a
+    shared workspace, its members' stream counters); the conditions of the whole write
+    (`every_run`) lead each run."""
     every = [change for change in changes if change.every_run]
     budget = MAX_ACTIONS_PER_TRANSACTION - sum(change.size for change in every)
     runs: list[list[Change]] = []
     size = 0
+    run_streams: set[str] = set()
     for change in changes:
         if change.every_run:
             continue
-        if not runs or size + change.size > budget:
+        streams = _streams([change], shared)
+        if not runs or size + change.size + len(streams - run_streams) > budget:
             runs.append([*every])
             size = 0
+            run_streams = set()
         runs[-1].append(change)
-        size += change.size
+        size += change.size + len(streams - run_streams)
+        run_streams |= streams
     return runs or ([every] if every else [])
 
 
-def fits_one_transaction(changes: list[Change]) -> bool:
+def fits_one_transaction(changes: list[Change], *, shared: bool = False) -> bool:
     """Whether `changes` (with the counter) commit in one transaction."""
-    return sum(change.size for change in changes) <= MAX_ACTIONS_PER_TRANSACTION
+    size = sum(change.size for change in changes) + len(_streams(changes, shared))
+    return size <= MAX_ACTIONS_PER_TRANSACTION
 
 
-def size_of(changes: list[Change]) -> int:
-    """The actions of `changes` and, if they take seqs, of their counter's move."""
-    return sum(change.size for change in changes) + any(change.sequenced for change in changes)
+def size_of(changes: Sequence[Change], *, shared: bool = False) -> int:
+    """The actions of `changes` and, if they take seqs, of their counter's move (and, in a
+    shared workspace, of their members' stream counters)."""
+    sequenced = any(change.sequenced for change in changes)
+    return sum(change.size for change in changes) + sequenced + len(_streams(changes, shared))
 
 
 class Store(Partition):
@@ -73,6 +89,7 @@ class Store(Partition):
         super().__init__(pk, own)
         self.user_id = user_id
         self.workspace_id = user_id if personal else str(workspace)
+        self.shared = not personal
 
     def commit(
         self,
@@ -92,7 +109,7 @@ class Store(Partition):
         committed in the same transaction (which must hold them all).
         """
         timestamp = format_timestamp(utc_now())
-        runs = chunks(changes) or ([[]] if along else [])
+        runs = chunks(changes, shared=self.shared) or ([[]] if along else [])
         if along and len(runs) > 1:
             raise ValueError("changes committed along others' must fit one transaction")
         seqs: dict[tuple[str, str], int] = {}
@@ -126,7 +143,7 @@ class Store(Partition):
             return transaction
 
         # Only writes of entities take part in a change sequence.
-        size = sum(size_of(part) for _, part in parts)
+        size = sum(size_of(part, shared=store.shared) for store, part in parts)
         if along and size > TRANSACTION_LIMIT:
             raise ValueError(f"{size} actions: more than one transaction holds")
         transaction = transact(

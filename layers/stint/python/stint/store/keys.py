@@ -49,6 +49,12 @@ the transaction that last wrote it (`stint.store.commits`). The LSI `bySeq` (pk,
 "what changed after seq N" with a consistent read; `byParent` (pk, parent) finds children (a
 project's tasks, a task's subtasks and sessions, a category's projects); `byStart` (pk, start)
 orders sessions by start time. A kind's prefix and index keys come from `stint.kinds`.
+
+In a shared workspace a change also belongs to a *stream* (`byStream`, (pk, stream)): a
+member's sessions and their tombstones to that member's (`stream = U#<userId>#<seq>`), all
+else to the catalog's (`C#<seq>`), so a member's sync reads the catalog and their own sessions,
+never their colleagues'. The counter item's `catalog` is the seq of the catalog's last change,
+and `sk = COUNTER#<userId>` holds (`counter`) the seq of that member's last session change.
 """
 
 from __future__ import annotations
@@ -85,7 +91,10 @@ ALERT_PREFIX = "ALERT#"  # a budget alert of a project, a period and a percentag
 USER_ITEMS = frozenset({PROFILE_SK, RUNNING_SK})
 # Attributes that belong to the item, not to the entity.
 # `keepRates`: a write made with `rerate=false` (stint.rerating).
-_ITEM_ONLY = frozenset({"pk", "sk", "kind", "seq", "parent", "start", "expiresAt", "keepRates"})
+_ITEM_ONLY = frozenset(
+    {"pk", "sk", "kind", "seq", "stream", "parent", "start", "expiresAt", "keepRates"}
+)
+_SEQ_DIGITS = 15  # a stream key's seq, zero-padded so that the string order is the seq order
 # The numbers DynamoDB holds: 38 significant digits, magnitude 1E-130 to 9.99...E+125.
 _MAX_DIGITS = 38
 _MIN_EXPONENT, _MAX_EXPONENT = -130, 125
@@ -149,6 +158,21 @@ def entity_sk(kind: str, entity_id: str) -> str:
 
 def tombstone_sk(kind: str, entity_id: str) -> str:
     return f"{TOMBSTONE_PREFIX}{entity_sk(kind, entity_id)}"
+
+
+def member_counter_sk(user_id: str) -> str:
+    """The item holding the seq of a member's last session change in a shared workspace."""
+    return f"{COUNTER_SK}#{user_id}"
+
+
+def stream_prefix(owner: str | None) -> str:
+    """The `byStream` keys of a shared workspace's catalog (`owner` None) or of a member's
+    sessions."""
+    return "C#" if owner is None else f"U#{owner}#"
+
+
+def stream_key(owner: str | None, seq: int) -> str:
+    return f"{stream_prefix(owner)}{seq:0{_SEQ_DIGITS}d}"
 
 
 def audience_sk(kind: str, entity_id: str, user_id: str | None = None) -> str:

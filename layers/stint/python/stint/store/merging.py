@@ -42,7 +42,13 @@ def _combined(first: Change, later: Change) -> Change:
     if isinstance(first, Put) and isinstance(later, Delete):
         if first.expect_seq is None:  # created, then deleted: it must not have existed
             return Guard(first.item_sk, ref=None, expect=None, on_conflict=first.on_conflict)
-        return Delete(later.kind, later.entity_id, first.expect_seq, on_conflict=first.on_conflict)
+        return Delete(
+            later.kind,
+            later.entity_id,
+            first.expect_seq,
+            on_conflict=first.on_conflict,
+            owner=later.owner,
+        )
     if isinstance(first, Guard) and isinstance(later, Guard):
         return Guard(first.sk, ref=later.ref, expect=first.expect, on_conflict=first.on_conflict)
     if isinstance(first, Mark) and isinstance(later, Mark):

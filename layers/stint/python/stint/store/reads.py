@@ -20,6 +20,7 @@ from stint.store.keys import (
     from_item,
     item_key,
     kind_range,
+    stream_key,
 )
 from stint.store.transactions import MAX_ACTIONS_PER_TRANSACTION, dynamodb
 
@@ -149,16 +150,30 @@ class Partition:
 
     def changes(self, after: int, upto: int, limit: int) -> tuple[list[Record], bool]:
         """Entities and tombstones written with `after < seq <= upto`, in seq order; and
-        whether more remain. One consistent query on `bySeq`: it reads only those items.
-        """
+        whether more remain. One consistent query on `bySeq`: it reads only those items."""
+        between = ({"N": str(after + 1)}, {"N": str(upto)})
+        return self._changes("bySeq", "seq", between, limit)
+
+    def stream_changes(
+        self, owner: str | None, after: int, upto: int, limit: int
+    ) -> tuple[list[Record], bool]:
+        """`changes` of one stream of a shared workspace (store.keys): a member's sessions
+        (`owner`) or the catalog (None). One consistent query on `byStream`."""
+        between = ({"S": stream_key(owner, after + 1)}, {"S": stream_key(owner, upto)})
+        return self._changes("byStream", "stream", between, limit)
+
+    def _changes(
+        self, index: str, attribute: str, between: tuple[dict[str, str], dict[str, str]], limit: int
+    ) -> tuple[list[Record], bool]:
         response = dynamodb().query(
             TableName=self._table,
-            IndexName="bySeq",
-            KeyConditionExpression="pk = :pk AND seq BETWEEN :after AND :upto",
+            IndexName=index,
+            KeyConditionExpression="pk = :pk AND #at BETWEEN :after AND :upto",
+            ExpressionAttributeNames={"#at": attribute},
             ExpressionAttributeValues={
                 ":pk": {"S": self.pk},
-                ":after": {"N": str(after + 1)},
-                ":upto": {"N": str(upto)},
+                ":after": between[0],
+                ":upto": between[1],
             },
             ConsistentRead=True,
             Limit=limit,

@@ -224,9 +224,9 @@ class UnitOfWork(Store):
         names, commit in one transaction."""
         writes = self._writes(*more)
         if not self._along:
-            return fits_one_transaction(writes)
-        along = sum(size_of(unit._writes()) for unit in self._along)
-        return size_of(writes) + along <= TRANSACTION_LIMIT
+            return fits_one_transaction(writes, shared=self.shared)
+        along = sum(size_of(unit._writes(), shared=unit.shared) for unit in self._along)
+        return size_of(writes, shared=self.shared) + along <= TRANSACTION_LIMIT
 
     # ------------------------------------------------------------------- commits
 
@@ -276,7 +276,7 @@ class UnitOfWork(Store):
             raise ValueError("commit_unless_changed needs the counter read ahead")
         if self._along:
             raise ValueError("commit_unless_changed commits one partition's changes")
-        if not fits_one_transaction(writes):
+        if not fits_one_transaction(writes, shared=self.shared):
             raise ValueError(f"at most {MAX_ACTIONS_PER_TRANSACTION} actions")
         counter, self._counter = self._counter, None
         draft = self._draft(writes, format_timestamp(utc_now()), counter, sequenced=True)
