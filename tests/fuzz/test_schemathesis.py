@@ -172,6 +172,12 @@ ARGUED_REFUSALS: dict[str, tuple[str, str]] = {
         r"^operations$",
         r"when atomic$|for one transaction|ways one transaction cannot hold$|in one workspace$",
     ),
+    # docs/API.md, "Locked time and approvals": an approval's period, `to` not before `from`
+    # and at most 366 days (two fields; a stateful run draws one once its routes are reached).
+    "an approval's period": (
+        r"^to$",
+        r"^must not be before from$|^a period is at most \d+ days$",
+    ),
     # docs/API.md, "Detailed and weekly reports": a weekly report's `from` is a calendar date.
     "a calendar date": (r"^from$", r"^must be a date"),
     # docs/API.md, "Where things are": a task's `assigneeId` is a member of its workspace (of
@@ -534,3 +540,6 @@ def test_a_400_is_argued_only_when_each_detail_is_by_its_field_and_message() -> 
     assert argued_refusal(cast(Response, _Answer(unnamed, index=3)))
     assert argued_refusal(cast(Response, _Answer({**unnamed, "field": "project"}, index=0)))
     assert not argued_refusal(cast(Response, _Answer({**unnamed, "field": "note"}, index=0)))
+    # An approval's period longer than 366 days (the scenarios drew one).
+    longer = {"field": "to", "message": "a period is at most 366 days"}
+    assert argued_refusal(cast(Response, _Answer(longer)))
