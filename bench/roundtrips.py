@@ -185,7 +185,8 @@ MINIMUM: dict[str, tuple[int, str]] = {
         5,
         "Query memberships, BatchGetItem their records + every workspace's counter (upto) + the"
         " personal workspace's record (for the workspaces list), then per workspace a Query of"
-        " bySeq (DESIGN.md, Sync; the bench's user: 3 workspaces, one joined since the token);"
+        " its changes (DESIGN.md, Sync; the bench's user: 3 workspaces, one joined since the"
+        " token);"
         " the code: +4, it reads each counter and the personal record on its own",
     ),
     "GET /v1/reports/summary": (3, "Query byStart, BatchGetItem tasks, BatchGetItem projects"),

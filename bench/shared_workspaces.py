@@ -15,12 +15,13 @@ its function's real handler, warm; what its DynamoDB calls cost is counted by `b
    Baseline: a one-workspace account (a user in no shared workspace), synced to the end, with 10
    sessions written since, synced the same way. The design minimum of that sync's calls is
    2 + W (W = 11 workspaces, the personal one included): Query memberships, one BatchGetItem of
-   the records and every counter, then a Query of `bySeq` per workspace.
+   the records and every counter, then a Query of its changes per workspace.
 2. **The same sync while colleagues write.** Each of the 50 colleagues then writes one session in
    each workspace (500, between the token and the sync), and the member syncs from the same
-   token again: the same answer (their 10 sessions). Goal: the same read capacity. Today a
-   workspace's `bySeq` Query reads its colleagues' sessions and drops them (docs/DESIGN.md,
-   "Workspaces", not done yet), so the figure is over its goal by what they cost.
+   token again: the same answer (their 10 sessions). Goal: the same read capacity. A shared
+   workspace's catalog and each member's sessions are streams of their own (docs/DESIGN.md,
+   "Workspaces"), each read only when its counter moved, so the colleagues' sessions are never
+   read.
 3. **A workspace's month** (`GET /v1/reports/summary?workspaceId=` for October) asked by the
    manager: its read capacity beside a plain consistent Query of the workspace's `byStart` range;
    its calls beside the design minimum (the workspace's record, for the caller's role; the
@@ -434,21 +435,16 @@ def _print_syncs(alone: Synced, quiet: Synced, busy: Synced) -> None:
             f" ({meter.operations()}), {meter.items} items read, {meter.rcu} RCU"
             f" ({_split(meter)}; moto says {meter.moto_capacity:g})"
         )
-    by_seq_busy, by_seq_quiet = (s.meter.rcu_by_operation["Query bySeq"] for s in (busy, quiet))
-    by_seq, extra = by_seq_busy - by_seq_quiet, busy.meter.rcu - quiet.meter.rcu
+    extra = busy.meter.rcu - quiet.meter.rcu
     print(
-        f"colleagues writing: +{extra} RCU (+{extra / quiet.meter.rcu:.0%}) for the same answer,"
-        f" {extra / colleague_sessions:.3f} RCU per session a colleague wrote: +{by_seq} in the"
-        f" bySeq Queries (their {colleague_sessions} sessions read and dropped, and each"
-        f" workspace's Query again on every page after the first), +{extra - by_seq} in the"
-        f" memberships, records and counters of {busy.pages - quiet.pages} more page(s) (a"
-        f" page's limit, 500 by default, counts the sessions dropped); design minimum of the"
-        f" calls: {_sync_minimum()} (2 + {WORKSPACES + 1} workspaces)"
+        f"colleagues writing: {extra:+} RCU ({extra / quiet.meter.rcu:+.0%}) for the same answer,"
+        f" {busy.pages - quiet.pages:+} page(s); design minimum of the calls: {_sync_minimum()}"
+        f" (2 + {WORKSPACES + 1} workspaces)"
     )
 
 
 def _sync_minimum() -> int:
-    """Query memberships, BatchGetItem records + counters, a bySeq Query a workspace."""
+    """Query memberships, BatchGetItem records + counters, a Query of changes a workspace."""
     return 2 + WORKSPACES + 1  # the personal workspace too
 
 

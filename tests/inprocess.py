@@ -278,10 +278,14 @@ _API_TESTS = Path(__file__).parent / "api"
 
 
 def serves(node: pytest.Item | pytest.Collector) -> bool:
-    """Whether a test (or a module) runs in process: one of tests/api, not marked `http`, and
-    no deployed stack named (STINT_OUTPUTS: everything over HTTP)."""
+    """Whether a test (or a module) runs in process: one of tests/api or of a module marked
+    `inprocess` elsewhere, not marked `http`, and no deployed stack named (STINT_OUTPUTS:
+    everything over HTTP)."""
     return (
-        Path(str(node.path)).parent == _API_TESTS
+        (
+            Path(str(node.path)).parent == _API_TESTS
+            or node.get_closest_marker("inprocess") is not None
+        )
         and node.get_closest_marker("http") is None
         and not os.environ.get("STINT_OUTPUTS")
     )

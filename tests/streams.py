@@ -16,7 +16,7 @@ from typing import Any
 
 from stint.store import COUNTER_SK, from_item, member_counter_sk
 from stint.store.keys import WORKSPACE_PREFIX, stream_key, stream_prefix
-from tests.listening import listening
+from tests.recorders import listening
 
 
 def _stream_ends(actions: list[dict[str, Any]]) -> dict[tuple[str, str | None], int]:

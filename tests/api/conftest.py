@@ -15,7 +15,9 @@ import boto3
 import pytest
 import requests
 
+from bench.meter import WRITES
 from tests import inprocess, streams
+from tests.recorders import calls, sleeps
 
 PASSWORD = "Test-pass-1234"  # every user sign_up makes has it
 # Against a deployed stack (STINT_OUTPUTS): what needs the local stack itself is skipped.
@@ -134,3 +136,22 @@ def assert_error(response: requests.Response, status: int, code: str) -> dict[st
     assert body["error"]["code"] == code, body
     assert isinstance(body["error"]["message"], str) and body["error"]["message"]
     return dict(body["error"])
+
+
+def refused_at_once(api: Api, method: str, path: str, **kwargs: Any) -> requests.Response:
+    """The answer to the request, which refuses it at once: while the handlers answered, nothing
+    in this process waited (no backoff, no botocore retry: `tests.recorders.sleeps`) and nothing
+    was written to DynamoDB. The defect this guards against was a bad value that reached the
+    store, whose write DynamoDB refused and the store retried with backoff for 8 s before the
+    answer. Counted, not timed, so a loaded machine cannot fail it.
+
+    Only in process can the server side be counted: over HTTP (an `http` module,
+    STINT_OUTPUTS) the answer is returned unchecked, for the caller's checks of it."""
+    if api.base != inprocess.URL:
+        return api.request(method, path, **kwargs)
+    with calls() as called, sleeps() as waits:
+        response = api.request(method, path, **kwargs)
+    writes = {name: n for name, n in called.items() if name in WRITES}
+    assert not waits, f"{response.status_code} after waiting (a retry loop): {waits}"
+    assert not writes, f"{response.status_code} after writing to DynamoDB: {writes}"
+    return response

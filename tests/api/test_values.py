@@ -1,33 +1,21 @@
 """Values at the edges, over the real API: refused at once with the error body of docs/API.md,
-"Errors", or accepted and written as docs/API.md says; never a 5xx, never an 8 s retry loop."""
+"Errors", or accepted and written as docs/API.md says; never a 5xx, never an 8 s retry loop
+("at once": no wait and no DynamoDB write while refusing, counted by `refused_at_once`)."""
 
 from __future__ import annotations
 
 import base64
-import time
 from typing import Any
 
 import pytest
 import requests
 
-from tests.api.conftest import Api, assert_error
-
-QUICK_SECONDS = 2.0  # "at once": no retry loop (which waited 8 s), with room for a loaded machine
-
-
-def _quick(call: Any) -> requests.Response:
-    started = time.monotonic()
-    response: requests.Response = call()
-    assert time.monotonic() - started < QUICK_SECONDS, "not refused at once"
-    return response
+from tests.api.conftest import Api, assert_error, refused_at_once
 
 
 def _raw(api: Api, method: str, path: str, text: str) -> requests.Response:
-    return _quick(
-        lambda: api.request(
-            method, path, data=text.encode(), headers={"content-type": "application/json"}
-        )
-    )
+    headers = {"content-type": "application/json"}
+    return refused_at_once(api, method, path, data=text.encode(), headers=headers)
 
 
 def _session(start: str, duration: int | None = 60, title: str = "Work") -> dict[str, Any]:
@@ -76,7 +64,7 @@ def test_sessions_of_every_century_list_in_time_order(api: Api) -> None:
 )
 def test_timestamps_outside_the_range_are_a_400_naming_the_field(api: Api, start: str) -> None:
     error = assert_error(
-        _quick(lambda: api.post("/v1/sessions", json=_session(start))), 400, "validation_error"
+        refused_at_once(api, "POST", "/v1/sessions", json=_session(start)), 400, "validation_error"
     )
     assert error["details"][0]["field"] == "session.startTimestamp"
 
@@ -126,10 +114,10 @@ def _token(text: str) -> str:
 def test_json_past_the_limits_inside_a_token_is_400_invalid_json(api: Api, inside: str) -> None:
     token = _token(inside)
     for path, name in [("/v1/projects", "nextToken"), ("/v1/sessions", "nextToken")]:
-        response = _quick(lambda p=path, n=name: api.get(p, params={n: token}))
+        response = refused_at_once(api, "GET", path, params={name: token})
         assert_error(response, 400, "invalid_json")
     assert_error(
-        _quick(lambda: api.get("/v1/sync", params={"syncToken": token})), 400, "invalid_json"
+        refused_at_once(api, "GET", "/v1/sync", params={"syncToken": token}), 400, "invalid_json"
     )
 
 
@@ -153,7 +141,7 @@ def test_numbers_out_of_range_are_a_400_naming_the_field(
     api: Api, body: dict[str, Any], field: str
 ) -> None:
     error = assert_error(
-        _quick(lambda: api.post("/v1/projects", json=body)), 400, "validation_error"
+        refused_at_once(api, "POST", "/v1/projects", json=body), 400, "validation_error"
     )
     assert error["details"][0]["field"] == field
 
@@ -170,7 +158,9 @@ def test_a_planned_duration_of_4300_digits_is_refused_at_once(api: Api) -> None:
     text = '{"task": {"title": "t", "plannedDuration": ' + "9" * 4_300 + "}}"
     assert_error(_raw(api, "POST", "/v1/tasks", text), 400, "invalid_json")
     big = {"task": {"title": "t", "plannedDuration": 10**12}}
-    error = assert_error(_quick(lambda: api.post("/v1/tasks", json=big)), 400, "validation_error")
+    error = assert_error(
+        refused_at_once(api, "POST", "/v1/tasks", json=big), 400, "validation_error"
+    )
     assert error["details"][0]["field"] == "task.plannedDuration"
 
 
@@ -182,7 +172,7 @@ def test_a_lone_surrogate_in_a_session_task_title_is_refused_at_once(api: Api) -
 
 
 def test_a_nul_in_a_query_parameter_is_a_400(api: Api) -> None:
-    response = _quick(lambda: api.get("/v1/search", params={"type": "task", "name": "a\x00b"}))
+    response = refused_at_once(api, "GET", "/v1/search", params={"type": "task", "name": "a\x00b"})
     assert_error(response, 400, "validation_error")
 
 
@@ -203,7 +193,7 @@ def test_a_nul_in_a_query_parameter_is_a_400(api: Api) -> None:
 def test_details_name_fields_as_the_client_wrote_them(
     api: Api, path: str, body: dict[str, Any], field: str
 ) -> None:
-    error = assert_error(_quick(lambda: api.post(path, json=body)), 400, "validation_error")
+    error = assert_error(refused_at_once(api, "POST", path, json=body), 400, "validation_error")
     assert [detail["field"] for detail in error["details"]] == [field]
 
 

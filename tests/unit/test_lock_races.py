@@ -86,6 +86,28 @@ def test_a_period_submitted_in_flight_refuses_the_members_write(
     assert refused.value.code == "period_locked"
 
 
+def test_a_session_written_while_its_period_is_submitted_is_in_the_totals(
+    pool: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The member's session lands after the submit read the period's totals, before its
+    transaction: the submit runs again, so the totals are those of the period it locks."""
+    _, member, workspace_id, task_id = _crew(pool)
+    sessions.write_session(member, _session_on(task_id, "2026-11-30T09:00:00Z"))
+    counted = approvals._totals
+
+    def then_a_session(*args: object) -> dict[str, object]:
+        totals = counted(*args)  # type: ignore[arg-type]
+        monkeypatch.setattr(approvals, "_totals", counted)  # once
+        sessions.write_session(member, _session_on(task_id, "2026-11-30T10:00:00Z"))
+        return totals
+
+    monkeypatch.setattr(approvals, "_totals", then_a_session)
+    period = ApprovalBody.model_validate({"from": "2026-11-30", "to": "2026-11-30"})
+    approval = approvals.submit(member, workspace_id, period).entity
+    assert approval["totals"]["sessions"] == 2  # was 1: the later session was locked uncounted
+    assert approval["totals"]["duration"] == 120
+
+
 # ----------------------------------------------------------------------------- every run
 
 

@@ -9,9 +9,9 @@ import pytest
 from stint.errors import Conflict
 from stint.store import Holds, Put, Require, Store, deferring, fits_one_transaction
 from stint.store.commits import chunks, size_of
+from tests.recorders import calls
 
 from .test_store_keys import _raw_put
-from .test_store_reads import calls
 
 USER = "committer"
 OPEN = Conflict("locked")

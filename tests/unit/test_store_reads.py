@@ -4,9 +4,6 @@ the query that gave them."""
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -14,23 +11,11 @@ import pytest
 from stint import jsonio
 from stint.errors import ValidationFailed
 from stint.store import Delete, Put, Store, batch_get
-from tests.listening import listening
+from tests.recorders import calls
 
 from .test_store_keys import _raw_put
 
 USER = "reader"
-
-
-@contextmanager
-def calls() -> Iterator[Counter[str]]:
-    """DynamoDB's operations called inside, counted by name."""
-    counted: Counter[str] = Counter()
-
-    def count(model: Any, **_: Any) -> None:
-        counted[model.name] += 1
-
-    with listening(("before-call.dynamodb", count)):
-        yield counted
 
 
 @pytest.mark.usefixtures("table")

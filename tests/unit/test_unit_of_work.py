@@ -9,8 +9,7 @@ import pytest
 
 from stint.errors import NotFound
 from stint.store import PENDING_SEQ, Delete, Guard, Put, Store, UnitOfWork
-
-from .test_store_reads import calls
+from tests.recorders import calls
 
 USER = "worker"
 

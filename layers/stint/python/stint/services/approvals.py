@@ -99,7 +99,7 @@ def submit(caller: Caller, workspace_id: str, body: ApprovalBody) -> Versioned:
     store = ApprovalStore(member.workspace_id)
 
     def attempt() -> Versioned:
-        lock = store.lock(caller.user_id)
+        lock, sessions_at = store.lock_and_sessions(caller.user_id)  # before the totals
         periods = locked_periods(lock)
         taken = next((p for p in periods if overlapping(p, body.from_, body.to)), None)
         if taken is not None:
@@ -129,6 +129,7 @@ def submit(caller: Caller, workspace_id: str, body: ApprovalBody) -> Versioned:
             expect_version=None,
             periods=[*periods, period],
             lock_version=None if lock is None else int(lock["version"]),
+            sessions_at=sessions_at,
         )
         return Versioned(view(approval), version)
 

@@ -109,15 +109,22 @@ def delete_member(caller: Caller, project_id: str, user_id: str, if_match: str |
 
 
 def changes_seen(
-    caller: Caller, member: access.Membership, records: list[dict[str, Any]], base: int | None
+    caller: Caller,
+    member: access.Membership,
+    records: list[dict[str, Any]],
+    base: int | None,
+    *,
+    judged: bool = True,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """What a page of a workspace's changes (`bySeq`, in seq order) gives a caller who does not
     see all of it: the records to list as sync lists them (tombstones, what they see, and the
     whole subtree of a project or task whose audience changed for them and that they see now),
     and the deletions of what they do not see (changed under a private project, or the subtree
     whose audience changed), which they may hold. `base`: a full read's, whose records up to it
-    the client never had (docs/DESIGN.md, "Private projects")."""
-    if access.sees_all(member):
+    the client never had (docs/DESIGN.md, "Private projects"). `judged` False: no project of
+    the workspace was ever private when its counter was read, so everyone saw every record of
+    the page when it was written (no lookup)."""
+    if access.sees_all(member) or not judged:
         return [r for r in records if r["kind"] != "audience"], []
     listed: list[dict[str, Any]] = []
     gone: list[dict[str, Any]] = []

@@ -138,6 +138,7 @@ class _Now:
     upto: int
     catalog: int | None = None
     mine: int | None = None
+    private_seen: bool = True  # a project was ever made private in it (else: all see all)
 
 
 def _workspaces_now(caller: Caller) -> tuple[list[_Now], dict[str, Any] | None]:
@@ -154,11 +155,15 @@ def _workspaces_now(caller: Caller) -> tuple[list[_Now], dict[str, Any] | None]:
     def counter(pk: str, sk: str = COUNTER_SK, name: str = "counter") -> int:
         return max(int(found.get((pk, sk), {}).get(name, 0)), 0)
 
+    def private_seen(pk: str) -> bool:
+        return bool(found.get((pk, COUNTER_SK), {}).get("privateSeen", False))
+
     now = [_Now(personal, counter(personal.pk))]
     for pk in shared:
         member = access.member_of(caller, found.get((pk, WORKSPACE_SK)))
         if member is not None:
-            now.append(_Now(member, counter(pk), counter(pk, name="catalog"), counter(pk, mine_sk)))
+            catalog, mine_end = counter(pk, name="catalog"), counter(pk, mine_sk)
+            now.append(_Now(member, counter(pk), catalog, mine_end, private_seen(pk)))
     return now, found.get((personal.pk, WORKSPACE_SK))
 
 
@@ -219,7 +224,9 @@ class _Page:
         records, more = stream.read(caller, self.left)
         base = self.bases.get(workspace_id)
         member = stream.found.member
-        listed, gone = private_projects.changes_seen(caller, member, records, base)
+        listed, gone = private_projects.changes_seen(
+            caller, member, records, base, judged=stream.found.private_seen
+        )
         for record in listed:
             _add(self.grouped, record, base, caller.user_id)
         self.grouped["deleted"] += gone

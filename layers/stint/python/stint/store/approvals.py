@@ -5,7 +5,9 @@ its totals, a `version`) and, per member, the periods their submitted and approv
 lock (`LOCK#<userId>`: `periods` [{id, from, to}] and a `version`). Every session write of a
 member whom locks bind holds a condition on that member's lock item as read
 (`stint.services.locks`), so a submit or a reject, which moves its version in the same
-transaction as the approval, orders itself with every such write.
+transaction as the approval, orders itself with every such write. A submit also holds the
+member's sessions' stream counter (`COUNTER#<userId>`, store.keys) as read before its totals: a
+session of theirs written since makes it run again, so its totals are the period's as locked.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from stint.store.keys import (
     APPROVAL_PREFIX,
     approval_sk,
     expecting,
+    member_counter_sk,
     member_lock_sk,
     to_item,
     workspace_pk,
@@ -34,6 +37,14 @@ class ApprovalStore:
 
     def lock(self, user_id: str) -> Record | None:
         return Partition(self.pk).read(member_lock_sk(user_id))
+
+    def lock_and_sessions(self, user_id: str) -> tuple[Record | None, int]:
+        """A member's lock item and the seq of their last session change (0: none yet), in one
+        round trip."""
+        keys = [(self.pk, member_lock_sk(user_id)), (self.pk, member_counter_sk(user_id))]
+        found = batch_get(keys)
+        counter = found.get(keys[1])
+        return found.get(keys[0]), 0 if counter is None else int(counter["counter"])
 
     def get(self, approval_id: str) -> Record | None:
         return Partition(self.pk).read(approval_sk(approval_id))
@@ -63,11 +74,13 @@ class ApprovalStore:
         expect_version: int | None,
         periods: list[dict[str, Any]] | None = None,
         lock_version: int | None = None,
+        sessions_at: int = -1,
     ) -> int:
         """Write the approval (created when `expect_version` is None, else conditioned on it)
         and, when `periods` is given, its member's lock item with those periods, conditioned on
-        the version it was read at (`lock_version`; None: absent). StaleRead when either changed
-        since read; the approval's new version."""
+        the version it was read at (`lock_version`; None: absent); with `sessions_at` (0 or
+        more), only if the member's last session change is still that seq (0: none yet).
+        StaleRead when any changed since read; the approval's new version."""
         table = settings().table_name
         version = (expect_version or 0) + 1
         transaction = Transaction()
@@ -91,6 +104,19 @@ class ApprovalStore:
             put_lock = {"TableName": table, "Item": to_item(lock)}
             transaction.add(
                 "Put", {**put_lock, **expecting("version", lock_version)}, Outcome.STALE
+            )
+        if sessions_at >= 0:
+            counter = member_counter_sk(approval["userId"])
+            key = {"pk": {"S": self.pk}, "sk": {"S": counter}}
+            unchanged: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"}
+            if sessions_at:
+                unchanged = {
+                    "ConditionExpression": "#c = :seen",
+                    "ExpressionAttributeNames": {"#c": "counter"},  # a reserved word
+                    "ExpressionAttributeValues": {":seen": {"N": str(sessions_at)}},
+                }
+            transaction.add(
+                "ConditionCheck", {"TableName": table, "Key": key, **unchanged}, Outcome.STALE
             )
         transact(lambda: transaction, size=len(transaction.actions))
         return version

@@ -59,6 +59,7 @@ class Draft:
     # A shared workspace's streams (store.keys) this draft writes: owner (None: the catalog)
     # -> the last seq it takes in it.
     stream_ends: dict[str | None, int] = field(default_factory=dict)
+    private_seen: bool = False  # it makes a project private (the counter item keeps that once)
 
     @property
     def shared(self) -> bool:
@@ -104,6 +105,10 @@ class Draft:
             update["ExpressionAttributeValues"][":old"] = {"N": str(counter)}
         else:
             update["ConditionExpression"] = "attribute_not_exists(#c)"
+        if self.private_seen and self.shared:  # from now on, sync judges who sees what
+            update["UpdateExpression"] += ", #private = :private"
+            update["ExpressionAttributeNames"]["#private"] = "privateSeen"
+            update["ExpressionAttributeValues"][":private"] = {"BOOL": True}
         if None in self.stream_ends:  # where the catalog's stream ends now
             update["UpdateExpression"] += ", #catalog = :catalog"
             update["ExpressionAttributeNames"]["#catalog"] = "catalog"
@@ -210,6 +215,8 @@ class Put(Change):
         # service answers with, so the answer carries it too).
         self.entity.setdefault("workspaceId", workspace_of(draft.pk))
         seq = draft.next_seq(self.kind, entity_id)
+        if self.kind == "project" and self.entity.get("isPublic") is False:
+            draft.private_seen = True
         values = {
             "kind": self.kind,
             "seq": seq,
