@@ -572,3 +572,59 @@ def test_every_example_is_valid_against_its_schema(document: dict[str, Any]) -> 
         if not validator_of(document, pointer).is_valid(value)
     ]
     assert not invalid, invalid
+
+
+def body_pointer(method: str, path: str) -> str:
+    """The pointer of an operation's JSON request body schema."""
+    escaped = path.replace("~", "~0").replace("/", "~1")
+    return f"/paths/{escaped}/{method}/requestBody/content/application~1json/schema"
+
+
+# A session's task and project by neither `id` nor `title`, each in a body otherwise valid.
+UNNAMED = {
+    "task": {"task": {"projectId": "p1", "isCompleted": True}},
+    "project": {"task": {"title": "T"}, "project": {"workspaceId": "w1"}},
+}
+NAMED = [
+    {"task": {"id": "t1"}},
+    {"task": {"title": "T"}, "project": {"id": "p1"}},
+    {"task": {"id": "t1", "title": "T"}, "project": {"title": "P", "workspaceId": "w1"}},
+]
+
+
+def test_the_single_session_routes_state_a_task_or_project_by_id_or_title(
+    document: dict[str, Any],
+) -> None:
+    """docs/API.md, "Titles are reused": `task` (and `project`, when sent) by `id` or `title`.
+    The bodies of `POST /v1/sessions` and `PUT /v1/sessions/{sessionId}` state it (the server's
+    400 is tests/api/test_sessions.py's); a batch's operations do not, since a non-atomic batch
+    answers such an operation with 200 and its own 400 (tests/api/test_batch.py)."""
+    session = {"startTimestamp": "2026-11-22T09:30:00Z", "duration": 60}
+    for path, method in (("/v1/sessions", "post"), ("/v1/sessions/{sessionId}", "put")):
+        body = validator_of(document, body_pointer(method, path))
+        for field, unnamed in UNNAMED.items():
+            assert not body.is_valid({**unnamed, "session": session}), (method, path, field)
+        for named in NAMED:
+            assert body.is_valid({**named, "session": session}), (method, path, named)
+    batch = validator_of(document, body_pointer("post", "/v1/sessions/batch"))
+    for unnamed in [*UNNAMED.values(), *NAMED]:
+        operations = [
+            {"op": "create", "body": {**unnamed, "session": session}},
+            {"op": "replace", "id": "s1", "body": {**unnamed, "session": session}},
+        ]
+        assert batch.is_valid({"atomic": False, "operations": operations}), unnamed
+
+
+def test_an_object_states_its_rules_where_generators_keep_its_fields(
+    document: dict[str, Any],
+) -> None:
+    """A schema with properties has no `anyOf` or `oneOf` of its own: openapi-python-client
+    takes one for a union of its branches and types the object `Any`, openapi-typescript
+    `unknown`, both dropping its fields (a task by id or title, stated so, did: tests/client
+    runs both). A rule on the object's fields is an `allOf` of one, which both keep."""
+    for name, schema in document["components"]["schemas"].items():
+        if "properties" in schema:
+            assert not {"anyOf", "oneOf"} & set(schema), name
+    task = document["components"]["schemas"]["SessionTaskRef"]
+    branches = [{"required": [name], "properties": {name: {}}} for name in ("id", "title")]
+    assert task["allOf"] == [{"anyOf": branches}]

@@ -180,3 +180,33 @@ def test_another_users_sessions_are_not_found_in_a_batch(api: Api, other: Api) -
         error = assert_error(other.post(BATCH, json={"operations": [operation]}), 404, "not_found")
         assert error["index"] == 0
     assert api.get(f"/v1/sessions/{session_id}").status_code == 200
+
+
+def test_an_operation_without_a_task_id_or_title_is_refused_on_its_own(api: Api) -> None:
+    """docs/API.md, "Sessions in bulk": a task (or project) by neither `id` nor `title` is that
+    operation's own 400, as on its route: in a non-atomic batch its result beside the others'
+    (which is why openapi.json's BatchSessionBody allows it, while the single route's
+    SessionBody does not: tests/test_openapi.py), in an atomic one the batch's answer with
+    `error.index`, and nothing written."""
+    task = api.create("/v1/tasks", "task", title="T")
+    unnamed = create({"isCompleted": True})
+    no_project = create({"title": "New task"})
+    no_project["body"]["project"] = {"workspaceId": "w1"}
+    operations = [create({"id": task["id"]}), unnamed, no_project]
+    response = api.post(BATCH, json={"atomic": False, "operations": operations})
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == [201, 400, 400]
+    for field, result in zip(("task", "project"), results[1:], strict=True):
+        assert result["error"] == {
+            "code": "validation_error",
+            "message": f"{field}: needs an id or a title",
+            "details": [{"field": field, "message": "needs an id or a title"}],
+        }
+    before = everything(api)
+    atomic = {1: [create({"id": task["id"]}), unnamed], 0: [no_project]}
+    for (index, batch), field in zip(atomic.items(), ("task", "project"), strict=True):
+        error = assert_error(api.post(BATCH, json={"operations": batch}), 400, "validation_error")
+        assert error["index"] == index
+        assert error["details"] == [{"field": field, "message": "needs an id or a title"}]
+    assert everything(api) == before

@@ -199,6 +199,37 @@ def test_rejected_requests_leave_nothing_behind(api: Api) -> None:
     assert counts() == before
 
 
+def test_a_task_or_project_without_an_id_or_a_title_is_a_400_naming_it(api: Api) -> None:
+    """docs/API.md, "Titles are reused": `task` (and `project`, when sent) by `id` or `title`.
+    openapi.json states it for these routes (tests/test_openapi.py); the server answers as it
+    did before it did: a 400 `validation_error` naming the field, for POST and PUT alike, once
+    a PUT's path id is checked (a malformed one is a 404, another than the body's a 400 naming
+    `id`), and nothing is written."""
+    unnamed = {
+        "task": [{"task": {}}, {"task": {"projectId": "p1", "isCompleted": True}}],
+        "project": [
+            {"task": {"title": "New task"}, "project": {}},
+            {"task": {"title": "New task"}, "project": {"workspaceId": "w1"}},
+        ],
+    }
+    for field, bodies in unnamed.items():
+        for body in bodies:
+            for response in (
+                api.post("/v1/sessions", json={**body, "session": _session()}),
+                api.put("/v1/sessions/s-unnamed", json={**body, "session": _session()}),
+            ):
+                error = assert_error(response, 400, "validation_error")
+                assert error["message"] == f"{field}: needs an id or a title", error
+                assert error["details"] == [{"field": field, "message": "needs an id or a title"}]
+                assert set(error) == {"code", "message", "details", "requestId"}, error
+    body = {"task": {}, "session": _session()}
+    assert_error(api.put("/v1/sessions/" + "s" * 65, json=body), 404, "not_found")
+    other = api.put("/v1/sessions/s-unnamed", json={**body, "session": _session(id="s-other")})
+    assert assert_error(other, 400, "validation_error")["details"][0]["field"] == "id"
+    assert api.get("/v1/tasks").json()["tasks"] == []
+    assert api.get("/v1/sessions").json()["sessions"] == []
+
+
 def test_subtask_must_belong_to_the_task(api: Api) -> None:
     task = api.create("/v1/tasks", "task", title="t")
     other_task = api.create("/v1/tasks", "task", title="u")

@@ -197,15 +197,18 @@ def test_a_generated_client_runs_a_users_day(generated: ModuleType, stack: dict[
         assert untracked.session.running is False
 
         # A batch: a session created (30 min at 95.5), the timer's deleted.
+        # (A batch's operation has its own body schema: the rule the single route's states,
+        # an id or a title, a non-atomic batch refuses per operation.)
         BatchCreate, BatchDelete = model(generated, "BatchCreate"), model(generated, "BatchDelete")
+        BatchSessionBody = model(generated, "BatchSessionBody")
         batch = api(generated, "sessions", "session_batch").sync(
             client=client,
             body=model(generated, "SessionBatch")(
                 operations=[
                     BatchCreate(
                         op="create",
-                        body=SessionBody(
-                            task=SessionTaskRef(id=task.id),
+                        body=BatchSessionBody(
+                            task=model(generated, "BatchSessionTaskRef")(id=task.id),
                             session=SessionFields(
                                 start_timestamp=datetime(2026, 11, 24, 9, tzinfo=UTC),
                                 duration=1800,

@@ -71,6 +71,13 @@ function sleep(ms: number): Promise<void> {
 // says so (with `default: 0` in the document, openapi-typescript typed it as always there).
 const unseen: Schemas["Session"]["amount"] = undefined;
 
+// A session's task by `id` or `title` (docs/API.md, "Titles are reused"): the single routes'
+// type says so, and one naming neither does not compile. A batch's operation takes it (a
+// non-atomic batch answers it with that operation's own 400).
+// @ts-expect-error: neither `id` nor `title`
+const unnamed: Schemas["SessionTaskRef"] = { projectId: "p1" };
+const unnamedInABatch: Schemas["BatchSessionTaskRef"] = { projectId: "p1" };
+
 const unique = Date.now().toString(36);
 const WEEK = { from: "2026-11-23T00:00:00Z", to: "2026-11-30T00:00:00Z" };
 

@@ -40,6 +40,9 @@ from stint.models.batch import BatchOperation as BatchOperation
 from stint.models.batch import BatchReplace as BatchReplace
 from stint.models.batch import BatchResult as BatchResult
 from stint.models.batch import BatchResults as BatchResults
+from stint.models.batch import BatchSessionBody as BatchSessionBody
+from stint.models.batch import BatchSessionProjectRef as BatchSessionProjectRef
+from stint.models.batch import BatchSessionTaskRef as BatchSessionTaskRef
 from stint.models.batch import ETagText as ETagText
 from stint.models.batch import OperationError as OperationError
 from stint.models.batch import SessionBatch as SessionBatch

@@ -59,6 +59,15 @@ def _request_schema(schema: dict[str, Any], model: type[Any]) -> None:
         schema["maxProperties"] = model.max_fields
     if model.example is not None:
         schema["examples"] = [model.example]
+    if model.one_required:
+        # In an `allOf` of one: a stock generator takes an object's own `anyOf` for a union of
+        # its branches and drops the object's fields (openapi-python-client types it `Any`,
+        # openapi-typescript `unknown`), and one of `allOf` for a constraint on the object.
+        # Each branch names its field (`{}`: the object's own property says what it is), as
+        # Redocly's linter asks of a `required`; openapi-typescript then types the branches, so
+        # a TypeScript body that names none of the fields does not compile.
+        branches = [{"required": [name], "properties": {name: {}}} for name in model.one_required]
+        schema["allOf"] = [{"anyOf": branches}]
 
 
 class RequestBody(BaseModel):
@@ -69,6 +78,10 @@ class RequestBody(BaseModel):
     # The body's example in the document, where the one tools/openapi.py makes of its fields'
     # examples would not do (a body of one of two forms).
     example: ClassVar[dict[str, Any] | None] = None
+    # A body of which one of these fields at least is sent, as its JSON schema says (`anyOf` of
+    # `required`). Stated, not checked here: the service that reads the body checks it, where
+    # its other checks put it (SessionTaskRef).
+    one_required: ClassVar[tuple[str, ...]] = ()
 
     @model_validator(mode="before")
     @classmethod

@@ -3,7 +3,7 @@ created by title, and the answers."""
 
 from __future__ import annotations
 
-from typing import Annotated, NotRequired
+from typing import Annotated, ClassVar, NotRequired
 
 from pydantic import Field, StrictBool
 from typing_extensions import TypedDict
@@ -26,6 +26,11 @@ class SessionTaskRef(RequestBody):
     """The session's task: an existing one by `id`, or one found or created by `title` (one of
     the two is required: `400 validation_error` without either)."""
 
+    # The document states it; services/sessions.py (`check_session_path`) refuses it, after a
+    # PUT's path id is checked (a malformed one is a 404 first), as it did before the document
+    # stated it. A batch's operation has BatchSessionTaskRef (models/batch.py).
+    one_required: ClassVar[tuple[str, ...]] = ("id", "title")
+
     id: ClientId = absent()
     title: Title = absent()
     projectId: ClientId | None = None
@@ -36,6 +41,8 @@ class SessionTaskRef(RequestBody):
 class SessionProjectRef(RequestBody):
     """The task's project: an existing one by `id`, or one found or created by `title` (one of
     the two is required when `project` is sent)."""
+
+    one_required: ClassVar[tuple[str, ...]] = ("id", "title")  # as SessionTaskRef's
 
     id: ClientId = absent()
     title: Title = absent()
@@ -80,6 +87,9 @@ class SessionFields(RequestBody):
 
 
 class SessionBody(RequestBody):
+    """The body of `POST /v1/sessions` and `PUT /v1/sessions/{sessionId}` (a batch's
+    operations take BatchSessionBody)."""
+
     task: SessionTaskRef
     project: SessionProjectRef | None = None
     session: SessionFields
