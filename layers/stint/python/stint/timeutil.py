@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 # An RFC 3339 date-time that carries an explicit offset (`Z` or `+hh:mm`).
@@ -51,8 +52,21 @@ def format_timestamp(moment: datetime) -> str:
     )
 
 
+# What `utc_now` answers instead of the system's clock (None: the system's). Set only by a
+# benchmark (`set_clock`) whose figures must not depend on how long its requests take.
+_clock: Callable[[], datetime] | None = None
+
+
+def set_clock(clock: Callable[[], datetime] | None) -> None:
+    """Make `utc_now` answer `clock()` (an aware datetime), or the system's clock again (None).
+    The epoch seconds some modules take from `time.time()` (sync tokens, idempotency and
+    webhook records) do not follow it."""
+    global _clock
+    _clock = clock
+
+
 def utc_now() -> datetime:
-    return datetime.now(UTC)
+    return datetime.now(UTC) if _clock is None else _clock()
 
 
 def now_iso() -> str:
