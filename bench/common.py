@@ -12,6 +12,7 @@ import json
 import os
 import sys
 import uuid
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,10 +31,28 @@ from local.template import load_template  # noqa: E402
 TEMPLATE = REPO / "template.yaml"
 
 
-class Stack:
-    """The emulator with the template's resources, and the template's functions loaded."""
+class RequestClock:
+    """The time the layer reads (`stint.timeutil.set_clock`) in a bench whose figures must not
+    depend on how long its requests take: fixed while a function runs, `step` later at every
+    invocation (`Stack.invoke`). So a timer stopped a request after its start has run `step`,
+    on every run, and its stop counts that in its project's usage."""
 
-    def __init__(self) -> None:
+    def __init__(self, start: datetime, step: timedelta) -> None:
+        self.now = start
+        self.step = step
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def tick(self) -> None:
+        self.now += self.step
+
+
+class Stack:
+    """The emulator with the template's resources, and the template's functions loaded; the
+    system's clock, or `clock`."""
+
+    def __init__(self, clock: RequestClock | None = None) -> None:
         self.emulator = Emulator().start()
         self.provisioner = Provisioner(load_template(TEMPLATE), self.emulator.client)
         self.provisioner.provision_all()
@@ -43,18 +62,25 @@ class Stack:
             os.environ.pop(name, None)
         self.runtime = Runtime(list(self.functions.values()))
         self.runtime.start(self.environment)  # sets os.environ, imports every handler
-        from stint import aws, config
+        from stint import aws, config, timeutil
 
         config.settings.cache_clear()
         aws.reset()
+        self.clock = clock
+        timeutil.set_clock(clock)
 
     def stop(self) -> None:
+        from stint import timeutil
+
+        timeutil.set_clock(None)
         self.emulator.stop()
 
     def function(self, logical_id: str) -> Function:
         return self.functions[logical_id]
 
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
+        if self.clock is not None:
+            self.clock.tick()
         return self.runtime.invoke(self.functions[logical_id], event)
 
     def call(
