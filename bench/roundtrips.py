@@ -23,8 +23,8 @@ Where the code makes more calls the reason says which. The capacity baseline is
 `Meter.rcu_needed`: the read units of the same answer had no item been read twice.
 
 The table is the same on every run (it is compared row by row across commits): the layer's
-clock is the bench's (`CLOCK_START`, a minute later at every request), and no figure depends on
-the random ids and names (all of one length) the bench makes.
+clock is the bench's (`CLOCK_START`, a minute later at every request), and the random ids and
+names the bench makes are all of one length, so no item's size depends on them.
 """
 
 from __future__ import annotations
