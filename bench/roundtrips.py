@@ -166,11 +166,11 @@ MINIMUM: dict[str, tuple[int, str]] = {
         " they name here, their tasks, their projects: each names the next",
     ),
     "POST /v1/workspaces/{id}/timers/{timerId}/stop": (
-        3,
+        4,
         "BatchGetItem record + session (both named by the path), BatchGetItem the session's"
-        " owner's RUNNING guard + its task + counter, tx; the code: +2, it reads the record and"
-        " the session each on its own, then the session again with the guard and counter, then"
-        " the task",
+        " owner's RUNNING guard + its task + counter, BatchGetItem the task's project + its"
+        " usage (the stop is priced: the project's rounding and rates, its budget), tx: each"
+        " names the next",
     ),
     "DELETE /v1/workspaces/{id} (holding a project)": (
         4,

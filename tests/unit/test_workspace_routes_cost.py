@@ -7,6 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from stint.config import settings
+from stint.services import timer
+from stint.store import dynamodb, entity_sk, item_key, workspace_pk
 from tests.recorders import calls
 
 from .handlers import Answer, call, pool_user
@@ -38,6 +43,32 @@ class User:
         return dict(counted)
 
 
+@pytest.fixture
+def team(pool: str) -> tuple[User, User, str]:
+    """An owner and a member of a shared workspace, both warm (they have made requests)."""
+    owner, member = User(pool), User(pool)
+    workspace = owner("POST", "/v1/workspaces", {"workspace": {"name": "Team"}}).body
+    workspace_id = workspace["workspace"]["id"]
+    invited = owner("POST", f"/v1/workspaces/{workspace_id}/members", {"email": member.email})
+    member("GET", "/v1/invitations")
+    member("POST", f"/v1/invitations/{invited.body['invitation']['id']}/accept")
+    return owner, member, workspace_id
+
+
+def _task(owner: User, workspace_id: str) -> str:
+    """A task on a new project of the workspace (its owner makes them): its id."""
+    project = {"project": {"title": "Shared", "workspaceId": workspace_id}}
+    project_id = owner("POST", "/v1/projects", project).body["project"]["id"]
+    task = {"task": {"projectId": project_id, "title": "Work"}}
+    return str(owner("POST", "/v1/tasks", task).body["task"]["id"])
+
+
+def _running_timer(user: User, task_id: str) -> str:
+    """A timer of `user` on the task: its session's id."""
+    started = user("POST", "/v1/timer", {"taskId": task_id}).body
+    return str(started["timer"]["session"]["id"])
+
+
 def test_the_invitations_list_is_one_query(pool: str) -> None:
     owner, invitee = User(pool), User(pool)
     workspace = owner("POST", "/v1/workspaces", {"workspace": {"name": "Team"}}).body
@@ -48,3 +79,39 @@ def test_the_invitations_list_is_one_query(pool: str) -> None:
         listed = invitee("GET", "/v1/invitations").body
     assert [i["workspaceId"] for i in listed["invitations"]] == [workspace_id]
     assert dict(counted) == {"Query": 1}
+
+
+def test_stopping_a_members_timer_reads_each_item_once(team: tuple[User, User, str]) -> None:
+    """The record with the session (the path names both), the member's guard with the task
+    and the counter, the project (to price the stop), the transaction."""
+    owner, member, workspace_id = team
+    session_id = _running_timer(member, _task(owner, workspace_id))
+    stop = owner.counted("POST", f"/v1/workspaces/{workspace_id}/timers/{session_id}/stop")
+    assert stop == {"BatchGetItem": 3, "TransactWriteItems": 1}
+    assert member("GET", "/v1/timer").body == {"timer": None}
+
+
+def test_a_stop_on_a_session_changed_since_the_route_read_it_reads_it_again(
+    team: tuple[User, User, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The session the route read with the record is the stop's first attempt's: written
+    before the stop commits (here its note, its seq moved), the stop's condition on it fails,
+    and the stop, run again, reads it afresh: what was written stays."""
+    owner, member, workspace_id = team
+    session_id = _running_timer(member, _task(owner, workspace_id))
+    real = timer.stop_timer
+
+    def after_a_write(*args: Any, **kwargs: Any) -> Any:
+        dynamodb().update_item(
+            TableName=settings().table_name,
+            Key=item_key(
+                workspace_pk(workspace_id, personal=False), entity_sk("session", session_id)
+            ),
+            UpdateExpression="SET note = :note, seq = seq + :one",
+            ExpressionAttributeValues={":note": {"S": "mine"}, ":one": {"N": "1"}},
+        )
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr("stint.services.team_timers.stop_timer", after_a_write)
+    stopped = owner("POST", f"/v1/workspaces/{workspace_id}/timers/{session_id}/stop").body
+    assert stopped["session"]["running"] is False and stopped["session"]["note"] == "mine"
