@@ -143,7 +143,8 @@ MINIMUM: dict[str, tuple[int, str]] = {
     "PATCH /v1/workspaces/{id}/members/{userId}": (2, "GetItem record, tx (record)"),
     "DELETE /v1/workspaces/{id}/members/{userId}": (
         2,
-        "GetItem record, tx (record + the member's membership)",
+        "BatchGetItem record + the member's RUNNING guard (a timer of theirs here stops), tx"
+        " (record + the member's membership, on the guard as read)",
     ),
     "DELETE /v1/workspaces/{id}/invitations/{invitationId}": (
         2,

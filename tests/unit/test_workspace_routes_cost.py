@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from stint.config import settings
-from stint.services import timer
+from stint.services import access, timer
 from stint.store import dynamodb, entity_sk, item_key, workspace_pk
 from tests.recorders import calls
 
@@ -67,6 +67,38 @@ def _running_timer(user: User, task_id: str) -> str:
     """A timer of `user` on the task: its session's id."""
     started = user("POST", "/v1/timer", {"taskId": task_id}).body
     return str(started["timer"]["session"]["id"])
+
+
+def test_removing_a_member_reads_their_running_guard_with_the_record(
+    team: tuple[User, User, str],
+) -> None:
+    owner, member, workspace_id = team
+    removal = owner.counted("DELETE", f"/v1/workspaces/{workspace_id}/members/{member.id}")
+    assert removal == {"BatchGetItem": 1, "TransactWriteItems": 1}
+
+
+def test_a_timer_started_while_a_member_is_removed_is_stopped_with_the_removal(
+    team: tuple[User, User, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The removal read no running guard; the member starts a timer here before its
+    transaction: the guard's condition fails it, and the removal, run again, stops the timer."""
+    owner, member, workspace_id = team
+    task_id = _task(owner, workspace_id)
+    read = access.membership_with
+    started: list[str] = []
+
+    def then_a_start(*args: Any) -> Any:
+        found = read(*args)
+        if not started:
+            started.append(_running_timer(member, task_id))
+        return found
+
+    monkeypatch.setattr(access, "membership_with", then_a_start)
+    owner("DELETE", f"/v1/workspaces/{workspace_id}/members/{member.id}")
+    monkeypatch.undo()
+    assert member("GET", "/v1/timer").body == {"timer": None}
+    session = owner("GET", f"/v1/sessions/{started[0]}").body["session"]
+    assert session["running"] is False and session["userId"] == member.id
 
 
 def test_the_invitations_list_is_one_query(pool: str) -> None:

@@ -119,7 +119,11 @@ def member_entry(
 
 def shared_membership(caller: Caller, workspace_id: str) -> Membership:
     """The caller in a shared workspace; the personal one: 409 (it has one member)."""
-    member = access.membership(caller, workspace_id)
+    return shared(access.membership(caller, workspace_id))
+
+
+def shared(member: Membership) -> Membership:
+    """`member`, in a shared workspace; in the personal one: 409 (it has one member)."""
     if member.personal:
         raise Conflict("The personal workspace has one member, its owner")
     assert member.record is not None

@@ -149,14 +149,17 @@ class WorkspaceStore:
         leaving: tuple[str, ...] = (),
         invited: dict[str, Any] | None = None,
         withdrawn: tuple[str, str] | None = None,
+        guards: tuple[tuple[str, str | None], ...] = (),
         personal: bool = False,
     ) -> int:
         """Write the workspace (created when `expect_version` is None, else conditioned on it), in
         one transaction with: the membership items of the users joining or leaving; the
-        invitee's item of a new invitation (`invited`, with its `email`); and the removal of an
-        invitation's item (`withdrawn`: its email and id; it must still exist). A `personal`
-        workspace's record is in its user's partition. Returns the workspace's new version;
-        StaleRead when the workspace or the invitation changed since read."""
+        invitee's item of a new invitation (`invited`, with its `email`); the removal of an
+        invitation's item (`withdrawn`: its email and id; it must still exist); and `guards`,
+        each `(user_id, ref)`: the user's RUNNING guard as read (None: none), which must still
+        be so. A `personal` workspace's record is in its user's partition. Returns the
+        workspace's new version; StaleRead when the workspace, the invitation or a guard changed
+        since read."""
         table = settings().table_name
         version = (expect_version or 0) + 1
         transaction = Transaction()
@@ -202,6 +205,9 @@ class WorkspaceStore:
                 "ConditionExpression": "attribute_exists(pk)",
             }
             transaction.add("Delete", delete, Outcome.STALE)
+        for user_id, ref in guards:
+            check = {"TableName": table, "Key": item_key(user_pk(user_id), RUNNING_SK)}
+            transaction.add("ConditionCheck", {**check, **_as_read(ref)}, Outcome.STALE)
         transact(lambda: transaction, size=len(transaction.actions))
         return version
 
@@ -227,6 +233,17 @@ class WorkspaceStore:
         owner_link = item_key(user_pk(owner), membership_sk(workspace_id))
         record_key = item_key(pk, WORKSPACE_SK)
         transact(functools.partial(_deletes, table, [record_key, owner_link]), size=2)
+
+
+def _as_read(ref: str | None) -> dict[str, Any]:
+    """A guard's condition: it holds `ref` (None: it does not exist)."""
+    if ref is None:
+        return {"ConditionExpression": "attribute_not_exists(pk)"}
+    return {
+        "ConditionExpression": "#ref = :ref",
+        "ExpressionAttributeNames": {"#ref": "ref"},
+        "ExpressionAttributeValues": {":ref": {"S": ref}},
+    }
 
 
 def _delete_items(table: str, keys: list[dict[str, Any]]) -> None:
