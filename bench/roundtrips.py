@@ -175,9 +175,10 @@ MINIMUM: dict[str, tuple[int, str]] = {
     ),
     "DELETE /v1/workspaces/{id} (holding a project)": (
         4,
-        "GetItem record, tx (record + memberships; the other members' and the invitations'"
-        " go first, 100 a tx), Query its partition, BatchWriteItem its items (25 a call); the"
-        " code: +1, it deletes the items one DeleteItem each (here the project and the counter)",
+        "GetItem record, tx (record marked deleting + the other members' memberships and the"
+        " invitations: more than 99 go after it, 100 a tx), Query its partition, tx (its items"
+        " + record + the owner's membership; more than 98 items: BatchWriteItem the rest first,"
+        " 25 a call)",
     ),
     "POST /v1/webhooks": (1, "tx (subscription + count)"),
     "GET /v1/webhooks": (1, "Query"),

@@ -147,3 +147,20 @@ def test_a_stop_on_a_session_changed_since_the_route_read_it_reads_it_again(
     monkeypatch.setattr("stint.services.team_timers.stop_timer", after_a_write)
     stopped = owner("POST", f"/v1/workspaces/{workspace_id}/timers/{session_id}/stop").body
     assert stopped["session"]["running"] is False and stopped["session"]["note"] == "mine"
+
+
+def test_deleting_a_workspace_holding_a_project(pool: str) -> None:
+    """The record; one transaction marks it with the other links removed; a Query of the
+    partition; one transaction deletes what it held with the record and the owner's
+    membership."""
+    owner, member = User(pool), User(pool)
+    workspace = owner("POST", "/v1/workspaces", {"workspace": {"name": "Team"}}).body
+    workspace_id = workspace["workspace"]["id"]
+    invited = owner("POST", f"/v1/workspaces/{workspace_id}/members", {"email": member.email})
+    member("POST", f"/v1/invitations/{invited.body['invitation']['id']}/accept")
+    owner("POST", f"/v1/workspaces/{workspace_id}/members", {"email": "someone@example.com"})
+    owner("POST", "/v1/projects", {"project": {"title": "P", "workspaceId": workspace_id}})
+    deletion = owner.counted("DELETE", f"/v1/workspaces/{workspace_id}")
+    assert deletion == {"GetItem": 1, "TransactWriteItems": 2, "Query": 1}
+    assert [w["id"] for w in member("GET", "/v1/workspaces").body["workspaces"]] == [member.id]
+    assert [w["id"] for w in owner("GET", "/v1/workspaces").body["workspaces"]] == [owner.id]
