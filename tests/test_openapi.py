@@ -597,22 +597,48 @@ def test_the_single_session_routes_state_a_task_or_project_by_id_or_title(
 ) -> None:
     """docs/API.md, "Titles are reused": `task` (and `project`, when sent) by `id` or `title`.
     The bodies of `POST /v1/sessions` and `PUT /v1/sessions/{sessionId}` state it (the server's
-    400 is tests/api/test_sessions.py's); a batch's operations do not, since a non-atomic batch
-    answers such an operation with 200 and its own 400 (tests/api/test_batch.py)."""
-    session = {"startTimestamp": "2026-11-22T09:30:00Z", "duration": 60}
+    400 is tests/api/test_sessions.py's)."""
     for path, method in (("/v1/sessions", "post"), ("/v1/sessions/{sessionId}", "put")):
         body = validator_of(document, body_pointer(method, path))
         for field, unnamed in UNNAMED.items():
-            assert not body.is_valid({**unnamed, "session": session}), (method, path, field)
+            assert not body.is_valid({**unnamed, "session": SESSION}), (method, path, field)
         for named in NAMED:
-            assert body.is_valid({**named, "session": session}), (method, path, named)
+            assert body.is_valid({**named, "session": SESSION}), (method, path, named)
+
+
+SESSION = {"startTimestamp": "2026-11-22T09:30:00Z", "duration": 60}
+
+
+def batch_operations(body: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """Each write operation of a batch with `body`'s task and project, beside a valid one."""
+    valid = {"op": "create", "body": {**NAMED[0], "session": SESSION}}
+    delete = {"op": "delete", "id": "s2"}
+    return {
+        "create": [valid, {"op": "create", "body": {**body, "session": SESSION}}],
+        "replace": [{"op": "replace", "id": "s1", "body": {**body, "session": SESSION}}, delete],
+    }
+
+
+def test_an_atomic_batch_states_a_task_or_project_by_id_or_title(
+    document: dict[str, Any],
+) -> None:
+    """docs/API.md, "Sessions in bulk": an atomic batch (`atomic: true`, or left out: its
+    default) with an operation whose task or project is by neither `id` nor `title` is refused
+    whole (a 400 with `error.index`), so its schema refuses it; a non-atomic batch answers it
+    with 200 and that operation's 400 (tests/api/test_batch.py), so its schema allows it."""
     batch = validator_of(document, body_pointer("post", "/v1/sessions/batch"))
-    for unnamed in [*UNNAMED.values(), *NAMED]:
-        operations = [
-            {"op": "create", "body": {**unnamed, "session": session}},
-            {"op": "replace", "id": "s1", "body": {**unnamed, "session": session}},
-        ]
-        assert batch.is_valid({"atomic": False, "operations": operations}), unnamed
+    for field, unnamed in UNNAMED.items():
+        for op, operations in batch_operations(unnamed).items():
+            for atomic in ({"atomic": True}, {}):
+                assert not batch.is_valid({**atomic, "operations": operations}), (field, op, atomic)
+            assert batch.is_valid({"atomic": False, "operations": operations}), (field, op)
+    for named in NAMED:
+        for op, operations in batch_operations(named).items():
+            for atomic in ({"atomic": True}, {}, {"atomic": False}):
+                assert batch.is_valid({**atomic, "operations": operations}), (named, op, atomic)
+    # A null project is no project (`required` asks nothing of a null).
+    operations = batch_operations({"task": {"title": "T"}, "project": None})["create"]
+    assert batch.is_valid({"operations": operations})
 
 
 def test_an_object_states_its_rules_where_generators_keep_its_fields(

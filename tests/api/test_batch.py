@@ -185,9 +185,9 @@ def test_another_users_sessions_are_not_found_in_a_batch(api: Api, other: Api) -
 def test_an_operation_without_a_task_id_or_title_is_refused_on_its_own(api: Api) -> None:
     """docs/API.md, "Sessions in bulk": a task (or project) by neither `id` nor `title` is that
     operation's own 400, as on its route: in a non-atomic batch its result beside the others'
-    (which is why openapi.json's BatchSessionBody allows it, while the single route's
-    SessionBody does not: tests/test_openapi.py), in an atomic one the batch's answer with
-    `error.index`, and nothing written."""
+    (which is why openapi.json's SessionBatch allows it there, while the single route's
+    SessionBody does not: tests/test_openapi.py), in an atomic one (`atomic` left out: its
+    default) the batch's answer with `error.index`, and nothing written."""
     task = api.create("/v1/tasks", "task", title="T")
     unnamed = create({"isCompleted": True})
     no_project = create({"title": "New task"})

@@ -19,9 +19,7 @@ document are refused, requests that keep to it are accepted (`positive_data_acce
 request without the token is refused, and every 4xx except the authorizer's 401 is the
 error body of docs/API.md. A request that keeps to the document may still be refused for a rule
 JSON Schema cannot state; `ARGUED_REFUSALS` lists those rules (docs/DESIGN.md, "Schemathesis
-and its argued refusals" argues each), and a 400 is accepted only when its error names one; an
-atomic batch's 400 may also name one of `ARGUED_IN_AN_ATOMIC_BATCH`, a rule its operations'
-schema leaves to each operation.
+and its argued refusals" argues each), and a 400 is accepted only when its error names one.
 
 Deterministic (a fixed seed, derandomized, no example database) so CI sees the same cases each
 run. `STINT_FUZZ_EXAMPLES` / `STINT_FUZZ_SCENARIOS` / `STINT_FUZZ_WORKSPACE_SCENARIOS` raise the
@@ -97,8 +95,8 @@ ERROR_KEYS = {"code", "message", "details", "requestId", "index"}  # index: an a
 # its message (docs/DESIGN.md, "Schemathesis and its argued refusals"). A 400 for data the
 # document allows is accepted only when every one of its details is one of these: a field in a
 # batch's operation is `operations.N.body.` and the field. What the document now states (a
-# title not empty nor blank, what a create requires, a single session's task or project by id
-# or title) is gone.
+# title not empty nor blank, what a create requires, a session's task or project by id or
+# title, in an atomic batch's operations too) is gone.
 ANY_FIELD = r".*"
 IDS = r"(^|\.)(id|\w*Id|tagIds(\.\d+)?|defaultProject|task)$"
 ARGUED_REFUSALS: dict[str, tuple[str, str]] = {
@@ -199,22 +197,6 @@ ARGUED_REFUSALS: dict[str, tuple[str, str]] = {
         r"^not a token this API issued to you for this request$|^malformed$|^$",
     ),
 }
-# Rules argued only in an atomic batch's 400 for one of its operations (its error has `index`),
-# as ARGUED_REFUSALS: JSON Schema could state them, but the operations' schema does not.
-ARGUED_IN_AN_ATOMIC_BATCH: dict[str, tuple[str, str]] = {
-    # docs/API.md, "Titles are reused": a session's task (and its project, when sent) by `id` or
-    # `title`. `POST /v1/sessions` and `PUT /v1/sessions/{sessionId}` state it (SessionTaskRef,
-    # SessionProjectRef: an `anyOf` of `required`), and their 400 is no excuse. A batch's
-    # operations do not (BatchSessionTaskRef): a non-atomic batch answers an operation that
-    # breaks it with 200 and that operation's 400, as it does every rule a service checks, and
-    # its document must allow that 200. An atomic batch refuses the same operation with the
-    # batch's 400 and `error.index`; stating the rule for it alone would take `if`/`then` on
-    # `atomic` over strict and loose copies of the write operations (models/batch.py).
-    "a task or project without an id or a title": (
-        r"^(task|project)$",
-        r"^needs an id or a title$",
-    ),
-}
 Rules = list[tuple[re.Pattern[str], re.Pattern[str]]]
 
 
@@ -223,7 +205,6 @@ def compiled(rules: dict[str, tuple[str, str]]) -> Rules:
 
 
 _ARGUED = compiled(ARGUED_REFUSALS)
-_ARGUED_IN_AN_ATOMIC_BATCH = compiled(ARGUED_IN_AN_ATOMIC_BATCH)
 # Opaque tokens: any string the client did not get from the server is malformed.
 ARGUED_CODES = {"invalid_sync_token"}
 
@@ -249,9 +230,8 @@ def documented_error_body(ctx: CheckContext, response: Response, case: Case) -> 
 
 
 def argued_refusal(response: Response) -> bool:
-    """Whether a 400 is one of the ARGUED_REFUSALS (or an opaque token's code), or of the
-    ARGUED_IN_AN_ATOMIC_BATCH in an atomic batch's refusal: each of its details, field and
-    message, is an argued one."""
+    """Whether a 400 is one of the ARGUED_REFUSALS (or an opaque token's code): each of its
+    details, field and message, is an argued one."""
     try:
         error = response.json()["error"]
     except (ValueError, KeyError, TypeError):
@@ -259,8 +239,7 @@ def argued_refusal(response: Response) -> bool:
     if error.get("code") in ARGUED_CODES:
         return True
     details = error.get("details") or [{"field": "", "message": error.get("message", "")}]
-    rules = [*_ARGUED, *(_ARGUED_IN_AN_ATOMIC_BATCH if "index" in error else [])]
-    return all(argued_detail(detail, rules) for detail in details)
+    return all(argued_detail(detail, _ARGUED) for detail in details)
 
 
 def argued_detail(detail: dict[str, Any], rules: Rules) -> bool:
@@ -533,13 +512,14 @@ def test_a_400_is_argued_only_when_each_detail_is_by_its_field_and_message() -> 
     assert not argued_refusal(
         cast(Response, _Answer({"field": "tag.name", "message": "is required"}))
     )
-    # A task or project by neither id nor title: the single routes' documents state it (no
-    # excuse); an atomic batch's operation does not (the batch's 400 names the operation).
+    # A task or project by neither id nor title: the single routes' documents state it, and an
+    # atomic batch's (`if`/`then` on `atomic`): no excuse, with `index` or without.
     unnamed = {"field": "task", "message": "needs an id or a title"}
     assert not argued_refusal(cast(Response, _Answer(unnamed)))
-    assert argued_refusal(cast(Response, _Answer(unnamed, index=3)))
-    assert argued_refusal(cast(Response, _Answer({**unnamed, "field": "project"}, index=0)))
-    assert not argued_refusal(cast(Response, _Answer({**unnamed, "field": "note"}, index=0)))
+    assert not argued_refusal(cast(Response, _Answer(unnamed, index=3)))
+    assert not argued_refusal(cast(Response, _Answer({**unnamed, "field": "project"}, index=0)))
+    # An atomic batch's refusal (with `index`) is argued as any 400 is.
+    assert argued_refusal(cast(Response, _Answer(argued, index=2)))
     # An approval's period longer than 366 days (the scenarios drew one).
     longer = {"field": "to", "message": "a period is at most 366 days"}
     assert argued_refusal(cast(Response, _Answer(longer)))

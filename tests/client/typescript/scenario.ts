@@ -73,7 +73,8 @@ const unseen: Schemas["Session"]["amount"] = undefined;
 
 // A session's task by `id` or `title` (docs/API.md, "Titles are reused"): the single routes'
 // type says so, and one naming neither does not compile. A batch's operation takes it (a
-// non-atomic batch answers it with that operation's own 400).
+// non-atomic batch answers it with that operation's own 400; the document refuses it in an
+// atomic batch with `if`/`then`, which openapi-typescript does not type).
 // @ts-expect-error: neither `id` nor `title`
 const unnamed: Schemas["SessionTaskRef"] = { projectId: "p1" };
 const unnamedInABatch: Schemas["BatchSessionTaskRef"] = { projectId: "p1" };

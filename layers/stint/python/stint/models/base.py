@@ -53,7 +53,16 @@ def _defaults_in_words(schema: dict[str, Any]) -> None:
             field["description"] = f"{description}. {said}" if description else said
 
 
-def _request_schema(schema: dict[str, Any], model: type[Any]) -> None:
+def one_of_required(names: tuple[str, ...]) -> dict[str, Any]:
+    """The JSON schema of an object that has one of these fields at least: an `anyOf` whose
+    branches each require one. Each branch names its field (`{}`: the object's own property
+    says what it is), as Redocly's linter asks of a `required`."""
+    return {"anyOf": [{"required": [name], "properties": {name: {}}} for name in names]}
+
+
+def request_schema(schema: dict[str, Any], model: type[Any]) -> None:
+    """A request body's JSON schema: the `json_schema_extra` of every RequestBody (a model that
+    states more calls it first)."""
     _defaults_in_words(schema)
     if model.max_fields is not None:
         schema["maxProperties"] = model.max_fields
@@ -63,15 +72,13 @@ def _request_schema(schema: dict[str, Any], model: type[Any]) -> None:
         # In an `allOf` of one: a stock generator takes an object's own `anyOf` for a union of
         # its branches and drops the object's fields (openapi-python-client types it `Any`,
         # openapi-typescript `unknown`), and one of `allOf` for a constraint on the object.
-        # Each branch names its field (`{}`: the object's own property says what it is), as
-        # Redocly's linter asks of a `required`; openapi-typescript then types the branches, so
-        # a TypeScript body that names none of the fields does not compile.
-        branches = [{"required": [name], "properties": {name: {}}} for name in model.one_required]
-        schema["allOf"] = [{"anyOf": branches}]
+        # openapi-typescript types the branches, so a TypeScript body that names none of the
+        # fields does not compile.
+        schema["allOf"] = [one_of_required(model.one_required)]
 
 
 class RequestBody(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra=_request_schema)
+    model_config = ConfigDict(extra="forbid", json_schema_extra=request_schema)
     # A body whose fields exclude each other: at most this many are sent (null counts), as its
     # JSON schema says (`maxProperties`).
     max_fields: ClassVar[int | None] = None

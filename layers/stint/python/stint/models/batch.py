@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, NotRequired
 
-from pydantic import Discriminator, Field, StrictBool, StrictStr
+from pydantic import ConfigDict, Discriminator, Field, StrictBool, StrictStr
 from pydantic import Tag as UnionTag
 from typing_extensions import TypedDict
 
-from stint.models.base import RequestBody, absent
+from stint.models.base import RequestBody, absent, one_of_required, request_schema
 from stint.models.entities import Project, Session, Tag, Task
 from stint.models.sessions import SessionBody, SessionProjectRef, SessionTaskRef
 from stint.models.values import ClientId
@@ -23,14 +23,11 @@ ETagText = Annotated[StrictStr, Field(min_length=1, max_length=255, description=
 class BatchSessionTaskRef(SessionTaskRef):
     """The session's task, as in `POST /v1/sessions`: by `id` or by `title`. Without either,
     the operation's own `400 validation_error`: in a non-atomic batch its result, in an atomic
-    one the batch's answer (with `error.index`)."""
+    one the batch's answer (with `error.index`), which SessionBatch's schema states."""
 
-    # Unstated here. A non-atomic batch answers an operation that breaks the rule with 200 and
-    # that operation's 400 (as every rule its services check), so the batch's document must
-    # allow it. An atomic batch refuses the request, and `if`/`then` on `atomic` could state
-    # the rule for it, but with strict and loose copies of both write operations and their
-    # bodies (4 more components) that neither generator reads (openapi-python-client and
-    # openapi-typescript skip `if`), for a 400 that already names the operation: left unstated.
+    # Unstated here: a non-atomic batch answers an operation that breaks the rule with 200 and
+    # that operation's 400 (as every rule its services check), so its document must allow it.
+    # SessionBatch states it for an atomic batch (`_strict_when_atomic`).
     one_required = ()
 
 
@@ -43,7 +40,7 @@ class BatchSessionProjectRef(SessionProjectRef):
 
 class BatchSessionBody(SessionBody):
     """A batch's `create` or `replace`: the body of `POST /v1/sessions`, with the task and the
-    project by `id` or `title` refused per operation (BatchSessionTaskRef)."""
+    project by `id` or `title` left to the batch (BatchSessionTaskRef)."""
 
     task: BatchSessionTaskRef
     project: BatchSessionProjectRef | None = None
@@ -88,8 +85,30 @@ BatchOperation = Annotated[
 ]
 
 
+def _strict_when_atomic(schema: dict[str, Any], model: type[Any]) -> None:
+    """An atomic batch's operations' task and project by `id` or `title`, as SessionBody's:
+    `if` the batch is atomic (`atomic` true or left out: its default), `then` each operation's
+    `body` states it. Beside the operations' own schema, not in copies of it: both generators
+    skip `if` (openapi-python-client keeps it as an unknown keyword, openapi-typescript reads
+    none), so their types are the loose body's, as a non-atomic batch needs."""
+    request_schema(schema, model)
+    body = {
+        "properties": {
+            "task": one_of_required(SessionTaskRef.one_required),
+            # `required` asks nothing of a null project.
+            "project": one_of_required(SessionProjectRef.one_required),
+        }
+    }
+    schema["if"] = {"properties": {"atomic": {"const": True}}}
+    schema["then"] = {"properties": {"operations": {"items": {"properties": {"body": body}}}}}
+
+
 class SessionBatch(RequestBody):
-    """`POST /v1/sessions/batch` (docs/API.md, "Sessions in bulk")."""
+    """`POST /v1/sessions/batch` (docs/API.md, "Sessions in bulk"). When atomic, each
+    operation's task (and project, when sent) is by `id` or `title`, as in `POST /v1/sessions`;
+    a non-atomic batch answers such an operation with its own `400` among the results."""
+
+    model_config = ConfigDict(json_schema_extra=_strict_when_atomic)
 
     atomic: StrictBool = Field(
         default=True, description="One transaction: all or none (at most 25 operations)"

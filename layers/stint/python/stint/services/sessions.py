@@ -128,8 +128,9 @@ def _deletion_of_read(
 def check_session_path(body: SessionBody, path_id: str | None) -> None:
     """What a body must be before anything is read: a PUT's path id an id (else 404, as on
     every route) and the body's own; the task and the project named by an id or a title (what
-    the single routes' schema states, SessionTaskRef, and a batch's operations' leaves to this
-    check, BatchSessionTaskRef; checked before an `If-Match` is)."""
+    the single routes' schema states, SessionTaskRef, and an atomic batch's, SessionBatch; a
+    non-atomic batch's operations leave it to this check, BatchSessionTaskRef; checked before
+    an `If-Match` is)."""
     if path_id is not None:
         if not ID_PATTERN.match(path_id):
             raise not_found("session", path_id)
