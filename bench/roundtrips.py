@@ -148,7 +148,8 @@ MINIMUM: dict[str, tuple[int, str]] = {
     "PATCH /v1/workspaces/{id}/members/{userId}": (2, "GetItem record, tx (record)"),
     "DELETE /v1/workspaces/{id}/members/{userId}": (
         2,
-        "GetItem record, tx (record + the member's membership)",
+        "BatchGetItem record + the member's RUNNING guard (a timer of theirs here stops), tx"
+        " (record + the member's membership, on the guard as read)",
     ),
     "DELETE /v1/workspaces/{id}/invitations/{invitationId}": (
         2,
@@ -171,17 +172,18 @@ MINIMUM: dict[str, tuple[int, str]] = {
         " they name here, their tasks, their projects: each names the next",
     ),
     "POST /v1/workspaces/{id}/timers/{timerId}/stop": (
-        3,
+        4,
         "BatchGetItem record + session (both named by the path), BatchGetItem the session's"
-        " owner's RUNNING guard + its task + counter, tx; the code: +2, it reads the record and"
-        " the session each on its own, then the session again with the guard and counter, then"
-        " the task",
+        " owner's RUNNING guard + its task + counter, BatchGetItem the task's project + its"
+        " usage (the stop is priced: the project's rounding and rates, its budget), tx: each"
+        " names the next",
     ),
     "DELETE /v1/workspaces/{id} (holding a project)": (
         4,
-        "GetItem record, tx (record + memberships; the other members' and the invitations'"
-        " go first, 100 a tx), Query its partition, BatchWriteItem its items (25 a call); the"
-        " code: +1, it deletes the items one DeleteItem each (here the project and the counter)",
+        "GetItem record, tx (record marked deleting + the other members' memberships and the"
+        " invitations: more than 99 go after it, 100 a tx), Query its partition, tx (its items"
+        " + record + the owner's membership; more than 98 items: BatchWriteItem the rest first,"
+        " 25 a call)",
     ),
     "POST /v1/webhooks": (1, "tx (subscription + count)"),
     "GET /v1/webhooks": (1, "Query"),

@@ -96,7 +96,7 @@ def test_a_deleted_workspace_leaves_nothing_of_it() -> None:
     members = [f"u{n}" for n in range(120)]  # more than one transaction's memberships
     WorkspaceStore.write(_workspace("w1"), expect_version=None, joining=tuple(members[:60]))
     WorkspaceStore.write(_workspace("w1"), expect_version=1, joining=tuple(members[60:]))
-    for n in range(30):  # more than one BatchWriteItem
+    for n in range(130):  # more than the last transaction's 98 and one BatchWriteItem's 25
         _raw_put("WS#w1", f"PROJECT#p{n}", kind="project", id=f"p{n}")
     invitation = {"id": "i1", "email": "x@example.com", "expiresAt": 500}
     WorkspaceStore.write(_workspace("w1"), expect_version=2, invited=invitation)

@@ -162,11 +162,35 @@ def membership(caller: Caller, workspace_id: str, field: str | None = None) -> M
     found = None
     if ID_PATTERN.match(workspace_id):
         found = member_of(caller, WorkspaceStore.get(workspace_id))
-    if found is None:
+    return _found(found, workspace_id, field)
+
+
+def _found(member: Membership | None, workspace_id: str, field: str | None = None) -> Membership:
+    """`member`, unless None: then the workspace is none of the caller's (404; a body's `field`:
+    400 naming it)."""
+    if member is None:
         if field is not None:
             raise invalid_field(field, f"no workspace with id {workspace_id!r}")
         raise not_found("workspace", workspace_id)
-    return found
+    return member
+
+
+Key = tuple[str, str]
+
+
+def membership_with(
+    caller: Caller, workspace_id: str, *keys: Key
+) -> tuple[Membership, dict[Key, dict[str, Any]]]:
+    """`membership`, and the items `keys` (`(pk, sk)`, of any partition: what the path names
+    besides the workspace) read in the same BatchGetItem as the workspace's record, by key
+    (those found). Access is decided on the record read with them, and they are handed back
+    only to a member."""
+    if workspace_id == caller.user_id:
+        return personal(caller), batch_get(keys)
+    record_key = (workspace_pk(workspace_id, personal=False), WORKSPACE_SK)
+    found = batch_get([record_key, *keys]) if ID_PATTERN.match(workspace_id) else {}
+    member = _found(member_of(caller, found.pop(record_key, None)), workspace_id)
+    return member, found
 
 
 def where(caller: Caller, workspace_id: str | None, field: str = "workspaceId") -> Membership:

@@ -20,10 +20,11 @@ from stint.services.workspaces import (
     NEVER,
     member_entry,
     pending_invitations,
+    shared,
     shared_membership,
     write,
 )
-from stint.store import retrying, running_refs
+from stint.store import RUNNING_SK, retrying, user_pk
 from stint.timeutil import utc_now
 
 logger = Logger()
@@ -122,11 +123,18 @@ def _check_role_change(member: Membership, target: dict[str, Any], role: Role) -
 
 def remove_member(caller: Caller, workspace_id: str, user_id: str, if_match: str | None) -> None:
     """Owners and admins remove members (admins: not the owner, not another admin), anyone may
-    leave but the owner (409: hand ownership over first). `If-Match`: the workspace's ETag."""
+    leave but the owner (409: hand ownership over first). `If-Match`: the workspace's ETag.
 
-    def attempt() -> None:
-        member = shared_membership(caller, workspace_id)
-        record = member.record
+    A member gone while their timer runs on a task of the workspace: it stops now (the session
+    stays the workspace's), so nothing of the workspace is theirs any more (their
+    `GET /v1/timer` would show its task and project). Their RUNNING guard is read with the
+    record, and the removal holds only while it is as read: a timer started meanwhile runs the
+    removal again, which then stops it."""
+
+    def attempt() -> str | None:
+        guard = (user_pk(user_id), RUNNING_SK)
+        member, found = access.membership_with(caller, workspace_id, guard)
+        record = shared(member).record
         assert record is not None
         leaving = _member_in(record, user_id, if_match)
         if user_id != caller.user_id:
@@ -136,19 +144,18 @@ def remove_member(caller: Caller, workspace_id: str, user_id: str, if_match: str
         if leaving["role"] == "owner":
             raise Conflict("The owner cannot leave; hand ownership over first")
         remaining = [m for m in record["members"] if m["userId"] != user_id]
-        write(record, members=remaining, leaving=(user_id,))
+        ref = str(found[guard]["ref"]) if guard in found else None
+        write(record, members=remaining, leaving=(user_id,), guards=((user_id, ref),))
+        return ref
 
-    retrying(attempt)
-    _stop_timer_here(user_id, workspace_id)
+    ref = retrying(attempt)
+    if ref is not None:
+        _stop_timer_here(user_id, workspace_id, ref)
 
 
-def _stop_timer_here(user_id: str, workspace_id: str) -> None:
-    """A member gone while their timer runs on a task of the workspace: it stops now (the
-    session stays the workspace's), so nothing of the workspace is theirs any more (their
-    `GET /v1/timer` would show its task and project)."""
-    ref = running_refs([user_id]).get(user_id)
-    if ref is None:
-        return
+def _stop_timer_here(user_id: str, workspace_id: str, ref: str) -> None:
+    """Stop the removed member's timer (their RUNNING guard as it was at the removal: `ref`) if
+    it runs on a task of the workspace."""
     where, session_id = running.parse_ref(user_id, ref)
     if where != workspace_id:
         return

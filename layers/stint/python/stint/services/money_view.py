@@ -53,9 +53,20 @@ def without_money(value: Any) -> Any:
     return value
 
 
+def _holds_money(value: Any) -> bool:
+    """Whether `value` has a money field, at any depth (else `without_money` leaves it as it
+    is)."""
+    if isinstance(value, dict):
+        return any(k in MONEY_FIELDS or _holds_money(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_money(item) for item in value)
+    return False
+
+
 def hidden(caller: Caller, payload: Any) -> Any:
-    """The answer `payload` as `caller` may read it."""
-    shared = {o["workspaceId"] for o in _objects(payload)} - {caller.user_id}
+    """The answer `payload` as `caller` may read it. Only the workspaces of objects that hold
+    money are asked about (an invitation names its workspace, and holds none)."""
+    shared = {o["workspaceId"] for o in _objects(payload) if _holds_money(o)} - {caller.user_id}
     blind = access.blind_to_money(caller, shared) if shared else set()
     return _hide(payload, blind) if blind else payload
 

@@ -11,7 +11,7 @@ from stint.services.common import ID_PATTERN, Caller, Versioned
 from stint.services.running import elapsed_seconds
 from stint.services.timer import stop_timer
 from stint.services.workspaces import member_entry
-from stint.store import Partition, batch_get, entity_of, entity_sk, running_refs
+from stint.store import batch_get, entity_of, entity_sk, running_refs, workspace_pk
 from stint.timeutil import utc_now
 
 
@@ -81,12 +81,19 @@ def stop_workspace_timer(
     caller: Caller, workspace_id: str, timer_id: str, note: str | None
 ) -> Versioned:
     """An owner, admin or manager stops any member's running timer on the workspace's tasks (a
-    member their own); the member sees the stopped session in their next sync."""
-    member = access.membership(caller, workspace_id)
-    session = Partition(member.pk).get("session", timer_id) if ID_PATTERN.match(timer_id) else None
+    member their own); the member sees the stopped session in their next sync. The session is
+    read with the workspace's record (both named by the path), and the stop reads neither
+    again."""
+    pk = workspace_pk(workspace_id, personal=workspace_id == caller.user_id)
+    key = (pk, entity_sk("session", timer_id))
+    member, found = access.membership_with(
+        caller, workspace_id, *([key] if ID_PATTERN.match(timer_id) else [])
+    )
+    session = found.get(key)
     if session is None or not session.get("running"):
         raise not_found("timer", timer_id)
     owner = str(entity_of(session)["userId"])
     if owner != caller.user_id:
         member.require("everyone")
-    return stop_timer(owner, note, session_id=timer_id, workspace=member.workspace_id)
+    known = [session, *([member.record] if member.record else [])]
+    return stop_timer(owner, note, session_id=timer_id, workspace=member.workspace_id, known=known)

@@ -4,6 +4,7 @@ events (`task_state`), and the task and its sessions commit in one transaction."
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,6 +25,7 @@ from stint.services.sessions import check_subtask
 from stint.services.task_state import STOPPING_EVENTS, apply_event_status, refuse_completed
 from stint.store import (
     RUNNING_SK,
+    WORKSPACE_SK,
     Store,
     UnitOfWork,
     entity_of,
@@ -168,17 +170,25 @@ def stop_timer(
     *,
     session_id: str | None = None,
     workspace: str | None = None,
+    known: Sequence[dict[str, Any]] = (),
 ) -> Versioned:
     """Stop the owner's running timer (theirs: `POST /v1/timer/stop`, in whichever workspace it
     runs; a member's, by a manager: `session_id` in `workspace` names it). Its task, if in
-    progress, is paused."""
+    progress, is paused. `known`: items of the workspace the request has read (the named
+    session, the workspace's record), which the first attempt is not to read again."""
+    given = list(known)
 
     def attempt() -> Versioned:
         store, now = UnitOfWork(owner_id, workspace), utc_now()
-        if session_id is not None:  # named: read the guard and the session in one round trip
-            store.prefetch(RUNNING_SK, entity_sk("session", session_id))
+        store.known(*given)
+        if session_id is not None:  # named: the guard with the session, or its task if known
+            sk = entity_sk("session", session_id)
+            named = next((r for r in given if r["sk"] == sk), None)
+            after = [entity_sk("task", named["taskId"]), WORKSPACE_SK] if named else []
+            store.prefetch(RUNNING_SK, sk, *after)
         elif (where := running.workspace_of_guard(store)) not in (None, store.workspace_id):
             store = UnitOfWork(owner_id, where)
+        given.clear()  # an attempt that runs again reads afresh
         session = running.read(store).session
         if session is None and session_id is None:
             raise NotFound("There is no running timer", code="no_running_timer")

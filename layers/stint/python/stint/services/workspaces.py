@@ -119,7 +119,11 @@ def member_entry(
 
 def shared_membership(caller: Caller, workspace_id: str) -> Membership:
     """The caller in a shared workspace; the personal one: 409 (it has one member)."""
-    member = access.membership(caller, workspace_id)
+    return shared(access.membership(caller, workspace_id))
+
+
+def shared(member: Membership) -> Membership:
+    """`member`, in a shared workspace; in the personal one: 409 (it has one member)."""
     if member.personal:
         raise Conflict("The personal workspace has one member, its owner")
     assert member.record is not None
@@ -199,22 +203,39 @@ def update_workspace(
 def delete_workspace(caller: Caller, workspace_id: str, if_match: str | None) -> None:
     """The owner deletes a shared workspace. First its record is marked `deleting`, under its
     version (an invitation or a member's change racing it fails its own condition), and from
-    then on nobody reaches it; then its members' memberships, its invitations and all it holds
-    go, the record last. A deletion cut short is finished by the owner's next DELETE."""
-    record = WorkspaceStore.get(workspace_id) if ID_PATTERN.match(workspace_id) else None
-    if record is not None and record.get("deleting"):
-        if access.role_in(record, caller.user_id) != "owner":
+    then on nobody reaches it; then its members' memberships and its invitations go (with the
+    mark, when they fit its transaction) and all it holds, the record last. A deletion cut
+    short is finished by the owner's next DELETE."""
+    if workspace_id == caller.user_id:
+        shared_membership(caller, workspace_id)  # the personal workspace: 409
+
+    def mark() -> tuple[dict[str, Any], bool]:
+        """The record marked `deleting`, and whether the mark's transaction removed the other
+        members' memberships and the invitations along."""
+        record = WorkspaceStore.get(workspace_id) if ID_PATTERN.match(workspace_id) else None
+        if record is not None and record.get("deleting"):  # cut short: the owner finishes it
+            if access.role_in(record, caller.user_id) != "owner":
+                raise not_found("workspace", workspace_id)
+            return record, False
+        member = access.member_of(caller, record)
+        if member is None:
             raise not_found("workspace", workspace_id)
-    else:
+        member.require("delete")
+        assert member.record is not None
+        check_if_match(if_match, {"seq": member.record["version"]})
+        others, pending = _links(member.record, caller.user_id)
+        along = WorkspaceStore.unlinked_when_marked(len(others) + len(pending))
+        links: dict[str, Any] = {"leaving": tuple(others), "dropped": tuple(pending)}
+        return write({**member.record, "deleting": True}, **(links if along else {})), along
 
-        def mark() -> dict[str, Any]:
-            member = shared_membership(caller, workspace_id)
-            member.require("delete")
-            assert member.record is not None
-            check_if_match(if_match, {"seq": member.record["version"]})
-            return write({**member.record, "deleting": True})
-
-        record = retrying(mark)
-    others = [m["userId"] for m in record["members"] if m["userId"] != caller.user_id]
-    pending = [(i["email"], i["id"]) for i in record.get("invitations", [])]
+    record, unlinked = retrying(mark)
+    others, pending = ([], []) if unlinked else _links(record, caller.user_id)
     WorkspaceStore.delete(workspace_id, members=[*others, caller.user_id], invitations=pending)
+
+
+def _links(record: dict[str, Any], owner: str) -> tuple[list[str], list[tuple[str, str]]]:
+    """The items outside a workspace's partition that its deletion removes besides its
+    `owner`'s membership: the other members' memberships (their ids) and its invitations'
+    (email, id)."""
+    others = [str(m["userId"]) for m in record["members"] if m["userId"] != owner]
+    return others, [(i["email"], i["id"]) for i in record.get("invitations", [])]

@@ -108,6 +108,17 @@ class UnitOfWork(Store):
             self._counter = int(counter["counter"]) if counter else -1
             self._counter_read = True
 
+    def known(self, *records: Record) -> None:
+        """Items of this unit's partitions the request has read already (consistently, in
+        this attempt's turn: the first attempt's), answered as if read ahead. A change planned
+        on one is conditioned on it as read, so one changed since fails the commit and the
+        attempt runs again, reading afresh."""
+        for record in records:
+            sk = str(record["sk"])
+            if record["pk"] == self.pk_of(sk) and sk not in self._ahead:
+                self._ahead[sk] = record
+                self._seen[sk] = record
+
     def read(self, sk: str) -> Record | None:
         """The item as this unit's changes leave it, as read ahead, or read now."""
         if sk in self._pending:

@@ -35,6 +35,8 @@ from stint.store.reads import Partition, Record, batch_get, throttled_backoff
 from stint.store.transactions import Outcome, Transaction, dynamodb, retrying, transact
 
 _DELETES_PER_TRANSACTION = 100
+# A deleted workspace's items deleted in the transaction of its record and owner's membership.
+_WITH_THE_RECORD = _DELETES_PER_TRANSACTION - 2
 _BATCH_WRITE = 25  # BatchWriteItem takes at most 25 requests
 _BATCH_WRITE_ATTEMPTS = 4
 
@@ -149,14 +151,18 @@ class WorkspaceStore:
         leaving: tuple[str, ...] = (),
         invited: dict[str, Any] | None = None,
         withdrawn: tuple[str, str] | None = None,
+        dropped: tuple[tuple[str, str], ...] = (),
+        guards: tuple[tuple[str, str | None], ...] = (),
         personal: bool = False,
     ) -> int:
         """Write the workspace (created when `expect_version` is None, else conditioned on it), in
         one transaction with: the membership items of the users joining or leaving; the
-        invitee's item of a new invitation (`invited`, with its `email`); and the removal of an
-        invitation's item (`withdrawn`: its email and id; it must still exist). A `personal`
-        workspace's record is in its user's partition. Returns the workspace's new version;
-        StaleRead when the workspace or the invitation changed since read."""
+        invitee's item of a new invitation (`invited`, with its `email`); the removal of an
+        invitation's item (`withdrawn`: its email and id; it must still exist) or of several
+        (`dropped`, gone or not: a deletion's); and `guards`, each `(user_id, ref)`: the user's
+        RUNNING guard as read (None: none), which must still be so. A `personal` workspace's
+        record is in its user's partition. Returns the workspace's new version; StaleRead when
+        the workspace, the invitation or a guard changed since read."""
         table = settings().table_name
         version = (expect_version or 0) + 1
         transaction = Transaction()
@@ -202,6 +208,12 @@ class WorkspaceStore:
                 "ConditionExpression": "attribute_exists(pk)",
             }
             transaction.add("Delete", delete, Outcome.STALE)
+        for email, invitation_id in dropped:
+            key = item_key(invitee_pk(email), invitation_sk(invitation_id))
+            transaction.add("Delete", {"TableName": table, "Key": key}, None)
+        for user_id, ref in guards:
+            check = {"TableName": table, "Key": item_key(user_pk(user_id), RUNNING_SK)}
+            transaction.add("ConditionCheck", {**check, **_as_read(ref)}, Outcome.STALE)
         transact(lambda: transaction, size=len(transaction.actions))
         return version
 
@@ -210,10 +222,13 @@ class WorkspaceStore:
         workspace_id: str, *, members: list[str], invitations: list[tuple[str, str]]
     ) -> None:
         """Delete a shared workspace whose record is marked `deleting` (so nobody reaches it
-        any more): every membership but the owner's (`members`, the owner last) and pending
-        invitation, then every item of its partition, then its record with the owner's
-        membership. Each step is idempotent: an interrupted deletion is finished by running it
-        again (the owner still reaches the marked record, and nobody else does)."""
+        any more): the memberships but the owner's (`members`, the owner last) and pending
+        invitations still there (the mark's transaction removes them when they fit it:
+        `unlinked_when_marked`), then every item of its partition (BatchWriteItem, 25 a call),
+        the last 98 in one transaction with its record and the owner's membership, so the
+        record goes only with the last of what it held. Each step is idempotent: an interrupted
+        deletion is finished by running it again (the owner still reaches the marked record, and
+        nobody else does)."""
         table = settings().table_name
         pk = workspace_pk(workspace_id, personal=False)
         *others, owner = members
@@ -223,10 +238,39 @@ class WorkspaceStore:
             chunk = links[start : start + _DELETES_PER_TRANSACTION]
             transact(functools.partial(_deletes, table, chunk), size=len(chunk))
         held = [r["sk"] for r in Partition(pk).query_all(between=("0", "~"))]
-        _delete_items(table, [item_key(pk, sk) for sk in held if sk != WORKSPACE_SK])
-        owner_link = item_key(user_pk(owner), membership_sk(workspace_id))
-        record_key = item_key(pk, WORKSPACE_SK)
-        transact(functools.partial(_deletes, table, [record_key, owner_link]), size=2)
+        items = [item_key(pk, sk) for sk in held if sk != WORKSPACE_SK]
+        split = max(len(items) - _WITH_THE_RECORD, 0)
+        _delete_items(table, items[:split])
+        last = [
+            *items[split:],
+            item_key(pk, WORKSPACE_SK),
+            item_key(user_pk(owner), membership_sk(workspace_id)),
+        ]
+        _delete_last(table, last)
+
+    @staticmethod
+    def unlinked_when_marked(links: int) -> bool:
+        """Whether a deleted workspace's other members' memberships and pending invitations,
+        `links` in all, fit its mark's transaction (the record, on its version), which then
+        removes them along: else `delete` does, first."""
+        return links < _DELETES_PER_TRANSACTION
+
+
+def _as_read(ref: str | None) -> dict[str, Any]:
+    """A guard's condition: it holds `ref` (None: it does not exist)."""
+    if ref is None:
+        return {"ConditionExpression": "attribute_not_exists(pk)"}
+    return {
+        "ConditionExpression": "#ref = :ref",
+        "ExpressionAttributeNames": {"#ref": "ref"},
+        "ExpressionAttributeValues": {":ref": {"S": ref}},
+    }
+
+
+def _delete_last(table: str, keys: list[dict[str, Any]]) -> None:
+    """A deleted workspace's last items, its record and its owner's membership: one
+    transaction."""
+    transact(functools.partial(_deletes, table, keys), size=len(keys))
 
 
 def _delete_items(table: str, keys: list[dict[str, Any]]) -> None:
