@@ -641,6 +641,16 @@ def test_an_atomic_batch_states_a_task_or_project_by_id_or_title(
     assert batch.is_valid({"operations": operations})
 
 
+def test_an_atomic_batch_states_its_25_operations(document: dict[str, Any]) -> None:
+    """docs/API.md, "Sessions in bulk": an atomic batch holds at most 25 operations (a
+    non-atomic one 100), so its schema says so where the server refuses it."""
+    batch = validator_of(document, body_pointer("post", "/v1/sessions/batch"))
+    create = batch_operations({"task": {"title": "T"}})["create"][0]
+    for size, atomic, valid in ((25, True, True), (26, True, False), (26, False, True)):
+        for sent in ({"atomic": atomic}, {}) if atomic else ({"atomic": atomic},):
+            assert batch.is_valid({**sent, "operations": [create] * size}) is valid, (size, sent)
+
+
 def test_an_object_states_its_rules_where_generators_keep_its_fields(
     document: dict[str, Any],
 ) -> None:

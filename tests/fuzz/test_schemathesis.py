@@ -168,7 +168,7 @@ ARGUED_REFUSALS: dict[str, tuple[str, str]] = {
     # docs/API.md, "Sessions in bulk": 25 operations when atomic, and what one transaction holds.
     "an atomic batch": (
         r"^operations$",
-        r"when atomic$|for one transaction|ways one transaction cannot hold$|in one workspace$",
+        r"for one transaction|ways one transaction cannot hold$|in one workspace$",
     ),
     # docs/API.md, "Locked time and approvals": an approval's period, `to` not before `from`
     # and at most 366 days (two fields; a stateful run draws one once its routes are reached).
@@ -518,6 +518,11 @@ def test_a_400_is_argued_only_when_each_detail_is_by_its_field_and_message() -> 
     assert not argued_refusal(cast(Response, _Answer(unnamed)))
     assert not argued_refusal(cast(Response, _Answer(unnamed, index=3)))
     assert not argued_refusal(cast(Response, _Answer({**unnamed, "field": "project"}, index=0)))
+    # Its 25 operations too; what one transaction holds is argued.
+    more = {"field": "operations", "message": "at most 25 when atomic"}
+    assert not argued_refusal(cast(Response, _Answer(more)))
+    held = {"field": "operations", "message": "too many items for one transaction"}
+    assert argued_refusal(cast(Response, _Answer(held)))
     # An atomic batch's refusal (with `index`) is argued as any 400 is.
     assert argued_refusal(cast(Response, _Answer(argued, index=2)))
     # An approval's period longer than 366 days (the scenarios drew one).

@@ -86,11 +86,12 @@ BatchOperation = Annotated[
 
 
 def _strict_when_atomic(schema: dict[str, Any], model: type[Any]) -> None:
-    """An atomic batch's operations' task and project by `id` or `title`, as SessionBody's:
-    `if` the batch is atomic (`atomic` true or left out: its default), `then` each operation's
-    `body` states it. Beside the operations' own schema, not in copies of it: both generators
-    skip `if` (openapi-python-client keeps it as an unknown keyword, openapi-typescript reads
-    none), so their types are the loose body's, as a non-atomic batch needs."""
+    """An atomic batch holds at most `MAX_ATOMIC_BATCH` operations, each with its task and
+    project by `id` or `title`, as SessionBody's: `if` the batch is atomic (`atomic` true or left
+    out: its default), `then` `operations` states both. Beside the operations' own schema, not
+    in copies of it: both generators skip `if` (openapi-python-client keeps it as an unknown
+    keyword, openapi-typescript reads none), so their types are the loose body's, as a
+    non-atomic batch needs."""
     request_schema(schema, model)
     body = {
         "properties": {
@@ -100,7 +101,8 @@ def _strict_when_atomic(schema: dict[str, Any], model: type[Any]) -> None:
         }
     }
     schema["if"] = {"properties": {"atomic": {"const": True}}}
-    schema["then"] = {"properties": {"operations": {"items": {"properties": {"body": body}}}}}
+    operations = {"maxItems": MAX_ATOMIC_BATCH, "items": {"properties": {"body": body}}}
+    schema["then"] = {"properties": {"operations": operations}}
 
 
 class SessionBatch(RequestBody):
