@@ -16,6 +16,10 @@ times, interleaved (the figure is the last round's; every round is the same):
 - **a budget** (monthly, alerts at 80 and 100 %, enforced), a write that crosses no threshold:
   the same reads, the total conditioned on its version;
 - **a budget, crossing 80 %**: the same, plus the alert's item.
+
+And what a lock adds (docs/DESIGN.md, "Locked time"): in a shared workspace with `lockedBefore`
+set, a member's write (bound by the lock: the gate's conditions on the record and the member's
+lock item) beside the owner's same write (owners and admins are not bound).
 """
 
 from __future__ import annotations
@@ -92,7 +96,7 @@ def run(stack: Stack, rounds: int) -> list[Figure]:
         task = {"title": "T", "projectId": project["project"]["id"]}
         return str(call("POST", "/v1/tasks", {"task": task})["task"]["id"])
 
-    def write(task_id: str, seconds: int = 60) -> tuple[Meter, int]:
+    def write(task_id: str, seconds: int = 60, who: str | None = None) -> tuple[Meter, int]:
         session = {"startTimestamp": "2026-11-22T09:00:00Z", "duration": seconds}
         body = {"task": {"id": task_id}, "session": {**session, "id": uuid.uuid4().hex}}
         actions = Actions()
@@ -100,14 +104,21 @@ def run(stack: Stack, rounds: int) -> list[Figure]:
         client.meta.events.register("provide-client-params.dynamodb", actions)
         try:
             with metered(client) as meter:
-                call("POST", "/v1/sessions", body)
+                answer = stack.call(
+                    "SessionsFunction", "POST", "/v1/sessions", who or user, body=body
+                )
+                assert answer["statusCode"] == 201, answer
         finally:
             client.meta.events.unregister("provide-client-params.dynamodb", actions)
         return meter, actions.count
 
     plain, budgeted = task_of(None), task_of(MONTHLY)
+    owner, member, locked = _locked_workspace()
     results: dict[str, tuple[Meter, int]] = {}
+    locks: dict[str, tuple[Meter, int]] = {}
     for round_ in range(rounds):
+        locks["the owner (not bound)"] = write(locked, who=owner)
+        locks["a member (bound by the lock)"] = write(locked, who=member)
         with no_budgets():
             results["before"] = write(plain)
         results["no budget"] = write(plain)
@@ -116,12 +127,22 @@ def run(stack: Stack, rounds: int) -> list[Figure]:
         write(crossing, 2800)  # 78 %
         results["a budget, crossing 80 %"] = write(crossing, 100)  # 80.6 %
         print(f"round {round_ + 1} of {rounds}", flush=True)
-    base = results["before"][0]
-    print(f"{'a session write':26} {'calls':>5} {'actions':>7} {'RCU':>4} {'WCU':>4}  operations")
+    budget_rows = _rows("Budgets", results, "before", "the same write before budgets")
+    lock_rows = _rows("Locks", locks, "the owner (not bound)", "the owner's same write")
+    return [*budget_rows, *lock_rows]
+
+
+def _rows(
+    title: str, results: dict[str, tuple[Meter, int]], base_name: str, baseline_name: str
+) -> list[Figure]:
+    """Each write's calls, WCU and RCU beside those of `results[base_name]`, printed too."""
+    base = results[base_name][0]
+    heading = f"{title}: a session write"
+    print(f"{heading:34} {'calls':>5} {'actions':>7} {'RCU':>4} {'WCU':>4}  operations")
     figures = []
     for name, (meter, actions) in results.items():
         print(
-            f"{name:26} {meter.calls:5} {actions:7} {meter.rcu:4} {meter.wcu:4}  "
+            f"{name:34} {meter.calls:5} {actions:7} {meter.rcu:4} {meter.wcu:4}  "
             f"{meter.operations()}"
         )
         for unit, value, baseline in (
@@ -131,14 +152,34 @@ def run(stack: Stack, rounds: int) -> list[Figure]:
         ):
             figures.append(
                 Figure(
-                    f"Budgets: POST /v1/sessions, {name}, {unit}",
+                    f"{title}: POST /v1/sessions, {name}, {unit}",
                     value,
                     baseline,
                     unit,
-                    baseline_name="the same write before budgets",
+                    baseline_name=baseline_name,
                 )
             )
     return figures
+
+
+def _locked_workspace() -> tuple[str, str, str]:
+    """A shared workspace locked before 2026-01-01 (the writes are after it: the lock is checked,
+    not hit), its owner and a member: (owner, member, a task of the workspace)."""
+    from bench.shared_workspaces import _join, _user
+    from stint.models import ProjectFields, TaskFields, WorkspaceFields, WorkspacePatchFields
+    from stint.services import catalog, tasks, workspaces
+
+    owner, member = _user("lock owner"), _user("lock member")
+    created = workspaces.create_workspace(owner.caller, WorkspaceFields(name="Locked"))
+    workspace_id = str(created.entity["id"])
+    _join(owner, workspace_id, member)
+    fields = ProjectFields(title="P", workspaceId=workspace_id)
+    project = catalog.create_project(owner.caller, fields).entity
+    task = TaskFields(title="T", projectId=project["id"])
+    task_id = str(tasks.create_task(owner.caller, task).entity["id"])
+    lock = WorkspacePatchFields.model_validate({"settings": {"lockedBefore": "2026-01-01"}})
+    workspaces.update_workspace(owner.caller, workspace_id, lock, None)
+    return owner.id, member.id, task_id
 
 
 if __name__ == "__main__":
