@@ -164,3 +164,24 @@ def test_deleting_a_workspace_holding_a_project(pool: str) -> None:
     assert deletion == {"GetItem": 1, "TransactWriteItems": 2, "Query": 1}
     assert [w["id"] for w in member("GET", "/v1/workspaces").body["workspaces"]] == [member.id]
     assert [w["id"] for w in owner("GET", "/v1/workspaces").body["workspaces"]] == [owner.id]
+
+
+def test_a_members_session_costs_the_owners_where_no_project_was_ever_private(
+    team: tuple[User, User, str],
+) -> None:
+    """Who sees the task's project is judged only where a project was ever private (the counter
+    item's `privateSeen`, read with the task): until then a member's session write makes the
+    owner's calls (was: one BatchGetItem more, the project read to judge it)."""
+    owner, member, workspace_id = team
+    task_id = _task(owner, workspace_id)
+
+    def session() -> dict[str, Any]:
+        start = {"startTimestamp": "2026-11-22T09:00:00Z", "duration": 60}
+        return {"task": {"id": task_id}, "session": start}
+
+    owners, members = (who.counted("POST", "/v1/sessions", session()) for who in (owner, member))
+    assert members == owners
+    hidden = {"project": {"title": "Hidden", "workspaceId": workspace_id, "isPublic": False}}
+    owner("POST", "/v1/projects", hidden)
+    judged = member.counted("POST", "/v1/sessions", session())
+    assert judged["BatchGetItem"] == owners["BatchGetItem"] + 1

@@ -247,9 +247,10 @@ def _task_seen(
     store: UnitOfWork, caller: Caller, member: Membership, body: SessionBody, task_id: str
 ) -> None:
     """A session goes only on a task the caller sees (access.sees_project): a task named by id
-    is a 404 otherwise, a project named by the body a 400 naming the field that named it."""
+    is a 404 otherwise, a project named by the body a 400 naming the field that named it. No
+    project of the workspace was ever private (read with the task): nothing to judge."""
     task = None if access.sees_all(member) else store.get("task", task_id)
-    if task is None or access.visible(caller, member, [task]):
+    if task is None or not store.ever_private or access.visible(caller, member, [task]):
         return
     if body.task.id is not None:
         raise not_found("task", task_id)

@@ -78,6 +78,9 @@ class UnitOfWork(Store):
         self._ahead: dict[str, Record | None] = {}  # sk -> the item read ahead (None: none)
         self._counter: int | None = None  # read along and not used yet
         self._counter_read = False
+        # A project of the workspace was ever made private (the counter item's `privateSeen`;
+        # until the counter is read: assume so).
+        self.ever_private = True
         self.planned: list[Change] = []
         self._pending: dict[str, Record | None] = {}  # sk -> as the changes leave it
         self._seen: dict[str, Record] = {}  # sk -> an item as read from the table
@@ -107,6 +110,7 @@ class UnitOfWork(Store):
             counter = found.get((self.pk, COUNTER_SK))
             self._counter = int(counter["counter"]) if counter else -1
             self._counter_read = True
+            self.ever_private = bool(counter and counter.get("privateSeen"))
 
     def known(self, *records: Record) -> None:
         """Items of this unit's partitions the request has read already (consistently, in
