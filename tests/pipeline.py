@@ -222,13 +222,17 @@ def running_receiver(fail_share: float = 0.0) -> Iterator[Receiver]:
         server.server_close()
 
 
-def subscribe(api: Api, receiver: Receiver, triggers: list[str]) -> None:
-    """One subscription per trigger, at receiver path `/<user>/<trigger>`."""
+def subscribe(
+    api: Api, receiver: Receiver, triggers: list[str], workspace_id: str | None = None
+) -> None:
+    """One subscription per trigger, at receiver path `/<user>/<trigger>` (of a shared
+    workspace: `/<user>/<workspace>/<trigger>`)."""
+    where = {"workspaceId": workspace_id} if workspace_id else {}
     for trigger in triggers:
-        path = f"/{hashlib.sha256(api.token.encode()).hexdigest()[:10]}/{trigger}"
-        response = api.post(
-            "/v1/webhooks", json={"hookUrl": receiver.url + path, "triggerType": trigger}
-        )
+        user = hashlib.sha256(api.token.encode()).hexdigest()[:10]
+        path = f"/{user}/{workspace_id}/{trigger}" if workspace_id else f"/{user}/{trigger}"
+        body = {"hookUrl": receiver.url + path, "triggerType": trigger, **where}
+        response = api.post("/v1/webhooks", json=body)
         assert response.status_code == 201, response.text
         receiver.secrets[path] = response.json()["webhook"]["secret"]
 
@@ -300,11 +304,14 @@ class Change:
     last_updated: str | None  # the new image's; None for a deletion
 
 
-def committed_changes(stack: dict[str, Any], user_id: str) -> list[Change]:
-    """Every change of the user's entities on the table's stream (the emulator's, read
-    directly: the local stack only) after the user's first webhook subscription: a change the
-    stream carries before it may or may not be delivered, as the dispatcher reads the
-    subscriptions when it gets to the change."""
+def committed_changes(
+    stack: dict[str, Any], user_id: str, workspace_id: str | None = None
+) -> list[Change]:
+    """Every change of the user's entities (of a shared workspace's) on the table's stream (the
+    emulator's, read directly: the local stack only) after the partition's first webhook
+    subscription: a change the stream carries before it may or may not be delivered, as the
+    dispatcher reads the subscriptions when it gets to the change."""
+    partition = f"WS#{workspace_id}" if workspace_id else f"USER#{user_id}"
     region = stack["Region"]
     endpoint = stack["CognitoEndpointUrl"]
     table = boto3.client("dynamodb", region_name=region, endpoint_url=endpoint).describe_table(
@@ -329,7 +336,7 @@ def committed_changes(stack: dict[str, Any], user_id: str) -> list[Change]:
             change = record["dynamodb"]
             image = change.get("NewImage") or change.get("OldImage") or {}
             item = {name: deserialize(value) for name, value in image.items()}
-            if item.get("pk") != f"USER#{user_id}":
+            if item.get("pk") != partition:
                 continue
             subscribed = subscribed or item.get("kind") == "webhook"
             if not subscribed or item.get("kind") not in TRIGGER_OF_KIND:

@@ -3,9 +3,10 @@
 The local stack's fault switch (local.faults) answers a share of DynamoDB calls with
 throttling, `InternalServerError` and `TransactionConflict`, a share of SQS sends with errors,
 and makes a share of the API functions die after their write and before their answer (the
-gateway's 502). Meanwhile 8 writers each create, change and delete entities of one account,
-each request retried with its own `Idempotency-Key` while its answer is retryable (a 5xx, a
-429, or a 409 with Retry-After), and a reader syncs with tokens throughout. A receiver on
+gateway's 502). Meanwhile 8 writers each create, change and delete entities of one account
+(half of them in a shared workspace of the account's: its own sequence, sync streams and
+webhooks), each request retried with its own `Idempotency-Key` while its answer is retryable
+(a 5xx, a 429, or a 409 with Retry-After), and a reader syncs with tokens throughout. A receiver on
 127.0.0.1, subscribed to every trigger, fails the first attempt of some deliveries.
 
 At the end:
@@ -82,6 +83,7 @@ class Writer:
     api: Api
     answers: Answers
     tag: str  # in every title and note it writes: finds duplicates
+    workspace: str | None = None  # the shared workspace its projects and categories go in
     expected: dict[tuple[str, str], dict[str, Any] | None] = field(default_factory=dict)
     markers: dict[str, set[str]] = field(default_factory=dict)  # kind -> markers alive
     refused: list[str] = field(default_factory=list)  # writes that did not succeed
@@ -132,13 +134,15 @@ class Writer:
     def writes(self, rounds: int) -> None:
         for n in range(rounds):
             mark = f"{self.tag}-{n}"
+            where = {"workspaceId": self.workspace} if self.workspace else {}
             project = self.create(
-                "/v1/projects", "project", {"project": {"title": f"P {mark}", "hourlyRate": 90}},
-                f"P {mark}",
+                "/v1/projects", "project",
+                {"project": {"title": f"P {mark}", "hourlyRate": 90, **where}}, f"P {mark}",
             )  # fmt: skip
             category = self.create(
-                "/v1/categories", "category", {"category": {"title": f"C {mark}"}}, f"C {mark}"
-            )
+                "/v1/categories", "category", {"category": {"title": f"C {mark}", **where}},
+                f"C {mark}",
+            )  # fmt: skip
             if project is None or category is None:
                 continue
             task = self.create(
@@ -174,11 +178,21 @@ def reader_loop(replica: Replica, stop: threading.Event, failures: list[str]) ->
 def test_writers_and_a_reader_under_faults(stack: dict[str, Any], run: int) -> None:
     with running_receiver(fail_share=0.1) as receiver:
         api = new_api(stack)  # signed up while faults are off
+        shared = api.post("/v1/workspaces", json={"workspace": {"name": f"Faults {run}"}})
+        assert shared.status_code == 201, shared.text
+        workspace_id = shared.json()["workspace"]["id"]
         subscribe(api, receiver, TRIGGERS)
+        subscribe(api, receiver, TRIGGERS, workspace_id)
         user_id = api.get("/v1/me").json()["id"]
         answers = Answers()
+        # Half the writers in the shared workspace (its own sequence, streams and webhooks).
         writers = [
-            Writer(api, answers, tag=f"r{run}w{number}-{uuid.uuid4().hex[:6]}")
+            Writer(
+                api,
+                answers,
+                tag=f"r{run}w{number}-{uuid.uuid4().hex[:6]}",
+                workspace=workspace_id if number % 2 else None,
+            )
             for number in range(WRITERS)
         ]
         replica = Replica(api, answers, crashes_allowed=True)
@@ -207,7 +221,10 @@ def test_writers_and_a_reader_under_faults(stack: dict[str, Any], run: int) -> N
 
             wait_until(settled, SETTLE_S)
             full = latest[0]
-            changes = committed_changes(stack, user_id)
+            changes = [
+                *committed_changes(stack, user_id),
+                *committed_changes(stack, user_id, workspace_id),
+            ]
             delivered = wait_until(lambda: not undelivered(changes, receiver), DELIVERY_WAIT_S)
         finally:
             state = fault_state(stack)
