@@ -20,8 +20,6 @@ import logging
 from collections import defaultdict
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from stint.config import settings
 from stint.store import COUNTER_SK, dynamodb, from_item, item_key, member_counter_sk
 from stint.store.keys import WORKSPACE_PREFIX, stream_key
@@ -70,21 +68,16 @@ def _unkeyed(table: str) -> Any:
 
 def _set_stream(table: str, item: dict[str, Any], key: str) -> bool:
     """Set the item's stream key if it is still at the seq read (else a write since keyed it)."""
-    try:
-        dynamodb().update_item(
-            TableName=table,
-            Key=item_key(str(item["pk"]), str(item["sk"])),
-            UpdateExpression="SET #stream = :key",
-            ConditionExpression="#seq = :seq AND attribute_not_exists(#stream)",
-            ExpressionAttributeNames={"#stream": "stream", "#seq": "seq"},
-            ExpressionAttributeValues={":key": {"S": key}, ":seq": {"N": str(item["seq"])}},
-        )
-    except ClientError as error:
-        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-            raise
-        log.info("%s %s changed since read: its write keyed it", item["pk"], item["sk"])
-        return False
-    return True
+    return _update_if(
+        table,
+        str(item["pk"]),
+        str(item["sk"]),
+        set_=("stream", {"S": key}),
+        condition="#seq = :seq AND attribute_not_exists(#set)",
+        values={":seq": {"N": str(item["seq"])}},
+        names={"#seq": "seq"},
+        unless="changed since read: its write keyed it",
+    )
 
 
 def _move_end(table: str, pk: str, owner: str | None, seq: int) -> None:
@@ -93,19 +86,43 @@ def _move_end(table: str, pk: str, owner: str | None, seq: int) -> None:
     sk, attribute = (
         (COUNTER_SK, "catalog") if owner is None else (member_counter_sk(owner), "counter")
     )
+    _update_if(
+        table,
+        pk,
+        sk,
+        set_=(attribute, {"N": str(seq)}),
+        condition="attribute_not_exists(#set) OR #set < :set",
+        unless=f"its {attribute} is at {seq} or past it already",
+    )
+
+
+def _update_if(
+    table: str,
+    pk: str,
+    sk: str,
+    *,
+    set_: tuple[str, dict[str, str]],
+    condition: str,
+    unless: str,
+    values: dict[str, Any] | None = None,
+    names: dict[str, str] | None = None,
+) -> bool:
+    """SET one attribute of the item (`#set` and `:set` in `condition`) if `condition` holds;
+    False, logged with `unless`, when it does not."""
+    attribute, value = set_
     try:
         dynamodb().update_item(
             TableName=table,
             Key=item_key(pk, sk),
-            UpdateExpression="SET #end = :seq",
-            ConditionExpression="attribute_not_exists(#end) OR #end < :seq",
-            ExpressionAttributeNames={"#end": attribute},
-            ExpressionAttributeValues={":seq": {"N": str(seq)}},
+            UpdateExpression="SET #set = :set",
+            ConditionExpression=condition,
+            ExpressionAttributeNames={"#set": attribute, **(names or {})},
+            ExpressionAttributeValues={":set": value, **(values or {})},
         )
-    except ClientError as error:
-        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-            raise
-        log.info("%s %s: its %s is at %d or past it already", pk, sk, attribute, seq)
+    except dynamodb().exceptions.ConditionalCheckFailedException:
+        log.info("%s %s: %s", pk, sk, unless)
+        return False
+    return True
 
 
 def main() -> None:

@@ -19,6 +19,7 @@ from stint.store.keys import (
     APPROVAL_PREFIX,
     approval_sk,
     expecting,
+    item_key,
     member_counter_sk,
     member_lock_sk,
     to_item,
@@ -107,16 +108,10 @@ class ApprovalStore:
             )
         if sessions_at >= 0:
             counter = member_counter_sk(approval["userId"])
-            key = {"pk": {"S": self.pk}, "sk": {"S": counter}}
-            unchanged: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"}
-            if sessions_at:
-                unchanged = {
-                    "ConditionExpression": "#c = :seen",
-                    "ExpressionAttributeNames": {"#c": "counter"},  # a reserved word
-                    "ExpressionAttributeValues": {":seen": {"N": str(sessions_at)}},
-                }
-            transaction.add(
-                "ConditionCheck", {"TableName": table, "Key": key, **unchanged}, Outcome.STALE
-            )
+            unchanged = {
+                "Key": item_key(self.pk, counter),
+                **expecting("counter", sessions_at or None),
+            }
+            transaction.add("ConditionCheck", {"TableName": table, **unchanged}, Outcome.STALE)
         transact(lambda: transaction, size=len(transaction.actions))
         return version

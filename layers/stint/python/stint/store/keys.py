@@ -351,10 +351,12 @@ def entity_of(record: dict[str, Any]) -> dict[str, Any]:
 
 def expecting(attribute: str, value: int | None) -> dict[str, Any]:
     """The condition of a write on what it read: the item must not exist (`value` None), or its
-    numeric `attribute` (seq, version) must still be `value`."""
+    numeric `attribute` (seq, version, a counter's `counter`: named through a placeholder, as
+    DynamoDB reserves some names) must still be `value`."""
     if value is None:
         return {"ConditionExpression": "attribute_not_exists(pk)"}
     return {
-        "ConditionExpression": f"{attribute} = :expected",
+        "ConditionExpression": "#expected = :expected",
+        "ExpressionAttributeNames": {"#expected": attribute},
         "ExpressionAttributeValues": {":expected": {"N": str(value)}},
     }
