@@ -89,7 +89,14 @@ WORKERS ?= 2
 unit: $(VENV)/.installed $(SAM_VENV)/.installed node_modules/.installed browser  ## every test
 	$(PY) -m pytest -q -n $(WORKERS) --dist load
 
-test: lint typecheck validate lint-openapi unit  ## everything CI runs
+# Everything CI runs, in three steps: the installs side by side (pip and npm leave a core idle
+# much of the time), the static checks side by side, then the tests (which use both cores).
+# -Oline keeps each line of the parallel steps whole in the log.
+INSTALLS := $(VENV)/.installed $(SAM_VENV)/.installed node_modules/.installed browser
+test:  ## everything CI runs: ruff, mypy, sam validate, Redocly's lint, every test
+	@$(MAKE) --no-print-directory -j4 -Oline $(INSTALLS)
+	@$(MAKE) --no-print-directory -j4 -Oline lint typecheck validate lint-openapi
+	@$(MAKE) --no-print-directory unit
 
 # Benchmarks are not tests: `make test` never runs them (pytest's testpaths is tests/ only).
 # The peer (TimeTagger) is installed by the benchmark into .venv-bench-timetagger/, not here.
