@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from stint.models import MemberBody, WorkspaceFields
+from stint.models import MemberBody, WorkspaceFields, WorkspacePatchFields
 from stint.services import invitations, workspaces
 from stint.services import sync as sync_service
 from stint.services.common import Caller
@@ -51,6 +51,27 @@ def test_an_incremental_sync_lists_exactly_the_changes_since_the_token() -> None
 
 
 @pytest.mark.usefixtures("table")
+def test_an_id_deleted_and_made_again_since_the_token_is_listed_live_only() -> None:
+    store = Store(USER)
+    token = sync(CALLER, None, 100)["syncToken"]
+    seqs = _create(store, "x")
+    store.commit([Delete("project", "x", seqs["x"])])
+    store.commit([Put("project", {"id": "x", "title": "X again"})])
+    page = sync(CALLER, token, 100)
+    assert [p["title"] for p in page["projects"]] == ["X again"]
+    assert set(page) == {"syncToken", "hasMore", "workspaces", "projects"}
+
+
+@pytest.mark.usefixtures("table")
+def test_a_syncs_workspaces_are_the_callers_workspaces_as_listed() -> None:
+    """The personal workspace as its record has it (renamed here), not its defaults."""
+    workspaces.update_workspace(CALLER, USER, WorkspacePatchFields(name="Home"), None)
+    listed = sync(CALLER, None, 100)["workspaces"]
+    assert listed == workspaces.list_workspaces(CALLER)
+    assert [w["name"] for w in listed] == ["Home"]
+
+
+@pytest.mark.usefixtures("table")
 def test_a_full_sync_lists_no_tombstone_not_even_of_the_last_write() -> None:
     store = Store(USER)
     seqs = _create(store, "a", "b")
@@ -64,19 +85,22 @@ def test_pages_hold_at_most_limit_changes_and_keep_the_first_pages_issue_time(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     store = Store(USER)
-    _create(store, "a", "b", "c")
+    _create(store, "a", "b", "c", "d", "e")
     clock = [1_800_000_000]
     monkeypatch.setattr(sync_service.time, "time", lambda: clock[0])
     pages = [sync(CALLER, None, 2)]
     while pages[-1]["hasMore"]:
         clock[0] += 1000
         pages.append(sync(CALLER, pages[-1]["syncToken"], 2))
-    assert [_ids(page, "projects") for page in pages] == [["a", "b"], ["c"]]
+    assert [_ids(page, "projects") for page in pages] == [["a", "b"], ["c", "d"], ["e"]]
     tokens = [SyncToken.decode(page["syncToken"], USER) for page in pages]
     assert tokens[0].issued == 1_800_000_000 and tokens[0].positions == {USER: 2}
-    assert tokens[0].bases == {USER: 3}  # the full read's end, while it pages
-    assert tokens[1].issued == 1_800_001_000 and tokens[1].positions == {USER: 3}
-    assert tokens[1].bases == {}
+    assert tokens[0].bases == {USER: 5}  # the full read's end, while it pages
+    # A page with more to come keeps the first page's time, not its own.
+    assert tokens[1].issued == 1_800_000_000 and tokens[1].positions == {USER: 4}
+    assert tokens[1].bases == {USER: 5}
+    assert tokens[2].issued == 1_800_002_000 and tokens[2].positions == {USER: 5}
+    assert tokens[2].bases == {}
 
 
 def _shared(pool: str) -> tuple[Caller, Caller, str]:

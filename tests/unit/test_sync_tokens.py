@@ -31,12 +31,29 @@ def _invalid(text: str) -> ValidationFailed:
 
 
 def test_a_token_holds_what_it_was_issued_with() -> None:
-    token = SyncToken({USER: 7, "w1": 3}, 1_700_000_000, TAG, {"w1": 2}, ["w1"])
+    token = SyncToken({USER: 7, "w1": 3}, 1_700_000_000, TAG, {"w1": 2}, ["w1"], {"w1": 1}, ["w1"])
     assert SyncToken.decode(token.encode(), USER) == token
     bare = SyncToken({USER: 7}, 1_700_000_000, TAG)
-    assert SyncToken.decode(bare.encode(), USER) == bare  # no bases, no overseen: as issued
-    with_none_seen = SyncToken({USER: 7}, 1_700_000_000, TAG, {}, [])
-    assert SyncToken.decode(with_none_seen.encode(), USER).overseen == []
+    assert SyncToken.decode(bare.encode(), USER) == bare  # no bases, overseen, mine, blind
+    with_none_seen = SyncToken({USER: 7}, 1_700_000_000, TAG, {}, [], {}, [])
+    assert SyncToken.decode(with_none_seen.encode(), USER) == with_none_seen
+
+
+def test_a_tokens_fields_keep_their_names() -> None:
+    """A client keeps a token across deploys: what one issued, the next reads (docs/DESIGN.md,
+    "Sync": one letter a field)."""
+    fields = {
+        "p": {USER: 7, "w1": 3},
+        "t": 1_700_000_000,
+        "u": TAG,
+        "b": {"w1": 2},
+        "m": {"w1": 1},
+        "w": ["w1"],
+        "o": [USER],
+    }
+    token = SyncToken({USER: 7, "w1": 3}, 1_700_000_000, TAG, {"w1": 2}, [USER], {"w1": 1}, ["w1"])
+    assert SyncToken.decode(jsonio.to_token(fields), USER) == token
+    assert jsonio.from_token(token.encode()) == fields
 
 
 def test_a_token_from_before_workspaces_is_the_personal_workspaces_position() -> None:
@@ -118,3 +135,5 @@ def test_a_token_expires_the_second_after_the_retention(monkeypatch: pytest.Monk
     with pytest.raises(SyncTokenExpired) as caught:
         sync(CALLER, issued(now - retention - 1), 100)
     assert caught.value.status == 410 and caught.value.code == "sync_token_expired"
+    # What to do about it, as docs/API.md ("Errors") says: a full sync.
+    assert caught.value.message == "The sync token is older than the tombstone retention; sync *"

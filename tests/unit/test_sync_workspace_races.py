@@ -16,6 +16,7 @@ from stint.models import MemberBody, ProjectFields, WorkspaceFields
 from stint.services import access, catalog, invitations, workspaces
 from stint.services.common import Caller
 from stint.services.sync import sync
+from stint.timeutil import parse_timestamp, utc_now
 
 from .conftest import pool_user
 
@@ -42,5 +43,11 @@ def test_a_workspace_deleted_during_a_members_page_is_listed_deleted_next(
     monkeypatch.setattr(access, "shared_ids", deleted_right_after)
     racing = sync(member, first["syncToken"], 100)  # was: 400 invalid_sync_token
     after: dict[str, Any] = sync(member, racing["syncToken"], 100)
-    deleted = [(d["type"], d["id"]) for d in racing.get("deleted", []) + after.get("deleted", [])]
-    assert ("workspace", workspace_id) in deleted
+    deleted = [
+        d for d in racing.get("deleted", []) + after.get("deleted", []) if d["id"] == workspace_id
+    ]
+    # As every deletion (docs/API.md, "Sync tokens"): {type, id, lastUpdated}.
+    assert [(d["type"], sorted(d)) for d in deleted] == [
+        ("workspace", ["id", "lastUpdated", "type"])
+    ]
+    assert parse_timestamp(deleted[0]["lastUpdated"]) <= utc_now()
