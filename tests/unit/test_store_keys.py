@@ -174,9 +174,9 @@ def test_a_title_guard_is_the_titles_normalized_spelling_in_its_scope() -> None:
 
 @pytest.mark.usefixtures("table")
 def test_each_item_the_store_writes_names_what_it_is() -> None:
-    """Every item carries `kind`, what the layout calls it, whichever store writes it: a
-    deployed table's items are told apart by it (an entity's kind, or bookkeeping's) by the
-    readers of its stream and of its exports, now and in later versions."""
+    """Every item carries `kind`, naming what it is, whichever store writes it: the stream's
+    readers (stint.dispatch, tools/backfill_streams) and sync tell an entity, an approval or a
+    tombstone from bookkeeping by it, and a stored item outlives the code that wrote it."""
     user = f"USER#{USER}"
     store = Store(USER)
     store.commit([Guard("RUNNING", ref="s1", expect=None)])
