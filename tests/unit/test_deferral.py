@@ -112,6 +112,7 @@ def test_attempts_run_at_least_once_and_stop_at_the_deadline(
         store_transactions.backoff(attempt)
     assert slept == [(0, 0.005 * 2**n) for n in range(5)] + [(0, 0.1)] * 2
     slept.clear()
-    for attempt in range(1, 3):  # a batch read's unprocessed keys: 50 ms doubling, no cap
+    # A batch read's unprocessed keys (2 backoffs), a batch write's (3): 50 ms doubling, no cap.
+    for attempt in range(1, 4):
         store_reads.throttled_backoff(attempt)
-    assert slept == [(0, 0.1), (0, 0.2)]
+    assert slept == [(0, 0.1), (0, 0.2), (0, 0.4)]

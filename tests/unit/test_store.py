@@ -60,6 +60,11 @@ def test_stale_writes_are_refused() -> None:
     with pytest.raises(Conflict):
         store.commit([Put("project", _project("a"), on_conflict=Conflict("exists"))])
     assert store.get("project", "a")["title"] == "new"  # type: ignore[index]
+    with pytest.raises(StaleRead):  # deleted as read at seq 1: 2 is stored
+        store.commit([Delete("project", "a", expect_seq=1)])
+    with pytest.raises(Conflict):
+        store.commit([Delete("project", "a", expect_seq=1, on_conflict=Conflict("changed"))])
+    assert store.get("project", "a")["title"] == "new"  # type: ignore[index]
 
 
 @pytest.mark.usefixtures("table")

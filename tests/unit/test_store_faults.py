@@ -34,6 +34,8 @@ from stint.store import (
     transactions,
     user_pk,
 )
+from stint.store import workspaces as workspace_store
+from stint.store.keys import item_key
 
 from .handlers import call
 
@@ -103,7 +105,11 @@ def backoffs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     no wall-clock bound, which a loaded machine would break."""
     monkeypatch.setattr(standard.ExponentialBackoff, "delay_amount", lambda self, context: 0)
     slept: list[int] = []
-    for module, name in ((transactions, "backoff"), (reads, "throttled_backoff")):
+    for module, name in (
+        (transactions, "backoff"),
+        (reads, "throttled_backoff"),
+        (workspace_store, "throttled_backoff"),
+    ):
         real = getattr(module, name)
 
         def counted(attempt: int, real: Any = real) -> None:
@@ -311,6 +317,28 @@ def test_keys_a_batch_read_keeps_handing_back_are_503_after_a_few_tries(
     with inject("BatchGetItem", response, forever=True) as reads, pytest.raises(ServiceUnavailable):
         batch_get(keys)
     assert reads.calls == 3 and backoffs == [1, 2]
+
+
+@pytest.mark.usefixtures("table")
+def test_deletes_a_batch_write_keeps_handing_back_are_503_after_a_few_tries(
+    backoffs: list[int], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A deleted workspace's items (BatchWriteItem) that DynamoDB keeps leaving unprocessed:
+    sent again after a backoff, 4 tries in all, then the answer is the busy service's 503, and
+    the log says how many were left."""
+    table = stint_settings().table_name
+    keys = [item_key("WS#w1", f"PROJECT#p{n}") for n in range(3)]
+    unprocessed = {"UnprocessedItems": {table: [{"DeleteRequest": {"Key": k}} for k in keys]}}
+    response = AWSResponse("https://dynamodb.local/", 200, {}, _Body(unprocessed))
+    with (
+        inject("BatchWriteItem", response, forever=True) as writes,
+        pytest.raises(ServiceUnavailable) as refused,
+    ):
+        workspace_store._delete_items(table, keys)
+    assert writes.calls == 4 and backoffs == [1, 2, 3]
+    assert refused.value.message == "The service is busy; retry the request shortly"
+    logged = [r.getMessage() for r in caplog.records if r.name == workspace_store.__name__]
+    assert logged == ["BatchWriteItem: 3 deletes still unprocessed (throttled)"]
 
 
 # ----------------------------------------------------------------------------- the property

@@ -15,7 +15,8 @@ import pytest
 from stint.errors import ValidationFailed
 from stint.services.common import Caller
 from stint.services.sync import sync
-from stint.store import Put, Store, dynamodb, entity_of, from_item, to_item
+from stint.store import Guard, Put, Store, dynamodb, entity_of, from_item, to_item
+from stint.store.approvals import ApprovalStore
 from stint.store.idempotency import IdempotencyRecords
 from stint.store.keys import (
     alert_sk,
@@ -169,3 +170,40 @@ def test_a_title_guard_is_the_titles_normalized_spelling_in_its_scope() -> None:
     others = {title_guard_sk("task", "all", "x"), title_guard_sk("project", "p1", "x")}
     assert title_guard_sk("project", "all", "x") not in others
     assert title_guard_sk("project", "all", "x") != title_guard_sk("project", "all", "y")
+
+
+@pytest.mark.usefixtures("table")
+def test_each_item_the_store_writes_names_what_it_is() -> None:
+    """Every item carries `kind`, naming what it is, whichever store writes it: the stream's
+    readers (stint.dispatch, tools/backfill_streams) and sync tell an entity, an approval or a
+    tombstone from bookkeeping by it, and a stored item outlives the code that wrote it."""
+    user = f"USER#{USER}"
+    store = Store(USER)
+    store.commit([Guard("RUNNING", ref="s1", expect=None)])
+    ApprovalStore("w1").write({"id": "a1", "userId": USER}, expect_version=None, periods=[])
+    records = IdempotencyRecords(USER)
+    assert records.put(records.put_request("key-1", "f", "r", now=0, expires_at=9))
+    hooks = WebhookStore(USER)
+    full = ValidationFailed("full")
+    hooks.create({"id": "h1", "url": "https://example.com/h"}, limit=20, full=full)
+    attempt = {"id": "e1", "attempt": 1, "attemptedAt": "2026-01-01T00:00:00Z"}
+    hooks.log_delivery_attempt("h1", attempt, expires_at=9)
+    WorkspaceStore.write({"id": "w1", "name": "Team"}, expect_version=None, joining=(USER,))
+    digest = hashlib.sha256(b"key-1").hexdigest()
+    expected = {
+        (user, "RUNNING"): "guard",
+        ("WS#w1", f"LOCK#{USER}"): "lock",
+        ("WS#w1", "APPROVAL#a1"): "approval",
+        (user, f"IDEMPOTENCY#{digest}"): "idempotency",
+        (user, "WEBHOOK#h1"): "webhook",
+        (f"DELIVERIES#{USER}#h1", attempt_sk(attempt)): "attempt",
+        ("WS#w1", "WORKSPACE"): "workspace",
+        (user, "MEMBERSHIP#w1"): "membership",
+    }
+    found = {}
+    for pk, sk in expected:
+        item = dynamodb().get_item(
+            TableName=store._table, Key={"pk": {"S": pk}, "sk": {"S": sk}}, ConsistentRead=True
+        )["Item"]
+        found[(pk, sk)] = from_item(item)["kind"]
+    assert found == expected

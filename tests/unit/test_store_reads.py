@@ -11,7 +11,7 @@ import pytest
 from stint import jsonio
 from stint.errors import ValidationFailed
 from stint.store import Delete, Put, Store, batch_get
-from tests.recorders import calls
+from tests.recorders import calls, listening
 
 from .test_store_keys import _raw_put
 
@@ -114,3 +114,62 @@ def test_a_token_continues_only_a_query_of_its_own_shape() -> None:
     assert refused.value.code == "invalid_json" and refused.value.details == [
         {"field": "nextToken"}
     ]
+
+
+def _session(session_id: str, member: str) -> Put:
+    fields = {"id": session_id, "userId": member, "taskId": "t1", "startTimestamp": "2026-01-01"}
+    return Put("session", fields)
+
+
+@pytest.mark.usefixtures("table")
+def test_a_stream_holds_its_members_sessions_and_their_tombstones_after_a_seq() -> None:
+    """docs/DESIGN.md, "Workspaces": a member's sync reads the catalog's stream and their own
+    sessions' (a deleted session's tombstone too), from the seq after the one it has."""
+    store = Store("u1", "w1")
+    store.commit([Put("project", {"id": "p1", "title": "P"})])  # seq 1, the catalog's
+    store.commit([_session("s1", "u1")])  # seq 2
+    store.commit([_session("s2", "u2")])  # seq 3
+    store.commit([_session("s3", "u2")])  # seq 4
+    store.commit([Delete("session", "s2", expect_seq=3, owner="u2")])  # seq 5
+    records, more = store.stream_changes("u2", 3, 5, 10)
+    assert [(r["kind"], r["id"], r["seq"]) for r in records] == [
+        ("session", "s3", 4),
+        ("tombstone", "s2", 5),
+    ]
+    assert not more
+    assert [r["id"] for r in store.stream_changes("u2", 4, 5, 10)[0]] == ["s2"]
+    assert [r["id"] for r in store.stream_changes("u1", 0, 5, 10)[0]] == ["s1"]
+    assert [r["id"] for r in store.stream_changes(None, 0, 5, 10)[0]] == ["p1"]
+
+
+@pytest.mark.usefixtures("table")
+def test_the_changes_are_read_consistently() -> None:
+    """The sync's reads of what changed are consistent (docs/DESIGN.md, "Data design": the
+    indexes are local so that they can be): a change just committed is never missed."""
+    store = Store("u1", "w1")
+    store.commit([_session("s1", "u1")])
+    consistent: list[object] = []
+
+    def record(params: dict[str, Any], **_: Any) -> None:
+        consistent.append(params.get("ConsistentRead"))
+
+    with listening(("provide-client-params.dynamodb.Query", record)):
+        store.changes(0, 1, 10)
+        store.stream_changes("u1", 0, 1, 10)
+    assert consistent == [True, True]
+
+
+@pytest.mark.usefixtures("table")
+def test_what_a_query_keeps_and_how_many_it_reads_a_call() -> None:
+    store = Store(USER)
+    store.commit([Put("task", {"id": f"t{n}", "projectId": "p"}) for n in range(5)])
+
+    def odd(record: dict[str, Any]) -> bool:
+        return int(str(record["id"])[1:]) % 2 == 1
+
+    assert [r["id"] for r in store.query_all(prefix="TASK#", keep=odd)] == ["t1", "t3"]
+    page, token = store.entities_page("task", limit=5, next_token=None, keep=odd)
+    assert [r["id"] for r in page] == ["t1", "t3"] and token is None
+    with calls() as counted:  # pages of 2: three Query calls
+        assert len(list(store.all_entities("task", page_size=2))) == 5
+    assert counted["Query"] == 3

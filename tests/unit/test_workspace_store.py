@@ -13,7 +13,9 @@ from stint.config import settings
 from stint.dispatch import events_of
 from stint.store import Partition, StaleRead, dynamodb
 from stint.store.approvals import ApprovalStore
+from stint.store.transactions import TRANSACTION_LIMIT
 from stint.store.workspaces import WorkspaceStore, entities_of_users, running_refs
+from tests.recorders import calls
 
 from .test_store_keys import _raw_put
 
@@ -186,3 +188,76 @@ def test_an_approval_as_stored_is_an_approval_event_on_the_stream() -> None:
     )["Item"]
     events = events_of({"eventName": "INSERT", "dynamodb": {"NewImage": raw}})
     assert [(e["type"], e["data"]) for e in events] == [("approval.submitted", approval)]
+
+
+@pytest.mark.usefixtures("table")
+def test_a_workspace_write_holds_each_running_guard_as_read() -> None:
+    """A member removed with their timer read as running `s1` (or not running): the removal
+    commits only while their RUNNING guard is still so (docs/DESIGN.md, "Workspaces")."""
+    WorkspaceStore.write(_workspace("w1", "u1", "u2"), expect_version=None, joining=("u1", "u2"))
+    _raw_put("USER#u1", "RUNNING", kind="guard", ref="s1")
+    for guard in (("u1", None), ("u1", "s2"), ("u2", "s1")):  # each changed since read
+        with pytest.raises(StaleRead):
+            WorkspaceStore.write(_workspace("w1", "u2"), expect_version=1, guards=(guard,))
+    assert WorkspaceStore.get("w1")["version"] == 1  # type: ignore[index]
+    guards = (("u1", "s1"), ("u2", None))  # both as read
+    assert WorkspaceStore.write(_workspace("w1"), expect_version=1, guards=guards) == 2
+
+
+@pytest.mark.usefixtures("table")
+def test_a_submit_holds_the_members_session_counter_as_read_none_yet_too() -> None:
+    """`sessions_at=0`: the member had no session change when the totals were read; one made
+    since makes the submit stale (docs/DESIGN.md, "Locked time")."""
+    store = ApprovalStore("w1")
+    approval = {"id": "a1", "userId": "u1", "status": "submitted"}
+    _raw_put("WS#w1", "COUNTER#u1", counter=1)  # a session of theirs written since
+    with pytest.raises(StaleRead):
+        store.write(approval, expect_version=None, sessions_at=0)
+    with pytest.raises(StaleRead):
+        store.write(approval, expect_version=None, sessions_at=2)
+    assert store.write(approval, expect_version=None, sessions_at=1) == 1
+    assert ApprovalStore("w2").write(approval, expect_version=None, sessions_at=0) == 1
+
+
+@pytest.mark.usefixtures("table")
+def test_an_emails_invitations_continue_page_after_page() -> None:
+    for n in range(3):
+        invited = {"id": f"i{n}", "email": "x@example.com", "expiresAt": 500}
+        WorkspaceStore.write(_workspace(f"w{n}"), expect_version=None, invited=invited)
+    first, token = WorkspaceStore.invitations(
+        "x@example.com", limit=2, next_token=None, expiring_after=0
+    )
+    rest, token = WorkspaceStore.invitations(
+        "x@example.com", limit=2, next_token=token, expiring_after=0
+    )
+    assert [i["id"] for i in [*first, *rest]] == ["i0", "i1", "i2"] and token is None
+
+
+def test_a_deleted_workspaces_links_go_with_its_mark_only_when_they_fit_its_transaction() -> None:
+    """The mark's transaction is the record's Put and a Delete per link: DynamoDB's 100
+    actions hold 99 links."""
+    assert WorkspaceStore.unlinked_when_marked(TRANSACTION_LIMIT - 1)
+    assert not WorkspaceStore.unlinked_when_marked(TRANSACTION_LIMIT)
+
+
+@pytest.mark.usefixtures("table")
+def test_a_deletion_takes_a_transaction_per_100_links_and_a_batch_per_25_items() -> None:
+    """docs/DESIGN.md, "Workspaces": the links in transactions of 100, the partition's items
+    by BatchWriteItem (25 a call) but the last 98, which go in one transaction with the record
+    and the owner's membership; a small workspace is that one transaction alone."""
+    members = [f"u{n}" for n in range(121)]  # 120 links besides the owner's: 2 transactions
+    WorkspaceStore.write(_workspace("w1"), expect_version=None, joining=tuple(members[:60]))
+    WorkspaceStore.write(_workspace("w1"), expect_version=1, joining=tuple(members[60:]))
+    for n in range(130):  # 32 by BatchWriteItem (2 calls), 98 with the record
+        _raw_put("WS#w1", f"PROJECT#p{n:03d}", kind="project", id=f"p{n}")
+    with calls() as counted:
+        WorkspaceStore.delete("w1", members=members, invitations=[])
+    assert (counted["TransactWriteItems"], counted["BatchWriteItem"]) == (3, 2)
+    assert list(Partition("WS#w1").query_all(between=("0", "~"))) == []
+    WorkspaceStore.write(_workspace("w2"), expect_version=None, joining=("u1",))
+    for n in range(98):
+        _raw_put("WS#w2", f"PROJECT#p{n:03d}", kind="project", id=f"p{n}")
+    with calls() as counted:
+        WorkspaceStore.delete("w2", members=["u1"], invitations=[])
+    assert (counted["TransactWriteItems"], counted["BatchWriteItem"]) == (1, 0)
+    assert WorkspaceStore.get("w2") is None
