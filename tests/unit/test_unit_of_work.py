@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 
 from stint.errors import NotFound
-from stint.store import PENDING_SEQ, Delete, Guard, Put, Store, UnitOfWork, dynamodb, to_item
+from stint.store import PENDING_SEQ, Delete, Guard, Put, Store, UnitOfWork
 from tests.recorders import calls, listening
+
+from .test_store_keys import _raw_put
 
 USER = "worker"
 
@@ -29,11 +31,6 @@ def _sessions(count: int, member: str = "m") -> list[Put]:
         for n in range(count)
     ]
     return [Put("session", entity, expect_seq=1) for entity in entities]
-
-
-def _raw_put(pk: str, sk: str, **values: Any) -> None:
-    item = to_item({"pk": pk, "sk": sk, **values})
-    dynamodb().put_item(TableName=Store(USER)._table, Item=item)
 
 
 class _Gate:
@@ -227,16 +224,18 @@ def test_a_units_size_counts_its_members_stream_counters() -> None:
     shared.add(*_sessions(98))
     assert shared.fits_one_transaction()  # 98, the counter and the member's stream counter
     assert not shared.fits_one_transaction(*_sessions(99)[98:])
-    # 3 actions here (a create, the counter) and 96 + 2 there: 101.
-    for here, there in ((USER, "w1"), ("w1", USER)):
-        personal, members = UnitOfWork(USER, here), UnitOfWork(USER, there)
-        personal.add(_project("a")) if here == USER else personal.add(*_sessions(95))
-        members.add(*_sessions(95)) if there == "w1" else members.add(_project("a"))
-        personal.commit_along(members)
-        assert personal.fits_one_transaction()
-        extra = [Put("session", {**_sessions(1)[0].entity, "id": "s999"}, expect_seq=1)]
-        (personal if here == "w1" else members).add(*extra)
-        assert not personal.fits_one_transaction()
+    # Committed along: a create and the counter (3 actions) in the personal workspace, 95
+    # sessions, the counter and the stream counter (97) in the shared one; the one writing
+    # through the other either way. One session more: 101 actions.
+    for writer in ("personal", "shared"):
+        personal, shared = UnitOfWork(USER), UnitOfWork(USER, "w1")
+        personal.add(_project("a"))
+        shared.add(*_sessions(95))
+        unit, along = (personal, shared) if writer == "personal" else (shared, personal)
+        unit.commit_along(along)
+        assert unit.fits_one_transaction()
+        shared.add(Put("session", {**_sessions(1)[0].entity, "id": "s999"}, expect_seq=1))
+        assert not unit.fits_one_transaction()
 
 
 @pytest.mark.usefixtures("table")
