@@ -24,8 +24,8 @@ for _path in (REPO / "layers" / "stint" / "python", REPO):
 from local.emulator import Emulator  # noqa: E402
 from local.events import direct_event  # noqa: E402
 from local.functions import Function, Runtime, load_functions  # noqa: E402
+from local.layout import lambda_environment  # noqa: E402
 from local.resources import Provisioner  # noqa: E402
-from local.stack import lambda_environment  # noqa: E402
 from local.template import load_template  # noqa: E402
 
 TEMPLATE = REPO / "template.yaml"

@@ -29,11 +29,11 @@ import boto3
 from moto.moto_server.werkzeug_app import MotoRequestHandler
 
 from local import direct, journal
+from local.layout import CREDENTIALS
 from local.servers import QuietRequestHandler, Server
 from local.template import REGION
 
 # Any value works for moto; real-looking ones keep botocore's signer happy.
-CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
 Hook = Callable[[dict[str, Any]], None]
 StartResponse = Callable[..., Any]

@@ -26,9 +26,9 @@ from urllib.parse import urlsplit
 from local.authorizer import JwksCache, api_gateway_claims, issuer_of
 from local.functions import load_functions
 from local.gateway import IncomingRequest, proxy_event
+from local.layout import REPO
 from local.resources import OfflineProvisioner
 from local.routes import Route, RouteTable, load_routes
-from local.stack import REPO
 from local.template import REGION, load_template
 
 # What `python -m local invoke` replaces with the user's own (the sample events' values).

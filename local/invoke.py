@@ -41,7 +41,7 @@ import traceback
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import boto3
 from botocore.config import Config
@@ -49,23 +49,25 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from local import iam
 from local.authorizer import issuer_of
-from local.emulator import CREDENTIALS, Emulator
 from local.functions import Function, FunctionError, Runtime, load_functions
-from local.resources import Provisioner, sam_cognito_triggers
-from local.stack import (
+from local.layout import (
+    CREDENTIALS,
     DEMO_DISPLAY_NAME,
     DEMO_USERNAME,
     OUTPUTS_FILE,
     REPO,
     RESOURCES_FILE,
-    create_demo_user,
     forget_foreign_aws_variables,
     lambda_environment,
     read_physical_ids,
-    resolve_outputs,
 )
+from local.resources import Provisioner, sam_cognito_triggers
 from local.template import REGION, Template, TemplateError, load_template
-from local.triggers import CognitoTriggers
+
+# A fresh emulator's modules (moto, the stack's) are imported when one is made (`Target.fresh`):
+# an invocation against the running stack starts in half the time without them.
+if TYPE_CHECKING:
+    from local.emulator import Emulator
 
 log = logging.getLogger("stint.invoke")
 
@@ -204,6 +206,9 @@ class Target:
     @classmethod
     def fresh(cls, template: Template) -> Target:
         """A new emulator in this process, with the template's resources."""
+        from local.emulator import Emulator
+        from local.stack import resolve_outputs
+
         emulator = Emulator().start()
         log.info("no local stack is running: invoking against a fresh emulator at %s", emulator.url)
         try:
@@ -221,6 +226,8 @@ class Target:
         """The pool's Cognito triggers, run around the emulator's calls as the stack runs them
         (a user signed up here gets a profile), in a runtime of their own: so the invoked
         function's environment (and its overrides) is its own, as in Lambda."""
+        from local.triggers import CognitoTriggers
+
         assert self.emulator is not None
         triggers = sam_cognito_triggers(self.stack.template).values()
         names = sorted({name for found in triggers for name in found.values()})
@@ -261,6 +268,8 @@ class Target:
         if not pool_id or not client_id:
             raise UsageError("the template's outputs name no UserPoolId / UserPoolClientId")
         if self.emulator is not None:
+            from local.stack import create_demo_user
+
             name = DEMO_DISPLAY_NAME if email == DEMO_USERNAME else email.split("@")[0]
             create_demo_user(self.emulator, pool_id, client_id, email, name)
         idp = _client(self.endpoint, "cognito-idp")

@@ -11,9 +11,7 @@ the state; and last the outputs file, written atomically once the front is liste
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,13 +21,24 @@ from botocore.exceptions import ClientError
 
 from local import control, faults, iam, mailbox, names
 from local.authorizer import JwksCache
-from local.emulator import CREDENTIALS, Emulator
+from local.emulator import Emulator
 from local.event_sources import EventSources
 from local.functions import Function, Runtime, load_functions
 from local.gateway import Gateway, WsgiApp
+from local.layout import (
+    DEMO_DISPLAY_NAME,
+    DEMO_PASSWORD,
+    DEMO_USERNAME,
+    OUTPUTS_FILE,
+    RESOURCES_FILE,
+    forget_foreign_aws_variables,
+    lambda_environment,
+    physical_ids,
+    write_json_atomically,
+)
 from local.oauth import UserPoolDomain
 from local.persistence import Persistence
-from local.resources import Physical, Provisioner
+from local.resources import Provisioner
 from local.routes import load_routes
 from local.servers import FrontRequestHandler, Server
 from local.template import REGION, TemplateError, load_template
@@ -37,19 +46,9 @@ from local.triggers import CognitoTriggers
 
 log = logging.getLogger("stint.local")
 
-REPO = Path(__file__).resolve().parent.parent
-OUTPUTS_FILE = "outputs.json"
-# The physical ids of the template's resources, for `python -m local invoke` (local.invoke).
-RESOURCES_FILE = "resources.json"
-DEMO_USERNAME = "demo@stint.local"
-DEMO_DISPLAY_NAME = "Demo"
-# Upper and lower case, digits and a symbol: whatever the pool's policy requires.
-DEMO_PASSWORD = "Stint-Demo-2026"
 # Routes (local.routes), triggers (local.triggers), event source mappings (local.event_sources).
 SERVED_EVENTS = {"Api", "Cognito", "DynamoDB", "SQS"}
 SERVED_TRIGGERS = {"PostConfirmation"}
-# Variables that would point the SDK at a real account's configuration.
-_FOREIGN_AWS_VARIABLES = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN")
 
 
 @dataclass(frozen=True)
@@ -59,25 +58,6 @@ class Settings:
     moto_port: int  # 0: a free port
     state_dir: Path
     clean: bool = False  # forget the saved state and start with none
-
-
-def lambda_environment(endpoint_url: str) -> dict[str, str]:
-    """What Lambda and the local stack set for every function, besides the template's."""
-    return {
-        "AWS_REGION": REGION,
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_ACCESS_KEY_ID": CREDENTIALS["aws_access_key_id"],
-        "AWS_SECRET_ACCESS_KEY": CREDENTIALS["aws_secret_access_key"],
-        # botocore's per-service variables (named after the service id, e.g. "DynamoDB
-        # Streams" -> DYNAMODB_STREAMS); AWS_ENDPOINT_URL catches every other service.
-        "AWS_ENDPOINT_URL": endpoint_url,
-        "AWS_ENDPOINT_URL_DYNAMODB": endpoint_url,
-        "AWS_ENDPOINT_URL_DYNAMODB_STREAMS": endpoint_url,
-        "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER": endpoint_url,
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "TZ": "UTC",  # Lambda runs in UTC
-        "STINT_LOCAL": "1",
-    }
 
 
 class LocalStack:
@@ -198,12 +178,6 @@ class LocalStack:
         self.resources_path.unlink(missing_ok=True)
 
 
-def forget_foreign_aws_variables() -> None:
-    """Drop the variables that would point the functions' SDK at a real account."""
-    for name in _FOREIGN_AWS_VARIABLES:
-        os.environ.pop(name, None)
-
-
 def warn_about_unserved_events(functions: list[Function]) -> None:
     """Say which of the template's event sources do not run locally."""
     for function in functions:
@@ -237,22 +211,6 @@ def localize(outputs: dict[str, Any], aws_url: str, local_url: str) -> dict[str,
     }
 
 
-def physical_ids(resources: dict[str, Physical]) -> dict[str, Any]:
-    """The provisioned resources as JSON (`read_physical_ids` reads it back)."""
-    return {
-        logical_id: {"ref": physical.ref, "attributes": physical.attributes}
-        for logical_id, physical in resources.items()
-    }
-
-
-def read_physical_ids(path: Path) -> dict[str, Physical]:
-    content = json.loads(path.read_text(encoding="utf-8"))
-    return {
-        logical_id: Physical(item["ref"], dict(item["attributes"]))
-        for logical_id, item in content.items()
-    }
-
-
 def create_demo_user(
     emulator: Emulator,
     pool_id: str,
@@ -283,11 +241,3 @@ def create_demo_user(
     else:
         idp.admin_confirm_sign_up(UserPoolId=pool_id, Username=username)
     return {"DemoUsername": username, "DemoPassword": password}
-
-
-def write_json_atomically(path: Path, content: dict[str, Any]) -> None:
-    """Readers see no file or the whole file, never half of it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(json.dumps(content, indent=2) + "\n", encoding="utf-8")
-    os.replace(temporary, path)

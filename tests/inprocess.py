@@ -48,12 +48,13 @@ from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from local import iam, names, patches
 from local.authorizer import JwksCache
-from local.emulator import CREDENTIALS, HookError
+from local.emulator import HookError
 from local.functions import Runtime, load_functions
 from local.gateway import Gateway
+from local.layout import CREDENTIALS, REPO
 from local.resources import Provisioner
 from local.routes import load_routes
-from local.stack import REPO, resolve_outputs
+from local.stack import resolve_outputs
 from local.template import REGION, load_template
 from local.triggers import POST_CONFIRMATION_SOURCES, CognitoTriggers
 from stint import aws, config

@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 
 from local.generate_event import route_event, route_table
 from local.invoke import Target, result_stream, with_user
-from local.stack import DEMO_USERNAME, REPO
+from local.layout import DEMO_USERNAME, REPO
 from local.template import load_template
 
 log = logging.getLogger("stint.trace")

@@ -12,8 +12,9 @@ import requests
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from local.emulator import CREDENTIALS, Emulator
+from local.emulator import Emulator
 from local.faults import FaultConfigError, FaultPlan, FaultSwitch
+from local.layout import CREDENTIALS
 from tests.api.conftest import new_api
 from tests.pipeline import GATEWAY_CRASH, fault_state, set_faults
 

@@ -251,3 +251,18 @@ def test_generate_event_and_env_vars_reach_the_handler(tmp_path: Path) -> None:
 def test_generate_event_refuses_an_unknown_route(route: str) -> None:
     done = make("event", dict(os.environ), ROUTE=route)
     assert done.returncode != 0 and "no route of" in done.stderr
+
+
+def test_the_commands_import_no_emulator_until_they_make_one() -> None:
+    """`invoke` against a running stack and `generate-event` need neither moto nor the stack's
+    server modules (local/layout.py holds what they read of a stack): importing them would double
+    the commands' start-up time."""
+    heavy = "m == 'moto' or m.startswith('moto.') or m in ('local.stack', 'local.emulator')"
+    code = (
+        "import sys, local.invoke, local.generate_event, local.__main__;"
+        f" print(sorted(m for m in sys.modules if {heavy}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]"

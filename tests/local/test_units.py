@@ -20,9 +20,10 @@ from werkzeug.test import EnvironBuilder
 
 from local import patches
 from local.authorizer import api_gateway_claims
-from local.emulator import CREDENTIALS, Emulator, HookError, SerializedApp
+from local.emulator import Emulator, HookError, SerializedApp
 from local.functions import Function, split_environment
 from local.gateway import gateway_response, proxy_response
+from local.layout import CREDENTIALS
 from local.routes import Api, Route, RouteTable
 from local.template import NO_VALUE, Resolver, Template, TemplateError, load_template, merge_globals
 
