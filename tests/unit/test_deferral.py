@@ -30,7 +30,9 @@ def _project(entity_id: str) -> list[Put]:
 
 
 @pytest.mark.usefixtures("table")
-def test_a_second_write_sends_the_held_one_and_itself_after_asking_once() -> None:
+def test_a_second_write_sends_the_held_one_and_itself_after_asking_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     asked: list[bool] = []
     with deferring(lambda: asked.append(True)) as deferral:
         Store(USER).commit(_project("a"))
@@ -38,6 +40,9 @@ def test_a_second_write_sends_the_held_one_and_itself_after_asking_once() -> Non
         Store(USER).commit(_project("b"))
         Store(USER).commit(_project("c"))
     assert asked == [True] and deferral.sent_alone and deferral.held is None
+    # Logged once: the key's record followed the answer (what it says, not how it is worded).
+    [warned] = [r.getMessage().lower() for r in caplog.records if r.levelname == "WARNING"]
+    assert "wrote twice" in warned and "recorded after its answer" in warned
     assert [Store(USER).get("project", i)["seq"] for i in "abc"] == [1, 2, 3]  # type: ignore[index]
 
 

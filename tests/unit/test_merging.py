@@ -4,12 +4,14 @@ the table) and the later's effect; changes one transaction cannot hold together 
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
 
 from stint.errors import Conflict, NotFound
 from stint.store import Delete, Guard, Mark, Put, Require, Tally
+from stint.store.keys import audience_sk
 from stint.store.merging import ChangesCollide, merged
 from stint.store.usage_changes import BudgetMark, Usage
 
@@ -48,6 +50,10 @@ def test_an_entity_written_then_deleted_is_deleted_as_read() -> None:
     written = Put("project", _project("x"), expect_seq=4, on_conflict=GONE)
     deleted = Delete("project", "p", 5)
     assert merged([written, deleted]) == [Delete("project", "p", 4, on_conflict=GONE)]
+    # A session's tombstone goes on its member's stream (a shared workspace's `byStream`).
+    session = Put("session", {"id": "s", "userId": "m"}, expect_seq=2)
+    [change] = merged([session, Delete("session", "s", 2, owner="m")])
+    assert change == Delete("session", "s", 2, owner="m") and change.stream_owner == "m"
 
 
 def test_an_entity_created_then_deleted_must_still_not_exist() -> None:
@@ -108,8 +114,13 @@ def test_a_new_projects_recount_takes_in_its_first_sessions_usage() -> None:
             Usage("USAGE#p#total", 1, Decimal(0), alerted=[50]),
         ],
         [Put("project", _project("x")), Usage("PROJECT#p", 1, Decimal(0))],
+        [Mark("project", "p"), Tally(audience_sk("project", "p", None), 1)],
+        [Tally(audience_sk("project", "p", None), 1), Mark("project", "p")],
     ],
 )
 def test_changes_one_transaction_cannot_hold_together_collide(changes: list[object]) -> None:
-    with pytest.raises(ChangesCollide):
+    first, later = (type(change).__name__ for change in changes)
+    item = changes[0].item_sk  # type: ignore[attr-defined]
+    # The message names both changes and the item, for the defect's log.
+    with pytest.raises(ChangesCollide, match=f"^{first} then {later} of {re.escape(item)}$"):
         merged(changes)  # type: ignore[arg-type]

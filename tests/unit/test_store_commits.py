@@ -38,6 +38,15 @@ def test_runs_keep_the_order_and_lead_with_the_conditions_of_the_whole_write() -
     assert chunks([holds]) == [[holds]] and chunks([]) == []
     assert fits_one_transaction([*_tasks(49), Require("project", "p")])
     assert not fits_one_transaction(_tasks(50))
+    # In a shared workspace, the member whose sessions they are has a stream counter to move.
+    start = "2026-01-01T00:00:00Z"
+    sessions = [
+        Put("session", {"id": f"s{n}", "userId": "m", "startTimestamp": start}, expect_seq=1)
+        for n in range(99)
+    ]
+    assert fits_one_transaction(sessions[:98], shared=True)
+    assert not fits_one_transaction(sessions, shared=True)
+    assert fits_one_transaction(sessions)  # a personal workspace has no streams
     assert size_of(_tasks(2)) == 5 and size_of([Require("project", "p")]) == 1
 
 
@@ -59,6 +68,11 @@ def test_a_deferral_holds_one_transaction_and_sends_a_bigger_write_at_once() -> 
     assert deferral.held is not None and Store(USER).get("task", "t000") is None
     with deferring() as deferral:
         Store(USER).commit(_tasks(60))
+    assert deferral.held is None and deferral.sent_alone
+    Store(USER).commit([Put("project", {"id": "p"})])
+    with deferring() as deferral:  # 100 actions with the counter: none left for the record
+        tasks = [Put("task", {"id": f"big{n}", "projectId": "p"}) for n in range(49)]
+        Store(USER).commit([*tasks, Require("project", "p")])
     assert deferral.held is None and deferral.sent_alone
     assert Store(USER).get("task", "t059") is not None
     with deferring() as deferral:

@@ -7,6 +7,7 @@ DynamoDB's; moto stays the table. Only a race is retried; anything else is answe
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +16,7 @@ from typing import Any
 
 import pytest
 from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ClientError
 from botocore.retries import standard
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -28,6 +30,7 @@ from stint.store import (
     StaleRead,
     Store,
     batch_get,
+    client_error,
     dynamodb,
     entity_sk,
     reads,
@@ -42,6 +45,12 @@ from .handlers import call
 NUMBER_OVERFLOW = (
     "Number overflow. Attempting to store a number with magnitude larger than supported range"
 )
+# What the client reads of each refusal (the error's message).
+ANSWERS = {
+    400: "a number is outside what can be stored (38 digits, 1E-130 to 1E+126)",
+    500: "The request could not be completed",
+    503: "The service is busy; retry the request shortly",
+}
 
 
 class _Body:
@@ -286,9 +295,67 @@ def test_what_the_client_sees_of_a_refused_transaction(
     assert tx.calls == 1 and backoffs == []
     assert answer.status == status, answer.body
     assert set(answer.body) == {"error"}
+    assert answer.body["error"]["message"] == ANSWERS[status]
     assert ("Retry-After" in answer.headers) == (status == 503)
     if status == 500:
         assert any("a defect" in record.getMessage() for record in caplog.records)
+
+
+@pytest.mark.usefixtures("table")
+@pytest.mark.parametrize(
+    ("reason", "message", "level"),
+    [
+        ("ValidationError", NUMBER_OVERFLOW, "INFO"),
+        ("ThrottlingError", "slow", "WARNING"),
+        ("ValidationError", "Invalid ConditionExpression: a typo", "ERROR"),
+    ],
+    ids=["unstorable data", "unavailable", "a defect"],
+)
+def test_the_log_of_a_refusal_names_the_operation_and_what_dynamodb_said(
+    reason: str, message: str, level: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger=transactions.__name__)
+    refused = cancelled("None", reason, "None", message=message)
+    with inject("TransactWriteItems", refused, forever=True), pytest.raises(StintError):
+        Store(f"u-{uuid.uuid4()}").commit([Put("project", _project("p"))])
+    [logged] = [r for r in caplog.records if r.name == transactions.__name__]
+    text = logged.getMessage()
+    assert logged.levelname == level and "TransactWriteItems" in text
+    assert (reason if level == "WARNING" else message) in text
+    if level == "ERROR":  # and the error itself, for what else it says
+        assert "TransactionCanceledException" in text
+
+
+@pytest.mark.usefixtures("table")
+@pytest.mark.parametrize(
+    "codes",
+    [
+        ("None", "None", "ConditionalCheckFailed"),
+        ("ItemCollectionSizeLimitExceeded", "None", "None"),
+    ],
+    ids=["a condition where none was set", "the counter's action refused otherwise"],
+)
+def test_a_cancellation_that_is_no_race_is_a_defect_not_retried(
+    codes: tuple[str, ...], backoffs: list[int]
+) -> None:
+    store = Store(f"u-{uuid.uuid4()}")  # [the counter, the new project, its tombstone's Delete]
+    with inject("TransactWriteItems", cancelled(*codes)) as tx, pytest.raises(StintError) as raised:
+        store.commit([Put("project", _project("p"))])
+    assert raised.value.status == 500 and tx.calls == 1 and backoffs == []
+    assert store.get("project", "p") is None
+
+
+def test_an_error_outside_a_transaction_means_what_the_same_reason_in_one_does() -> None:
+    def error(code: str, message: str) -> ClientError:
+        return ClientError({"Error": {"Code": code, "Message": message}}, "UpdateItem")  # type: ignore[arg-type]
+
+    unstorable = client_error(error("ValidationException", NUMBER_OVERFLOW))
+    assert isinstance(unstorable, ValidationFailed) and unstorable.message == ANSWERS[400]
+    defect = client_error(error("ValidationException", "Invalid UpdateExpression: a typo"))
+    assert defect is not None and (defect.status, defect.message) == (500, ANSWERS[500])
+    busy = client_error(error("ThrottlingException", "slow"))
+    assert isinstance(busy, ServiceUnavailable) and busy.message == ANSWERS[503]
+    assert client_error(error("AccessDeniedException", "not allowed")) is None  # the function fails
 
 
 @pytest.mark.usefixtures("table")

@@ -21,6 +21,7 @@ from stint.store.idempotency import IdempotencyRecords
 from stint.store.keys import (
     alert_sk,
     attempt_sk,
+    children_prefix,
     title_guard_sk,
     to_dynamo,
     user_of,
@@ -207,3 +208,35 @@ def test_each_item_the_store_writes_names_what_it_is() -> None:
         )["Item"]
         found[(pk, sk)] = from_item(item)["kind"]
     assert found == expected
+
+
+@pytest.mark.usefixtures("table")
+def test_a_shared_workspaces_items_are_on_the_catalogs_stream_or_their_members() -> None:
+    start = "2026-01-01T00:00:00Z"
+    session = {"id": "s1", "userId": "m1", "taskId": "t", "startTimestamp": start}
+    Store(USER, "w7").commit([Put("project", {"id": "p1"}), Put("session", session)])
+    streams = {
+        sk: dynamodb().get_item(
+            TableName=Store(USER)._table, Key={"pk": {"S": "WS#w7"}, "sk": {"S": sk}}
+        )["Item"]["stream"]["S"]
+        for sk in ("PROJECT#p1", "SESSION#s1")
+    }
+    # byStream (docs/DESIGN.md): `C#<seq>` or `U#<userId>#<seq>`, the seq zero-padded.
+    assert streams == {"PROJECT#p1": "C#" + "1".zfill(15), "SESSION#s1": "U#m1#" + "2".zfill(15)}
+
+
+@pytest.mark.usefixtures("table")
+def test_a_parents_children_are_found_by_kind_or_all_together() -> None:
+    store = Store(USER)
+    start = "2026-01-01T00:00:00Z"
+    store.commit(
+        [
+            Put("subtask", {"id": "st", "taskId": "t"}),
+            Put("session", {"id": "s", "taskId": "t", "startTimestamp": start}),
+            Put("session", {"id": "elsewhere", "taskId": "t2", "startTimestamp": start}),
+        ]
+    )
+    assert [r["id"] for r in store.all_entities("session", parent=("task", "t"))] == ["s"]
+    assert [r["id"] for r in store.all_entities("subtask", parent=("task", "t"))] == ["st"]
+    every = store.query_all(prefix=children_prefix("task", "t"), index="byParent")
+    assert sorted(r["id"] for r in every) == ["s", "st"]

@@ -5,17 +5,44 @@ of another workspace's unit in the same transaction."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from stint.errors import NotFound
 from stint.store import PENDING_SEQ, Delete, Guard, Put, Store, UnitOfWork
-from tests.recorders import calls
+from tests.recorders import calls, listening
+
+from .test_store_keys import _raw_put
 
 USER = "worker"
 
 
 def _project(entity_id: str, title: str = "T") -> Put:
     return Put("project", {"id": entity_id, "title": title})
+
+
+def _sessions(count: int, member: str = "m") -> list[Put]:
+    """Updates of a member's sessions: one action each, and (in a shared workspace) one for
+    the member's stream counter in all."""
+    start = "2026-01-01T00:00:00Z"
+    entities = [
+        {"id": f"s{n:03d}", "userId": member, "taskId": "t", "startTimestamp": start}
+        for n in range(count)
+    ]
+    return [Put("session", entity, expect_seq=1) for entity in entities]
+
+
+class _Gate:
+    """A session gate that reads the running guard ahead and admits every write."""
+
+    keys = ("RUNNING",)
+
+    def admit(self, unit: UnitOfWork, before: Any, after: Any) -> None:
+        return None
+
+    def conditions(self) -> list[Any]:
+        return []
 
 
 @pytest.mark.usefixtures("table")
@@ -103,3 +130,119 @@ def test_another_workspaces_changes_commit_in_the_same_transaction() -> None:
     assert Store(USER, "w1").get("project", "ours")["seq"] == 1  # type: ignore[index]
     with pytest.raises(ValueError):
         personal.commit_along(UnitOfWork(USER))
+
+
+@pytest.mark.usefixtures("table")
+def test_the_gates_keys_come_with_the_first_read_and_the_counter_only_then() -> None:
+    Store(USER).commit([_project("a"), _project("b"), Guard("RUNNING", ref="s1", expect=None)])
+    unit = UnitOfWork(USER)
+    unit.gate = _Gate()
+    with calls() as counted:
+        assert unit.get("project", "a") is not None
+        assert unit.get_guard("RUNNING") == "s1"  # read ahead with the first read
+        assert unit.get("project", "b") is not None  # the counter is read already: a GetItem
+    assert counted == {"BatchGetItem": 1, "GetItem": 1}
+
+
+@pytest.mark.usefixtures("table")
+def test_a_read_ahead_asks_for_a_key_once_and_never_for_one_over_1024_bytes() -> None:
+    longest = "X" * 1024  # DynamoDB's largest sort key
+    Store(USER).commit([_project("a"), _project("b")])
+    _raw_put(f"USER#{USER}", longest, kind="note")
+    asked: list[set[str]] = []
+
+    def record(params: dict[str, Any], **_: Any) -> None:
+        for request in params["RequestItems"].values():
+            asked.append({key["sk"]["S"] for key in request["Keys"]})
+
+    unit = UnitOfWork(USER)
+    with listening(("before-parameter-build.dynamodb.BatchGetItem", record)):
+        unit.prefetch("PROJECT#a", longest, longest + "X")
+        unit.prefetch("PROJECT#a", "PROJECT#b")
+    assert asked == [{"PROJECT#a", longest, "COUNTER"}, {"PROJECT#b"}]
+    with calls() as counted:
+        assert unit.read(longest) is not None
+    assert counted == {}
+
+
+@pytest.mark.usefixtures("table")
+def test_the_counter_read_ahead_is_what_the_commit_and_the_audience_rules_use() -> None:
+    fresh = UnitOfWork("fresh")
+    assert fresh.get("project", "a") is None  # no counter item yet
+    assert not fresh.ever_private
+    fresh.add(_project("a"))
+    assert fresh.commit_unless_changed().seq_of("project", "a") == 1  # not a StaleRead
+    _raw_put("WS#w1", "COUNTER", counter=3, privateSeen=True)
+    shared = UnitOfWork(USER, "w1")
+    assert shared.get("project", "x") is None
+    assert shared.ever_private
+
+
+@pytest.mark.usefixtures("table")
+def test_an_item_the_unit_writes_is_read_without_a_round_trip() -> None:
+    unit = UnitOfWork(USER)
+    unit.add(_project("n", "N"))
+    with calls() as counted:
+        assert unit.get("project", "n")["title"] == "N"  # type: ignore[index]
+    assert counted == {}
+    assert [p["id"] for p in unit.created("project")] == ["n"]
+
+
+@pytest.mark.usefixtures("table")
+def test_items_the_request_read_before_are_answered_as_read() -> None:
+    mine = {"pk": f"USER#{USER}", "sk": "PROJECT#k", "kind": "project", "id": "k", "seq": 4}
+    foreign = {"pk": "USER#other", "sk": "PROJECT#f", "kind": "project", "id": "f", "seq": 1}
+    unit = UnitOfWork(USER)
+    unit.known(mine, foreign)
+    unit.known({**mine, "seq": 5})  # the first read stands
+    with calls() as counted:
+        assert unit.get("project", "k") == mine and unit.original("PROJECT#k") == mine
+    assert counted == {}
+    assert unit.get("project", "f") is None  # another partition's item is not this one's
+    profile = {"pk": f"USER#{USER}", "sk": "PROFILE", "kind": "profile", "version": 2}
+    shared = UnitOfWork(USER, "w1")  # the profile is in the user's own partition
+    shared.known(profile)
+    with calls() as counted:
+        assert shared.read("PROFILE") == profile
+    assert counted == {}
+
+
+@pytest.mark.usefixtures("table")
+def test_a_change_is_planned_on_the_item_as_a_page_read_it() -> None:
+    Store(USER).commit([_project("a")])
+    unit = UnitOfWork(USER)
+    [page_read], _ = unit.query_page(prefix="PROJECT#", limit=10, next_token=None)
+    Store(USER).commit([Put("project", {"id": "a", "title": "A2"}, expect_seq=1)])
+    with calls() as counted:
+        assert unit.original("PROJECT#a") == page_read
+    assert counted == {}
+
+
+@pytest.mark.usefixtures("table")
+def test_a_units_size_counts_its_members_stream_counters() -> None:
+    shared = UnitOfWork(USER, "w1")
+    shared.add(*_sessions(98))
+    assert shared.fits_one_transaction()  # 98, the counter and the member's stream counter
+    assert not shared.fits_one_transaction(*_sessions(99)[98:])
+    # Committed along: a create and the counter (3 actions) in the personal workspace, 95
+    # sessions, the counter and the stream counter (97) in the shared one; the one writing
+    # through the other either way. One session more: 101 actions.
+    for writer in ("personal", "shared"):
+        personal, shared = UnitOfWork(USER), UnitOfWork(USER, "w1")
+        personal.add(_project("a"))
+        shared.add(*_sessions(95))
+        unit, along = (personal, shared) if writer == "personal" else (shared, personal)
+        unit.commit_along(along)
+        assert unit.fits_one_transaction()
+        shared.add(Put("session", {**_sessions(1)[0].entity, "id": "s999"}, expect_seq=1))
+        assert not unit.fits_one_transaction()
+
+
+@pytest.mark.usefixtures("table")
+def test_a_commit_unless_changed_too_big_for_one_transaction_is_refused() -> None:
+    shared = UnitOfWork(USER, "w2")
+    assert shared.get("project", "x") is None  # the counter read ahead
+    shared.add(*_sessions(99))  # 99, the counter and the stream counter: 101
+    with calls() as counted, pytest.raises(ValueError):
+        shared.commit_unless_changed()
+    assert "TransactWriteItems" not in counted
