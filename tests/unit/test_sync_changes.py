@@ -142,3 +142,20 @@ def test_a_page_full_of_one_workspace_leaves_the_next_for_the_next_page(pool: st
         workspace_id,
     }
     assert [w["id"] for w in second["workspaces"]] == [member.user_id, workspace_id]
+
+
+def test_an_id_live_in_one_workspace_and_deleted_in_another_is_listed_live_only(pool: str) -> None:
+    """Ids are unique in a workspace, not across a caller's workspaces. A page never lists one
+    (type, id) both live and deleted: a client applying `deleted` after the lists would lose the
+    live one, which is the one `GET /v1/projects/{id}` answers (the personal workspace wins)."""
+    owner, member, workspace_id = _shared(pool)
+    personal = _create(Store(member.user_id), "twin")
+    shared = _create(Store(owner.user_id, workspace_id), "twin")
+    token = sync(member, None, 100)["syncToken"]
+    Store(owner.user_id, workspace_id).commit([Delete("project", "twin", shared["twin"])])
+    Store(member.user_id).commit(
+        [Put("project", {"id": "twin", "title": "Mine"}, expect_seq=personal["twin"])]
+    )
+    page = sync(member, token, 100)
+    assert [p["title"] for p in page["projects"]] == ["Mine"]
+    assert "deleted" not in page
