@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -250,3 +251,40 @@ def test_a_run_overtaken_by_another_run_of_the_request_answers_with_the_winners_
     answer = idempotency.run_once(request.event, request.user, overtaken, error_answer)
     assert answer["body"] == "winner"
     assert answer["headers"]["Idempotent-Replayed"] == "true"
+
+
+def test_a_side_effect_is_not_run_again_by_a_run_overtaken_by_the_first(
+    stand_in: type[Requests],
+) -> None:
+    """A run that wrote nothing but queued a side effect (a message, say) and was overtaken by
+    another run of the request: it answers with the winner's answer and drops its effect, which
+    the winner ran already."""
+    request = stand_in()
+    ran: list[str] = []
+
+    def overtaken() -> dict[str, Any]:
+        winner = request.send({"statusCode": 202, "body": "winner"})
+        assert winner["body"] == "winner"
+        store_transactions.outside_effect(lambda: ran.append("loser's effect"))
+        return {"statusCode": 202, "body": "loser"}
+
+    answer = idempotency.run_once(request.event, request.user, overtaken, error_answer)
+    assert answer["body"] == "winner"
+    assert ran == []
+
+
+def test_a_throttled_write_of_a_keyed_request_is_answered_503_not_raised(
+    stand_in: type[Requests],
+) -> None:
+    """DynamoDB throttling the request's write (its own, or the one held for the record) past
+    botocore's retries is the API's `503 service_unavailable`, as without a key: it never
+    escapes the function as an exception (the gateway's 502)."""
+    request = stand_in()
+
+    def throttled() -> dict[str, Any]:
+        error = {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}
+        raise ClientError(error, "TransactWriteItems")
+
+    answer = idempotency.run_once(request.event, request.user, throttled, error_answer)
+    assert answer["statusCode"] == 503
+    assert json.loads(answer["body"])["error"]["code"] == "service_unavailable"
