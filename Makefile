@@ -23,11 +23,12 @@ help:  ## list the targets (this)
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  make %-10s %s\n", $$1, $$2}' \
 		$(MAKEFILE_LIST)
 
-# --no-compile: pip would byte-compile every module of every package (a third of the install's
-# time); Python compiles the ones a process imports, once, on first import.
+# pip byte-compiles every module (a third of the install's time) and that stays: where
+# PYTHONDONTWRITEBYTECODE is set, as on CI's machines, Python never caches what it compiles, so
+# every process the tests start (stacks, `make invoke`s) would compile its imports again.
 $(VENV)/.installed: requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --no-compile --require-hashes -r requirements-dev.lock
+	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.lock
 	touch $@
 
 # aws-sam-cli pins its own pydantic and boto3, so it lives in a venv of its own. The lock holds
@@ -35,7 +36,7 @@ $(VENV)/.installed: requirements-dev.lock
 # under --require-hashes once pip-compile has stripped them).
 $(SAM_VENV)/.installed: requirements-sam.lock
 	$(PYTHON) -m venv $(SAM_VENV)
-	$(SAM_VENV)/bin/pip install --quiet --no-compile --no-deps --require-hashes -r requirements-sam.lock
+	$(SAM_VENV)/bin/pip install --quiet --no-deps --require-hashes -r requirements-sam.lock
 	touch $@
 
 # Node tools (Redocly's linter; openapi-typescript, openapi-fetch and tsc for the TypeScript
