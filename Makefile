@@ -83,19 +83,20 @@ validate: $(SAM_VENV)/.installed  ## sam validate --lint (cfn-lint): no error, n
 lint-openapi: node_modules/.installed  ## openapi.json under Redocly's recommended rules: no error
 	npx --no-install redocly lint --config redocly.yaml openapi.json
 
+INSTALLS := $(VENV)/.installed $(SAM_VENV)/.installed node_modules/.installed browser
+
 # tests/test_cloudformation.py translates with the SAM venv; tests/browser drive Chromium;
 # tests/client generates a TypeScript client with node_modules' tools.
 # Two pytest-xdist workers (this machine's cores), tests dealt out one by one: with whole files
 # to each worker, schemathesis ran one of its 63 operations and reported the test passed.
 # WORKERS=0 runs in this process.
 WORKERS ?= 2
-unit: $(VENV)/.installed $(SAM_VENV)/.installed node_modules/.installed browser  ## every test
+unit: $(INSTALLS)  ## every test
 	$(PY) -m pytest -q -n $(WORKERS) --dist load
 
 # Everything CI runs, in three steps: the installs side by side (pip and npm leave a core idle
 # much of the time), the static checks side by side, then the tests (which use both cores).
 # -Oline keeps each line of the parallel steps whole in the log.
-INSTALLS := $(VENV)/.installed $(SAM_VENV)/.installed node_modules/.installed browser
 test:  ## everything CI runs: ruff, mypy, sam validate, Redocly's lint, every test
 	@$(MAKE) --no-print-directory -j4 -Oline $(INSTALLS)
 	@$(MAKE) --no-print-directory -j4 -Oline lint typecheck validate lint-openapi

@@ -33,8 +33,6 @@ from local.layout import CREDENTIALS
 from local.servers import QuietRequestHandler, Server
 from local.template import REGION
 
-# Any value works for moto; real-looking ones keep botocore's signer happy.
-
 Hook = Callable[[dict[str, Any]], None]
 StartResponse = Callable[..., Any]
 Interceptor = Callable[[dict[str, Any]], "tuple[str, list[tuple[str, str]], bytes] | None"]

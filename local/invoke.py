@@ -65,7 +65,7 @@ from local.resources import Provisioner, sam_cognito_triggers
 from local.template import REGION, Template, TemplateError, load_template
 
 # A fresh emulator's modules (moto, the stack's) are imported when one is made (`Target.fresh`):
-# an invocation against the running stack starts in half the time without them.
+# an invocation against the running stack spends a third less CPU without them.
 if TYPE_CHECKING:
     from local.emulator import Emulator
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,7 @@ from local.layout import (
     DEMO_USERNAME,
     OUTPUTS_FILE,
     RESOURCES_FILE,
+    Settings,
     forget_foreign_aws_variables,
     lambda_environment,
     physical_ids,
@@ -49,15 +49,6 @@ log = logging.getLogger("stint.local")
 # Routes (local.routes), triggers (local.triggers), event source mappings (local.event_sources).
 SERVED_EVENTS = {"Api", "Cognito", "DynamoDB", "SQS"}
 SERVED_TRIGGERS = {"PostConfirmation"}
-
-
-@dataclass(frozen=True)
-class Settings:
-    template: Path
-    port: int  # 0: a free port
-    moto_port: int  # 0: a free port
-    state_dir: Path
-    clean: bool = False  # forget the saved state and start with none
 
 
 class LocalStack:
