@@ -14,6 +14,8 @@ from local import patches
 from local.resources import Provisioner
 from local.template import Template, load_template
 from stint import aws, config
+from stint.models import MemberBody
+from stint.services import invitations
 from stint.services.common import Caller
 from tests import streams
 
@@ -68,3 +70,9 @@ def pool_user(pool_id: str, n: int) -> tuple[Caller, str]:
     )["User"]
     sub = next(a["Value"] for a in created["Attributes"] if a["Name"] == "sub")
     return Caller(user_id=sub, username=created["Username"]), email
+
+
+def join(admin: Caller, workspace_id: str, member: Caller, email: str) -> None:
+    """The admin invites the member's email; the member accepts."""
+    invitation = invitations.invite(admin, workspace_id, MemberBody(email=email)).entity
+    invitations.accept_invitation(member, invitation["id"])

@@ -15,8 +15,7 @@ from stint.store import COUNTER_SK, dynamodb, item_key
 from stint.store.keys import WORKSPACE_PREFIX
 from tools.backfill_streams import backfill
 
-from .conftest import pool_user
-from .test_workspace_timers_cost import join
+from .conftest import join, pool_user
 
 
 def _lists(caller: Caller) -> dict[str, set[str]]:

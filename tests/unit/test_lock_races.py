@@ -17,26 +17,24 @@ from hypothesis import strategies as st
 from stint.errors import Conflict
 from stint.models import (
     ApprovalBody,
-    MemberBody,
     ProjectFields,
     SessionBody,
     TaskFields,
     WorkspaceFields,
     WorkspacePatchFields,
 )
-from stint.services import approvals, catalog, invitations, locks, sessions, tasks, workspaces
+from stint.services import approvals, catalog, locks, sessions, tasks, workspaces
 from stint.services.common import Caller
 from stint.store import MAX_ACTIONS_PER_TRANSACTION, Change, Delete, Holds, Require, Store
 from stint.store.commits import chunks
 
-from .conftest import pool_user
+from .conftest import join, pool_user
 
 
 def _crew(pool: str) -> tuple[Caller, Caller, str, str]:
     (owner, _), (member, email) = pool_user(pool, 1), pool_user(pool, 2)
     workspace_id = workspaces.create_workspace(owner, WorkspaceFields(name="Studio")).entity["id"]
-    invitation = invitations.invite(owner, workspace_id, MemberBody(email=email)).entity
-    invitations.accept_invitation(member, invitation["id"])
+    join(owner, workspace_id, member, email)
     project = catalog.create_project(owner, ProjectFields(title="P", workspaceId=workspace_id))
     task = tasks.create_task(owner, TaskFields(title="T", projectId=project.entity["id"]))
     return owner, member, workspace_id, str(task.entity["id"])

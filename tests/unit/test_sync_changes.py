@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 
-from stint.models import MemberBody, WorkspaceFields, WorkspacePatchFields
-from stint.services import invitations, workspaces
+from stint.models import WorkspaceFields, WorkspacePatchFields
 from stint.services import sync as sync_service
+from stint.services import workspaces
 from stint.services.common import Caller
 from stint.services.sync import SyncToken, sync
 from stint.store import Delete, Put, Store
 
-from .conftest import pool_user
+from .conftest import join, pool_user
 
 USER = "sync-user"
 CALLER = Caller(user_id=USER, username=USER)
@@ -107,8 +107,7 @@ def _shared(pool: str) -> tuple[Caller, Caller, str]:
     """An owner and a member of a shared workspace."""
     (owner, _), (member, email) = pool_user(pool, 1), pool_user(pool, 2)
     workspace_id = workspaces.create_workspace(owner, WorkspaceFields(name="Team")).entity["id"]
-    invitation = invitations.invite(owner, workspace_id, MemberBody(email=email)).entity
-    invitations.accept_invitation(member, invitation["id"])
+    join(owner, workspace_id, member, email)
     return owner, member, workspace_id
 
 

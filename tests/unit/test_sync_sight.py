@@ -31,8 +31,7 @@ from stint.services.common import Caller
 from stint.services.sync import SyncToken, sync
 from stint.services.tasks import create_task
 
-from .conftest import pool_user
-from .test_workspace_timers_cost import join
+from .conftest import join, pool_user
 
 LISTS = ("projects", "tasks", "sessions")
 QUIET = {"syncToken", "hasMore", "workspaces"}

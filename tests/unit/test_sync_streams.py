@@ -19,8 +19,7 @@ from stint.services.sync import sync
 from stint.services.tasks import create_task
 from tests.recorders import listening
 
-from .conftest import pool_user
-from .test_workspace_timers_cost import join
+from .conftest import join, pool_user
 
 COLLEAGUES = 6
 

@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 
-from stint.models import MemberBody, ProjectFields, WorkspaceFields
-from stint.services import access, catalog, invitations, workspaces
+from stint.models import ProjectFields, WorkspaceFields
+from stint.services import access, catalog, workspaces
 from stint.services.common import Caller
 from stint.services.sync import sync
 from stint.timeutil import parse_timestamp, utc_now
 
-from .conftest import pool_user
+from .conftest import join, pool_user
 
 
 def test_a_workspace_deleted_during_a_members_page_is_listed_deleted_next(
@@ -26,8 +26,7 @@ def test_a_workspace_deleted_during_a_members_page_is_listed_deleted_next(
 ) -> None:
     (owner, _), (member, email) = pool_user(pool, 1), pool_user(pool, 2)
     workspace_id = workspaces.create_workspace(owner, WorkspaceFields(name="Studio")).entity["id"]
-    invitation = invitations.invite(owner, workspace_id, MemberBody(email=email)).entity
-    invitations.accept_invitation(member, invitation["id"])
+    join(owner, workspace_id, member, email)
     catalog.create_project(owner, ProjectFields(title="Shared", workspaceId=workspace_id))
     first = sync(member, None, 100)  # the member's position in the workspace is past 0 now
     assert not first["hasMore"] and "Shared" in [p["title"] for p in first["projects"]]

@@ -12,7 +12,7 @@ from stint.services import access, catalog, invitations, workspaces
 from stint.store import Partition, workspace_pk
 from stint.store import workspaces as workspace_store
 
-from .conftest import pool_user
+from .conftest import join, pool_user
 
 
 class Died(Exception):
@@ -38,8 +38,7 @@ def test_a_deletion_cut_short_is_finished_by_the_next(
     last of them with the record (one transaction)."""
     (owner, _), (member, email), (invitee, invited) = (pool_user(pool, n) for n in (1, 2, 3))
     space = workspaces.create_workspace(owner, WorkspaceFields(name="Studio")).entity["id"]
-    invitation = invitations.invite(owner, space, MemberBody(email=email)).entity
-    invitations.accept_invitation(member, invitation["id"])
+    join(owner, space, member, email)
     invitations.invite(owner, space, MemberBody(email=invited))
     for n in range(30):  # more than one BatchWriteItem's worth beyond the last transaction's
         catalog.create_project(owner, ProjectFields(title=f"p{n}", workspaceId=space))

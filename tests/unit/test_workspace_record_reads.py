@@ -20,10 +20,9 @@ from stint.services import access, catalog, money_view, workspaces
 from stint.services.common import Caller
 from stint.store import dynamodb
 
-from .conftest import pool_user
+from .conftest import join, pool_user
 from .handlers import call
 from .test_sync_cost import ReadMeter
-from .test_workspace_timers_cost import join
 
 
 @pytest.fixture

@@ -20,14 +20,8 @@ from stint.services.common import Caller
 from stint.services.tasks import create_task
 from stint.store import dynamodb
 
-from .conftest import pool_user
+from .conftest import join, pool_user
 from .test_sync_cost import ReadMeter
-
-
-def join(admin: Caller, workspace_id: str, member: Caller, email: str) -> None:
-    """The admin invites the member's email; the member accepts."""
-    invitation = invitations.invite(admin, workspace_id, MemberBody(email=email)).entity
-    invitations.accept_invitation(member, invitation["id"])
 
 
 def _team_with_running_timers(pool_id: str, size: int, offset: int) -> tuple[Caller, str]:
