@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 _clients: dict[str, Any] = {}
+# The SDK's data files (endpoints, retry rules, service models), read by the first client's
+# session and lent to the later ones: each new botocore session would read and parse them again.
+_loader: Any = None
 # botocore's retries, chosen rather than inherited (docs/DESIGN.md, "Retries and concurrency
 # control"): the Lambda runtime's botocore may default to "legacy" mode, 10 attempts for
 # DynamoDB with up to 25 s of backoff, longer than the functions' 15 s timeout. Standard mode
@@ -24,8 +27,14 @@ def client(service: str) -> Any:
         from botocore.config import Config
         from botocore.session import Session
 
+        global _loader
+        session = Session()
+        if _loader is None:
+            _loader = session.get_component("data_loader")
+        else:
+            session.register_component("data_loader", _loader)
         config = Config(retries=RETRIES)  # type: ignore[arg-type]
-        made = Session().create_client(service, config=config)
+        made = session.create_client(service, config=config)
         found = _clients.setdefault(service, made)
     return found
 
