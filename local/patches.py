@@ -37,6 +37,11 @@ and timestamps as datetimes, which become base64 and epoch seconds as the serial
 them), so they are written with `json.dumps`; any other answer (errors included) goes through
 moto's serializer as before.
 
+Keys: moto makes an RSA key pair for every KMS key it creates, symmetric ones included, such
+as the key of the table's server-side encryption (a twentieth of a second for every table a
+test makes): the pair is made when something first uses it. Every moto user pool reads and
+imports the same signing key from moto's resources: it is imported once.
+
 Cognito's SRP sign-in (`USER_SRP_AUTH`): moto signs in whoever answers the password challenge,
 whatever the password; local/srp.py checks the proof as Cognito does.
 """
@@ -56,15 +61,20 @@ import pickle
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http import HTTPStatus
+from types import SimpleNamespace
 from typing import Any
 
+from joserfc import jwk
 from moto import backends as moto_backends
+from moto.cognitoidp import models as cognito_models
 from moto.core import responses as moto_responses
 from moto.core.responses import ActionResult
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.parsing import validators
+from moto.kms import models as kms_models
+from moto.kms import utils as kms_utils
 
 from local import srp
 
@@ -98,6 +108,33 @@ def apply() -> None:
     moto_backends.list_of_moto_modules = lambda: modules
     moto_responses.method_names_from_class = functools.cache(moto_responses.method_names_from_class)
     validators.deepcopy = _copy_tree  # type: ignore[assignment]
+    kms_models.generate_private_key = _KeyPairWhenUsed  # type: ignore[assignment]
+    cognito_models.jwk = SimpleNamespace(RSAKey=SimpleNamespace(import_key=_pool_signing_key))  # type: ignore[assignment]
+
+
+@functools.cache
+def _imported_pool_key(text: str) -> jwk.RSAKey:
+    return jwk.RSAKey.import_key(json.loads(text))
+
+
+def _pool_signing_key(data: dict[str, Any]) -> jwk.RSAKey:
+    """moto's pools' key (the one key of its resources), imported once."""
+    return _imported_pool_key(json.dumps(data, sort_keys=True))
+
+
+class _KeyPairWhenUsed:
+    """A KMS key's pair, made by moto's own function the first time it is used."""
+
+    def __init__(self, key_spec: str) -> None:
+        self._key_spec = key_spec
+        self._pair: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):  # pickle and copy look for hooks before __init__'s attributes
+            raise AttributeError(name)
+        if self._pair is None:
+            self._pair = kms_utils.generate_private_key(self._key_spec)
+        return getattr(self._pair, name)
 
 
 def _copy_tree(tree: Any) -> Any:
