@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -28,6 +29,13 @@ def template() -> Template:
     return load_template(TEMPLATE)
 
 
+@functools.cache
+def sdk_client(service: str) -> Any:
+    """A boto3 client kept for the process (made in a test's mock, it is served by every later
+    test's: moto answers any client from its handler in botocore's)."""
+    return boto3.client(service)  # type: ignore[call-overload]
+
+
 @pytest.fixture
 def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
@@ -40,7 +48,7 @@ def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     # boto3's default session kept from test to test (moto would drop it): a new one reads
     # the SDK's data files again, a tenth of a second per test.
     with mock_aws(config={"core": {"reset_boto3_session": False}}):
-        provisioner = Provisioner(template(), lambda service: boto3.client(service))
+        provisioner = Provisioner(template(), sdk_client)
         table_name = str(provisioner.ref("StintTable"))
         monkeypatch.setenv("TABLE_NAME", table_name)
         config.settings.cache_clear()
@@ -55,7 +63,7 @@ def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 @pytest.fixture
 def pool(table: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """The user pool as template.yaml declares it, in moto, named by USER_POOL_ID."""
-    provisioner = Provisioner(template(), lambda service: boto3.client(service))
+    provisioner = Provisioner(template(), sdk_client)
     pool_id = str(provisioner.ref("UserPool"))
     monkeypatch.setenv("USER_POOL_ID", pool_id)
     config.settings.cache_clear()
@@ -67,7 +75,7 @@ def pool_user(pool_id: str, n: int) -> tuple[Caller, str]:
     """A user of the pool with the verified email `member<n>@example.com`."""
     email = f"member{n}@example.com"
     attributes = [{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}]
-    created = boto3.client("cognito-idp").admin_create_user(
+    created = sdk_client("cognito-idp").admin_create_user(
         UserPoolId=pool_id, Username=email, UserAttributes=attributes, MessageAction="SUPPRESS"
     )["User"]
     sub = next(a["Value"] for a in created["Attributes"] if a["Name"] == "sub")

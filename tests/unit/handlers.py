@@ -14,14 +14,13 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import boto3
 import pytest
 
 from local.events import direct_event
 from local.resources import Provisioner
 from stint import config
 
-from .conftest import template
+from .conftest import sdk_client, template
 
 FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -103,7 +102,7 @@ def call(
 @pytest.fixture
 def pool(table: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """The user pool of template.yaml, in moto (for routes that look users up by email)."""
-    provisioner = Provisioner(template(), lambda service: boto3.client(service))
+    provisioner = Provisioner(template(), sdk_client)
     pool_id = str(provisioner.ref("UserPool"))
     monkeypatch.setenv("USER_POOL_ID", pool_id)
     monkeypatch.setenv("STINT_LOCAL", "1")  # webhooks to 127.0.0.1, as the local stack allows
@@ -115,7 +114,7 @@ def pool(table: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 def pool_user(pool_id: str) -> tuple[str, str]:
     """A new user of the pool, with a verified email: (sub, email)."""
     email = f"user-{uuid.uuid4().hex[:10]}@example.com"
-    user = boto3.client("cognito-idp").admin_create_user(
+    user = sdk_client("cognito-idp").admin_create_user(
         UserPoolId=pool_id,
         Username=email,
         UserAttributes=[
