@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 _clients: dict[str, Any] = {}
-# The SDK's data files (endpoints, retry rules, service models), read by the first client's
-# session and lent to the later ones: each new botocore session would read and parse them again.
-_loader: Any = None
+_session: Any = None
+_making = threading.Lock()
 # botocore's retries, chosen rather than inherited (docs/DESIGN.md, "Retries and concurrency
 # control"): the Lambda runtime's botocore may default to "legacy" mode, 10 attempts for
 # DynamoDB with up to 25 s of backoff, longer than the functions' 15 s timeout. Standard mode
@@ -21,24 +21,28 @@ def client(service: str) -> Any:
     if found is None:
         # botocore's own session, not boto3's: Stint uses low-level clients only, and
         # `import boto3` also imports s3transfer and boto3's resource machinery, about a
-        # quarter of a cold start's SDK cost (docs/DESIGN.md, "Performance"). A session of its
-        # own for each client: threads (a delivery batch's) that come here at once each make
-        # one with no session shared, and all use the first that was kept.
-        from botocore.config import Config
-        from botocore.session import Session
-
-        global _loader
-        session = Session()
-        if _loader is None:
-            _loader = session.get_component("data_loader")
-        else:
-            session.register_component("data_loader", _loader)
-        config = Config(retries=RETRIES)  # type: ignore[arg-type]
-        made = session.create_client(service, config=config)
-        found = _clients.setdefault(service, made)
+        # quarter of a cold start's SDK cost (docs/DESIGN.md, "Performance"). One session for
+        # every client (it reads the SDK's data files once), and one client made at a time:
+        # botocore's sessions are not thread-safe, and threads (a delivery batch's) may come here
+        # at once. The clients themselves are.
+        with _making:
+            found = _clients.get(service)
+            if found is None:
+                found = _clients[service] = _new_client(service)
     return found
 
 
+def _new_client(service: str) -> Any:
+    from botocore.config import Config
+    from botocore.session import Session
+
+    global _session
+    if _session is None:
+        _session = Session()
+    return _session.create_client(service, config=Config(retries=RETRIES))  # type: ignore[arg-type]
+
+
 def reset() -> None:
-    """Forget the clients (tests that switch endpoints or mocks)."""
+    """Forget the clients (tests that switch endpoints or mocks); the next are made with the
+    environment of then."""
     _clients.clear()
