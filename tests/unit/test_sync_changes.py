@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from stint.models import WorkspaceFields, WorkspacePatchFields
+from stint.services import members, workspaces
 from stint.services import sync as sync_service
-from stint.services import workspaces
 from stint.services.common import Caller
 from stint.services.sync import SyncToken, sync
 from stint.store import Delete, Put, Store
@@ -158,3 +158,25 @@ def test_an_id_live_in_one_workspace_and_deleted_in_another_is_listed_live_only(
     page = sync(member, token, 100)
     assert [p["title"] for p in page["projects"]] == ["Mine"]
     assert "deleted" not in page
+
+
+def test_a_workspace_lost_before_a_page_read_it_is_new_again_when_rejoined(pool: str) -> None:
+    """A page with no room left for a workspace notes where its full read starts (a base, no
+    position yet). Lost before a page read it, the workspace is forgotten by the next page,
+    more pages to come or not: back, it is new to the client again, its live entities and none
+    of the deletions since."""
+    owner, member, workspace_id = _shared(pool)
+    _create(Store(member.user_id), "p1")
+    shared = _create(Store(owner.user_id, workspace_id), "s1", "s2")
+    first = sync(member, None, 2)
+    token = SyncToken.decode(first["syncToken"], member.user_id)
+    assert first["hasMore"] and workspace_id in token.bases
+    assert workspace_id not in token.positions
+    members.remove_member(owner, workspace_id, member.user_id, None)
+    _create(Store(member.user_id), "p2", "p3", "p4")
+    second = sync(member, first["syncToken"], 2)
+    assert second["hasMore"] and SyncToken.decode(second["syncToken"], member.user_id).bases == {}
+    Store(owner.user_id, workspace_id).commit([Delete("project", "s1", shared["s1"])])
+    join(owner, workspace_id, member, "member2@example.com")
+    rest = sync(member, second["syncToken"], 100)
+    assert _ids(rest, "projects") == ["p4", "s2"] and "deleted" not in rest

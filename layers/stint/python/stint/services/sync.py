@@ -275,10 +275,13 @@ class _Page:
         return 0
 
     def forget(self, current: set[str]) -> None:
-        """List every workspace the token knows that is not `current` as deleted."""
+        """List every workspace the token knows that is not `current` as deleted. One a page
+        reached but did not read (a base, no position) is dropped too: back, it is new again."""
+        for kept in (self.own, self.bases):
+            for workspace_id in [w for w in kept if w not in current]:
+                del kept[workspace_id]
         for workspace_id in [w for w in self.positions if w not in current]:
-            for kept in (self.positions, self.own, self.bases):
-                kept.pop(workspace_id, None)
+            del self.positions[workspace_id]
             stamp = format_timestamp(utc_now())
             self.grouped["deleted"].append(
                 {"type": "workspace", "id": workspace_id, "lastUpdated": stamp}
