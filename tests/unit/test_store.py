@@ -10,6 +10,7 @@ from stint.errors import Conflict
 from stint.store import (
     Delete,
     Put,
+    PutProfile,
     StaleRead,
     Store,
     children_prefix,
@@ -65,6 +66,31 @@ def test_stale_writes_are_refused() -> None:
     with pytest.raises(Conflict):
         store.commit([Delete("project", "a", expect_seq=1, on_conflict=Conflict("changed"))])
     assert store.get("project", "a")["title"] == "new"  # type: ignore[index]
+
+
+@pytest.mark.usefixtures("table")
+def test_a_profile_is_created_at_version_1_and_each_write_must_have_read_the_last() -> None:
+    """The profile's `version` is its ETag: a create makes version 1 (once), each write the
+    next, and a write planned on another version fails with its `on_conflict` (else a
+    StaleRead)."""
+    store = Store("u-profile")
+    exists, changed = Conflict("exists"), Conflict("changed")
+    store.commit([PutProfile({"displayName": "A"}, expect_version=None)])
+    profile = store.get_profile()
+    assert profile is not None
+    assert (profile["kind"], profile["displayName"], profile["version"]) == ("profile", "A", 1)
+    with pytest.raises(Conflict) as refused:
+        store.commit([PutProfile({"displayName": "again"}, None, on_conflict=exists)])
+    assert refused.value is exists
+    store.commit([PutProfile({"displayName": "B"}, expect_version=1)])
+    assert store.get_profile()["version"] == 2  # type: ignore[index]
+    with pytest.raises(StaleRead):
+        store.commit([PutProfile({"displayName": "stale"}, expect_version=1)])
+    with pytest.raises(Conflict) as refused:
+        store.commit([PutProfile({"displayName": "stale"}, 1, on_conflict=changed)])
+    assert refused.value is changed
+    store.commit([PutProfile({"displayName": "C"}, expect_version=2)])
+    assert (store.get_profile() or {}).items() >= {"displayName": "C", "version": 3}.items()
 
 
 @pytest.mark.usefixtures("table")

@@ -15,7 +15,17 @@ import pytest
 from stint.errors import ValidationFailed
 from stint.services.common import Caller
 from stint.services.sync import sync
-from stint.store import Guard, Put, Store, dynamodb, entity_of, from_item, to_item
+from stint.store import (
+    BudgetMark,
+    Guard,
+    Put,
+    PutProfile,
+    Store,
+    dynamodb,
+    entity_of,
+    from_item,
+    to_item,
+)
 from stint.store.approvals import ApprovalStore
 from stint.store.idempotency import IdempotencyRecords
 from stint.store.keys import (
@@ -181,6 +191,7 @@ def test_each_item_the_store_writes_names_what_it_is() -> None:
     user = f"USER#{USER}"
     store = Store(USER)
     store.commit([Guard("RUNNING", ref="s1", expect=None)])
+    store.commit([PutProfile({"id": USER}, expect_version=None), BudgetMark("USAGE#p#total", None)])
     ApprovalStore("w1").write({"id": "a1", "userId": USER}, expect_version=None, periods=[])
     records = IdempotencyRecords(USER)
     assert records.put(records.put_request("key-1", "f", "r", now=0, expires_at=9))
@@ -193,6 +204,8 @@ def test_each_item_the_store_writes_names_what_it_is() -> None:
     digest = hashlib.sha256(b"key-1").hexdigest()
     expected = {
         (user, "RUNNING"): "guard",
+        (user, "PROFILE"): "profile",
+        (user, "USAGE#p#total"): "usage",
         ("WS#w1", f"LOCK#{USER}"): "lock",
         ("WS#w1", "APPROVAL#a1"): "approval",
         (user, f"IDEMPOTENCY#{digest}"): "idempotency",

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from stint.errors import NotFound
-from stint.store import PENDING_SEQ, Delete, Guard, Put, Store, UnitOfWork
+from stint.store import PENDING_SEQ, Delete, Guard, Put, StaleRead, Store, UnitOfWork, deferring
 from tests.recorders import calls, listening
 
 from .test_store_keys import _raw_put
@@ -43,6 +43,20 @@ class _Gate:
 
     def conditions(self) -> list[Any]:
         return []
+
+
+class _AskedGate(_Gate):
+    """A session gate that admits every write and notes what it was asked: each session as
+    (id, seq, note), before and after the write."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[Any, Any]] = []
+
+    def admit(self, unit: UnitOfWork, before: Any, after: Any) -> None:
+        def seen(record: Any) -> Any:
+            return None if record is None else (record["id"], record["seq"], record.get("note"))
+
+        self.asked.append((seen(before), seen(after)))
 
 
 @pytest.mark.usefixtures("table")
@@ -246,3 +260,80 @@ def test_a_commit_unless_changed_too_big_for_one_transaction_is_refused() -> Non
     with calls() as counted, pytest.raises(ValueError):
         shared.commit_unless_changed()
     assert "TransactWriteItems" not in counted
+
+
+@pytest.mark.usefixtures("table")
+def test_a_pending_entity_reads_as_the_commit_stores_it() -> None:
+    """A later read of an entity the unit puts sees what its commit stores: its kind, and the
+    workspace it is fixed in at creation (this unit's)."""
+    for workspace in (None, "w1"):
+        unit = UnitOfWork(USER, workspace)
+        unit.add(_project("a"))
+        pending = unit.get("project", "a")
+        assert pending is not None
+        assert (pending["kind"], pending["workspaceId"]) == ("project", workspace or USER)
+        unit.commit()
+        stored = Store(USER, workspace).get("project", "a")
+        assert stored is not None
+        assert {k: stored[k] for k in ("kind", "workspaceId", "title")} == {
+            k: pending[k] for k in ("kind", "workspaceId", "title")
+        }
+
+
+@pytest.mark.usefixtures("table")
+def test_the_gate_is_asked_about_each_session_write_as_read_and_as_it_leaves_it() -> None:
+    """Before: the session as the unit's earlier changes leave it, else as stored (None for a
+    create); after: as the change leaves it (None for a delete). Other kinds are not asked."""
+    start = "2026-01-01T00:00:00Z"
+    sessions = [
+        {"id": f"s{n}", "userId": USER, "taskId": "t", "startTimestamp": start} for n in range(3)
+    ]
+    Store(USER).commit([Put("session", sessions[0]), Put("session", sessions[1])])
+    unit = UnitOfWork(USER)
+    unit.gate = gate = _AskedGate()
+    unit.add(Put("session", {**sessions[0], "note": "x"}, expect_seq=1))
+    unit.add(Delete("session", "s0", expect_seq=1))
+    unit.add(Delete("session", "s1", expect_seq=2), _project("p"))
+    unit.add(Put("session", sessions[2]))
+    assert gate.asked == [
+        (("s0", 1, None), ("s0", PENDING_SEQ, "x")),
+        (("s0", PENDING_SEQ, "x"), None),
+        (("s1", 2, None), None),
+        (None, ("s2", PENDING_SEQ, None)),
+    ]
+
+
+@pytest.mark.usefixtures("table")
+def test_a_unit_held_to_commit_unchanged_fails_on_any_write_since_its_first_read() -> None:
+    """`only_unchanged` (a hook read by a query, which no condition on an item covers): a write
+    of the partition between the unit's first read and its commit is a StaleRead, where another
+    unit's commit is sent again with the fresh counter; a unit that read nothing ahead commits
+    as any other."""
+    Store(USER).commit([_project("a")])
+    for held in (False, True):
+        unit = UnitOfWork(USER)
+        unit.only_unchanged = held
+        assert unit.get("project", "a") is not None  # the counter read ahead
+        Store(USER).commit([_project(f"meanwhile-{held}")])
+        unit.add(_project(f"late-{held}"))
+        if held:
+            with pytest.raises(StaleRead):
+                unit.commit()
+        else:
+            unit.commit()
+        assert (Store(USER).get("project", f"late-{held}") is None) == held
+    blind = UnitOfWork(USER)
+    blind.only_unchanged = True
+    blind.add(_project("blind"))
+    blind.commit()
+    assert Store(USER).get("project", "blind") is not None
+
+
+@pytest.mark.usefixtures("table")
+def test_a_unit_sent_now_is_not_held_for_an_idempotent_requests_record() -> None:
+    """`send_now`, as `Store.commit`'s: a write exactly once by its own conditions goes at once
+    inside `deferring` too."""
+    with deferring() as deferral:
+        UnitOfWork(USER).commit([_project("now")], send_now=True)
+        assert Store(USER).get("project", "now") is not None
+    assert deferral.held is None
