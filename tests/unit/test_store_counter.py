@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from stint.store import COUNTER_SK, Put, StaleRead, Store, UnitOfWork, from_item
+from stint.store import COUNTER_SK, Guard, Put, StaleRead, Store, UnitOfWork, from_item
 from stint.store import dynamodb as client
 
 
@@ -63,3 +63,22 @@ def test_commit_unless_changed_refuses_after_any_write_of_the_user() -> None:
     again.add(_project("c"))
     assert again.commit_unless_changed().seq_of("project", "c") == 3
     assert _counter(Store(user)) == 3
+
+
+@pytest.mark.usefixtures("table")
+def test_a_counter_left_at_zero_is_the_value_the_next_write_is_conditioned_on() -> None:
+    """`commit_unless_changed` moves the counter even when it writes no entity (a guard): in a
+    partition without one, the counter item is then made at 0. The next write holds the
+    condition that it is still 0, not that there is none."""
+    user = "zeroed"
+    unit = UnitOfWork(user)
+    assert unit.get("project", "a") is None  # the counter read ahead: none yet
+    unit.add(Guard("RUNNING", ref="s1", expect=None))
+    unit.commit_unless_changed()
+    assert _counter(Store(user)) == 0
+    again = UnitOfWork(user)
+    assert again.get("project", "a") is None  # the counter read ahead: 0
+    again.add(_project("a"))
+    assert again.commit_unless_changed().seq_of("project", "a") == 1
+    assert Store(user).commit([_project("b")]).seq_of("project", "b") == 2
+    assert _counter(Store(user)) == 2

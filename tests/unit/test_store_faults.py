@@ -371,19 +371,27 @@ def test_a_read_throttled_after_botocores_retries_is_503() -> None:
 
 @pytest.mark.usefixtures("table")
 def test_keys_a_batch_read_keeps_handing_back_are_503_after_a_few_tries(
-    backoffs: list[int],
+    backoffs: list[int], caplog: pytest.LogCaptureFixture
 ) -> None:
+    """Read again after a backoff, 3 tries in all, then the busy service's 503; the log says
+    how many keys were left."""
     user = f"u-{uuid.uuid4()}"
-    keys = [(user_pk(user), "PROFILE")]
+    keys = [(user_pk(user), "PROFILE"), (user_pk(user), "RUNNING")]
     table = stint_settings().table_name
     unprocessed = {
         "Responses": {table: []},
-        "UnprocessedKeys": {table: {"Keys": [{"pk": {"S": keys[0][0]}, "sk": {"S": "PROFILE"}}]}},
+        "UnprocessedKeys": {table: {"Keys": [item_key(pk, sk) for pk, sk in keys]}},
     }
     response = AWSResponse("https://dynamodb.local/", 200, {}, _Body(unprocessed))
-    with inject("BatchGetItem", response, forever=True) as reads, pytest.raises(ServiceUnavailable):
+    with (
+        inject("BatchGetItem", response, forever=True) as asked,
+        pytest.raises(ServiceUnavailable) as refused,
+    ):
         batch_get(keys)
-    assert reads.calls == 3 and backoffs == [1, 2]
+    assert asked.calls == 3 and backoffs == [1, 2]
+    assert refused.value.message == ANSWERS[503]
+    logged = [r.getMessage() for r in caplog.records if r.name == reads.__name__]
+    assert logged == ["BatchGetItem: 2 keys still unprocessed (throttled)"]
 
 
 @pytest.mark.usefixtures("table")

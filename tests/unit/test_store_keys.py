@@ -119,22 +119,28 @@ def test_values_come_back_as_they_were_stored(value: dict[str, Any]) -> None:
     assert [type(v) for v in back.values()] == [type(v) for v in expected.values()]
 
 
+OUTSIDE = "is outside the numbers that can be stored (38 digits, 1E-130 to 1E+126)"
+
+
 @pytest.mark.parametrize(
     ("value", "rule"),
     [
         (Decimal("Infinity"), "must be a finite number"),
         (float("nan"), "must be a finite number"),
-        (Decimal("1" * 39), "is outside the numbers that can be stored"),
-        (Decimal("1E+126"), "is outside the numbers that can be stored"),
-        (Decimal("-1E-131"), "is outside the numbers that can be stored"),
-        ("a \ud800 b", "is not valid UTF-8 text"),
+        (Decimal("1" * 39), OUTSIDE),
+        (Decimal("1E+126"), OUTSIDE),
+        (Decimal("-1E-131"), OUTSIDE),
+        # Longer than Python writes an int as text (4300 digits): refused all the same.
+        pytest.param(10**4301, OUTSIDE, id="int-of-4302-digits"),
+        ("a \ud800 b", "is not valid UTF-8 text (a lone surrogate)"),
     ],
 )
 def test_a_value_dynamodb_cannot_hold_is_refused_naming_its_path(value: Any, rule: str) -> None:
+    """The client reads the refusal (a 400): the field's path, and the rule it breaks."""
     with pytest.raises(ValidationFailed) as refused:
         to_item({"outer": {"list": [0, value]}})
-    assert refused.value.details[0]["field"] == "outer.list[1]"
-    assert rule in refused.value.message
+    assert refused.value.details == [{"field": "outer.list[1]", "message": rule}]
+    assert refused.value.message == f"outer.list[1]: {rule}"
 
 
 def test_the_largest_numbers_dynamodb_holds_are_kept() -> None:
@@ -143,7 +149,7 @@ def test_the_largest_numbers_dynamodb_holds_are_kept() -> None:
     # Positional, never "1E+2"; a whole number comes back as an int.
     assert to_dynamo(Decimal("1E+2"), "n") == {"N": "100"}
     assert type(from_item(to_item({"n": Decimal("1E+2")}))["n"]) is int
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"^cannot store set$"):
         to_item({"s": {1, 2}})
 
 
@@ -253,3 +259,23 @@ def test_a_parents_children_are_found_by_kind_or_all_together() -> None:
     assert [r["id"] for r in store.all_entities("subtask", parent=("task", "t"))] == ["st"]
     every = store.query_all(prefix=children_prefix("task", "t"), index="byParent")
     assert sorted(r["id"] for r in every) == ["s", "st"]
+
+
+@pytest.mark.usefixtures("table")
+def test_a_users_own_items_are_in_their_partition_whichever_workspace_writes_them() -> None:
+    """The profile and the running guard (`USER_ITEMS`) are the user's wherever they work: a
+    commit in a shared workspace writes and clears them in the user's partition."""
+    Store(USER, "w5").commit([Guard("RUNNING", ref="s1", expect=None)])
+    Store(USER, "w5").commit([PutProfile({"email": "a@example.com"}, expect_version=None)])
+
+    def stored(pk: str, sk: str) -> bool:
+        key = {"pk": {"S": pk}, "sk": {"S": sk}}
+        return "Item" in dynamodb().get_item(TableName=Store(USER)._table, Key=key)
+
+    user = f"USER#{USER}"
+    assert stored(user, "RUNNING") and stored(user, "PROFILE")
+    assert not stored("WS#w5", "RUNNING") and not stored("WS#w5", "PROFILE")
+    assert Store(USER, "w6").get_guard("RUNNING") == "s1"
+    assert Store(USER).get_profile()["email"] == "a@example.com"  # type: ignore[index]
+    Store(USER, "w6").commit([Guard("RUNNING", ref=None, expect="s1")])
+    assert not stored(user, "RUNNING") and Store(USER).get_guard("RUNNING") is None

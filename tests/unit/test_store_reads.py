@@ -173,3 +173,41 @@ def test_what_a_query_keeps_and_how_many_it_reads_a_call() -> None:
     with calls() as counted:  # pages of 2: three Query calls
         assert len(list(store.all_entities("task", page_size=2))) == 5
     assert counted["Query"] == 3
+
+
+@pytest.mark.usefixtures("table")
+def test_every_read_of_the_store_is_consistent() -> None:
+    """A point read, a batch read and a page each see every write committed before them
+    (docs/DESIGN.md, "Data design"): a request reads what the one before it wrote."""
+    store = Store("u1", "w1")
+    store.commit([_session("s1", "u1")])
+    consistent: list[tuple[str, object]] = []
+
+    def record(params: dict[str, Any], model: Any, **_: Any) -> None:
+        if model.name == "BatchGetItem":
+            [asked] = params["RequestItems"].values()
+            consistent.append((model.name, asked.get("ConsistentRead")))
+        else:
+            consistent.append((model.name, params.get("ConsistentRead")))
+
+    with listening(("provide-client-params.dynamodb", record)):
+        assert store.get("session", "s1") is not None
+        assert store.get_profile() is None
+        assert list(store.get_many("session", ["s1"])) == ["s1"]
+        assert len(store.entities_page("session", limit=5, next_token=None)[0]) == 1
+        assert store.has_any("session", parent=("task", "t1"))
+    assert consistent == [
+        ("GetItem", True),
+        ("GetItem", True),
+        ("BatchGetItem", True),
+        ("Query", True),
+        ("Query", True),
+    ]
+
+
+@pytest.mark.usefixtures("table")
+def test_the_counter_reads_minus_one_until_the_first_commit_then_the_last_seq() -> None:
+    store = Store("counted")
+    assert store.read_counter() == -1 and store.change_sequence() == 0
+    store.commit([Put("project", {"id": f"p{n}", "title": "t"}) for n in range(2)])
+    assert store.read_counter() == 2 == store.change_sequence()
