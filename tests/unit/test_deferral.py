@@ -6,14 +6,18 @@ runs an operation again from its reads until it commits or the deadline passes."
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
-from stint.errors import Conflict
+from stint.errors import Conflict, ValidationFailed
 from stint.store import (
     IdempotencyKeyTaken,
+    IdempotencyRecords,
     Put,
     StaleRead,
     Store,
+    WebhookStore,
     deferring,
     outside_effect,
     retrying,
@@ -69,6 +73,16 @@ def test_writes_made_after_send_writes_now_each_commit_at_once() -> None:
         deferral.send_with({})
 
 
+@pytest.mark.usefixtures("table")
+def test_a_webhooks_creation_is_held_like_a_commit() -> None:
+    full = ValidationFailed("full")
+    with deferring() as deferral:
+        WebhookStore(USER).create({"id": "h1", "url": "https://example.com/h"}, limit=20, full=full)
+    assert deferral.held is not None and WebhookStore(USER).get_webhook("h1") is None
+    deferral.send_with(IdempotencyRecords(USER).put_request("k", "f", "r", now=0, expires_at=9))
+    assert WebhookStore(USER).get_webhook("h1") is not None
+
+
 def test_a_side_effect_waits_for_the_deferral_and_runs_once() -> None:
     ran: list[str] = []
     outside_effect(lambda: ran.append("now"))
@@ -102,6 +116,17 @@ def test_an_operation_runs_again_from_its_reads_until_it_commits(
     with pytest.raises(Conflict) as raised:
         retrying(always_stale)
     assert raised.value.headers() == {"Retry-After": "1"}
+    assert raised.value.message == "The entity is changing too often; retry the request"
+
+
+def test_attempts_are_numbered_one_by_one_until_the_deadline_has_passed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The backoff doubles with each attempt's number; a clock one second further at each
+    look gives the attempts of the 8 s deadline's first 8 seconds."""
+    clock = itertools.count()
+    monkeypatch.setattr(store_transactions.time, "monotonic", lambda: float(next(clock)))
+    assert list(store_transactions.attempts()) == list(range(8))
 
 
 def test_attempts_run_at_least_once_and_stop_at_the_deadline(

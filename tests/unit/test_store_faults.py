@@ -31,6 +31,7 @@ from stint.store import (
     Store,
     batch_get,
     client_error,
+    deferring,
     dynamodb,
     entity_sk,
     reads,
@@ -235,7 +236,22 @@ def test_a_race_that_never_ends_is_409_with_retry_after(monkeypatch: pytest.Monk
     with inject("TransactWriteItems", race, forever=True), pytest.raises(Conflict) as raised:
         store.commit([Put("project", _project("p"))])
     assert raised.value.headers() == {"Retry-After": "1"}
+    assert raised.value.message == "Too many concurrent writes; retry the request"
     assert store.get("project", "p") is None
+
+
+@pytest.mark.usefixtures("table")
+def test_each_run_of_a_write_too_big_to_hold_retries_a_lost_race(backoffs: list[int]) -> None:
+    """Inside a deferral, a write of more than one transaction is sent run by run as it is
+    made, each run retrying a lost race with a fresh counter (none is held for the next)."""
+    store = Store(f"u-{uuid.uuid4()}")
+    tasks = [Put("task", {"id": f"t{n}", "projectId": "p"}) for n in range(60)]
+    race = cancelled("ConditionalCheckFailed", "None")
+    with deferring() as deferral, inject("TransactWriteItems", race) as tx:
+        committed = store.commit(tasks)
+    assert tx.calls == 3 and backoffs == [0]
+    assert deferral.held is None and deferral.sent_alone
+    assert len(committed.seqs) == 60 and _counter(store) == 60
 
 
 @pytest.mark.usefixtures("table")
