@@ -107,13 +107,13 @@ test:  ## everything CI runs: ruff, mypy, sam validate, Redocly's lint, every te
 bench: $(VENV)/.installed  ## performance figures beside their baselines, one table, written to docs/PERFORMANCE.md
 	$(PY) -m bench
 
-# Mutation testing (mutmut) of billing, idempotency and hook_urls by the in-process unit tests:
-# neither CI nor `make test` runs it (docs/DESIGN.md, "Mutation testing"; the survivors argued
-# in CHANGELOG.md, "mutation testing"). mutmut runs in .mutate/, made afresh each time (a second run would keep its
-# stale copies of files changed since): `stint` there links to the layer's package ([tool.mutmut]
-# in pyproject.toml says why), beside links to what the tests read; mutmut copies them into
-# .mutate/mutants/ and mutates the copies. `cd .mutate && ../.venv/bin/mutmut show NAME`
-# prints one mutant's diff.
+# Mutation testing (mutmut) of the store, sync, billing, idempotency and hook_urls by their unit
+# tests, about 25 minutes: neither CI nor `make test` runs it (docs/DESIGN.md, "Mutation
+# testing"; the survivors argued in CHANGELOG.md, "mutation testing"). mutmut runs in .mutate/,
+# made afresh each time (a second run would keep its stale copies of files changed since):
+# `stint` there links to the layer's package ([tool.mutmut] in pyproject.toml says why), beside
+# links to what the tests read; mutmut copies them into .mutate/mutants/ and mutates the copies.
+# `cd .mutate && ../.venv/bin/mutmut show NAME` prints one mutant's diff.
 MUTATE_DIR := .mutate
 MUTATE_LINKS := pyproject.toml tests local functions events template.yaml
 # MODULES: only the mutants of these modules (e.g. MODULES="stint.store.reads stint.services.sync");
