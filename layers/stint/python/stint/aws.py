@@ -43,6 +43,7 @@ def _new_client(service: str) -> Any:
 
 
 def reset() -> None:
-    """Forget the clients (tests that switch endpoints or mocks); the next are made with the
-    environment of then."""
+    """Forget the clients (tests that switch endpoints or mocks): the next read the endpoints
+    and region of then. The session stays, and with it the credentials it read first (every
+    test and local function runs with the same ones)."""
     _clients.clear()
